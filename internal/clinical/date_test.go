@@ -1,0 +1,110 @@
+package clinical
+
+import (
+	"testing"
+	"time"
+)
+
+func d(s string) Date {
+	v, err := ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestParseDateRejectsImpossibleDates(t *testing.T) {
+	for _, s := range []string{"2023-02-29", "2024-13-01", "2024-04-31", "24-01-01", "2024/01/01", ""} {
+		if _, err := ParseDate(s); err == nil {
+			t.Errorf("ParseDate(%q) accepted an impossible date", s)
+		}
+	}
+	if got := d("2024-02-29").String(); got != "2024-02-29" {
+		t.Errorf("leap day round trip: %s", got)
+	}
+}
+
+func TestDatetimeReducedInPracticeZone(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	tests := []struct {
+		name string
+		in   string
+		loc  *time.Location
+		want string
+	}{
+		{"late evening in New York is still that day", "2024-06-30T23:30:00-04:00", ny, "2024-06-30"},
+		{"same instant in UTC is the next day", "2024-06-30T23:30:00-04:00", time.UTC, "2024-07-01"},
+		{"UTC midnight is the previous evening in New York", "2025-01-01T00:00:00Z", ny, "2024-12-31"},
+		{"plain date ignores the zone", "2024-06-30", ny, "2024-06-30"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _, err := ParseDateOrTime(tc.in, tc.loc)
+			if err != nil || got.String() != tc.want {
+				t.Fatalf("got %v, %v; want %s", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestAgeOnBirthdayAndLeapDay(t *testing.T) {
+	tests := []struct {
+		name      string
+		birth, on string
+		want      int
+	}{
+		{"day before 50th birthday", "1974-03-15", "2024-03-14", 49},
+		{"on 50th birthday", "1974-03-15", "2024-03-15", 50},
+		{"day before 86th birthday is still 85", "1938-07-01", "2024-06-30", 85},
+		{"on 86th birthday", "1938-07-01", "2024-07-01", 86},
+		{"29 Feb birth, 28 Feb of non-leap year: not yet older", "1972-02-29", "2023-02-28", 50},
+		{"29 Feb birth, 1 Mar of non-leap year: older", "1972-02-29", "2023-03-01", 51},
+		{"29 Feb birth, 29 Feb of leap year: older", "1972-02-29", "2024-02-29", 52},
+		{"29 Feb birth, 28 Feb of leap year: not yet", "1972-02-29", "2024-02-28", 51},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := AgeOn(d(tc.birth), d(tc.on)); got != tc.want {
+				t.Fatalf("AgeOn(%s, %s) = %d, want %d", tc.birth, tc.on, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCalendarMonthsAndDayWindows(t *testing.T) {
+	tests := []struct {
+		name   string
+		from   string
+		months int
+		want   string
+	}{
+		{"six months from mid-month", "2024-01-15", 6, "2024-07-15"},
+		{"31 August plus six months clamps to 28 February", "2023-08-31", 6, "2024-02-29"},
+		{"31 August plus six months in a non-leap target", "2022-08-31", 6, "2023-02-28"},
+		{"across year end", "2024-12-31", 2, "2025-02-28"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := d(tc.from).AddMonths(tc.months).String(); got != tc.want {
+				t.Fatalf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+	// "within 180 days after X" is X..X+180 inclusive: day 180 is in, day 181 out.
+	x := d("2024-02-19")
+	if got := x.AddDays(180).String(); got != "2024-08-17" {
+		t.Errorf("day 180 after 2024-02-19 = %s, want 2024-08-17 (leap year counted)", got)
+	}
+	if d("2024-08-18").DaysSince(x) != 181 {
+		t.Error("2024-08-18 should be day 181")
+	}
+}
+
+func TestPeriodBoundsInclusive(t *testing.T) {
+	p := Year(2024)
+	for s, want := range map[string]bool{"2023-12-31": false, "2024-01-01": true, "2024-12-31": true, "2025-01-01": false} {
+		if p.Contains(d(s)) != want {
+			t.Errorf("Year(2024).Contains(%s) != %v", s, want)
+		}
+	}
+}

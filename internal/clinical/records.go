@@ -1,0 +1,161 @@
+package clinical
+
+import "time"
+
+// The records a practice sends. Every record belongs to one practice (TIN)
+// and is keyed by (TIN, SourceID): the id the practice's own system gave it.
+// Sending a record again with the same key replaces it.
+
+// Sex as recorded for the measures (administrative sex).
+type Sex string
+
+const (
+	Female       Sex = "F"
+	Male         Sex = "M"
+	SexUnknown   Sex = "U"
+	SexUndefined Sex = ""
+)
+
+// EncounterClass is the setting of an encounter.
+type EncounterClass string
+
+const (
+	Ambulatory  EncounterClass = "ambulatory"
+	Emergency   EncounterClass = "emergency"
+	Inpatient   EncounterClass = "inpatient"
+	Observation EncounterClass = "observation"
+	Virtual     EncounterClass = "virtual"
+)
+
+// MedicationKind says how a medication event was recorded.
+type MedicationKind string
+
+const (
+	MedOrder          MedicationKind = "order"
+	MedDispense       MedicationKind = "dispense"
+	MedAdministration MedicationKind = "administration"
+)
+
+// FlagKind is an institutional status that excludes patients from measures.
+type FlagKind string
+
+const (
+	FlagHospice             FlagKind = "hospice"
+	FlagLongTermInstitution FlagKind = "long_term_institution"
+	FlagISNP                FlagKind = "i_snp"
+)
+
+// Practice is a TIN with its name and the time zone its datetimes are read in.
+type Practice struct {
+	TIN      string
+	Name     string
+	TimeZone string // IANA name; "" means UTC
+}
+
+// Clinician is identified by NPI across practices.
+type Clinician struct {
+	NPI       string
+	Name      string
+	Specialty string // e.g. a NUCC taxonomy code or a plain name
+}
+
+// Patient demographics needed for eligibility and supplemental data.
+type Patient struct {
+	TIN       string
+	SourceID  string
+	BirthDate Date
+	Sex       Sex
+	Race      []string // CDC race codes (e.g. 2106-3)
+	Ethnicity string   // CDC ethnicity code (2135-2 or 2186-5)
+	PayerType string   // e.g. SOP payer typology code or "medicare"
+	DeathDate NullDate
+}
+
+// Encounter is a visit or stay with the codes billed for it.
+type Encounter struct {
+	TIN          string
+	SourceID     string
+	PatientID    string
+	RenderingNPI string
+	Start        Date
+	End          NullDate
+	StartAt      time.Time // the instant as sent, when sent as a datetime
+	EndAt        time.Time
+	Class        EncounterClass
+	POS          string // CMS place-of-service code
+	Lines        []Line // procedure codes (CPT, HCPCS) with modifiers
+	Diagnoses    []Code // in claim order; first is principal
+	Discharge    NullDate
+}
+
+// Line is one billed procedure code with its modifiers.
+type Line struct {
+	Code      Code     `json:"code"`
+	Modifiers []string `json:"modifiers,omitempty"`
+}
+
+// Procedure is a performed (or explicitly not done) procedure such as a DXA.
+type Procedure struct {
+	TIN         string
+	SourceID    string
+	PatientID   string
+	Code        Code
+	Date        Date
+	NPI         string
+	EncounterID string
+	NotDone     bool
+}
+
+// Condition is a diagnosis recorded outside a claim (e.g. a problem list entry).
+type Condition struct {
+	TIN         string
+	SourceID    string
+	PatientID   string
+	Code        Code
+	Onset       Date
+	EncounterID string
+}
+
+// MedicationEvent is an order, dispense or administration of a drug.
+type MedicationEvent struct {
+	TIN        string
+	SourceID   string
+	PatientID  string
+	Kind       MedicationKind
+	Code       Code
+	Date       Date
+	DaysSupply int32
+	Quantity   float64
+	NPI        string
+}
+
+// QualityCode is a quality-data code (CPT II or HCPCS G-code) as reported on a claim line.
+type QualityCode struct {
+	TIN         string
+	SourceID    string
+	PatientID   string
+	Code        Code
+	Modifiers   []string // 1P, 2P, 3P, 8P
+	Date        Date
+	NPI         string
+	EncounterID string
+}
+
+// Coverage is an enrollment span.
+type Coverage struct {
+	TIN       string
+	SourceID  string
+	PatientID string
+	Period    Period
+	PayerType string
+}
+
+// Flag is an institutional status (hospice election, long-term institution, I-SNP) over a span.
+type Flag struct {
+	TIN       string
+	SourceID  string
+	PatientID string
+	Kind      FlagKind
+	Start     Date
+	End       NullDate
+}
