@@ -159,3 +159,16 @@ type Flag struct {
 	Start     Date
 	End       NullDate
 }
+
+// PatientData is everything known about one patient in one practice: the
+// unit the measure engine evaluates and the store streams.
+type PatientData struct {
+	Patient     Patient
+	Encounters  []Encounter
+	Procedures  []Procedure
+	Conditions  []Condition
+	Medications []MedicationEvent
+	Quality     []QualityCode
+	Coverage    []Coverage
+	Flags       []Flag
+}
