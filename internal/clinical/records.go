@@ -146,7 +146,8 @@ type Coverage struct {
 	TIN       string
 	SourceID  string
 	PatientID string
-	Period    Period
+	Start     Date
+	End       NullDate // open-ended when not valid
 	PayerType string
 }
 

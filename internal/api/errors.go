@@ -1,0 +1,72 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-registry/liaison/internal/ingest"
+	"github.com/liaison-registry/liaison/internal/store"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// fieldError is a client mistake in one request field.
+type fieldError struct{ field, reason, msg string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+func invalid(field, reason, format string, args ...any) error {
+	return &fieldError{field, reason, fmt.Sprintf(format, args...)}
+}
+
+// toStatus is the one place domain errors become gRPC statuses. Client
+// mistakes get InvalidArgument with field details; database trouble gets
+// Unavailable; anything else is Internal with the detail only in the log.
+func toStatus(ctx context.Context, log *slog.Logger, err error, res *pb.IngestResult) error {
+	var fe *fieldError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		return withViolations(codes.InvalidArgument, fe.Error(), []*errdetails.BadRequest_FieldViolation{
+			{Field: fe.field, Reason: fe.reason, Description: fe.msg},
+		})
+	case errors.Is(err, ingest.ErrRejected):
+		var v []*errdetails.BadRequest_FieldViolation
+		for _, r := range res.GetRejections() {
+			v = append(v, &errdetails.BadRequest_FieldViolation{
+				Field:       fmt.Sprintf("records[%d].%s", r.Index, r.Field),
+				Reason:      r.Rule,
+				Description: fmt.Sprintf("%s %q (TIN %s): %s", r.RecordType, r.SourceId, r.Tin, r.Message),
+			})
+		}
+		return withViolations(codes.InvalidArgument, fmt.Sprintf("%d of %d records are invalid; nothing was stored (send mode INGEST_MODE_PARTIAL to store the valid ones)", res.GetRejected(), res.GetReceived()), v)
+	case errors.Is(err, store.ErrNotFound):
+		return status.Error(codes.NotFound, "not found")
+	case errors.Is(err, store.ErrUnavailable):
+		log.WarnContext(ctx, "database unavailable", "err", err)
+		return status.Error(codes.Unavailable, "the database is unavailable; retry later")
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "request cancelled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	}
+	if s, ok := status.FromError(err); ok && s.Code() != codes.Unknown {
+		return err // already a status, e.g. from a stream's Recv
+	}
+	log.ErrorContext(ctx, "internal error", "err", err)
+	return status.Error(codes.Internal, "internal error")
+}
+
+func withViolations(code codes.Code, msg string, v []*errdetails.BadRequest_FieldViolation) error {
+	st, err := status.New(code, msg).WithDetails(&errdetails.BadRequest{FieldViolations: v})
+	if err != nil {
+		return status.Error(code, msg)
+	}
+	return st.Err()
+}

@@ -1,0 +1,184 @@
+// Package api is Liaison's gRPC surface and its REST/JSON gateway. Handlers
+// are thin: check the request, convert, call one domain method, convert back.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/liaison-registry/liaison/internal/api/openapi"
+	"github.com/liaison-registry/liaison/internal/ingest"
+	"github.com/liaison-registry/liaison/internal/store"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// MaxMessageBytes bounds one gRPC message (an ingest batch of up to maxBatch records).
+const MaxMessageBytes = 64 << 20
+
+// Server serves the gRPC services and, through an in-process connection to
+// the same gRPC server, the REST gateway: REST calls pass the same
+// interceptors as gRPC calls.
+type Server struct {
+	log    *slog.Logger
+	store  *store.Store
+	grpc   *grpc.Server
+	health *health.Server
+	mem    *bufconn.Listener
+}
+
+// New builds the server over st.
+func New(st *store.Store, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{log: log, store: st, health: health.NewServer(), mem: bufconn.Listen(1 << 20)}
+	s.grpc = grpc.NewServer(
+		grpc.MaxRecvMsgSize(MaxMessageBytes),
+		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary),
+		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream),
+	)
+	pb.RegisterIngestServiceServer(s.grpc, &ingestServer{svc: &ingest.Service{Store: st}, store: st, log: log})
+	pb.RegisterMeasureServiceServer(s.grpc, measureServer{})
+	pb.RegisterEvaluationServiceServer(s.grpc, evaluationServer{})
+	pb.RegisterSubmissionServiceServer(s.grpc, submissionServer{})
+	pb.RegisterReportServiceServer(s.grpc, reportServer{})
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	return s
+}
+
+// Serve serves gRPC on grpcLis and HTTP on httpLis until ctx is done, then
+// shuts down gracefully: health turns NOT_SERVING, in-flight calls finish
+// (up to a grace period), and listeners close.
+func (s *Server) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error {
+	gw, conn, err := s.gateway(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	httpSrv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 3)
+	go func() { errc <- s.grpc.Serve(grpcLis) }()
+	go func() { errc <- s.grpc.Serve(s.mem) }()
+	go func() { errc <- httpSrv.Serve(httpLis) }()
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.log.Info("serving", "grpc", grpcLis.Addr().String(), "http", httpLis.Addr().String())
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	s.health.Shutdown()
+	const grace = 20 * time.Second
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	_ = httpSrv.Shutdown(shutdownCtx)
+	stopped := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-shutdownCtx.Done():
+		s.grpc.Stop()
+	}
+	s.log.Info("stopped")
+	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, grpc.ErrServerStopped) {
+		return err
+	}
+	return nil
+}
+
+// gateway builds the HTTP handler: REST routes, the OpenAPI document and a health check.
+func (s *Server) gateway(ctx context.Context) (http.Handler, *grpc.ClientConn, error) {
+	conn, err := grpc.NewClient("passthrough:///liaison-in-process",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.mem.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(MaxMessageBytes), grpc.MaxCallRecvMsgSize(MaxMessageBytes)),
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gateway connection: %w", err)
+	}
+	gw := runtime.NewServeMux()
+	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		pb.RegisterIngestServiceHandler, pb.RegisterMeasureServiceHandler, pb.RegisterEvaluationServiceHandler,
+		pb.RegisterSubmissionServiceHandler, pb.RegisterReportServiceHandler,
+	} {
+		if err := register(ctx, gw, conn); err != nil {
+			conn.Close()
+			return nil, nil, err
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", gw)
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openapi.JSON) //nolint:errcheck
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.store.Ping(r.Context()); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	return mux, conn, nil
+}
+
+func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.ErrorContext(ctx, "panic", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
+			err = status.Error(codes.Internal, "internal error")
+		}
+	}()
+	return next(ctx, req)
+}
+
+func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, next grpc.StreamHandler) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
+			err = status.Error(codes.Internal, "internal error")
+		}
+	}()
+	return next(srv, ss)
+}
+
+func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := next(ctx, req)
+	s.logCall(ctx, info.FullMethod, start, err)
+	return resp, err
+}
+
+func (s *Server) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, next grpc.StreamHandler) error {
+	start := time.Now()
+	err := next(srv, ss)
+	s.logCall(ss.Context(), info.FullMethod, start, err)
+	return err
+}
+
+// logCall logs method, code and duration only: never request content, which may hold PHI.
+func (s *Server) logCall(ctx context.Context, method string, start time.Time, err error) {
+	code := status.Code(err)
+	level := slog.LevelInfo
+	if code == codes.Internal || code == codes.Unknown {
+		level = slog.LevelError
+	}
+	s.log.Log(ctx, level, "rpc", "method", method, "code", code.String(), "ms", time.Since(start).Milliseconds())
+}

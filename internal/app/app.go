@@ -1,0 +1,124 @@
+// Package app wires Liaison's server together: the database (an external
+// URL or the embedded cluster), the store and the API listeners. liaisond,
+// `liaison demo`, the tests and the benchmarks all start it the same way.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/liaison-registry/liaison/internal/api"
+	"github.com/liaison-registry/liaison/internal/pgembed"
+	"github.com/liaison-registry/liaison/internal/store"
+)
+
+// Options configure a server.
+type Options struct {
+	GRPCAddr    string // e.g. 127.0.0.1:7418; ":0" picks a free port
+	HTTPAddr    string
+	DataDir     string // embedded cluster's directory; "" with no DatabaseURL means a throwaway cluster
+	DatabaseURL string // external PostgreSQL; empty means embedded
+	Logger      *slog.Logger
+}
+
+// Running is a started server.
+type Running struct {
+	GRPCAddr, HTTPAddr string
+	Store              *store.Store
+	cluster            *pgembed.Cluster
+	cancel             context.CancelFunc
+	done               chan error
+}
+
+// DefaultDataDir is where the embedded cluster lives when no --data-dir is
+// given. As root the cluster runs as the postgres user, which cannot enter
+// /root, so root's default is under /var/lib.
+func DefaultDataDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/liaison/pgdata"
+	}
+	if dir, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(dir, ".local", "share", "liaison", "pgdata")
+	}
+	return "liaison-data"
+}
+
+// Start brings up the database, applies migrations and starts serving.
+func Start(ctx context.Context, o Options) (*Running, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	r := &Running{done: make(chan error, 1)}
+	url := o.DatabaseURL
+	if url == "" {
+		c, err := pgembed.Start(ctx, pgembed.Options{DataDir: o.DataDir, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("embedded PostgreSQL: %w", err)
+		}
+		r.cluster = c
+		url = c.URL(pgembed.Database)
+		log.Info("embedded PostgreSQL started", "data_dir", o.DataDir)
+	}
+	fail := func(err error) (*Running, error) {
+		r.stopCluster(log)
+		return nil, err
+	}
+	st, err := store.Open(ctx, url, log)
+	if err != nil {
+		return fail(err)
+	}
+	r.Store = st
+	gl, err := net.Listen("tcp", o.GRPCAddr)
+	if err != nil {
+		st.Close()
+		return fail(fmt.Errorf("gRPC listener %s: %w", o.GRPCAddr, err))
+	}
+	hl, err := net.Listen("tcp", o.HTTPAddr)
+	if err != nil {
+		gl.Close()
+		st.Close()
+		return fail(fmt.Errorf("HTTP listener %s: %w", o.HTTPAddr, err))
+	}
+	r.GRPCAddr, r.HTTPAddr = gl.Addr().String(), hl.Addr().String()
+	srv := api.New(st, log)
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r.cancel = cancel
+	go func() {
+		err := srv.Serve(sctx, gl, hl)
+		st.Close()
+		r.stopCluster(log)
+		r.done <- err
+	}()
+	return r, nil
+}
+
+// Stop shuts the server down gracefully and stops the embedded cluster.
+func (r *Running) Stop() error {
+	r.cancel()
+	return <-r.done
+}
+
+// Wait blocks until the server stops on its own (a listener failed) or ctx ends.
+func (r *Running) Wait(ctx context.Context) error {
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return r.Stop()
+	}
+}
+
+func (r *Running) stopCluster(log *slog.Logger) {
+	if r.cluster == nil {
+		return
+	}
+	if err := r.cluster.Stop(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		log.Warn("stopping embedded PostgreSQL", "err", err)
+	}
+}

@@ -1,0 +1,381 @@
+// Package ingest turns API records into domain records, checking every rule
+// a record must meet, and stores valid ones atomically. Every input format
+// (API, native NDJSON, FHIR, CSV) goes through Convert, so the rules live in
+// one place.
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// Record is a converted, individually valid record with its position.
+type Record struct {
+	Index int64
+	Type  string
+	TIN   string
+	ID    string
+	Value any // one of the clinical record types
+	// PatientRef and EncounterRef are the keys this record points at; they
+	// are resolved against the request and the store afterwards.
+	PatientRef   string
+	EncounterRef string
+}
+
+// Zones resolves a TIN to the time zone its datetimes are read in.
+type Zones func(tin string) *time.Location
+
+// Convert checks rec against every rule that needs no other record and
+// returns the domain record, or the rejections (one per broken rule).
+func Convert(index int64, rec *pb.Record, zones Zones) (Record, []*pb.Rejection) {
+	c := &checker{index: index}
+	out := Record{Index: index}
+	switch k := rec.GetKind().(type) {
+	case *pb.Record_Practice:
+		out.Value = c.practice(k.Practice)
+	case *pb.Record_Clinician:
+		out.Value = c.clinician(k.Clinician)
+	case *pb.Record_Patient:
+		out.Value = c.patient(k.Patient)
+	case *pb.Record_Encounter:
+		out.Value = c.encounter(k.Encounter, zones)
+	case *pb.Record_Procedure:
+		out.Value = c.procedure(k.Procedure, zones)
+	case *pb.Record_Condition:
+		out.Value = c.condition(k.Condition, zones)
+	case *pb.Record_Medication:
+		out.Value = c.medication(k.Medication, zones)
+	case *pb.Record_QualityCode:
+		out.Value = c.quality(k.QualityCode, zones)
+	case *pb.Record_Coverage:
+		out.Value = c.coverage(k.Coverage)
+	case *pb.Record_InstitutionalFlag:
+		out.Value = c.flag(k.InstitutionalFlag)
+	default:
+		c.typ = "unknown"
+		c.fail("kind", "record.kind", "record has no kind: set one of practice, clinician, patient, encounter, procedure, condition, medication, qualityCode, coverage, institutionalFlag")
+	}
+	out.Type, out.TIN, out.ID = c.typ, c.tin, c.id
+	out.PatientRef, out.EncounterRef = c.patientRef, c.encounterRef
+	return out, c.rejections
+}
+
+// checker accumulates the rejections of one record.
+type checker struct {
+	index                    int64
+	typ, tin, id             string
+	patientRef, encounterRef string
+	rejections               []*pb.Rejection
+}
+
+func (c *checker) fail(field, rule, msg string) {
+	c.rejections = append(c.rejections, &pb.Rejection{
+		Index: c.index, RecordType: c.typ, Tin: c.tin, SourceId: c.id, Field: field, Rule: rule, Message: msg,
+	})
+}
+
+// keyed checks the (tin, source_id) key every practice record carries.
+func (c *checker) keyed(typ, tin, id string) {
+	c.typ, c.tin, c.id = typ, tin, id
+	if !clinical.ValidTIN(tin) {
+		c.fail("tin", "tin.format", fmt.Sprintf("TIN %q must be exactly 9 digits", tin))
+	}
+	switch {
+	case id == "":
+		c.fail("source_id", "source_id.required", "source_id is required: it is the record's key within the TIN")
+	case len(id) > 200:
+		c.fail("source_id", "source_id.length", "source_id is longer than 200 characters")
+	}
+}
+
+func (c *checker) patientOf(field, id string) {
+	c.patientRef = id
+	if id == "" {
+		c.fail(field, "reference.required", "patient_id is required")
+	}
+}
+
+func (c *checker) npi(field, npi string, required bool) {
+	switch {
+	case npi == "" && !required:
+	case len(npi) != 10 || strings.Trim(npi, "0123456789") != "":
+		c.fail(field, "npi.format", fmt.Sprintf("NPI %q must be 10 digits", npi))
+	case !clinical.ValidNPI(npi):
+		c.fail(field, "npi.check_digit", fmt.Sprintf("NPI %q fails the check digit (Luhn with prefix 80840)", npi))
+	}
+}
+
+func (c *checker) date(field, s string, required bool) clinical.NullDate {
+	if s == "" {
+		if required {
+			c.fail(field, "date.required", field+" is required (YYYY-MM-DD)")
+		}
+		return clinical.NullDate{}
+	}
+	d, err := clinical.ParseDate(s)
+	if err != nil {
+		c.fail(field, "date.format", err.Error())
+		return clinical.NullDate{}
+	}
+	return clinical.Some(d)
+}
+
+// when parses a date or datetime, reducing a datetime in the practice's zone.
+func (c *checker) when(field, s string, required bool, zones Zones) (clinical.NullDate, time.Time) {
+	d, at, err := clinical.ParseDateOrTime(s, zones(c.tin))
+	switch {
+	case errors.Is(err, clinical.ErrNoValue):
+		if required {
+			c.fail(field, "date.required", field+" is required (YYYY-MM-DD or RFC 3339 datetime)")
+		}
+		return clinical.NullDate{}, time.Time{}
+	case err != nil:
+		c.fail(field, "date.format", err.Error())
+		return clinical.NullDate{}, time.Time{}
+	}
+	return clinical.Some(d), at
+}
+
+func (c *checker) order(field string, start, end clinical.NullDate, what string) {
+	if start.Valid && end.Valid && end.Date < start.Date {
+		c.fail(field, "date.order", fmt.Sprintf("%s %s is before %s", field, end.Date, what+" "+start.Date.String()))
+	}
+}
+
+// code checks a coding against its system; allowed limits the systems a
+// field takes (nil: any known system).
+func (c *checker) code(field string, cd *pb.Coding, allowed ...clinical.System) clinical.Code {
+	if cd == nil || cd.Code == "" {
+		c.fail(field, "code.required", field+" is required")
+		return clinical.Code{}
+	}
+	sys, err := clinical.ParseSystem(cd.System)
+	if err != nil {
+		c.fail(field+".system", "code.system", err.Error())
+		return clinical.Code{}
+	}
+	if len(allowed) > 0 && !contains(allowed, sys) {
+		c.fail(field+".system", "code.system_not_allowed", fmt.Sprintf("%s codes are not accepted here (accepted: %s)", sys, joinSystems(allowed)))
+		return clinical.Code{}
+	}
+	norm, err := clinical.NormalizeCode(sys, cd.Code)
+	if err != nil {
+		c.fail(field+".code", "code.format", err.Error())
+		return clinical.Code{}
+	}
+	return clinical.Code{System: sys, Code: norm}
+}
+
+func (c *checker) modifiers(field string, ms []string) []string {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(ms))
+	for i, m := range ms {
+		norm, err := clinical.NormalizeModifier(m)
+		if err != nil {
+			c.fail(fmt.Sprintf("%s[%d]", field, i), "modifier.format", err.Error())
+			continue
+		}
+		out = append(out, norm)
+	}
+	return out
+}
+
+func (c *checker) practice(p *pb.Practice) clinical.Practice {
+	c.typ, c.tin, c.id = "practice", p.GetTin(), p.GetTin()
+	if !clinical.ValidTIN(p.GetTin()) {
+		c.fail("tin", "tin.format", fmt.Sprintf("TIN %q must be exactly 9 digits", p.GetTin()))
+	}
+	if _, err := time.LoadLocation(p.GetTimeZone()); err != nil || strings.EqualFold(p.GetTimeZone(), "local") {
+		c.fail("time_zone", "time_zone.unknown", fmt.Sprintf("time zone %q is not an IANA time zone name", p.GetTimeZone()))
+	}
+	return clinical.Practice{TIN: p.GetTin(), Name: p.GetName(), TimeZone: p.GetTimeZone()}
+}
+
+func (c *checker) clinician(p *pb.Clinician) clinical.Clinician {
+	c.typ, c.id = "clinician", p.GetNpi()
+	c.npi("npi", p.GetNpi(), true)
+	return clinical.Clinician{NPI: p.GetNpi(), Name: p.GetName(), Specialty: p.GetSpecialty()}
+}
+
+// Sexes, Classes, MedicationKinds and FlagKinds map API enums to domain values.
+var Sexes = map[pb.Sex]clinical.Sex{
+	pb.Sex_SEX_UNSPECIFIED: clinical.SexUndefined, pb.Sex_SEX_FEMALE: clinical.Female,
+	pb.Sex_SEX_MALE: clinical.Male, pb.Sex_SEX_UNKNOWN: clinical.SexUnknown,
+}
+
+func (c *checker) patient(p *pb.Patient) clinical.Patient {
+	c.keyed("patient", p.GetTin(), p.GetSourceId())
+	out := clinical.Patient{TIN: p.GetTin(), SourceID: p.GetSourceId(), Race: p.GetRace(), Ethnicity: p.GetEthnicity(), PayerType: p.GetPayerType()}
+	birth := c.date("birth_date", p.GetBirthDate(), true)
+	out.BirthDate = birth.Date
+	out.DeathDate = c.date("death_date", p.GetDeathDate(), false)
+	c.order("death_date", birth, out.DeathDate, "birth_date")
+	sex, ok := Sexes[p.GetSex()]
+	if !ok {
+		c.fail("sex", "enum.unknown", fmt.Sprintf("sex %d is not a known value", p.GetSex()))
+	}
+	out.Sex = sex
+	for i, r := range p.GetRace() {
+		if !cdcCode(r) {
+			c.fail(fmt.Sprintf("race[%d]", i), "race.format", fmt.Sprintf("race %q is not a CDC race code like 2106-3", r))
+		}
+	}
+	if e := p.GetEthnicity(); e != "" && !cdcCode(e) {
+		c.fail("ethnicity", "ethnicity.format", fmt.Sprintf("ethnicity %q is not a CDC ethnicity code like 2186-5", e))
+	}
+	return out
+}
+
+// cdcCode reports whether s has the shape of a CDC Race & Ethnicity code (NNNN-N).
+func cdcCode(s string) bool {
+	return len(s) == 6 && s[4] == '-' && strings.Trim(s[:4]+s[5:], "0123456789") == ""
+}
+
+var Classes = map[pb.EncounterClass]clinical.EncounterClass{
+	pb.EncounterClass_ENCOUNTER_CLASS_UNSPECIFIED: "", pb.EncounterClass_ENCOUNTER_CLASS_AMBULATORY: clinical.Ambulatory,
+	pb.EncounterClass_ENCOUNTER_CLASS_EMERGENCY: clinical.Emergency, pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT: clinical.Inpatient,
+	pb.EncounterClass_ENCOUNTER_CLASS_OBSERVATION: clinical.Observation, pb.EncounterClass_ENCOUNTER_CLASS_VIRTUAL: clinical.Virtual,
+}
+
+func (c *checker) encounter(e *pb.Encounter, zones Zones) clinical.Encounter {
+	c.keyed("encounter", e.GetTin(), e.GetSourceId())
+	c.patientOf("patient_id", e.GetPatientId())
+	c.npi("rendering_npi", e.GetRenderingNpi(), false)
+	out := clinical.Encounter{TIN: e.GetTin(), SourceID: e.GetSourceId(), PatientID: e.GetPatientId(), RenderingNPI: e.GetRenderingNpi(), POS: e.GetPlaceOfService()}
+	start, startAt := c.when("start", e.GetStart(), true, zones)
+	end, endAt := c.when("end", e.GetEnd(), false, zones)
+	c.order("end", start, end, "start")
+	if !startAt.IsZero() && !endAt.IsZero() && endAt.Before(startAt) {
+		c.fail("end", "date.order", fmt.Sprintf("end %s is before start %s", e.GetEnd(), e.GetStart()))
+	}
+	out.Start, out.StartAt, out.End, out.EndAt = start.Date, startAt, end, endAt
+	out.Discharge = c.date("discharge_date", e.GetDischargeDate(), false)
+	c.order("discharge_date", start, out.Discharge, "start")
+	class, ok := Classes[e.GetClass()]
+	if !ok {
+		c.fail("class", "enum.unknown", fmt.Sprintf("class %d is not a known encounter class", e.GetClass()))
+	}
+	out.Class = class
+	if pos := e.GetPlaceOfService(); pos != "" && !clinical.ValidPOS(pos) {
+		c.fail("place_of_service", "pos.format", fmt.Sprintf("place of service %q must be a two-digit CMS code", pos))
+	}
+	for i, l := range e.GetLines() {
+		f := fmt.Sprintf("lines[%d]", i)
+		out.Lines = append(out.Lines, clinical.Line{
+			Code:      c.code(f+".code", l.GetCode(), clinical.CPT, clinical.HCPCS),
+			Modifiers: c.modifiers(f+".modifiers", l.GetModifiers()),
+		})
+	}
+	for i, d := range e.GetDiagnoses() {
+		out.Diagnoses = append(out.Diagnoses, c.code(fmt.Sprintf("diagnoses[%d]", i), d, clinical.ICD10CM, clinical.ICD9CM, clinical.SNOMEDCT))
+	}
+	return out
+}
+
+func (c *checker) procedure(p *pb.Procedure, zones Zones) clinical.Procedure {
+	c.keyed("procedure", p.GetTin(), p.GetSourceId())
+	c.patientOf("patient_id", p.GetPatientId())
+	c.encounterRef = p.GetEncounterId()
+	c.npi("npi", p.GetNpi(), false)
+	date, _ := c.when("date", p.GetDate(), true, zones)
+	return clinical.Procedure{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Date: date.Date,
+		Code: c.code("code", p.GetCode(), clinical.CPT, clinical.HCPCS, clinical.SNOMEDCT, clinical.ICD10PCS),
+		NPI:  p.GetNpi(), EncounterID: p.GetEncounterId(), NotDone: p.GetNotDone()}
+}
+
+func (c *checker) condition(p *pb.Condition, zones Zones) clinical.Condition {
+	c.keyed("condition", p.GetTin(), p.GetSourceId())
+	c.patientOf("patient_id", p.GetPatientId())
+	c.encounterRef = p.GetEncounterId()
+	onset, _ := c.when("onset_date", p.GetOnsetDate(), true, zones)
+	return clinical.Condition{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Onset: onset.Date,
+		Code: c.code("code", p.GetCode(), clinical.ICD10CM, clinical.ICD9CM, clinical.SNOMEDCT), EncounterID: p.GetEncounterId()}
+}
+
+var MedicationKinds = map[pb.MedicationKind]clinical.MedicationKind{
+	pb.MedicationKind_MEDICATION_KIND_ORDER: clinical.MedOrder, pb.MedicationKind_MEDICATION_KIND_DISPENSE: clinical.MedDispense,
+	pb.MedicationKind_MEDICATION_KIND_ADMINISTRATION: clinical.MedAdministration,
+}
+
+func (c *checker) medication(m *pb.MedicationEvent, zones Zones) clinical.MedicationEvent {
+	c.keyed("medication", m.GetTin(), m.GetSourceId())
+	c.patientOf("patient_id", m.GetPatientId())
+	c.npi("npi", m.GetNpi(), false)
+	kind, ok := MedicationKinds[m.GetKind()]
+	if !ok {
+		c.fail("kind", "enum.required", "kind must be order, dispense or administration")
+	}
+	if m.GetDaysSupply() < 0 {
+		c.fail("days_supply", "days_supply.negative", fmt.Sprintf("days supply %d must be 0 or more", m.GetDaysSupply()))
+	}
+	if q := m.GetQuantity(); q < 0 || q != q {
+		c.fail("quantity", "quantity.negative", "quantity must be a number 0 or more")
+	}
+	date, _ := c.when("date", m.GetDate(), true, zones)
+	return clinical.MedicationEvent{TIN: m.GetTin(), SourceID: m.GetSourceId(), PatientID: m.GetPatientId(), Kind: kind, Date: date.Date,
+		Code:       c.code("code", m.GetCode(), clinical.RxNorm, clinical.NDC, clinical.HCPCS),
+		DaysSupply: m.GetDaysSupply(), Quantity: m.GetQuantity(), NPI: m.GetNpi()}
+}
+
+func (c *checker) quality(q *pb.QualityCode, zones Zones) clinical.QualityCode {
+	c.keyed("qualityCode", q.GetTin(), q.GetSourceId())
+	c.patientOf("patient_id", q.GetPatientId())
+	c.encounterRef = q.GetEncounterId()
+	c.npi("npi", q.GetNpi(), false)
+	date, _ := c.when("date", q.GetDate(), true, zones)
+	return clinical.QualityCode{TIN: q.GetTin(), SourceID: q.GetSourceId(), PatientID: q.GetPatientId(), Date: date.Date,
+		Code:      c.code("code", q.GetCode(), clinical.CPT, clinical.HCPCS),
+		Modifiers: c.modifiers("modifiers", q.GetModifiers()), NPI: q.GetNpi(), EncounterID: q.GetEncounterId()}
+}
+
+func (c *checker) coverage(p *pb.Coverage) clinical.Coverage {
+	c.keyed("coverage", p.GetTin(), p.GetSourceId())
+	c.patientOf("patient_id", p.GetPatientId())
+	start := c.date("start_date", p.GetStartDate(), true)
+	end := c.date("end_date", p.GetEndDate(), false)
+	c.order("end_date", start, end, "start_date")
+	return clinical.Coverage{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Start: start.Date, End: end, PayerType: p.GetPayerType()}
+}
+
+var FlagKinds = map[pb.InstitutionalFlagKind]clinical.FlagKind{
+	pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_HOSPICE:               clinical.FlagHospice,
+	pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_LONG_TERM_INSTITUTION: clinical.FlagLongTermInstitution,
+	pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_I_SNP:                 clinical.FlagISNP,
+}
+
+func (c *checker) flag(p *pb.InstitutionalFlag) clinical.Flag {
+	c.keyed("institutionalFlag", p.GetTin(), p.GetSourceId())
+	c.patientOf("patient_id", p.GetPatientId())
+	kind, ok := FlagKinds[p.GetKind()]
+	if !ok {
+		c.fail("kind", "enum.required", "kind must be hospice, long_term_institution or i_snp")
+	}
+	start := c.date("start_date", p.GetStartDate(), true)
+	end := c.date("end_date", p.GetEndDate(), false)
+	c.order("end_date", start, end, "start_date")
+	return clinical.Flag{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Kind: kind, Start: start.Date, End: end}
+}
+
+func contains(list []clinical.System, s clinical.System) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func joinSystems(list []clinical.System) string {
+	parts := make([]string, len(list))
+	for i, s := range list {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,230 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+)
+
+// scanner reads one row of a record table into a domain value.
+type reader[T any] struct {
+	query string // selects the rows of one patient: $1 tin, $2 patient id
+	scan  func(pgx.CollectableRow) (T, error)
+}
+
+var (
+	encounterReader = reader[clinical.Encounter]{
+		`SELECT tin, source_id, patient_id, rendering_npi, start_date, end_date, start_at, end_at, class, pos, lines, diagnoses, discharge_date
+		 FROM encounters WHERE tin = $1 AND patient_id = $2 ORDER BY start_date, source_id`,
+		func(r pgx.CollectableRow) (e clinical.Encounter, err error) {
+			var start time.Time
+			var end, discharge, startAt, endAt *time.Time
+			var class string
+			var lines, dx []byte
+			err = r.Scan(&e.TIN, &e.SourceID, &e.PatientID, &e.RenderingNPI, &start, &end, &startAt, &endAt, &class, &e.POS, &lines, &dx, &discharge)
+			e.Start, e.End, e.Discharge = dateOf(start), nullDateOf(end), nullDateOf(discharge)
+			e.StartAt, e.EndAt, e.Class = timeOf(startAt), timeOf(endAt), clinical.EncounterClass(class)
+			if err == nil {
+				err = json.Unmarshal(lines, &e.Lines)
+			}
+			if err == nil {
+				err = json.Unmarshal(dx, &e.Diagnoses)
+			}
+			return e, err
+		}}
+	procedureReader = reader[clinical.Procedure]{
+		`SELECT tin, source_id, patient_id, code_system, code, date, npi, encounter_id, not_done
+		 FROM procedures WHERE tin = $1 AND patient_id = $2 ORDER BY date, source_id`,
+		func(r pgx.CollectableRow) (p clinical.Procedure, err error) {
+			var date time.Time
+			err = r.Scan(&p.TIN, &p.SourceID, &p.PatientID, &p.Code.System, &p.Code.Code, &date, &p.NPI, &p.EncounterID, &p.NotDone)
+			p.Date = dateOf(date)
+			return p, err
+		}}
+	conditionReader = reader[clinical.Condition]{
+		`SELECT tin, source_id, patient_id, code_system, code, onset_date, encounter_id
+		 FROM conditions WHERE tin = $1 AND patient_id = $2 ORDER BY onset_date, source_id`,
+		func(r pgx.CollectableRow) (c clinical.Condition, err error) {
+			var onset time.Time
+			err = r.Scan(&c.TIN, &c.SourceID, &c.PatientID, &c.Code.System, &c.Code.Code, &onset, &c.EncounterID)
+			c.Onset = dateOf(onset)
+			return c, err
+		}}
+	medicationReader = reader[clinical.MedicationEvent]{
+		`SELECT tin, source_id, patient_id, kind, code_system, code, date, days_supply, quantity, npi
+		 FROM medications WHERE tin = $1 AND patient_id = $2 ORDER BY date, source_id`,
+		func(r pgx.CollectableRow) (m clinical.MedicationEvent, err error) {
+			var date time.Time
+			var kind string
+			err = r.Scan(&m.TIN, &m.SourceID, &m.PatientID, &kind, &m.Code.System, &m.Code.Code, &date, &m.DaysSupply, &m.Quantity, &m.NPI)
+			m.Date, m.Kind = dateOf(date), clinical.MedicationKind(kind)
+			return m, err
+		}}
+	qualityReader = reader[clinical.QualityCode]{
+		`SELECT tin, source_id, patient_id, code_system, code, modifiers, date, npi, encounter_id
+		 FROM quality_codes WHERE tin = $1 AND patient_id = $2 ORDER BY date, source_id`,
+		func(r pgx.CollectableRow) (q clinical.QualityCode, err error) {
+			var date time.Time
+			err = r.Scan(&q.TIN, &q.SourceID, &q.PatientID, &q.Code.System, &q.Code.Code, &q.Modifiers, &date, &q.NPI, &q.EncounterID)
+			q.Date = dateOf(date)
+			return q, err
+		}}
+	coverageReader = reader[clinical.Coverage]{
+		`SELECT tin, source_id, patient_id, start_date, end_date, payer_type
+		 FROM coverages WHERE tin = $1 AND patient_id = $2 ORDER BY start_date, source_id`,
+		func(r pgx.CollectableRow) (c clinical.Coverage, err error) {
+			var start time.Time
+			var end *time.Time
+			err = r.Scan(&c.TIN, &c.SourceID, &c.PatientID, &start, &end, &c.PayerType)
+			c.Start, c.End = dateOf(start), nullDateOf(end)
+			return c, err
+		}}
+	flagReader = reader[clinical.Flag]{
+		`SELECT tin, source_id, patient_id, kind, start_date, end_date
+		 FROM institutional_flags WHERE tin = $1 AND patient_id = $2 ORDER BY start_date, source_id`,
+		func(r pgx.CollectableRow) (f clinical.Flag, err error) {
+			var start time.Time
+			var end *time.Time
+			var kind string
+			err = r.Scan(&f.TIN, &f.SourceID, &f.PatientID, &kind, &start, &end)
+			f.Start, f.End, f.Kind = dateOf(start), nullDateOf(end), clinical.FlagKind(kind)
+			return f, err
+		}}
+)
+
+func readAll[T any](ctx context.Context, q pgx.Tx, r reader[T], tin, id string) ([]T, error) {
+	rows, err := q.Query(ctx, r.query, tin, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, r.scan)
+}
+
+const patientColumns = `tin, source_id, birth_date, sex, race, ethnicity, payer_type, death_date`
+
+func scanPatient(r pgx.CollectableRow) (p clinical.Patient, err error) {
+	var birth time.Time
+	var death *time.Time
+	var sex string
+	err = r.Scan(&p.TIN, &p.SourceID, &birth, &sex, &p.Race, &p.Ethnicity, &p.PayerType, &death)
+	p.BirthDate, p.DeathDate, p.Sex = dateOf(birth), nullDateOf(death), clinical.Sex(sex)
+	return p, err
+}
+
+// GetPatient returns one patient with all their records, read in one
+// snapshot so the parts agree.
+func (s *Store) GetPatient(ctx context.Context, tin, id string) (*clinical.PatientData, error) {
+	var d clinical.PatientData
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients WHERE tin = $1 AND source_id = $2`, tin, id)
+		if err != nil {
+			return err
+		}
+		p, err := pgx.CollectExactlyOneRow(rows, scanPatient)
+		if err == pgx.ErrNoRows {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		d.Patient = p
+		return firstErr(
+			func() (err error) { d.Encounters, err = readAll(ctx, tx, encounterReader, tin, id); return },
+			func() (err error) { d.Procedures, err = readAll(ctx, tx, procedureReader, tin, id); return },
+			func() (err error) { d.Conditions, err = readAll(ctx, tx, conditionReader, tin, id); return },
+			func() (err error) { d.Medications, err = readAll(ctx, tx, medicationReader, tin, id); return },
+			func() (err error) { d.Quality, err = readAll(ctx, tx, qualityReader, tin, id); return },
+			func() (err error) { d.Coverage, err = readAll(ctx, tx, coverageReader, tin, id); return },
+			func() (err error) { d.Flags, err = readAll(ctx, tx, flagReader, tin, id); return },
+		)
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	return &d, nil
+}
+
+// ListPatients returns up to limit patients of tin with source ids after
+// `after`, in source-id order (keyset paging).
+func (s *Store) ListPatients(ctx context.Context, tin, after string, limit int) ([]clinical.Patient, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+patientColumns+` FROM patients
+		WHERE tin = $1 AND source_id > $2 ORDER BY source_id LIMIT $3`, tin, after, limit)
+	if err != nil {
+		return nil, classify(err)
+	}
+	out, err := pgx.CollectRows(rows, scanPatient)
+	return out, classify(err)
+}
+
+// PracticeSummary is a practice with its record counts by type.
+type PracticeSummary struct {
+	Practice clinical.Practice
+	Counts   map[string]int64
+}
+
+// recordTables maps the API's record type names to tables.
+var recordTables = []struct{ typ, table string }{
+	{"patient", "patients"}, {"encounter", "encounters"}, {"procedure", "procedures"},
+	{"condition", "conditions"}, {"medication", "medications"}, {"qualityCode", "quality_codes"},
+	{"coverage", "coverages"}, {"institutionalFlag", "institutional_flags"},
+}
+
+// ListPractices returns every practice with its stored record counts.
+func (s *Store) ListPractices(ctx context.Context) ([]PracticeSummary, error) {
+	rows, err := s.pool.Query(ctx, `SELECT tin, name, time_zone FROM practices ORDER BY tin`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	var out []PracticeSummary
+	idx := map[string]int{}
+	var p clinical.Practice
+	_, err = pgx.ForEachRow(rows, []any{&p.TIN, &p.Name, &p.TimeZone}, func() error {
+		idx[p.TIN] = len(out)
+		out = append(out, PracticeSummary{Practice: p, Counts: map[string]int64{}})
+		return nil
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	for _, rt := range recordTables {
+		rows, err := s.pool.Query(ctx, `SELECT tin, count(*) FROM `+rt.table+` GROUP BY tin`)
+		if err != nil {
+			return nil, classify(err)
+		}
+		var tin string
+		var n int64
+		_, err = pgx.ForEachRow(rows, []any{&tin, &n}, func() error {
+			if i, ok := idx[tin]; ok {
+				out[i].Counts[rt.typ] = n
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, classify(err)
+		}
+	}
+	return out, nil
+}
+
+func dateOf(t time.Time) clinical.Date {
+	y, m, d := t.Date()
+	return clinical.NewDate(y, m, d)
+}
+
+func nullDateOf(t *time.Time) clinical.NullDate {
+	if t == nil {
+		return clinical.NullDate{}
+	}
+	return clinical.Some(dateOf(*t))
+}
+
+func timeOf(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}

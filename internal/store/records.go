@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+)
+
+// table describes how one record type is stored: its columns in COPY order
+// (batch_id last) and how a record becomes a row.
+type table[T any] struct {
+	name string
+	key  string // conflict target
+	cols []string
+	row  func(T) []any
+}
+
+var (
+	practiceTable = table[clinical.Practice]{"practices", "tin",
+		[]string{"tin", "name", "time_zone"},
+		func(p clinical.Practice) []any { return []any{p.TIN, p.Name, zoneOrUTC(p.TimeZone)} }}
+	clinicianTable = table[clinical.Clinician]{"clinicians", "npi",
+		[]string{"npi", "name", "specialty"},
+		func(c clinical.Clinician) []any { return []any{c.NPI, c.Name, c.Specialty} }}
+	patientTable = table[clinical.Patient]{"patients", "tin, source_id",
+		[]string{"tin", "source_id", "birth_date", "sex", "race", "ethnicity", "payer_type", "death_date"},
+		func(p clinical.Patient) []any {
+			return []any{p.TIN, p.SourceID, p.BirthDate.Time(), string(p.Sex), nonNil(p.Race), p.Ethnicity, p.PayerType, nullDate(p.DeathDate)}
+		}}
+	encounterTable = table[clinical.Encounter]{"encounters", "tin, source_id",
+		[]string{"tin", "source_id", "patient_id", "rendering_npi", "start_date", "end_date", "start_at", "end_at", "class", "pos", "lines", "diagnoses", "discharge_date"},
+		func(e clinical.Encounter) []any {
+			return []any{e.TIN, e.SourceID, e.PatientID, e.RenderingNPI, e.Start.Time(), nullDate(e.End), nullTime(e.StartAt), nullTime(e.EndAt),
+				string(e.Class), e.POS, mustJSON(nonNilSlice(e.Lines)), mustJSON(nonNilSlice(e.Diagnoses)), nullDate(e.Discharge)}
+		}}
+	procedureTable = table[clinical.Procedure]{"procedures", "tin, source_id",
+		[]string{"tin", "source_id", "patient_id", "code_system", "code", "date", "npi", "encounter_id", "not_done"},
+		func(p clinical.Procedure) []any {
+			return []any{p.TIN, p.SourceID, p.PatientID, string(p.Code.System), p.Code.Code, p.Date.Time(), p.NPI, p.EncounterID, p.NotDone}
+		}}
+	conditionTable = table[clinical.Condition]{"conditions", "tin, source_id",
+		[]string{"tin", "source_id", "patient_id", "code_system", "code", "onset_date", "encounter_id"},
+		func(c clinical.Condition) []any {
+			return []any{c.TIN, c.SourceID, c.PatientID, string(c.Code.System), c.Code.Code, c.Onset.Time(), c.EncounterID}
+		}}
+	medicationTable = table[clinical.MedicationEvent]{"medications", "tin, source_id",
+		[]string{"tin", "source_id", "patient_id", "kind", "code_system", "code", "date", "days_supply", "quantity", "npi"},
+		func(m clinical.MedicationEvent) []any {
+			return []any{m.TIN, m.SourceID, m.PatientID, string(m.Kind), string(m.Code.System), m.Code.Code, m.Date.Time(), m.DaysSupply, m.Quantity, m.NPI}
+		}}
+	qualityTable = table[clinical.QualityCode]{"quality_codes", "tin, source_id",
+		[]string{"tin", "source_id", "patient_id", "code_system", "code", "modifiers", "date", "npi", "encounter_id"},
+		func(q clinical.QualityCode) []any {
+			return []any{q.TIN, q.SourceID, q.PatientID, string(q.Code.System), q.Code.Code, nonNil(q.Modifiers), q.Date.Time(), q.NPI, q.EncounterID}
+		}}
+	coverageTable = table[clinical.Coverage]{"coverages", "tin, source_id",
+		[]string{"tin", "source_id", "patient_id", "start_date", "end_date", "payer_type"},
+		func(c clinical.Coverage) []any {
+			return []any{c.TIN, c.SourceID, c.PatientID, c.Start.Time(), nullDate(c.End), c.PayerType}
+		}}
+	flagTable = table[clinical.Flag]{"institutional_flags", "tin, source_id",
+		[]string{"tin", "source_id", "patient_id", "kind", "start_date", "end_date"},
+		func(f clinical.Flag) []any {
+			return []any{f.TIN, f.SourceID, f.PatientID, string(f.Kind), f.Start.Time(), nullDate(f.End)}
+		}}
+)
+
+// Batch is one ingest request's valid records, deduplicated by key.
+type Batch struct {
+	Practices   []clinical.Practice
+	Clinicians  []clinical.Clinician
+	Patients    []clinical.Patient
+	Encounters  []clinical.Encounter
+	Procedures  []clinical.Procedure
+	Conditions  []clinical.Condition
+	Medications []clinical.MedicationEvent
+	Quality     []clinical.QualityCode
+	Coverage    []clinical.Coverage
+	Flags       []clinical.Flag
+	// TINs the records belong to; practices not yet known are created with defaults.
+	TINs []string
+}
+
+// BeginBatch records a new ingest batch and returns its id.
+func (t *Tx) BeginBatch(ctx context.Context, mode string) (int64, error) {
+	var id int64
+	err := t.tx.QueryRow(ctx, `INSERT INTO ingest_batches (mode, received, stored, rejected) VALUES ($1, 0, 0, 0) RETURNING id`, mode).Scan(&id)
+	return id, err
+}
+
+// FinishBatch stores the batch's final counts.
+func (t *Tx) FinishBatch(ctx context.Context, id, received, stored, rejected int64) error {
+	_, err := t.tx.Exec(ctx, `UPDATE ingest_batches SET received = $2, stored = $3, rejected = $4, committed_at = now() WHERE id = $1`,
+		id, received, stored, rejected)
+	return err
+}
+
+// Write upserts every record of b in dependency order (practices before
+// patients before the records that refer to them) under batch id.
+func (t *Tx) Write(ctx context.Context, b *Batch, batchID int64) error {
+	if len(b.TINs) > 0 {
+		if _, err := t.tx.Exec(ctx, `INSERT INTO practices (tin, batch_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING`, b.TINs, batchID); err != nil {
+			return err
+		}
+	}
+	return firstErr(
+		func() error { return upsert(ctx, t, practiceTable, b.Practices, batchID) },
+		func() error { return upsert(ctx, t, clinicianTable, b.Clinicians, batchID) },
+		func() error { return upsert(ctx, t, patientTable, b.Patients, batchID) },
+		func() error { return upsert(ctx, t, encounterTable, b.Encounters, batchID) },
+		func() error { return upsert(ctx, t, procedureTable, b.Procedures, batchID) },
+		func() error { return upsert(ctx, t, conditionTable, b.Conditions, batchID) },
+		func() error { return upsert(ctx, t, medicationTable, b.Medications, batchID) },
+		func() error { return upsert(ctx, t, qualityTable, b.Quality, batchID) },
+		func() error { return upsert(ctx, t, coverageTable, b.Coverage, batchID) },
+		func() error { return upsert(ctx, t, flagTable, b.Flags, batchID) },
+	)
+}
+
+func firstErr(steps ...func() error) error {
+	for _, s := range steps {
+		if err := s(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upsert copies recs into a temporary staging table and merges them into the
+// table: COPY is the fast path in, and the merge makes replays idempotent.
+// A row whose values did not change is left alone, so its batch_id keeps
+// naming the batch that last changed it.
+func upsert[T any](ctx context.Context, t *Tx, tb table[T], recs []T, batchID int64) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	stage := "stage_" + tb.name
+	if t.staged[stage] {
+		if _, err := t.tx.Exec(ctx, "TRUNCATE "+stage); err != nil {
+			return err
+		}
+	} else {
+		if _, err := t.tx.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s (LIKE %s INCLUDING DEFAULTS) ON COMMIT DROP", stage, tb.name)); err != nil {
+			return err
+		}
+		t.staged[stage] = true
+	}
+	cols := append(append([]string{}, tb.cols...), "batch_id")
+	_, err := t.tx.CopyFrom(ctx, pgx.Identifier{stage}, cols, pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
+		return append(tb.row(recs[i]), batchID), nil
+	}))
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", tb.name, err)
+	}
+	keys := map[string]bool{}
+	for _, k := range strings.Split(tb.key, ",") {
+		keys[strings.TrimSpace(k)] = true
+	}
+	var set, old, new []string
+	for _, c := range tb.cols {
+		if keys[c] {
+			continue
+		}
+		set = append(set, c+" = EXCLUDED."+c)
+		old = append(old, tb.name+"."+c)
+		new = append(new, "EXCLUDED."+c)
+	}
+	list := strings.Join(cols, ", ")
+	sql := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) DO UPDATE SET %s, batch_id = EXCLUDED.batch_id WHERE (%s) IS DISTINCT FROM (%s)",
+		tb.name, list, list, stage, tb.key, strings.Join(set, ", "), strings.Join(old, ", "), strings.Join(new, ", "))
+	if _, err := t.tx.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("merge %s: %w", tb.name, err)
+	}
+	return nil
+}
+
+// PracticeZones returns the stored time zone of each known TIN.
+func (t *Tx) PracticeZones(ctx context.Context, tins []string) (map[string]string, error) {
+	rows, err := t.tx.Query(ctx, `SELECT tin, time_zone FROM practices WHERE tin = ANY($1)`, tins)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	var tin, zone string
+	_, err = pgx.ForEachRow(rows, []any{&tin, &zone}, func() error { out[tin] = zone; return nil })
+	return out, err
+}
+
+// Key identifies a record within its table.
+type Key struct{ TIN, SourceID string }
+
+// ExistingPatients returns which of keys are stored patients.
+func (t *Tx) ExistingPatients(ctx context.Context, keys []Key) (map[Key]bool, error) {
+	return t.existing(ctx, "patients", keys)
+}
+
+// ExistingEncounters returns which of keys are stored encounters.
+func (t *Tx) ExistingEncounters(ctx context.Context, keys []Key) (map[Key]bool, error) {
+	return t.existing(ctx, "encounters", keys)
+}
+
+func (t *Tx) existing(ctx context.Context, tableName string, keys []Key) (map[Key]bool, error) {
+	out := map[Key]bool{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	tins, ids := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		tins[i], ids[i] = k.TIN, k.SourceID
+	}
+	rows, err := t.tx.Query(ctx, `SELECT t.tin, t.source_id FROM `+tableName+` t
+		JOIN unnest($1::text[], $2::text[]) AS k(tin, source_id) USING (tin, source_id)`, tins, ids)
+	if err != nil {
+		return nil, err
+	}
+	var k Key
+	_, err = pgx.ForEachRow(rows, []any{&k.TIN, &k.SourceID}, func() error { out[k] = true; return nil })
+	return out, err
+}
+
+func zoneOrUTC(z string) string {
+	if z == "" {
+		return "UTC"
+	}
+	return z
+}
+
+func nullDate(d clinical.NullDate) any {
+	if !d.Valid {
+		return nil
+	}
+	return d.Date.Time()
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain structs of strings reach here
+	}
+	return b
+}
