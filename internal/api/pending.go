@@ -25,7 +25,9 @@ const (
 	reportWork     = "performance reports are still being built"
 )
 
-type measureServer struct{ pb.UnimplementedMeasureServiceServer }
+type measureServer struct {
+	pb.UnimplementedMeasureServiceServer
+}
 
 func (measureServer) ListMeasures(context.Context, *pb.ListMeasuresRequest) (*pb.ListMeasuresResponse, error) {
 	return nil, pending("MeasureService.ListMeasures", engineWork)
@@ -71,7 +73,9 @@ func (submissionServer) ValidateSubmission(context.Context, *pb.ValidateSubmissi
 	return nil, pending("SubmissionService.ValidateSubmission", submissionWork)
 }
 
-type reportServer struct{ pb.UnimplementedReportServiceServer }
+type reportServer struct {
+	pb.UnimplementedReportServiceServer
+}
 
 func (reportServer) BuildReport(*pb.BuildReportRequest, grpc.ServerStreamingServer[pb.BuildReportResponse]) error {
 	return pending("ReportService.BuildReport", reportWork)
