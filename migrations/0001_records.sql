@@ -2,6 +2,12 @@
 -- carries the practice's TIN first: it is the tenant key (queries are scoped
 -- by it, and it is the distribution column if the data is ever sharded).
 -- Records are keyed by (tin, source_id), the id the practice's system gave.
+--
+-- References from a record to its patient are checked by ingest inside the
+-- writing transaction (every reference must resolve within the TIN, in the
+-- request or already stored), and records are never deleted, so the child
+-- tables carry no foreign keys: a per-row RI trigger would double the cost
+-- of bulk COPY for no added guarantee.
 
 CREATE TABLE practices (
     tin        text PRIMARY KEY CHECK (tin ~ '^[0-9]{9}$'),
@@ -56,8 +62,7 @@ CREATE TABLE encounters (
     diagnoses      jsonb NOT NULL DEFAULT '[]',
     discharge_date date,
     batch_id       bigint NOT NULL,
-    PRIMARY KEY (tin, source_id),
-    FOREIGN KEY (tin, patient_id) REFERENCES patients (tin, source_id)
+    PRIMARY KEY (tin, source_id)
 );
 CREATE INDEX encounters_patient ON encounters (tin, patient_id);
 
@@ -72,8 +77,7 @@ CREATE TABLE procedures (
     encounter_id  text NOT NULL DEFAULT '',
     not_done      boolean NOT NULL DEFAULT false,
     batch_id      bigint NOT NULL,
-    PRIMARY KEY (tin, source_id),
-    FOREIGN KEY (tin, patient_id) REFERENCES patients (tin, source_id)
+    PRIMARY KEY (tin, source_id)
 );
 CREATE INDEX procedures_patient ON procedures (tin, patient_id);
 
@@ -86,8 +90,7 @@ CREATE TABLE conditions (
     onset_date    date NOT NULL,
     encounter_id  text NOT NULL DEFAULT '',
     batch_id      bigint NOT NULL,
-    PRIMARY KEY (tin, source_id),
-    FOREIGN KEY (tin, patient_id) REFERENCES patients (tin, source_id)
+    PRIMARY KEY (tin, source_id)
 );
 CREATE INDEX conditions_patient ON conditions (tin, patient_id);
 
@@ -103,8 +106,7 @@ CREATE TABLE medications (
     quantity      double precision NOT NULL DEFAULT 0,
     npi           text NOT NULL DEFAULT '',
     batch_id      bigint NOT NULL,
-    PRIMARY KEY (tin, source_id),
-    FOREIGN KEY (tin, patient_id) REFERENCES patients (tin, source_id)
+    PRIMARY KEY (tin, source_id)
 );
 CREATE INDEX medications_patient ON medications (tin, patient_id);
 
@@ -119,8 +121,7 @@ CREATE TABLE quality_codes (
     npi           text NOT NULL DEFAULT '',
     encounter_id  text NOT NULL DEFAULT '',
     batch_id      bigint NOT NULL,
-    PRIMARY KEY (tin, source_id),
-    FOREIGN KEY (tin, patient_id) REFERENCES patients (tin, source_id)
+    PRIMARY KEY (tin, source_id)
 );
 CREATE INDEX quality_codes_patient ON quality_codes (tin, patient_id);
 
@@ -132,8 +133,7 @@ CREATE TABLE coverages (
     end_date      date,
     payer_type    text NOT NULL DEFAULT '',
     batch_id      bigint NOT NULL,
-    PRIMARY KEY (tin, source_id),
-    FOREIGN KEY (tin, patient_id) REFERENCES patients (tin, source_id)
+    PRIMARY KEY (tin, source_id)
 );
 CREATE INDEX coverages_patient ON coverages (tin, patient_id);
 
@@ -145,7 +145,6 @@ CREATE TABLE institutional_flags (
     start_date    date NOT NULL,
     end_date      date,
     batch_id      bigint NOT NULL,
-    PRIMARY KEY (tin, source_id),
-    FOREIGN KEY (tin, patient_id) REFERENCES patients (tin, source_id)
+    PRIMARY KEY (tin, source_id)
 );
 CREATE INDEX institutional_flags_patient ON institutional_flags (tin, patient_id);

@@ -48,6 +48,8 @@ func toStatus(ctx context.Context, log *slog.Logger, err error, res *pb.IngestRe
 		return withViolations(codes.InvalidArgument, fmt.Sprintf("%d of %d records are invalid; nothing was stored (send mode INGEST_MODE_PARTIAL to store the valid ones)", res.GetRejected(), res.GetReceived()), v)
 	case errors.Is(err, store.ErrNotFound):
 		return status.Error(codes.NotFound, "not found")
+	case errors.Is(err, store.ErrConflict):
+		return status.Error(codes.Aborted, "the request raced with a concurrent one and was rolled back; nothing was stored, send it again")
 	case errors.Is(err, store.ErrUnavailable):
 		log.WarnContext(ctx, "database unavailable", "err", err)
 		return status.Error(codes.Unavailable, "the database is unavailable; retry later")

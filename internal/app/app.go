@@ -29,6 +29,7 @@ type Options struct {
 // Running is a started server.
 type Running struct {
 	GRPCAddr, HTTPAddr string
+	DatabaseURL        string
 	Store              *store.Store
 	cluster            *pgembed.Cluster
 	cancel             context.CancelFunc
@@ -69,6 +70,7 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		r.stopCluster(log)
 		return nil, err
 	}
+	r.DatabaseURL = url
 	st, err := store.Open(ctx, url, log)
 	if err != nil {
 		return fail(err)

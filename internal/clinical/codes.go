@@ -35,9 +35,11 @@ var (
 	rePOS      = regexp.MustCompile(`^[0-9]{2}$`)
 )
 
+var systemNameCleaner = strings.NewReplacer("-", "", "_", "", " ", "")
+
 // ParseSystem maps an API name (case-insensitive, with common spellings) to a System.
 func ParseSystem(s string) (System, error) {
-	switch strings.ToUpper(strings.NewReplacer("-", "", "_", "", " ", "").Replace(s)) {
+	switch strings.ToUpper(systemNameCleaner.Replace(s)) {
 	case "ICD10CM", "ICD10":
 		return ICD10CM, nil
 	case "ICD9CM", "ICD9":

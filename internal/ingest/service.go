@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"time"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
@@ -29,25 +30,31 @@ type Next func() ([]*pb.Record, error)
 // (a client gone mid-stream, a cancelled context) rolls everything back.
 // With mode all-or-nothing, any invalid record stores nothing and returns
 // ErrRejected together with the full result.
+//
+// Reading and converting the next message runs in its own goroutine while
+// the current one is written, so the database and the CPU work overlap.
 func (s *Service) Ingest(ctx context.Context, mode pb.IngestMode, next Next) (*pb.IngestResult, error) {
 	partial := mode == pb.IngestMode_INGEST_MODE_PARTIAL
 	res := &pb.IngestResult{StoredByType: map[string]int64{}}
-	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-		*res = pb.IngestResult{StoredByType: map[string]int64{}} // a retried transaction starts over
+	err := s.Store.InTxOnce(ctx, func(tx *store.Tx) error {
 		batchID, err := tx.BeginBatch(ctx, mode.String())
 		if err != nil {
 			return err
 		}
-		r := &request{tx: tx, res: res, zones: map[string]*time.Location{}}
-		for {
-			recs, err := next()
-			if errors.Is(err, io.EOF) {
-				break
+		stored, err := tx.PracticeZones(ctx)
+		if err != nil {
+			return err
+		}
+		r := &request{tx: tx, res: res}
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		msgs := convertAll(cctx, next, newZones(stored))
+		for msg := range msgs {
+			msg = coalesce(msg, msgs)
+			if msg.err != nil {
+				return msg.err
 			}
-			if err != nil {
-				return err
-			}
-			batch, err := r.message(ctx, recs)
+			batch, err := r.message(ctx, msg)
 			if err != nil {
 				return err
 			}
@@ -65,6 +72,8 @@ func (s *Service) Ingest(ctx context.Context, mode pb.IngestMode, next Next) (*p
 		res.Committed = true
 		return tx.FinishBatch(ctx, batchID, res.Received, res.Stored, res.Rejected)
 	})
+	// Conversion and reference checks report separately; callers get input order.
+	sort.SliceStable(res.Rejections, func(i, j int) bool { return res.Rejections[i].Index < res.Rejections[j].Index })
 	if err != nil {
 		res.Committed = false
 		return res, err
@@ -72,30 +81,124 @@ func (s *Service) Ingest(ctx context.Context, mode pb.IngestMode, next Next) (*p
 	return res, nil
 }
 
-// request is the state of one atomic request across its messages.
-type request struct {
-	tx    *store.Tx
-	res   *pb.IngestResult
-	zones map[string]*time.Location
+// writeSize is how many records coalesce into one write: each write costs a
+// round of COPY statements, so small client messages are merged while the
+// database is busy with the previous write.
+const writeSize = 20_000
+
+// coalesce appends to msg the converted messages already waiting, up to
+// writeSize records, stopping at an error (which then ends the request).
+func coalesce(msg converted, more <-chan converted) converted {
+	for msg.err == nil && len(msg.records) < writeSize {
+		select {
+		case m, ok := <-more:
+			if !ok {
+				return msg
+			}
+			msg.received += m.received
+			msg.records = append(msg.records, m.records...)
+			msg.rejections = append(msg.rejections, m.rejections...)
+			msg.err = m.err
+		default:
+			return msg
+		}
+	}
+	return msg
 }
 
-// message converts one message's records, resolves their references and
-// returns the valid ones deduplicated (the last record with a key wins).
-func (r *request) message(ctx context.Context, recs []*pb.Record) (*store.Batch, error) {
-	first := r.res.Received
-	r.res.Received += int64(len(recs))
-	if err := r.loadZones(ctx, recs); err != nil {
-		return nil, err
-	}
-	converted := make([]Record, 0, len(recs))
-	for i, rec := range recs {
-		out, rej := Convert(first+int64(i), rec, r.zone)
-		if len(rej) > 0 {
-			r.reject(rej)
-			continue
+// converted is one message after conversion: its valid records and the
+// rejections of the rest.
+type converted struct {
+	received   int
+	records    []Record
+	rejections [][]*pb.Rejection
+	err        error
+}
+
+// convertAll reads and converts messages in order on its own goroutine. The
+// channel closes after io.EOF or after delivering an error.
+func convertAll(ctx context.Context, next Next, zones *zones) <-chan converted {
+	out := make(chan converted, 8)
+	go func() {
+		defer close(out)
+		var index int64
+		for {
+			recs, err := next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			msg := converted{received: len(recs), err: err}
+			if err == nil {
+				zones.learn(recs)
+				for _, rec := range recs {
+					out, rej := Convert(index, rec, zones.of)
+					index++
+					if len(rej) > 0 {
+						msg.rejections = append(msg.rejections, rej)
+						continue
+					}
+					msg.records = append(msg.records, out)
+				}
+			}
+			select {
+			case out <- msg:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
-		converted = append(converted, out)
+	}()
+	return out
+}
+
+// zones are the practices' time zones as the request goes: stored ones,
+// overridden by practice records in the request (a practice sent with its
+// data governs it). Unknown practices read datetimes in UTC.
+type zones struct{ byTIN map[string]*time.Location }
+
+func newZones(stored map[string]string) *zones {
+	z := &zones{byTIN: map[string]*time.Location{}}
+	for tin, name := range stored {
+		if loc, err := time.LoadLocation(name); err == nil {
+			z.byTIN[tin] = loc
+		}
 	}
+	return z
+}
+
+func (z *zones) learn(recs []*pb.Record) {
+	for _, rec := range recs {
+		if p := rec.GetPractice(); p != nil {
+			if loc, err := time.LoadLocation(p.GetTimeZone()); err == nil {
+				z.byTIN[p.GetTin()] = loc
+			}
+		}
+	}
+}
+
+func (z *zones) of(tin string) *time.Location {
+	if loc := z.byTIN[tin]; loc != nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// request is the state of one atomic request across its messages.
+type request struct {
+	tx  *store.Tx
+	res *pb.IngestResult
+}
+
+// message resolves a converted message's references and returns its valid
+// records deduplicated (the last record with a key wins).
+func (r *request) message(ctx context.Context, msg converted) (*store.Batch, error) {
+	r.res.Received += int64(msg.received)
+	for _, rej := range msg.rejections {
+		r.reject(rej)
+	}
+	converted := msg.records
 	if err := r.resolve(ctx, converted); err != nil {
 		return nil, err
 	}
@@ -124,49 +227,6 @@ func (r *request) message(ctx context.Context, recs []*pb.Record) (*store.Batch,
 func (r *request) reject(rej []*pb.Rejection) {
 	r.res.Rejected++
 	r.res.Rejections = append(r.res.Rejections, rej...)
-}
-
-// loadZones learns the time zone of every TIN in the message: from practice
-// records in the message first (a practice sent with its data governs it),
-// then from the store. Unknown practices read datetimes in UTC.
-func (r *request) loadZones(ctx context.Context, recs []*pb.Record) error {
-	var unknown []string
-	for _, rec := range recs {
-		if p := rec.GetPractice(); p != nil {
-			if loc, err := time.LoadLocation(p.GetTimeZone()); err == nil {
-				r.zones[p.GetTin()] = loc
-			}
-		}
-	}
-	seen := map[string]bool{}
-	for _, rec := range recs {
-		if tin := recordTIN(rec); tin != "" && r.zones[tin] == nil && !seen[tin] {
-			seen[tin] = true
-			unknown = append(unknown, tin)
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	stored, err := r.tx.PracticeZones(ctx, unknown)
-	if err != nil {
-		return err
-	}
-	for _, tin := range unknown {
-		loc, err := time.LoadLocation(stored[tin])
-		if err != nil {
-			loc = time.UTC
-		}
-		r.zones[tin] = loc
-	}
-	return nil
-}
-
-func (r *request) zone(tin string) *time.Location {
-	if loc := r.zones[tin]; loc != nil {
-		return loc
-	}
-	return time.UTC
 }
 
 // resolve checks that every patient and encounter reference points at a
@@ -219,20 +279,6 @@ func (r *request) resolve(ctx context.Context, recs []Record) error {
 func refRejection(rec *Record, field, rule, what, id string) *pb.Rejection {
 	return &pb.Rejection{Index: rec.Index, RecordType: rec.Type, Tin: rec.TIN, SourceId: rec.ID, Field: field, Rule: rule,
 		Message: fmt.Sprintf("%s %q is not a %s of TIN %s, neither in this request nor stored", field, id, what, rec.TIN)}
-}
-
-// recordTIN returns the TIN a record belongs to ("" for clinicians, which
-// have none).
-func recordTIN(rec *pb.Record) string {
-	m := rec.ProtoReflect()
-	fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("kind"))
-	if fd == nil {
-		return ""
-	}
-	if t, ok := m.Get(fd).Message().Interface().(interface{ GetTin() string }); ok {
-		return t.GetTin()
-	}
-	return ""
 }
 
 // deduper keeps the last record per key of each type, so a table's merge

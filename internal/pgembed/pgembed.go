@@ -54,8 +54,12 @@ type Options struct {
 
 // defaultSettings apply to every cluster unless overridden by Options.Settings.
 var defaultSettings = map[string]string{
-	"max_connections":         "100",
-	"shared_buffers":          "256MB",
+	"max_connections": "100",
+	"shared_buffers":  "256MB",
+	// Bulk ingest writes a lot of WAL in one transaction; the 1GB default
+	// forces checkpoints in the middle of a load.
+	"max_wal_size":            "8GB",
+	"checkpoint_timeout":      "15min",
 	"unix_socket_permissions": "0777", // access is restricted by the socket directory instead
 }
 

@@ -228,3 +228,12 @@ func timeOf(t *time.Time) time.Time {
 	}
 	return *t
 }
+
+func firstErr(steps ...func() error) error {
+	for _, s := range steps {
+		if err := s(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

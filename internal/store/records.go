@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 )
@@ -103,86 +105,126 @@ func (t *Tx) FinishBatch(ctx context.Context, id, received, stored, rejected int
 
 // Write upserts every record of b in dependency order (practices before
 // patients before the records that refer to them) under batch id.
+//
+// New rows take the fast path: COPY straight into each table, all inside one
+// savepoint. If any key is already stored (a replay or an update), COPY fails
+// on the unique key, the savepoint is rolled back, and the rows go through
+// temporary staging tables merged with INSERT ... ON CONFLICT. A merged row
+// whose values did not change is left alone, so its batch_id keeps naming
+// the batch that last changed it.
 func (t *Tx) Write(ctx context.Context, b *Batch, batchID int64) error {
 	if len(b.TINs) > 0 {
 		if _, err := t.tx.Exec(ctx, `INSERT INTO practices (tin, batch_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING`, b.TINs, batchID); err != nil {
 			return err
 		}
 	}
-	return firstErr(
-		func() error { return upsert(ctx, t, practiceTable, b.Practices, batchID) },
-		func() error { return upsert(ctx, t, clinicianTable, b.Clinicians, batchID) },
-		func() error { return upsert(ctx, t, patientTable, b.Patients, batchID) },
-		func() error { return upsert(ctx, t, encounterTable, b.Encounters, batchID) },
-		func() error { return upsert(ctx, t, procedureTable, b.Procedures, batchID) },
-		func() error { return upsert(ctx, t, conditionTable, b.Conditions, batchID) },
-		func() error { return upsert(ctx, t, medicationTable, b.Medications, batchID) },
-		func() error { return upsert(ctx, t, qualityTable, b.Quality, batchID) },
-		func() error { return upsert(ctx, t, coverageTable, b.Coverage, batchID) },
-		func() error { return upsert(ctx, t, flagTable, b.Flags, batchID) },
-	)
+	if _, err := t.tx.Exec(ctx, "SAVEPOINT fast_copy"); err != nil {
+		return err
+	}
+	err := t.each(b, func(w writer) error { return w.copy(ctx, t, batchID) })
+	if err == nil {
+		_, err = t.tx.Exec(ctx, "RELEASE SAVEPOINT fast_copy")
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" { // unique_violation: some keys exist
+		return err
+	}
+	if _, err := t.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT fast_copy"); err != nil {
+		return err
+	}
+	return t.each(b, func(w writer) error { return w.merge(ctx, t, batchID) })
 }
 
-func firstErr(steps ...func() error) error {
-	for _, s := range steps {
-		if err := s(); err != nil {
+// writer is one table's records, in either write path.
+type writer interface {
+	copy(ctx context.Context, t *Tx, batchID int64) error
+	merge(ctx context.Context, t *Tx, batchID int64) error
+}
+
+type rows[T any] struct {
+	tb   table[T]
+	recs []T
+}
+
+// each calls fn for every non-empty table of b in dependency order.
+func (t *Tx) each(b *Batch, fn func(writer) error) error {
+	for _, w := range []writer{
+		rows[clinical.Practice]{practiceTable, b.Practices}, rows[clinical.Clinician]{clinicianTable, b.Clinicians},
+		rows[clinical.Patient]{patientTable, b.Patients}, rows[clinical.Encounter]{encounterTable, b.Encounters},
+		rows[clinical.Procedure]{procedureTable, b.Procedures}, rows[clinical.Condition]{conditionTable, b.Conditions},
+		rows[clinical.MedicationEvent]{medicationTable, b.Medications}, rows[clinical.QualityCode]{qualityTable, b.Quality},
+		rows[clinical.Coverage]{coverageTable, b.Coverage}, rows[clinical.Flag]{flagTable, b.Flags},
+	} {
+		if err := fn(w); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// upsert copies recs into a temporary staging table and merges them into the
-// table: COPY is the fast path in, and the merge makes replays idempotent.
-// A row whose values did not change is left alone, so its batch_id keeps
-// naming the batch that last changed it.
-func upsert[T any](ctx context.Context, t *Tx, tb table[T], recs []T, batchID int64) error {
-	if len(recs) == 0 {
+func (r rows[T]) columns() []string { return append(append([]string{}, r.tb.cols...), "batch_id") }
+
+func (r rows[T]) source(batchID int64) pgx.CopyFromSource {
+	return pgx.CopyFromSlice(len(r.recs), func(i int) ([]any, error) { return append(r.tb.row(r.recs[i]), batchID), nil })
+}
+
+func (r rows[T]) copy(ctx context.Context, t *Tx, batchID int64) error {
+	if len(r.recs) == 0 {
 		return nil
 	}
-	stage := "stage_" + tb.name
+	_, err := t.tx.CopyFrom(ctx, pgx.Identifier{r.tb.name}, r.columns(), r.source(batchID))
+	return err // kept unwrapped: Write looks for the unique violation
+}
+
+func (r rows[T]) merge(ctx context.Context, t *Tx, batchID int64) error {
+	if len(r.recs) == 0 {
+		return nil
+	}
+	stage := "stage_" + r.tb.name
 	if t.staged[stage] {
 		if _, err := t.tx.Exec(ctx, "TRUNCATE "+stage); err != nil {
 			return err
 		}
 	} else {
-		if _, err := t.tx.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s (LIKE %s INCLUDING DEFAULTS) ON COMMIT DROP", stage, tb.name)); err != nil {
+		if _, err := t.tx.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s (LIKE %s INCLUDING DEFAULTS) ON COMMIT DROP", stage, r.tb.name)); err != nil {
 			return err
 		}
 		t.staged[stage] = true
 	}
-	cols := append(append([]string{}, tb.cols...), "batch_id")
-	_, err := t.tx.CopyFrom(ctx, pgx.Identifier{stage}, cols, pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
-		return append(tb.row(recs[i]), batchID), nil
-	}))
-	if err != nil {
-		return fmt.Errorf("copy %s: %w", tb.name, err)
+	if _, err := t.tx.CopyFrom(ctx, pgx.Identifier{stage}, r.columns(), r.source(batchID)); err != nil {
+		return fmt.Errorf("copy %s: %w", r.tb.name, err)
 	}
-	keys := map[string]bool{}
-	for _, k := range strings.Split(tb.key, ",") {
-		keys[strings.TrimSpace(k)] = true
-	}
-	var set, old, new []string
-	for _, c := range tb.cols {
-		if keys[c] {
-			continue
-		}
-		set = append(set, c+" = EXCLUDED."+c)
-		old = append(old, tb.name+"."+c)
-		new = append(new, "EXCLUDED."+c)
-	}
-	list := strings.Join(cols, ", ")
-	sql := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) DO UPDATE SET %s, batch_id = EXCLUDED.batch_id WHERE (%s) IS DISTINCT FROM (%s)",
-		tb.name, list, list, stage, tb.key, strings.Join(set, ", "), strings.Join(old, ", "), strings.Join(new, ", "))
-	if _, err := t.tx.Exec(ctx, sql); err != nil {
-		return fmt.Errorf("merge %s: %w", tb.name, err)
+	if _, err := t.tx.Exec(ctx, mergeSQL(r.tb.name, stage, r.tb.key, r.tb.cols)); err != nil {
+		return fmt.Errorf("merge %s: %w", r.tb.name, err)
 	}
 	return nil
 }
 
-// PracticeZones returns the stored time zone of each known TIN.
-func (t *Tx) PracticeZones(ctx context.Context, tins []string) (map[string]string, error) {
-	rows, err := t.tx.Query(ctx, `SELECT tin, time_zone FROM practices WHERE tin = ANY($1)`, tins)
+// mergeSQL builds the INSERT ... ON CONFLICT that merges a staging table.
+func mergeSQL(name, stage, key string, cols []string) string {
+	keys := map[string]bool{}
+	for _, k := range strings.Split(key, ",") {
+		keys[strings.TrimSpace(k)] = true
+	}
+	var set, old, new []string
+	for _, c := range cols {
+		if keys[c] {
+			continue
+		}
+		set = append(set, c+" = EXCLUDED."+c)
+		old = append(old, name+"."+c)
+		new = append(new, "EXCLUDED."+c)
+	}
+	list := strings.Join(append(append([]string{}, cols...), "batch_id"), ", ")
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) DO UPDATE SET %s, batch_id = EXCLUDED.batch_id WHERE (%s) IS DISTINCT FROM (%s)",
+		name, list, list, stage, key, strings.Join(set, ", "), strings.Join(old, ", "), strings.Join(new, ", "))
+}
+
+// PracticeZones returns the stored time zone of every practice. Practices
+// are few (one row per TIN), so a request loads them all once.
+func (t *Tx) PracticeZones(ctx context.Context) (map[string]string, error) {
+	rows, err := t.tx.Query(ctx, `SELECT tin, time_zone FROM practices`)
 	if err != nil {
 		return nil, err
 	}

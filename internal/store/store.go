@@ -21,6 +21,10 @@ import (
 // ErrNotFound is returned when a requested row does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrConflict means the transaction lost a race with another one
+// (serialization failure or deadlock); the whole request can be retried.
+var ErrConflict = errors.New("conflict with a concurrent request")
+
 // ErrUnavailable wraps failures to reach the database, so the API can
 // answer UNAVAILABLE rather than INTERNAL.
 var ErrUnavailable = errors.New("database unavailable")
@@ -137,7 +141,16 @@ type Tx struct {
 // on serialization failures and deadlocks only: those are the errors where a
 // retry can succeed without the caller changing anything.
 func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
-	const attempts = 3
+	return s.inTx(ctx, 3, fn)
+}
+
+// InTxOnce runs fn in one transaction without retrying, for work that cannot
+// be repeated (it consumes a stream); a lost race is reported as ErrConflict.
+func (s *Store) InTxOnce(ctx context.Context, fn func(*Tx) error) error {
+	return s.inTx(ctx, 1, fn)
+}
+
+func (s *Store) inTx(ctx context.Context, attempts int, fn func(*Tx) error) error {
 	var err error
 	for i := 0; i < attempts; i++ {
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -146,7 +159,12 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
 		if !retryable(err) {
 			break
 		}
-		s.log.Warn("retrying transaction", "attempt", i+1, "err", err)
+		if i+1 < attempts {
+			s.log.Warn("retrying transaction", "attempt", i+1, "err", err)
+		}
+	}
+	if retryable(err) {
+		return fmt.Errorf("%w: %v", ErrConflict, err)
 	}
 	return classify(err)
 }
@@ -158,7 +176,7 @@ func retryable(err error) bool {
 
 // classify turns connection failures into ErrUnavailable and leaves the rest.
 func classify(err error) error {
-	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	var pgErr *pgconn.PgError
