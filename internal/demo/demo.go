@@ -4,7 +4,6 @@
 package demo
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
@@ -22,6 +21,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/liaison-registry/liaison/internal/app"
+	"github.com/liaison-registry/liaison/internal/ingest"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -42,7 +42,7 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger) error {
 	defer srv.Stop() //nolint:errcheck // reported by the server's log
 	fmt.Fprintf(w, "  server up: gRPC %s, REST http://%s (%.1fs)\n", srv.GRPCAddr, srv.HTTPAddr, time.Since(start).Seconds())
 
-	recs, err := ReadNDJSON(bytes.NewReader(sample))
+	recs, err := ingest.ReadNDJSON(bytes.NewReader(sample))
 	if err != nil {
 		return err
 	}
@@ -111,24 +111,4 @@ func countsLine(m map[string]int64) string {
 		parts[i] = fmt.Sprintf("%d %s", m[k], k)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// ReadNDJSON reads one protojson Record per line; blank lines are skipped.
-// Errors name the line.
-func ReadNDJSON(r io.Reader) ([]*pb.Record, error) {
-	var out []*pb.Record
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for line := 1; sc.Scan(); line++ {
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		rec := &pb.Record{}
-		if err := protojson.Unmarshal(b, rec); err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
-		out = append(out, rec)
-	}
-	return out, sc.Err()
 }

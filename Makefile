@@ -1,0 +1,47 @@
+# Liaison. The two commands a new user needs: `make demo` and `make test`.
+GO    ?= go
+TOOLS  = $(GO) tool -modfile=tools/go.mod
+BIN    = bin
+
+.PHONY: demo test bench build generate check-generated lint vet fuzz postgres clean
+
+## demo: start an embedded PostgreSQL and liaisond, load a sample through the API, print what was stored
+demo: postgres build
+	./$(BIN)/liaison demo
+
+## test: every test, against a real throwaway PostgreSQL
+test: postgres
+	$(GO) test -count=1 ./...
+
+## bench: the performance figures, one BENCH line each
+bench: postgres build
+	./$(BIN)/liaison bench ingest --records 1000000
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## generate: regenerate Go code and the OpenAPI document from proto/
+generate:
+	$(TOOLS) buf generate
+
+## check-generated: fail if the committed generated code is stale
+check-generated: generate
+	git diff --exit-code -- proto internal/api/openapi
+
+lint:
+	$(TOOLS) buf lint
+
+vet:
+	$(GO) vet ./...
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzReadNDJSON -fuzztime $(FUZZTIME)
+
+postgres:
+	@scripts/ensure-postgres.sh
+
+clean:
+	rm -rf $(BIN)

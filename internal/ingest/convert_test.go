@@ -1,0 +1,115 @@
+package ingest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+func utc(string) *time.Location { return time.UTC }
+
+func TestConvertNormalisesCodesAndKeepsTheInstant(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	rec := &pb.Record{Kind: &pb.Record_Encounter{Encounter: &pb.Encounter{
+		Tin: "123456789", SourceId: "e1", PatientId: "p1", Start: "2024-07-01T02:00:00Z", Class: pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT,
+		Lines:     []*pb.ProcedureLine{{Code: &pb.Coding{System: "cpt", Code: "27245"}, Modifiers: []string{"rt"}}},
+		Diagnoses: []*pb.Coding{{System: "ICD-10-CM", Code: "s72141a"}},
+	}}}
+	out, rej := Convert(7, rec, func(string) *time.Location { return ny })
+	if len(rej) > 0 {
+		t.Fatal(rej)
+	}
+	e := out.Value.(clinical.Encounter)
+	if e.Start.String() != "2024-06-30" || e.StartAt.IsZero() {
+		t.Errorf("start = %s at %v; want 2024-06-30 in New York with the instant kept", e.Start, e.StartAt)
+	}
+	if e.Diagnoses[0] != (clinical.Code{System: clinical.ICD10CM, Code: "S72.141A"}) || e.Lines[0].Modifiers[0] != "RT" {
+		t.Errorf("codes not canonical: %+v %+v", e.Diagnoses, e.Lines)
+	}
+	if out.Index != 7 || out.Type != "encounter" || out.PatientRef != "p1" {
+		t.Errorf("envelope = %+v", out)
+	}
+}
+
+func TestReadNDJSONNamesTheBadLine(t *testing.T) {
+	in := "{\"patient\":{\"tin\":\"123456789\",\"sourceId\":\"p1\"}}\n\n{\"patient\":{\"tin\":123}}\n"
+	_, err := ReadNDJSON(strings.NewReader(in))
+	if err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("err = %v, want it to name line 3", err)
+	}
+	recs, err := ReadNDJSON(strings.NewReader("{\"clinician\":{\"npi\":\"1234567893\"}}\n"))
+	if err != nil || len(recs) != 1 || recs[0].GetClinician().GetNpi() != "1234567893" {
+		t.Fatalf("recs = %v, %v", recs, err)
+	}
+}
+
+// FuzzConvert feeds arbitrary records through the validator: it must never
+// panic, and a record it accepts must meet the rules it claims to check.
+func FuzzConvert(f *testing.F) {
+	seeds := []*pb.Record{
+		{Kind: &pb.Record_Patient{Patient: &pb.Patient{Tin: "123456789", SourceId: "p", BirthDate: "1952-02-29", Sex: pb.Sex_SEX_FEMALE}}},
+		{Kind: &pb.Record_Encounter{Encounter: &pb.Encounter{Tin: "123456789", SourceId: "e", PatientId: "p", RenderingNpi: "1234567893", Start: "2024-01-01T10:00:00+05:00",
+			Lines: []*pb.ProcedureLine{{Code: &pb.Coding{System: "CPT", Code: "99213"}, Modifiers: []string{"8P"}}}, Diagnoses: []*pb.Coding{{System: "ICD10CM", Code: "S72.001A"}}}}},
+		{Kind: &pb.Record_Medication{Medication: &pb.MedicationEvent{Tin: "123456789", SourceId: "m", PatientId: "p", Kind: 2, Code: &pb.Coding{System: "NDC", Code: "0006-0031-54"}, Date: "2024-01-01", DaysSupply: 30}}},
+	}
+	for _, s := range seeds {
+		b, _ := proto.Marshal(s)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rec := &pb.Record{}
+		if proto.Unmarshal(data, rec) != nil {
+			return
+		}
+		out, rej := Convert(0, rec, utc)
+		if len(rej) > 0 {
+			for _, r := range rej {
+				if r.Rule == "" || r.Field == "" || r.Message == "" {
+					t.Fatalf("rejection without rule, field or message: %v", r)
+				}
+			}
+			return
+		}
+		if out.Type != "clinician" && !clinical.ValidTIN(out.TIN) {
+			t.Fatalf("accepted a record with TIN %q", out.TIN)
+		}
+		if e, ok := out.Value.(clinical.Encounter); ok {
+			if e.End.Valid && e.End.Date < e.Start {
+				t.Fatalf("accepted end %s before start %s", e.End.Date, e.Start)
+			}
+			if e.RenderingNPI != "" && !clinical.ValidNPI(e.RenderingNPI) {
+				t.Fatalf("accepted NPI %q", e.RenderingNPI)
+			}
+		}
+		if m, ok := out.Value.(clinical.MedicationEvent); ok && m.DaysSupply < 0 {
+			t.Fatalf("accepted days supply %d", m.DaysSupply)
+		}
+	})
+}
+
+// FuzzReadNDJSON: arbitrary input never panics, and every record read
+// round-trips through the JSON form.
+func FuzzReadNDJSON(f *testing.F) {
+	f.Add([]byte("{\"patient\":{\"tin\":\"123456789\",\"sourceId\":\"p1\",\"birthDate\":\"1950-01-01\"}}\n"))
+	f.Add([]byte("\n\n{\"encounter\":{\"lines\":[{\"code\":{\"system\":\"CPT\"}}]}}"))
+	f.Add([]byte("{\"kind\":null}\n{]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		recs, err := ReadNDJSON(strings.NewReader(string(data)))
+		if err != nil {
+			if !strings.Contains(err.Error(), "line ") && !strings.Contains(err.Error(), "reading NDJSON") {
+				t.Fatalf("error does not locate the problem: %v", err)
+			}
+			return
+		}
+		for _, r := range recs {
+			if r == nil {
+				t.Fatal("nil record")
+			}
+		}
+	})
+}
