@@ -3,7 +3,8 @@ GO    ?= go
 TOOLS  = $(GO) tool -modfile=tools/go.mod
 BIN    = bin
 
-.PHONY: demo test bench build generate check-generated lint vet fuzz postgres clean
+.PHONY: demo test bench build generate check-generated lint vet fuzz postgres clean measures
+REF   ?= ../shared/reference/qpp-measures
 
 ## demo: start an embedded PostgreSQL and liaisond, load a sample through the API, print what was stored
 demo: postgres build
@@ -27,6 +28,10 @@ generate:
 ## check-generated: fail if the committed generated code is stale
 check-generated: generate
 	git diff --exit-code -- proto internal/api/openapi
+
+## measures: regenerate the CMS-derived code lists of the MIPS specs (committed) from $(REF)
+measures:
+	$(GO) run ./cmd/measuregen -ref $(REF) -out measures
 
 lint:
 	$(TOOLS) buf lint

@@ -173,3 +173,11 @@ type PatientData struct {
 	Coverage    []Coverage
 	Flags       []Flag
 }
+
+// Span returns the coverage as a period, an open end read as `until`.
+func (c Coverage) Span(until Date) Period {
+	if c.End.Valid {
+		return Period{c.Start, c.End.Date}
+	}
+	return Period{c.Start, until}
+}
