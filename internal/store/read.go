@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,22 +17,19 @@ type reader[T any] struct {
 
 var (
 	encounterReader = reader[clinical.Encounter]{
-		`SELECT tin, source_id, patient_id, rendering_npi, start_date, end_date, start_at, end_at, class, pos, lines, diagnoses, discharge_date
+		`SELECT tin, source_id, patient_id, rendering_npi, start_date, end_date, start_at, end_at, class, pos,
+		        line_systems, line_codes, line_modifiers, dx_systems, dx_codes, discharge_date
 		 FROM encounters WHERE tin = $1 AND patient_id = $2 ORDER BY start_date, source_id`,
 		func(r pgx.CollectableRow) (e clinical.Encounter, err error) {
 			var start time.Time
 			var end, discharge, startAt, endAt *time.Time
 			var class string
-			var lines, dx []byte
-			err = r.Scan(&e.TIN, &e.SourceID, &e.PatientID, &e.RenderingNPI, &start, &end, &startAt, &endAt, &class, &e.POS, &lines, &dx, &discharge)
+			var ls, lc, lm, ds, dc []string
+			err = r.Scan(&e.TIN, &e.SourceID, &e.PatientID, &e.RenderingNPI, &start, &end, &startAt, &endAt, &class, &e.POS,
+				&ls, &lc, &lm, &ds, &dc, &discharge)
 			e.Start, e.End, e.Discharge = dateOf(start), nullDateOf(end), nullDateOf(discharge)
 			e.StartAt, e.EndAt, e.Class = timeOf(startAt), timeOf(endAt), clinical.EncounterClass(class)
-			if err == nil {
-				err = json.Unmarshal(lines, &e.Lines)
-			}
-			if err == nil {
-				err = json.Unmarshal(dx, &e.Diagnoses)
-			}
+			e.Lines, e.Diagnoses = joinLines(ls, lc, lm), joinCodes(ds, dc)
 			return e, err
 		}}
 	procedureReader = reader[clinical.Procedure]{
