@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
@@ -39,7 +40,7 @@ func newEnv(t *testing.T) *env {
 	url := pgtest.NewDB(t)
 	srv, err := app.Start(context.Background(), app.Options{
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: url,
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: testLogger(), RescueAfter: time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +56,14 @@ func newEnv(t *testing.T) *env {
 		}
 	})
 	return &env{t: t, dbURL: url, srv: srv, conn: conn, ingest: pb.NewIngestServiceClient(conn)}
+}
+
+// testLogger discards the server's log unless LIAISON_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("LIAISON_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 // count reads a table's row count straight from the database, so tests check
