@@ -373,7 +373,8 @@ func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	if k.TIN == "" {
 		k.TIN = p.Patient.TIN
 	}
-	k.CaseID = k.PatientID
+	// Patient ids are unique only within a practice, so the case id carries the TIN.
+	k.CaseID = p.Patient.TIN + "/" + k.PatientID
 	if m.unit == UnitEpisode {
 		k.CaseID += "/" + c.index.String()
 	}

@@ -337,7 +337,7 @@ func TestCaseAttribution(t *testing.T) {
 	b.p.Encounters[0].RenderingNPI = "1245319599"
 	b.p.Encounters[0].TIN = "987654321"
 	c := mustMeasure(t, "mips-418@2024").Evaluate(b.p)
-	if len(c) != 1 || c[0].TIN != "987654321" || c[0].NPI != "1245319599" || c[0].PatientID != "p1" || c[0].CaseID != "p1/2024-02-19" {
+	if len(c) != 1 || c[0].TIN != "987654321" || c[0].NPI != "1245319599" || c[0].PatientID != "p1" || c[0].CaseID != "123456789/p1/2024-02-19" {
 		t.Fatalf("attribution = %+v", c)
 	}
 }
