@@ -115,6 +115,8 @@ func TestMIPS418Numerator(t *testing.T) {
 			[]wantCase{{pops: met}}},
 		{"denosumab-j-code-on-claim-met", "mips-418@2024", fx().visit("e2", "2024-04-10", "11", "J0897", "96372"),
 			[]wantCase{{pops: met, text: "administered on 2024-04-10"}}},
+		{"estrogen-is-not-osteoporosis-therapy-in-418", "mips-418@2024", fx().med("m1", clinical.MedOrder, "2024-03-01", clinical.RxNorm, "4083", 30),
+			[]wantCase{{pops: notMet}}},
 		{"unrelated-drug-not-met", "mips-418@2024", fx().med("m1", clinical.MedOrder, "2024-03-01", clinical.RxNorm, "1191", 30),
 			[]wantCase{{pops: notMet}}},
 		{"medication-after-window-not-met", "mips-418@2024", fx().med("m1", clinical.MedDispense, "2024-08-20", clinical.RxNorm, "46041", 30),
