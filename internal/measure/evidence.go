@@ -134,7 +134,7 @@ func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c 
 		if f.End.Valid {
 			end = "to " + f.End.Date.String()
 		}
-		ev.Text = fmt.Sprintf("%s from %s %s", strings.ReplaceAll(string(f.Kind), "_", " "), f.Start, end)
+		ev.Text = fmt.Sprintf("%s from %s %s", capital(strings.ReplaceAll(string(f.Kind), "_", " ")), f.Start, end)
 		if r.minDays > 0 {
 			ev.Text += fmt.Sprintf(": %d days within %s to %s (at least %d required)", mt.days, mt.window.Start, mt.window.End, r.minDays)
 		} else {
