@@ -382,7 +382,7 @@ func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	}
 	k.Populations.add(InitialPopulation)
 	k.Populations.add(Denominator)
-	k.Evidence = append(k.Evidence, m.ippEvidence(p, sc, c))
+	k.Evidence = append(k.Evidence, m.ippEvidence(p, sc, c), m.denominatorEvidence(p, c))
 
 	qw := clinical.Period{}
 	if m.hasQualityWindow {

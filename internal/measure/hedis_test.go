@@ -10,7 +10,8 @@ func TestHEDISOMW2025(t *testing.T) {
 	// A woman aged 75 on 31 December 2025 with a wrist fracture seen in clinic on 2025-02-10.
 	w := func() *pb { return woman("1950-03-01").visit("e1", "2025-02-10", "11", "99213", "S52.501A") }
 	runGolden(t, []golden{
-		{"no-evidence-not-met", "hedis-omw@2025", w(), []wantCase{{pops: notMet, index: "2025-02-10", due: "2025-08-09"}}},
+		{"no-evidence-not-met", "hedis-omw@2025", w(), []wantCase{{pops: notMet, index: "2025-02-10", due: "2025-08-09",
+			text: "Enrollment from 2024-02-11 to 2025-08-09 not assessed: no coverage records were sent; no BMD test from 2023-02-11 to 2025-02-09"}}},
 		{"bmd-day-180-met", "hedis-omw@2025", w().proc("x1", "2025-08-09", "77080"), []wantCase{{pops: met, text: "day 180 after"}}},
 		{"bmd-day-181-not-met", "hedis-omw@2025", w().proc("x1", "2025-08-10", "77080"), []wantCase{{pops: notMet}}},
 		{"dispensed-raloxifene-product-met", "hedis-omw@2025", w().med("m1", clinical.MedDispense, "2025-03-01", clinical.RxNorm, "1490065", 30), []wantCase{{pops: met}}},

@@ -61,7 +61,7 @@ func runGolden(t *testing.T, tests []golden) {
 // carries evidence with a rule and a sentence.
 func checkEvidence(t *testing.T, c Case) {
 	t.Helper()
-	for _, p := range []Population{InitialPopulation, DenominatorExclusion, Numerator, DenominatorException, PerformanceNotMet} {
+	for _, p := range []Population{InitialPopulation, Denominator, DenominatorExclusion, Numerator, DenominatorException, PerformanceNotMet} {
 		if !c.Populations.Has(p) {
 			continue
 		}
