@@ -16,6 +16,7 @@ test: postgres
 
 ## bench: the performance figures, one BENCH line each
 bench: postgres build
+	./$(BIN)/liaison bench engine --patients 1000000
 	./$(BIN)/liaison bench ingest --records 1000000
 
 build:
@@ -44,6 +45,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzReadNDJSON -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/ndjson -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
 
 postgres:
 	@scripts/ensure-postgres.sh

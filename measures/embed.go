@@ -5,7 +5,7 @@ package measures
 
 import "embed"
 
-//go:embed */*/*.yaml */*/*.txt valuesets/*.txt
+//go:embed README.md */*/*.yaml */*/*.txt valuesets/*.txt
 var files embed.FS
 
 // FS returns the embedded specification tree, rooted at the measures folder.

@@ -4,21 +4,41 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"runtime"
 	"runtime/pprof"
+	"time"
 
 	"github.com/liaison-registry/liaison/internal/bench"
+	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/synth"
+	"github.com/liaison-registry/liaison/measures"
 )
 
-func runBench(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "ingest" {
-		return fmt.Errorf("usage: liaison bench ingest [--records N]")
+// benches are the benchmarks `make bench` runs; each prints one BENCH line.
+var benches = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"ingest": benchIngest,
+	"engine": benchEngine,
+}
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || benches[args[0]] == nil {
+		return badInput(fmt.Errorf("usage: liaison bench ingest|engine [flags]"))
 	}
+	return benches[args[0]](args[1:], stdout, stderr)
+}
+
+// benchIngest streams records over gRPC into a fresh embedded PostgreSQL
+// and compares with psql's COPY of the same rows.
+func benchIngest(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	records := fs.Int("records", 1_000_000, "records to stream")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the benchmark to this file")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	if err := fs.Parse(args); err != nil {
+		return &exitError{2, nil}
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -31,10 +51,38 @@ func runBench(ctx context.Context, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	res, err := bench.Ingest(ctx, *records, os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := bench.Ingest(ctx, *records, stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Println(res.Line())
+	fmt.Fprintln(stdout, res.Line())
+	return nil
+}
+
+// benchEngine times the engine alone: patients are generated first (not
+// timed), then evaluated on all CPUs, counting cases as a run would.
+func benchEngine(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("bench engine", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	key := fl.String("measure", "mips-418@2024", "measure version, ID@VERSION")
+	n := fl.Int("patients", 1_000_000, "synthetic patients to evaluate")
+	seed := fl.Uint64("seed", 1, "synthetic population seed")
+	if err := fl.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	m, err := measure.NewRegistry(measures.FS()).Get(*key)
+	if err != nil {
+		return badInput(err)
+	}
+	pop := synth.Population(synth.Defaults(*seed, m.Period().Start.Year()), *n)
+	runtime.GC()
+	start := time.Now()
+	res := m.Run(pop, false)
+	secs := time.Since(start).Seconds()
+	fmt.Fprintf(stderr, "cpus=%d cases=%d numerator=%d notMet=%d exclusions=%d\n", runtime.GOMAXPROCS(0),
+		res.Counts.InitialPopulation, res.Counts.Numerator, res.Counts.PerformanceNotMet, res.Counts.DenominatorExclusion)
+	fmt.Fprintf(stdout, "BENCH engine measure=%s patients=%d seconds=%.3f patients_per_s=%.0f\n", *key, *n, secs, float64(*n)/secs)
 	return nil
 }

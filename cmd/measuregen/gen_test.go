@@ -25,6 +25,9 @@ func TestCommittedListsAreReproducible(t *testing.T) {
 			}
 		}
 	}
+	if err := GeneratePQRS040(refDir, out); err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -30,6 +30,9 @@ func main() {
 			}
 		}
 	}
+	if err := GeneratePQRS040(*ref, *out); err != nil {
+		log.Fatal(err)
+	}
 }
 
 func parseYears(s string) (int, int, error) {

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -11,9 +10,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/bench"
-	"github.com/liaison-registry/liaison/internal/clinical"
-	"github.com/liaison-registry/liaison/internal/ingest"
 	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/ndjson"
 	"github.com/liaison-registry/liaison/measures"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -47,51 +45,17 @@ func localCases(t *testing.T, key string, recs []*pb.Record) ([]measure.Case, me
 	if err != nil {
 		t.Fatal(err)
 	}
-	byPatient := map[[2]string]*clinical.PatientData{}
-	var order [][2]string
-	get := func(tin, id string) *clinical.PatientData {
-		k := [2]string{tin, id}
-		if byPatient[k] == nil {
-			byPatient[k] = &clinical.PatientData{}
-			order = append(order, k)
-		}
-		return byPatient[k]
-	}
+	ds := ndjson.NewDataset(time.UTC)
 	for i, r := range recs {
-		rec, rej := ingest.Convert(int64(i), r, func(string) *time.Location { return time.UTC })
-		if len(rej) > 0 {
-			t.Fatalf("cohort record %d invalid: %v", i, rej)
-		}
-		switch v := rec.Value.(type) {
-		case clinical.Patient:
-			get(v.TIN, v.SourceID).Patient = v
-		case clinical.Encounter:
-			p := get(v.TIN, v.PatientID)
-			p.Encounters = append(p.Encounters, v)
-		case clinical.Procedure:
-			p := get(v.TIN, v.PatientID)
-			p.Procedures = append(p.Procedures, v)
-		case clinical.Condition:
-			p := get(v.TIN, v.PatientID)
-			p.Conditions = append(p.Conditions, v)
-		case clinical.MedicationEvent:
-			p := get(v.TIN, v.PatientID)
-			p.Medications = append(p.Medications, v)
-		case clinical.QualityCode:
-			p := get(v.TIN, v.PatientID)
-			p.Quality = append(p.Quality, v)
-		case clinical.Coverage:
-			p := get(v.TIN, v.PatientID)
-			p.Coverage = append(p.Coverage, v)
-		case clinical.Flag:
-			p := get(v.TIN, v.PatientID)
-			p.Flags = append(p.Flags, v)
-		}
+		ds.Add("cohort", i+1, r)
+	}
+	if err := ds.Finish(); err != nil {
+		t.Fatal(err)
 	}
 	var cases []measure.Case
 	var counts measure.Counts
-	for _, k := range order {
-		for _, c := range m.Evaluate(*byPatient[k]) {
+	for _, p := range ds.Patients {
+		for _, c := range m.Evaluate(p) {
 			cases = append(cases, c)
 			counts.Add(c)
 		}
@@ -335,5 +299,4 @@ func TestStartEvaluationRejectsUnknownMeasuresAndTINs(t *testing.T) {
 			t.Errorf("measure %v", m)
 		}
 	}
-	_ = fmt.Sprint()
 }

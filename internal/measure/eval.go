@@ -132,9 +132,11 @@ func (m *Measure) ageDate(encDate clinical.Date) clinical.Date {
 }
 
 func (m *Measure) ageOK(birth, on clinical.Date) bool {
-	a := clinical.AgeOn(birth, on)
-	return (m.minAge < 0 || a >= m.minAge) && (m.maxAge < 0 || a <= m.maxAge)
+	return inBand(clinical.AgeOn(birth, on), m.minAge, m.maxAge)
 }
+
+// inBand reports whether age lies in [lo, hi]; a negative bound is open.
+func inBand(age, lo, hi int) bool { return (lo < 0 || age >= lo) && (hi < 0 || age <= hi) }
 
 // scan looks every code up once and keeps the records that matter.
 func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
@@ -373,13 +375,14 @@ func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	if k.TIN == "" {
 		k.TIN = p.Patient.TIN
 	}
-	k.CaseID = k.PatientID
+	// Patient ids are unique only within a practice, so the case id carries the TIN.
+	k.CaseID = p.Patient.TIN + "/" + k.PatientID
 	if m.unit == UnitEpisode {
 		k.CaseID += "/" + c.index.String()
 	}
 	k.Populations.add(InitialPopulation)
 	k.Populations.add(Denominator)
-	k.Evidence = append(k.Evidence, m.ippEvidence(p, sc, c))
+	k.Evidence = append(k.Evidence, m.ippEvidence(p, sc, c), m.denominatorEvidence(p, c))
 
 	qw := clinical.Period{}
 	if m.hasQualityWindow {
@@ -475,18 +478,14 @@ func (m *Measure) qdcValid(p *clinical.PatientData, q *qualityCode, h *hit) bool
 	if len(q.pos) > 0 && !slices.Contains(q.pos, pos) {
 		return false
 	}
-	age := clinical.AgeOn(p.Patient.BirthDate, h.date)
-	return (q.minAge < 0 || age >= q.minAge) && (q.maxAge < 0 || age <= q.maxAge)
+	return inBand(clinical.AgeOn(p.Patient.BirthDate, h.date), q.minAge, q.maxAge)
 }
 
 // firstMatch returns the hits (or flag/death) that satisfy rule r for the
 // case: the earliest first. ok is false when nothing does.
 func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *caseCtx) (match, bool) {
-	if r.minAge >= 0 || r.maxAge >= 0 {
-		a := clinical.AgeOn(p.Patient.BirthDate, c.ageDate)
-		if (r.minAge >= 0 && a < r.minAge) || (r.maxAge >= 0 && a > r.maxAge) {
-			return match{}, false
-		}
+	if (r.minAge >= 0 || r.maxAge >= 0) && !inBand(clinical.AgeOn(p.Patient.BirthDate, c.ageDate), r.minAge, r.maxAge) {
+		return match{}, false
 	}
 	w := r.win.resolve(c.index)
 	var mt match

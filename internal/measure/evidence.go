@@ -81,6 +81,34 @@ func (m *Measure) ippEvidence(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	return Evidence{Population: InitialPopulation, Rule: "initial-population", RecordIDs: ids, Text: b.String()}
 }
 
+// denominatorEvidence says which criteria beyond the initial population the
+// case passed (HEDIS: enrollment and the episode look-backs).
+func (m *Measure) denominatorEvidence(p *clinical.PatientData, c *caseCtx) Evidence {
+	ev := Evidence{Population: Denominator, Rule: "denominator", RecordIDs: []string{}}
+	var parts []string
+	if en := m.enrollment; en != nil {
+		from, to := c.index.AddDays(-en.DaysBefore), c.index.AddDays(en.DaysAfter)
+		if len(p.Coverage) == 0 {
+			parts = append(parts, fmt.Sprintf("enrollment from %s to %s not assessed: no coverage records were sent", from, to))
+		} else {
+			for _, cv := range p.Coverage {
+				ev.RecordIDs = append(ev.RecordIDs, cv.SourceID)
+			}
+			parts = append(parts, fmt.Sprintf("enrolled from %s to %s with at most %d gap(s) of up to %d days", from, to, en.MaxGaps, en.MaxGapDays))
+		}
+	}
+	for _, f := range m.filters {
+		w := f.win.resolve(c.index)
+		parts = append(parts, fmt.Sprintf("no %s from %s to %s", f.label, w.Start, w.End))
+	}
+	if len(parts) == 0 {
+		ev.Text = "No criteria beyond the initial population."
+	} else {
+		ev.Text = capital(strings.Join(parts, "; ")) + "."
+	}
+	return ev
+}
+
 func (m *Measure) optionProcMask() uint64 {
 	var mask uint64
 	for _, o := range m.options {
@@ -134,7 +162,7 @@ func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c 
 		if f.End.Valid {
 			end = "to " + f.End.Date.String()
 		}
-		ev.Text = fmt.Sprintf("%s from %s %s", strings.ReplaceAll(string(f.Kind), "_", " "), f.Start, end)
+		ev.Text = fmt.Sprintf("%s from %s %s", capital(strings.ReplaceAll(string(f.Kind), "_", " ")), f.Start, end)
 		if r.minDays > 0 {
 			ev.Text += fmt.Sprintf(": %d days within %s to %s (at least %d required)", mt.days, mt.window.Start, mt.window.End, r.minDays)
 		} else {

@@ -61,7 +61,7 @@ func runGolden(t *testing.T, tests []golden) {
 // carries evidence with a rule and a sentence.
 func checkEvidence(t *testing.T, c Case) {
 	t.Helper()
-	for _, p := range []Population{InitialPopulation, DenominatorExclusion, Numerator, DenominatorException, PerformanceNotMet} {
+	for _, p := range []Population{InitialPopulation, Denominator, DenominatorExclusion, Numerator, DenominatorException, PerformanceNotMet} {
 		if !c.Populations.Has(p) {
 			continue
 		}
@@ -115,6 +115,8 @@ func TestMIPS418Numerator(t *testing.T) {
 			[]wantCase{{pops: met}}},
 		{"denosumab-j-code-on-claim-met", "mips-418@2024", fx().visit("e2", "2024-04-10", "11", "J0897", "96372"),
 			[]wantCase{{pops: met, text: "administered on 2024-04-10"}}},
+		{"estrogen-is-not-osteoporosis-therapy-in-418", "mips-418@2024", fx().med("m1", clinical.MedOrder, "2024-03-01", clinical.RxNorm, "4083", 30),
+			[]wantCase{{pops: notMet}}},
 		{"unrelated-drug-not-met", "mips-418@2024", fx().med("m1", clinical.MedOrder, "2024-03-01", clinical.RxNorm, "1191", 30),
 			[]wantCase{{pops: notMet}}},
 		{"medication-after-window-not-met", "mips-418@2024", fx().med("m1", clinical.MedDispense, "2024-08-20", clinical.RxNorm, "46041", 30),
@@ -337,7 +339,7 @@ func TestCaseAttribution(t *testing.T) {
 	b.p.Encounters[0].RenderingNPI = "1245319599"
 	b.p.Encounters[0].TIN = "987654321"
 	c := mustMeasure(t, "mips-418@2024").Evaluate(b.p)
-	if len(c) != 1 || c[0].TIN != "987654321" || c[0].NPI != "1245319599" || c[0].PatientID != "p1" || c[0].CaseID != "p1/2024-02-19" {
+	if len(c) != 1 || c[0].TIN != "987654321" || c[0].NPI != "1245319599" || c[0].PatientID != "p1" || c[0].CaseID != "123456789/p1/2024-02-19" {
 		t.Fatalf("attribution = %+v", c)
 	}
 }
