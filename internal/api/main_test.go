@@ -35,13 +35,21 @@ type env struct {
 	ingest pb.IngestServiceClient
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, app.Options{}) }
+
+// newEnvWith starts the server with o (addresses, database and logger set here).
+func newEnvWith(t *testing.T, o app.Options) *env {
 	t.Helper()
-	url := pgtest.NewDB(t)
-	srv, err := app.Start(context.Background(), app.Options{
-		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: url,
-		Logger: testLogger(), RescueAfter: time.Second,
-	})
+	return serve(t, pgtest.NewDB(t), o)
+}
+
+func serve(t *testing.T, url string, o app.Options) *env {
+	t.Helper()
+	o.GRPCAddr, o.HTTPAddr, o.DatabaseURL, o.Logger = "127.0.0.1:0", "127.0.0.1:0", url, testLogger()
+	if o.RescueAfter == 0 {
+		o.RescueAfter = time.Second
+	}
+	srv, err := app.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,7 +100,45 @@ func (s *Store) StartWorkers(ctx context.Context, work RunWork, o WorkerOptions)
 	if err := c.Start(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.resumeOrphans(ctx); err != nil {
+		c.Stop(context.WithoutCancel(ctx)) //nolint:errcheck
+		return nil, fmt.Errorf("resuming interrupted runs: %w", err)
+	}
 	return c.Stop, nil
+}
+
+// runLock is the advisory lock a live attempt holds on its run.
+const runLock = `hashtextextended('liaison-run:' || $1, 0)`
+
+// resumeOrphans queues again every run left "running" by a process that
+// died: its lock is free, since PostgreSQL released it with the dead
+// connection. River would rescue the job eventually; a restarted server
+// should not wait for that. A second job for a run is harmless: the lock
+// and the status check let only one attempt work, and a finished run ends
+// any other at once.
+func (s *Store) resumeOrphans(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT id::text FROM evaluation_runs WHERE status = 'running'`)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		var free bool
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(`+runLock+`)`, id).Scan(&free); err != nil || !free {
+				return err
+			}
+			s.log.Info("resuming evaluation run interrupted by a crash", "run", id)
+			return s.jobs.enqueue(ctx, tx, id)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type runWorker struct {
@@ -123,13 +161,13 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[evaluateArgs]) erro
 	}
 	defer lock.Release()
 	var got bool
-	if err := lock.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('liaison-run:' || $1, 0))`, job.Args.RunID).Scan(&got); err != nil {
+	if err := lock.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+runLock+`)`, job.Args.RunID).Scan(&got); err != nil {
 		return err
 	}
 	if !got {
 		return river.JobSnooze(10 * time.Second) // a live attempt holds the run
 	}
-	defer lock.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtextextended('liaison-run:' || $1, 0))`, job.Args.RunID) //nolint:errcheck
+	defer lock.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+runLock+`)`, job.Args.RunID) //nolint:errcheck
 
 	run, err := s.GetRun(ctx, job.Args.RunID)
 	if errors.Is(err, ErrNotFound) {
