@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strings"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -30,7 +29,7 @@ func EachNDJSON(r io.Reader, fn func(line int, rec *pb.Record, err error)) error
 		}
 		rec := &pb.Record{}
 		if err := protojson.Unmarshal(b, rec); err != nil {
-			fn(line, nil, fmt.Errorf("not a Liaison record: %s", strings.TrimPrefix(err.Error(), "proto: ")))
+			fn(line, nil, fmt.Errorf("not a Liaison record: %w", err))
 			continue
 		}
 		fn(line, rec, nil)
