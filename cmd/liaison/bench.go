@@ -95,8 +95,7 @@ func benchEngine(args []string, stdout, stderr io.Writer) error {
 func benchEvaluate(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("bench evaluate", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	key := fl.String("measure", "mips-418@2024", "measure version, ID@VERSION")
-	n := fl.Int("patients", 1_000_000, "synthetic patients to load and evaluate")
+	n := fl.Int("patients", 1_000_000, "synthetic patients to load and evaluate (measure: "+bench.BaselineMeasure+")")
 	liaisond := fl.String("liaisond", "", "liaisond binary (default: next to this one)")
 	if err := fl.Parse(args); err != nil {
 		return &exitError{2, nil}
@@ -118,7 +117,7 @@ func benchEvaluate(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	res, err := bench.Evaluate(ctx, *liaisond, *key, src, stderr)
+	res, err := bench.Evaluate(ctx, *liaisond, src, stderr)
 	if err != nil {
 		return err
 	}
