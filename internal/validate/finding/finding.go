@@ -1,0 +1,76 @@
+// Package finding is the vocabulary every submission-file reader reports in:
+// rules with stable codes and fixed severities, and the findings they raise.
+package finding
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Severity says whether a finding makes a file invalid.
+type Severity string
+
+const (
+	// Error makes the file invalid: the receiving system would reject it or
+	// its numbers are wrong.
+	Error Severity = "error"
+	// Warning is worth fixing but leaves the file valid.
+	Warning Severity = "warning"
+)
+
+// Rule is one check. Its code is stable (clients match on it) and its
+// severity is fixed, so a rule cannot be an error in one place and a warning
+// in another.
+type Rule struct {
+	Code     string
+	Severity Severity
+	// Doc says what the rule checks and where it comes from, for docs/validation.md.
+	Doc string
+}
+
+// Finding is one problem found in a file.
+type Finding struct {
+	Code     string   `json:"code"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+	// Location is an XPath with its line number, or a JSON pointer.
+	Location string `json:"location"`
+}
+
+// List collects findings in the order they are found. No cap: every finding
+// is reported.
+type List []Finding
+
+// Add records a finding of rule r at loc.
+func (l *List) Add(r Rule, loc, format string, args ...any) {
+	*l = append(*l, Finding{Code: r.Code, Severity: r.Severity, Message: fmt.Sprintf(format, args...), Location: loc})
+}
+
+// HasErrors reports whether any finding is an error.
+func (l List) HasErrors() bool {
+	return slices.ContainsFunc(l, func(f Finding) bool { return f.Severity == Error })
+}
+
+// Has reports whether a finding with code is present.
+func (l List) Has(code string) bool {
+	return slices.ContainsFunc(l, func(f Finding) bool { return f.Code == code })
+}
+
+// Codes returns the codes of the findings, in order.
+func (l List) Codes() []string {
+	out := make([]string, len(l))
+	for i, f := range l {
+		out[i] = f.Code
+	}
+	return out
+}
+
+// String renders the list one finding a line, for test failures and logs.
+func (l List) String() string {
+	var b strings.Builder
+	for _, f := range l {
+		fmt.Fprintf(&b, "%s %s at %s: %s\n", f.Severity, f.Code, f.Location, f.Message)
+	}
+	return b.String()
+}
