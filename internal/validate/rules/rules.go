@@ -38,8 +38,10 @@ type qrda3Year struct {
 }
 
 type qrda3Data struct {
-	TemplateNames map[string]string    `json:"templateNames"`
-	Years         map[string]qrda3Year `json:"years"`
+	TemplateNames    map[string]string        `json:"templateNames"`
+	Years            map[string]qrda3Year     `json:"years"`
+	SupplementalData []SDECategory            `json:"supplementalData"`
+	Performers       map[string]PerformerRule `json:"performers"`
 }
 
 // Measure is one MIPS quality measure in one performance year.
@@ -170,7 +172,9 @@ func equalFoldASCII(a, b string) bool {
 var SubmissionMethods = []string{"administrativeClaims", "claims", "certifiedSurveyVendor", "cmsWebInterface", "electronicHealthRecord", "registry"}
 
 // AllowsMethod reports whether m may be submitted with method.
-func (m Measure) AllowsMethod(method string) bool { return slices.Contains(m.SubmissionMethods, method) }
+func (m Measure) AllowsMethod(method string) bool {
+	return slices.Contains(m.SubmissionMethods, method)
+}
 
 // source measure object, as in measures-data.json.
 type sourceMeasure struct {
@@ -251,3 +255,83 @@ func BuildCatalogue(ref fs.FS) ([]byte, error) {
 	}
 	return append(b, '\n'), nil
 }
+
+// SDECategory is one supplemental-data category of a QRDA III population:
+// its template root and every code its value set holds.
+type SDECategory struct {
+	Name     string   `json:"name"`
+	Template string   `json:"template"`
+	Codes    []string `json:"codes"`
+}
+
+// PerformerRule says which identifiers a program's performers carry.
+// Cardinalities: "one" exactly one, "none" absent, "null" present with
+// nullFlavor only (group NPI), "" not checked.
+type PerformerRule struct {
+	Performers string `json:"performers"` // "one", or "one_app" (one expected, more only warned)
+	TIN        string `json:"tin"`
+	NPI        string `json:"npi"`
+	Entity     string `json:"entity"` // id root of the virtual group / APM entity / subgroup id
+}
+
+// SupplementalData lists the SDE categories every QRDA III population reports.
+func SupplementalData() []SDECategory { return q3.SupplementalData }
+
+// Performers returns the performer rule for a QRDA III program name.
+func Performers(program string) (PerformerRule, bool) {
+	r, ok := q3.Performers[program]
+	return r, ok
+}
+
+//go:embed qpp.json
+var qppJSON []byte
+
+// QPPEra is the set of QPP Submissions API enums valid for a range of years.
+type QPPEra struct {
+	From        int      `json:"from"`
+	To          int      `json:"to"`
+	Categories  []string `json:"categories"`
+	EntityTypes []string `json:"entityTypes"`
+}
+
+type qppData struct {
+	Eras                      []QPPEra `json:"eras"`
+	ProgramNames              []string `json:"programNames"`
+	MVPIDPattern              string   `json:"mvpIdPattern"`
+	RegistryExclusionZeroFrom int      `json:"registryExclusionZeroFrom"`
+}
+
+var (
+	qpp   qppData
+	mvpID *regexp.Regexp
+)
+
+func init() {
+	if err := json.Unmarshal(qppJSON, &qpp); err != nil {
+		panic("rules: qpp.json: " + err.Error())
+	}
+	mvpID = regexp.MustCompile(qpp.MVPIDPattern)
+}
+
+// QPP returns the Submissions API enums for a performance year.
+func QPP(year int) QPPEra {
+	for _, e := range qpp.Eras {
+		if year >= e.From && year <= e.To {
+			return e
+		}
+	}
+	return qpp.Eras[len(qpp.Eras)-1]
+}
+
+// QPPProgramName reports whether name is a measurement-set programName: a
+// CMS program or an MVP id.
+func QPPProgramName(name string) bool {
+	return slices.Contains(qpp.ProgramNames, name) || mvpID.MatchString(name)
+}
+
+// QPPProgramNames lists the fixed programName values, for messages.
+func QPPProgramNames() []string { return qpp.ProgramNames }
+
+// RegistryExclusionMustBeZero reports whether, in year, a registry
+// submission of a MIPS (non-QCDR) measure must send eligiblePopulationExclusion 0 or null.
+func RegistryExclusionMustBeZero(year int) bool { return year >= qpp.RegistryExclusionZeroFrom }

@@ -130,8 +130,14 @@ func firstWord(b []byte) string {
 	return f[0]
 }
 
+// Accessors accept a nil receiver (an absent element) and answer "absent",
+// so lookups chain without nil checks: n.First("a").First("b").A("c").
+
 // Attr returns the value of the attribute named local (any namespace).
 func (n *Node) Attr(local string) (string, bool) {
+	if n == nil {
+		return "", false
+	}
 	for _, a := range n.Attrs {
 		if a.Name.Local == local {
 			return a.Value, true
@@ -148,6 +154,9 @@ func (n *Node) A(local string) string {
 
 // AttrNS returns the value of the attribute space:local.
 func (n *Node) AttrNS(space, local string) (string, bool) {
+	if n == nil {
+		return "", false
+	}
 	for _, a := range n.Attrs {
 		if a.Name.Local == local && a.Name.Space == space {
 			return a.Value, true
@@ -158,6 +167,9 @@ func (n *Node) AttrNS(space, local string) (string, bool) {
 
 // All returns the children named local.
 func (n *Node) All(local string) []*Node {
+	if n == nil {
+		return nil
+	}
 	var out []*Node
 	for _, c := range n.Children {
 		if c.Local == local {
@@ -167,8 +179,7 @@ func (n *Node) All(local string) []*Node {
 	return out
 }
 
-// First returns the first child named local, or nil. A nil receiver gives nil,
-// so lookups chain: n.First("a").First("b").
+// First returns the first child named local, or nil.
 func (n *Node) First(local string) *Node {
 	if n == nil {
 		return nil

@@ -1,0 +1,138 @@
+// Package validate checks registry submission files: it detects the format
+// (QRDA Category III XML, QPP Submissions API JSON, legacy PQRS registry XML),
+// runs that format's checks for the file's performance year and returns every
+// finding. It is pure: bytes in, report out, so the CLI, the API and the
+// submission writers share it.
+package validate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/liaison-registry/liaison/internal/validate/finding"
+	"github.com/liaison-registry/liaison/internal/validate/pqrsxml"
+	"github.com/liaison-registry/liaison/internal/validate/qppjson"
+	"github.com/liaison-registry/liaison/internal/validate/qrda3"
+	"github.com/liaison-registry/liaison/internal/validate/xmltree"
+)
+
+// MaxBytes bounds a submission file. CMS's largest published QRDA III sample
+// (every eCQM for a group) is 1.45 MB; 32 MB leaves room without letting a
+// hostile file exhaust memory.
+const MaxBytes = 32 << 20
+
+// Format names a submission file format, as reported.
+type Format string
+
+const (
+	QRDA3   Format = "qrda3"
+	QPPJSON Format = "qpp-json"
+	PQRSXML Format = "pqrs-xml"
+)
+
+// Report is the outcome of validating one file.
+type Report struct {
+	File     string       `json:"file"`
+	Format   Format       `json:"format"`
+	Year     int          `json:"year"`
+	Valid    bool         `json:"valid"`
+	Findings finding.List `json:"findings"`
+}
+
+// Rules for files that cannot be read as a submission at all. Their codes
+// start with "file."; Readable keys off that prefix.
+var (
+	rEmpty         = fileRule("file.empty", "The file is empty.")
+	rTooLarge      = fileRule("file.too_large", fmt.Sprintf("The file is larger than %d MB.", MaxBytes>>20))
+	rNotWellFormed = fileRule("file.not_well_formed", "The file is not well-formed XML or JSON (CT code 2).")
+	rDoctype       = fileRule("file.doctype", "The XML has a DOCTYPE; DTDs and entity declarations are refused for safety (CT code 2).")
+	rUnknown       = fileRule("file.unknown_format", "Well-formed, but not a QRDA III document, QPP submission or PQRS registry file (CT code 5).")
+)
+
+var fileRules []finding.Rule
+
+func fileRule(code, doc string) finding.Rule {
+	r := finding.Rule{Code: code, Severity: finding.Error, Doc: doc}
+	fileRules = append(fileRules, r)
+	return r
+}
+
+// Rules lists every rule of every format, for documentation.
+func Rules() []finding.Rule {
+	var all []finding.Rule
+	all = append(all, fileRules...)
+	all = append(all, qrda3.Rules...)
+	all = append(all, qppjson.Rules...)
+	all = append(all, pqrsxml.Rules...)
+	return all
+}
+
+// Readable reports whether the file was read as a submission of a known
+// format (the CLI exits 2 otherwise).
+func (r Report) Readable() bool {
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.Code, "file.") {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks data, a file named file, against performance year year
+// (0: the year the file states).
+func Validate(file string, data []byte, year int) Report {
+	r := Report{File: file, Year: year}
+	r.Format, r.Year, r.Findings = check(data, year)
+	if r.Findings == nil {
+		r.Findings = finding.List{} // "findings": [] rather than null
+	}
+	r.Valid = !r.Findings.HasErrors()
+	return r
+}
+
+func check(data []byte, year int) (Format, int, finding.List) {
+	var f finding.List
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	switch {
+	case len(trimmed) == 0:
+		f.Add(rEmpty, "/", "the file is empty")
+	case len(data) > MaxBytes:
+		f.Add(rTooLarge, "/", "the file has %d bytes; the limit is %d", len(data), MaxBytes)
+	case trimmed[0] == '{' || trimmed[0] == '[':
+		v, err := qppjson.Parse(data)
+		if err != nil {
+			f.Add(rNotWellFormed, "/", "not well-formed JSON: %v", err)
+			break
+		}
+		if !qppjson.IsSubmission(v) {
+			f.Add(rUnknown, "/", "JSON, but not a QPP submission or measurement set (no performanceYear, measurementSets or measurements)")
+			break
+		}
+		y, fs := qppjson.Check(v, year)
+		return QPPJSON, y, fs
+	case trimmed[0] == '<':
+		doc, err := xmltree.Parse(data, MaxBytes)
+		var se *xmltree.SyntaxError
+		switch {
+		case errors.Is(err, xmltree.ErrDoctype):
+			f.Add(rDoctype, "/", "%v", err)
+		case errors.As(err, &se):
+			f.Add(rNotWellFormed, fmt.Sprintf("/ (line %d)", se.Line), "not well-formed XML: %s", se.Msg)
+		case err != nil:
+			f.Add(rNotWellFormed, "/", "not readable as XML: %v", err)
+		case qrda3.IsQRDA3(doc):
+			y, fs := qrda3.Check(doc, year)
+			return QRDA3, y, fs
+		case pqrsxml.IsPQRS(doc):
+			y, fs := pqrsxml.Check(doc, year)
+			return PQRSXML, y, fs
+		default:
+			f.Add(rUnknown, doc.Loc(), "root element %s (namespace %q) is not a QRDA Category III ClinicalDocument (urn:hl7-org:v3 with templateId 2.16.840.1.113883.10.20.27.1.1/1.2) nor a PQRS registry <submission>", doc.Local, doc.Space)
+		}
+	default:
+		f.Add(rUnknown, "/", "neither XML nor JSON")
+	}
+	return "", year, f
+}
