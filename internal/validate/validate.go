@@ -136,3 +136,15 @@ func check(data []byte, year int) (Format, int, finding.List) {
 	}
 	return "", year, f
 }
+
+// ExitCode is the CLI's exit status for the report: 0 valid (warnings
+// allowed), 1 invalid, 2 unreadable or not a submission file.
+func (r Report) ExitCode() int {
+	switch {
+	case !r.Readable():
+		return 2
+	case !r.Valid:
+		return 1
+	}
+	return 0
+}

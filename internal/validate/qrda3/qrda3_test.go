@@ -61,7 +61,9 @@ var cases = []struct {
 	{name: "year unknown", spec: func(d *docSpec) { d.low = "" }, want: "qrda3.year.unknown"},
 	{name: "year unsupported", spec: func(d *docSpec) { d.low, d.high = "20150101", "20151231" }, want: "qrda3.year.unsupported"},
 	{name: "explicit year overrides the file", year: 2024, want: "qrda3.reporting.year"},
-	{name: "realmCode", edit: func(t *testing.T, d string) string { return replace(t, d, `<realmCode code="US"/>`, `<realmCode code="UK"/>`) }, want: "qrda3.header.value"},
+	{name: "realmCode", edit: func(t *testing.T, d string) string {
+		return replace(t, d, `<realmCode code="US"/>`, `<realmCode code="UK"/>`)
+	}, want: "qrda3.header.value"},
 	{name: "title missing", edit: func(t *testing.T, d string) string { return replace(t, d, `<title>QRDA III</title>`, ``) }, want: "qrda3.header.cardinality"},
 	{name: "no legalAuthenticator", edit: func(t *testing.T, d string) string {
 		return replace(t, d, `<legalAuthenticator><time value="20260115"/><signatureCode code="S"/><assignedEntity><id root="1.2.3"/></assignedEntity></legalAuthenticator>`, ``)
@@ -82,7 +84,11 @@ var cases = []struct {
 		return replace(t, d, `extension="MIPS_INDIV"/>`, `extension="MIPS_INDIV"/><id root="2.16.840.1.113883.3.249.7" extension="MIPS_GROUP"/>`)
 	}, want: "qrda3.program.duplicate"},
 	{name: "program unknown", spec: func(d *docSpec) { d.program = "PQRS_INDIV" }, want: "qrda3.program.unknown"},
-	{name: "PCF dropped in 2026", spec: func(d *docSpec) { d.program = "PCF"; d.low, d.high = "20260101", "20261231"; d.reportCMS = "2025-05-01" }, want: "qrda3.program.unknown"},
+	{name: "PCF dropped in 2026", spec: func(d *docSpec) {
+		d.program = "PCF"
+		d.low, d.high = "20260101", "20261231"
+		d.reportCMS = "2025-05-01"
+	}, want: "qrda3.program.unknown"},
 	{name: "two performers for MIPS_INDIV", spec: func(d *docSpec) { d.performer += `</performer><performer>` + apmPerformer }, want: "qrda3.performer.count"},
 	{name: "two performers for APP individual", spec: func(d *docSpec) {
 		d.program = "MIPS_APP1_INDIV"
@@ -101,7 +107,10 @@ var cases = []struct {
 		d.performer = `<assignedEntity><representedOrganization><id root="2.16.840.1.113883.3.249.5.4" nullFlavor="NA"/></representedOrganization></assignedEntity>`
 	}, want: "qrda3.performer.entity"},
 	{name: "pass: APM entity", spec: func(d *docSpec) { d.program = "MIPS_APMENTITY"; d.performer = apmPerformer }},
-	{name: "performer without identifiers", spec: func(d *docSpec) { d.program = "APP_PLUS_INDIV"; d.performer = `<assignedEntity><representedOrganization><name>x</name></representedOrganization></assignedEntity>` }, want: "qrda3.performer.identifier"},
+	{name: "performer without identifiers", spec: func(d *docSpec) {
+		d.program = "APP_PLUS_INDIV"
+		d.performer = `<assignedEntity><representedOrganization><name>x</name></representedOrganization></assignedEntity>`
+	}, want: "qrda3.performer.identifier"},
 	{name: "NPI with extension and nullFlavor", edit: func(t *testing.T, d string) string {
 		return replace(t, d, `extension="1234567893"/>`, `extension="1234567893" nullFlavor="NA"/>`)
 	}, want: "qrda3.id.null_flavor"},
@@ -140,7 +149,9 @@ var cases = []struct {
 	{name: "start after end", spec: func(d *docSpec) { d.low, d.high = "20251201", "20250101" }, want: "qrda3.reporting.order"},
 	{name: "end in the next year", spec: func(d *docSpec) { d.high = "20260101" }, want: "qrda3.reporting.year"},
 	{name: "no measure", spec: func(d *docSpec) { d.measures = nil }, want: "qrda3.measure.missing"},
-	{name: "no GUID", edit: func(t *testing.T, d string) string { return replace(t, d, `root="2.16.840.1.113883.4.738"`, `root="2.16.840.1.113883.4.739"`) }, want: "qrda3.measure.guid"},
+	{name: "no GUID", edit: func(t *testing.T, d string) string {
+		return replace(t, d, `root="2.16.840.1.113883.4.738"`, `root="2.16.840.1.113883.4.739"`)
+	}, want: "qrda3.measure.guid"},
 	{name: "same GUID twice", spec: func(d *docSpec) { d.measures = append(d.measures, d.measures[0]) }, want: "qrda3.measure.guid_duplicate"},
 	{name: "472's 2024 version in 2025", spec: func(d *docSpec) { d.measures[0].guid = "2c928084-82ea-d7c5-0183-204c9a0c1112" }, want: "qrda3.measure.version"},
 	{name: "472 with its own UUIDs", year: 2024, spec: func(d *docSpec) {
@@ -155,7 +166,9 @@ var cases = []struct {
 	}, want: "qrda3.population.incomplete"},
 	{name: "no measure data", spec: func(d *docSpec) { d.measures[0].counts = map[string]int64{} }, want: "qrda3.measure.data_missing"},
 	{name: "no NUMER", spec: func(d *docSpec) { delete(d.measures[0].counts, "NUMER") }, want: "qrda3.population.incomplete"},
-	{name: "unknown population code", edit: func(t *testing.T, d string) string { return replace(t, d, `code="DENEXCEP" codeSystem`, `code="EXCEP" codeSystem`) }, want: "qrda3.population.code"},
+	{name: "unknown population code", edit: func(t *testing.T, d string) string {
+		return replace(t, d, `code="DENEXCEP" codeSystem`, `code="EXCEP" codeSystem`)
+	}, want: "qrda3.population.code"},
 	{name: "population without UUID", edit: func(t *testing.T, d string) string {
 		return replace(t, d, `<externalObservation classCode="OBS" moodCode="EVN"><id root="2c928083-IPOP"/>`, `<externalObservation classCode="OBS" moodCode="EVN">`)
 	}, want: "qrda3.population.uuid_missing"},
