@@ -157,14 +157,19 @@ func TestDocumentationExampleWithAYear(t *testing.T) {
 // checkFindings asserts what every finding must carry.
 func checkFindings(t *testing.T, fs finding.List) {
 	t.Helper()
-	known := map[string]finding.Severity{}
-	for _, r := range Rules() {
-		known[r.Code] = r.Severity
+	if err := fs.Conforms(Rules()); err != nil {
+		t.Error(err)
 	}
-	for _, f := range fs {
-		if sev, ok := known[f.Code]; !ok || sev != f.Severity || f.Message == "" || f.Location == "" {
-			t.Errorf("bad finding %+v (rule known: %v)", f, ok)
-		}
+}
+
+func TestPQRSDetected(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("pqrsxml", "testdata", "pqrs-2016.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Validate("pqrs-2016.xml", data, 0)
+	if r.Format != PQRSXML || r.Year != 2016 || r.ExitCode() != 0 || len(r.Findings) != 0 {
+		t.Fatalf("format %q year %d exit %d:\n%s", r.Format, r.Year, r.ExitCode(), r.Findings)
 	}
 }
 

@@ -74,3 +74,24 @@ func (l List) String() string {
 	}
 	return b.String()
 }
+
+// Conforms checks that every finding comes from one of rules, with that
+// rule's severity, a message and a location. Tests and fuzz targets use it.
+func (l List) Conforms(rules []Rule) error {
+	sev := make(map[string]Severity, len(rules))
+	for _, r := range rules {
+		sev[r.Code] = r.Severity
+	}
+	for _, f := range l {
+		s, ok := sev[f.Code]
+		switch {
+		case !ok:
+			return fmt.Errorf("finding with unknown code: %+v", f)
+		case s != f.Severity:
+			return fmt.Errorf("finding %s has severity %s, its rule %s", f.Code, f.Severity, s)
+		case f.Message == "" || f.Location == "":
+			return fmt.Errorf("finding without message or location: %+v", f)
+		}
+	}
+	return nil
+}

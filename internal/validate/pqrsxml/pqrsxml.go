@@ -75,7 +75,7 @@ func Check(doc *xmltree.Node, year int) (int, finding.List) {
 	providers := doc.Path("measure-group", "provider")
 	if c.year == 0 {
 		for _, p := range providers {
-			if d, ok := parseDate(p.First("encounter-from-date").Text); ok {
+			if d, ok := parseDate(p.First("encounter-from-date").Content()); ok {
 				c.year = d.Year()
 				break
 			}

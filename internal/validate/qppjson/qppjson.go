@@ -429,9 +429,7 @@ func (c *checker) value(v any, p, metric, method string, registryMeasure bool, s
 	case "singlePerformanceRate", "registrySinglePerformanceRate":
 		c.boolean(o, p, "isEndToEndReported", true)
 		c.rateCounts(o, p, method, registryMeasure)
-		if registry {
-			c.rate(o, p, true)
-		}
+		c.rate(o, p, registry) // writable and required for QCDR types; range-checked whenever sent
 	case "multiPerformanceRate", "registryMultiPerformanceRate":
 		c.boolean(o, p, "isEndToEndReported", true)
 		c.strata(o, p, method, registryMeasure, strata)

@@ -133,6 +133,14 @@ func firstWord(b []byte) string {
 // Accessors accept a nil receiver (an absent element) and answer "absent",
 // so lookups chain without nil checks: n.First("a").First("b").A("c").
 
+// Content returns the element's text, or "" for an absent element.
+func (n *Node) Content() string {
+	if n == nil {
+		return ""
+	}
+	return n.Text
+}
+
 // Attr returns the value of the attribute named local (any namespace).
 func (n *Node) Attr(local string) (string, bool) {
 	if n == nil {
