@@ -16,6 +16,7 @@ test: postgres
 ## bench: the performance figures, one BENCH line each
 bench: postgres build
 	./$(BIN)/liaison bench ingest --records 1000000
+	./$(BIN)/liaison bench validate --files 1000
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -39,6 +40,9 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzReadNDJSON -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate/qrda3 -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate/qppjson -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate/pqrsxml -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 
 postgres:
 	@scripts/ensure-postgres.sh

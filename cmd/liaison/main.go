@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -18,9 +19,16 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"demo":  {"run the main job end to end on an embedded database", runDemo},
-	"bench": {"run a benchmark and print its BENCH line (bench ingest)", runBench},
+	"demo":     {"run the main job end to end on an embedded database", runDemo},
+	"bench":    {"run a benchmark and print its BENCH line (bench ingest|validate)", runBench},
+	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
 }
+
+// exitCode ends the command with that status and no further message: the
+// command has already said what it had to.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
 
 func main() {
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
@@ -36,6 +44,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cmd.run(ctx, os.Args[2:]); err != nil {
+		var code exitCode
+		if errors.As(err, &code) {
+			os.Exit(int(code))
+		}
 		fmt.Fprintln(os.Stderr, "liaison "+os.Args[1]+":", err)
 		os.Exit(1)
 	}

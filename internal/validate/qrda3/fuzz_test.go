@@ -13,13 +13,10 @@ func FuzzCheck(f *testing.F) {
 	base := defaultSpec().build()
 	f.Add([]byte(base))
 	f.Add([]byte(`<ClinicalDocument xmlns="urn:hl7-org:v3"><templateId root="2.16.840.1.113883.10.20.27.1.2"/></ClinicalDocument>`))
-	for _, tc := range cases {
-		if tc.edit == nil && tc.spec != nil {
-			s := defaultSpec()
-			tc.spec(&s)
-			f.Add([]byte(s.build()))
-		}
-	}
+	// Few, small seeds: each exec parses the whole input, so big seed sets crawl.
+	small := defaultSpec()
+	small.measures[0].counts = map[string]int64{"IPOP": 1, "DENOM": 1, "NUMER": 1}
+	f.Add([]byte(small.build()))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		doc, err := xmltree.Parse(data, 1<<20)
 		if err != nil || !IsQRDA3(doc) {

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/liaison-registry/liaison/internal/validate"
+)
+
+func runValidate(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	year := fs.Int("year", 0, "performance year to validate against (default: the year the file states)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	// Accept flags before or after the file name.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return exitCode(2)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: liaison validate FILE [--year YYYY] [--json]")
+		return exitCode(2)
+	}
+	data, err := readLimited(files[0], validate.MaxBytes)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "liaison validate:", err)
+		return exitCode(2)
+	}
+	r := validate.Validate(files[0], data, *year)
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	} else {
+		printReport(os.Stdout, r)
+	}
+	if c := r.ExitCode(); c != 0 {
+		return exitCode(c)
+	}
+	return nil
+}
+
+// readLimited reads at most limit+1 bytes, so an oversized file is reported
+// as such without being read whole.
+func readLimited(name string, limit int) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(limit)+1))
+}
+
+func printReport(w io.Writer, r validate.Report) {
+	var errs, warns int
+	for _, f := range r.Findings {
+		if f.Severity == "error" {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	verdict := "valid"
+	switch r.ExitCode() {
+	case 1:
+		verdict = "INVALID"
+	case 2:
+		verdict = "NOT READABLE as a submission file"
+	}
+	what := string(r.Format)
+	if what == "" {
+		what = "unknown format"
+	}
+	if r.Year != 0 {
+		what += fmt.Sprintf(", performance year %d", r.Year)
+	}
+	fmt.Fprintf(w, "%s (%s): %s — %d error(s), %d warning(s)\n", r.File, what, verdict, errs, warns)
+	for _, f := range r.Findings {
+		fmt.Fprintf(w, "  %-7s %s at %s\n          %s\n", f.Severity, f.Code, f.Location, strings.ReplaceAll(f.Message, "\n", " "))
+	}
+}
