@@ -21,7 +21,7 @@ func pending(rpc, what string) error {
 const (
 	engineWork     = "the measure engine and versioned specs are still being built"
 	evaluationWork = "server-side evaluation runs are still being built"
-	submissionWork = "submission files and the validator are still being built"
+	submissionWork = "writing submission files needs evaluation runs, which are still being built"
 	reportWork     = "performance reports are still being built"
 )
 
@@ -61,16 +61,8 @@ func (evaluationServer) ListCases(context.Context, *pb.ListCasesRequest) (*pb.Li
 	return nil, pending("EvaluationService.ListCases", evaluationWork)
 }
 
-type submissionServer struct {
-	pb.UnimplementedSubmissionServiceServer
-}
-
 func (submissionServer) BuildSubmission(context.Context, *pb.BuildSubmissionRequest) (*pb.BuildSubmissionResponse, error) {
 	return nil, pending("SubmissionService.BuildSubmission", submissionWork)
-}
-
-func (submissionServer) ValidateSubmission(context.Context, *pb.ValidateSubmissionRequest) (*pb.ValidateSubmissionResponse, error) {
-	return nil, pending("SubmissionService.ValidateSubmission", submissionWork)
 }
 
 type reportServer struct {

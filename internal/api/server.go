@@ -56,7 +56,7 @@ func New(st *store.Store, log *slog.Logger) *Server {
 	pb.RegisterIngestServiceServer(s.grpc, &ingestServer{svc: &ingest.Service{Store: st}, store: st, log: log})
 	pb.RegisterMeasureServiceServer(s.grpc, measureServer{})
 	pb.RegisterEvaluationServiceServer(s.grpc, evaluationServer{})
-	pb.RegisterSubmissionServiceServer(s.grpc, submissionServer{})
+	pb.RegisterSubmissionServiceServer(s.grpc, submissionServer{log: log})
 	pb.RegisterReportServiceServer(s.grpc, reportServer{})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
