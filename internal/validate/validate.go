@@ -44,20 +44,13 @@ type Report struct {
 // Rules for files that cannot be read as a submission at all. Their codes
 // start with "file."; Readable keys off that prefix.
 var (
-	rEmpty         = fileRule("file.empty", "The file is empty.")
-	rTooLarge      = fileRule("file.too_large", fmt.Sprintf("The file is larger than %d MB.", MaxBytes>>20))
-	rNotWellFormed = fileRule("file.not_well_formed", "The file is not well-formed XML or JSON (CT code 2).")
-	rDoctype       = fileRule("file.doctype", "The XML has a DOCTYPE; DTDs and entity declarations are refused for safety (CT code 2).")
-	rUnknown       = fileRule("file.unknown_format", "Well-formed, but not a QRDA III document, QPP submission or PQRS registry file (CT code 5).")
+	fileRules      finding.Rules
+	rEmpty         = fileRules.New("file.empty", finding.Error, "The file is empty.")
+	rTooLarge      = fileRules.New("file.too_large", finding.Error, fmt.Sprintf("The file is larger than %d MB.", MaxBytes>>20))
+	rNotWellFormed = fileRules.New("file.not_well_formed", finding.Error, "The file is not well-formed XML or JSON (CT code 2).")
+	rDoctype       = fileRules.New("file.doctype", finding.Error, "The XML has a DOCTYPE; DTDs and entity declarations are refused for safety (CT code 2).")
+	rUnknown       = fileRules.New("file.unknown_format", finding.Error, "Well-formed, but not a QRDA III document, QPP submission or PQRS registry file (CT code 5).")
 )
-
-var fileRules []finding.Rule
-
-func fileRule(code, doc string) finding.Rule {
-	r := finding.Rule{Code: code, Severity: finding.Error, Doc: doc}
-	fileRules = append(fileRules, r)
-	return r
-}
 
 // Rules lists every rule of every format, for documentation.
 func Rules() []finding.Rule {

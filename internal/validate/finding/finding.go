@@ -95,3 +95,14 @@ func (l List) Conforms(rules []Rule) error {
 	}
 	return nil
 }
+
+// Rules is a package's rule list, filled as the rules are declared, so each
+// reader can list (and document) every rule it may report.
+type Rules []Rule
+
+// New declares a rule and adds it to the list.
+func (rs *Rules) New(code string, sev Severity, doc string) Rule {
+	r := Rule{Code: code, Severity: sev, Doc: doc}
+	*rs = append(*rs, r)
+	return r
+}

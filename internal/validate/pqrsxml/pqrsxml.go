@@ -19,13 +19,7 @@ import (
 )
 
 // Rules lists every rule this package reports, for documentation.
-var Rules []finding.Rule
-
-func rule(code string, sev finding.Severity, doc string) finding.Rule {
-	r := finding.Rule{Code: code, Severity: sev, Doc: doc}
-	Rules = append(Rules, r)
-	return r
-}
+var Rules finding.Rules
 
 const (
 	E = finding.Error
@@ -37,20 +31,20 @@ const (
 const firstYear, lastYear = 2007, 2016
 
 var (
-	rYearUnknown     = rule("pqrsxml.year.unknown", E, "No performance year: none given and no readable encounter-from-date.")
-	rYearUnsupported = rule("pqrsxml.year.unsupported", E, "PQRS registry files exist for performance years 2007–2016 only.")
-	rAttr            = rule("pqrsxml.submission.attr", E, "The submission element's type is not PQRI-REGISTRY/PQRS-REGISTRY or its option not PAYMENT/TEST (§4.1).")
-	rMissing         = rule("pqrsxml.field.missing", E, "A required element is missing or empty: file-audit-data, registry, registry-id, measure-group@ID, provider, npi, tin, encounter dates, measure number, eligible-instances, meets-performance-instances (§4.1).")
-	rDate            = rule("pqrsxml.date.format", E, "A date is not MM-DD-YYYY (§4.1).")
-	rDateYear        = rule("pqrsxml.date.year", E, "An encounter date lies outside the performance year.")
-	rDateOrder       = rule("pqrsxml.date.order", E, "encounter-from-date is after encounter-to-date.")
-	rTINFormat       = rule("pqrsxml.tin.format", E, "A tin or registry-id is not 9 digits (char(9), §4.1).")
-	rTINTest         = rule("pqrsxml.tin.test", W, "A TIN beginning with 000 is a test TIN.")
-	rNPIFormat       = rule("pqrsxml.npi.format", E, "An npi is not 10 digits (char(10), §4.1).")
-	rNPICheck        = rule("pqrsxml.npi.check_digit", E, "An npi fails the Luhn check digit over 80840 + its first 9 digits.")
-	rCount           = rule("pqrsxml.count.type", E, "An instance count is not a non-negative integer.")
-	rCountSum        = rule("pqrsxml.count.sum", E, "meets + exclusion + not-met instances exceed eligible-instances (reporting rate above 100%).")
-	rRate            = rule("pqrsxml.rate.mismatch", E, "reporting-rate or performance-rate differs from the counts by more than 0.01, is not nil when its denominator is 0, or is outside 0–100 (§4.1 semantics).")
+	rYearUnknown     = Rules.New("pqrsxml.year.unknown", E, "No performance year: none given and no readable encounter-from-date.")
+	rYearUnsupported = Rules.New("pqrsxml.year.unsupported", E, "PQRS registry files exist for performance years 2007–2016 only.")
+	rAttr            = Rules.New("pqrsxml.submission.attr", E, "The submission element's type is not PQRI-REGISTRY/PQRS-REGISTRY or its option not PAYMENT/TEST (§4.1).")
+	rMissing         = Rules.New("pqrsxml.field.missing", E, "A required element is missing or empty: file-audit-data, registry, registry-id, measure-group@ID, provider, npi, tin, encounter dates, measure number, eligible-instances, meets-performance-instances (§4.1).")
+	rDate            = Rules.New("pqrsxml.date.format", E, "A date is not MM-DD-YYYY (§4.1).")
+	rDateYear        = Rules.New("pqrsxml.date.year", E, "An encounter date lies outside the performance year.")
+	rDateOrder       = Rules.New("pqrsxml.date.order", E, "encounter-from-date is after encounter-to-date.")
+	rTINFormat       = Rules.New("pqrsxml.tin.format", E, "A tin or registry-id is not 9 digits (char(9), §4.1).")
+	rTINTest         = Rules.New("pqrsxml.tin.test", W, "A TIN beginning with 000 is a test TIN.")
+	rNPIFormat       = Rules.New("pqrsxml.npi.format", E, "An npi is not 10 digits (char(10), §4.1).")
+	rNPICheck        = Rules.New("pqrsxml.npi.check_digit", E, "An npi fails the Luhn check digit over 80840 + its first 9 digits.")
+	rCount           = Rules.New("pqrsxml.count.type", E, "An instance count is not a non-negative integer.")
+	rCountSum        = Rules.New("pqrsxml.count.sum", E, "meets + exclusion + not-met instances exceed eligible-instances (reporting rate above 100%).")
+	rRate            = Rules.New("pqrsxml.rate.mismatch", E, "reporting-rate or performance-rate differs from the counts by more than 0.01, is not nil when its denominator is 0, or is outside 0–100 (§4.1 semantics).")
 )
 
 var ids = ident.Rules{TINFormat: rTINFormat, TINTest: rTINTest, NPIFormat: rNPIFormat, NPICheck: rNPICheck}

@@ -23,13 +23,7 @@ import (
 )
 
 // Rules lists every rule this package reports, for documentation.
-var Rules []finding.Rule
-
-func rule(code string, sev finding.Severity, doc string) finding.Rule {
-	r := finding.Rule{Code: code, Severity: sev, Doc: doc}
-	Rules = append(Rules, r)
-	return r
-}
+var Rules finding.Rules
 
 const (
 	E = finding.Error
@@ -38,36 +32,36 @@ const (
 
 // §-references are to shared/reference/formats.md.
 var (
-	rRoot            = rule("qppjson.root", E, "The document is not a JSON object.")
-	rMissing         = rule("qppjson.field.missing", E, "A required field is absent or null (§3.1).")
-	rType            = rule("qppjson.field.type", E, "A field has the wrong JSON type, e.g. performanceYear not an integer (§3.1).")
-	rEnum            = rule("qppjson.field.enum", E, "A field's value is not one the year allows: entityType, category, submissionMethod, programName (§3.1, §3.4).")
-	rYearMismatch    = rule("qppjson.year.mismatch", E, "performanceYear differs from the year asked to validate against.")
-	rYearUnsupported = rule("qppjson.year.unsupported", E, "No measure data for that performance year (covered: 2017–2027).")
-	rDate            = rule("qppjson.date.format", E, "performanceStart/End is not an RFC 3339 full-date (YYYY-MM-DD) (§3.1).")
-	rDateYear        = rule("qppjson.date.year", E, "performanceStart/End lies outside the performance year.")
-	rDateOrder       = rule("qppjson.date.order", E, "performanceStart is after performanceEnd.")
-	rDatePartial     = rule("qppjson.date.partial", W, "A quality measurement set covers less than the full calendar year.")
-	rTINFormat       = rule("qppjson.tin.format", E, "taxpayerIdentificationNumber is not 9 digits (§3.1).")
-	rTINTest         = rule("qppjson.tin.test", W, "A TIN beginning with 000 is a test TIN (qpp-submissions-docs test scenarios).")
-	rNPIFormat       = rule("qppjson.npi.format", E, "nationalProviderIdentifier is not 10 digits (§3.1).")
-	rNPICheck        = rule("qppjson.npi.check_digit", E, "nationalProviderIdentifier fails the Luhn check digit over 80840 + its first 9 digits.")
-	rNPIUnexpected   = rule("qppjson.npi.unexpected", E, "nationalProviderIdentifier on a non-individual submission (individual only, §3.1).")
-	rEntityID        = rule("qppjson.entity_id.missing", E, "entityId is required for apm, virtualGroup and subgroup submissions (§3.1).")
-	rCEHRT           = rule("qppjson.cehrt.format", E, "cehrtId is not 15 characters (§3.1).")
-	rNoMeasurements  = rule("qppjson.measurements.empty", W, "A measurement set has no measurements.")
-	rMeasureUnknown  = rule("qppjson.measure.unknown", W, "measureId is not in Liaison's measure catalogue (MIPS 418, 024, 039, 472), so its existence and methods are not checked.")
-	rMeasureYear     = rule("qppjson.measure.year", E, "measureId is a catalogued measure that does not exist in that performance year (qpp-measures-data).")
-	rMeasureMethod   = rule("qppjson.measure.method", E, "The measure does not allow the measurement set's submissionMethod in that year (qpp-measures-data submissionMethods).")
-	rMeasureCategory = rule("qppjson.measure.category", E, "A catalogued quality measure is in a measurement set whose category is not quality.")
-	rMeasureDup      = rule("qppjson.measure.duplicate", E, "The same measureId appears twice in one measurement set.")
-	rCount           = rule("qppjson.count.type", E, "A count is not a non-negative integer (§3.1).")
-	rCountMet        = rule("qppjson.count.met", E, "performanceMet exceeds eligiblePopulation (§3.1).")
-	rCountSum        = rule("qppjson.count.sum", E, "performanceMet + performanceNotMet + eligiblePopulationExclusion + eligiblePopulationException exceeds eligiblePopulation (reportingRate above 100%, §3.1).")
-	rRegistryExcl    = rule("qppjson.registry.exclusion", E, "Registry submission of a MIPS (non-QCDR) measure with eligiblePopulationExclusion other than 0/null; subtract excluded patients from eligiblePopulation instead (change log 8/15/20, §3.3).")
-	rRate            = rule("qppjson.rate.range", E, "performanceRate is not a number from 0 to 100 (change log 12/29/21, §3.3).")
-	rStrata          = rule("qppjson.strata", E, "Multi-rate measure strata missing, unnamed, duplicated or not the measure's stratum names (change log 10/05/2022, §3.3).")
-	rProportion      = rule("qppjson.proportion", E, "A proportion has numerator > denominator, or denominator 0 with numerator > 0 (§3.1).")
+	rRoot            = Rules.New("qppjson.root", E, "The document is not a JSON object.")
+	rMissing         = Rules.New("qppjson.field.missing", E, "A required field is absent or null (§3.1).")
+	rType            = Rules.New("qppjson.field.type", E, "A field has the wrong JSON type, e.g. performanceYear not an integer (§3.1).")
+	rEnum            = Rules.New("qppjson.field.enum", E, "A field's value is not one the year allows: entityType, category, submissionMethod, programName (§3.1, §3.4).")
+	rYearMismatch    = Rules.New("qppjson.year.mismatch", E, "performanceYear differs from the year asked to validate against.")
+	rYearUnsupported = Rules.New("qppjson.year.unsupported", E, "No measure data for that performance year (covered: 2017–2027).")
+	rDate            = Rules.New("qppjson.date.format", E, "performanceStart/End is not an RFC 3339 full-date (YYYY-MM-DD) (§3.1).")
+	rDateYear        = Rules.New("qppjson.date.year", E, "performanceStart/End lies outside the performance year.")
+	rDateOrder       = Rules.New("qppjson.date.order", E, "performanceStart is after performanceEnd.")
+	rDatePartial     = Rules.New("qppjson.date.partial", W, "A quality measurement set covers less than the full calendar year.")
+	rTINFormat       = Rules.New("qppjson.tin.format", E, "taxpayerIdentificationNumber is not 9 digits (§3.1).")
+	rTINTest         = Rules.New("qppjson.tin.test", W, "A TIN beginning with 000 is a test TIN (qpp-submissions-docs test scenarios).")
+	rNPIFormat       = Rules.New("qppjson.npi.format", E, "nationalProviderIdentifier is not 10 digits (§3.1).")
+	rNPICheck        = Rules.New("qppjson.npi.check_digit", E, "nationalProviderIdentifier fails the Luhn check digit over 80840 + its first 9 digits.")
+	rNPIUnexpected   = Rules.New("qppjson.npi.unexpected", E, "nationalProviderIdentifier on a non-individual submission (individual only, §3.1).")
+	rEntityID        = Rules.New("qppjson.entity_id.missing", E, "entityId is required for apm, virtualGroup and subgroup submissions (§3.1).")
+	rCEHRT           = Rules.New("qppjson.cehrt.format", E, "cehrtId is not 15 characters (§3.1).")
+	rNoMeasurements  = Rules.New("qppjson.measurements.empty", W, "A measurement set has no measurements.")
+	rMeasureUnknown  = Rules.New("qppjson.measure.unknown", W, "measureId is not in Liaison's measure catalogue (MIPS 418, 024, 039, 472), so its existence and methods are not checked.")
+	rMeasureYear     = Rules.New("qppjson.measure.year", E, "measureId is a catalogued measure that does not exist in that performance year (qpp-measures-data).")
+	rMeasureMethod   = Rules.New("qppjson.measure.method", E, "The measure does not allow the measurement set's submissionMethod in that year (qpp-measures-data submissionMethods).")
+	rMeasureCategory = Rules.New("qppjson.measure.category", E, "A catalogued quality measure is in a measurement set whose category is not quality.")
+	rMeasureDup      = Rules.New("qppjson.measure.duplicate", E, "The same measureId appears twice in one measurement set.")
+	rCount           = Rules.New("qppjson.count.type", E, "A count is not a non-negative integer (§3.1).")
+	rCountMet        = Rules.New("qppjson.count.met", E, "performanceMet exceeds eligiblePopulation (§3.1).")
+	rCountSum        = Rules.New("qppjson.count.sum", E, "performanceMet + performanceNotMet + eligiblePopulationExclusion + eligiblePopulationException exceeds eligiblePopulation (reportingRate above 100%, §3.1).")
+	rRegistryExcl    = Rules.New("qppjson.registry.exclusion", E, "Registry submission of a MIPS (non-QCDR) measure with eligiblePopulationExclusion other than 0/null; subtract excluded patients from eligiblePopulation instead (change log 8/15/20, §3.3).")
+	rRate            = Rules.New("qppjson.rate.range", E, "performanceRate is not a number from 0 to 100 (change log 12/29/21, §3.3).")
+	rStrata          = Rules.New("qppjson.strata", E, "Multi-rate measure strata missing, unnamed, duplicated or not the measure's stratum names (change log 10/05/2022, §3.3).")
+	rProportion      = Rules.New("qppjson.proportion", E, "A proportion has numerator > denominator, or denominator 0 with numerator > 0 (§3.1).")
 )
 
 // Parse decodes a JSON document, keeping numbers exact. Trailing data after
@@ -127,16 +121,9 @@ func Check(v any, year int) (int, finding.List) {
 		return c.year, c.f
 	}
 	c.entity(root, "")
-	sets, ok := c.array(root, "", "measurementSets", true)
-	if ok {
-		for i, s := range sets {
-			p := "/measurementSets/" + strconv.Itoa(i)
-			if o, ok := s.(map[string]any); ok {
-				c.measurementSet(o, p)
-			} else {
-				c.f.Add(rType, p, "a measurement set must be an object")
-			}
-		}
+	sets, _ := c.objects(root, "", "measurementSets", "a measurement set")
+	for _, s := range sets {
+		c.measurementSet(s.obj, s.at)
 	}
 	return c.year, c.f
 }
@@ -179,6 +166,31 @@ func (c *checker) array(o map[string]any, base, key string, required bool) ([]an
 		c.f.Add(rType, ptr(base, key), "%s must be an array; found %s", key, jsonType(v))
 	}
 	return a, ok
+}
+
+// element is one object of an array, with its JSON pointer.
+type element struct {
+	at  string
+	obj map[string]any
+}
+
+// objects returns the objects of array o[key], reporting a missing or
+// mistyped array and elements that are not objects (named what).
+func (c *checker) objects(o map[string]any, base, key, what string) ([]element, bool) {
+	a, ok := c.array(o, base, key, true)
+	if !ok {
+		return nil, false
+	}
+	var out []element
+	for i, v := range a {
+		at := ptr(base, key) + "/" + strconv.Itoa(i)
+		if obj, ok := v.(map[string]any); ok {
+			out = append(out, element{at, obj})
+		} else {
+			c.f.Add(rType, at, "%s must be an object; found %s", what, jsonType(v))
+		}
+	}
+	return out, true
 }
 
 func (c *checker) boolean(o map[string]any, base, key string, required bool) {
@@ -328,21 +340,13 @@ func (c *checker) measurementSet(o map[string]any, base string) {
 	if id, ok := c.str(o, base, "cehrtId", false); ok && len(id) != 15 {
 		c.f.Add(rCEHRT, ptr(base, "cehrtId"), "cehrtId %q must be 15 characters (e.g. 0015C1234567890)", id)
 	}
-	ms, ok := c.array(o, base, "measurements", true)
-	if !ok {
-		return
-	}
-	if len(ms) == 0 {
+	ms, ok := c.objects(o, base, "measurements", "a measurement")
+	if ok && len(ms) == 0 {
 		c.f.Add(rNoMeasurements, ptr(base, "measurements"), "the measurement set has no measurements")
 	}
 	seen := map[string]bool{}
-	for i, m := range ms {
-		p := ptr(base, "measurements") + "/" + strconv.Itoa(i)
-		mo, ok := m.(map[string]any)
-		if !ok {
-			c.f.Add(rType, p, "a measurement must be an object")
-			continue
-		}
+	for _, m := range ms {
+		p, mo := m.at, m.obj
 		id, _ := c.str(mo, p, "measureId", true)
 		if id != "" && seen[id] {
 			c.f.Add(rMeasureDup, ptr(p, "measureId"), "measure %s appears twice in this measurement set", id)
@@ -471,7 +475,7 @@ func (c *checker) rateCounts(o map[string]any, p, method string, registryMeasure
 }
 
 func (c *checker) strata(o map[string]any, p, method string, registryMeasure bool, names []string) {
-	ss, ok := c.array(o, p, "strata", true)
+	ss, ok := c.objects(o, p, "strata", "a stratum")
 	if !ok {
 		return
 	}
@@ -479,13 +483,8 @@ func (c *checker) strata(o map[string]any, p, method string, registryMeasure boo
 		c.f.Add(rStrata, ptr(p, "strata"), "a multi-rate measure needs its strata")
 	}
 	seen := map[string]bool{}
-	for i, s := range ss {
-		sp := ptr(p, "strata") + "/" + strconv.Itoa(i)
-		so, ok := s.(map[string]any)
-		if !ok {
-			c.f.Add(rType, sp, "a stratum must be an object")
-			continue
-		}
+	for _, s := range ss {
+		sp, so := s.at, s.obj
 		c.rateCounts(so, sp, method, registryMeasure)
 		name, ok := c.str(so, sp, "stratum", true)
 		if !ok {

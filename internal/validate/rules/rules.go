@@ -84,9 +84,12 @@ func QRDA3Guides(year int) []Guide {
 }
 
 // QRDA3Years lists the performance years with QRDA III rules.
-func QRDA3Years() []int {
+func QRDA3Years() []int { return sortedYears(q3.Years) }
+
+// sortedYears returns a year-keyed map's years in order.
+func sortedYears[V any](m map[string]V) []int {
 	var ys []int
-	for y := range q3.Years {
+	for y := range m {
 		n, _ := strconv.Atoi(y)
 		ys = append(ys, n)
 	}
@@ -117,15 +120,7 @@ func Programs(year int) []string {
 }
 
 // MeasureYears lists the performance years the catalogue covers.
-func MeasureYears() []int {
-	var ys []int
-	for y := range measures.Years {
-		n, _ := strconv.Atoi(y)
-		ys = append(ys, n)
-	}
-	sort.Ints(ys)
-	return ys
-}
+func MeasureYears() []int { return sortedYears(measures.Years) }
 
 // LookupMeasure finds a measure by id in a year.
 func LookupMeasure(year int, id string) (Measure, bool) {
