@@ -13,14 +13,24 @@ import (
 )
 
 func runValidate(_ context.Context, args []string) error {
+	if c := validateMain(args, os.Stdout, os.Stderr); c != 0 {
+		return exitCode(c)
+	}
+	return nil
+}
+
+// validateMain is `liaison validate` with its output streams; it returns the
+// exit status.
+func validateMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	year := fs.Int("year", 0, "performance year to validate against (default: the year the file states)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	// Accept flags before or after the file name.
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return exitCode(2)
+			return 2
 		}
 		if fs.NArg() == 0 {
 			break
@@ -29,28 +39,26 @@ func runValidate(_ context.Context, args []string) error {
 		args = fs.Args()[1:]
 	}
 	if len(files) != 1 {
-		fmt.Fprintln(os.Stderr, "usage: liaison validate FILE [--year YYYY] [--json]")
-		return exitCode(2)
+		fmt.Fprintln(stderr, "usage: liaison validate FILE [--year YYYY] [--json]")
+		return 2
 	}
 	data, err := readLimited(files[0], validate.MaxBytes)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "liaison validate:", err)
-		return exitCode(2)
+		fmt.Fprintln(stderr, "liaison validate:", err)
+		return 2
 	}
 	r := validate.Validate(files[0], data, *year)
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(r); err != nil {
-			return err
+			fmt.Fprintln(stderr, "liaison validate:", err)
+			return 2
 		}
 	} else {
-		printReport(os.Stdout, r)
+		printReport(stdout, r)
 	}
-	if c := r.ExitCode(); c != 0 {
-		return exitCode(c)
-	}
-	return nil
+	return r.ExitCode()
 }
 
 // readLimited reads at most limit+1 bytes, so an oversized file is reported

@@ -240,3 +240,23 @@ func TestRulesDocumented(t *testing.T) {
 		t.Errorf("%s is out of date with the rules; run go test ./internal/validate -run TestRulesDocumented -update", path)
 	}
 }
+
+// No cap: CMS's converter stops at 100 errors; every finding is reported here.
+func TestNoCap(t *testing.T) {
+	var ms []string
+	for i := range 150 {
+		ms = append(ms, fmt.Sprintf(`{"measureId":"418x%d","value":{"isEndToEndReported":true,"performanceMet":5,"eligiblePopulation":4}}`, i))
+	}
+	doc := `{"entityType":"group","taxpayerIdentificationNumber":"123456789","performanceYear":2025,"measurementSets":[{"category":"quality",
+		"submissionMethod":"registry","performanceStart":"2025-01-01","performanceEnd":"2025-12-31","measurements":[` + strings.Join(ms, ",") + `]}]}`
+	r := Validate("many.json", []byte(doc), 0)
+	n := 0
+	for _, f := range r.Findings {
+		if f.Code == "qppjson.count.met" {
+			n++
+		}
+	}
+	if n != 150 {
+		t.Fatalf("%d count findings, want 150", n)
+	}
+}
