@@ -86,6 +86,7 @@ func Check(doc *xmltree.Node, year int) (int, finding.List) {
 
 func yearFromSections(sections []*xmltree.Node) int {
 	// Prefer the measure section: it is what this validator is about.
+	sections = slices.Clone(sections)
 	slices.SortStableFunc(sections, func(a, b *xmltree.Node) int {
 		return boolInt(sectionKind(b) == "measure") - boolInt(sectionKind(a) == "measure")
 	})
