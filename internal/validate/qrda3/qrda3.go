@@ -581,10 +581,13 @@ func (c *checker) measure(m *xmltree.Node) {
 	for _, ps := range byKind {
 		single = single && len(ps) == 1
 	}
-	// Counts can be related only when the measure has one population set;
-	// pairing several sets needs the measure's population-set metadata.
+	// Counts can be related set by set only when the measure has one
+	// population set; pairing several sets needs the measure's population-set
+	// metadata, so for those only bounds that hold whatever the pairing are checked.
 	if single {
 		c.consistency(byKind)
+	} else {
+		c.bounds(byKind)
 	}
 	for _, obs := range withTemplate(m.Path("component", "observation"), tplPerfRate) {
 		c.rate(obs, byKind, single)
@@ -783,6 +786,43 @@ func (c *checker) consistency(byKind map[string][]*population) {
 			}
 		}
 	}
+}
+
+// bounds checks a multi-set measure: each DENOM is at most the largest IPOP,
+// each NUMER, DENEX and DENEXCEP at most the largest DENOM.
+func (c *checker) bounds(byKind map[string][]*population) {
+	largest := func(k string) (int64, bool) {
+		var max int64
+		ok := false
+		for _, p := range byKind[k] {
+			if p.ok {
+				max, ok = maxInt(max, p.count), true
+			}
+		}
+		return max, ok
+	}
+	check := func(kinds []string, bound string, r finding.Rule) {
+		limit, ok := largest(bound)
+		if !ok {
+			return
+		}
+		for _, k := range kinds {
+			for _, p := range byKind[k] {
+				if p.ok && p.count > limit {
+					c.f.Add(r, p.node.Loc(), "%s %d exceeds every %s of the measure (largest %d)", k, p.count, bound, limit)
+				}
+			}
+		}
+	}
+	check([]string{"DENOM"}, "IPOP", rCountDenominator)
+	check([]string{"NUMER", "DENEX", "DENEXCEP"}, "DENOM", rCountNumerator)
+}
+
+func maxInt(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 func countOf(p *population) int64 {

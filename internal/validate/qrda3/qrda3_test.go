@@ -44,6 +44,16 @@ const (
 	strataDENOM    = `<value xsi:type="CD" code="DENOM" codeSystem="2.16.840.1.113883.5.4"/>`
 )
 
+// secondDENOM adds a second population set's DENOM: a copy of the DENOM
+// entry with its own UUID.
+func secondDENOM(t *testing.T, d string) string {
+	i := strings.Index(d, strataDENOM)
+	start := strings.LastIndex(d[:i], "<component><observation")
+	end := i + strings.Index(d[i:], "</observation></component>") + len("</observation></component>")
+	second := strings.Replace(d[start:end], "2c928083-DENOM", "2c928083-DENOM2", 1)
+	return d[:end] + "\n" + second + d[end:]
+}
+
 func stratum(n int) string {
 	return `<entryRelationship typeCode="COMP"><observation classCode="OBS" moodCode="EVN"><templateId root="2.16.840.1.113883.10.20.27.3.4"/><templateId root="2.16.840.1.113883.10.20.27.3.20"/><code code="ASSERTION"/><value xsi:type="CD" code="X"/>` +
 		aggregate(int64(n)) + `<reference typeCode="REFR"><externalObservation><id root="STRATUM-1"/></externalObservation></reference></observation></entryRelationship>`
@@ -181,6 +191,8 @@ var cases = []struct {
 	{name: "count negative", spec: func(d *docSpec) { d.measures[0].counts["DENEXCEP"] = -1; d.measures[0].rate = "0.666667" }, want: "qrda3.count.negative"},
 	{name: "DENOM above IPOP", spec: func(d *docSpec) { d.measures[0].counts["DENOM"] = 101 }, want: "qrda3.count.denominator"},
 	{name: "NUMER+DENEX+DENEXCEP above DENOM", spec: func(d *docSpec) { d.measures[0].counts["NUMER"] = 81; d.measures[0].rate = "1" }, want: "qrda3.count.numerator"},
+	{name: "two population sets, NUMER above every DENOM", spec: func(d *docSpec) { d.measures[0].counts["NUMER"] = 95 }, edit: secondDENOM, want: "qrda3.count.numerator"},
+	{name: "pass: two population sets within bounds", edit: secondDENOM},
 	{name: "stratum above its population", edit: func(t *testing.T, d string) string {
 		return replace(t, d, strataIPOP+"\n"+aggregate(100), strataIPOP+"\n"+aggregate(100)+stratum(101))
 	}, want: "qrda3.stratum.exceeds_population"},
