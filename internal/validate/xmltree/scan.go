@@ -70,6 +70,9 @@ func (s *scanner) document() (*Node, error) {
 	}
 	var root, cur *Node
 	var names []string // open elements' qualified names
+	// texts[i] gathers the text of open element i; it becomes Node.Text when
+	// the element closes, so text split by many comments stays linear to join.
+	var texts [][]byte
 	var scopes []nsScope
 	scope := nsScope{"xml": "http://www.w3.org/XML/1998/namespace"}
 	first := true
@@ -87,9 +90,7 @@ func (s *scanner) document() (*Node, error) {
 				return nil, s.errorf("text outside the root element")
 			}
 			if cur != nil {
-				if t := bytes.TrimSpace(text); len(t) > 0 {
-					cur.Text += string(t)
-				}
+				texts[len(texts)-1] = append(texts[len(texts)-1], bytes.TrimSpace(text)...)
 			}
 			first = false
 			continue
@@ -128,9 +129,7 @@ func (s *scanner) document() (*Node, error) {
 			if err := checkChars(rest[9:end]); err != nil {
 				return nil, s.errorf("%v", err)
 			}
-			if t := bytes.TrimSpace(rest[9:end]); len(t) > 0 {
-				cur.Text += string(t)
-			}
+			texts[len(texts)-1] = append(texts[len(texts)-1], bytes.TrimSpace(rest[9:end])...)
 			s.advance(s.pos + end + 3)
 		case bytes.HasPrefix(rest, []byte("<!DOCTYPE")):
 			return nil, fmt.Errorf("%w (line %d)", ErrDoctype, line)
@@ -154,6 +153,11 @@ func (s *scanner) document() (*Node, error) {
 				return nil, s.errorf("element <%s> closed by </%s>", names[len(names)-1], name)
 			}
 			names = names[:len(names)-1]
+			if t := texts[len(texts)-1]; len(t) > 0 {
+				cur.Text = string(t)
+			}
+			texts[len(texts)-1] = texts[len(texts)-1][:0] // reused by the next element at this depth
+			texts = texts[:len(texts)-1]
 			scope = scopes[len(scopes)-1]
 			scopes = scopes[:len(scopes)-1]
 			cur = cur.Parent
@@ -202,6 +206,11 @@ func (s *scanner) document() (*Node, error) {
 			} else {
 				cur = n
 				names = append(names, qname)
+				if len(texts) < cap(texts) {
+					texts = texts[:len(texts)+1]
+				} else {
+					texts = append(texts, nil)
+				}
 			}
 		}
 		first = false

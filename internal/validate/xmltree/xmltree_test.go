@@ -45,6 +45,26 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// Text split by comments, CDATA and children joins up (trimmed piece by
+// piece, as with encoding/xml), and stays linear: a hostile file may split
+// one element's text a million times.
+func TestSplitText(t *testing.T) {
+	doc := "<a> x <!-- c --> y <![CDATA[ z ]]><b>in b</b> w </a>"
+	root, err := Parse([]byte(doc), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := parseStd([]byte(doc), 1<<20)
+	if root.Text != "xyzw" || root.First("b").Text != "in b" || dump(root) != dump(want) {
+		t.Fatalf("%s\nencoding/xml:\n%s", dump(root), dump(want))
+	}
+	big := "<a>" + strings.Repeat("x<!---->", 1<<20) + "</a>"
+	root, err = Parse([]byte(big), 1<<24)
+	if err != nil || len(root.Text) != 1<<20 {
+		t.Fatalf("err %v, text length %d", err, len(root.Text))
+	}
+}
+
 func TestRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name, doc string
