@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/liaison-registry/liaison/internal/validate/finding"
@@ -117,10 +118,10 @@ func check(data []byte, year int) (Format, int, finding.List) {
 			f.Add(rNotWellFormed, "/", "not readable as XML: %v", err)
 		case qrda3.IsQRDA3(doc):
 			y, fs := qrda3.Check(doc, year)
-			return QRDA3, y, fs
+			return QRDA3, y, inDocumentOrder(fs)
 		case pqrsxml.IsPQRS(doc):
 			y, fs := pqrsxml.Check(doc, year)
-			return PQRSXML, y, fs
+			return PQRSXML, y, inDocumentOrder(fs)
 		default:
 			f.Add(rUnknown, doc.Loc(), "root element %s (namespace %q) is not a QRDA Category III ClinicalDocument (urn:hl7-org:v3 with templateId 2.16.840.1.113883.10.20.27.1.1/1.2) nor a PQRS registry <submission>", doc.Local, doc.Space)
 		}
@@ -128,6 +129,15 @@ func check(data []byte, year int) (Format, int, finding.List) {
 		f.Add(rUnknown, "/", "neither XML nor JSON")
 	}
 	return "", year, f
+}
+
+// inDocumentOrder sorts XML findings by line, so a person can fix the file
+// top to bottom; findings on one line keep the order they were found in.
+func inDocumentOrder(fs finding.List) finding.List {
+	slices.SortStableFunc(fs, func(a, b finding.Finding) int {
+		return xmltree.LineOf(a.Location) - xmltree.LineOf(b.Location)
+	})
+	return fs
 }
 
 // ExitCode is the CLI's exit status for the report: 0 valid (warnings

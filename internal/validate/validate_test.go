@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/liaison-registry/liaison/internal/validate/finding"
+	"github.com/liaison-registry/liaison/internal/validate/xmltree"
 )
 
 // fixtures is the shared external-fixture folder, beside the repository root.
@@ -103,6 +104,11 @@ func TestFixtureVerdicts(t *testing.T) {
 				t.Logf("findings:\n%s", r.Findings)
 			}
 			checkFindings(t, r.Findings)
+			if r.Format == QRDA3 && !slices.IsSortedFunc(r.Findings, func(a, b finding.Finding) int {
+				return xmltree.LineOf(a.Location) - xmltree.LineOf(b.Location)
+			}) {
+				t.Errorf("findings not in document order:\n%s", r.Findings)
+			}
 		})
 	}
 }

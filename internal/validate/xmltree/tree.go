@@ -164,6 +164,16 @@ func (n *Node) Loc() string {
 	return n.XPath() + " (line " + strconv.Itoa(n.Line) + ")"
 }
 
+// LineOf reads the line back from a location made by Loc or LocAttr (0 if none).
+func LineOf(loc string) int {
+	i := strings.LastIndex(loc, "(line ")
+	if i < 0 || !strings.HasSuffix(loc, ")") {
+		return 0
+	}
+	n, _ := strconv.Atoi(loc[i+len("(line ") : len(loc)-1])
+	return n
+}
+
 // LocAttr is Loc for one of the element's attributes.
 func (n *Node) LocAttr(attr string) string {
 	return n.XPath() + "/@" + attr + " (line " + strconv.Itoa(n.Line) + ")"

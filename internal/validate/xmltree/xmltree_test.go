@@ -40,6 +40,9 @@ func TestParse(t *testing.T) {
 	if got := o.LocAttr("x"); got != "/doc/other/@x (line 6)" {
 		t.Errorf("LocAttr = %q", got)
 	}
+	if LineOf(o.LocAttr("x")) != 6 || LineOf("/a/b") != 0 {
+		t.Errorf("LineOf does not read Loc back")
+	}
 	if want, _ := parseStd([]byte(sample), 1<<20); dump(want) != dump(root) {
 		t.Errorf("differs from encoding/xml:\n%s\n%s", dump(root), dump(want))
 	}
