@@ -88,14 +88,15 @@ func Validate(file string, data []byte, year int) Report {
 
 func check(data []byte, year int) (Format, int, finding.List) {
 	var f finding.List
-	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	noBOM := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	trimmed := bytes.TrimLeft(noBOM, " \t\r\n")
 	switch {
 	case len(trimmed) == 0:
 		f.Add(rEmpty, "/", "the file is empty")
 	case len(data) > MaxBytes:
 		f.Add(rTooLarge, "/", "the file has %d bytes; the limit is %d", len(data), MaxBytes)
 	case trimmed[0] == '{' || trimmed[0] == '[':
-		v, err := qppjson.Parse(data)
+		v, err := qppjson.Parse(noBOM)
 		if err != nil {
 			f.Add(rNotWellFormed, "/", "not well-formed JSON: %v", err)
 			break

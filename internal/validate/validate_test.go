@@ -202,6 +202,31 @@ func TestUnreadable(t *testing.T) {
 	}
 }
 
+func TestByteOrderMark(t *testing.T) {
+	for _, doc := range []string{`{"performanceYear":2025}`, `<submission type="PQRS-REGISTRY"/>`} {
+		if r := Validate("bom", []byte("\xef\xbb\xbf"+doc), 0); !r.Readable() {
+			t.Errorf("%s with a BOM: %s", doc, r.Findings)
+		}
+	}
+}
+
+// FuzzValidate: any bytes give a report whose findings are well-formed and
+// whose verdict agrees with them.
+func FuzzValidate(f *testing.F) {
+	f.Add([]byte(`{"performanceYear":2025,"entityType":"group","measurementSets":[{}]}`))
+	f.Add([]byte(`<ClinicalDocument xmlns="urn:hl7-org:v3"><templateId root="2.16.840.1.113883.10.20.27.1.2"/></ClinicalDocument>`))
+	f.Add([]byte(`<submission type="PQRS-REGISTRY"><measure-group/></submission>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := Validate("f", data, 0)
+		if err := r.Findings.Conforms(Rules()); err != nil {
+			t.Fatal(err)
+		}
+		if r.Valid == r.Findings.HasErrors() || (r.ExitCode() == 2) == r.Readable() || (r.Format == "") == r.Readable() {
+			t.Fatalf("inconsistent report %+v", r)
+		}
+	})
+}
+
 func TestNestingLimit(t *testing.T) {
 	deep := strings.Repeat("<a>", 300) + strings.Repeat("</a>", 300)
 	if r := Validate("f", []byte(deep), 0); r.ExitCode() != 2 {
