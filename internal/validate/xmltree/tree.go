@@ -40,10 +40,11 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("line %d: %s", e.Line,
 // Node is one element.
 type Node struct {
 	Space, Local string // namespace URI (after prefix resolution) and local name
-	Attrs        []xml.Attr
-	Children     []*Node
-	Parent       *Node
-	Line         int
+	// Attrs keep their prefix as written in Name.Space; look them up by local name.
+	Attrs    []xml.Attr
+	Children []*Node
+	Parent   *Node
+	Line     int
 	// Text is the element's own character data with surrounding space trimmed.
 	Text string
 	// index is the 1-based position among same-named siblings; same is how
@@ -79,19 +80,6 @@ func (n *Node) Attr(local string) (string, bool) {
 func (n *Node) A(local string) string {
 	v, _ := n.Attr(local)
 	return v
-}
-
-// AttrNS returns the value of the attribute space:local.
-func (n *Node) AttrNS(space, local string) (string, bool) {
-	if n == nil {
-		return "", false
-	}
-	for _, a := range n.Attrs {
-		if a.Name.Local == local && a.Name.Space == space {
-			return a.Value, true
-		}
-	}
-	return "", false
 }
 
 // All returns the children named local.
