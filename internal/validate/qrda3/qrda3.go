@@ -459,22 +459,24 @@ func (c *checker) reporting(s *xmltree.Node) {
 	act := acts[0]
 	c.extensions(act)
 	et := act.First("effectiveTime")
-	low, okLow := c.bound(act, et.First("low"), rRPStart, "start")
-	high, okHigh := c.bound(act, et.First("high"), rRPEnd, "end")
+	low, okLow := c.bound(act, et, "low", rRPStart, "start")
+	high, okHigh := c.bound(act, et, "high", rRPEnd, "end")
 	if okLow && okHigh && low.After(high) {
 		c.f.Add(rRPOrder, et.Loc(), "the reporting period starts %s, after it ends %s", low.Format(time.DateOnly), high.Format(time.DateOnly))
 	}
 }
 
-// bound reads one reporting-period bound, checking it lies in the year.
-func (c *checker) bound(act, n *xmltree.Node, missing finding.Rule, what string) (time.Time, bool) {
+// bound reads one reporting-period bound (effectiveTime/low or /high),
+// checking it lies in the year.
+func (c *checker) bound(act, et *xmltree.Node, elem string, missing finding.Rule, what string) (time.Time, bool) {
+	n := et.First(elem)
 	v := n.A("value")
-	if n == nil || v == "" {
+	if v == "" {
 		at := act.Loc()
 		if n != nil {
 			at = n.Loc()
 		}
-		c.f.Add(missing, at, "the reporting period has no %s date (effectiveTime/%s/@value, yyyyMMdd)", what, map[string]string{"start": "low", "end": "high"}[what])
+		c.f.Add(missing, at, "the reporting period has no %s date (effectiveTime/%s/@value, yyyyMMdd)", what, elem)
 		return time.Time{}, false
 	}
 	d, ok := parseDay(v)
@@ -792,14 +794,14 @@ func (c *checker) consistency(byKind map[string][]*population) {
 // each NUMER, DENEX and DENEXCEP at most the largest DENOM.
 func (c *checker) bounds(byKind map[string][]*population) {
 	largest := func(k string) (int64, bool) {
-		var max int64
+		var most int64
 		ok := false
 		for _, p := range byKind[k] {
 			if p.ok {
-				max, ok = maxInt(max, p.count), true
+				most, ok = max(most, p.count), true
 			}
 		}
-		return max, ok
+		return most, ok
 	}
 	check := func(kinds []string, bound string, r finding.Rule) {
 		limit, ok := largest(bound)
@@ -816,13 +818,6 @@ func (c *checker) bounds(byKind map[string][]*population) {
 	}
 	check([]string{"DENOM"}, "IPOP", rCountDenominator)
 	check([]string{"NUMER", "DENEX", "DENEXCEP"}, "DENOM", rCountNumerator)
-}
-
-func maxInt(a, b int64) int64 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 func countOf(p *population) int64 {
