@@ -21,30 +21,25 @@ import (
 // Rules lists every rule this package reports, for documentation.
 var Rules finding.Rules
 
-const (
-	E = finding.Error
-	W = finding.Warning
-)
-
 // PQRS registry reporting ran from PQRI's first year (2007) until MIPS
 // replaced it (the QPP measure data start with PY2017).
 const firstYear, lastYear = 2007, 2016
 
 var (
-	rYearUnknown     = Rules.New("pqrsxml.year.unknown", E, "No performance year: none given and no readable encounter-from-date.")
-	rYearUnsupported = Rules.New("pqrsxml.year.unsupported", E, "PQRS registry files exist for performance years 2007–2016 only.")
-	rAttr            = Rules.New("pqrsxml.submission.attr", E, "The submission element's type is not PQRI-REGISTRY/PQRS-REGISTRY or its option not PAYMENT/TEST (§4.1).")
-	rMissing         = Rules.New("pqrsxml.field.missing", E, "A required element is missing or empty: file-audit-data, registry, registry-id, measure-group@ID, provider, npi, tin, encounter dates, measure number, eligible-instances, meets-performance-instances (§4.1).")
-	rDate            = Rules.New("pqrsxml.date.format", E, "A date is not MM-DD-YYYY (§4.1).")
-	rDateYear        = Rules.New("pqrsxml.date.year", E, "An encounter date lies outside the performance year.")
-	rDateOrder       = Rules.New("pqrsxml.date.order", E, "encounter-from-date is after encounter-to-date.")
-	rTINFormat       = Rules.New("pqrsxml.tin.format", E, "A tin or registry-id is not 9 digits (char(9), §4.1).")
-	rTINTest         = Rules.New("pqrsxml.tin.test", W, "A TIN beginning with 000 is a test TIN.")
-	rNPIFormat       = Rules.New("pqrsxml.npi.format", E, "An npi is not 10 digits (char(10), §4.1).")
-	rNPICheck        = Rules.New("pqrsxml.npi.check_digit", E, "An npi fails the Luhn check digit over 80840 + its first 9 digits.")
-	rCount           = Rules.New("pqrsxml.count.type", E, "An instance count is not a non-negative integer.")
-	rCountSum        = Rules.New("pqrsxml.count.sum", E, "meets + exclusion + not-met instances exceed eligible-instances (reporting rate above 100%).")
-	rRate            = Rules.New("pqrsxml.rate.mismatch", E, "reporting-rate or performance-rate differs from the counts by more than 0.01, is not nil when its denominator is 0, or is outside 0–100 (§4.1 semantics).")
+	rYearUnknown     = Rules.New("pqrsxml.year.unknown", finding.Error, "No performance year: none given and no readable encounter-from-date.")
+	rYearUnsupported = Rules.New("pqrsxml.year.unsupported", finding.Error, "PQRS registry files exist for performance years 2007–2016 only.")
+	rAttr            = Rules.New("pqrsxml.submission.attr", finding.Error, "The submission element's type is not PQRI-REGISTRY/PQRS-REGISTRY or its option not PAYMENT/TEST (§4.1).")
+	rMissing         = Rules.New("pqrsxml.field.missing", finding.Error, "A required element is missing or empty: file-audit-data, registry, registry-id, measure-group@ID, provider, npi, tin, encounter dates, measure number, eligible-instances, meets-performance-instances (§4.1).")
+	rDate            = Rules.New("pqrsxml.date.format", finding.Error, "A date is not MM-DD-YYYY (§4.1).")
+	rDateYear        = Rules.New("pqrsxml.date.year", finding.Error, "An encounter date lies outside the performance year.")
+	rDateOrder       = Rules.New("pqrsxml.date.order", finding.Error, "encounter-from-date is after encounter-to-date.")
+	rTINFormat       = Rules.New("pqrsxml.tin.format", finding.Error, "A tin or registry-id is not 9 digits (char(9), §4.1).")
+	rTINTest         = Rules.New("pqrsxml.tin.test", finding.Warning, "A TIN beginning with 000 is a test TIN.")
+	rNPIFormat       = Rules.New("pqrsxml.npi.format", finding.Error, "An npi is not 10 digits (char(10), §4.1).")
+	rNPICheck        = Rules.New("pqrsxml.npi.check_digit", finding.Error, "An npi fails the Luhn check digit over 80840 + its first 9 digits.")
+	rCount           = Rules.New("pqrsxml.count.type", finding.Error, "An instance count is not a non-negative integer.")
+	rCountSum        = Rules.New("pqrsxml.count.sum", finding.Error, "meets + exclusion + not-met instances exceed eligible-instances (reporting rate above 100%).")
+	rRate            = Rules.New("pqrsxml.rate.mismatch", finding.Error, "reporting-rate or performance-rate differs from the counts by more than 0.01, is not nil when its denominator is 0, or is outside 0–100 (§4.1 semantics).")
 )
 
 var ids = ident.Rules{TINFormat: rTINFormat, TINTest: rTINTest, NPIFormat: rNPIFormat, NPICheck: rNPICheck}
