@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -12,9 +11,9 @@ import (
 	"github.com/liaison-registry/liaison/internal/validate"
 )
 
-func runValidate(_ context.Context, args []string) error {
-	if c := validateMain(args, os.Stdout, os.Stderr); c != 0 {
-		return exitCode(c)
+func runValidate(args []string, stdout, stderr io.Writer) error {
+	if c := validateMain(args, stdout, stderr); c != 0 {
+		return &exitError{c, nil} // the report already says why
 	}
 	return nil
 }

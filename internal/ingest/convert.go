@@ -217,11 +217,7 @@ func (c *checker) patient(p *pb.Patient) clinical.Patient {
 	out.BirthDate = birth.Date
 	out.DeathDate = c.date("death_date", p.GetDeathDate(), false)
 	c.order("death_date", birth, out.DeathDate, "birth_date")
-	sex, ok := Sexes[p.GetSex()]
-	if !ok {
-		c.fail("sex", "enum.unknown", fmt.Sprintf("sex %d is not a known value", p.GetSex()))
-	}
-	out.Sex = sex
+	out.Sex = enum(c, "sex", "enum.unknown", "sex %d is not a known value", Sexes, p.GetSex())
 	for i, r := range p.GetRace() {
 		if !cdcCode(r) {
 			c.fail(fmt.Sprintf("race[%d]", i), "race.format", fmt.Sprintf("race %q is not a CDC race code like 2106-3", r))
@@ -258,11 +254,7 @@ func (c *checker) encounter(e *pb.Encounter, zones Zones) clinical.Encounter {
 	out.Start, out.StartAt, out.End, out.EndAt = start.Date, startAt, end, endAt
 	out.Discharge = c.date("discharge_date", e.GetDischargeDate(), false)
 	c.order("discharge_date", start, out.Discharge, "start")
-	class, ok := Classes[e.GetClass()]
-	if !ok {
-		c.fail("class", "enum.unknown", fmt.Sprintf("class %d is not a known encounter class", e.GetClass()))
-	}
-	out.Class = class
+	out.Class = enum(c, "class", "enum.unknown", "class %d is not a known encounter class", Classes, e.GetClass())
 	if pos := e.GetPlaceOfService(); pos != "" && !clinical.ValidPOS(pos) {
 		c.fail("place_of_service", "pos.format", fmt.Sprintf("place of service %q must be a two-digit CMS code", pos))
 	}
@@ -308,10 +300,7 @@ func (c *checker) medication(m *pb.MedicationEvent, zones Zones) clinical.Medica
 	c.keyed("medication", m.GetTin(), m.GetSourceId())
 	c.patientOf("patient_id", m.GetPatientId())
 	c.npi("npi", m.GetNpi(), false)
-	kind, ok := MedicationKinds[m.GetKind()]
-	if !ok {
-		c.fail("kind", "enum.required", "kind must be order, dispense or administration")
-	}
+	kind := enum(c, "kind", "enum.required", "kind %d: must be order, dispense or administration", MedicationKinds, m.GetKind())
 	if m.GetDaysSupply() < 0 {
 		c.fail("days_supply", "days_supply.negative", fmt.Sprintf("days supply %d must be 0 or more", m.GetDaysSupply()))
 	}
@@ -353,14 +342,20 @@ var FlagKinds = map[pb.InstitutionalFlagKind]clinical.FlagKind{
 func (c *checker) flag(p *pb.InstitutionalFlag) clinical.Flag {
 	c.keyed("institutionalFlag", p.GetTin(), p.GetSourceId())
 	c.patientOf("patient_id", p.GetPatientId())
-	kind, ok := FlagKinds[p.GetKind()]
-	if !ok {
-		c.fail("kind", "enum.required", "kind must be hospice, long_term_institution or i_snp")
-	}
+	kind := enum(c, "kind", "enum.required", "kind %d: must be hospice, long_term_institution or i_snp", FlagKinds, p.GetKind())
 	start := c.date("start_date", p.GetStartDate(), true)
 	end := c.date("end_date", p.GetEndDate(), false)
 	c.order("end_date", start, end, "start_date")
 	return clinical.Flag{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Kind: kind, Start: start.Date, End: end}
+}
+
+// enum maps an API enum value to its domain value, rejecting values the map lacks.
+func enum[K ~int32, V any](c *checker, field, rule, format string, m map[K]V, k K) V {
+	v, ok := m[k]
+	if !ok {
+		c.fail(field, rule, fmt.Sprintf(format, k))
+	}
+	return v
 }
 
 func contains(list []clinical.System, s clinical.System) bool {
