@@ -24,11 +24,12 @@ var benches = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"ingest":   benchIngest,
 	"engine":   benchEngine,
 	"evaluate": benchEvaluate,
+	"validate": benchValidate,
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || benches[args[0]] == nil {
-		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate [flags]"))
+		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate|validate [flags]"))
 	}
 	return benches[args[0]](args[1:], stdout, stderr)
 }
@@ -118,6 +119,24 @@ func benchEvaluate(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	res, err := bench.Evaluate(ctx, *liaisond, src, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, res.Line())
+	return nil
+}
+
+// benchValidate validates a 1 MB QRDA III file repeatedly, one worker per CPU.
+func benchValidate(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("bench validate", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	files := fl.Int("files", 1000, "times to validate the 1 MB QRDA III file")
+	if err := fl.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := bench.Validate(ctx, *files, stderr)
 	if err != nil {
 		return err
 	}

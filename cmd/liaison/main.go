@@ -31,7 +31,8 @@ type command struct {
 var commands = map[string]command{
 	"demo":     {"run the main job end to end on an embedded database", runDemo},
 	"evaluate": {"evaluate a measure version over local input, print JSON", runEvaluate},
-	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine", runBench},
+	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|validate", runBench},
+	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
 }
 
 func main() {
