@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -224,10 +225,17 @@ type RunJob struct {
 
 // Read streams the patients in the run's scope, a page at a time, from one
 // REPEATABLE READ snapshot, and records the run's data cut-off (the newest
-// ingest batch the snapshot sees) and patient total first.
+// ingest batch the snapshot sees) and patient total first. Pages arrive in
+// no particular order: readers on several connections, all in the same
+// snapshot, load them in parallel while fn works.
 func (j *RunJob) Read(ctx context.Context, pageSize int, fn func(page []clinical.PatientData) error) error {
 	s := j.s
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	defer conn.Release()
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return classify(err)
 	}
@@ -236,10 +244,11 @@ func (j *RunJob) Read(ctx context.Context, pageSize int, fn func(page []clinical
 	var cutoff *int64
 	var cutoffAt *time.Time
 	var total int64
+	var snapshot string
 	if err := tx.QueryRow(ctx, `SELECT b.id, b.committed_at,
-			(SELECT count(*) FROM patients WHERE cardinality($1::text[]) = 0 OR tin = ANY($1))
+			(SELECT count(*) FROM patients WHERE cardinality($1::text[]) = 0 OR tin = ANY($1)), pg_export_snapshot()
 		FROM (SELECT NULL) AS one LEFT JOIN (SELECT id, committed_at FROM ingest_batches ORDER BY id DESC LIMIT 1) b ON true`, tins).
-		Scan(&cutoff, &cutoffAt, &total); err != nil {
+		Scan(&cutoff, &cutoffAt, &total, &snapshot); err != nil {
 		return classify(err)
 	}
 	if cutoff != nil {
@@ -250,35 +259,31 @@ func (j *RunJob) Read(ctx context.Context, pageSize int, fn func(page []clinical
 		j.Run.ID, cutoff, cutoffAt, total); err != nil {
 		return classify(err)
 	}
-	// The next page is read while fn works on the current one, so the
-	// database and the evaluation overlap.
-	type result struct {
-		page []clinical.PatientData
-		err  error
-	}
-	pages := make(chan result, 1)
+
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() {
-		defer close(pages)
-		after := Key{}
-		for {
-			page, err := nextPage(rctx, tx, after, tins, pageSize)
-			if len(page) == 0 && err == nil {
-				return
-			}
-			select {
-			case pages <- result{page, err}:
-			case <-rctx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
-			last := page[len(page)-1].Patient
-			after = Key{last.TIN, last.SourceID}
+	ranges := make(chan pageRange, readers)
+	pages := make(chan pageResult, readers)
+	var workers sync.WaitGroup
+	workers.Add(1)
+	go func() { // the dispatcher cuts the scope into page ranges
+		defer workers.Done()
+		defer close(ranges)
+		if err := cutPages(rctx, tx, tins, pageSize, ranges); err != nil {
+			send(rctx, pages, pageResult{err: err})
 		}
 	}()
+	for range readers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			if err := s.readRanges(rctx, snapshot, ranges, pages); err != nil {
+				send(rctx, pages, pageResult{err: err})
+			}
+		}()
+	}
+	go func() { workers.Wait(); close(pages) }()
+
 	var done int64
 	for r := range pages {
 		if r.err != nil {
@@ -292,30 +297,112 @@ func (j *RunJob) Read(ctx context.Context, pageSize int, fn func(page []clinical
 			return classify(err)
 		}
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if done != total {
+		return fmt.Errorf("read %d of %d patients", done, total)
+	}
+	return nil
 }
 
-// nextPage reads up to pageSize patients after `after` with all their
-// records. A page never spans two practices, so its records are one range
-// of the (tin, patient_id) index.
-func nextPage(ctx context.Context, tx pgx.Tx, after Key, tins []string, pageSize int) ([]clinical.PatientData, error) {
-	rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients
-		WHERE (tin, source_id) > ($1, $2) AND (cardinality($3::text[]) = 0 OR tin = ANY($3))
-		ORDER BY tin, source_id LIMIT $4`, after.TIN, after.SourceID, tins, pageSize)
+// readers is how many connections load pages at once.
+const readers = 2
+
+// pageRange is a page: patients lo..hi (source ids) of one TIN.
+type pageRange struct{ tin, lo, hi string }
+
+type pageResult struct {
+	page []clinical.PatientData
+	err  error
+}
+
+func send(ctx context.Context, ch chan<- pageResult, r pageResult) {
+	select {
+	case ch <- r:
+	case <-ctx.Done():
+	}
+}
+
+// cutPages streams the scope's patient keys in index order and cuts them
+// into ranges of at most pageSize patients that never span two practices,
+// so each record table is read as one range of its (tin, patient_id) index.
+func cutPages(ctx context.Context, tx pgx.Tx, tins []string, pageSize int, out chan<- pageRange) error {
+	rows, err := tx.Query(ctx, `SELECT tin, source_id FROM patients
+		WHERE cardinality($1::text[]) = 0 OR tin = ANY($1) ORDER BY tin, source_id`, tins)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	patients, err := pgx.CollectRows(rows, scanPatient)
-	if err != nil || len(patients) == 0 {
-		return nil, err
-	}
-	for i := range patients {
-		if patients[i].TIN != patients[0].TIN {
-			patients = patients[:i]
-			break
+	defer rows.Close()
+	var cur pageRange
+	n := 0
+	flush := func() bool {
+		if n == 0 {
+			return true
+		}
+		select {
+		case out <- cur:
+			n = 0
+			return true
+		case <-ctx.Done():
+			return false
 		}
 	}
-	return readPage(ctx, tx, patients)
+	for rows.Next() {
+		var tin, id string
+		if err := rows.Scan(&tin, &id); err != nil {
+			return err
+		}
+		if n == pageSize || (n > 0 && tin != cur.tin) {
+			if !flush() {
+				return ctx.Err()
+			}
+		}
+		if n == 0 {
+			cur = pageRange{tin: tin, lo: id}
+		}
+		cur.hi = id
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	flush()
+	return nil
+}
+
+// readRanges loads pages on its own connection, in the exported snapshot.
+func (s *Store) readRanges(ctx context.Context, snapshot string, in <-chan pageRange, out chan<- pageResult) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	// The snapshot id comes from PostgreSQL itself, so it needs no quoting care.
+	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snapshot+"'"); err != nil {
+		return err
+	}
+	for r := range in {
+		rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients WHERE tin = $1 AND source_id BETWEEN $2 AND $3`, r.tin, r.lo, r.hi)
+		if err != nil {
+			return err
+		}
+		patients, err := pgx.CollectRows(rows, scanPatient)
+		if err != nil {
+			return err
+		}
+		page, err := readPage(ctx, tx, patients)
+		if err != nil {
+			return err
+		}
+		send(ctx, out, pageResult{page: page})
+	}
+	return nil
 }
 
 // readPage loads every record of a page of patients: one range query per
