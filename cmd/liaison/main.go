@@ -32,6 +32,7 @@ var commands = map[string]command{
 	"demo":     {"run the main job end to end on an embedded database", runDemo},
 	"evaluate": {"evaluate a measure version over local input, print JSON", runEvaluate},
 	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine", runBench},
+	"synth":    {"write a reproducible synthetic population as NDJSON files", runSynth},
 }
 
 func main() {
