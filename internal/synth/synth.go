@@ -155,10 +155,10 @@ func (g *Generator) Options() Options { return g.o }
 func (g *Generator) Reference() []*pb.Record {
 	out := make([]*pb.Record, 0, len(g.practices)+len(g.clinicians))
 	for _, p := range g.practices {
-		out = append(out, &pb.Record{Kind: &pb.Record_Practice{Practice: wire.Practice(p.info)}})
+		out = append(out, wire.Record(p.info))
 	}
 	for _, c := range g.clinicians {
-		out = append(out, &pb.Record{Kind: &pb.Record_Clinician{Clinician: wire.Clinician(c.info)}})
+		out = append(out, wire.Record(c.info))
 	}
 	return out
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/ingest"
 	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/ndjson"
 	"github.com/liaison-registry/liaison/internal/synth"
 	"github.com/liaison-registry/liaison/internal/wire"
 	"github.com/liaison-registry/liaison/measures"
@@ -62,22 +63,13 @@ func zonesOf(t *testing.T, g *synth.Generator) ingest.Zones {
 	return func(tin string) *time.Location { return zones[tin] }
 }
 
-// Every generated record passes ingest.Convert, and converting it gives
-// back exactly the domain record the engine gets from Population: the
-// fast path and the API path are the same data.
+// Every generated record passes ingest's rules (through ndjson.Dataset,
+// as `liaison evaluate` reads files), and the converted records are
+// exactly the domain form the engine gets from Population: the fast path
+// and the API path are the same data.
 func TestRecordsAreValidAndMatchTheDomainForm(t *testing.T) {
+	const n = 3000
 	g := synth.New(synth.Defaults(11, 2024))
-	zones := zonesOf(t, g)
-	check := func(i int, rec *pb.Record) any {
-		out, rej := ingest.Convert(int64(i), rec, zones)
-		if len(rej) > 0 {
-			t.Fatalf("record %v rejected: %v", rec, rej)
-		}
-		return out.Value
-	}
-	for i, r := range g.Reference() {
-		check(i, r)
-	}
 	npis := map[string]bool{}
 	for _, c := range g.Clinicians() {
 		if !clinical.ValidNPI(c.NPI) || npis[c.NPI] {
@@ -85,37 +77,34 @@ func TestRecordsAreValidAndMatchTheDomainForm(t *testing.T) {
 		}
 		npis[c.NPI] = true
 	}
-	for i := range 3000 {
-		want := g.Patient(i)
-		var got clinical.PatientData
-		for _, rec := range g.Records(i) {
-			switch v := check(i, rec).(type) {
-			case clinical.Patient:
-				got.Patient = v
-			case clinical.Encounter:
-				got.Encounters = append(got.Encounters, v)
-			case clinical.Procedure:
-				got.Procedures = append(got.Procedures, v)
-			case clinical.Condition:
-				got.Conditions = append(got.Conditions, v)
-			case clinical.MedicationEvent:
-				got.Medications = append(got.Medications, v)
-			case clinical.QualityCode:
-				got.Quality = append(got.Quality, v)
-			case clinical.Coverage:
-				got.Coverage = append(got.Coverage, v)
-			case clinical.Flag:
-				got.Flags = append(got.Flags, v)
-			}
+	ds := ndjson.NewDataset(time.UTC)
+	line := 0
+	add := func(recs []*pb.Record) {
+		for _, r := range recs {
+			line++
+			ds.Add("synth", line, r)
 		}
+	}
+	add(g.Reference())
+	for i := range n {
+		add(g.Records(i))
+	}
+	if err := ds.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.Practices) != 20 || len(ds.Clinicians) != 200 || len(ds.Patients) != n {
+		t.Fatalf("%d practices, %d clinicians, %d patients", len(ds.Practices), len(ds.Clinicians), len(ds.Patients))
+	}
+	for i, got := range ds.Patients {
+		want := g.Patient(i)
 		// Instants come back in a fixed zone of the same offset; compare
 		// them as instants, the rest exactly.
 		for k := range want.Encounters {
-			w, g := &want.Encounters[k], &got.Encounters[k]
-			if !w.StartAt.Equal(g.StartAt) || !w.EndAt.Equal(g.EndAt) {
-				t.Fatalf("patient %d encounter %s: instant %v became %v", i, w.SourceID, w.StartAt, g.StartAt)
+			w, c := &want.Encounters[k], &got.Encounters[k]
+			if !w.StartAt.Equal(c.StartAt) || !w.EndAt.Equal(c.EndAt) {
+				t.Fatalf("patient %d encounter %s: instant %v became %v", i, w.SourceID, w.StartAt, c.StartAt)
 			}
-			g.StartAt, g.EndAt = w.StartAt, w.EndAt
+			c.StartAt, c.EndAt = w.StartAt, w.EndAt
 		}
 		if !reflect.DeepEqual(want, got) {
 			t.Fatalf("patient %d: converted records differ from the domain form\nwant %+v\n got %+v", i, want, got)

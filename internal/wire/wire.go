@@ -134,32 +134,53 @@ func Flag(f clinical.Flag) *pb.InstitutionalFlag {
 		Kind: flagToProto[f.Kind], StartDate: f.Start.String(), EndDate: f.End.String()}
 }
 
+// Record wraps one domain record (a value of any clinical record type) as
+// an API record; nil for anything else.
+func Record(v any) *pb.Record {
+	switch v := v.(type) {
+	case clinical.Practice:
+		return &pb.Record{Kind: &pb.Record_Practice{Practice: Practice(v)}}
+	case clinical.Clinician:
+		return &pb.Record{Kind: &pb.Record_Clinician{Clinician: Clinician(v)}}
+	case clinical.Patient:
+		return &pb.Record{Kind: &pb.Record_Patient{Patient: Patient(v)}}
+	case clinical.Encounter:
+		return &pb.Record{Kind: &pb.Record_Encounter{Encounter: Encounter(v)}}
+	case clinical.Procedure:
+		return &pb.Record{Kind: &pb.Record_Procedure{Procedure: Procedure(v)}}
+	case clinical.Condition:
+		return &pb.Record{Kind: &pb.Record_Condition{Condition: Condition(v)}}
+	case clinical.MedicationEvent:
+		return &pb.Record{Kind: &pb.Record_Medication{Medication: Medication(v)}}
+	case clinical.QualityCode:
+		return &pb.Record{Kind: &pb.Record_QualityCode{QualityCode: Quality(v)}}
+	case clinical.Coverage:
+		return &pb.Record{Kind: &pb.Record_Coverage{Coverage: Coverage(v)}}
+	case clinical.Flag:
+		return &pb.Record{Kind: &pb.Record_InstitutionalFlag{InstitutionalFlag: Flag(v)}}
+	}
+	return nil
+}
+
 // Records maps everything known about one patient to API records, the
 // patient first (as an export sends it, so references resolve in order),
 // then encounters before the records that may point at them.
 func Records(d *clinical.PatientData) []*pb.Record {
 	out := make([]*pb.Record, 0, 1+len(d.Encounters)+len(d.Procedures)+len(d.Conditions)+len(d.Medications)+len(d.Quality)+len(d.Coverage)+len(d.Flags))
-	out = append(out, &pb.Record{Kind: &pb.Record_Patient{Patient: Patient(d.Patient)}})
-	for _, c := range d.Coverage {
-		out = append(out, &pb.Record{Kind: &pb.Record_Coverage{Coverage: Coverage(c)}})
-	}
-	for _, e := range d.Encounters {
-		out = append(out, &pb.Record{Kind: &pb.Record_Encounter{Encounter: Encounter(e)}})
-	}
-	for _, p := range d.Procedures {
-		out = append(out, &pb.Record{Kind: &pb.Record_Procedure{Procedure: Procedure(p)}})
-	}
-	for _, c := range d.Conditions {
-		out = append(out, &pb.Record{Kind: &pb.Record_Condition{Condition: Condition(c)}})
-	}
-	for _, m := range d.Medications {
-		out = append(out, &pb.Record{Kind: &pb.Record_Medication{Medication: Medication(m)}})
-	}
-	for _, q := range d.Quality {
-		out = append(out, &pb.Record{Kind: &pb.Record_QualityCode{QualityCode: Quality(q)}})
-	}
-	for _, f := range d.Flags {
-		out = append(out, &pb.Record{Kind: &pb.Record_InstitutionalFlag{InstitutionalFlag: Flag(f)}})
+	out = append(out, Record(d.Patient))
+	out = each(out, d.Coverage)
+	out = each(out, d.Encounters)
+	out = each(out, d.Procedures)
+	out = each(out, d.Conditions)
+	out = each(out, d.Medications)
+	out = each(out, d.Quality)
+	return each(out, d.Flags)
+}
+
+// each appends every x as an API record.
+func each[T any](out []*pb.Record, xs []T) []*pb.Record {
+	for _, x := range xs {
+		out = append(out, Record(x))
 	}
 	return out
 }
