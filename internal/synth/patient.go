@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
@@ -45,16 +46,30 @@ func (b *builder) between(from, to clinical.Date) clinical.Date {
 
 func (b *builder) npi(c int) string { return b.g.clinicians[c].info.NPI }
 
+// Encounters share their one-line and one-diagnosis slices (len = cap = 1,
+// so an append copies): a million patients would otherwise hold millions
+// of copies of a few dozen codes. Nothing writes through them.
+var lineSlices, dxSlices sync.Map // clinical.Code → []clinical.Line, []clinical.Code
+
+func shared[T any](m *sync.Map, c clinical.Code, mk func(clinical.Code) []T) []T {
+	if v, ok := m.Load(c); ok {
+		return v.([]T)
+	}
+	v, _ := m.LoadOrStore(c, mk(c))
+	return v.([]T)
+}
+
 // visit adds an encounter and returns its index, or -1 when the patient
 // had died by then. When timed, the start is sent as a datetime in the
 // practice's zone (hours from..to), as EHR exports do, so ingest must
 // reduce it to the local date.
-func (b *builder) visit(day clinical.Date, class clinical.EncounterClass, pos string, doc int, line clinical.Code, dx []clinical.Code, timed bool, from, to int) int {
+func (b *builder) visit(day clinical.Date, class clinical.EncounterClass, pos string, doc int, line, dx clinical.Code, timed bool, from, to int) int {
 	if !b.alive(day) {
 		return -1
 	}
 	e := clinical.Encounter{TIN: b.pr.info.TIN, SourceID: b.sid("E"), PatientID: b.id, RenderingNPI: b.npi(doc),
-		Start: day, Class: class, POS: pos, Lines: []clinical.Line{{Code: line}}, Diagnoses: dx}
+		Start: day, Class: class, POS: pos, Lines: shared(&lineSlices, line, func(c clinical.Code) []clinical.Line { return []clinical.Line{{Code: c}} }),
+		Diagnoses: shared(&dxSlices, dx, func(c clinical.Code) []clinical.Code { return []clinical.Code{c} })}
 	if timed {
 		y, m, d := day.YMD()
 		e.StartAt = time.Date(y, m, d, from+b.r.IntN(to-from+1), b.r.IntN(60), 0, 0, b.pr.loc)
@@ -220,7 +235,7 @@ func (b *builder) generate() {
 	b.coverage(p.PayerType, dataStart, yStart)
 	b.routine(dataStart, yStart, yEnd, lti)
 	if b.chance(pick(b.age >= 80, 0.03, 0.008)) {
-		b.visit(b.between(yStart, b.date(y, 11, 30)), clinical.Ambulatory, "11", b.pcp, cpt("99215"), []clinical.Code{palliative}, false, 0, 0)
+		b.visit(b.between(yStart, b.date(y, 11, 30)), clinical.Ambulatory, "11", b.pcp, cpt("99215"), palliative, false, 0, 0)
 	}
 	// Screening DXA: roughly half of older women and a few older men have
 	// had one (illustrative); it counts for #039 and, within two years
@@ -268,11 +283,9 @@ func (b *builder) routine(dataStart, yStart, yEnd clinical.Date, lti bool) {
 	}
 	slices.Sort(days)
 	for k, day := range days {
-		var dx []clinical.Code
+		dx := acuteDx[r.IntN(len(acuteDx))]
 		if len(b.chron) > 0 && b.chance(0.7) {
-			dx = append(dx, chronics[b.chron[r.IntN(len(b.chron))]].dx)
-		} else {
-			dx = append(dx, acuteDx[r.IntN(len(acuteDx))])
+			dx = chronics[b.chron[r.IntN(len(b.chron))]].dx
 		}
 		switch {
 		case lti:
@@ -288,7 +301,7 @@ func (b *builder) routine(dataStart, yStart, yEnd clinical.Date, lti bool) {
 	if b.d.Patient.PayerType == "medicare" {
 		for _, from := range []clinical.Date{dataStart, yStart} {
 			if b.chance(0.6) {
-				b.visit(b.between(from, from.AddDays(330)), clinical.Ambulatory, "11", b.pcp, annualWellness, []clinical.Code{wellVisitDx}, false, 0, 0)
+				b.visit(b.between(from, from.AddDays(330)), clinical.Ambulatory, "11", b.pcp, annualWellness, wellVisitDx, false, 0, 0)
 			}
 		}
 	}
@@ -318,7 +331,6 @@ func (b *builder) fracture(st *site, fx, yStart, yEnd clinical.Date, hospice, lt
 	doc := b.pr.ortho[r.IntN(len(b.pr.ortho))]
 	c := &b.g.clinicians[doc]
 	dx := st.dx[r.IntN(len(st.dx))]
-	initial := []clinical.Code{dx}
 	surgery := clinical.Code{}
 	if st.surgery != nil && b.chance(st.surgeryShare) {
 		surgery = st.surgery[r.IntN(len(st.surgery))]
@@ -326,8 +338,8 @@ func (b *builder) fracture(st *site, fx, yStart, yEnd clinical.Date, hospice, lt
 	index := -1
 	switch {
 	case st.admitted:
-		index = b.visit(fx, clinical.Emergency, "23", doc, edVisit[r.IntN(len(edVisit))], initial, true, 0, 23)
-		if stay := b.visit(fx, clinical.Inpatient, "21", doc, hospitalAdmit, initial, false, 0, 0); stay >= 0 {
+		index = b.visit(fx, clinical.Emergency, "23", doc, edVisit[r.IntN(len(edVisit))], dx, true, 0, 23)
+		if stay := b.visit(fx, clinical.Inpatient, "21", doc, hospitalAdmit, dx, false, 0, 0); stay >= 0 {
 			e := &b.d.Encounters[stay]
 			out := fx.AddDays(3 + r.IntN(5))
 			e.End, e.Discharge = clinical.Some(out), clinical.Some(out)
@@ -338,10 +350,10 @@ func (b *builder) fracture(st *site, fx, yStart, yEnd clinical.Date, hospice, lt
 	default:
 		day := fx
 		if b.chance(0.55) {
-			index = b.visit(fx, clinical.Emergency, "23", doc, edVisit[r.IntN(len(edVisit))], initial, true, 0, 23)
+			index = b.visit(fx, clinical.Emergency, "23", doc, edVisit[r.IntN(len(edVisit))], dx, true, 0, 23)
 			day = fx.AddDays(3 + r.IntN(8))
 		}
-		if e := b.visit(day, clinical.Ambulatory, "11", doc, officeNew[r.IntN(len(officeNew))], initial, b.chance(0.3), 8, 17); e >= 0 {
+		if e := b.visit(day, clinical.Ambulatory, "11", doc, officeNew[r.IntN(len(officeNew))], dx, b.chance(0.3), 8, 17); e >= 0 {
 			if surgery != (clinical.Code{}) {
 				b.d.Encounters[e].Lines = append(b.d.Encounters[e].Lines, clinical.Line{Code: surgery})
 			}
@@ -353,7 +365,7 @@ func (b *builder) fracture(st *site, fx, yStart, yEnd clinical.Date, hospice, lt
 	if index < 0 {
 		return
 	}
-	follow := []clinical.Code{followUpDx(dx)}
+	follow := followUpDx(dx)
 	firstFollowUp := b.visit(fx.AddDays(14+r.IntN(8)), clinical.Ambulatory, "11", doc, officeEstablished[r.IntN(len(officeEstablished))], follow, false, 0, 0)
 	b.visit(fx.AddDays(42+r.IntN(29)), clinical.Ambulatory, "11", doc, officeEstablished[r.IntN(len(officeEstablished))], follow, false, 0, 0)
 
