@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -21,34 +23,66 @@ const FilePattern = "records-%05d.ndjson"
 // WriteNDJSON writes the reference records, then patients 0..n-1, as
 // Liaison's native NDJSON (one API Record in its JSON form per line, what
 // `liaison evaluate` and the ingest stream read) into dir, starting a new
-// file once one holds linesPerFile lines (at a patient boundary, so a
+// file once one holds linesPerFile lines (0: never; at a patient boundary, so a
 // patient's records stay in one file). The output is byte-identical for
 // the same options and n. progress, if not nil, is called with the number
 // of patients written so far. It returns the files written and the number
 // of records.
 func (g *Generator) WriteNDJSON(dir string, n, linesPerFile int, progress func(done int)) (files []string, records int, err error) {
-	if old, _ := filepath.Glob(filepath.Join(dir, "records-*.ndjson")); len(old) > 0 {
-		return nil, 0, fmt.Errorf("%s already holds generated files (%s): remove them or choose another directory", dir, filepath.Base(old[0]))
+	file, lines := 0, 0
+	place := func(_ string, b []byte) string { // one stream, split by line count
+		if file == 0 || (linesPerFile > 0 && lines >= linesPerFile) {
+			file, lines = file+1, 0
+		}
+		lines += bytes.Count(b, newline)
+		return fmt.Sprintf(FilePattern, file)
+	}
+	return g.write(dir, n, progress, func(recs []*pb.Record) (map[string][]byte, error) {
+		b, err := encode(recs)
+		return map[string][]byte{"": b}, err
+	}, place)
+}
+
+var newline = []byte{'\n'}
+
+// encoder renders a patient's (or the reference) records as NDJSON lines
+// per stream; place names the file a stream's lines go to next.
+type encoder func(recs []*pb.Record) (map[string][]byte, error)
+
+// write runs the generator into dir: reference records first, then
+// patients encoded on all CPUs in blocks and written in order.
+func (g *Generator) write(dir string, n int, progress func(int), enc encoder, place func(stream string, b []byte) string) ([]string, int, error) {
+	if old, _ := filepath.Glob(filepath.Join(dir, "*.ndjson")); len(old) > 0 {
+		return nil, 0, fmt.Errorf("%s already holds NDJSON files (%s): remove them or choose another directory", dir, filepath.Base(old[0]))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, 0, err
 	}
-	w := &fileWriter{dir: dir, limit: max(linesPerFile, 1)}
-	defer w.close()
-	ref, err := encode(g.Reference())
+	fw := &files{dir: dir, open: map[string]*bufio.Writer{}}
+	defer fw.close()
+	put := func(m map[string][]byte) error {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if len(m[k]) == 0 {
+				continue
+			}
+			if err := fw.write(place(k, m[k]), m[k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	ref, err := enc(g.Reference())
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := w.write(ref, len(g.practices)+len(g.clinicians)); err != nil {
+	if err := put(ref); err != nil {
 		return nil, 0, err
 	}
-	// Patients are encoded on all CPUs in blocks and written in order.
 	workers := runtime.GOMAXPROCS(0)
 	const per = 256
 	type chunk struct {
-		buf   []byte
-		lines int
-		err   error
+		m   map[string][]byte
+		err error
 	}
 	for start := 0; start < n; start += workers * per {
 		out := make([][]chunk, workers)
@@ -57,9 +91,8 @@ func (g *Generator) WriteNDJSON(dir string, n, linesPerFile int, progress func(d
 			from := start + k*per
 			wg.Go(func() {
 				for i := from; i < min(from+per, n); i++ {
-					recs := g.Records(i)
-					b, err := encode(recs)
-					out[k] = append(out[k], chunk{b, len(recs), err})
+					m, err := enc(g.Records(i))
+					out[k] = append(out[k], chunk{m, err})
 				}
 			})
 		}
@@ -69,7 +102,7 @@ func (g *Generator) WriteNDJSON(dir string, n, linesPerFile int, progress func(d
 				if c.err != nil {
 					return nil, 0, c.err
 				}
-				if err := w.write(c.buf, c.lines); err != nil {
+				if err := put(c.m); err != nil {
 					return nil, 0, err
 				}
 			}
@@ -78,10 +111,10 @@ func (g *Generator) WriteNDJSON(dir string, n, linesPerFile int, progress func(d
 			progress(min(start+workers*per, n))
 		}
 	}
-	if err := w.close(); err != nil {
+	if err := fw.close(); err != nil {
 		return nil, 0, err
 	}
-	return w.files, w.records, nil
+	return fw.names, fw.lines, nil
 }
 
 // encode renders records as NDJSON lines. protojson varies its whitespace
@@ -102,43 +135,45 @@ func encode(recs []*pb.Record) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// fileWriter writes lines into numbered files of about limit lines each.
-type fileWriter struct {
-	dir          string
-	limit, lines int
-	records      int
-	files        []string
-	f            *os.File
-	bw           *bufio.Writer
+// files writes to named files in dir, keeping only the current one of a
+// stream open; a name seen again after another was opened is appended to.
+type files struct {
+	dir   string
+	names []string
+	open  map[string]*bufio.Writer
+	fs    []*os.File
+	lines int
 }
 
-func (w *fileWriter) write(b []byte, lines int) error {
-	if w.f == nil || w.lines >= w.limit {
-		if err := w.close(); err != nil {
-			return err
-		}
-		name := filepath.Join(w.dir, fmt.Sprintf(FilePattern, len(w.files)+1))
-		f, err := os.Create(name)
+func (w *files) write(name string, b []byte) error {
+	bw := w.open[name]
+	if bw == nil {
+		f, err := os.Create(filepath.Join(w.dir, name))
 		if err != nil {
 			return err
 		}
-		w.f, w.bw, w.lines = f, bufio.NewWriterSize(f, 1<<20), 0
-		w.files = append(w.files, name)
+		bw = bufio.NewWriterSize(f, 256<<10)
+		w.open[name] = bw
+		w.fs = append(w.fs, f)
+		w.names = append(w.names, filepath.Join(w.dir, name))
 	}
-	w.lines += lines
-	w.records += lines
-	_, err := w.bw.Write(b)
+	w.lines += bytes.Count(b, newline)
+	_, err := bw.Write(b)
 	return err
 }
 
-func (w *fileWriter) close() error {
-	if w.f == nil {
-		return nil
+func (w *files) close() error {
+	var first error
+	for i, f := range w.fs {
+		if bw := w.open[filepath.Base(w.names[i])]; bw != nil {
+			if err := bw.Flush(); err != nil && first == nil {
+				first = err
+			}
+		}
+		if err := f.Close(); err != nil && first == nil {
+			first = err
+		}
 	}
-	err := w.bw.Flush()
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	w.f = nil
-	return err
+	w.fs, w.open = nil, map[string]*bufio.Writer{}
+	return first
 }
