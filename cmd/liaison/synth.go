@@ -18,12 +18,12 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	n := fl.Int("patients", 10_000, "patients to generate")
 	fl.Uint64Var(&d.Seed, "seed", d.Seed, "random seed: the same seed gives the same files")
 	out := fl.String("out", "", "directory to write into (required)")
-	format := fl.String("format", "ndjson", "ndjson (Liaison's native records) or fhir")
+	format := fl.String("format", "ndjson", "ndjson (Liaison's native records) or fhir (FHIR R4 bulk NDJSON, one file per resource type)")
 	fl.IntVar(&d.Year, "year", d.Year, "performance year the dates centre on")
 	fl.IntVar(&d.Practices, "practices", d.Practices, "practices (TINs)")
 	fl.IntVar(&d.Clinicians, "clinicians", d.Clinicians, "clinicians per practice")
 	fl.Float64Var(&d.BadRate, "bad-rate", 0.001, "share of patients with one deliberately invalid record (0 for none)")
-	lines := fl.Int("lines-per-file", 100_000, "start a new file after this many lines")
+	lines := fl.Int("lines-per-file", 100_000, "ndjson: start a new file after this many lines (0: one file)")
 	if err := fl.Parse(args); err != nil {
 		return &exitError{2, nil}
 	}
@@ -32,9 +32,7 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 		return badInput(errors.New("synth: --out DIR is required"))
 	case *n < 0 || d.BadRate < 0 || d.BadRate > 1:
 		return badInput(errors.New("synth: --patients must be 0 or more and --bad-rate between 0 and 1"))
-	case *format == "fhir":
-		return badInput(errors.New("synth: --format fhir is not available yet (FHIR R4 output arrives with FHIR import, issue 4); use --format ndjson"))
-	case *format != "ndjson":
+	case *format != "ndjson" && *format != "fhir":
 		return badInput(fmt.Errorf("synth: unknown --format %q: ndjson or fhir", *format))
 	}
 	next := 100_000 // report every 100,000 patients, for runs long enough to need it
@@ -44,10 +42,15 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 			next = done - done%100_000 + 100_000
 		}
 	}
-	files, records, err := synth.New(d).WriteNDJSON(*out, *n, *lines, progress)
+	g := synth.New(d)
+	what, write := "records", func() ([]string, int, error) { return g.WriteNDJSON(*out, *n, *lines, progress) }
+	if *format == "fhir" {
+		what, write = "FHIR resources", func() ([]string, int, error) { return g.WriteFHIR(*out, *n, progress) }
+	}
+	files, count, err := write()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %d records (%d patients, seed %d, year %d) in %d files under %s\n", records, *n, d.Seed, d.Year, len(files), *out)
+	fmt.Fprintf(stdout, "wrote %d %s (%d patients, seed %d, year %d) in %d files under %s\n", count, what, *n, d.Seed, d.Year, len(files), *out)
 	return nil
 }

@@ -65,13 +65,25 @@ func TestSynthIsReproducibleAndEvaluates(t *testing.T) {
 	}
 }
 
+func TestSynthWritesFHIR(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runCLI("synth", "--patients", "50", "--format", "fhir", "--out", dir)
+	if code != 0 || !strings.Contains(out, "FHIR resources") {
+		t.Fatalf("exit %d: %s%s", code, out, errs)
+	}
+	for _, typ := range []string{"Organization", "Practitioner", "Patient", "Encounter", "Condition", "Coverage"} {
+		if _, err := os.Stat(filepath.Join(dir, typ+".ndjson")); err != nil {
+			t.Errorf("no %s file: %v", typ, err)
+		}
+	}
+}
+
 func TestSynthRefusesWhatItCannotDo(t *testing.T) {
 	for name, args := range map[string][]string{
-		"fhir":       {"synth", "--out", t.TempDir(), "--format", "fhir"},
 		"no out":     {"synth"},
 		"bad format": {"synth", "--out", t.TempDir(), "--format", "csv"},
 	} {
-		if code, _, errs := runCLI(args...); code != 2 || errs == "" || (name == "fhir" && !strings.Contains(errs, "not available yet")) {
+		if code, _, errs := runCLI(args...); code != 2 || errs == "" {
 			t.Errorf("%s: exit %d, stderr %q; want 2 and a reason", name, code, errs)
 		}
 	}
