@@ -30,8 +30,11 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case *out == "":
 		return badInput(errors.New("synth: --out DIR is required"))
-	case *n < 0 || d.BadRate < 0 || d.BadRate > 1:
-		return badInput(errors.New("synth: --patients must be 0 or more and --bad-rate between 0 and 1"))
+	case *n < 0 || d.BadRate < 0 || d.BadRate > 1 || *lines < 0:
+		return badInput(errors.New("synth: --patients and --lines-per-file must be 0 or more, --bad-rate between 0 and 1"))
+	case d.Practices < 1 || d.Practices > 10_000 || d.Clinicians < 1 || d.Clinicians > 1_000:
+		// TINs and NPIs are numbered within 9-digit ranges.
+		return badInput(errors.New("synth: --practices must be 1-10000 and --clinicians 1-1000"))
 	case *format != "ndjson" && *format != "fhir":
 		return badInput(fmt.Errorf("synth: unknown --format %q: ndjson or fhir", *format))
 	}

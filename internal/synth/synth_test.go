@@ -1,8 +1,11 @@
 package synth_test
 
 import (
+	"bytes"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -41,6 +44,30 @@ func TestSameSeedSamePatientsWhateverN(t *testing.T) {
 		if d := dirty.Records(i); len(d) != len(got) {
 			t.Fatalf("patient %d: %d records with bad data, %d without", i, len(d), len(got))
 		}
+	}
+}
+
+// A larger population's files start with a smaller one's, byte for byte.
+func TestNDJSONOfFewerPatientsIsAPrefix(t *testing.T) {
+	g := synth.New(synth.Defaults(2, 2024))
+	small, large := t.TempDir(), t.TempDir()
+	if _, _, err := g.WriteNDJSON(small, 100, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	files, records, err := g.WriteNDJSON(large, 700, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := os.ReadFile(filepath.Join(small, fmt.Sprintf(synth.FilePattern, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || !bytes.HasPrefix(b, a) || len(a) == len(b) || bytes.Count(b, []byte{'\n'}) != records {
+		t.Errorf("%d files, %d records; the 100-patient output is not a proper prefix of the 700-patient one", len(files), records)
 	}
 }
 
