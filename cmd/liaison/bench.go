@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"time"
@@ -19,13 +20,14 @@ import (
 
 // benches are the benchmarks `make bench` runs; each prints one BENCH line.
 var benches = map[string]func(args []string, stdout, stderr io.Writer) error{
-	"ingest": benchIngest,
-	"engine": benchEngine,
+	"ingest":   benchIngest,
+	"engine":   benchEngine,
+	"evaluate": benchEvaluate,
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || benches[args[0]] == nil {
-		return badInput(fmt.Errorf("usage: liaison bench ingest|engine [flags]"))
+		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate [flags]"))
 	}
 	return benches[args[0]](args[1:], stdout, stderr)
 }
@@ -84,5 +86,38 @@ func benchEngine(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "cpus=%d cases=%d numerator=%d notMet=%d exclusions=%d\n", runtime.GOMAXPROCS(0),
 		res.Counts.InitialPopulation, res.Counts.Numerator, res.Counts.PerformanceNotMet, res.Counts.DenominatorExclusion)
 	fmt.Fprintf(stdout, "BENCH engine measure=%s patients=%d seconds=%.3f patients_per_s=%.0f\n", *key, *n, secs, float64(*n)/secs)
+	return nil
+}
+
+// benchEvaluate times one server-side evaluation run over patients already
+// in PostgreSQL, against the floor of reading the same rows.
+func benchEvaluate(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("bench evaluate", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	key := fl.String("measure", "mips-418@2024", "measure version, ID@VERSION")
+	n := fl.Int("patients", 1_000_000, "synthetic patients to load and evaluate")
+	liaisond := fl.String("liaisond", "", "liaisond binary (default: next to this one)")
+	if err := fl.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	if *liaisond == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		*liaisond = filepath.Join(filepath.Dir(self), "liaisond")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	m, err := measure.NewRegistry(measures.FS()).Get(*key)
+	if err != nil {
+		return badInput(err)
+	}
+	src := bench.Stream(synth.New(synth.Defaults(1, m.Period().Start.Year())), *n, 20_000)
+	res, err := bench.Evaluate(ctx, *liaisond, *key, src, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, res.Line())
 	return nil
 }

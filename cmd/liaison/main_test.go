@@ -98,7 +98,8 @@ func TestEvaluateBadInputExits2(t *testing.T) {
 	for _, want := range []string{
 		"testdata/bad.ndjson:1: record p1: field tin:",
 		"testdata/bad.ndjson:1: record p1: field birth_date: date.format:",
-		`testdata/bad.ndjson:2: not a Liaison record: (line 1:91): unknown field "colour"`,
+		"testdata/bad.ndjson:2: not a Liaison record: ", // then protobuf's message, whose spacing varies by design
+		`unknown field "colour"`,
 	} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)

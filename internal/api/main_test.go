@@ -35,13 +35,21 @@ type env struct {
 	ingest pb.IngestServiceClient
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, app.Options{}) }
+
+// newEnvWith starts the server with o (addresses, database and logger set here).
+func newEnvWith(t *testing.T, o app.Options) *env {
 	t.Helper()
-	url := pgtest.NewDB(t)
-	srv, err := app.Start(context.Background(), app.Options{
-		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: url,
-		Logger: testLogger(), RescueAfter: time.Second,
-	})
+	return serve(t, pgtest.NewDB(t), o)
+}
+
+func serve(t *testing.T, url string, o app.Options) *env {
+	t.Helper()
+	o.GRPCAddr, o.HTTPAddr, o.DatabaseURL, o.Logger = "127.0.0.1:0", "127.0.0.1:0", url, testLogger()
+	if o.RescueAfter == 0 {
+		o.RescueAfter = time.Second
+	}
+	srv, err := app.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,32 +81,23 @@ func (e *env) count(table string) int {
 	return e.queryInt("SELECT count(*) FROM " + table)
 }
 
-func (e *env) queryInt(sql string, args ...any) int {
-	e.t.Helper()
-	conn, err := pgx.Connect(context.Background(), e.dbURL)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	var n int
-	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		e.t.Fatal(err)
-	}
-	return n
-}
+func (e *env) queryInt(sql string, args ...any) int { return queryOne[int](e, sql, args...) }
 
-func (e *env) queryString(sql string, args ...any) string {
+func (e *env) queryString(sql string, args ...any) string { return queryOne[string](e, sql, args...) }
+
+// queryOne reads one value straight from the database.
+func queryOne[T any](e *env, sql string, args ...any) T {
 	e.t.Helper()
 	conn, err := pgx.Connect(context.Background(), e.dbURL)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	var s string
-	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&s); err != nil {
+	var v T
+	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&v); err != nil {
 		e.t.Fatal(err)
 	}
-	return s
+	return v
 }
 
 // rest sends a JSON request to the REST gateway and decodes the answer.

@@ -29,7 +29,8 @@ type Options struct {
 	DataDir     string // embedded cluster's directory; "" with no DatabaseURL means a throwaway cluster
 	DatabaseURL string // external PostgreSQL; empty means embedded
 	Logger      *slog.Logger
-	// EvaluationWorkers bounds the runs this process evaluates at once (default 1).
+	// EvaluationWorkers bounds the runs this process evaluates at once
+	// (default 1; negative: none, the process only serves).
 	EvaluationWorkers int
 	// RescueAfter is how long a run may go unfinished before it is taken for
 	// dead and started again (default 5 minutes).
@@ -130,13 +131,15 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	evals := &evaluation.Service{Store: st, Measures: measure.NewRegistry(specs), Specs: specs, Version: Version()}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
-	stopWorkers, err := st.StartWorkers(sctx, evals.Work, store.WorkerOptions{Concurrency: o.EvaluationWorkers, RescueAfter: o.RescueAfter})
-	if err != nil {
-		cancel()
-		gl.Close()
-		hl.Close()
-		st.Close()
-		return fail(fmt.Errorf("evaluation workers: %w", err))
+	stopWorkers := func(context.Context) error { return nil }
+	if o.EvaluationWorkers >= 0 {
+		if stopWorkers, err = st.StartWorkers(sctx, evals.Work, store.WorkerOptions{Concurrency: o.EvaluationWorkers, RescueAfter: o.RescueAfter}); err != nil {
+			cancel()
+			gl.Close()
+			hl.Close()
+			st.Close()
+			return fail(fmt.Errorf("evaluation workers: %w", err))
+		}
 	}
 	srv := api.New(api.Deps{Store: st, Evaluations: evals, Log: log})
 	go func() {

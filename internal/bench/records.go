@@ -11,25 +11,34 @@ import (
 // (internal/synth tests keep it so), to size a benchmark in records.
 const RecordsPerPatient = 20
 
-// Messages takes the generator's reference records, then patients
+// Stream yields the generator's reference records, then patients
 // 0..patients-1, in messages of at most batch records (a patient's records
-// stay together, as an export sends them).
-func Messages(g *synth.Generator, patients, batch int) (msgs [][]*pb.Record, total int) {
-	cur := g.Reference()
-	flush := func() {
-		msgs = append(msgs, cur)
-		total += len(cur)
-		cur = make([]*pb.Record, 0, batch)
-	}
-	for i := range patients {
-		recs := g.Records(i)
-		if len(cur)+len(recs) > batch {
-			flush()
+// stay together, as an export sends them), generating as it goes so a
+// large load need not be held in memory.
+func Stream(g *synth.Generator, patients, batch int) Source {
+	return func(yield func([]*pb.Record) bool) {
+		cur := g.Reference()
+		for i := range patients {
+			recs := g.Records(i)
+			if len(cur)+len(recs) > batch {
+				if !yield(cur) {
+					return
+				}
+				cur = make([]*pb.Record, 0, batch)
+			}
+			cur = append(cur, recs...)
 		}
-		cur = append(cur, recs...)
+		if len(cur) > 0 {
+			yield(cur)
+		}
 	}
-	if len(cur) > 0 {
-		flush()
+}
+
+// Messages collects Stream, for a benchmark that must not time generation.
+func Messages(g *synth.Generator, patients, batch int) (msgs [][]*pb.Record, total int) {
+	for m := range Stream(g, patients, batch) {
+		msgs = append(msgs, m)
+		total += len(m)
 	}
 	return msgs, total
 }

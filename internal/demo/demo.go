@@ -96,7 +96,52 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Practice.Tin, p.Practice.Name, p.Practice.TimeZone, countsLine(p.RecordsByType))
 	}
 	tw.Flush()
+
+	if err := evaluate(ctx, w, pb.NewEvaluationServiceClient(conn), "mips-418@2024"); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "\nDone in %.1fs. Next: `liaisond` to run the server, `make test` for the tests.\n", time.Since(start).Seconds())
+	return nil
+}
+
+// evaluate runs one measure version on the server and prints its counts
+// and open worklist.
+func evaluate(ctx context.Context, w io.Writer, evals pb.EvaluationServiceClient, key string) error {
+	resp, err := evals.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: key})
+	if err != nil {
+		return err
+	}
+	run := resp.Run
+	for run.Status == pb.RunStatus_RUN_STATUS_QUEUED || run.Status == pb.RunStatus_RUN_STATUS_RUNNING {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		got, err := evals.GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: run.Id})
+		if err != nil {
+			return err
+		}
+		run = got.Run
+	}
+	if run.Status != pb.RunStatus_RUN_STATUS_SUCCEEDED {
+		return fmt.Errorf("evaluation of %s failed: %s", key, run.Error)
+	}
+	c := run.Counts
+	rate := "n/a"
+	if run.PerformanceRate != nil {
+		rate = fmt.Sprintf("%.1f%%", *run.PerformanceRate*100)
+	}
+	fmt.Fprintf(w, "\nEvaluated %s on the server (run %s):\n", key, run.Id)
+	fmt.Fprintf(w, "  %d cases: %d met, %d not met, %d excluded, %d exceptions; performance rate %s\n",
+		c.Denominator, c.Numerator, c.PerformanceNotMet, c.DenominatorExclusion, c.DenominatorException, rate)
+	cases, err := evals.ListCases(ctx, &pb.ListCasesRequest{RunId: run.Id, Population: "performanceNotMet"})
+	if err != nil {
+		return err
+	}
+	for _, k := range cases.Cases {
+		fmt.Fprintf(w, "  not met: patient %s (TIN %s, NPI %s), fracture %s, due %s\n", k.PatientId, k.Tin, k.Npi, k.IndexDate, k.DueDate)
+	}
 	return nil
 }
 

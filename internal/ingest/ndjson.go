@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strings"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -30,10 +29,7 @@ func EachNDJSON(r io.Reader, fn func(line int, rec *pb.Record, err error)) error
 		}
 		rec := &pb.Record{}
 		if err := protojson.Unmarshal(b, rec); err != nil {
-			// protojson picks a space or a no-break space after "proto:"
-			// per build, on purpose, so trim either.
-			msg := strings.TrimLeft(strings.TrimPrefix(err.Error(), "proto:"), " \u00a0")
-			fn(line, nil, fmt.Errorf("not a Liaison record: %s", msg))
+			fn(line, nil, fmt.Errorf("not a Liaison record: %w", err))
 			continue
 		}
 		fn(line, rec, nil)

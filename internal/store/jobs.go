@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -100,7 +102,45 @@ func (s *Store) StartWorkers(ctx context.Context, work RunWork, o WorkerOptions)
 	if err := c.Start(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.resumeOrphans(ctx); err != nil {
+		c.Stop(context.WithoutCancel(ctx)) //nolint:errcheck
+		return nil, fmt.Errorf("resuming interrupted runs: %w", err)
+	}
 	return c.Stop, nil
+}
+
+// runLock is the advisory lock a live attempt holds on its run.
+const runLock = `hashtextextended('liaison-run:' || $1, 0)`
+
+// resumeOrphans queues again every run left "running" by a process that
+// died: its lock is free, since PostgreSQL released it with the dead
+// connection. River would rescue the job eventually; a restarted server
+// should not wait for that. A second job for a run is harmless: the lock
+// and the status check let only one attempt work, and a finished run ends
+// any other at once.
+func (s *Store) resumeOrphans(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT id::text FROM evaluation_runs WHERE status = 'running'`)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		var free bool
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(`+runLock+`)`, id).Scan(&free); err != nil || !free {
+				return err
+			}
+			s.log.Info("resuming evaluation run interrupted by a crash", "run", id)
+			return s.jobs.enqueue(ctx, tx, id)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type runWorker struct {
@@ -123,13 +163,13 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[evaluateArgs]) erro
 	}
 	defer lock.Release()
 	var got bool
-	if err := lock.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('liaison-run:' || $1, 0))`, job.Args.RunID).Scan(&got); err != nil {
+	if err := lock.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+runLock+`)`, job.Args.RunID).Scan(&got); err != nil {
 		return err
 	}
 	if !got {
 		return river.JobSnooze(10 * time.Second) // a live attempt holds the run
 	}
-	defer lock.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtextextended('liaison-run:' || $1, 0))`, job.Args.RunID) //nolint:errcheck
+	defer lock.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+runLock+`)`, job.Args.RunID) //nolint:errcheck
 
 	run, err := s.GetRun(ctx, job.Args.RunID)
 	if errors.Is(err, ErrNotFound) {
@@ -210,41 +250,77 @@ func (j *RunJob) Read(ctx context.Context, pageSize int, fn func(page []clinical
 		j.Run.ID, cutoff, cutoffAt, total); err != nil {
 		return classify(err)
 	}
-	after := Key{}
+	// The next page is read while fn works on the current one, so the
+	// database and the evaluation overlap.
+	type result struct {
+		page []clinical.PatientData
+		err  error
+	}
+	pages := make(chan result, 1)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(pages)
+		after := Key{}
+		for {
+			page, err := nextPage(rctx, tx, after, tins, pageSize)
+			if len(page) == 0 && err == nil {
+				return
+			}
+			select {
+			case pages <- result{page, err}:
+			case <-rctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			last := page[len(page)-1].Patient
+			after = Key{last.TIN, last.SourceID}
+		}
+	}()
 	var done int64
-	for {
-		rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients
-			WHERE (tin, source_id) > ($1, $2) AND (cardinality($3::text[]) = 0 OR tin = ANY($3))
-			ORDER BY tin, source_id LIMIT $4`, after.TIN, after.SourceID, tins, pageSize)
-		if err != nil {
-			return classify(err)
+	for r := range pages {
+		if r.err != nil {
+			return classify(r.err)
 		}
-		patients, err := pgx.CollectRows(rows, scanPatient)
-		if err != nil {
-			return classify(err)
-		}
-		if len(patients) == 0 {
-			return nil
-		}
-		page, err := readPage(ctx, tx, patients, tins)
-		if err != nil {
-			return classify(err)
-		}
-		if err := fn(page); err != nil {
+		if err := fn(r.page); err != nil {
 			return err
 		}
-		done += int64(len(page))
-		last := patients[len(patients)-1]
-		after = Key{last.TIN, last.SourceID}
+		done += int64(len(r.page))
 		if _, err := s.pool.Exec(ctx, `UPDATE evaluation_runs SET patients_done = $2 WHERE id = $1`, j.Run.ID, done); err != nil {
 			return classify(err)
 		}
 	}
+	return ctx.Err()
+}
+
+// nextPage reads up to pageSize patients after `after` with all their
+// records. A page never spans two practices, so its records are one range
+// of the (tin, patient_id) index.
+func nextPage(ctx context.Context, tx pgx.Tx, after Key, tins []string, pageSize int) ([]clinical.PatientData, error) {
+	rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients
+		WHERE (tin, source_id) > ($1, $2) AND (cardinality($3::text[]) = 0 OR tin = ANY($3))
+		ORDER BY tin, source_id LIMIT $4`, after.TIN, after.SourceID, tins, pageSize)
+	if err != nil {
+		return nil, err
+	}
+	patients, err := pgx.CollectRows(rows, scanPatient)
+	if err != nil || len(patients) == 0 {
+		return nil, err
+	}
+	for i := range patients {
+		if patients[i].TIN != patients[0].TIN {
+			patients = patients[:i]
+			break
+		}
+	}
+	return readPage(ctx, tx, patients)
 }
 
 // readPage loads every record of a page of patients: one range query per
 // table over the (tin, patient_id) index.
-func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, tins []string) ([]clinical.PatientData, error) {
+func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient) ([]clinical.PatientData, error) {
 	page := make([]clinical.PatientData, len(patients))
 	idx := make(map[Key]int, len(patients))
 	for i, p := range patients {
@@ -252,7 +328,7 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, tins 
 		idx[Key{p.TIN, p.SourceID}] = i
 	}
 	first, last := patients[0], patients[len(patients)-1]
-	args := []any{first.TIN, first.SourceID, last.TIN, last.SourceID, tins}
+	args := []any{first.TIN, first.SourceID, last.SourceID}
 	// orphan takes rows whose patient is not on the page; there are none,
 	// since ingest resolves every reference, but a row must go somewhere.
 	var orphan clinical.PatientData
@@ -262,7 +338,7 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, tins 
 		}
 		return &orphan
 	}
-	return page, firstErr(
+	err := firstErr(
 		func() error {
 			return readRange(ctx, tx, encounterReader, args, func(r clinical.Encounter) { p := of(r.TIN, r.PatientID); p.Encounters = append(p.Encounters, r) })
 		},
@@ -288,6 +364,28 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, tins 
 			return readRange(ctx, tx, flagReader, args, func(r clinical.Flag) { p := of(r.TIN, r.PatientID); p.Flags = append(p.Flags, r) })
 		},
 	)
+	for i := range page {
+		sortBySource(&page[i])
+	}
+	return page, err
+}
+
+// sortBySource orders each of a patient's record lists by source id, as a
+// single-patient read returns them, so evidence lists are deterministic.
+func sortBySource(p *clinical.PatientData) {
+	bySource(p.Encounters, func(r clinical.Encounter) string { return r.SourceID })
+	bySource(p.Procedures, func(r clinical.Procedure) string { return r.SourceID })
+	bySource(p.Conditions, func(r clinical.Condition) string { return r.SourceID })
+	bySource(p.Medications, func(r clinical.MedicationEvent) string { return r.SourceID })
+	bySource(p.Quality, func(r clinical.QualityCode) string { return r.SourceID })
+	bySource(p.Coverage, func(r clinical.Coverage) string { return r.SourceID })
+	bySource(p.Flags, func(r clinical.Flag) string { return r.SourceID })
+}
+
+func bySource[T any](list []T, id func(T) string) {
+	if len(list) > 1 {
+		slices.SortFunc(list, func(a, b T) int { return strings.Compare(id(a), id(b)) })
+	}
 }
 
 func readRange[T any](ctx context.Context, tx pgx.Tx, r reader[T], args []any, put func(T)) error {

@@ -163,7 +163,7 @@ func (g *Generator) Reference() []*pb.Record {
 	return out
 }
 
-// Practices and Clinicians return the reference data as domain records.
+// Practices returns the practices as domain records.
 func (g *Generator) Practices() []clinical.Practice {
 	out := make([]clinical.Practice, len(g.practices))
 	for i, p := range g.practices {
@@ -172,6 +172,7 @@ func (g *Generator) Practices() []clinical.Practice {
 	return out
 }
 
+// Clinicians returns the clinicians as domain records.
 func (g *Generator) Clinicians() []clinical.Clinician {
 	out := make([]clinical.Clinician, len(g.clinicians))
 	for i, c := range g.clinicians {
