@@ -3,7 +3,6 @@ package synth
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -121,18 +120,36 @@ func (g *Generator) write(dir string, n int, progress func(int), enc encoder, pl
 // from build to build on purpose; compacting makes the bytes depend on the
 // data alone.
 func encode(recs []*pb.Record) ([]byte, error) {
-	var out bytes.Buffer
+	var out, buf []byte
+	var err error
+	opts := protojson.MarshalOptions{}
 	for _, r := range recs {
-		b, err := protojson.Marshal(r)
-		if err != nil {
+		if buf, err = opts.MarshalAppend(buf[:0], r); err != nil {
 			return nil, err
 		}
-		if err := json.Compact(&out, b); err != nil {
-			return nil, err
-		}
-		out.WriteByte('\n')
+		out = append(compact(out, buf), '\n')
 	}
-	return out.Bytes(), nil
+	return out, nil
+}
+
+// compact appends src without whitespace outside strings: protojson's
+// output is valid JSON, so this need not validate as json.Compact does.
+func compact(dst, src []byte) []byte {
+	inString, escaped := false, false
+	for _, c := range src {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ' ' || c == '\n' || c == '\t' || c == '\r'):
+			continue
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // files writes to named files in dir, keeping only the current one of a
