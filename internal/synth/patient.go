@@ -21,11 +21,12 @@ type builder struct {
 	n   int // records made, for source ids
 	d   clinical.PatientData
 
-	age    int // on 1 January of the performance year
-	female bool
-	death  clinical.NullDate
-	chron  []int           // indexes into chronics
-	dxa    []clinical.Date // central DXA dates (measures/valuesets/central-dxa.txt)
+	age        int // on 1 January of the performance year
+	female     bool
+	palliative bool // a palliative-care encounter (Z51.5) in the year
+	death      clinical.NullDate
+	chron      []int           // indexes into chronics
+	dxa        []clinical.Date // central DXA dates (measures/valuesets/central-dxa.txt)
 }
 
 func (b *builder) date(y int, m time.Month, d int) clinical.Date { return clinical.NewDate(y, m, d) }
@@ -234,7 +235,7 @@ func (b *builder) generate() {
 
 	b.coverage(p.PayerType, dataStart, yStart)
 	b.routine(dataStart, yStart, yEnd, lti)
-	if b.chance(pick(b.age >= 80, 0.03, 0.008)) {
+	if b.palliative = b.chance(pick(b.age >= 80, 0.03, 0.008)); b.palliative {
 		b.visit(b.between(yStart, b.date(y, 11, 30)), clinical.Ambulatory, "11", b.pcp, cpt("99215"), palliative, false, 0, 0)
 	}
 	// Screening DXA: roughly half of older women and a few older men have
@@ -439,6 +440,8 @@ func (b *builder) fracture(st *site, fx, yStart, yEnd clinical.Date, hospice, lt
 	switch {
 	case hospice:
 		b.quality(claim, qHospice418, nil)
+	case b.palliative:
+		b.quality(claim, qPalliative, nil) // G0048, read as palliative care (measures/README.md)
 	case priorDXA || priorTherapy:
 		b.quality(claim, qPrior418, nil)
 	case lti && age >= 66:

@@ -239,7 +239,7 @@ func TestShape(t *testing.T) {
 	if s.minAge != 40 || s.maxAge != 94 {
 		t.Errorf("ages %d-%d on 1 January, want 40-94", s.minAge, s.maxAge)
 	}
-	for _, code := range []string{"3095F", "3095F8P", "G8633", "G8635", "G9768", "G9769", "G9938", "5015F", "5015F8P", "G8399", "G8400"} {
+	for _, code := range []string{"3095F", "3095F8P", "G8633", "G8635", "G9768", "G9769", "G9938", "G0048", "G2125", "5015F", "5015F8P", "G8399", "G8400"} {
 		if s.qdc[code] == 0 {
 			t.Errorf("no %s reported in %d patients", code, s.n)
 		}
