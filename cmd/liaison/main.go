@@ -31,8 +31,9 @@ type command struct {
 var commands = map[string]command{
 	"demo":     {"run the main job end to end on an embedded database", runDemo},
 	"evaluate": {"evaluate a measure version over local input, print JSON", runEvaluate},
-	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine", runBench},
-	"synth":    {"write a reproducible synthetic population as NDJSON files", runSynth},
+	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|validate", runBench},
+	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
+	"synth":    {"write a reproducible synthetic population: synth --patients N --seed S --out DIR [--format ndjson|fhir]", runSynth},
 }
 
 func main() {

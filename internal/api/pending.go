@@ -19,20 +19,12 @@ func pending(rpc, what string) error {
 }
 
 const (
-	submissionWork = "submission files and the validator are still being built"
+	submissionWork = "writing submission files needs evaluation runs, which are still being built"
 	reportWork     = "performance reports are still being built"
 )
 
-type submissionServer struct {
-	pb.UnimplementedSubmissionServiceServer
-}
-
 func (submissionServer) BuildSubmission(context.Context, *pb.BuildSubmissionRequest) (*pb.BuildSubmissionResponse, error) {
 	return nil, pending("SubmissionService.BuildSubmission", submissionWork)
-}
-
-func (submissionServer) ValidateSubmission(context.Context, *pb.ValidateSubmissionRequest) (*pb.ValidateSubmissionResponse, error) {
-	return nil, pending("SubmissionService.ValidateSubmission", submissionWork)
 }
 
 type reportServer struct {

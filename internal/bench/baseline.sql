@@ -7,6 +7,13 @@
 -- Quality-data codes, their categories, modifiers and ages are the 2024
 -- CMS list (measures/mips-418/2024/cms.yaml), written out below.
 WITH
+-- The code lists as tables, so matching a code is a hash lookup.
+fracture_dx AS (SELECT unnest($1::text[]) AS code),
+visit_00 AS (SELECT unnest($2::text[]) AS code),
+surgery_01 AS (SELECT unnest($3::text[]) AS code),
+bmd AS (SELECT unnest($4::text[]) AS code),
+osteo_drug AS (SELECT unnest($5::text[]) AS code),
+palliative AS (SELECT unnest($6::text[]) AS code),
 women AS (
     SELECT tin, source_id AS pid, birth_date FROM patients WHERE sex = 'F'
 ),
@@ -15,9 +22,9 @@ fracture AS (
     SELECT DISTINCT o.tin, o.pid, o.d FROM (
         SELECT e.tin, e.patient_id AS pid, e.start_date AS d
         FROM encounters e CROSS JOIN LATERAL unnest(e.dx_systems, e.dx_codes) AS x(s, c)
-        WHERE x.s || '|' || x.c = ANY($1)
+        WHERE x.s || '|' || x.c IN (SELECT code FROM fracture_dx)
         UNION ALL
-        SELECT tin, patient_id, onset_date FROM conditions WHERE code_system || '|' || code = ANY($1)
+        SELECT tin, patient_id, onset_date FROM conditions WHERE code_system || '|' || code IN (SELECT code FROM fracture_dx)
     ) o JOIN women w ON w.tin = o.tin AND w.pid = o.pid
 ),
 -- A fracture with none in the 60 days before it starts an episode, which
@@ -40,9 +47,9 @@ cases AS (
     WHERE x.start BETWEEN date '2023-07-01' AND date '2024-06-30'
       AND e.start_date BETWEEN greatest(x.start, date '2024-01-01') AND least(x.span_end, date '2024-12-31')
       AND date_part('year', age(e.start_date, w.birth_date)) BETWEEN 50 AND 85
-      AND EXISTS (SELECT 1 FROM unnest(e.dx_systems, e.dx_codes) AS d(s, c) WHERE d.s || '|' || d.c = ANY($1))
+      AND EXISTS (SELECT 1 FROM unnest(e.dx_systems, e.dx_codes) AS d(s, c) WHERE d.s || '|' || d.c IN (SELECT code FROM fracture_dx))
       AND EXISTS (SELECT 1 FROM unnest(e.line_systems, e.line_codes) AS l(s, c)
-                  WHERE (l.s || '|' || l.c = ANY($2) AND e.pos <> '21') OR l.s || '|' || l.c = ANY($3))
+                  WHERE (l.s || '|' || l.c IN (SELECT code FROM visit_00) AND e.pos <> '21') OR l.s || '|' || l.c IN (SELECT code FROM surgery_01))
     ORDER BY x.tin, x.pid, x.start, e.start_date, e.source_id
 ),
 qdc_def (cat, code, modifier, min_age, max_age) AS (VALUES
@@ -74,44 +81,62 @@ qdc_valid AS (
 proc AS (
     SELECT e.tin, e.patient_id AS pid, e.start_date AS d, l.s || '|' || l.c AS code
     FROM encounters e CROSS JOIN LATERAL unnest(e.line_systems, e.line_codes) AS l(s, c)
-    WHERE l.s || '|' || l.c = ANY($4) OR l.s || '|' || l.c = ANY($5)
+    WHERE l.s || '|' || l.c IN (SELECT code FROM bmd) OR l.s || '|' || l.c IN (SELECT code FROM osteo_drug)
     UNION ALL
     SELECT tin, patient_id, date, code_system || '|' || code FROM procedures
-    WHERE NOT not_done AND (code_system || '|' || code = ANY($4) OR code_system || '|' || code = ANY($5))
+    WHERE NOT not_done AND (code_system || '|' || code IN (SELECT code FROM bmd) OR code_system || '|' || code IN (SELECT code FROM osteo_drug))
 ),
 -- Osteoporosis drugs: medication records (with their supply) and administrations.
 drug AS (
     SELECT tin, patient_id AS pid, date AS d,
            CASE WHEN days_supply > 1 THEN date + days_supply - 1 ELSE date END AS d_end
-    FROM medications WHERE code_system || '|' || code = ANY($5)
+    FROM medications WHERE code_system || '|' || code IN (SELECT code FROM osteo_drug)
     UNION ALL
-    SELECT tin, pid, d, d FROM proc WHERE code = ANY($5)
+    SELECT tin, pid, d, d FROM proc WHERE code IN (SELECT code FROM osteo_drug)
 ),
-decided AS (
-    SELECT c.*,
-        EXISTS (SELECT 1 FROM qdc_valid q WHERE q.tin = c.tin AND q.pid = c.pid AND q.cat = 'excl' AND q.d BETWEEN c.idx AND c.qdc_end)
-        OR EXISTS (SELECT 1 FROM institutional_flags f WHERE f.tin = c.tin AND f.patient_id = c.pid AND f.kind = 'hospice'
-                   AND f.start_date <= date '2024-12-31' AND coalesce(f.end_date, 'infinity') >= date '2024-01-01')
-        OR EXISTS (SELECT 1 FROM proc p WHERE p.tin = c.tin AND p.pid = c.pid AND p.code = ANY($4) AND p.d BETWEEN c.idx - 730 AND c.idx - 1)
-        OR EXISTS (SELECT 1 FROM drug g WHERE g.tin = c.tin AND g.pid = c.pid AND g.d <= c.idx - 1 AND g.d_end >= c.idx - 365)
-        OR (c.age_at_encounter >= 66 AND EXISTS (
-               SELECT 1 FROM institutional_flags f WHERE f.tin = c.tin AND f.patient_id = c.pid AND f.kind = 'long_term_institution'
-               AND least(coalesce(f.end_date, 'infinity'), date '2024-12-31') - greatest(f.start_date, date '2023-07-01') + 1 >= 91))
-        OR EXISTS (SELECT 1 FROM (
-               SELECT e.start_date AS d FROM encounters e CROSS JOIN LATERAL unnest(e.dx_systems, e.dx_codes) AS x(s, cd)
-               WHERE e.tin = c.tin AND e.patient_id = c.pid AND x.s || '|' || x.cd = ANY($6)
-               UNION ALL
-               SELECT onset_date FROM conditions k WHERE k.tin = c.tin AND k.patient_id = c.pid AND k.code_system || '|' || k.code = ANY($6)
-           ) pal WHERE pal.d BETWEEN date '2023-07-01' AND date '2024-12-31') AS excluded,
-        EXISTS (SELECT 1 FROM qdc_valid q WHERE q.tin = c.tin AND q.pid = c.pid AND q.cat = 'met' AND q.d BETWEEN c.idx AND c.qdc_end)
-        OR EXISTS (SELECT 1 FROM proc p WHERE p.tin = c.tin AND p.pid = c.pid AND p.code = ANY($4) AND p.d BETWEEN c.idx AND c.due)
-        OR EXISTS (SELECT 1 FROM drug g WHERE g.tin = c.tin AND g.pid = c.pid AND g.d BETWEEN c.idx AND c.due) AS met
-    FROM cases c
+-- Cases with an exclusion, and cases met: joins of the cases to the
+-- events, by patient and window.
+excluded AS (
+    SELECT c.tin, c.pid, c.idx FROM cases c JOIN qdc_valid q USING (tin, pid)
+    WHERE q.cat = 'excl' AND q.d BETWEEN c.idx AND c.qdc_end
+    UNION
+    SELECT c.tin, c.pid, c.idx FROM cases c JOIN institutional_flags f ON f.tin = c.tin AND f.patient_id = c.pid
+    WHERE f.kind = 'hospice' AND f.start_date <= date '2024-12-31' AND coalesce(f.end_date, 'infinity') >= date '2024-01-01'
+    UNION
+    SELECT c.tin, c.pid, c.idx FROM cases c JOIN proc p USING (tin, pid)
+    WHERE p.code IN (SELECT code FROM bmd) AND p.d BETWEEN c.idx - 730 AND c.idx - 1
+    UNION
+    SELECT c.tin, c.pid, c.idx FROM cases c JOIN drug g USING (tin, pid)
+    WHERE g.d <= c.idx - 1 AND g.d_end >= c.idx - 365
+    UNION
+    SELECT c.tin, c.pid, c.idx FROM cases c JOIN institutional_flags f ON f.tin = c.tin AND f.patient_id = c.pid
+    WHERE c.age_at_encounter >= 66 AND f.kind = 'long_term_institution'
+      AND least(coalesce(f.end_date, 'infinity'), date '2024-12-31') - greatest(f.start_date, date '2023-07-01') + 1 >= 91
+    UNION
+    SELECT c.tin, c.pid, c.idx FROM cases c JOIN (
+        SELECT e.tin, e.patient_id AS pid, e.start_date AS d
+        FROM encounters e CROSS JOIN LATERAL unnest(e.dx_systems, e.dx_codes) AS x(s, cd) WHERE x.s || '|' || x.cd IN (SELECT code FROM palliative)
+        UNION ALL
+        SELECT tin, patient_id, onset_date FROM conditions WHERE code_system || '|' || code IN (SELECT code FROM palliative)
+    ) pal USING (tin, pid)
+    WHERE pal.d BETWEEN date '2023-07-01' AND date '2024-12-31'
+),
+met AS (
+    SELECT c.tin, c.pid, c.idx FROM cases c JOIN qdc_valid q USING (tin, pid)
+    WHERE q.cat = 'met' AND q.d BETWEEN c.idx AND c.qdc_end
+    UNION
+    SELECT c.tin, c.pid, c.idx FROM cases c JOIN proc p USING (tin, pid)
+    WHERE p.code IN (SELECT code FROM bmd) AND p.d BETWEEN c.idx AND c.due
+    UNION
+    SELECT c.tin, c.pid, c.idx FROM cases c JOIN drug g USING (tin, pid)
+    WHERE g.d BETWEEN c.idx AND c.due
 )
 SELECT count(*) AS initial_population,
        count(*) AS denominator,
-       count(*) FILTER (WHERE excluded) AS denominator_exclusion,
+       count(*) FILTER (WHERE x.tin IS NOT NULL) AS denominator_exclusion,
        0 AS denominator_exception,
-       count(*) FILTER (WHERE NOT excluded AND met) AS numerator,
-       count(*) FILTER (WHERE NOT excluded AND NOT met) AS performance_not_met
-FROM decided
+       count(*) FILTER (WHERE x.tin IS NULL AND m.tin IS NOT NULL) AS numerator,
+       count(*) FILTER (WHERE x.tin IS NULL AND m.tin IS NULL) AS performance_not_met
+FROM cases c
+LEFT JOIN excluded x USING (tin, pid, idx)
+LEFT JOIN met m USING (tin, pid, idx)
