@@ -11,27 +11,9 @@ import (
 // (internal/synth tests keep it so), to size a benchmark in records.
 const RecordsPerPatient = 20
 
-// Stream yields the generator's reference records, then patients
-// 0..patients-1, in messages of at most batch records (a patient's records
-// stay together, as an export sends them), generating as it goes so a
-// large load need not be held in memory.
+// Stream is the generator's Batches as a benchmark Source.
 func Stream(g *synth.Generator, patients, batch int) Source {
-	return func(yield func([]*pb.Record) bool) {
-		cur := g.Reference()
-		for i := range patients {
-			recs := g.Records(i)
-			if len(cur)+len(recs) > batch {
-				if !yield(cur) {
-					return
-				}
-				cur = make([]*pb.Record, 0, batch)
-			}
-			cur = append(cur, recs...)
-		}
-		if len(cur) > 0 {
-			yield(cur)
-		}
-	}
+	return Source(g.Batches(patients, batch))
 }
 
 // Messages collects Stream, for a benchmark that must not time generation.

@@ -19,6 +19,7 @@
 package synth
 
 import (
+	"iter"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -187,6 +188,29 @@ func (g *Generator) Clinicians() []clinical.Clinician {
 func (g *Generator) Records(i int) []*pb.Record {
 	recs, _ := g.records(i)
 	return recs
+}
+
+// Batches yields the reference records, then patients 0..n-1, as API
+// records in messages of at most batch records (a patient's records stay
+// together, as an export sends them), generating as it goes so a large
+// load need not be held in memory.
+func (g *Generator) Batches(n, batch int) iter.Seq[[]*pb.Record] {
+	return func(yield func([]*pb.Record) bool) {
+		cur := g.Reference()
+		for i := range n {
+			recs := g.Records(i)
+			if len(cur)+len(recs) > batch {
+				if !yield(cur) {
+					return
+				}
+				cur = make([]*pb.Record, 0, batch)
+			}
+			cur = append(cur, recs...)
+		}
+		if len(cur) > 0 {
+			yield(cur)
+		}
+	}
 }
 
 // Population returns patients 0..n-1 as domain records, generated on all
