@@ -16,7 +16,6 @@ import (
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/synth"
 	"github.com/liaison-registry/liaison/measures"
-	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
 // benches are the benchmarks `make bench` runs; each prints one BENCH line.
@@ -110,14 +109,8 @@ func benchEvaluate(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	msgs, _ := bench.Mix(*n, 20, 20_000, 1)
-	src := func(yield func([]*pb.Record) bool) {
-		for _, m := range msgs {
-			if !yield(m) {
-				return
-			}
-		}
-	}
+	// BaselineMeasure is mips-418@2024: centre the data on 2024.
+	src := bench.Stream(synth.New(synth.Defaults(1, 2024)), *n, 20_000)
 	res, err := bench.Evaluate(ctx, *liaisond, src, stderr)
 	if err != nil {
 		return err

@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"evaluate": {"evaluate a measure version over local input, print JSON", runEvaluate},
 	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|validate", runBench},
 	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
+	"synth":    {"write a reproducible synthetic population: synth --patients N --seed S --out DIR [--format ndjson|fhir]", runSynth},
 }
 
 func main() {

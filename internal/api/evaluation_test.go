@@ -12,6 +12,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/bench"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/ndjson"
+	"github.com/liaison-registry/liaison/internal/synth"
 	"github.com/liaison-registry/liaison/measures"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -19,7 +20,9 @@ import (
 // cohort loads a reproducible synthetic cohort and returns its records.
 func (e *env) cohort(patients int) []*pb.Record {
 	e.t.Helper()
-	msgs, _ := bench.Mix(patients, 3, 5000, 42)
+	o := synth.Defaults(42, 2024)
+	o.Practices = 3
+	msgs, _ := bench.Messages(synth.New(o), patients, 5000)
 	var all []*pb.Record
 	stream, err := e.ingest.IngestStream(context.Background())
 	if err != nil {

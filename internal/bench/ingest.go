@@ -19,6 +19,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/api"
 	"github.com/liaison-registry/liaison/internal/app"
 	"github.com/liaison-registry/liaison/internal/pgembed"
+	"github.com/liaison-registry/liaison/internal/synth"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -44,7 +45,7 @@ var tablesInLoadOrder = []string{"practices", "clinicians", "patients", "encount
 // same rows, exported, loaded again into the same emptied tables by plain
 // COPY through psql.
 func Ingest(ctx context.Context, records int, progress io.Writer) (IngestResult, error) {
-	msgs, total := Mix(records/RecordsPerPatient, 20, 5000, 1)
+	msgs, total := Messages(synth.New(synth.Defaults(1, 2024)), records/RecordsPerPatient, 5000)
 	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return IngestResult{}, err

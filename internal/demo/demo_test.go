@@ -24,6 +24,8 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		"123456789  Riverside Orthopedics     America/New_York  1 coverage, 4 encounter, 1 medication, 3 patient, 1 procedure, 1 qualityCode",
 		"4 cases: 2 met, 1 not met, 1 excluded, 0 exceptions; performance rate 66.7%",
 		"not met: patient MRN-1003 (TIN 123456789, NPI 1234567893), fracture 2024-06-25, due 2024-12-25",
+		"Synthetic registry (liaison synth --patients 5000 --practices 6): ",
+		"  per physician (",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)

@@ -1,121 +1,251 @@
-// Package synth makes reproducible synthetic patients for benchmarks and
-// demos: the same seed always yields the same patients. The mix is shaped
-// like a practice's panel: most patients have routine visits only, some
-// break a bone and are (or are not) tested and treated.
+// Package synth generates Liaison's synthetic population: practices (TINs
+// with time zones), clinicians (NPIs with valid check digits) and patients
+// aged 40-95 whose records look like a practice's export: routine visits,
+// problem lists, chronic medications, coverage spans, and for some a
+// fragility fracture followed (or not) by a bone density test and
+// osteoporosis treatment at rates that vary by physician, with the
+// quality-data codes claims carry and the exclusions (hospice, long-term
+// care, prior testing or treatment, palliative care) the measures count.
+//
+// The same seed always yields the same data, and patient i depends only on
+// the seed and i, never on how many patients are asked for, so benchmarks
+// at different sizes see the same people. Dates centre on a performance
+// year so that MIPS #418, #024 and #039 for that year have denominators,
+// numerators, not-met cases and exclusions.
+//
+// Patients come as domain records (Patient, Population: the engine's input,
+// no conversion) or as API records (Records: what ingest and `liaison synth`
+// take), optionally with a small share of deliberately invalid records.
 package synth
 
 import (
+	"iter"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strconv"
+	"sync"
+	"time"
+	_ "time/tzdata" // practices name IANA zones; output must not depend on the host's zoneinfo
 
 	"github.com/liaison-registry/liaison/internal/clinical"
-)
-
-// Shared codes: every patient points at these, so a million patients do not
-// hold a million copies of the same strings.
-var (
-	officeVisits = []clinical.Code{{System: clinical.CPT, Code: "99213"}, {System: clinical.CPT, Code: "99214"}, {System: clinical.CPT, Code: "99203"}}
-	edVisit      = clinical.Code{System: clinical.CPT, Code: "99283"}
-	hipSurgery   = clinical.Code{System: clinical.CPT, Code: "27236"}
-	fractures    = []clinical.Code{{System: clinical.ICD10CM, Code: "S72.001A"}, {System: clinical.ICD10CM, Code: "S52.501A"}, {System: clinical.ICD10CM, Code: "S42.201A"}, {System: clinical.ICD10CM, Code: "S32.010A"}, {System: clinical.ICD10CM, Code: "S82.101A"}}
-	fingerFx     = clinical.Code{System: clinical.ICD10CM, Code: "S62.600A"}
-	routineDx    = []clinical.Code{{System: clinical.ICD10CM, Code: "I10"}, {System: clinical.ICD10CM, Code: "E11.9"}, {System: clinical.ICD10CM, Code: "E78.5"}, {System: clinical.ICD10CM, Code: "M54.50"}, {System: clinical.ICD10CM, Code: "J44.9"}}
-	dxa          = clinical.Code{System: clinical.CPT, Code: "77080"}
-	alendronate  = clinical.Code{System: clinical.RxNorm, Code: "46041"}
-	qdcMet       = clinical.Code{System: clinical.CPT, Code: "3095F"}
-	qdcHospice   = clinical.Code{System: clinical.HCPCS, Code: "G9768"}
+	"github.com/liaison-registry/liaison/internal/wire"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
 // Options shape a synthetic population.
 type Options struct {
-	Seed         uint64
-	Year         int     // performance year the data is centred on
-	FractureRate float64 // share of patients with a fracture in the intake window
-	TINs, NPIs   int     // practices and clinicians to spread patients over
+	Seed       uint64
+	Year       int // performance year the dates centre on
+	Practices  int // TINs
+	Clinicians int // per practice
+	// FractureRate is the share of patients with a fracture in the year
+	// around the performance period, before weighting by age and sex. A
+	// registry panel is enriched with fracture patients (they are why the
+	// practice reports), so it is far above population incidence.
+	FractureRate float64
+	// BadRate is the share of patients with one deliberately invalid API
+	// record (Records only; 0 for benchmarks).
+	BadRate float64
 }
 
-// Defaults: a fifth of patients with a fracture, 20 practices, 200 clinicians.
+// Defaults: 20 practices of 10 clinicians, a fifth of patients with a
+// fracture, no invalid records.
 func Defaults(seed uint64, year int) Options {
-	return Options{Seed: seed, Year: year, FractureRate: 0.2, TINs: 20, NPIs: 200}
+	return Options{Seed: seed, Year: year, Practices: 20, Clinicians: 10, FractureRate: 0.2}
 }
 
-// Population returns n patients; patient i is the same for a given seed
-// whatever n is.
-func Population(o Options, n int) []clinical.PatientData {
-	tins, npis := identifiers(o)
-	out := make([]clinical.PatientData, n)
-	for i := range out {
-		out[i] = patient(o, i, tins, npis)
+// Generator makes the population of one Options. It is immutable after New
+// and safe for concurrent use.
+type Generator struct {
+	o          Options
+	practices  []practice
+	cumSize    []float64 // cumulative practice sizes, to pick a patient's practice
+	clinicians []clinician
+}
+
+type practice struct {
+	info  clinical.Practice
+	loc   *time.Location
+	ortho []int // orthopaedic surgeons (fracture care), indexes into Generator.clinicians
+	pcp   []int // the others (routine care, #039)
+}
+
+// clinician carries the physician's own habits, so per-physician reports
+// have real differences to show.
+type clinician struct {
+	info clinical.Clinician
+	// dxa and treat are the probabilities of a bone density test and of
+	// osteoporosis therapy within six months of a fracture this physician
+	// treats, each drawn from 20-50%: US OMW rates were 20.7% (2010) to
+	// 49.6% (2018) (fls.md §4.3), and Ganda's pooled Type C-A services
+	// range 23-46% for treatment (fls.md §1.1).
+	dxa, treat float64
+	report     float64 // share of eligible claims on which quality-data codes are reported
+	comm       float64 // share of fractures with documented communication to the PCP (#024)
+}
+
+// The reference data's random stream; patient streams use their index.
+const referenceStream = 1 << 63
+
+// New builds the reference data (practices, clinicians) for o.
+func New(o Options) *Generator {
+	o.Practices, o.Clinicians = max(o.Practices, 1), max(o.Clinicians, 1)
+	r := rand.New(rand.NewPCG(o.Seed, referenceStream))
+	g := &Generator{o: o}
+	tinBase := 100_000_000 + r.IntN(700_000_000)
+	npiBase := 100_000_000 + r.IntN(89_000_000) // payloads start with 1, as issued NPIs do
+	total := 0.0
+	for k := range o.Practices {
+		kind := kinds[r.IntN(len(kinds))]
+		zone := zones[r.IntN(len(zones))]
+		loc, err := time.LoadLocation(zone)
+		if err != nil { // cannot happen with time/tzdata linked in
+			panic(err)
+		}
+		name := places[k%len(places)] + " " + kind.name
+		if k >= len(places) {
+			name += " " + strconv.Itoa(k/len(places)+1)
+		}
+		p := practice{info: clinical.Practice{TIN: strconv.Itoa(tinBase + 7919*k), Name: name, TimeZone: zone}, loc: loc}
+		orthos := 1 // every practice has a surgeon who treats its fractures
+		if kind.specialty == orthopaedics {
+			orthos = max(o.Clinicians/2, 1)
+		}
+		for j := range o.Clinicians {
+			payload := strconv.Itoa(npiBase + 7*(k*o.Clinicians+j))
+			engaged := r.Float64()
+			c := clinician{
+				info: clinical.Clinician{NPI: payload + string(clinical.NPICheckDigit(payload)),
+					Name:      "Dr. " + firstNames[r.IntN(len(firstNames))] + " " + lastNames[r.IntN(len(lastNames))],
+					Specialty: kind.specialty},
+				// One engagement level drives both, as services differ
+				// more than their parts do (fls.md §1.1).
+				dxa: 0.20 + 0.30*engaged, treat: 0.20 + 0.30*min(max(engaged+0.3*(r.Float64()-0.5), 0), 1),
+				report: 0.30 + 0.60*r.Float64(), comm: 0.30 + 0.50*r.Float64(),
+			}
+			if j < orthos {
+				c.info.Specialty = orthopaedics
+				p.ortho = append(p.ortho, len(g.clinicians))
+			} else {
+				if c.info.Specialty == orthopaedics {
+					c.info.Specialty = "207Q00000X" // the orthopaedic group's own primary care
+				}
+				p.pcp = append(p.pcp, len(g.clinicians))
+			}
+			g.clinicians = append(g.clinicians, c)
+		}
+		if len(p.pcp) == 0 {
+			p.pcp = p.ortho
+		}
+		total += 0.4 + 1.6*r.Float64() // practices differ in size
+		g.cumSize = append(g.cumSize, total)
+		g.practices = append(g.practices, p)
+	}
+	for i := range g.cumSize {
+		g.cumSize[i] /= total
+	}
+	return g
+}
+
+// Options returns the options the generator was built with.
+func (g *Generator) Options() Options { return g.o }
+
+// Reference returns the practices, then the clinicians, as API records: an
+// export sends them before the patients that point at them.
+func (g *Generator) Reference() []*pb.Record {
+	out := make([]*pb.Record, 0, len(g.practices)+len(g.clinicians))
+	for _, p := range g.practices {
+		out = append(out, wire.Record(p.info))
+	}
+	for _, c := range g.clinicians {
+		out = append(out, wire.Record(c.info))
 	}
 	return out
 }
 
-func identifiers(o Options) ([]string, []string) {
-	tins := make([]string, max(o.TINs, 1))
-	for i := range tins {
-		tins[i] = strconv.Itoa(100000000 + 7919*(i+1))
+// Practices returns the practices as domain records.
+func (g *Generator) Practices() []clinical.Practice {
+	out := make([]clinical.Practice, len(g.practices))
+	for i, p := range g.practices {
+		out[i] = p.info
 	}
-	npis := make([]string, max(o.NPIs, 1))
-	for i := range npis {
-		p := strconv.Itoa(123400000 + 31*i)
-		npis[i] = p + string(clinical.NPICheckDigit(p))
-	}
-	return tins, npis
+	return out
 }
 
-func patient(o Options, i int, tins, npis []string) clinical.PatientData {
-	r := rand.New(rand.NewPCG(o.Seed, uint64(i)))
-	id := "P" + strconv.Itoa(i)
-	tin := tins[r.IntN(len(tins))]
-	npi := npis[r.IntN(len(npis))]
-	yearStart := clinical.NewDate(o.Year, 1, 1)
-	birth := yearStart.AddDays(-(40*365 + r.IntN(55*365)))
-	sex := clinical.Female
-	if r.IntN(3) == 0 {
-		sex = clinical.Male
+// Clinicians returns the clinicians as domain records.
+func (g *Generator) Clinicians() []clinical.Clinician {
+	out := make([]clinical.Clinician, len(g.clinicians))
+	for i, c := range g.clinicians {
+		out[i] = c.info
 	}
-	p := clinical.PatientData{Patient: clinical.Patient{TIN: tin, SourceID: id, BirthDate: birth, Sex: sex}}
-	nEnc := 1 + r.IntN(4)
-	p.Encounters = make([]clinical.Encounter, 0, nEnc+3)
-	visit := func(n int, day clinical.Date, pos string, line clinical.Code, dx ...clinical.Code) {
-		p.Encounters = append(p.Encounters, clinical.Encounter{
-			TIN: tin, SourceID: id + "-e" + strconv.Itoa(n), PatientID: id, RenderingNPI: npi,
-			Start: day, Class: clinical.Ambulatory, POS: pos,
-			Lines: []clinical.Line{{Code: line}}, Diagnoses: dx,
+	return out
+}
+
+// Records returns patient i as API records, patient first; with
+// Options.BadRate > 0 some patients have one record made invalid (Bad says
+// which rule it breaks).
+func (g *Generator) Records(i int) []*pb.Record {
+	recs, _ := g.records(i)
+	return recs
+}
+
+// Batches yields the reference records, then patients 0..n-1, as API
+// records in messages of at most batch records (a patient's records stay
+// together, as an export sends them), generating as it goes so a large
+// load need not be held in memory.
+func (g *Generator) Batches(n, batch int) iter.Seq[[]*pb.Record] {
+	return func(yield func([]*pb.Record) bool) {
+		cur := g.Reference()
+		for i := range n {
+			recs := g.Records(i)
+			if len(cur)+len(recs) > batch {
+				if !yield(cur) {
+					return
+				}
+				cur = make([]*pb.Record, 0, batch)
+			}
+			cur = append(cur, recs...)
+		}
+		if len(cur) > 0 {
+			yield(cur)
+		}
+	}
+}
+
+// Population returns patients 0..n-1 as domain records, generated on all
+// CPUs (patient i depends only on the seed and i, so order is kept).
+func Population(o Options, n int) []clinical.PatientData {
+	g := New(o)
+	out := make([]clinical.PatientData, n)
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				out[i] = g.Patient(i)
+			}
 		})
 	}
-	for k := range nEnc {
-		visit(k, yearStart.AddDays(r.IntN(365)), "11", officeVisits[r.IntN(len(officeVisits))], routineDx[r.IntN(len(routineDx)):][:1]...)
+	wg.Wait()
+	return out
+}
+
+// PatientID is patient i's source id.
+func PatientID(i int) string {
+	s := strconv.Itoa(i)
+	if len(s) < 8 {
+		s = "00000000"[len(s):] + s
 	}
-	if r.Float64() >= o.FractureRate {
-		return p
-	}
-	// A fracture in the intake window (1 July of the prior year to 30 June).
-	fxDay := yearStart.AddDays(-184 + r.IntN(365))
-	fx := fractures[r.IntN(len(fractures))]
-	if r.IntN(20) == 0 {
-		fx = fingerFx
-	}
-	if r.IntN(4) == 0 {
-		visit(nEnc, fxDay, "23", edVisit, fx)
-		visit(nEnc+1, fxDay.AddDays(1), "21", hipSurgery, fx)
-	} else {
-		visit(nEnc, fxDay, "11", officeVisits[r.IntN(len(officeVisits))], fx)
-	}
-	if fxDay < yearStart { // follow-up in the performance year, inside the episode
-		visit(nEnc+2, max(yearStart, fxDay.AddDays(30+r.IntN(25))), "11", officeVisits[0], fx)
-	}
-	switch x := r.IntN(100); {
-	case x < 30:
-		p.Procedures = append(p.Procedures, clinical.Procedure{TIN: tin, SourceID: id + "-x", PatientID: id, Code: dxa, Date: fxDay.AddDays(r.IntN(240)), NPI: npi})
-	case x < 45:
-		p.Medications = append(p.Medications, clinical.MedicationEvent{TIN: tin, SourceID: id + "-m", PatientID: id, Kind: clinical.MedDispense, Code: alendronate, Date: fxDay.AddDays(r.IntN(240)), DaysSupply: 30})
-	case x < 55:
-		p.Quality = append(p.Quality, clinical.QualityCode{TIN: tin, SourceID: id + "-q", PatientID: id, Code: qdcMet, Date: fxDay.AddDays(r.IntN(150)), NPI: npi})
-	case x < 60:
-		p.Quality = append(p.Quality, clinical.QualityCode{TIN: tin, SourceID: id + "-q", PatientID: id, Code: qdcHospice, Date: fxDay.AddDays(r.IntN(150)), NPI: npi})
-	case x < 65: // a BMD test the year before: a prior-test exclusion
-		p.Procedures = append(p.Procedures, clinical.Procedure{TIN: tin, SourceID: id + "-x", PatientID: id, Code: dxa, Date: fxDay.AddDays(-30 - r.IntN(600)), NPI: npi})
-	}
-	return p
+	return "MRN" + s
+}
+
+// Patient returns patient i as domain records, all valid.
+func (g *Generator) Patient(i int) clinical.PatientData {
+	r := rand.New(rand.NewPCG(g.o.Seed, uint64(i)))
+	pi, _ := slices.BinarySearch(g.cumSize, r.Float64())
+	b := &builder{g: g, r: r, pr: &g.practices[min(pi, len(g.practices)-1)], id: PatientID(i), y: g.o.Year}
+	b.pcp = b.pr.pcp[r.IntN(len(b.pr.pcp))]
+	b.generate()
+	return b.d
 }
