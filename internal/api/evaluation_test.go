@@ -178,9 +178,8 @@ func TestSQLBaselineAgreesWithTheRun(t *testing.T) {
 	if !sameCounts(got, run.Counts) {
 		t.Errorf("SQL baseline %v, engine %v", got, run.Counts)
 	}
-	// TODO(synth): require not-met cases too once the cohort generator produces them.
-	if run.Counts.Numerator == 0 || run.Counts.DenominatorExclusion == 0 {
-		t.Errorf("the cohort does not exercise met and excluded cases: %v", run.Counts)
+	if run.Counts.Numerator == 0 || run.Counts.DenominatorExclusion == 0 || run.Counts.PerformanceNotMet == 0 {
+		t.Errorf("the cohort does not exercise every outcome: %v", run.Counts)
 	}
 }
 

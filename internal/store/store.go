@@ -29,6 +29,9 @@ var ErrConflict = errors.New("conflict with a concurrent request")
 // answer UNAVAILABLE rather than INTERNAL.
 var ErrUnavailable = errors.New("database unavailable")
 
+// minPoolConns sizes the pool unless the URL sets pool_max_conns.
+const minPoolConns = 32
+
 // Store is a connection pool with Liaison's queries.
 type Store struct {
 	pool *pgxpool.Pool
@@ -41,6 +44,12 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default (4 on this machine) deadlocks a run: it holds a
+		// lock, a snapshot, its readers and its results transaction at once,
+		// beside River's own connections and the API's.
+		cfg.MaxConns = minPoolConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
