@@ -82,14 +82,14 @@ type RunData struct {
 
 // Row is one measure's figures for a practice or a physician.
 type Row struct {
-	Measure  Measure
-	TIN, NPI string
-	Counts   measure.Counts
-	Rated    int      // cases in the rate: denominator - exclusions - exceptions
-	Rate     *float64 // nil when no case is rated
-	Low, High float64 // 95% Wilson interval
-	Decile   int      // 1..10, 0 without a rate or a benchmark
-	FewCases bool     // Rated < CaseMinimum
+	Measure   Measure
+	TIN, NPI  string
+	Counts    measure.Counts
+	Rated     int      // cases in the rate: denominator - exclusions - exceptions
+	Rate      *float64 // nil when no case is rated
+	Low, High float64  // 95% Wilson interval
+	Decile    int      // 1..10, 0 without a rate or a benchmark
+	FewCases  bool     // Rated < CaseMinimum
 	// Reported / eligible: the cases with an outcome (met, not met,
 	// excluded, excepted) over the denominator. Liaison decides every case
 	// it has data for, so this is the completeness of what the practice
