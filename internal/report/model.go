@@ -126,25 +126,36 @@ func Summarize(m Measure, g Group) Row {
 // had two fractures.
 func Line(r Row, patients int) string {
 	d := r.Measure.Desc
-	who := fmt.Sprintf("%s with a %s", d.Subjects, d.IndexLabel)
+	subjects := d.Subjects
+	if r.Rated == 1 {
+		subjects = singular[subjects]
+	}
+	who := fmt.Sprintf("%s with a %s", subjects, d.IndexLabel)
 	if r.Measure.Basis == "episode" && patients > 0 && patients < r.Rated {
 		who = fmt.Sprintf("%ss (in %d %s)", d.IndexLabel, patients, d.Subjects)
 	}
 	var b strings.Builder
+	excluded := r.Counts.DenominatorExclusion + r.Counts.DenominatorException
 	if r.Rated == 0 {
 		fmt.Fprintf(&b, "No %s were counted for this measure", who)
-	} else {
-		fmt.Fprintf(&b, "%d of %d %s had %s %s", r.Counts.Numerator, r.Rated, who, plainWays(d.Ways), d.Window)
-		if strings.HasPrefix(d.Window, "within ") {
-			fmt.Fprintf(&b, " of the %s", d.IndexLabel)
+		if excluded > 0 {
+			fmt.Fprintf(&b, " (%d excluded)", excluded)
 		}
+		return b.String() + "."
 	}
-	if n := r.Counts.DenominatorExclusion + r.Counts.DenominatorException; n > 0 {
-		fmt.Fprintf(&b, "; %d more %s not counted (excluded)", n, map[bool]string{true: "was", false: "were"}[n == 1])
+	fmt.Fprintf(&b, "%d of %d %s had %s %s", r.Counts.Numerator, r.Rated, who, plainWays(d.Ways), d.Window)
+	if strings.HasPrefix(d.Window, "within ") {
+		fmt.Fprintf(&b, " of the %s", d.IndexLabel)
 	}
-	b.WriteString(".")
-	return b.String()
+	if excluded == 1 {
+		b.WriteString("; 1 more was not counted (excluded)")
+	} else if excluded > 1 {
+		fmt.Fprintf(&b, "; %d more were not counted (excluded)", excluded)
+	}
+	return b.String() + "."
 }
+
+var singular = map[string]string{"women": "woman", "patients": "patient"}
 
 // plainWays names the clinical ways of meeting the numerator, leaving out
 // quality-data codes unless they are the only way.
@@ -156,10 +167,10 @@ func plainWays(ways []string) string {
 		}
 	}
 	if len(clinical) == 0 {
-		clinical = ways
-	}
-	if len(clinical) == 0 {
-		return "the numerator met"
+		if len(ways) == 0 {
+			return "the numerator met"
+		}
+		return strings.Join(ways, " or ") + " reported"
 	}
 	return article(clinical[0]) + " " + strings.Join(clinical, " or ")
 }
