@@ -275,3 +275,39 @@ func definedNames(f *excelize.File) []string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestOverviewSuppressesSmallCells(t *testing.T) {
+	m, err := measure.NewRegistry(measures.FS()).Get("mips-418@2024")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := func(num, notMet int) measure.Counts {
+		return measure.Counts{InitialPopulation: num + notMet, Denominator: num + notMet, Numerator: num, PerformanceNotMet: notMet}
+	}
+	run := OverviewRun{Run: report.Run{Measure: report.MeasureOf(m)}, Practices: []report.Group{
+		{TIN: "111111111", Counts: c(4, 30)}, {TIN: "222222222", Counts: c(25, 40)}, {TIN: "333333333", Counts: c(50, 60)}}}
+	var buf bytes.Buffer
+	if err := Overview(&buf, []OverviewRun{run}); err != nil {
+		t.Fatal(err)
+	}
+	f := open(t, buf.Bytes())
+	rows, _ := f.GetRows(OverviewSheet)
+	if rows[1][1] != "111111111" || rows[1][6] != withheld || rows[1][8] != withheld {
+		t.Errorf("practice A's met count of 4 and its rate must be withheld: %q", rows[1])
+	}
+	hiddenMet := 0
+	for _, r := range rows[1:4] {
+		if r[6] == withheld {
+			hiddenMet++
+		}
+	}
+	if hiddenMet < 2 {
+		t.Errorf("only %d met counts withheld; the total gives A's back: %q", hiddenMet, rows[1:5])
+	}
+	if total := rows[4]; total[1] != "All practices" || total[6] != "79" || total[7] != "130" {
+		t.Errorf("total row %q", total)
+	}
+	if panes, _ := f.GetPanes(OverviewSheet); !panes.Freeze {
+		t.Error("header not frozen")
+	}
+}
