@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -18,10 +17,7 @@ func pending(rpc, what string) error {
 	return status.Errorf(codes.Unimplemented, "%s is not available yet: %s", rpc, what)
 }
 
-const (
-	submissionWork = "submission files and the validator are still being built"
-	reportWork     = "performance reports are still being built"
-)
+const submissionWork = "submission files and the validator are still being built"
 
 type submissionServer struct {
 	pb.UnimplementedSubmissionServiceServer
@@ -33,12 +29,4 @@ func (submissionServer) BuildSubmission(context.Context, *pb.BuildSubmissionRequ
 
 func (submissionServer) ValidateSubmission(context.Context, *pb.ValidateSubmissionRequest) (*pb.ValidateSubmissionResponse, error) {
 	return nil, pending("SubmissionService.ValidateSubmission", submissionWork)
-}
-
-type reportServer struct {
-	pb.UnimplementedReportServiceServer
-}
-
-func (reportServer) BuildReport(*pb.BuildReportRequest, grpc.ServerStreamingServer[pb.BuildReportResponse]) error {
-	return pending("ReportService.BuildReport", reportWork)
 }
