@@ -54,24 +54,30 @@ func Runs(ctx context.Context, src Source, ms Measures, runIDs []string, tin, np
 	return out, nil
 }
 
-// Run gathers one run for practice tin.
-func Run(ctx context.Context, src Source, ms Measures, runID, tin, npi string) (report.RunData, error) {
+// Header reads a succeeded run and describes its measure.
+func Header(ctx context.Context, src Source, ms Measures, runID string) (report.Run, error) {
 	run, err := src.GetRun(ctx, runID)
 	if err != nil {
-		return report.RunData{}, err
+		return report.Run{}, err
 	}
 	if run.Status != store.RunSucceeded {
-		return report.RunData{}, fmt.Errorf("run %s is %s: %w", runID, run.Status, ErrNotFinished)
+		return report.Run{}, fmt.Errorf("run %s is %s: %w", runID, run.Status, ErrNotFinished)
 	}
 	m, err := ms.Get(run.MeasureKey)
 	if err != nil {
+		return report.Run{}, err
+	}
+	return report.Run{ID: run.ID, Measure: report.MeasureOf(m), Cutoff: run.CutoffDay(),
+		SpecHash: run.SpecHash, SoftwareVersion: run.SoftwareVersion}, nil
+}
+
+// Run gathers one run for practice tin.
+func Run(ctx context.Context, src Source, ms Measures, runID, tin, npi string) (report.RunData, error) {
+	hdr, err := Header(ctx, src, ms, runID)
+	if err != nil {
 		return report.RunData{}, err
 	}
-	rd := report.RunData{
-		Run: report.Run{ID: run.ID, Measure: report.MeasureOf(m), Cutoff: run.CutoffDay(),
-			SpecHash: run.SpecHash, SoftwareVersion: run.SoftwareVersion},
-		Practice: report.Group{TIN: tin},
-	}
+	rd := report.RunData{Run: hdr, Practice: report.Group{TIN: tin}}
 	tins, err := src.ListAggregates(ctx, runID, "tin", tin)
 	if err != nil {
 		return rd, err

@@ -13,19 +13,17 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
-	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/report"
 	"github.com/liaison-registry/liaison/internal/report/gather"
-	"github.com/liaison-registry/liaison/internal/store"
 	"github.com/liaison-registry/liaison/internal/synth"
 	"github.com/liaison-registry/liaison/measures"
 )
 
 var cutoff = clinical.NewDate(2024, 9, 30)
 
-// fixture evaluates a synthetic panel in memory and returns one practice's
-// data for the run, as the server would gather it.
+// fixture evaluates a synthetic panel in memory and returns the run's data
+// for its busiest practice, as the server would gather it.
 func fixture(t testing.TB, key string) report.RunData {
 	t.Helper()
 	m, err := measure.NewRegistry(measures.FS()).Get(key)
@@ -34,34 +32,14 @@ func fixture(t testing.TB, key string) report.RunData {
 	}
 	o := synth.Defaults(7, m.Period().Start.Year())
 	o.TINs, o.NPIs = 2, 6
-	agg := evaluation.NewAggregator()
-	var cases []measure.Case
-	for _, p := range synth.Population(o, 3000) {
-		for _, c := range m.Evaluate(p) {
-			agg.Add(c, p.Patient)
-			cases = append(cases, c)
+	mem := gather.Evaluate(m, synth.Population(o, 3000), cutoff)
+	var best report.RunData
+	for _, g := range mem.Physicians() {
+		if rd := mem.Scope(g.TIN, ""); len(rd.Cases) > len(best.Cases) {
+			best = rd
 		}
 	}
-	tin := cases[0].TIN
-	rd := report.RunData{Run: report.Run{ID: "run-1", Measure: report.MeasureOf(m), Cutoff: cutoff,
-		SpecHash: "abcdef0123456789", SoftwareVersion: "test"}, Practice: report.Group{TIN: tin}}
-	var npis []store.Aggregate
-	for _, a := range agg.List() {
-		switch {
-		case a.TIN != tin:
-		case a.Level == "tin":
-			rd.Practice.Counts = a.Counts
-		case a.Level == "tin_npi":
-			npis = append(npis, a)
-		}
-	}
-	rd.Physicians = gather.Groups(npis)
-	for _, c := range cases {
-		if c.TIN == tin {
-			rd.Cases = append(rd.Cases, c)
-		}
-	}
-	return rd
+	return best
 }
 
 // physician narrows practice data to one physician's cases.
@@ -104,7 +82,7 @@ func TestPhysicianWorkbook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rows[1][1] != g.NPI || rows[2][1] != rd.Practice.TIN || rows[4][1] != "2024-09-30" || !strings.HasPrefix(rows[5][1], "mips-418@2024 (spec sha256 abcdef012345") {
+	if rows[1][1] != g.NPI || rows[2][1] != rd.Practice.TIN || rows[4][1] != "2024-09-30" || !strings.HasPrefix(rows[5][1], "mips-418@2024 (spec sha256 ") {
 		t.Errorf("context rows: %q", rows[:8])
 	}
 	want := report.Summarize(rd.Run.Measure, g)
