@@ -24,11 +24,12 @@ var benches = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"ingest":   benchIngest,
 	"engine":   benchEngine,
 	"evaluate": benchEvaluate,
+	"reports":  benchReports,
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || benches[args[0]] == nil {
-		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate [flags]"))
+		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate|reports [flags]"))
 	}
 	return benches[args[0]](args[1:], stdout, stderr)
 }
@@ -119,6 +120,28 @@ func benchEvaluate(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	res, err := bench.Evaluate(ctx, *liaisond, *key, src, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, res.Line())
+	return nil
+}
+
+// benchReports times physician workbooks built from one run held in memory.
+func benchReports(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("bench reports", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	key := fl.String("measure", "mips-418@2024", "measure version, ID@VERSION")
+	n := fl.Int("workbooks", 1000, "physician workbooks to build")
+	patients := fl.Int("patients", 400_000, "synthetic patients in the run (not timed)")
+	if err := fl.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	m, err := measure.NewRegistry(measures.FS()).Get(*key)
+	if err != nil {
+		return badInput(err)
+	}
+	res, err := bench.Reports(m, *patients, *n, stderr)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,9 @@
 package gather
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
@@ -39,11 +42,12 @@ func Evaluate(m *measure.Measure, patients []clinical.PatientData, cutoff clinic
 	return mem
 }
 
-// Physicians lists every (TIN, NPI) with cases.
+// Physicians lists every (TIN, NPI) with cases, by TIN then NPI.
 func (m *Memory) Physicians() []report.Group {
+	tins := slices.Sorted(maps.Keys(m.physicians))
 	var out []report.Group
-	for _, gs := range m.physicians {
-		out = append(out, gs...)
+	for _, tin := range tins {
+		out = append(out, m.physicians[tin]...)
 	}
 	return out
 }
