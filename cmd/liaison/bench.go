@@ -133,7 +133,7 @@ func benchReports(args []string, stdout, stderr io.Writer) error {
 	fl.SetOutput(stderr)
 	key := fl.String("measure", "mips-418@2024", "measure version, ID@VERSION")
 	n := fl.Int("workbooks", 1000, "physician workbooks to build")
-	patients := fl.Int("patients", 400_000, "synthetic patients in the run (not timed)")
+	patients := fl.Int("patients", 1_000_000, "synthetic patients in the run (not timed; about 20 cases per physician)")
 	if err := fl.Parse(args); err != nil {
 		return &exitError{2, nil}
 	}

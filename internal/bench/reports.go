@@ -34,7 +34,9 @@ func (r ReportsResult) Line() string {
 // that run, on every CPU, the bytes going to a counter.
 func Reports(m *measure.Measure, patients, n int, progress io.Writer) (ReportsResult, error) {
 	o := synth.Defaults(1, m.Period().Start.Year())
-	o.TINs, o.NPIs = 20, n
+	// Every patient with a fracture, so each physician has a worklist of
+	// realistic length (the default mix gives a fifth of that).
+	o.TINs, o.NPIs, o.FractureRate = 20, n, 1
 	year := m.Period().Start.Year()
 	// A cut-off in the autumn of the performance year leaves cases open.
 	mem := gather.Evaluate(m, synth.Population(o, patients), clinical.NewDate(year, 9, 30))

@@ -62,7 +62,6 @@ func Workbook(w io.Writer, s Scope) error {
 	if err := writeWorklist(f, st, report.Worklist(s.Runs)); err != nil {
 		return err
 	}
-	f.SetActiveSheet(0)
 	return f.Write(w)
 }
 
