@@ -82,7 +82,7 @@ func TestPhysicianWorkbook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rows[1][1] != g.NPI || rows[2][1] != rd.Practice.TIN || rows[4][1] != "2024-09-30" || !strings.HasPrefix(rows[5][1], "mips-418@2024 (spec sha256 ") {
+	if rows[1][1] != g.NPI || rows[2][1] != rd.Practice.TIN || rows[4][1] != "2024-09-30" || rows[5][1] != "mips-418@2024 (Liaison in-memory)" {
 		t.Errorf("context rows: %q", rows[:8])
 	}
 	want := report.Summarize(rd.Run.Measure, g)

@@ -110,25 +110,29 @@ func writeChartData(f *excelize.File, st styles, s Scope) ([]chart, error) {
 	return charts, sw.Flush()
 }
 
+var axisFont = excelize.Font{Color: "262626", Size: 9}
+
 func addChart(f *excelize.File, at string, c chart, offsetX int) error {
 	ref := func(col string) string {
 		return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", ChartDataSheet, col, c.first, col, c.end)
 	}
 	head := func(col string) string { return fmt.Sprintf("'%s'!$%s$%d", ChartDataSheet, col, c.first-1) }
-	zero, one := 0.0, 1.0
+	zero, one, gap := 0.0, 1.0, uint(40)
 	series := func(col, color string) excelize.ChartSeries {
 		return excelize.ChartSeries{Name: head(col), Categories: ref("A"), Values: ref(col),
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{color}}}
 	}
 	return f.AddChart(SummarySheet, at, &excelize.Chart{
-		Type:      excelize.BarStacked,
-		Series:    []excelize.ChartSeries{series("B", "C55A11"), series("C", "2F5597"), series("D", "A5A5A5")},
-		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: c.title}}},
-		Legend:    excelize.ChartLegend{Position: "bottom"},
-		XAxis:     excelize.ChartAxis{ReverseOrder: true}, // the first row on top
-		YAxis:     excelize.ChartAxis{Minimum: &zero, Maximum: &one, MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0%"}},
+		Type:   excelize.BarStacked,
+		Series: []excelize.ChartSeries{series("B", "C55A11"), series("C", "2F5597"), series("D", "A5A5A5")},
+		Title:  excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: c.title}}},
+		Legend: excelize.ChartLegend{Position: "bottom"},
+		XAxis:  excelize.ChartAxis{ReverseOrder: true, Font: axisFont}, // the first row on top
+		YAxis: excelize.ChartAxis{Minimum: &zero, Maximum: &one, MajorGridLines: true, Font: axisFont,
+			NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0%"}},
 		Dimension: excelize.ChartDimension{Width: 560, Height: c.height},
 		Format:    excelize.GraphicOptions{OffsetX: offsetX, AltText: c.title},
+		GapWidth:  &gap,
 	})
 }
 
@@ -158,7 +162,7 @@ func writeSummary(f *excelize.File, st styles, s Scope, charts []chart) error {
 	var cutoff clinical.Date
 	for _, rd := range s.Runs {
 		r := rd.Run
-		keys = append(keys, fmt.Sprintf("%s (spec sha256 %.12s, Liaison %s)", r.Measure.Key, r.SpecHash, r.SoftwareVersion))
+		keys = append(keys, provenance(r))
 		periods = appendNew(periods, fmt.Sprintf("%s to %s", r.Measure.Period.Start, r.Measure.Period.End))
 		runs = append(runs, r.ID)
 		cutoff = max(cutoff, r.Cutoff)
@@ -203,7 +207,8 @@ func writeSummary(f *excelize.File, st styles, s Scope, charts []chart) error {
 		tallest = max(tallest, c.height)
 	}
 	if len(charts) > 0 {
-		row += int(tallest)/20 + 2
+		// Rows are 20 px in Excel but fewer in some viewers: leave room.
+		row += int(tallest)/16 + 2
 	}
 	top := row
 	if err := sw.SetRow(cell(1, row), st.headerRow(summaryColumns...), excelize.RowOpts{Height: 32}); err != nil {
@@ -288,6 +293,21 @@ func summaryCells(st styles, r report.Row, practice *float64) []any {
 		out[15] = excelize.Cell{StyleID: st.flag, Value: "yes"}
 	}
 	return out
+}
+
+// provenance names a run's measure version, spec hash and software.
+func provenance(r report.Run) string {
+	var parts []string
+	if r.SpecHash != "" {
+		parts = append(parts, fmt.Sprintf("spec sha256 %.12s", r.SpecHash))
+	}
+	if r.SoftwareVersion != "" {
+		parts = append(parts, "Liaison "+r.SoftwareVersion)
+	}
+	if len(parts) == 0 {
+		return r.Measure.Key
+	}
+	return r.Measure.Key + " (" + strings.Join(parts, ", ") + ")"
 }
 
 func yesNo(b bool) string {
