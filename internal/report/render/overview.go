@@ -42,17 +42,9 @@ func Overview(w io.Writer, runs []OverviewRun) error {
 	if err != nil {
 		return err
 	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
 	cols := []string{"Measure", "TIN", "Initial population", "Denominator", "Exclusions", "Exceptions", "Met", "Not met",
 		"Performance rate", "95% CI low", "95% CI high", "National decile"}
-	for i, wd := range []float64{18, 16, 11, 12, 11, 11, 9, 9, 12, 10, 10, 10} {
-		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
-			return err
-		}
-	}
-	if err := sw.SetRow("A1", st.headerRow(cols...), excelize.RowOpts{Height: 32}); err != nil {
+	if err := frozenHeader(sw, st, cols, []float64{18, 16, 11, 12, 11, 11, 9, 9, 12, 10, 10, 10}); err != nil {
 		return err
 	}
 	row := 1

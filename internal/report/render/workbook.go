@@ -77,10 +77,7 @@ func writeChartData(f *excelize.File, st styles, s Scope) ([]chart, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := sw.SetColWidth(1, 1, 34); err != nil {
-		return nil, err
-	}
-	if err := sw.SetColWidth(2, 4, 16); err != nil {
+	if err := setWidths(sw, []float64{34, 16, 16, 16}); err != nil {
 		return nil, err
 	}
 	var charts []chart
@@ -146,11 +143,8 @@ func writeSummary(f *excelize.File, st styles, s Scope, charts []chart) error {
 	if err != nil {
 		return err
 	}
-	widths := []float64{22, 40, 14, 11, 12, 11, 11, 9, 9, 10, 12, 10, 10, 10, 10, 11, 11, 12, 60}
-	for i, wd := range widths {
-		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
-			return err
-		}
+	if err := setWidths(sw, []float64{22, 40, 14, 11, 12, 11, 11, 9, 9, 10, 12, 10, 10, 10, 10, 11, 11, 12, 60}); err != nil {
+		return err
 	}
 	rows, lines := summaryRows(s)
 	title := "Osteoporosis care after fracture: physician report"
@@ -353,16 +347,7 @@ func writeWorklist(f *excelize.File, st styles, items []report.Item) error {
 	if err != nil {
 		return err
 	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	widths := []float64{18, 9, 11, 16, 11, 14, 11, 16, 15, 48, 90, 12, 34}
-	for i, wd := range widths {
-		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
-			return err
-		}
-	}
-	if err := sw.SetRow("A1", st.headerRow(worklistColumns...), excelize.RowOpts{Height: 20}); err != nil {
+	if err := frozenHeader(sw, st, worklistColumns, []float64{18, 9, 11, 16, 11, 14, 11, 16, 15, 48, 90, 12, 34}); err != nil {
 		return err
 	}
 	row := 1
@@ -384,6 +369,28 @@ func writeWorklist(f *excelize.File, st styles, items []report.Item) error {
 		return err
 	}
 	return sw.Flush()
+}
+
+// setWidths sizes the columns, from A; call it before the first row.
+func setWidths(sw *excelize.StreamWriter, widths []float64) error {
+	for i, wd := range widths {
+		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// frozenHeader sizes the columns and writes row 1 as a header that stays
+// in view while scrolling.
+func frozenHeader(sw *excelize.StreamWriter, st styles, cols []string, widths []float64) error {
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	if err := setWidths(sw, widths); err != nil {
+		return err
+	}
+	return sw.SetRow("A1", st.headerRow(cols...), excelize.RowOpts{Height: 32})
 }
 
 func label(st styles, name string, value any) []any {
