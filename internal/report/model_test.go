@@ -1,19 +1,15 @@
 package report
 
 import (
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/golden"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/measures"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var registry = measure.NewRegistry(measures.FS())
 
@@ -24,23 +20,6 @@ func measureOf(t testing.TB, key string) Measure {
 		t.Fatal(err)
 	}
 	return MeasureOf(m)
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -run %s -update to accept):\n--- got\n%s\n--- want\n%s", name, t.Name(), got, want)
-	}
 }
 
 func counts(num, notMet, excl, exc int) measure.Counts {
@@ -67,7 +46,7 @@ func TestSummaryLinesGolden(t *testing.T) {
 		r := Summarize(m, Group{TIN: "123456789", NPI: "1234567893", Counts: tc.c})
 		fmt.Fprintf(&b, "%s %+v patients=%d\n  %s\n", tc.key, CountsOf(tc.c), tc.patients, Line(r, tc.patients))
 	}
-	golden(t, "lines.golden", b.String())
+	golden.Check(t, "lines.golden", b.String())
 }
 
 func TestSummarizeFlags(t *testing.T) {
