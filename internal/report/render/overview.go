@@ -29,15 +29,11 @@ const withheld = "*"
 // practice per measure and a total row, with small cells suppressed
 // (report.SuppressRows), since these figures leave the practices.
 func Overview(w io.Writer, runs []OverviewRun) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	st, err := newStyles(f)
+	f, st, err := newWorkbook(OverviewSheet)
 	if err != nil {
 		return err
 	}
-	if err := f.SetSheetName("Sheet1", OverviewSheet); err != nil {
-		return err
-	}
+	defer f.Close()
 	sw, err := f.NewStreamWriter(OverviewSheet)
 	if err != nil {
 		return err

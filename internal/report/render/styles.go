@@ -16,6 +16,25 @@ const (
 	CSVContentType  = "text/csv; charset=utf-8"
 )
 
+// newWorkbook makes a file with the given sheets, in order, and its styles.
+func newWorkbook(sheets ...string) (*excelize.File, styles, error) {
+	f := excelize.NewFile()
+	st, err := newStyles(f)
+	if err == nil {
+		err = f.SetSheetName("Sheet1", sheets[0])
+	}
+	for _, name := range sheets[1:] {
+		if err == nil {
+			_, err = f.NewSheet(name)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, st, err
+	}
+	return f, st, nil
+}
+
 // styles are the cell styles one workbook uses, made once per file.
 type styles struct {
 	title, label, bold, header, date, pct, integer, wrap, flag int

@@ -38,20 +38,11 @@ func (s Scope) FileName() string {
 // per measure, the comparison charts, the figures), Worklist (open cases
 // by due date, then closed ones) and Chart data (what the charts plot).
 func Workbook(w io.Writer, s Scope) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	st, err := newStyles(f)
+	f, st, err := newWorkbook(SummarySheet, WorklistSheet, ChartDataSheet)
 	if err != nil {
 		return err
 	}
-	if err := f.SetSheetName("Sheet1", SummarySheet); err != nil {
-		return err
-	}
-	for _, name := range []string{WorklistSheet, ChartDataSheet} {
-		if _, err := f.NewSheet(name); err != nil {
-			return err
-		}
-	}
+	defer f.Close()
 	charts, err := writeChartData(f, st, s)
 	if err != nil {
 		return err
