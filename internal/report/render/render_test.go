@@ -289,3 +289,34 @@ func TestOverviewSuppressesSmallCells(t *testing.T) {
 		t.Error("header not frozen")
 	}
 }
+
+func TestWorkbookOverSeveralRuns(t *testing.T) {
+	a, b := fixture(t, "mips-418@2024"), fixture(t, "mips-039@2024")
+	s := Scope{TIN: a.Practice.TIN, Runs: []report.RunData{a, b}}
+	var buf bytes.Buffer
+	if err := Workbook(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	f := open(t, buf.Bytes())
+	rows, _ := f.GetRows(SummarySheet)
+	if !strings.HasPrefix(rows[5][1], "mips-418@2024 (") || !strings.Contains(rows[5][1], "; mips-039@2024 (") {
+		t.Errorf("measure versions %q", rows[5][1])
+	}
+	if !strings.Contains(rows[9][0], "with a fracture") || !strings.Contains(rows[10][0], "central DXA") {
+		t.Errorf("plain lines %q / %q", rows[9][0], rows[10][0])
+	}
+	zr, _ := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	charts := 0
+	for _, zf := range zr.File {
+		if strings.HasPrefix(zf.Name, "xl/charts/chart") {
+			charts++
+		}
+	}
+	if charts != 2 {
+		t.Errorf("%d charts, want one per run", charts)
+	}
+	wl, _ := f.GetRows(WorklistSheet)
+	if len(wl)-1 != len(a.Cases)+len(b.Cases) {
+		t.Errorf("worklist rows %d, cases %d+%d", len(wl)-1, len(a.Cases), len(b.Cases))
+	}
+}
