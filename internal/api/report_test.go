@@ -3,10 +3,14 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
+	"encoding/json"
 	"io"
+	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -120,12 +124,51 @@ func TestPhysicianReportMatchesTheRun(t *testing.T) {
 		t.Errorf("CSV %q %q: %d records for %d cases (%v)", name, ctype, len(recs), len(all), err)
 	}
 
+	// The REST gateway streams the same CSV.
+	first, rest := e.restReport(`{"runIds":["` + run.Id + `"],"kind":"REPORT_KIND_WORKLIST_CSV","tin":"` + doc.Tin + `","npi":"` + doc.Npi + `"}`)
+	if first["fileName"] != "liaison-worklist-"+doc.Tin+"-"+doc.Npi+".csv" || !bytes.Equal(rest, file) {
+		t.Errorf("REST: first message %v, %d bytes (gRPC %d)", first["fileName"], len(rest), len(file))
+	}
+
 	// The practice workbook and the registry overview build from the same run.
 	if name, _, _, _, err := e.buildReport(&pb.BuildReportRequest{RunIds: []string{run.Id}, Kind: pb.ReportKind_REPORT_KIND_PRACTICE, Tin: doc.Tin}); err != nil || name != "liaison-practice-"+doc.Tin+".xlsx" {
 		t.Errorf("practice report %q: %v", name, err)
 	}
 	if name, _, file, _, err := e.buildReport(&pb.BuildReportRequest{RunIds: []string{run.Id}, Kind: pb.ReportKind_REPORT_KIND_PRACTICE}); err != nil || name != "liaison-registry-overview.xlsx" || len(file) == 0 {
 		t.Errorf("overview %q: %v", name, err)
+	}
+}
+
+// restReport asks for a report through the REST gateway, which streams one
+// JSON message per chunk, and returns the first message's fields and the bytes.
+func (e *env) restReport(body string) (map[string]any, []byte) {
+	e.t.Helper()
+	resp, err := http.Post("http://"+e.srv.HTTPAddr+"/v1/reports:build", "application/json", strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	var first map[string]any
+	var file []byte
+	for {
+		var msg struct {
+			Result map[string]any `json:"result"`
+			Error  map[string]any `json:"error"`
+		}
+		if err := dec.Decode(&msg); err == io.EOF {
+			return first, file
+		} else if err != nil {
+			e.t.Fatal(err)
+		}
+		if msg.Error != nil {
+			e.t.Fatalf("REST report: %v", msg.Error)
+		}
+		if first == nil {
+			first = msg.Result
+		}
+		chunk, _ := base64.StdEncoding.DecodeString(msg.Result["chunk"].(string))
+		file = append(file, chunk...)
 	}
 }
 
