@@ -48,23 +48,16 @@ func (s *reportServer) BuildReport(req *pb.BuildReportRequest, stream grpc.Serve
 // prepare gathers the report's data and returns how to write it.
 func (s *reportServer) prepare(ctx context.Context, req *pb.BuildReportRequest) (string, string, func(io.Writer) error, error) {
 	ids, tin, npi := req.GetRunIds(), req.GetTin(), req.GetNpi()
-	switch req.GetKind() {
-	case pb.ReportKind_REPORT_KIND_PRACTICE:
-		if tin == "" {
-			return s.overview(ctx, ids)
-		}
-		npi = ""
-	case pb.ReportKind_REPORT_KIND_WORKLIST_CSV:
-		runs, err := gather.Runs(ctx, s.store, s.measures, ids, tin, npi)
-		if err != nil {
-			return "", "", nil, err
-		}
-		items := report.Worklist(runs)
-		return render.WorklistFileName(tin, npi), render.CSVContentType, func(w io.Writer) error { return render.WorklistCSV(w, items) }, nil
+	if req.GetKind() == pb.ReportKind_REPORT_KIND_PRACTICE && tin == "" {
+		return s.overview(ctx, ids)
 	}
 	runs, err := gather.Runs(ctx, s.store, s.measures, ids, tin, npi)
 	if err != nil {
 		return "", "", nil, err
+	}
+	if req.GetKind() == pb.ReportKind_REPORT_KIND_WORKLIST_CSV {
+		items := report.Worklist(runs)
+		return render.WorklistFileName(tin, npi), render.CSVContentType, func(w io.Writer) error { return render.WorklistCSV(w, items) }, nil
 	}
 	scope := render.Scope{TIN: tin, NPI: npi, Runs: runs}
 	return scope.FileName(), render.XLSXContentType, func(w io.Writer) error { return render.Workbook(w, scope) }, nil
@@ -108,6 +101,10 @@ func checkReportRequest(req *pb.BuildReportRequest) error {
 			return invalid("tin", "scope.required", "a worklist needs tin (and optionally npi)")
 		}
 	case pb.ReportKind_REPORT_KIND_PRACTICE:
+		// Without a TIN it is the registry overview across practices.
+		if npi != "" {
+			return invalid("npi", "scope.extra", "a practice report takes no npi; ask for PHYSICIAN")
+		}
 	default:
 		return invalid("kind", "kind.required", "kind must be PHYSICIAN, PRACTICE or WORKLIST_CSV")
 	}

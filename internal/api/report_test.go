@@ -182,6 +182,7 @@ func TestReportRequestErrors(t *testing.T) {
 		{"no run", &pb.BuildReportRequest{Kind: pb.ReportKind_REPORT_KIND_PRACTICE, Tin: "123456789"}, codes.InvalidArgument},
 		{"no kind", &pb.BuildReportRequest{RunIds: []string{"x"}, Tin: "123456789"}, codes.InvalidArgument},
 		{"physician without npi", &pb.BuildReportRequest{RunIds: []string{"x"}, Kind: pb.ReportKind_REPORT_KIND_PHYSICIAN, Tin: "123456789"}, codes.InvalidArgument},
+		{"practice with an npi", &pb.BuildReportRequest{RunIds: []string{"x"}, Kind: pb.ReportKind_REPORT_KIND_PRACTICE, Npi: "1234567893"}, codes.InvalidArgument},
 		{"bad npi", &pb.BuildReportRequest{RunIds: []string{"x"}, Kind: pb.ReportKind_REPORT_KIND_PHYSICIAN, Tin: "123456789", Npi: "1234567890"}, codes.InvalidArgument},
 		{"unknown run", &pb.BuildReportRequest{RunIds: []string{"00000000-0000-0000-0000-000000000000"}, Kind: pb.ReportKind_REPORT_KIND_PRACTICE, Tin: "123456789"}, codes.NotFound},
 	} {
