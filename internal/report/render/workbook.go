@@ -59,6 +59,7 @@ func Workbook(w io.Writer, s Scope) error {
 // chart is one run's comparison chart: where its data sits and its title.
 type chart struct {
 	title      string
+	self       bool // a physician's chart: it has a "You" bar
 	first, end int // rows of the data block on the chart-data sheet
 	height     uint
 }
@@ -79,7 +80,7 @@ func writeChartData(f *excelize.File, st styles, s Scope) ([]chart, error) {
 		if s.NPI == "" {
 			who = "The practice"
 		}
-		c := chart{title: who + " vs. national deciles: " + rd.Run.Measure.Key, first: row + 1, end: row + len(pts)}
+		c := chart{title: who + " vs. national deciles: " + rd.Run.Measure.Key, self: s.NPI != "", first: row + 1, end: row + len(pts)}
 		if err := sw.SetRow(cell(1, row), st.headerRow(rd.Run.Measure.Key, "You", "Practice", "National percentiles")); err != nil {
 			return nil, err
 		}
@@ -109,6 +110,10 @@ func addChart(f *excelize.File, at string, c chart, offsetX int) error {
 	series := func(col, color string) excelize.ChartSeries {
 		return excelize.ChartSeries{Name: head(col), Categories: ref("A"), Values: ref(col),
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{color}}}
+	}
+	all := []excelize.ChartSeries{series("C", "2F5597"), series("D", "A5A5A5")}
+	if c.self {
+		all = append([]excelize.ChartSeries{series("B", "C55A11")}, all...)
 	}
 	return f.AddChart(SummarySheet, at, &excelize.Chart{
 		Type:   excelize.BarStacked,
