@@ -60,7 +60,7 @@ func Workbook(w io.Writer, s Scope) error {
 type chart struct {
 	title      string
 	self       bool // a physician's chart: it has a "You" bar
-	first, end int // rows of the data block on the chart-data sheet
+	first, end int  // rows of the data block on the chart-data sheet
 	height     uint
 }
 
