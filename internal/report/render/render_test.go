@@ -146,20 +146,7 @@ func TestPhysicianWorkbook(t *testing.T) {
 	}
 
 	// The chart is there and plots the chart-data sheet.
-	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var chart []byte
-	for _, zf := range zr.File {
-		if zf.Name == "xl/charts/chart1.xml" {
-			rc, _ := zf.Open()
-			var b bytes.Buffer
-			b.ReadFrom(rc)
-			rc.Close()
-			chart = b.Bytes()
-		}
-	}
+	chart := zipFile(t, buf.Bytes(), "xl/charts/chart1.xml")
 	if !bytes.Contains(chart, []byte("Chart data&#39;!$B$2:$B$")) || !bytes.Contains(chart, []byte(`<barDir val="bar">`)) {
 		t.Errorf("chart missing or not on the chart data: %.300s", chart)
 	}
@@ -191,6 +178,27 @@ func TestPracticeWorkbookHasEveryPhysician(t *testing.T) {
 	if !slices.Equal(npis, want) {
 		t.Errorf("rows for %v, want %v", npis, want)
 	}
+	if chart := zipFile(t, buf.Bytes(), "xl/charts/chart1.xml"); bytes.Contains(chart, []byte("!$B$")) || !bytes.Contains(chart, []byte("!$C$")) {
+		t.Error("a practice's chart should plot the physicians and deciles, with no You series")
+	}
+}
+
+func zipFile(t *testing.T, b []byte, name string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := zr.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var out bytes.Buffer
+	if _, err := out.ReadFrom(rc); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }
 
 func TestWorklistCSV(t *testing.T) {

@@ -117,7 +117,7 @@ func addChart(f *excelize.File, at string, c chart, offsetX int) error {
 	}
 	return f.AddChart(SummarySheet, at, &excelize.Chart{
 		Type:   excelize.BarStacked,
-		Series: []excelize.ChartSeries{series("B", "C55A11"), series("C", "2F5597"), series("D", "A5A5A5")},
+		Series: all,
 		Title:  excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: c.title}}},
 		Legend: excelize.ChartLegend{Position: "bottom"},
 		XAxis:  excelize.ChartAxis{ReverseOrder: true, Font: axisFont}, // the first row on top
