@@ -19,6 +19,7 @@ bench: postgres build
 	./$(BIN)/liaison bench engine --patients 1000000
 	./$(BIN)/liaison bench ingest --records 1000000
 	./$(BIN)/liaison bench reports --workbooks 1000
+	./$(BIN)/liaison bench validate --files 1000
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -51,6 +52,11 @@ fuzz:
 	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzReadNDJSON -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/ndjson -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate -run '^$$' -fuzz FuzzValidate -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate/xmltree -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate/qrda3 -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate/qppjson -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate/pqrsxml -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 
 postgres:
 	@scripts/ensure-postgres.sh

@@ -25,11 +25,12 @@ var benches = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"engine":   benchEngine,
 	"evaluate": benchEvaluate,
 	"reports":  benchReports,
+	"validate": benchValidate,
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || benches[args[0]] == nil {
-		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate|reports [flags]"))
+		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate|validate|reports [flags]"))
 	}
 	return benches[args[0]](args[1:], stdout, stderr)
 }
@@ -96,8 +97,7 @@ func benchEngine(args []string, stdout, stderr io.Writer) error {
 func benchEvaluate(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("bench evaluate", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	key := fl.String("measure", "mips-418@2024", "measure version, ID@VERSION")
-	n := fl.Int("patients", 1_000_000, "synthetic patients to load and evaluate")
+	n := fl.Int("patients", 1_000_000, "synthetic patients to load and evaluate (measure: "+bench.BaselineMeasure+")")
 	liaisond := fl.String("liaisond", "", "liaisond binary (default: next to this one)")
 	if err := fl.Parse(args); err != nil {
 		return &exitError{2, nil}
@@ -119,7 +119,25 @@ func benchEvaluate(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	res, err := bench.Evaluate(ctx, *liaisond, *key, src, stderr)
+	res, err := bench.Evaluate(ctx, *liaisond, src, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, res.Line())
+	return nil
+}
+
+// benchValidate validates a 1 MB QRDA III file repeatedly, one worker per CPU.
+func benchValidate(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("bench validate", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	files := fl.Int("files", 1000, "times to validate the 1 MB QRDA III file")
+	if err := fl.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := bench.Validate(ctx, *files, stderr)
 	if err != nil {
 		return err
 	}

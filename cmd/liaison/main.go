@@ -31,8 +31,9 @@ type command struct {
 var commands = map[string]command{
 	"demo":     {"run the main job end to end on an embedded database", runDemo},
 	"evaluate": {"evaluate a measure version over local input, print JSON", runEvaluate},
-	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|reports", runBench},
+	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|validate|reports", runBench},
 	"report":   {"build a physician or practice workbook, or a worklist CSV, from finished runs on a server", runReport},
+	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
 }
 
 func main() {

@@ -81,32 +81,23 @@ func (e *env) count(table string) int {
 	return e.queryInt("SELECT count(*) FROM " + table)
 }
 
-func (e *env) queryInt(sql string, args ...any) int {
-	e.t.Helper()
-	conn, err := pgx.Connect(context.Background(), e.dbURL)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	var n int
-	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		e.t.Fatal(err)
-	}
-	return n
-}
+func (e *env) queryInt(sql string, args ...any) int { return queryOne[int](e, sql, args...) }
 
-func (e *env) queryString(sql string, args ...any) string {
+func (e *env) queryString(sql string, args ...any) string { return queryOne[string](e, sql, args...) }
+
+// queryOne reads one value straight from the database.
+func queryOne[T any](e *env, sql string, args ...any) T {
 	e.t.Helper()
 	conn, err := pgx.Connect(context.Background(), e.dbURL)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	var s string
-	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&s); err != nil {
+	var v T
+	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&v); err != nil {
 		e.t.Fatal(err)
 	}
-	return s
+	return v
 }
 
 // rest sends a JSON request to the REST gateway and decodes the answer.

@@ -17,16 +17,8 @@ func pending(rpc, what string) error {
 	return status.Errorf(codes.Unimplemented, "%s is not available yet: %s", rpc, what)
 }
 
-const submissionWork = "submission files and the validator are still being built"
-
-type submissionServer struct {
-	pb.UnimplementedSubmissionServiceServer
-}
+const submissionWork = "writing submission files needs evaluation runs, which are still being built"
 
 func (submissionServer) BuildSubmission(context.Context, *pb.BuildSubmissionRequest) (*pb.BuildSubmissionResponse, error) {
 	return nil, pending("SubmissionService.BuildSubmission", submissionWork)
-}
-
-func (submissionServer) ValidateSubmission(context.Context, *pb.ValidateSubmissionRequest) (*pb.ValidateSubmissionResponse, error) {
-	return nil, pending("SubmissionService.ValidateSubmission", submissionWork)
 }

@@ -15,6 +15,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-registry/liaison/internal/api"
 	"github.com/liaison-registry/liaison/internal/app"
@@ -27,14 +28,15 @@ type EvaluateResult struct {
 	Patients     int64
 	Seconds      float64
 	FloorSeconds float64 // reading every record table out of PostgreSQL with COPY TO a null sink
+	SQLSeconds   float64 // the hand-written set-based query computing the same counts
 	MaxRSSMB     float64 // peak resident memory of the server process that ran the evaluation
 	Counts       *pb.PopulationCounts
 }
 
 // Line formats the BENCH line.
 func (r EvaluateResult) Line() string {
-	return fmt.Sprintf("BENCH evaluate patients=%d seconds=%.2f patients_per_s=%.0f read_floor_s=%.2f ratio_to_floor=%.2f max_rss_mb=%.0f",
-		r.Patients, r.Seconds, float64(r.Patients)/r.Seconds, r.FloorSeconds, r.Seconds/r.FloorSeconds, r.MaxRSSMB)
+	return fmt.Sprintf("BENCH evaluate patients=%d seconds=%.2f patients_per_s=%.0f read_floor_s=%.2f sql_baseline_s=%.2f ratio_to_floor=%.2f ratio_to_sql=%.2f max_rss_mb=%.0f",
+		r.Patients, r.Seconds, float64(r.Patients)/r.Seconds, r.FloorSeconds, r.SQLSeconds, r.Seconds/r.FloorSeconds, r.Seconds/r.SQLSeconds, r.MaxRSSMB)
 }
 
 // Source yields the records to load, message by message; it stops early
@@ -42,10 +44,12 @@ func (r EvaluateResult) Line() string {
 type Source func(yield func([]*pb.Record) bool)
 
 // Evaluate loads src into a fresh embedded PostgreSQL (not timed), then
-// times one evaluation run of measure end to end in a separate liaisond
-// process started for it (read, evaluate, write cases and aggregates), and
-// the floor of reading the same rows with COPY TO a null sink.
-func Evaluate(ctx context.Context, liaisond, measure string, src Source, progress io.Writer) (EvaluateResult, error) {
+// times one evaluation run of BaselineMeasure end to end in a separate
+// liaisond process started for it (read, evaluate, write cases and
+// aggregates), the floor of reading the same rows with COPY TO a null sink,
+// and the SQL baseline, whose counts must equal the run's.
+func Evaluate(ctx context.Context, liaisond string, src Source, progress io.Writer) (EvaluateResult, error) {
+	const measure = BaselineMeasure
 	var res EvaluateResult
 	dir, err := os.MkdirTemp("", "liaison-bench")
 	if err != nil {
@@ -101,9 +105,19 @@ func Evaluate(ctx context.Context, liaisond, measure string, src Source, progres
 	if res.MaxRSSMB, err = peakRSSMB(server.Process.Pid); err != nil {
 		return res, err
 	}
-	fmt.Fprintf(progress, "evaluate: %d patients in %.2fs; counts %v; measuring the read floor\n", res.Patients, res.Seconds, run.Counts)
-	res.FloorSeconds, err = readFloor(ctx, url)
-	return res, err
+	fmt.Fprintf(progress, "evaluate: %d patients in %.2fs; counts %v; measuring the read floor and the SQL baseline\n", res.Patients, res.Seconds, run.Counts)
+	if res.FloorSeconds, err = readFloor(ctx, url); err != nil {
+		return res, err
+	}
+	sqlCounts, sqlSeconds, err := SQLBaseline(ctx, url)
+	if err != nil {
+		return res, err
+	}
+	res.SQLSeconds = sqlSeconds
+	if !proto.Equal(sqlCounts, run.Counts) {
+		return res, fmt.Errorf("the SQL baseline counts %v, Liaison counts %v", sqlCounts, run.Counts)
+	}
+	return res, nil
 }
 
 // load streams src through a liaisond server's ingest API.

@@ -163,23 +163,7 @@ func (d *Dataset) Finish() error {
 				Rule: fmt.Sprintf("reference.encounter: no encounter %q of TIN %s in the input", rec.EncounterRef, rec.TIN)})
 			continue
 		}
-		p := &d.Patients[pi]
-		switch v := rec.Value.(type) {
-		case clinical.Encounter:
-			p.Encounters = append(p.Encounters, v)
-		case clinical.Procedure:
-			p.Procedures = append(p.Procedures, v)
-		case clinical.Condition:
-			p.Conditions = append(p.Conditions, v)
-		case clinical.MedicationEvent:
-			p.Medications = append(p.Medications, v)
-		case clinical.QualityCode:
-			p.Quality = append(p.Quality, v)
-		case clinical.Coverage:
-			p.Coverage = append(p.Coverage, v)
-		case clinical.Flag:
-			p.Flags = append(p.Flags, v)
-		}
+		d.Patients[pi].Add(rec.Value)
 	}
 	d.raw = nil
 	slices.SortStableFunc(d.probs, func(a, b Problem) int { return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line)) })
