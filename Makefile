@@ -3,7 +3,7 @@ GO    ?= go
 TOOLS  = $(GO) tool -modfile=tools/go.mod
 BIN    = bin
 
-.PHONY: demo test bench build generate check-generated lint vet fuzz postgres clean measures
+.PHONY: demo test bench build generate check-generated lint vet fuzz postgres clean measures benchmarks
 REF   ?= ../shared/reference/qpp-measures
 
 ## demo: start an embedded PostgreSQL and liaisond, load a sample through the API, print what was stored
@@ -18,6 +18,7 @@ test: postgres
 bench: postgres build
 	./$(BIN)/liaison bench engine --patients 1000000
 	./$(BIN)/liaison bench ingest --records 1000000
+	./$(BIN)/liaison bench reports --workbooks 1000
 	./$(BIN)/liaison bench validate --files 1000
 
 build:
@@ -34,6 +35,10 @@ check-generated: generate
 ## measures: regenerate the CMS-derived code lists of the MIPS specs (committed) from $(REF)
 measures:
 	$(GO) run ./cmd/measuregen -ref $(REF) -out measures
+
+## benchmarks: regenerate the embedded CMS benchmark deciles (committed) from $(REF)
+benchmarks:
+	$(GO) run ./internal/benchmarks/gen -ref $(REF) -out internal/benchmarks/benchmarks.json
 
 lint:
 	$(TOOLS) buf lint

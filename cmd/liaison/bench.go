@@ -23,12 +23,13 @@ var benches = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"ingest":   benchIngest,
 	"engine":   benchEngine,
 	"evaluate": benchEvaluate,
+	"reports":  benchReports,
 	"validate": benchValidate,
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || benches[args[0]] == nil {
-		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate|validate [flags]"))
+		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate|validate|reports [flags]"))
 	}
 	return benches[args[0]](args[1:], stdout, stderr)
 }
@@ -130,6 +131,28 @@ func benchValidate(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res, err := bench.Validate(ctx, *files, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, res.Line())
+	return nil
+}
+
+// benchReports times physician workbooks built from one run held in memory.
+func benchReports(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("bench reports", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	key := fl.String("measure", "mips-418@2024", "measure version, ID@VERSION")
+	n := fl.Int("workbooks", 1000, "physician workbooks to build")
+	patients := fl.Int("patients", 1_000_000, "synthetic patients in the run (not timed; about 20 cases per physician)")
+	if err := fl.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	m, err := measure.NewRegistry(measures.FS()).Get(*key)
+	if err != nil {
+		return badInput(err)
+	}
+	res, err := bench.Reports(m, *patients, *n, stderr)
 	if err != nil {
 		return err
 	}

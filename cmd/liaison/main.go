@@ -31,7 +31,8 @@ type command struct {
 var commands = map[string]command{
 	"demo":     {"run the main job end to end on an embedded database", runDemo},
 	"evaluate": {"evaluate a measure version over local input, print JSON", runEvaluate},
-	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|validate", runBench},
+	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|validate|reports", runBench},
+	"report":   {"build a physician or practice workbook, or a worklist CSV, from finished runs on a server", runReport},
 	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
 	"synth":    {"write a reproducible synthetic population: synth --patients N --seed S --out DIR [--format ndjson|fhir]", runSynth},
 }

@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/liaison-registry/liaison/internal/golden"
+)
 
 func runCLI(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
@@ -17,29 +15,12 @@ func runCLI(args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := "testdata/" + name
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update after checking):\n%s", path, got)
-	}
-}
-
 func TestEvaluateGolden(t *testing.T) {
 	code, out, errs := runCLI("evaluate", "--measure", "mips-418@2024", "--input", "testdata/input")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	golden(t, "evaluate-418-2024.json", out)
+	golden.Check(t, "evaluate-418-2024.json", out)
 	var doc struct {
 		Counts map[string]int `json:"counts"`
 		Rate   *float64       `json:"performanceRate"`
@@ -72,7 +53,7 @@ func TestEvaluateCompare(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	golden(t, "compare-418-2024-2023.json", out)
+	golden.Check(t, "compare-418-2024-2023.json", out)
 	var doc struct {
 		Compare struct {
 			Differences []struct {

@@ -103,10 +103,7 @@ func (s *evaluationServer) ListCases(ctx context.Context, req *pb.ListCasesReque
 	}
 	if req.GetOpenOnly() {
 		// Open at the data cut-off: its due date has not passed on the day the data ends.
-		day := clinical.DateOf(run.DataCutoffAt, time.UTC)
-		if run.DataCutoffAt.IsZero() {
-			day = clinical.DateOf(run.CreatedAt, time.UTC)
-		}
+		day := run.CutoffDay()
 		f.OpenOn = &day
 	}
 	if t := req.GetPageToken(); t != "" {

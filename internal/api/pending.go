@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -18,19 +17,8 @@ func pending(rpc, what string) error {
 	return status.Errorf(codes.Unimplemented, "%s is not available yet: %s", rpc, what)
 }
 
-const (
-	submissionWork = "writing submission files needs evaluation runs, which are still being built"
-	reportWork     = "performance reports are still being built"
-)
+const submissionWork = "writing submission files needs evaluation runs, which are still being built"
 
 func (submissionServer) BuildSubmission(context.Context, *pb.BuildSubmissionRequest) (*pb.BuildSubmissionResponse, error) {
 	return nil, pending("SubmissionService.BuildSubmission", submissionWork)
-}
-
-type reportServer struct {
-	pb.UnimplementedReportServiceServer
-}
-
-func (reportServer) BuildReport(*pb.BuildReportRequest, grpc.ServerStreamingServer[pb.BuildReportResponse]) error {
-	return pending("ReportService.BuildReport", reportWork)
 }

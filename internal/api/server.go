@@ -69,7 +69,7 @@ func New(d Deps) *Server {
 		hash: func(key string) (string, error) { return measure.SpecHash(d.Evaluations.Specs, key) }})
 	pb.RegisterEvaluationServiceServer(s.grpc, &evaluationServer{svc: d.Evaluations, store: st, log: log})
 	pb.RegisterSubmissionServiceServer(s.grpc, submissionServer{log: log})
-	pb.RegisterReportServiceServer(s.grpc, reportServer{})
+	pb.RegisterReportServiceServer(s.grpc, &reportServer{store: st, measures: specs, log: log})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	return s

@@ -46,7 +46,7 @@ func (m *Measure) ippEvidence(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 		h := sc.hits[o.hit]
 		id := recordID(p, &h)
 		ids = append(ids, id)
-		fmt.Fprintf(&b, "Fracture %s on %s (record %s) starts the episode; ", hitCode(p, &h).Code, o.date, id)
+		fmt.Fprintf(&b, fracturePrefix+"%s on %s (record %s) starts the episode; ", hitCode(p, &h).Code, o.date, id)
 	}
 	var code string
 	procs := m.optionProcMask()
@@ -195,19 +195,7 @@ func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c 
 
 // noEvidence explains a gap: what would have met the numerator, and by when.
 func (m *Measure) noEvidence(c *caseCtx) Evidence {
-	var what []string
-	for _, r := range m.numerator {
-		what = append(what, r.label)
-	}
-	var codes []string
-	for _, q := range m.quality {
-		if q.cat == CatMet {
-			codes = appendUnique(codes, q.code)
-		}
-	}
-	if len(codes) > 0 {
-		what = append(what, "quality-data code "+strings.Join(codes, "/"))
-	}
+	what := m.numeratorWays()
 	w := m.numWindow.resolve(c.index)
 	from := w.Start.String()
 	if w.Start == everDate {

@@ -116,6 +116,16 @@ func (s *Store) ListRuns(ctx context.Context, measureKey, before string, limit i
 	return runs, classify(err)
 }
 
+// CutoffDay is the day a run's data ends: the date of its data cut-off, or
+// of its creation when it saw no ingest batch. A case is open at the cut-off
+// when it is due on or after this day.
+func (r Run) CutoffDay() clinical.Date {
+	if r.DataCutoffAt.IsZero() {
+		return clinical.DateOf(r.CreatedAt, time.UTC)
+	}
+	return clinical.DateOf(r.DataCutoffAt, time.UTC)
+}
+
 func validUUID(s string) bool {
 	var u pgtype.UUID
 	return u.Scan(s) == nil

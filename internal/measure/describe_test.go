@@ -1,0 +1,39 @@
+package measure
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestDescribe(t *testing.T) {
+	for _, tc := range []struct {
+		key  string
+		want Description
+	}{
+		{"mips-418@2024", Description{"women", "fracture", []string{"BMD test", "osteoporosis medication", "quality-data code 3095F/G8633"}, "within 6 months"}},
+		{"mips-024@2024", Description{"patients", "fracture visit", []string{"quality-data code 5015F"}, "within 3 months"}},
+		{"mips-039@2024", Description{"women", "qualifying visit", []string{"central DXA", "quality-data code G8399"}, "at any time up to 2024-12-31"}},
+		{"hedis-omw@2025", Description{"women", "fracture", []string{"BMD test", "osteoporosis medication"}, "within 180 days"}},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			m := mustMeasure(t, tc.key)
+			got := m.Describe()
+			if got.Subjects != tc.want.Subjects || got.IndexLabel != tc.want.IndexLabel || got.Window != tc.want.Window || !slices.Equal(got.Ways, tc.want.Ways) {
+				t.Errorf("Describe() = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestIndexDiagnosisReadsTheEvidenceBack(t *testing.T) {
+	cases := mustMeasure(t, "mips-418@2024").Evaluate(fx().p)
+	if len(cases) != 1 {
+		t.Fatalf("%d cases, want 1: %+v", len(cases), cases)
+	}
+	if got := cases[0].IndexDiagnosis(); got != "S72.001A" {
+		t.Errorf("IndexDiagnosis() = %q from %+v", got, cases[0].Evidence)
+	}
+	if got := (Case{}).IndexDiagnosis(); got != "" {
+		t.Errorf("a case without evidence: %q", got)
+	}
+}

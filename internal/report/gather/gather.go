@@ -1,0 +1,115 @@
+// Package gather reads what a report needs of finished runs (run,
+// aggregates, cases) from a Source (the store, or anything shaped like it)
+// and turns it into report.RunData. Handlers and benchmarks share it.
+package gather
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/report"
+	"github.com/liaison-registry/liaison/internal/store"
+)
+
+// Source is the part of the store reports read.
+type Source interface {
+	GetRun(ctx context.Context, id string) (store.Run, error)
+	ListAggregates(ctx context.Context, runID, level, tin string) ([]store.Aggregate, error)
+	ListCases(ctx context.Context, f store.CaseFilter) ([]measure.Case, error)
+}
+
+// Measures compiles measure versions (a *measure.Registry).
+type Measures interface {
+	Get(key string) (*measure.Measure, error)
+}
+
+// ErrNotFinished is a run whose results do not exist yet.
+var ErrNotFinished = errors.New("run has not succeeded")
+
+// ErrNoData is a scope with no cases in any of the runs.
+var ErrNoData = errors.New("no cases for this practice or physician in these runs")
+
+// page is how many cases one ListCases call reads.
+const page = 5000
+
+// Runs gathers each run for practice tin, with the cases of one physician
+// (npi) or of the whole practice (npi ""). It fails with ErrNoData when
+// the scope has no case in any run.
+func Runs(ctx context.Context, src Source, ms Measures, runIDs []string, tin, npi string) ([]report.RunData, error) {
+	var out []report.RunData
+	found := false
+	for _, id := range runIDs {
+		rd, err := Run(ctx, src, ms, id, tin, npi)
+		if err != nil {
+			return nil, err
+		}
+		found = found || len(rd.Cases) > 0
+		out = append(out, rd)
+	}
+	if !found {
+		return nil, ErrNoData
+	}
+	return out, nil
+}
+
+// Header reads a succeeded run and describes its measure.
+func Header(ctx context.Context, src Source, ms Measures, runID string) (report.Run, error) {
+	run, err := src.GetRun(ctx, runID)
+	if err != nil {
+		return report.Run{}, err
+	}
+	if run.Status != store.RunSucceeded {
+		return report.Run{}, fmt.Errorf("run %s is %s: %w", runID, run.Status, ErrNotFinished)
+	}
+	m, err := ms.Get(run.MeasureKey)
+	if err != nil {
+		return report.Run{}, err
+	}
+	return report.Run{ID: run.ID, Measure: report.MeasureOf(m), Cutoff: run.CutoffDay(),
+		SpecHash: run.SpecHash, SoftwareVersion: run.SoftwareVersion}, nil
+}
+
+// Run gathers one run for practice tin.
+func Run(ctx context.Context, src Source, ms Measures, runID, tin, npi string) (report.RunData, error) {
+	hdr, err := Header(ctx, src, ms, runID)
+	if err != nil {
+		return report.RunData{}, err
+	}
+	rd := report.RunData{Run: hdr, Practice: report.Group{TIN: tin}}
+	tins, err := src.ListAggregates(ctx, runID, "tin", tin)
+	if err != nil {
+		return rd, err
+	}
+	if len(tins) == 1 {
+		rd.Practice.Counts = tins[0].Counts
+	}
+	npis, err := src.ListAggregates(ctx, runID, "tin_npi", tin)
+	if err != nil {
+		return rd, err
+	}
+	rd.Physicians = Groups(npis)
+	f := store.CaseFilter{RunID: runID, TIN: tin, NPI: npi, Limit: page}
+	for {
+		cases, err := src.ListCases(ctx, f)
+		if err != nil {
+			return rd, err
+		}
+		rd.Cases = append(rd.Cases, cases...)
+		if len(cases) < page {
+			return rd, nil
+		}
+		last := cases[len(cases)-1]
+		f.After = &store.CaseCursor{DueDate: last.DueDate, TIN: last.TIN, CaseID: last.CaseID}
+	}
+}
+
+// Groups converts stored aggregates to report groups.
+func Groups(aggs []store.Aggregate) []report.Group {
+	out := make([]report.Group, len(aggs))
+	for i, a := range aggs {
+		out[i] = report.Group{TIN: a.TIN, NPI: a.NPI, Counts: a.Counts}
+	}
+	return out
+}
