@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -372,7 +370,7 @@ func cutPages(ctx context.Context, tx pgx.Tx, tins []string, pageSize int, out c
 }
 
 // readRanges loads pages on its own connection, in the exported snapshot.
-func (s *Store) readRanges(ctx context.Context, snapshot string, in <-chan pageRange, out chan<- pageResult) error {
+func (s *Store) readRanges(ctx context.Context, snapshot string, ranges <-chan pageRange, out chan<- pageResult) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -387,7 +385,8 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, in <-chan pageR
 	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snapshot+"'"); err != nil {
 		return err
 	}
-	for r := range in {
+	in := interner{} // codes and ids repeat across the whole run
+	for r := range ranges {
 		rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients WHERE tin = $1 AND source_id BETWEEN $2 AND $3`, r.tin, r.lo, r.hi)
 		if err != nil {
 			return err
@@ -396,7 +395,7 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, in <-chan pageR
 		if err != nil {
 			return err
 		}
-		page, err := readPage(ctx, tx, patients)
+		page, err := readPage(ctx, tx, patients, in)
 		if err != nil {
 			return err
 		}
@@ -407,7 +406,7 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, in <-chan pageR
 
 // readPage loads every record of a page of patients: one range query per
 // table over the (tin, patient_id) index.
-func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient) ([]clinical.PatientData, error) {
+func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, in interner) ([]clinical.PatientData, error) {
 	page := make([]clinical.PatientData, len(patients))
 	idx := make(map[Key]int, len(patients))
 	for i, p := range patients {
@@ -427,7 +426,9 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient) ([]cl
 	}
 	err := firstErr(
 		func() error {
-			return readRange(ctx, tx, encounterReader, args, func(r clinical.Encounter) { p := of(r.TIN, r.PatientID); p.Encounters = append(p.Encounters, r) })
+			enc := encounterReader
+			enc.scan = func(r pgx.CollectableRow) (clinical.Encounter, error) { return scanEncounter(r, in) }
+			return readRange(ctx, tx, enc, args, func(r clinical.Encounter) { p := of(r.TIN, r.PatientID); p.Encounters = append(p.Encounters, r) })
 		},
 		func() error {
 			return readRange(ctx, tx, procedureReader, args, func(r clinical.Procedure) { p := of(r.TIN, r.PatientID); p.Procedures = append(p.Procedures, r) })
@@ -451,28 +452,7 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient) ([]cl
 			return readRange(ctx, tx, flagReader, args, func(r clinical.Flag) { p := of(r.TIN, r.PatientID); p.Flags = append(p.Flags, r) })
 		},
 	)
-	for i := range page {
-		sortBySource(&page[i])
-	}
 	return page, err
-}
-
-// sortBySource orders each of a patient's record lists by source id, as a
-// single-patient read returns them, so evidence lists are deterministic.
-func sortBySource(p *clinical.PatientData) {
-	bySource(p.Encounters, func(r clinical.Encounter) string { return r.SourceID })
-	bySource(p.Procedures, func(r clinical.Procedure) string { return r.SourceID })
-	bySource(p.Conditions, func(r clinical.Condition) string { return r.SourceID })
-	bySource(p.Medications, func(r clinical.MedicationEvent) string { return r.SourceID })
-	bySource(p.Quality, func(r clinical.QualityCode) string { return r.SourceID })
-	bySource(p.Coverage, func(r clinical.Coverage) string { return r.SourceID })
-	bySource(p.Flags, func(r clinical.Flag) string { return r.SourceID })
-}
-
-func bySource[T any](list []T, id func(T) string) {
-	if len(list) > 1 {
-		slices.SortFunc(list, func(a, b T) int { return strings.Compare(id(a), id(b)) })
-	}
 }
 
 func readRange[T any](ctx context.Context, tx pgx.Tx, r reader[T], args []any, put func(T)) error {

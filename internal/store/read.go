@@ -20,28 +20,17 @@ func (r reader[T]) ofPatient() string {
 	return `SELECT ` + r.cols + ` FROM ` + r.table + ` WHERE tin = $1 AND patient_id = $2 ORDER BY source_id`
 }
 
-// ofRange selects the rows of TIN $1's patients from $2 to $3, a plain
-// range on the (tin, patient_id) index. Unordered: rows are placed by key,
-// and sorting each patient's few rows afterwards is far cheaper than
-// sorting the page in the database.
+// ofRange selects the rows of TIN $1's patients from $2 to $3: a range of
+// the (tin, patient_id, source_id) index, already in source-id order within
+// each patient, as ofPatient returns them.
 func (r reader[T]) ofRange() string {
-	return `SELECT ` + r.cols + ` FROM ` + r.table + ` WHERE tin = $1 AND patient_id BETWEEN $2 AND $3`
+	return `SELECT ` + r.cols + ` FROM ` + r.table + ` WHERE tin = $1 AND patient_id BETWEEN $2 AND $3
+		ORDER BY tin, patient_id, source_id`
 }
 
 var (
 	encounterReader = reader[clinical.Encounter]{"encounters", `tin, source_id, patient_id, rendering_npi, start_date, end_date, start_at, end_at, class, pos, line_systems, line_codes, line_modifiers, dx_systems, dx_codes, discharge_date`,
-		func(r pgx.CollectableRow) (e clinical.Encounter, err error) {
-			var start time.Time
-			var end, discharge, startAt, endAt *time.Time
-			var class string
-			var ls, lc, lm, ds, dc []string
-			err = r.Scan(&e.TIN, &e.SourceID, &e.PatientID, &e.RenderingNPI, &start, &end, &startAt, &endAt, &class, &e.POS,
-				&ls, &lc, &lm, &ds, &dc, &discharge)
-			e.Start, e.End, e.Discharge = dateOf(start), nullDateOf(end), nullDateOf(discharge)
-			e.StartAt, e.EndAt, e.Class = timeOf(startAt), timeOf(endAt), clinical.EncounterClass(class)
-			e.Lines, e.Diagnoses = joinLines(ls, lc, lm), joinCodes(ds, dc)
-			return e, err
-		}}
+		func(r pgx.CollectableRow) (clinical.Encounter, error) { return scanEncounter(r, nil) }}
 	procedureReader = reader[clinical.Procedure]{"procedures", `tin, source_id, patient_id, code_system, code, date, npi, encounter_id, not_done`,
 		func(r pgx.CollectableRow) (p clinical.Procedure, err error) {
 			var date time.Time
