@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -36,6 +37,15 @@ func main() {
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 
+	// Evaluation allocates in bursts and the live heap stays small, so the
+	// collector may run less often; the soft limit keeps a large run within
+	// its memory budget. Both yield to GOGC / GOMEMLIMIT when set.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(768 << 20)
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	slog.SetDefault(log)
 	o.Logger = log

@@ -37,8 +37,8 @@ const pgEpochDays = 10957
 
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// rawDecoder reads one row's raw values by column, binary where the
-// column's format is binary.
+// rawDecoder reads a row's raw values by column, binary where the
+// column's format is binary. One decoder serves every row of a query.
 type rawDecoder struct {
 	vals    [][]byte
 	formats []int16
@@ -46,13 +46,16 @@ type rawDecoder struct {
 	err     error
 }
 
-func newRawDecoder(r pgx.CollectableRow, in interner) *rawDecoder {
-	fds := r.FieldDescriptions()
-	d := &rawDecoder{vals: r.RawValues(), formats: make([]int16, len(fds)), in: in}
-	for i, fd := range fds {
-		d.formats[i] = fd.Format
+func newRawDecoder(in interner) *rawDecoder { return &rawDecoder{in: in} }
+
+// row points the decoder at r; the column formats are read once per query.
+func (d *rawDecoder) row(r pgx.CollectableRow) {
+	if d.formats == nil {
+		for _, fd := range r.FieldDescriptions() {
+			d.formats = append(d.formats, fd.Format)
+		}
 	}
-	return d
+	d.vals, d.err = r.RawValues(), nil
 }
 
 func (d *rawDecoder) fail(i int, what string) {
@@ -135,9 +138,15 @@ func (d *rawDecoder) textArray(i int) []string {
 	return out
 }
 
-// scanEncounter decodes encounterReader's columns.
-func scanEncounter(r pgx.CollectableRow, in interner) (clinical.Encounter, error) {
-	d := newRawDecoder(r, in)
+// encounterScanner returns a scan function for encounterReader's columns
+// that decodes every row of one query with one decoder.
+func encounterScanner(in interner) func(pgx.CollectableRow) (clinical.Encounter, error) {
+	d := newRawDecoder(in)
+	return func(r pgx.CollectableRow) (clinical.Encounter, error) { return d.encounter(r) }
+}
+
+func (d *rawDecoder) encounter(r pgx.CollectableRow) (clinical.Encounter, error) {
+	d.row(r)
 	if len(d.vals) != 16 {
 		return clinical.Encounter{}, fmt.Errorf("encounter row has %d columns, want 16", len(d.vals))
 	}

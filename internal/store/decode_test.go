@@ -46,7 +46,7 @@ func TestScanEncounterRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinical.Encounter, error) { return scanEncounter(r, interner{}) })
+	got, err := pgx.CollectRows(rows, encounterScanner(interner{}))
 	if err != nil {
 		t.Fatal(err)
 	}

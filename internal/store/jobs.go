@@ -418,16 +418,22 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, in in
 	// orphan takes rows whose patient is not on the page; there are none,
 	// since ingest resolves every reference, but a row must go somewhere.
 	var orphan clinical.PatientData
+	// Rows arrive grouped by patient: remember the last one found.
+	var cur *clinical.PatientData
 	of := func(tin, patient string) *clinical.PatientData {
-		if i, ok := idx[Key{tin, patient}]; ok {
-			return &page[i]
+		if cur != nil && cur.Patient.SourceID == patient && cur.Patient.TIN == tin {
+			return cur
 		}
-		return &orphan
+		cur = &orphan
+		if i, ok := idx[Key{tin, patient}]; ok {
+			cur = &page[i]
+		}
+		return cur
 	}
 	err := firstErr(
 		func() error {
 			enc := encounterReader
-			enc.scan = func(r pgx.CollectableRow) (clinical.Encounter, error) { return scanEncounter(r, in) }
+			enc.scan = encounterScanner(in)
 			return readRange(ctx, tx, enc, args, func(r clinical.Encounter) { p := of(r.TIN, r.PatientID); p.Encounters = append(p.Encounters, r) })
 		},
 		func() error {

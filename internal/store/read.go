@@ -30,7 +30,7 @@ func (r reader[T]) ofRange() string {
 
 var (
 	encounterReader = reader[clinical.Encounter]{"encounters", `tin, source_id, patient_id, rendering_npi, start_date, end_date, start_at, end_at, class, pos, line_systems, line_codes, line_modifiers, dx_systems, dx_codes, discharge_date`,
-		func(r pgx.CollectableRow) (clinical.Encounter, error) { return scanEncounter(r, nil) }}
+		nil} // each query sets its own: encounterScanner
 	procedureReader = reader[clinical.Procedure]{"procedures", `tin, source_id, patient_id, code_system, code, date, npi, encounter_id, not_done`,
 		func(r pgx.CollectableRow) (p clinical.Procedure, err error) {
 			var date time.Time
@@ -116,7 +116,12 @@ func (s *Store) GetPatient(ctx context.Context, tin, id string) (*clinical.Patie
 		}
 		d.Patient = p
 		return firstErr(
-			func() (err error) { d.Encounters, err = readAll(ctx, tx, encounterReader, tin, id); return },
+			func() (err error) {
+				enc := encounterReader
+				enc.scan = encounterScanner(nil)
+				d.Encounters, err = readAll(ctx, tx, enc, tin, id)
+				return
+			},
 			func() (err error) { d.Procedures, err = readAll(ctx, tx, procedureReader, tin, id); return },
 			func() (err error) { d.Conditions, err = readAll(ctx, tx, conditionReader, tin, id); return },
 			func() (err error) { d.Medications, err = readAll(ctx, tx, medicationReader, tin, id); return },
