@@ -18,6 +18,7 @@ test: postgres
 bench: postgres build
 	./$(BIN)/liaison bench engine --patients 1000000
 	./$(BIN)/liaison bench ingest --records 1000000
+	./$(BIN)/liaison bench evaluate --patients 1000000
 	./$(BIN)/liaison bench reports --workbooks 1000
 	./$(BIN)/liaison bench validate --files 1000
 
