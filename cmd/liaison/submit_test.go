@@ -52,7 +52,9 @@ func TestSubmitCommand(t *testing.T) {
 }
 
 // badServer hands out a file that fails validation.
-type badServer struct{ pb.UnimplementedSubmissionServiceServer }
+type badServer struct {
+	pb.UnimplementedSubmissionServiceServer
+}
 
 func (badServer) BuildSubmission(context.Context, *pb.BuildSubmissionRequest) (*pb.BuildSubmissionResponse, error) {
 	return &pb.BuildSubmissionResponse{FileName: "bad.json", ContentType: "application/json",

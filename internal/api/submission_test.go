@@ -2,7 +2,9 @@ package api_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,6 +108,11 @@ func TestSubmissionQPPRoundTrip(t *testing.T) {
 		again, err := e.buildSubmission(req)
 		if err != nil || string(again.Content) != string(resp.Content) || again.FileName != resp.FileName {
 			t.Errorf("a second build differs (%v)", err)
+		}
+		// Over REST the same bytes come back, base64 in JSON.
+		code, body := e.rest(http.MethodPost, "/v1/submissions:build", map[string]any{"runIds": ids, "format": "SUBMISSION_FORMAT_QPP_JSON", "tin": doc.Tin, "npi": npi})
+		if b64, _ := body["content"].(string); code != http.StatusOK || b64 != base64.StdEncoding.EncodeToString(resp.Content) {
+			t.Errorf("REST: %d %v", code, body)
 		}
 		req.MeasurementSet = true
 		set, err := e.buildSubmission(req)
