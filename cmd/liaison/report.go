@@ -78,57 +78,63 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	if req.Npi != "" && req.Tin == "" {
 		if req.Tin, err = tinOf(ctx, pb.NewEvaluationServiceClient(conn), runs[0], req.Npi); err != nil {
-			return clientError(err)
+			return clientError("report", err)
 		}
 	}
 	stream, err := pb.NewReportServiceClient(conn).BuildReport(ctx, req)
 	if err != nil {
-		return clientError(err)
+		return clientError("report", err)
 	}
 	first, err := stream.Recv()
 	if err != nil {
-		return clientError(err)
+		return clientError("report", err)
 	}
 	name := *out
 	if name == "" {
 		name = filepath.Base(first.FileName)
 	}
-	var w io.Writer = stdout
-	var tmp *os.File
-	if name != "-" {
-		// Written beside the target and renamed at the end, so a failed
-		// report never leaves half a file under the final name.
-		if tmp, err = os.CreateTemp(filepath.Dir(name), ".liaison-report-*"); err != nil {
-			return err
-		}
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		w = tmp
-	}
 	n := 0
-	for msg := first; ; {
-		k, err := w.Write(msg.Chunk)
-		n += k
-		if err != nil {
-			return err
+	err = writeFile(name, stdout, func(w io.Writer) error {
+		for msg := first; ; {
+			k, err := w.Write(msg.Chunk)
+			n += k
+			if err != nil {
+				return err
+			}
+			if msg, err = stream.Recv(); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return clientError("report", err)
+			}
 		}
-		if msg, err = stream.Recv(); err == io.EOF {
-			break
-		} else if err != nil {
-			return clientError(err)
-		}
-	}
-	if tmp == nil {
-		return nil
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
+	})
+	if err != nil || name == "-" {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (%s, %d bytes)\n", name, first.ContentType, n)
 	return nil
+}
+
+// writeFile writes name through write, atomically: into a temporary file
+// beside it, renamed over name only once write succeeded, so a failure
+// never leaves half a file under the final name. name "-" is stdout.
+func writeFile(name string, stdout io.Writer, write func(io.Writer) error) error {
+	if name == "-" {
+		return write(stdout)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".liaison-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if err := write(tmp); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
 }
 
 // tinOf finds the one practice an NPI has cases in for a run.
@@ -152,15 +158,16 @@ func tinOf(ctx context.Context, ev pb.EvaluationServiceClient, run, npi string) 
 	return "", badInput(fmt.Errorf("report: NPI %s has cases in several practices (%s): add --tin", npi, strings.Join(tins, ", ")))
 }
 
-// clientError makes the server's verdict on a bad request an exit status 2.
-func clientError(err error) error {
+// clientError makes the server's verdict on a bad request an exit status 2,
+// its message prefixed with the command's name.
+func clientError(cmd string, err error) error {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return err
 	}
 	switch status.Code(err) {
 	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition:
-		return badInput(fmt.Errorf("report: %s", status.Convert(err).Message()))
+		return badInput(fmt.Errorf("%s: %s", cmd, status.Convert(err).Message()))
 	}
 	return err
 }

@@ -18,9 +18,12 @@ import (
 )
 
 // cohort loads a reproducible synthetic cohort and returns its records.
-func (e *env) cohort(patients int) []*pb.Record {
+func (e *env) cohort(patients int) []*pb.Record { return e.cohortOf(2024, patients) }
+
+// cohortOf loads a synthetic cohort whose care falls in year.
+func (e *env) cohortOf(year, patients int) []*pb.Record {
 	e.t.Helper()
-	o := synth.Defaults(42, 2024)
+	o := synth.Defaults(42, year)
 	o.Practices = 3
 	msgs, _ := bench.Messages(synth.New(o), patients, 5000)
 	var all []*pb.Record

@@ -111,11 +111,11 @@ func checkReportRequest(req *pb.BuildReportRequest) error {
 	return nil
 }
 
-// reportError turns gathering failures into what the client should hear.
+// reportError turns gathering failures (reports, submissions) into what the client should hear.
 func reportError(err error) error {
 	switch {
 	case errors.Is(err, gather.ErrNotFinished):
-		return invalid("run_ids", "run.not_finished", "%v; reports are built from succeeded runs", err)
+		return invalid("run_ids", "run.not_finished", "%v; reports and submission files are built from succeeded runs", err)
 	case errors.Is(err, gather.ErrNoData):
 		return notFound(err.Error())
 	case errors.Is(err, store.ErrNotFound):

@@ -153,7 +153,7 @@ func TestStreamOverREST(t *testing.T) {
 	}
 }
 
-func TestHealthReflectionAndPendingServices(t *testing.T) {
+func TestHealthReflectionAndServices(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	h, err := healthpb.NewHealthClient(e.conn).Check(ctx, &healthpb.HealthCheckRequest{})
@@ -180,8 +180,8 @@ func TestHealthReflectionAndPendingServices(t *testing.T) {
 		}
 	}
 	_, err = pb.NewSubmissionServiceClient(e.conn).BuildSubmission(ctx, &pb.BuildSubmissionRequest{})
-	if st := status.Convert(err); st.Code() != codes.Unimplemented || !strings.Contains(st.Message(), "BuildSubmission") {
-		t.Errorf("pending RPC: %v", err)
+	if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "run_ids") {
+		t.Errorf("BuildSubmission without runs: %v", err)
 	}
 	code, _ := e.rest(http.MethodGet, "/openapi.json", nil)
 	if code != http.StatusOK {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/liaison-registry/liaison/internal/benchmarks"
 	"github.com/liaison-registry/liaison/internal/clinical"
@@ -61,6 +62,7 @@ type Run struct {
 	ID              string
 	Measure         Measure
 	Cutoff          clinical.Date // the data cut-off day: a case is open if due on or after it
+	Finished        time.Time     // when the run succeeded
 	SpecHash        string
 	SoftwareVersion string
 }

@@ -67,7 +67,7 @@ func Header(ctx context.Context, src Source, ms Measures, runID string) (report.
 	if err != nil {
 		return report.Run{}, err
 	}
-	return report.Run{ID: run.ID, Measure: report.MeasureOf(m), Cutoff: run.CutoffDay(),
+	return report.Run{ID: run.ID, Measure: report.MeasureOf(m), Cutoff: run.CutoffDay(), Finished: run.FinishedAt,
 		SpecHash: run.SpecHash, SoftwareVersion: run.SoftwareVersion}, nil
 }
 

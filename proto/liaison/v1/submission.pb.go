@@ -79,10 +79,14 @@ type BuildSubmissionRequest struct {
 	RunIds []string               `protobuf:"bytes,1,rep,name=run_ids,json=runIds,proto3" json:"run_ids,omitempty"`
 	Format SubmissionFormat       `protobuf:"varint,2,opt,name=format,proto3,enum=liaison.v1.SubmissionFormat" json:"format,omitempty"`
 	// Group submission for a TIN; with npi, an individual submission.
-	Tin           string `protobuf:"bytes,3,opt,name=tin,proto3" json:"tin,omitempty"`
-	Npi           string `protobuf:"bytes,4,opt,name=npi,proto3" json:"npi,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Tin string `protobuf:"bytes,3,opt,name=tin,proto3" json:"tin,omitempty"`
+	Npi string `protobuf:"bytes,4,opt,name=npi,proto3" json:"npi,omitempty"`
+	// QPP JSON only: write the measurement set a registry POSTs to
+	// /measurement-sets (entity nested under "submission") instead of the
+	// full submission document.
+	MeasurementSet bool `protobuf:"varint,5,opt,name=measurement_set,json=measurementSet,proto3" json:"measurement_set,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *BuildSubmissionRequest) Reset() {
@@ -141,6 +145,13 @@ func (x *BuildSubmissionRequest) GetNpi() string {
 		return x.Npi
 	}
 	return ""
+}
+
+func (x *BuildSubmissionRequest) GetMeasurementSet() bool {
+	if x != nil {
+		return x.MeasurementSet
+	}
+	return false
 }
 
 type BuildSubmissionResponse struct {
@@ -471,12 +482,13 @@ var File_liaison_v1_submission_proto protoreflect.FileDescriptor
 const file_liaison_v1_submission_proto_rawDesc = "" +
 	"\n" +
 	"\x1bliaison/v1/submission.proto\x12\n" +
-	"liaison.v1\"\x8b\x01\n" +
+	"liaison.v1\"\xb4\x01\n" +
 	"\x16BuildSubmissionRequest\x12\x17\n" +
 	"\arun_ids\x18\x01 \x03(\tR\x06runIds\x124\n" +
 	"\x06format\x18\x02 \x01(\x0e2\x1c.liaison.v1.SubmissionFormatR\x06format\x12\x10\n" +
 	"\x03tin\x18\x03 \x01(\tR\x03tin\x12\x10\n" +
-	"\x03npi\x18\x04 \x01(\tR\x03npi\"\xb1\x01\n" +
+	"\x03npi\x18\x04 \x01(\tR\x03npi\x12'\n" +
+	"\x0fmeasurement_set\x18\x05 \x01(\bR\x0emeasurementSet\"\xb1\x01\n" +
 	"\x17BuildSubmissionResponse\x12\x1b\n" +
 	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12!\n" +
 	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x18\n" +

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-registry/liaison/internal/validate"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+var submitFormats = map[string]pb.SubmissionFormat{
+	"qpp-json": pb.SubmissionFormat_SUBMISSION_FORMAT_QPP_JSON,
+	"pqrs-xml": pb.SubmissionFormat_SUBMISSION_FORMAT_PQRS_XML,
+}
+
+// runSubmit asks a server's SubmissionService for a registry file and
+// writes it, checked once more by the local validator, atomically.
+func runSubmit(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("submit", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var runs runIDs
+	fl.Var(&runs, "run", "succeeded evaluation run id (repeat, or separate with commas, for several measures of one year)")
+	format := fl.String("format", "qpp-json", "qpp-json (MIPS CQMs via a registry) or pqrs-xml (PQRS registry XML, PY2015)")
+	tin := fl.String("tin", "", "practice TIN: a group submission")
+	npi := fl.String("npi", "", "clinician NPI with --tin: an individual submission")
+	set := fl.Bool("measurement-set", false, "qpp-json: write the measurement set a registry POSTs to /measurement-sets, not the full submission")
+	out := fl.String("out", "", "file to write (default: the name the server gives, in the current folder; - for stdout)")
+	server := fl.String("server", cmp.Or(os.Getenv("LIAISON_GRPC_ADDR"), "127.0.0.1:7418"), "liaisond gRPC address (env LIAISON_GRPC_ADDR)")
+	fl.Usage = func() {
+		fmt.Fprintln(stderr, "usage: liaison submit --run ID [--run ID…] --format qpp-json|pqrs-xml --tin T [--npi N] [--measurement-set] [--out FILE] [--server ADDR]")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	f, ok := submitFormats[*format]
+	switch {
+	case len(runs) == 0:
+		return badInput(errors.New("submit: --run is required"))
+	case *tin == "":
+		return badInput(errors.New("submit: --tin is required (with --npi for an individual submission)"))
+	case !ok:
+		return badInput(fmt.Errorf("submit: --format %q: use qpp-json or pqrs-xml", *format))
+	}
+	conn, err := grpc.NewClient(*server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	resp, err := pb.NewSubmissionServiceClient(conn).BuildSubmission(context.Background(), &pb.BuildSubmissionRequest{
+		RunIds: runs, Format: f, Tin: *tin, Npi: *npi, MeasurementSet: *set})
+	if st := status.Convert(err); err != nil && st.Code() == codes.FailedPrecondition {
+		// The server's validator refused the file: list its findings.
+		var lines []string
+		for _, d := range st.Details() {
+			if br, ok := d.(*errdetails.BadRequest); ok {
+				for _, v := range br.FieldViolations {
+					lines = append(lines, fmt.Sprintf("  %s %s: %s", v.Reason, v.Field, v.Description))
+				}
+			}
+		}
+		return &exitError{1, fmt.Errorf("submit: %s\n%s", st.Message(), strings.Join(lines, "\n"))}
+	}
+	if err != nil {
+		return clientError("submit", err)
+	}
+	name := cmp.Or(*out, filepath.Base(resp.FileName))
+	// Checked here too, so this command never writes a file its own
+	// validator rejects, whatever the server.
+	if r := validate.Validate(resp.FileName, resp.Content, 0); !r.Valid {
+		var lines []string
+		for _, x := range r.Findings {
+			lines = append(lines, fmt.Sprintf("  %s %s %s: %s", x.Severity, x.Code, x.Location, x.Message))
+		}
+		return &exitError{1, fmt.Errorf("submit: the server's %s fails validation; nothing written:\n%s", resp.FileName, strings.Join(lines, "\n"))}
+	}
+	if err := writeFile(name, stdout, func(w io.Writer) error {
+		_, err := io.Copy(w, bytes.NewReader(resp.Content))
+		return err
+	}); err != nil || name == "-" {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%s, %d bytes, valid)\n", name, resp.ContentType, len(resp.Content))
+	return nil
+}
