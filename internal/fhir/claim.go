@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/source"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -62,7 +63,7 @@ func (m *mapper) claim() {
 				ev.Quantity = *it.Quantity.Value
 			}
 			extra = append(extra, &pb.Record{Kind: &pb.Record_Medication{Medication: ev}})
-		case isQualityDataCode(sys, cd.Code):
+		case source.IsQualityDataCode(sys, cd.Code):
 			extra = append(extra, &pb.Record{Kind: &pb.Record_QualityCode{QualityCode: &pb.QualityCode{Tin: tin, SourceId: id, PatientId: patient,
 				Code: cd, Modifiers: modifiers(it.Modifier), Date: date, Npi: itemNPI, EncounterId: key}}})
 		default:

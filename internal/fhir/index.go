@@ -24,6 +24,7 @@ type index struct {
 	pendingClaims     []pendingClaim
 	pendingConditions [][2]string      // encounter reference, condition key
 	types             map[string]uint8 // file -> phases present
+	items             int              // resources seen
 }
 
 type role struct{ practitioner, organization *reference }
@@ -74,6 +75,7 @@ func parseIndexed(it *item) *indexed {
 // add records one item of the first pass, in input order.
 func (x *index) add(it *item, r *indexed) {
 	x.types[it.file] |= 1 << phaseOf(it.typ)
+	x.items++
 	if r == nil {
 		return
 	}

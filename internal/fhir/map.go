@@ -225,7 +225,7 @@ func (m *mapper) tin(path string, orgs []*reference, encounter, patient *referen
 // system maps a coding's system, reading HCPCS Level I (CPT-shaped) codes as CPT.
 func system(cd coding) (clinical.System, bool) {
 	s, ok := systemOf(cd.System)
-	if ok && s == clinical.HCPCS && isCPTShape(cd.Code) {
+	if ok && s == clinical.HCPCS && source.IsCPTShape(cd.Code) {
 		s = clinical.CPT
 	}
 	return s, ok

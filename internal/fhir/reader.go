@@ -58,6 +58,9 @@ func Read(ctx context.Context, files []string, opts Options, sink source.Sink) (
 		return source.Summary{}, err
 	}
 	x.link()
+	if sink.Total != nil {
+		sink.Total(x.items)
+	}
 	sum := source.NewSummary()
 	sum.Files = len(files)
 	ordinal := 0
@@ -89,6 +92,9 @@ func Read(ctx context.Context, files []string, opts Options, sink source.Sink) (
 			if err := sink.Record(rec, o); err != nil {
 				return err
 			}
+		}
+		if sink.Item != nil {
+			sink.Item(o)
 		}
 		return nil
 	}

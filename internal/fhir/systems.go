@@ -44,35 +44,6 @@ func systemOf(uri string) (clinical.System, bool) {
 	return "", false
 }
 
-// isCPTShape tells HCPCS Level I codes (CPT) from Level II: exports such as
-// Blue Button label both "hcpcs", while Liaison stores CPT codes as CPT.
-func isCPTShape(code string) bool {
-	c := strings.TrimSpace(code)
-	if len(c) != 5 {
-		return false
-	}
-	for i := 0; i < 4; i++ {
-		if c[i] < '0' || c[i] > '9' {
-			return false
-		}
-	}
-	return strings.ContainsRune("0123456789FTUftu", rune(c[4]))
-}
-
-// isQualityDataCode reports whether a CPT/HCPCS code is a quality-data code:
-// CPT Category II (NNNNF) or a HCPCS G8xxx/G9xxx or M1xxx code, the ranges
-// CMS uses for MIPS/PQRS quality-data codes.
-func isQualityDataCode(sys clinical.System, code string) bool {
-	c := strings.ToUpper(strings.TrimSpace(code))
-	switch sys {
-	case clinical.CPT:
-		return len(c) == 5 && c[4] == 'F'
-	case clinical.HCPCS:
-		return len(c) == 5 && (strings.HasPrefix(c, "G8") || strings.HasPrefix(c, "G9") || strings.HasPrefix(c, "M1"))
-	}
-	return false
-}
-
 const (
 	npiSystem     = "http://hl7.org/fhir/sid/us-npi"
 	npiOID        = "urn:oid:2.16.840.1.113883.4.6"

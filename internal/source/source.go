@@ -111,10 +111,16 @@ func Counts(m map[string]int) string {
 }
 
 // Sink receives a reader's output in input order. Record may return an error
-// to stop reading (e.g. the server went away).
+// to stop reading (e.g. the server went away). Problem, Total and Item may be
+// nil.
 type Sink struct {
 	Record  func(rec *pb.Record, o Origin) error
 	Problem func(p Problem)
+	// Total is told how many items a reader will deliver, once it knows
+	// (after its first pass), for progress reporting.
+	Total func(items int)
+	// Item is called once per item, after its records and problems.
+	Item func(o Origin)
 }
 
 // Result is a whole read collected in memory, for callers that want it all
