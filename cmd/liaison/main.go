@@ -18,8 +18,9 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"demo":  {"run the main job end to end on an embedded database", runDemo},
-	"bench": {"run a benchmark and print its BENCH line (bench ingest)", runBench},
+	"demo":   {"run the main job end to end on an embedded database", runDemo},
+	"bench":  {"run a benchmark and print its BENCH line (bench ingest, bench import-fhir)", runBench},
+	"import": {"stream FHIR R4, CSV claims or Liaison NDJSON files into liaisond", runImport},
 }
 
 func main() {

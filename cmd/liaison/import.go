@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/liaison-registry/liaison/internal/api"
+	"github.com/liaison-registry/liaison/internal/importer"
+	"github.com/liaison-registry/liaison/internal/input"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+var importModes = map[string]pb.IngestMode{
+	"partial":        pb.IngestMode_INGEST_MODE_PARTIAL,
+	"all-or-nothing": pb.IngestMode_INGEST_MODE_ALL_OR_NOTHING,
+}
+
+func runImport(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	server := fs.String("server", "127.0.0.1:7418", "liaisond gRPC address")
+	mode := fs.String("mode", "partial", "partial (store valid records, list problems) or all-or-nothing")
+	tin := fs.String("tin", "", "practice TIN for records whose TIN the data does not give (single-practice exports)")
+	tz := fs.String("time-zone", "", "IANA time zone: also send each FHIR Organization with a TIN as a practice in this zone")
+	batch := fs.Int("batch", importer.DefaultBatch, "records per stream message")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: liaison import [flags] PATH...\n\nPATH is a FHIR Bundle (.json), FHIR NDJSON or Liaison NDJSON (.ndjson), a CSV claims extract (.csv), or a folder of them.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m, ok := importModes[*mode]
+	if !ok {
+		return fmt.Errorf("--mode %q: use partial or all-or-nothing", *mode)
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return fmt.Errorf("no PATH given")
+	}
+	conn, err := grpc.NewClient(*server, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(api.MaxMessageBytes)))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	rep, err := importer.Run(ctx, pb.NewIngestServiceClient(conn), fs.Args(), importer.Options{
+		Mode: m, Batch: *batch, Input: input.Options{DefaultTIN: *tin, TimeZone: *tz},
+		Progress: os.Stderr, TTY: isTerminal(os.Stderr),
+	})
+	if rep != nil {
+		rep.Write(os.Stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if !rep.Result.GetCommitted() {
+		return fmt.Errorf("nothing was stored: %d records rejected in all-or-nothing mode", rep.Result.GetRejected())
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
