@@ -1,0 +1,80 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/liaison-registry/liaison/internal/api"
+	"github.com/liaison-registry/liaison/internal/app"
+	"github.com/liaison-registry/liaison/internal/importer"
+	"github.com/liaison-registry/liaison/internal/input"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// ImportFHIRResult is what the FHIR import benchmark measured.
+type ImportFHIRResult struct {
+	Resources int
+	Records   int
+	Seconds   float64
+}
+
+// Line formats the BENCH line `make bench` prints.
+func (r ImportFHIRResult) Line() string {
+	return fmt.Sprintf("BENCH import-fhir resources=%d seconds=%.2f resources_per_s=%.0f records=%d",
+		r.Resources, r.Seconds, float64(r.Resources)/r.Seconds, r.Records)
+}
+
+// ImportFHIR writes a bulk FHIR export of about `resources` resources
+// (untimed), starts liaisond on a fresh embedded PostgreSQL, and times
+// `liaison import` of the export from the first byte read to the commit:
+// both reader passes, mapping, streaming and storing.
+func ImportFHIR(ctx context.Context, resources int, progress io.Writer) (ImportFHIRResult, error) {
+	dir, err := os.MkdirTemp("", "liaison-fhir-bench")
+	if err != nil {
+		return ImportFHIRResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	n, err := WriteFHIR(dir, resources)
+	if err != nil {
+		return ImportFHIRResult{}, err
+	}
+	fmt.Fprintf(progress, "import-fhir: wrote %d FHIR resources as bulk NDJSON; starting liaisond\n", n)
+	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return ImportFHIRResult{}, err
+	}
+	defer srv.Stop() //nolint:errcheck
+	conn, err := grpc.NewClient(srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(api.MaxMessageBytes)))
+	if err != nil {
+		return ImportFHIRResult{}, err
+	}
+	defer conn.Close()
+	start := time.Now()
+	rep, err := importer.Run(ctx, pb.NewIngestServiceClient(conn), []string{dir}, importer.Options{Progress: progress, Input: input.Options{TimeZone: "America/New_York"}})
+	if err != nil {
+		return ImportFHIRResult{}, err
+	}
+	res := ImportFHIRResult{Resources: rep.Summary.Read, Records: rep.Sent, Seconds: time.Since(start).Seconds()}
+	if rep.Summary.Read != n || !rep.Summary.Balanced() {
+		return res, fmt.Errorf("read %d resources of %d written", rep.Summary.Read, n)
+	}
+	if r := rep.Result; !r.Committed || r.Rejected != 0 || rep.Summary.Rejected != 0 || r.Stored != int64(rep.Sent) {
+		return res, fmt.Errorf("import stored %d of %d records (server rejected %d, reader rejected %d)", r.Stored, rep.Sent, r.Rejected, rep.Summary.Rejected)
+	}
+	stored, err := countRows(ctx, srv.DatabaseURL)
+	if err != nil {
+		return res, err
+	}
+	if stored != rep.Sent {
+		return res, fmt.Errorf("database holds %d rows, want %d", stored, rep.Sent)
+	}
+	return res, nil
+}
