@@ -34,6 +34,7 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	var line string
 	if args[0] == "import-fhir" {
+		importGC() // as `liaison import` runs
 		res, err := bench.ImportFHIR(ctx, *resources, os.Stderr)
 		if err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -42,6 +43,7 @@ func runImport(ctx context.Context, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("no PATH given")
 	}
+	importGC()
 	conn, err := grpc.NewClient(*server, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(api.MaxMessageBytes)))
 	if err != nil {
@@ -62,6 +64,17 @@ func runImport(ctx context.Context, args []string) error {
 		return fmt.Errorf("nothing was stored: %d records rejected in all-or-nothing mode", rep.Result.GetRejected())
 	}
 	return nil
+}
+
+// importGC makes the collector run less often during an import, unless
+// GOGC says otherwise: the reader's index and the record origins live for the
+// whole run, and re-marking them each time the heap doubles cost about a
+// quarter of the import's CPU. The price is memory: about 1.5 GB per million
+// FHIR resources instead of 0.6 GB.
+func importGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 }
 
 func isTerminal(f *os.File) bool {

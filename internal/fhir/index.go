@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -59,17 +60,87 @@ func newIndex() *index {
 var indexedTypes = map[string]bool{"Organization": true, "Practitioner": true, "PractitionerRole": true, "Location": true,
 	"Medication": true, "Patient": true, "Encounter": true, "Condition": true, "Claim": true, "ExplanationOfBenefit": true}
 
-// parseIndexed decodes the first-pass view of an item; nil when the item is
-// not indexed or does not decode (the second pass reports it).
+// parseIndexed decodes the first-pass view of an item: only the top-level
+// elements the index keeps are decoded, the rest is skipped at byte-scan
+// speed. nil when the item is not indexed or does not decode (the second
+// pass reports it).
 func parseIndexed(it *item) *indexed {
 	if !indexedTypes[it.typ] {
 		return nil
 	}
-	var r indexed
-	if json.Unmarshal(it.data, &r) != nil {
+	r := &indexed{}
+	ok := true
+	eachField(it.data, func(key, val []byte) bool {
+		var dst any
+		switch string(key) {
+		case "resourceType":
+			r.ResourceType, ok = jsonString(val)
+		case "id":
+			r.ID, ok = jsonString(val)
+		case "subject":
+			r.Subject, ok = jsonReference(val)
+		case "patient":
+			r.Patient, ok = jsonReference(val)
+		case "encounter":
+			r.Encounter, ok = jsonReference(val)
+		case "managingOrganization":
+			r.ManagingOrganization, ok = jsonReference(val)
+		case "practitioner":
+			r.Practitioner, ok = jsonReference(val)
+		case "organization":
+			r.Organization, ok = jsonReference(val)
+		case "serviceProvider":
+			r.ServiceProvider, ok = jsonReference(val)
+		case "provider":
+			r.Provider, ok = jsonReference(val)
+		case "type":
+			r.Type = val
+		case "identifier":
+			dst = &r.Identifier
+		case "code":
+			dst = &r.Code
+		case "participant":
+			dst = &r.Participant
+		case "period":
+			dst = &r.Period
+		case "careTeam":
+			dst = &r.CareTeam
+		}
+		if dst != nil && json.Unmarshal(val, dst) != nil {
+			ok = false
+		}
+		return ok
+	})
+	if !ok || r.ResourceType == "" {
 		return nil
 	}
-	return &r
+	return r
+}
+
+// jsonString decodes a JSON string, without encoding/json when it has no escapes.
+func jsonString(val []byte) (string, bool) {
+	if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' && bytes.IndexByte(val, '\\') < 0 {
+		return string(val[1 : len(val)-1]), true
+	}
+	var s string
+	return s, json.Unmarshal(val, &s) == nil
+}
+
+// jsonReference decodes a Reference, the most common element the first pass
+// reads, with the byte scanner for the usual {"reference": "Type/id"}.
+func jsonReference(val []byte) (*reference, bool) {
+	r := &reference{}
+	ok := true
+	eachField(val, func(key, v []byte) bool {
+		switch string(key) {
+		case "reference":
+			r.Reference, ok = jsonString(v)
+		case "identifier":
+			ok = json.Unmarshal(v, &r.Identifier) == nil
+		}
+		return ok
+	})
+	return r, ok
 }
 
 // add records one item of the first pass, in input order.

@@ -30,55 +30,101 @@ type item struct {
 // decoding it; contained resources (nested deeper) do not count. It returns
 // "" when it finds none, and the full decode later reports why.
 func peekType(b []byte) string {
-	depth, i := 0, 0
-	for i < len(b) {
-		switch c := b[i]; c {
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		case '"':
-			j := skipString(b, i)
-			if j < 0 {
-				return ""
+	typ := ""
+	eachField(b, func(key, val []byte) bool {
+		if string(key) == "resourceType" {
+			if len(val) >= 2 && val[0] == '"' {
+				typ = string(val[1 : len(val)-1])
 			}
-			if depth == 1 && string(b[i+1:j]) == "resourceType" {
-				k := j + 1
-				for k < len(b) && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r') {
-					k++
-				}
-				if k < len(b) && b[k] == ':' {
-					k++
-					for k < len(b) && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r') {
-						k++
-					}
-					if k < len(b) && b[k] == '"' {
-						if e := skipString(b, k); e > 0 {
-							return string(b[k+1 : e])
-						}
-					}
-					return ""
-				}
-			}
-			i = j
+			return false
+		}
+		return true
+	})
+	return typ
+}
+
+// eachField calls fn with each top-level key of a JSON object and its raw
+// value, until fn returns false, at the speed of a byte scan: the first pass
+// uses it to decode only the few elements it keeps. It does not validate
+// (the second pass's full decode does) and stops at anything malformed.
+func eachField(b []byte, fn func(key, val []byte) bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return
+		}
+		end := skipString(b, i)
+		if end < 0 {
+			return
+		}
+		key := b[i+1 : end]
+		i = skipSpace(b, end+1)
+		if i >= len(b) || b[i] != ':' {
+			return
+		}
+		i = skipSpace(b, i+1)
+		vend := skipValue(b, i)
+		if vend < 0 {
+			return
+		}
+		if !fn(key, b[i:vend]) {
+			return
+		}
+		i = skipSpace(b, vend)
+		if i >= len(b) || b[i] != ',' {
+			return
 		}
 		i++
 	}
-	return ""
 }
 
-// skipString returns the index of the quote closing the string that opens at
-// b[i], or -1.
-func skipString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j
-		}
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
 	}
-	return -1
+	return i
+}
+
+// skipValue returns the index just past the JSON value starting at b[i], or -1.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		e := skipString(b, i)
+		if e < 0 {
+			return -1
+		}
+		return e + 1
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				if j = skipString(b, j); j < 0 {
+					return -1
+				}
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\r' && b[j] != '\t' {
+		j++
+	}
+	return j
 }
 
 // walkFile reads one file as NDJSON (one resource per line) or as a single
@@ -325,4 +371,18 @@ func pipeline[T any](ctx context.Context, files []string, keep func(string) bool
 		}
 	}
 	return <-readErr
+}
+
+// skipString returns the index of the quote closing the string that opens at
+// b[i], or -1.
+func skipString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j
+		}
+	}
+	return -1
 }

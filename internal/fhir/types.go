@@ -171,23 +171,20 @@ type resource struct {
 }
 
 // indexed is the part of a resource the first pass keeps: what other
-// resources need to resolve their references.
+// resources need to resolve their references (parseIndexed fills it).
 type indexed struct {
-	ResourceType         string          `json:"resourceType"`
-	ID                   string          `json:"id"`
-	Identifier           []identifier    `json:"identifier"`
-	Name                 json.RawMessage `json:"name"`
-	Type                 json.RawMessage `json:"type"`
-	Code                 *concept        `json:"code"`
-	Subject              *reference      `json:"subject"`
-	Patient              *reference      `json:"patient"`
-	Encounter            *reference      `json:"encounter"`
-	ManagingOrganization *reference      `json:"managingOrganization"`
-	Practitioner         *reference      `json:"practitioner"`
-	Organization         *reference      `json:"organization"`
-	ServiceProvider      *reference      `json:"serviceProvider"`
-	Participant          []participant   `json:"participant"`
-	Period               *period         `json:"period"`
-	Provider             *reference      `json:"provider"`
-	CareTeam             []careTeam      `json:"careTeam"`
+	ResourceType, ID     string
+	Identifier           []identifier
+	Type                 json.RawMessage
+	Code                 *concept
+	Subject, Patient     *reference
+	Encounter            *reference
+	ManagingOrganization *reference
+	Practitioner         *reference
+	Organization         *reference
+	ServiceProvider      *reference
+	Participant          []participant
+	Period               *period
+	Provider             *reference
+	CareTeam             []careTeam
 }

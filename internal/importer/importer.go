@@ -71,7 +71,7 @@ func Run(ctx context.Context, client pb.IngestServiceClient, paths []string, o O
 		return nil, err
 	}
 	rep := &Report{}
-	var origins []source.Origin // origins[i] is where record i came from
+	var origins origins // origins.at(i) is where record i came from
 	batch := make([]*pb.Record, 0, o.Batch)
 	first := true
 	var prog progress
@@ -93,7 +93,7 @@ func Run(ctx context.Context, client pb.IngestServiceClient, paths []string, o O
 	sink := source.Sink{
 		Record: func(rec *pb.Record, or source.Origin) error {
 			batch = append(batch, rec)
-			origins = append(origins, or)
+			origins.add(or)
 			if len(batch) >= o.Batch {
 				return send()
 			}
@@ -109,7 +109,7 @@ func Run(ctx context.Context, client pb.IngestServiceClient, paths []string, o O
 		readErr = send()
 	}
 	stop()
-	rep.Summary, rep.Sent = sum, len(origins)
+	rep.Summary, rep.Sent = sum, len(origins.list)
 	if readErr != nil && !errors.Is(readErr, io.EOF) {
 		// Nothing is committed: the server only commits a stream the client closes.
 		cancel()
@@ -126,15 +126,49 @@ func Run(ctx context.Context, client pb.IngestServiceClient, paths []string, o O
 	rep.Result = resp.GetResult()
 	items := map[[2]any]bool{}
 	for _, rj := range rep.Result.GetRejections() {
-		var or source.Origin
-		if i := int(rj.Index); i >= 0 && i < len(origins) {
-			or = origins[i]
-		}
+		or := origins.at(int(rj.Index))
 		rep.Rejections = append(rep.Rejections, Rejection{or, rj})
 		items[[2]any{or.File, or.Item}] = true
 	}
 	rep.ServerRejectedItems = len(items)
 	return rep, nil
+}
+
+// origins remembers where each record sent came from, compactly and free of
+// pointers (a million records must not give the garbage collector a million
+// strings to scan): the item's file and line and the resource type, not its
+// id, which the server's rejection carries as the record's source id.
+type origins struct {
+	list  []compactOrigin
+	names []string // files and types
+	index map[string]uint32
+}
+
+type compactOrigin struct{ file, line, item, typ uint32 }
+
+func (o *origins) name(s string) uint32 {
+	if o.index == nil {
+		o.index = map[string]uint32{}
+	}
+	i, ok := o.index[s]
+	if !ok {
+		i = uint32(len(o.names))
+		o.names = append(o.names, s)
+		o.index[s] = i
+	}
+	return i
+}
+
+func (o *origins) add(or source.Origin) {
+	o.list = append(o.list, compactOrigin{o.name(or.File), uint32(or.Line), uint32(or.Item), o.name(or.Type)})
+}
+
+func (o *origins) at(i int) source.Origin {
+	if i < 0 || i >= len(o.list) {
+		return source.Origin{}
+	}
+	c := o.list[i]
+	return source.Origin{File: o.names[c.file], Line: int(c.line), Item: int(c.item), Type: o.names[c.typ]}
 }
 
 // rejectedResult rebuilds the result of an all-or-nothing request the

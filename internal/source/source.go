@@ -23,8 +23,11 @@ type Origin struct {
 
 func (o Origin) String() string {
 	s := fmt.Sprintf("%s:%d", o.File, o.Line)
-	if o.Type != "" || o.ID != "" {
+	switch {
+	case o.ID != "":
 		s += " " + o.Type + "/" + o.ID
+	case o.Type != "":
+		s += " " + o.Type
 	}
 	return s
 }
