@@ -16,6 +16,7 @@ test: postgres
 ## bench: the performance figures, one BENCH line each
 bench: postgres build
 	./$(BIN)/liaison bench ingest --records 1000000
+	./$(BIN)/liaison bench import-fhir --resources 1000000
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -39,6 +40,8 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzReadNDJSON -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/fhir -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/claimscsv -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 postgres:
 	@scripts/ensure-postgres.sh

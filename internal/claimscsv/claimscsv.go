@@ -110,8 +110,7 @@ func ReadFrom(ctx context.Context, r io.Reader, name string, opts Options, sink 
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
-		o := source.Origin{File: name, Line: line, Type: ItemType, Item: item}
+		o := source.Origin{File: name, Type: ItemType, Item: item}
 		sum.Read++
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -122,6 +121,7 @@ func ReadFrom(ctx context.Context, r io.Reader, name string, opts Options, sink 
 		} else if err != nil {
 			return sum, fmt.Errorf("%s: %w", name, err)
 		}
+		o.Line, _ = cr.FieldPos(0)
 		rw := &row{cols: cols, fields: fields, o: o, opts: opts}
 		rw.parse()
 		for _, p := range rw.problems {
