@@ -1,0 +1,131 @@
+package fhir
+
+import (
+	"fmt"
+	"testing"
+
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+func TestReferenceForms(t *testing.T) {
+	x := newIndex()
+	x.alias["urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"] = "Patient/p1"
+	x.alias["https://ehr.example.org/fhir/Patient/abc"] = "Patient/abc"
+	for _, tc := range []struct{ ref, want string }{
+		{"Patient/p1", "Patient/p1"},
+		{"Patient/p1/_history/3", "Patient/p1"},
+		{"https://other.example.org/fhir/R4/Organization/o-9", "Organization/o-9"},
+		{"https://other.example.org/fhir/Organization/o-9/_history/2", "Organization/o-9"},
+		{"urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a", "Patient/p1"},
+		{"https://ehr.example.org/fhir/Patient/abc", "Patient/abc"},
+		{"urn:uuid:00000000-0000-0000-0000-000000000000", ""}, // not in the export
+		{"#med1", ""}, // contained: resolved by the resource itself
+		{"p1", ""},
+		{"patient/p1", ""},
+		{"Patient/", ""},
+	} {
+		if got := x.key(&reference{Reference: tc.ref}); got != tc.want {
+			t.Errorf("key(%q) = %q, want %q", tc.ref, got, tc.want)
+		}
+	}
+}
+
+func TestEncounterClasses(t *testing.T) {
+	want := map[string]pb.EncounterClass{
+		"AMB": pb.EncounterClass_ENCOUNTER_CLASS_AMBULATORY, "HH": pb.EncounterClass_ENCOUNTER_CLASS_AMBULATORY,
+		"EMER": pb.EncounterClass_ENCOUNTER_CLASS_EMERGENCY, "IMP": pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT,
+		"ACUTE": pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT, "NONAC": pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT,
+		"OBSENC": pb.EncounterClass_ENCOUNTER_CLASS_OBSERVATION, "VR": pb.EncounterClass_ENCOUNTER_CLASS_VIRTUAL,
+	}
+	for code, class := range want {
+		t.Run(code, func(t *testing.T) {
+			m := mapOne(t, fmt.Sprintf(`{"resourceType":"Encounter","id":"e","class":{"code":%q},"subject":{"reference":"Patient/p"},"period":{"start":"2024-01-02"}}`, code))
+			if got := m.records[0].GetEncounter().GetClass(); got != class || len(m.problems) != 0 {
+				t.Errorf("class %s → %v (problems %v), want %v", code, got, m.problems, class)
+			}
+		})
+	}
+	m := mapOne(t, `{"resourceType":"Encounter","id":"e","class":{"code":"PRENC"},"subject":{"reference":"Patient/p"},"period":{"start":"2024-01-02"}}`)
+	if len(m.records) != 1 || len(m.problems) != 1 || m.problems[0].Rule != "class.unknown" || !m.problems[0].Flag {
+		t.Errorf("an unknown class must be imported and flagged: %+v", m)
+	}
+}
+
+// mapOne maps one resource with an empty index and a default TIN.
+func mapOne(t *testing.T, js string) *mapped {
+	t.Helper()
+	x := newIndex()
+	it := &item{file: "t.ndjson", line: 1, data: []byte(js), typ: peekType([]byte(js))}
+	x.add(it, parseIndexed(it))
+	x.link()
+	return mapItem(x, Options{DefaultTIN: "123456789"}, it)
+}
+
+func TestMappingRules(t *testing.T) {
+	for _, tc := range []struct {
+		name, js string
+		check    func(m *mapped) bool
+	}{
+		{"procedure not done is kept as such",
+			`{"resourceType":"Procedure","id":"p","status":"not-done","code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"77080"}]},"subject":{"reference":"Patient/x"},"performedDateTime":"2024-01-02"}`,
+			func(m *mapped) bool { return m.records[0].GetProcedure().GetNotDone() }},
+		{"HCPCS-labelled CPT code is CPT",
+			`{"resourceType":"Procedure","id":"p","code":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/hcpcs","code":"77080"}]},"subject":{"reference":"Patient/x"},"performedDateTime":"2024-01-02"}`,
+			func(m *mapped) bool { return m.records[0].GetProcedure().GetCode().GetSystem() == "CPT" }},
+		{"ICD-10-PCS procedure",
+			`{"resourceType":"Procedure","id":"p","code":{"coding":[{"system":"http://snomed.info/sct","code":"12345"},{"system":"http://www.cms.gov/Medicare/Coding/ICD10","code":"0QS704Z"}]},"subject":{"reference":"Patient/x"},"performedPeriod":{"start":"2024-01-02"}}`,
+			func(m *mapped) bool {
+				p := m.records[0].GetProcedure()
+				return p.GetCode().GetSystem() == "ICD10PCS" && p.GetDate() == "2024-01-02"
+			}},
+		{"unknown code system kept and flagged",
+			`{"resourceType":"MedicationAdministration","id":"a","medicationCodeableConcept":{"coding":[{"system":"http://local/meds","code":"ZOL5"}]},"subject":{"reference":"Patient/x"},"effectiveDateTime":"2024-01-02"}`,
+			func(m *mapped) bool {
+				c := m.records[0].GetMedication().GetCode()
+				return c.GetSystem() == "http://local/meds" && c.GetCode() == "ZOL5" && m.problems[0].Flag && m.problems[0].Rule == "code.system_unknown"
+			}},
+		{"medication request in weeks",
+			`{"resourceType":"MedicationRequest","id":"r","medicationCodeableConcept":{"coding":[{"system":"http://hl7.org/fhir/sid/ndc","code":"00006003154"}]},"subject":{"reference":"Patient/x"},"authoredOn":"2024-01-02","dispenseRequest":{"expectedSupplyDuration":{"value":12,"code":"wk"}}}`,
+			func(m *mapped) bool {
+				e := m.records[0].GetMedication()
+				return e.GetDaysSupply() == 84 && e.GetKind() == pb.MedicationKind_MEDICATION_KIND_ORDER && e.GetSourceId() == "MedicationRequest/r"
+			}},
+		{"unresolvable medication reference is a rejection",
+			`{"resourceType":"MedicationDispense","id":"d","medicationReference":{"reference":"Medication/nope"},"subject":{"reference":"Patient/x"},"whenHandedOver":"2024-01-02"}`,
+			func(m *mapped) bool {
+				return m.rejected && len(m.records) == 0 && m.problems[0].Rule == "reference.unresolved" && m.problems[0].Path == "MedicationDispense.medicationReference"
+			}},
+		{"subject that is not a patient is a rejection",
+			`{"resourceType":"Condition","id":"c","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"M81.0"}]},"subject":{"reference":"Group/g"},"onsetDateTime":"2024-01-02"}`,
+			func(m *mapped) bool { return m.rejected && m.problems[0].Rule == "reference.type" }},
+		{"resource without an id cannot be keyed",
+			`{"resourceType":"Condition","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"M81.0"}]},"subject":{"reference":"Patient/x"}}`,
+			func(m *mapped) bool { return m.rejected && m.problems[0].Rule == "resource.id_missing" }},
+		{"element of the wrong JSON shape names its path",
+			`{"resourceType":"Patient","id":"x","gender":["female"]}`,
+			func(m *mapped) bool { return m.rejected && m.problems[0].Rule == "json.shape" && m.problems[0].Path == "Patient.gender" }},
+		{"unused resource types are skipped by type",
+			`{"resourceType":"AllergyIntolerance","id":"a"}`,
+			func(m *mapped) bool { return m.skip == "AllergyIntolerance" && len(m.records) == 0 && !m.rejected }},
+		{"deceased without a date is flagged",
+			`{"resourceType":"Patient","id":"x","birthDate":"1940-01-01","deceasedBoolean":true}`,
+			func(m *mapped) bool { return len(m.records) == 1 && m.problems[0].Rule == "deceased.no_date" }},
+		{"pre-authorization claims are not services",
+			`{"resourceType":"Claim","id":"c","use":"preauthorization","patient":{"reference":"Patient/x"}}`,
+			func(m *mapped) bool { return m.skip == "Claim (preauthorization)" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := mapOne(t, tc.js)
+			if !tc.check(m) {
+				t.Errorf("records %v, problems %+v, skip %q", m.records, m.problems, m.skip)
+			}
+		})
+	}
+}
+
+func TestPeekTypeIgnoresContained(t *testing.T) {
+	js := []byte(`{"contained":[{"resourceType":"Medication","id":"m","x":"a\"resourceType\":\"Patient"}],"meta":{"resourceType":"nope"},"resourceType" : "MedicationRequest"}`)
+	if got := peekType(js); got != "MedicationRequest" {
+		t.Errorf("peekType = %q", got)
+	}
+}
