@@ -103,7 +103,9 @@ func TestMappingRules(t *testing.T) {
 			func(m *mapped) bool { return m.rejected && m.problems[0].Rule == "resource.id_missing" }},
 		{"element of the wrong JSON shape names its path",
 			`{"resourceType":"Patient","id":"x","gender":["female"]}`,
-			func(m *mapped) bool { return m.rejected && m.problems[0].Rule == "json.shape" && m.problems[0].Path == "Patient.gender" }},
+			func(m *mapped) bool {
+				return m.rejected && m.problems[0].Rule == "json.shape" && m.problems[0].Path == "Patient.gender"
+			}},
 		{"unused resource types are skipped by type",
 			`{"resourceType":"AllergyIntolerance","id":"a"}`,
 			func(m *mapped) bool { return m.skip == "AllergyIntolerance" && len(m.records) == 0 && !m.rejected }},
