@@ -33,3 +33,22 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestDocExample reads the example in docs/csv-claims.md (copied to
+// testdata): two claims, a quality code with its modifier, a dispense.
+func TestDocExample(t *testing.T) {
+	res := read(t, "testdata/doc-example.csv", Options{})
+	if len(res.Problems) != 0 || res.Summary.Rejected != 0 {
+		t.Fatalf("problems: %v", res.Problems)
+	}
+	want := map[string]int{"patient": 1, "encounter": 1, "qualityCode": 1, "medication": 1}
+	for typ, n := range want {
+		if res.Summary.Records[typ] != n {
+			t.Errorf("%d %s records, want %d (all: %v)", res.Summary.Records[typ], typ, n, res.Summary.Records)
+		}
+	}
+	q := res.Records[2].GetQualityCode()
+	if q.GetCode().GetCode() != "3095F" || len(q.GetModifiers()) != 1 || q.GetModifiers()[0] != "8P" || q.GetEncounterId() != "Claim/CLM-1" {
+		t.Errorf("quality code = %v", q)
+	}
+}
