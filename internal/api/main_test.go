@@ -2,19 +2,16 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/liaison-registry/liaison/internal/app"
+	"github.com/liaison-registry/liaison/internal/apptest"
 	"github.com/liaison-registry/liaison/internal/pgtest"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -32,29 +29,13 @@ type env struct {
 	srv    *app.Running
 	conn   *grpc.ClientConn
 	ingest pb.IngestServiceClient
+	db     *apptest.Server
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	url := pgtest.NewDB(t)
-	srv, err := app.Start(context.Background(), app.Options{
-		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: url,
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		if err := srv.Stop(); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
-	return &env{t: t, dbURL: url, srv: srv, conn: conn, ingest: pb.NewIngestServiceClient(conn)}
+	s := apptest.Start(t)
+	return &env{t: t, dbURL: s.DatabaseURL, srv: s.Running, conn: s.Conn, ingest: pb.NewIngestServiceClient(s.Conn), db: s}
 }
 
 // count reads a table's row count straight from the database, so tests check
@@ -66,29 +47,15 @@ func (e *env) count(table string) int {
 
 func (e *env) queryInt(sql string, args ...any) int {
 	e.t.Helper()
-	conn, err := pgx.Connect(context.Background(), e.dbURL)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	var n int
-	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		e.t.Fatal(err)
-	}
+	e.db.Query(e.t, &n, sql, args...)
 	return n
 }
 
 func (e *env) queryString(sql string, args ...any) string {
 	e.t.Helper()
-	conn, err := pgx.Connect(context.Background(), e.dbURL)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	var s string
-	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&s); err != nil {
-		e.t.Fatal(err)
-	}
+	e.db.Query(e.t, &s, sql, args...)
 	return s
 }
 

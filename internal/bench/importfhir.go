@@ -4,15 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
-	"github.com/liaison-registry/liaison/internal/api"
-	"github.com/liaison-registry/liaison/internal/app"
 	"github.com/liaison-registry/liaison/internal/importer"
 	"github.com/liaison-registry/liaison/internal/input"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -46,17 +40,11 @@ func ImportFHIR(ctx context.Context, resources int, progress io.Writer) (ImportF
 		return ImportFHIRResult{}, err
 	}
 	fmt.Fprintf(progress, "import-fhir: wrote %d FHIR resources as bulk NDJSON; starting liaisond\n", n)
-	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	srv, conn, stop, err := startServer(ctx)
 	if err != nil {
 		return ImportFHIRResult{}, err
 	}
-	defer srv.Stop() //nolint:errcheck
-	conn, err := grpc.NewClient(srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(api.MaxMessageBytes)))
-	if err != nil {
-		return ImportFHIRResult{}, err
-	}
-	defer conn.Close()
+	defer stop()
 	start := time.Now()
 	rep, err := importer.Run(ctx, pb.NewIngestServiceClient(conn), []string{dir}, importer.Options{Progress: progress, Input: input.Options{TimeZone: "America/New_York"}})
 	if err != nil {

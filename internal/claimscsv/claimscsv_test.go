@@ -10,14 +10,7 @@ import (
 
 func read(t *testing.T, path string, opts Options) *source.Result {
 	t.Helper()
-	res := &source.Result{}
-	sum, err := Read(context.Background(), path, opts, res.Collect())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Summary = sum
-	sourcetest.Balanced(t, sum)
-	return res
+	return sourcetest.Read(t, func(sink source.Sink) (source.Summary, error) { return Read(context.Background(), path, opts, sink) })
 }
 
 func TestGolden(t *testing.T) {

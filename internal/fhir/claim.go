@@ -114,25 +114,14 @@ func (m *mapper) claimNPI() string {
 	if npi := m.npi(m.r.Provider); npi != "" {
 		return npi
 	}
-	best, bestRank := "", 99
-	for _, c := range m.r.CareTeam {
-		npi := m.npi(c.Provider)
-		if npi == "" {
-			continue
-		}
-		rank := 10
+	refs, roles := make([]*reference, len(m.r.CareTeam)), make([][]concept, len(m.r.CareTeam))
+	for i, c := range m.r.CareTeam {
+		refs[i] = c.Provider
 		if c.Role != nil {
-			for _, cd := range c.Role.Coding {
-				if r, ok := careTeamRoles[cd.Code]; ok && r < rank {
-					rank = r
-				}
-			}
-		}
-		if rank < bestRank {
-			best, bestRank = npi, rank
+			roles[i] = []concept{*c.Role}
 		}
 	}
-	return best
+	return m.bestNPI(careTeamRoles, refs, roles)
 }
 
 func (m *mapper) careTeamNPI(seqs []int) string {

@@ -266,41 +266,32 @@ func (x *index) patientOrgTIN(p *reference) string {
 // tinOf resolves a reference to a TIN: a logical reference by TIN
 // identifier, an Organization, or a PractitionerRole's organization.
 func (x *index) tinOf(r *reference) string {
-	if r == nil {
-		return ""
-	}
-	if r.Identifier != nil {
-		if tin := tinOf([]identifier{*r.Identifier}); tin != "" {
-			return tin
-		}
-	}
-	k := x.key(r)
-	if tin := x.orgTIN[k]; tin != "" {
-		return tin
-	}
-	if ro, ok := x.roles[k]; ok && ro.organization != nil && x.key(ro.organization) != k {
-		return x.orgTIN[x.key(ro.organization)]
-	}
-	return ""
+	return x.follow(r, tinOf, x.orgTIN, func(ro role) *reference { return ro.organization })
 }
 
 // npiOf resolves a reference to an NPI: a logical reference by NPI, a
 // Practitioner, or a PractitionerRole's practitioner.
 func (x *index) npiOf(r *reference) string {
+	return x.follow(r, npiOf, x.npi, func(ro role) *reference { return ro.practitioner })
+}
+
+// follow resolves a reference to a fact (a TIN, an NPI) from its
+// identifier, from the resource it points at, or through a PractitionerRole.
+func (x *index) follow(r *reference, fromIDs func([]identifier) string, facts map[string]string, via func(role) *reference) string {
 	if r == nil {
 		return ""
 	}
 	if r.Identifier != nil {
-		if npi := npiOf([]identifier{*r.Identifier}); npi != "" {
-			return npi
+		if v := fromIDs([]identifier{*r.Identifier}); v != "" {
+			return v
 		}
 	}
 	k := x.key(r)
-	if npi := x.npi[k]; npi != "" {
-		return npi
+	if v := facts[k]; v != "" {
+		return v
 	}
-	if ro, ok := x.roles[k]; ok && ro.practitioner != nil {
-		return x.npi[x.key(ro.practitioner)]
+	if ro, ok := x.roles[k]; ok {
+		return facts[x.key(via(ro))]
 	}
 	return ""
 }

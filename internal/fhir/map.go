@@ -474,17 +474,27 @@ func (m *mapper) encounter() {
 // rendering picks the encounter's clinician: the primary performer, else
 // another performer or the attender, else the first participant with an NPI.
 func (m *mapper) rendering() string {
+	refs, roles := make([]*reference, len(m.r.Participant)), make([][]concept, len(m.r.Participant))
+	for i, p := range m.r.Participant {
+		refs[i], roles[i] = p.Individual, p.Type
+	}
+	return m.bestNPI(performerTypes, refs, roles)
+}
+
+// bestNPI returns the NPI of the best-ranked reference that has one (lowest
+// rank of its role codes in ranks; unranked roles last; ties: the first).
+func (m *mapper) bestNPI(ranks map[string]int, refs []*reference, roles [][]concept) string {
 	best, bestRank := "", 99
-	for _, p := range m.r.Participant {
-		npi := m.npi(p.Individual)
+	for i, r := range refs {
+		npi := m.npi(r)
 		if npi == "" {
 			continue
 		}
 		rank := 10
-		for _, t := range p.Type {
-			for _, cd := range t.Coding {
-				if r, ok := performerTypes[cd.Code]; ok && r < rank {
-					rank = r
+		for _, c := range roles[i] {
+			for _, cd := range c.Coding {
+				if v, ok := ranks[cd.Code]; ok && v < rank {
+					rank = v
 				}
 			}
 		}

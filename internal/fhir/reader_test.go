@@ -11,14 +11,7 @@ import (
 
 func read(t *testing.T, opts Options, files ...string) *source.Result {
 	t.Helper()
-	res := &source.Result{}
-	sum, err := Read(context.Background(), files, opts, res.Collect())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Summary = sum
-	sourcetest.Balanced(t, sum)
-	return res
+	return sourcetest.Read(t, func(sink source.Sink) (source.Summary, error) { return Read(context.Background(), files, opts, sink) })
 }
 
 func bulkFiles(t *testing.T) []string {

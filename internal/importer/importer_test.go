@@ -4,18 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
-	"github.com/liaison-registry/liaison/internal/app"
+	"github.com/liaison-registry/liaison/internal/apptest"
 	"github.com/liaison-registry/liaison/internal/importer"
 	"github.com/liaison-registry/liaison/internal/input"
 	"github.com/liaison-registry/liaison/internal/pgtest"
@@ -32,42 +27,20 @@ func TestMain(m *testing.M) {
 // server is a real liaisond over a fresh database.
 type server struct {
 	t      *testing.T
-	dbURL  string
+	db     *apptest.Server
 	client pb.IngestServiceClient
 }
 
 func newServer(t *testing.T) *server {
 	t.Helper()
-	url := pgtest.NewDB(t)
-	srv, err := app.Start(context.Background(), app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: url,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		if err := srv.Stop(); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
-	return &server{t: t, dbURL: url, client: pb.NewIngestServiceClient(conn)}
+	db := apptest.Start(t)
+	return &server{t: t, db: db, client: pb.NewIngestServiceClient(db.Conn)}
 }
 
 func (s *server) query(sql string, args ...any) int {
 	s.t.Helper()
-	conn, err := pgx.Connect(context.Background(), s.dbURL)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	var n int
-	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		s.t.Fatalf("%s: %v", sql, err)
-	}
+	s.db.Query(s.t, &n, sql, args...)
 	return n
 }
 

@@ -61,6 +61,20 @@ func Golden(t *testing.T, name, got string) {
 	}
 }
 
+// Read runs a reader into memory, failing the test on an error or a
+// summary that does not account for every item.
+func Read(t *testing.T, read func(source.Sink) (source.Summary, error)) *source.Result {
+	t.Helper()
+	res := &source.Result{}
+	sum, err := read(res.Collect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Summary = sum
+	Balanced(t, sum)
+	return res
+}
+
 // Balanced fails the test when the summary does not account for every item.
 func Balanced(t *testing.T, s source.Summary) {
 	t.Helper()
