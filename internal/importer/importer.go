@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -236,16 +237,30 @@ func (r *Report) Write(w io.Writer) {
 	if len(r.Problems)+len(r.Rejections) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "Problems:")
+	// One list in file and line order, so an item's problems, the reader's
+	// and the server's, are read together.
+	type line struct {
+		o    source.Origin
+		text string
+	}
+	var lines []line
 	for _, p := range r.Problems {
-		fmt.Fprintln(w, "  "+p.String())
+		lines = append(lines, line{p.Origin, p.String()})
 	}
 	for _, rj := range r.Rejections {
 		what := fmt.Sprintf("%s record %q (TIN %s)", rj.RecordType, rj.SourceId, rj.Tin)
 		if rj.RecordType == "" {
 			what = "record" // all-or-nothing answers carry the record in the message
 		}
-		fmt.Fprintf(w, "  %s: server rejected %s: %s [%s] %s\n", rj.Origin, what, rj.Field, rj.Rule, rj.Message)
+		lines = append(lines, line{rj.Origin, fmt.Sprintf("%s: server rejected %s: %s [%s] %s", rj.Origin, what, rj.Field, rj.Rule, rj.Message)})
+	}
+	sort.SliceStable(lines, func(i, j int) bool {
+		a, b := lines[i].o, lines[j].o
+		return a.File < b.File || a.File == b.File && a.Line < b.Line
+	})
+	fmt.Fprintln(w, "Problems:")
+	for _, l := range lines {
+		fmt.Fprintln(w, "  "+l.text)
 	}
 }
 

@@ -22,7 +22,10 @@ type Origin struct {
 }
 
 func (o Origin) String() string {
-	s := fmt.Sprintf("%s:%d", o.File, o.Line)
+	s := o.File
+	if o.Line > 0 {
+		s += fmt.Sprintf(":%d", o.Line)
+	}
 	switch {
 	case o.ID != "":
 		s += " " + o.Type + "/" + o.ID
@@ -48,7 +51,11 @@ func (p Problem) String() string {
 	if p.Flag {
 		kind = "flagged"
 	}
-	return fmt.Sprintf("%s: %s %s [%s] %s", p.Origin, kind, p.Path, p.Rule, p.Message)
+	path := p.Path
+	if path != "" {
+		path += " "
+	}
+	return fmt.Sprintf("%s: %s %s[%s] %s", p.Origin, kind, path, p.Rule, p.Message)
 }
 
 // Summary accounts for every item read: Read equals the sum of Imported,
