@@ -76,6 +76,8 @@ func Run(ctx context.Context, client pb.IngestServiceClient, paths []string, o O
 	batch := make([]*pb.Record, 0, o.Batch)
 	first := true
 	var prog progress
+	// A sender goroutine marshals and sends while the readers go on.
+	queue, sent := sender(ctx, stream, &prog)
 	send := func() error {
 		if len(batch) == 0 && !first {
 			return nil
@@ -84,12 +86,8 @@ func Run(ctx context.Context, client pb.IngestServiceClient, paths []string, o O
 		if first {
 			msg.Mode, first = o.Mode, false
 		}
-		if err := stream.Send(msg); err != nil {
-			return err
-		}
-		prog.sent.Add(int64(len(batch)))
 		batch = make([]*pb.Record, 0, o.Batch)
-		return nil
+		return queue(msg)
 	}
 	sink := source.Sink{
 		Record: func(rec *pb.Record, or source.Origin) error {
@@ -108,6 +106,9 @@ func Run(ctx context.Context, client pb.IngestServiceClient, paths []string, o O
 	sum, readErr := input.Stream(ctx, paths, o.Input, sink)
 	if readErr == nil {
 		readErr = send()
+	}
+	if err := sent(); readErr == nil {
+		readErr = err
 	}
 	stop()
 	rep.Summary, rep.Sent = sum, len(origins.list)
@@ -133,6 +134,49 @@ func Run(ctx context.Context, client pb.IngestServiceClient, paths []string, o O
 	}
 	rep.ServerRejectedItems = len(items)
 	return rep, nil
+}
+
+// errSendFailed stops the readers once the stream has failed; the stream's
+// own error comes from CloseAndRecv.
+var errSendFailed = io.EOF
+
+// sender sends messages on its own goroutine, at most two waiting. queue
+// hands it a message; sent waits for the queue to drain and returns the
+// first send error.
+func sender(ctx context.Context, stream pb.IngestService_IngestStreamClient, prog *progress) (queue func(*pb.IngestStreamRequest) error, sent func() error) {
+	msgs := make(chan *pb.IngestStreamRequest, 2)
+	done := make(chan error, 1)
+	var failed atomic.Bool
+	go func() {
+		var err error
+		for m := range msgs {
+			if err != nil {
+				continue
+			}
+			if err = stream.Send(m); err != nil {
+				failed.Store(true)
+				continue
+			}
+			prog.sent.Add(int64(len(m.Records)))
+		}
+		done <- err
+	}()
+	queue = func(m *pb.IngestStreamRequest) error {
+		if failed.Load() {
+			return errSendFailed
+		}
+		select {
+		case msgs <- m:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	sent = func() error {
+		close(msgs)
+		return <-done
+	}
+	return queue, sent
 }
 
 // origins remembers where each record sent came from, compactly and free of
