@@ -38,6 +38,14 @@ func (m *mapper) claim() {
 	npi := m.claimNPI()
 	start := first(r.BillablePeriod.start(), r.Created)
 	enc := &pb.Encounter{Tin: tin, SourceId: key, PatientId: patient, RenderingNpi: npi, Start: start, End: r.BillablePeriod.end()}
+	// A claim for an encounter in the export (item.encounter, as EHR exports
+	// such as Synthea write) adds its billed lines as an encounter of its
+	// own only if it has some; its quality codes point at that encounter.
+	qdcEncounter := key
+	linked := m.linkedEncounter()
+	if linked != "" {
+		qdcEncounter = linked
+	}
 	var extra []*pb.Record
 	for i, it := range r.Item {
 		path := fmt.Sprintf("%s.item[%d].productOrService", typ, i)
@@ -65,7 +73,7 @@ func (m *mapper) claim() {
 			extra = append(extra, &pb.Record{Kind: &pb.Record_Medication{Medication: ev}})
 		case source.IsQualityDataCode(sys, cd.Code):
 			extra = append(extra, &pb.Record{Kind: &pb.Record_QualityCode{QualityCode: &pb.QualityCode{Tin: tin, SourceId: id, PatientId: patient,
-				Code: cd, Modifiers: modifiers(it.Modifier), Date: date, Npi: itemNPI, EncounterId: key}}})
+				Code: cd, Modifiers: modifiers(it.Modifier), Date: date, Npi: itemNPI, EncounterId: qdcEncounter}}})
 		default:
 			enc.Lines = append(enc.Lines, &pb.ProcedureLine{Code: cd, Modifiers: modifiers(it.Modifier)})
 		}
@@ -96,13 +104,36 @@ func (m *mapper) claim() {
 	for _, rec := range extra {
 		hasQDC = hasQDC || rec.GetQualityCode() != nil
 	}
-	if len(enc.Lines) > 0 || len(enc.Diagnoses) > 0 || hasQDC {
+	if len(enc.Lines) > 0 || (linked == "" && (len(enc.Diagnoses) > 0 || hasQDC)) {
+		for _, rec := range extra {
+			if q := rec.GetQualityCode(); q != nil {
+				q.EncounterId = key
+			}
+		}
 		m.add(&pb.Record{Kind: &pb.Record_Encounter{Encounter: enc}})
 	}
 	m.out.records = append(m.out.records, extra...)
+	if len(m.out.records) == 0 && !m.out.rejected && linked != "" {
+		m.out.skip = typ + " (nothing beyond its Encounter)"
+		return
+	}
 	if len(m.out.records) == 0 && !m.out.rejected {
 		m.reject(typ+".item", "claim.empty", "the claim has no CPT, HCPCS, NDC or RxNorm item and no diagnosis, so nothing could be imported from it")
 	}
+}
+
+// linkedEncounter returns the id of the Encounter in the export that the
+// claim's items are for, or "".
+func (m *mapper) linkedEncounter() string {
+	for _, it := range m.r.Item {
+		for i := range it.Encounter {
+			k := m.x.key(&it.Encounter[i])
+			if id, ok := strings.CutPrefix(k, "Encounter/"); ok && m.x.encounters[k] != nil {
+				return id
+			}
+		}
+	}
+	return ""
 }
 
 // careTeamRoles rank Claim.careTeam roles when choosing the rendering clinician.

@@ -56,21 +56,45 @@ func newIndex() *index {
 		encounters: map[string]*encounterInfo{}, conditions: map[string][]coding{}, types: map[string]uint8{}}
 }
 
-// indexedTypes are the resource types the first pass decodes.
-var indexedTypes = map[string]bool{"Organization": true, "Practitioner": true, "PractitionerRole": true, "Location": true,
-	"Medication": true, "Patient": true, "Encounter": true, "Condition": true, "Claim": true, "ExplanationOfBenefit": true}
+// indexKeys are, per resource type, the top-level elements the first pass
+// decodes; other types are not decoded at all. Keys are per type because an
+// element's shape can differ between types (PractitionerRole.code is a list).
+var indexKeys = map[string]map[string]bool{
+	"Organization":         set("resourceType", "id", "identifier"),
+	"Practitioner":         set("resourceType", "id", "identifier"),
+	"PractitionerRole":     set("resourceType", "id", "practitioner", "organization"),
+	"Location":             set("resourceType", "id", "type"),
+	"Medication":           set("resourceType", "id", "code"),
+	"Patient":              set("resourceType", "id", "managingOrganization"),
+	"Encounter":            set("resourceType", "id", "subject", "serviceProvider", "participant", "period"),
+	"Condition":            set("resourceType", "id", "code", "encounter"),
+	"Claim":                set("resourceType", "id", "patient", "provider", "careTeam"),
+	"ExplanationOfBenefit": set("resourceType", "id", "patient", "provider", "careTeam"),
+}
+
+func set(keys ...string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
 
 // parseIndexed decodes the first-pass view of an item: only the top-level
 // elements the index keeps are decoded, the rest is skipped at byte-scan
 // speed. nil when the item is not indexed or does not decode (the second
 // pass reports it).
 func parseIndexed(it *item) *indexed {
-	if !indexedTypes[it.typ] {
+	if indexKeys[it.typ] == nil {
 		return nil
 	}
 	r := &indexed{}
 	ok := true
+	keys := indexKeys[it.typ]
 	eachField(it.data, func(key, val []byte) bool {
+		if !keys[string(key)] {
+			return true
+		}
 		var dst any
 		switch string(key) {
 		case "resourceType":

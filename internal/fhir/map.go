@@ -34,6 +34,16 @@ type mapper struct {
 
 func mapItem(x *index, opts Options, it *item) *mapped {
 	out := &mapped{typ: it.typ}
+	switch {
+	case referenceOnly[it.typ]:
+		// read in the first pass to resolve references; no records of their own
+		out.id = topLevelID(it)
+		return out
+	case it.typ != "" && !mappedTypes[it.typ]:
+		// not used by Liaison; not decoded either, so its shape does not matter
+		out.id, out.skip = topLevelID(it), it.typ
+		return out
+	}
 	var r resource
 	if err := json.Unmarshal(it.data, &r); err != nil {
 		m := &mapper{out: out}
@@ -56,8 +66,6 @@ func mapItem(x *index, opts Options, it *item) *mapped {
 		m.organization()
 	case "Practitioner":
 		m.practitioner()
-	case "PractitionerRole", "Location", "Medication":
-		// read in the first pass to resolve references; no records of their own
 	case "Patient":
 		m.keyed(m.patient)
 	case "Encounter":
@@ -79,6 +87,40 @@ func mapItem(x *index, opts Options, it *item) *mapped {
 		out.records = nil
 	}
 	return out
+}
+
+// referenceOnly are the types read only to resolve references; mappedTypes
+// the ones that become records.
+var (
+	referenceOnly = map[string]bool{"PractitionerRole": true, "Location": true, "Medication": true}
+	mappedTypes   = map[string]bool{"Organization": true, "Practitioner": true, "Patient": true, "Encounter": true,
+		"Condition": true, "Procedure": true, "MedicationRequest": true, "MedicationDispense": true,
+		"MedicationAdministration": true, "Coverage": true, "Claim": true, "ExplanationOfBenefit": true}
+)
+
+func topLevelID(it *item) string {
+	id := ""
+	eachField(it.data, func(key, val []byte) bool {
+		if string(key) == "id" {
+			id, _ = jsonString(val)
+			return false
+		}
+		return true
+	})
+	return resourceID(id, it.fullURL)
+}
+
+// decode reads an element whose shape depends on the resource type; a
+// shape R4 does not have is flagged and the element left out.
+func (m *mapper) decode(path string, raw json.RawMessage, dst any) bool {
+	if len(raw) == 0 {
+		return false
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		m.flag(path, "json.shape", path+" does not have its R4 shape; left out")
+		return false
+	}
+	return true
 }
 
 // keyed runs fn for a resource whose records need a stable source id.
@@ -434,10 +476,11 @@ func (m *mapper) encounter() {
 	} else {
 		e.Tin = m.tin("Encounter.serviceProvider", []*reference{r.ServiceProvider}, nil, r.Subject)
 	}
-	if r.Class != nil && r.Class.Code != "" {
-		c, ok := classes[r.Class.Code]
+	var class coding
+	if m.decode("Encounter.class", r.Class, &class) && class.Code != "" {
+		c, ok := classes[class.Code]
 		if !ok {
-			m.flag("Encounter.class", "class.unknown", fmt.Sprintf("encounter class %q is not one Liaison maps (AMB, EMER, IMP, ACUTE, NONAC, OBSENC, SS, VR, HH, FLD); left unspecified", r.Class.Code))
+			m.flag("Encounter.class", "class.unknown", fmt.Sprintf("encounter class %q is not one Liaison maps (AMB, EMER, IMP, ACUTE, NONAC, OBSENC, SS, VR, HH, FLD); left unspecified", class.Code))
 		}
 		e.Class = c
 	}
@@ -445,7 +488,9 @@ func (m *mapper) encounter() {
 		e.DischargeDate = datePart(r.Period.end())
 	}
 	e.RenderingNpi = m.rendering()
-	for _, l := range r.Location {
+	var locations []encounterLocation
+	m.decode("Encounter.location", r.Location, &locations)
+	for _, l := range locations {
 		if _, c := m.resolve(&l.Location); c != nil {
 			var types []concept
 			if json.Unmarshal(c.Type, &types) == nil {
@@ -590,7 +635,9 @@ func (m *mapper) procedure() {
 		}
 	}
 	var orgs []*reference
-	for _, pf := range r.Performer {
+	var performers []performer
+	m.decode("Procedure.performer", r.Performer, &performers)
+	for _, pf := range performers {
 		if p.Npi == "" {
 			p.Npi = m.npi(pf.Actor)
 		}
@@ -635,7 +682,11 @@ func (m *mapper) medication() {
 	case "MedicationAdministration":
 		ev.Kind, ev.Date = pb.MedicationKind_MEDICATION_KIND_ADMINISTRATION, first(r.EffectiveDateTime, r.EffectivePeriod.start())
 	}
-	for _, pf := range r.Performer {
+	var performers []performer
+	if typ != "MedicationRequest" { // its performer is the intended dispenser, one Reference
+		m.decode(typ+".performer", r.Performer, &performers)
+	}
+	for _, pf := range performers {
 		if ev.Npi == "" {
 			ev.Npi = m.npi(pf.Actor)
 		}

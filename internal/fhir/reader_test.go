@@ -31,6 +31,7 @@ func TestGolden(t *testing.T) {
 		{"transaction-bundle.txt", Options{TimeZone: "America/New_York"}, []string{"testdata/transaction-bundle.json"}},
 		{"bulk.txt", Options{}, bulkFiles(t)},
 		{"eob-searchset.txt", Options{}, []string{"testdata/eob-searchset.json"}},
+		{"synthea-bundle.txt", Options{DefaultTIN: "123456789"}, []string{"testdata/synthea-bundle.json"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sourcetest.Golden(t, tc.name, sourcetest.Render(read(t, tc.opts, tc.files...)))

@@ -66,6 +66,10 @@ type diagnosis struct {
 	DiagnosisReference       *reference `json:"diagnosisReference"`
 }
 
+type encounterLocation struct {
+	Location reference `json:"location"`
+}
+
 type performer struct {
 	Actor      *reference `json:"actor"`
 	OnBehalfOf *reference `json:"onBehalfOf"`
@@ -78,14 +82,15 @@ type careTeam struct {
 }
 
 type claimItem struct {
-	Sequence                int       `json:"sequence"`
-	CareTeamSequence        []int     `json:"careTeamSequence"`
-	ProductOrService        *concept  `json:"productOrService"`
-	Modifier                []concept `json:"modifier"`
-	ServicedDate            string    `json:"servicedDate"`
-	ServicedPeriod          *period   `json:"servicedPeriod"`
-	LocationCodeableConcept *concept  `json:"locationCodeableConcept"`
-	Quantity                *quantity `json:"quantity"`
+	Sequence                int         `json:"sequence"`
+	CareTeamSequence        []int       `json:"careTeamSequence"`
+	ProductOrService        *concept    `json:"productOrService"`
+	Modifier                []concept   `json:"modifier"`
+	ServicedDate            string      `json:"servicedDate"`
+	ServicedPeriod          *period     `json:"servicedPeriod"`
+	LocationCodeableConcept *concept    `json:"locationCodeableConcept"`
+	Quantity                *quantity   `json:"quantity"`
+	Encounter               []reference `json:"encounter"`
 }
 
 type supportingInfo struct {
@@ -115,31 +120,29 @@ type resource struct {
 	Organization *reference `json:"organization"`
 
 	// Encounter
-	Class           *coding       `json:"class"`
-	Period          *period       `json:"period"` // also Coverage
-	Participant     []participant `json:"participant"`
-	ServiceProvider *reference    `json:"serviceProvider"`
+	Class           json.RawMessage `json:"class"`  // Coding (Encounter); a list elsewhere (Coverage)
+	Period          *period         `json:"period"` // also Coverage
+	Participant     []participant   `json:"participant"`
+	ServiceProvider *reference      `json:"serviceProvider"`
 	Hospitalization *struct {
 		DischargeDisposition *concept `json:"dischargeDisposition"`
 	} `json:"hospitalization"`
-	Location []struct {
-		Location reference `json:"location"`
-	} `json:"location"`
-	Diagnosis []diagnosis `json:"diagnosis"` // also Claim, ExplanationOfBenefit
+	Location  json.RawMessage `json:"location"`  // a list (Encounter) or a Reference (Procedure)
+	Diagnosis []diagnosis     `json:"diagnosis"` // also Claim, ExplanationOfBenefit
 
 	// Condition, Procedure, Medication
-	Code               *concept    `json:"code"`
-	Subject            *reference  `json:"subject"`
-	Patient            *reference  `json:"patient"` // Claim, ExplanationOfBenefit
-	Encounter          *reference  `json:"encounter"`
-	Context            *reference  `json:"context"` // MedicationDispense, MedicationAdministration
-	VerificationStatus *concept    `json:"verificationStatus"`
-	OnsetDateTime      string      `json:"onsetDateTime"`
-	OnsetPeriod        *period     `json:"onsetPeriod"`
-	RecordedDate       string      `json:"recordedDate"`
-	PerformedDateTime  string      `json:"performedDateTime"`
-	PerformedPeriod    *period     `json:"performedPeriod"`
-	Performer          []performer `json:"performer"`
+	Code               *concept        `json:"code"`
+	Subject            *reference      `json:"subject"`
+	Patient            *reference      `json:"patient"` // Claim, ExplanationOfBenefit
+	Encounter          *reference      `json:"encounter"`
+	Context            *reference      `json:"context"` // MedicationDispense, MedicationAdministration
+	VerificationStatus *concept        `json:"verificationStatus"`
+	OnsetDateTime      string          `json:"onsetDateTime"`
+	OnsetPeriod        *period         `json:"onsetPeriod"`
+	RecordedDate       string          `json:"recordedDate"`
+	PerformedDateTime  string          `json:"performedDateTime"`
+	PerformedPeriod    *period         `json:"performedPeriod"`
+	Performer          json.RawMessage `json:"performer"` // a list, but a Reference on MedicationRequest
 
 	// MedicationRequest, MedicationDispense, MedicationAdministration
 	MedicationCodeableConcept *concept   `json:"medicationCodeableConcept"`

@@ -112,6 +112,15 @@ func TestMappingRules(t *testing.T) {
 		{"deceased without a date is flagged",
 			`{"resourceType":"Patient","id":"x","birthDate":"1940-01-01","deceasedBoolean":true}`,
 			func(m *mapped) bool { return len(m.records) == 1 && m.problems[0].Rule == "deceased.no_date" }},
+		{"elements whose shape differs by type: Coverage.class is a list",
+			`{"resourceType":"Coverage","id":"c","class":[{"type":{"text":"group"},"value":"G1"}],"beneficiary":{"reference":"Patient/x"},"period":{"start":"2020-01-01"}}`,
+			func(m *mapped) bool { return len(m.records) == 1 && len(m.problems) == 0 }},
+		{"elements whose shape differs by type: MedicationRequest.performer is a Reference",
+			`{"resourceType":"MedicationRequest","id":"r","performer":{"reference":"Organization/pharm"},"medicationCodeableConcept":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"904419"}]},"subject":{"reference":"Patient/x"},"authoredOn":"2024-01-02"}`,
+			func(m *mapped) bool { return len(m.records) == 1 && len(m.problems) == 0 }},
+		{"unused types are not decoded, whatever their shape",
+			`{"resourceType":"QuestionnaireResponse","id":"q","identifier":{"value":"single, not a list"}}`,
+			func(m *mapped) bool { return m.skip == "QuestionnaireResponse" && m.id == "q" && !m.rejected }},
 		{"pre-authorization claims are not services",
 			`{"resourceType":"Claim","id":"c","use":"preauthorization","patient":{"reference":"Patient/x"}}`,
 			func(m *mapped) bool { return m.skip == "Claim (preauthorization)" }},
@@ -129,5 +138,16 @@ func TestPeekTypeIgnoresContained(t *testing.T) {
 	js := []byte(`{"contained":[{"resourceType":"Medication","id":"m","x":"a\"resourceType\":\"Patient"}],"meta":{"resourceType":"nope"},"resourceType" : "MedicationRequest"}`)
 	if got := peekType(js); got != "MedicationRequest" {
 		t.Errorf("peekType = %q", got)
+	}
+}
+
+func TestIndexReadsRolesWithCodes(t *testing.T) {
+	js := []byte(`{"resourceType":"PractitionerRole","id":"r","code":[{"coding":[{"code":"doctor"}]}],"practitioner":{"reference":"Practitioner/p"},"organization":{"reference":"Organization/o"}}`)
+	x := newIndex()
+	it := &item{data: js, typ: peekType(js)}
+	x.add(it, parseIndexed(it))
+	x.add(&item{typ: "Organization"}, &indexed{ResourceType: "Organization", ID: "o", Identifier: []identifier{{System: "urn:oid:2.16.840.1.113883.4.4", Value: "123456789"}}})
+	if got := x.tinOf(&reference{Reference: "PractitionerRole/r"}); got != "123456789" {
+		t.Errorf("TIN through the role = %q", got)
 	}
 }

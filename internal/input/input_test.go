@@ -50,12 +50,12 @@ func TestReadFolders(t *testing.T) {
 	}
 	sourcetest.Balanced(t, res.Summary)
 	s := res.Summary
-	// 13 + 4 bundle entries, 23 bulk lines, 11 CSV rows, 19 native records.
-	if s.Read != 13+4+23+11+19 {
-		t.Errorf("read %d items, want %d", s.Read, 13+4+23+11+19)
+	// 13 + 4 + 9 bundle entries, 23 bulk lines, 11 CSV rows, 19 native records.
+	if want := 13 + 4 + 9 + 23 + 11 + 19; s.Read != want {
+		t.Errorf("read %d items, want %d", s.Read, want)
 	}
-	if s.Files != 2+12+1+1 {
-		t.Errorf("read %d files, want 16", s.Files)
+	if want := 3 + 12 + 1 + 1; s.Files != want {
+		t.Errorf("read %d files, want %d", s.Files, want)
 	}
 	found := false
 	for _, p := range res.Problems {
