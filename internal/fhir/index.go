@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 )
 
 // index holds what the first pass learns about the resources other
@@ -81,94 +82,33 @@ func set(keys ...string) map[string]bool {
 }
 
 // parseIndexed decodes the first-pass view of an item: only the top-level
-// elements the index keeps are decoded, the rest is skipped at byte-scan
-// speed. nil when the item is not indexed or does not decode (the second
-// pass reports it).
-func parseIndexed(it *item) *indexed {
-	if indexKeys[it.typ] == nil {
+// elements the index keeps (indexKeys), the rest skipped at byte-scan speed.
+// nil when the item is not indexed or does not decode (the second pass
+// reports it).
+func parseIndexed(it *item) *resource {
+	keys := indexKeys[it.typ]
+	if keys == nil {
 		return nil
 	}
-	r := &indexed{}
-	ok := true
-	keys := indexKeys[it.typ]
-	eachField(it.data, func(key, val []byte) bool {
-		if !keys[string(key)] {
-			return true
-		}
-		var dst any
-		switch string(key) {
-		case "resourceType":
-			r.ResourceType, ok = jsonString(val)
-		case "id":
-			r.ID, ok = jsonString(val)
-		case "subject":
-			r.Subject, ok = jsonReference(val)
-		case "patient":
-			r.Patient, ok = jsonReference(val)
-		case "encounter":
-			r.Encounter, ok = jsonReference(val)
-		case "managingOrganization":
-			r.ManagingOrganization, ok = jsonReference(val)
-		case "practitioner":
-			r.Practitioner, ok = jsonReference(val)
-		case "organization":
-			r.Organization, ok = jsonReference(val)
-		case "serviceProvider":
-			r.ServiceProvider, ok = jsonReference(val)
-		case "provider":
-			r.Provider, ok = jsonReference(val)
-		case "type":
-			r.Type = val
-		case "identifier":
-			dst = &r.Identifier
-		case "code":
-			dst = &r.Code
-		case "participant":
-			dst = &r.Participant
-		case "period":
-			dst = &r.Period
-		case "careTeam":
-			dst = &r.CareTeam
-		}
-		if dst != nil && json.Unmarshal(val, dst) != nil {
-			ok = false
-		}
-		return ok
-	})
-	if !ok || r.ResourceType == "" {
+	r := &resource{}
+	if decodeFields(it.data, r, keys) != nil || r.ResourceType == "" {
 		return nil
 	}
 	return r
 }
 
-// jsonString decodes a JSON string, without encoding/json when it has no escapes.
+// jsonString decodes a JSON string, without encoding/json when it has no
+// escapes and is valid UTF-8.
 func jsonString(val []byte) (string, bool) {
-	if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' && bytes.IndexByte(val, '\\') < 0 {
+	if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' && bytes.IndexByte(val, '\\') < 0 && utf8.Valid(val) {
 		return string(val[1 : len(val)-1]), true
 	}
 	var s string
 	return s, json.Unmarshal(val, &s) == nil
 }
 
-// jsonReference decodes a Reference, the most common element the first pass
-// reads, with the byte scanner for the usual {"reference": "Type/id"}.
-func jsonReference(val []byte) (*reference, bool) {
-	r := &reference{}
-	ok := true
-	eachField(val, func(key, v []byte) bool {
-		switch string(key) {
-		case "reference":
-			r.Reference, ok = jsonString(v)
-		case "identifier":
-			ok = json.Unmarshal(v, &r.Identifier) == nil
-		}
-		return ok
-	})
-	return r, ok
-}
-
 // add records one item of the first pass, in input order.
-func (x *index) add(it *item, r *indexed) {
+func (x *index) add(it *item, r *resource) {
 	x.types[it.file] |= 1 << phaseOf(it.typ)
 	x.items++
 	if r == nil {

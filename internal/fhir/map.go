@@ -45,11 +45,11 @@ func mapItem(x *index, opts Options, it *item) *mapped {
 		return out
 	}
 	var r resource
-	if err := json.Unmarshal(it.data, &r); err != nil {
+	if err := decodeResource(it.data, &r); err != nil {
 		m := &mapper{out: out}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			m.reject(it.typ+"."+te.Field, "json.shape", fmt.Sprintf("%s is JSON %s where FHIR R4 has %s", te.Field, te.Value, te.Type))
+		var se *shapeError
+		if errors.As(err, &se) {
+			m.reject(it.typ+"."+se.path, "json.shape", se.Error())
 		} else {
 			m.reject("", "json.syntax", "not a JSON resource: "+err.Error())
 		}
@@ -170,7 +170,7 @@ func (m *mapper) containedByID(id string) *resource {
 		m.contained = map[string]*resource{}
 		for _, raw := range m.r.Contained {
 			var c resource
-			if json.Unmarshal(raw, &c) == nil && c.ID != "" {
+			if decodeResource(raw, &c) == nil && c.ID != "" {
 				m.contained[c.ID] = &c
 			}
 		}

@@ -50,7 +50,7 @@ const phases = 3
 // problems to sink, returning the summary of what was read.
 func Read(ctx context.Context, files []string, opts Options, sink source.Sink) (source.Summary, error) {
 	x := newIndex()
-	err := pipeline(ctx, files, nil, parseIndexed, func(it *item, r *indexed) error {
+	err := pipeline(ctx, files, nil, parseIndexed, func(it *item, r *resource) error {
 		x.add(it, r)
 		return nil
 	})

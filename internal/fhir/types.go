@@ -172,22 +172,3 @@ type resource struct {
 	Item           []claimItem      `json:"item"`
 	SupportingInfo []supportingInfo `json:"supportingInfo"`
 }
-
-// indexed is the part of a resource the first pass keeps: what other
-// resources need to resolve their references (parseIndexed fills it).
-type indexed struct {
-	ResourceType, ID     string
-	Identifier           []identifier
-	Type                 json.RawMessage
-	Code                 *concept
-	Subject, Patient     *reference
-	Encounter            *reference
-	ManagingOrganization *reference
-	Practitioner         *reference
-	Organization         *reference
-	ServiceProvider      *reference
-	Participant          []participant
-	Period               *period
-	Provider             *reference
-	CareTeam             []careTeam
-}

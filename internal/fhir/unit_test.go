@@ -146,7 +146,7 @@ func TestIndexReadsRolesWithCodes(t *testing.T) {
 	x := newIndex()
 	it := &item{data: js, typ: peekType(js)}
 	x.add(it, parseIndexed(it))
-	x.add(&item{typ: "Organization"}, &indexed{ResourceType: "Organization", ID: "o", Identifier: []identifier{{System: "urn:oid:2.16.840.1.113883.4.4", Value: "123456789"}}})
+	x.add(&item{typ: "Organization"}, &resource{ResourceType: "Organization", ID: "o", Identifier: []identifier{{System: "urn:oid:2.16.840.1.113883.4.4", Value: "123456789"}}})
 	if got := x.tinOf(&reference{Reference: "PractitionerRole/r"}); got != "123456789" {
 		t.Errorf("TIN through the role = %q", got)
 	}
