@@ -25,8 +25,8 @@ type index struct {
 	// resolved in link, after every alias is known
 	pendingClaims     []pendingClaim
 	pendingConditions [][2]string      // encounter reference, condition key
-	types             map[string]uint8 // file -> phases present
-	items             int              // resources seen
+	types             map[string]uint8 // file -> phases present; written by the first pass's reader
+	items             int              // resources seen; likewise
 }
 
 type role struct{ practitioner, organization *reference }
@@ -109,8 +109,6 @@ func jsonString(val []byte) (string, bool) {
 
 // add records one item of the first pass, in input order.
 func (x *index) add(it *item, r *resource) {
-	x.types[it.file] |= 1 << phaseOf(it.typ)
-	x.items++
 	if r == nil {
 		return
 	}

@@ -50,7 +50,14 @@ const phases = 3
 // problems to sink, returning the summary of what was read.
 func Read(ctx context.Context, files []string, opts Options, sink source.Sink) (source.Summary, error) {
 	x := newIndex()
-	err := pipeline(ctx, files, nil, parseIndexed, func(it *item, r *resource) error {
+	// The first pass sees every item (to count them and note which phases
+	// each file has) but decodes only the types others point at.
+	see := func(it *item) bool {
+		x.types[it.file] |= 1 << phaseOf(it.typ)
+		x.items++
+		return indexKeys[it.typ] != nil
+	}
+	err := pipeline(ctx, files, see, parseIndexed, func(it *item, r *resource) error {
 		x.add(it, r)
 		return nil
 	})
@@ -105,7 +112,7 @@ func Read(ctx context.Context, files []string, opts Options, sink source.Sink) (
 				todo = append(todo, f)
 			}
 		}
-		keep := func(typ string) bool { return phaseOf(typ) == phase }
+		keep := func(it *item) bool { return phaseOf(it.typ) == phase }
 		work := func(it *item) *mapped { return mapItem(x, opts, it) }
 		if err := pipeline(ctx, todo, keep, work, emit); err != nil {
 			return sum, err

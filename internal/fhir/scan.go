@@ -130,8 +130,9 @@ func skipValue(b []byte, i int) int {
 // walkFile reads one file as NDJSON (one resource per line) or as a single
 // JSON document (a Bundle or one resource) and calls fn with batches of
 // items. Bundles, wherever they appear, are expanded into their entries.
-// keep, when not nil, filters items by resource type before they are copied.
-func walkFile(ctx context.Context, path string, keep func(typ string) bool, fn func([]item) error) error {
+// keep is called for every item, on the reading goroutine, in input order,
+// and filters items before they are copied.
+func walkFile(ctx context.Context, path string, keep func(it *item) bool, fn func([]item) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -202,7 +203,7 @@ func leadingLines(b []byte) int {
 // scanner reuses its buffer).
 type batcher struct {
 	fn   func([]item) error
-	keep func(string) bool
+	keep func(*item) bool
 	cur  []item
 }
 
@@ -213,7 +214,7 @@ func (b *batcher) add(it item) error {
 	if it.typ == "Bundle" {
 		return b.bundle(it)
 	}
-	if b.keep != nil && !b.keep(it.typ) {
+	if !b.keep(&it) {
 		return nil
 	}
 	it.data = bytes.Clone(it.data)
@@ -238,8 +239,8 @@ func (b *batcher) flush() error {
 func (b *batcher) bundle(it item) error {
 	entries, err := bundleEntries(it.data)
 	if err != nil {
-		if b.keep == nil || b.keep("") {
-			it.typ = ""
+		it.typ = ""
+		if b.keep(&it) {
 			it.data = bytes.Clone(it.data)
 			b.cur = append(b.cur, it)
 		}
@@ -314,7 +315,7 @@ func leadingSpace(b []byte) int {
 // pipeline reads files in order, runs work on each kept item on several
 // goroutines, and calls emit with the results in input order, so output is
 // deterministic however many workers run.
-func pipeline[T any](ctx context.Context, files []string, keep func(string) bool, work func(*item) T, emit func(*item, T) error) error {
+func pipeline[T any](ctx context.Context, files []string, keep func(*item) bool, work func(*item) T, emit func(*item, T) error) error {
 	workers := runtime.GOMAXPROCS(0)
 	type job struct {
 		items []item
