@@ -88,9 +88,7 @@ func decodeFields(b []byte, r *resource, keep map[string]bool) error {
 			r.ServiceProvider = d.reference(v, k)
 		case "hospitalization":
 			if r.Hospitalization == nil && !isNull(v) && len(v) > 0 && v[0] == '{' {
-				r.Hospitalization = &struct {
-					DischargeDisposition *concept `json:"dischargeDisposition"`
-				}{}
+				r.Hospitalization = &hospitalization{}
 			}
 			d.object(v, k, func(k2 string, v []byte) {
 				if k2 == "dischargeDisposition" {
@@ -153,10 +151,7 @@ func decodeFields(b []byte, r *resource, keep map[string]bool) error {
 			r.Requester = d.reference(v, k)
 		case "dispenseRequest":
 			if r.DispenseRequest == nil && !isNull(v) && len(v) > 0 && v[0] == '{' {
-				r.DispenseRequest = &struct {
-					ExpectedSupplyDuration *quantity `json:"expectedSupplyDuration"`
-					Quantity               *quantity `json:"quantity"`
-				}{}
+				r.DispenseRequest = &dispenseRequest{}
 			}
 			d.object(v, k, func(k2 string, v []byte) {
 				switch k2 {

@@ -98,6 +98,15 @@ type supportingInfo struct {
 	ValueQuantity *quantity `json:"valueQuantity"`
 }
 
+type hospitalization struct {
+	DischargeDisposition *concept `json:"dischargeDisposition"`
+}
+
+type dispenseRequest struct {
+	ExpectedSupplyDuration *quantity `json:"expectedSupplyDuration"`
+	Quantity               *quantity `json:"quantity"`
+}
+
 type resource struct {
 	ResourceType string            `json:"resourceType"`
 	ID           string            `json:"id"`
@@ -120,15 +129,13 @@ type resource struct {
 	Organization *reference `json:"organization"`
 
 	// Encounter
-	Class           json.RawMessage `json:"class"`  // Coding (Encounter); a list elsewhere (Coverage)
-	Period          *period         `json:"period"` // also Coverage
-	Participant     []participant   `json:"participant"`
-	ServiceProvider *reference      `json:"serviceProvider"`
-	Hospitalization *struct {
-		DischargeDisposition *concept `json:"dischargeDisposition"`
-	} `json:"hospitalization"`
-	Location  json.RawMessage `json:"location"`  // a list (Encounter) or a Reference (Procedure)
-	Diagnosis []diagnosis     `json:"diagnosis"` // also Claim, ExplanationOfBenefit
+	Class           json.RawMessage  `json:"class"`  // Coding (Encounter); a list elsewhere (Coverage)
+	Period          *period          `json:"period"` // also Coverage
+	Participant     []participant    `json:"participant"`
+	ServiceProvider *reference       `json:"serviceProvider"`
+	Hospitalization *hospitalization `json:"hospitalization"`
+	Location        json.RawMessage  `json:"location"`  // a list (Encounter) or a Reference (Procedure)
+	Diagnosis       []diagnosis      `json:"diagnosis"` // also Claim, ExplanationOfBenefit
 
 	// Condition, Procedure, Medication
 	Code               *concept        `json:"code"`
@@ -145,20 +152,17 @@ type resource struct {
 	Performer          json.RawMessage `json:"performer"` // a list, but a Reference on MedicationRequest
 
 	// MedicationRequest, MedicationDispense, MedicationAdministration
-	MedicationCodeableConcept *concept   `json:"medicationCodeableConcept"`
-	MedicationReference       *reference `json:"medicationReference"`
-	AuthoredOn                string     `json:"authoredOn"`
-	Requester                 *reference `json:"requester"`
-	DispenseRequest           *struct {
-		ExpectedSupplyDuration *quantity `json:"expectedSupplyDuration"`
-		Quantity               *quantity `json:"quantity"`
-	} `json:"dispenseRequest"`
-	WhenHandedOver    string    `json:"whenHandedOver"`
-	WhenPrepared      string    `json:"whenPrepared"`
-	DaysSupply        *quantity `json:"daysSupply"`
-	Quantity          *quantity `json:"quantity"`
-	EffectiveDateTime string    `json:"effectiveDateTime"`
-	EffectivePeriod   *period   `json:"effectivePeriod"`
+	MedicationCodeableConcept *concept         `json:"medicationCodeableConcept"`
+	MedicationReference       *reference       `json:"medicationReference"`
+	AuthoredOn                string           `json:"authoredOn"`
+	Requester                 *reference       `json:"requester"`
+	DispenseRequest           *dispenseRequest `json:"dispenseRequest"`
+	WhenHandedOver            string           `json:"whenHandedOver"`
+	WhenPrepared              string           `json:"whenPrepared"`
+	DaysSupply                *quantity        `json:"daysSupply"`
+	Quantity                  *quantity        `json:"quantity"`
+	EffectiveDateTime         string           `json:"effectiveDateTime"`
+	EffectivePeriod           *period          `json:"effectivePeriod"`
 
 	// Coverage
 	Beneficiary *reference `json:"beneficiary"`
