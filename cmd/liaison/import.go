@@ -43,6 +43,9 @@ func runImport(ctx context.Context, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("no PATH given")
 	}
+	if _, _, err := input.Files(fs.Args()); err != nil {
+		return err // a mistyped path, before connecting
+	}
 	importGC()
 	conn, err := grpc.NewClient(*server, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(api.MaxMessageBytes)))
