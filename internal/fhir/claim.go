@@ -42,7 +42,7 @@ func (m *mapper) claim() {
 	// such as Synthea write) adds its billed lines as an encounter of its
 	// own only if it has some; its quality codes point at that encounter.
 	qdcEncounter := key
-	linked := m.linkedEncounter()
+	linked := m.linkedEncounter(tin)
 	if linked != "" {
 		qdcEncounter = linked
 	}
@@ -123,17 +123,31 @@ func (m *mapper) claim() {
 }
 
 // linkedEncounter returns the id of the Encounter in the export that the
-// claim's items are for, or "".
-func (m *mapper) linkedEncounter() string {
+// claim's items are for, or "": only one of the claim's practice, since a
+// record can point only at an encounter of its own TIN.
+func (m *mapper) linkedEncounter(tin string) string {
 	for _, it := range m.r.Item {
 		for i := range it.Encounter {
 			k := m.x.key(&it.Encounter[i])
-			if id, ok := strings.CutPrefix(k, "Encounter/"); ok && m.x.encounters[k] != nil {
+			id, ok := strings.CutPrefix(k, "Encounter/")
+			if e := m.x.encounters[k]; ok && e != nil && m.encounterTIN(e) == tin {
 				return id
 			}
 		}
 	}
 	return ""
+}
+
+// encounterTIN is the TIN an Encounter's record gets, as encounter() and
+// tin() choose it, without reporting anything.
+func (m *mapper) encounterTIN(e *encounterInfo) string {
+	if e.tin != "" {
+		return e.tin
+	}
+	if pi := m.x.patients[m.x.key(e.patient)]; pi != nil && len(pi.tins) == 1 {
+		return pi.tins[0]
+	}
+	return m.opts.DefaultTIN
 }
 
 // careTeamRoles rank Claim.careTeam roles when choosing the rendering clinician.

@@ -151,3 +151,35 @@ func TestIndexReadsRolesWithCodes(t *testing.T) {
 		t.Errorf("TIN through the role = %q", got)
 	}
 }
+
+// mapWith indexes every resource given, then maps the last one.
+func mapWith(t *testing.T, opts Options, resources ...string) *mapped {
+	t.Helper()
+	x := newIndex()
+	var it *item
+	for _, js := range resources {
+		it = &item{file: "t.ndjson", line: 1, data: []byte(js), typ: peekType([]byte(js))}
+		x.add(it, parseIndexed(it))
+	}
+	x.link()
+	return mapItem(x, opts, it)
+}
+
+func TestClaimForAnEncounterInTheExport(t *testing.T) {
+	const (
+		org = `{"resourceType":"Organization","id":"o","identifier":[{"system":"urn:oid:2.16.840.1.113883.4.4","value":"123456789"}]}`
+		enc = `{"resourceType":"Encounter","id":"e1","subject":{"reference":"Patient/p"},"serviceProvider":{"reference":"Organization/o"},"period":{"start":"2024-01-02"}}`
+	)
+	claim := func(provider string) string {
+		return `{"resourceType":"Claim","id":"c1","patient":{"reference":"Patient/p"},"provider":{"identifier":{"system":"urn:oid:2.16.840.1.113883.4.4","value":"` + provider + `"}},` +
+			`"billablePeriod":{"start":"2024-01-02"},"item":[{"sequence":1,"encounter":[{"reference":"Encounter/e1"}],"productOrService":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"3095F"}]}}]}`
+	}
+	m := mapWith(t, Options{}, org, enc, claim("123456789"))
+	if len(m.records) != 1 || m.records[0].GetQualityCode().GetEncounterId() != "e1" {
+		t.Errorf("same practice: want only the quality code, pointing at Encounter e1; got %v", m.records)
+	}
+	m = mapWith(t, Options{}, org, enc, claim("987654321"))
+	if len(m.records) != 2 || m.records[1].GetQualityCode().GetEncounterId() != "Claim/c1" || m.records[0].GetEncounter().GetTin() != "987654321" {
+		t.Errorf("another practice cannot point at e1: want the claim's own encounter; got %v", m.records)
+	}
+}
