@@ -54,11 +54,7 @@ func TestEncounterClasses(t *testing.T) {
 // mapOne maps one resource with an empty index and a default TIN.
 func mapOne(t *testing.T, js string) *mapped {
 	t.Helper()
-	x := newIndex()
-	it := &item{file: "t.ndjson", line: 1, data: []byte(js), typ: peekType([]byte(js))}
-	x.add(it, parseIndexed(it))
-	x.link()
-	return mapItem(x, Options{DefaultTIN: "123456789"}, it)
+	return mapWith(t, Options{DefaultTIN: "123456789"}, js)
 }
 
 func TestMappingRules(t *testing.T) {
