@@ -70,19 +70,13 @@ func decodeFields(b []byte, r *resource, keep map[string]bool) error {
 		case "period":
 			r.Period = d.period(v, k)
 		case "participant":
-			r.Participant = nil
-			d.array(v, k, func(v []byte) {
-				var p participant
-				d.object(v, k, func(k2 string, v []byte) {
-					switch k2 {
-					case "type":
-						p.Type = nil
-						d.concepts(v, k+".type", &p.Type)
-					case "individual":
-						p.Individual = d.reference(v, k+".individual")
-					}
-				})
-				r.Participant = append(r.Participant, p)
+			objects(d, v, k, &r.Participant, func(p *participant, k2 string, v []byte) {
+				switch k2 {
+				case "type":
+					d.concepts(v, k+".type", &p.Type)
+				case "individual":
+					p.Individual = d.reference(v, k+".individual")
+				}
 			})
 		case "serviceProvider":
 			r.ServiceProvider = d.reference(v, k)
@@ -98,24 +92,19 @@ func decodeFields(b []byte, r *resource, keep map[string]bool) error {
 		case "location":
 			r.Location = v
 		case "diagnosis":
-			r.Diagnosis = nil
-			d.array(v, k, func(v []byte) {
-				var x diagnosis
-				d.object(v, k, func(k2 string, v []byte) {
-					switch k2 {
-					case "condition":
-						x.Condition = d.reference(v, k+"."+k2)
-					case "rank":
-						d.integer(v, k+"."+k2, &x.Rank)
-					case "sequence":
-						d.integer(v, k+"."+k2, &x.Sequence)
-					case "diagnosisCodeableConcept":
-						x.DiagnosisCodeableConcept = d.concept(v, k+"."+k2)
-					case "diagnosisReference":
-						x.DiagnosisReference = d.reference(v, k+"."+k2)
-					}
-				})
-				r.Diagnosis = append(r.Diagnosis, x)
+			objects(d, v, k, &r.Diagnosis, func(x *diagnosis, k2 string, v []byte) {
+				switch k2 {
+				case "condition":
+					x.Condition = d.reference(v, k+"."+k2)
+				case "rank":
+					d.integer(v, k+"."+k2, &x.Rank)
+				case "sequence":
+					d.integer(v, k+"."+k2, &x.Sequence)
+				case "diagnosisCodeableConcept":
+					x.DiagnosisCodeableConcept = d.concept(v, k+"."+k2)
+				case "diagnosisReference":
+					x.DiagnosisReference = d.reference(v, k+"."+k2)
+				}
 			})
 		case "code":
 			r.Code = d.concept(v, k)
@@ -184,39 +173,28 @@ func decodeFields(b []byte, r *resource, keep map[string]bool) error {
 		case "provider":
 			r.Provider = d.reference(v, k)
 		case "careTeam":
-			r.CareTeam = nil
-			d.array(v, k, func(v []byte) {
-				var c careTeam
-				d.object(v, k, func(k2 string, v []byte) {
-					switch k2 {
-					case "sequence":
-						d.integer(v, k+"."+k2, &c.Sequence)
-					case "provider":
-						c.Provider = d.reference(v, k+"."+k2)
-					case "role":
-						c.Role = d.concept(v, k+"."+k2)
-					}
-				})
-				r.CareTeam = append(r.CareTeam, c)
+			objects(d, v, k, &r.CareTeam, func(c *careTeam, k2 string, v []byte) {
+				switch k2 {
+				case "sequence":
+					d.integer(v, k+"."+k2, &c.Sequence)
+				case "provider":
+					c.Provider = d.reference(v, k+"."+k2)
+				case "role":
+					c.Role = d.concept(v, k+"."+k2)
+				}
 			})
 		case "item":
-			r.Item = nil
-			d.array(v, k, func(v []byte) { var it claimItem; d.claimItem(v, k, &it); r.Item = append(r.Item, it) })
+			objects(d, v, k, &r.Item, func(it *claimItem, k2 string, v []byte) { d.claimItem(it, k+"."+k2, k2, v) })
 		case "supportingInfo":
-			r.SupportingInfo = nil
-			d.array(v, k, func(v []byte) {
-				var s supportingInfo
-				d.object(v, k, func(k2 string, v []byte) {
-					switch k2 {
-					case "category":
-						if c := d.concept(v, k+"."+k2); c != nil {
-							s.Category = *c
-						}
-					case "valueQuantity":
-						s.ValueQuantity = d.quantity(v, k+"."+k2)
+			objects(d, v, k, &r.SupportingInfo, func(x *supportingInfo, k2 string, v []byte) {
+				switch k2 {
+				case "category":
+					if c := d.concept(v, k+"."+k2); c != nil {
+						x.Category = *c
 					}
-				})
-				r.SupportingInfo = append(r.SupportingInfo, s)
+				case "valueQuantity":
+					x.ValueQuantity = d.quantity(v, k+"."+k2)
+				}
 			})
 		}
 	})
@@ -370,6 +348,7 @@ func (d *jd) concept(v []byte, path string) *concept {
 }
 
 func (d *jd) concepts(v []byte, path string, dst *[]concept) {
+	*dst = nil
 	d.array(v, path, func(v []byte) {
 		if c := d.concept(v, path); c != nil {
 			*dst = append(*dst, *c)
@@ -397,19 +376,21 @@ func (d *jd) reference(v []byte, path string) *reference {
 		return nil
 	}
 	r := &reference{}
-	d.object(v, path, func(k string, v []byte) {
-		switch k {
-		case "reference":
-			d.str(v, path+".reference", &r.Reference)
-		case "identifier":
-			if isNull(v) {
-				return
-			}
-			r.Identifier = &identifier{}
-			d.identifier(v, path+".identifier", r.Identifier)
-		}
-	})
+	d.object(v, path, func(k string, v []byte) { d.referenceField(r, path, k, v) })
 	return r
+}
+
+func (d *jd) referenceField(r *reference, path, k string, v []byte) {
+	switch k {
+	case "reference":
+		d.str(v, path+".reference", &r.Reference)
+	case "identifier":
+		if isNull(v) {
+			return
+		}
+		r.Identifier = &identifier{}
+		d.identifier(v, path+".identifier", r.Identifier)
+	}
 }
 
 func (d *jd) period(v []byte, path string) *period {
@@ -476,37 +457,38 @@ func (d *jd) extensions(v []byte, path string, dst *[]extension) {
 	})
 }
 
-func (d *jd) claimItem(v []byte, path string, it *claimItem) {
-	d.object(v, path, func(k string, v []byte) {
-		p := path + "." + k
-		switch k {
-		case "sequence":
-			d.integer(v, p, &it.Sequence)
-		case "careTeamSequence":
-			it.CareTeamSequence = nil
-			d.array(v, p, func(v []byte) { var n int; d.integer(v, p, &n); it.CareTeamSequence = append(it.CareTeamSequence, n) })
-		case "productOrService":
-			it.ProductOrService = d.concept(v, p)
-		case "modifier":
-			it.Modifier = nil
-			d.concepts(v, p, &it.Modifier)
-		case "servicedDate":
-			d.str(v, p, &it.ServicedDate)
-		case "servicedPeriod":
-			it.ServicedPeriod = d.period(v, p)
-		case "locationCodeableConcept":
-			it.LocationCodeableConcept = d.concept(v, p)
-		case "quantity":
-			it.Quantity = d.quantity(v, p)
-		case "encounter":
-			it.Encounter = nil
-			d.array(v, p, func(v []byte) {
-				if r := d.reference(v, p); r != nil {
-					it.Encounter = append(it.Encounter, *r)
-				} else {
-					it.Encounter = append(it.Encounter, reference{})
-				}
-			})
-		}
+// claimItem reads one element of Claim.item (key k at path p).
+func (d *jd) claimItem(it *claimItem, p, k string, v []byte) {
+	switch k {
+	case "sequence":
+		d.integer(v, p, &it.Sequence)
+	case "careTeamSequence":
+		it.CareTeamSequence = nil
+		d.array(v, p, func(v []byte) { var n int; d.integer(v, p, &n); it.CareTeamSequence = append(it.CareTeamSequence, n) })
+	case "productOrService":
+		it.ProductOrService = d.concept(v, p)
+	case "modifier":
+		d.concepts(v, p, &it.Modifier)
+	case "servicedDate":
+		d.str(v, p, &it.ServicedDate)
+	case "servicedPeriod":
+		it.ServicedPeriod = d.period(v, p)
+	case "locationCodeableConcept":
+		it.LocationCodeableConcept = d.concept(v, p)
+	case "quantity":
+		it.Quantity = d.quantity(v, p)
+	case "encounter":
+		objects(d, v, p, &it.Encounter, func(r *reference, k2 string, v []byte) { d.referenceField(r, p, k2, v) })
+	}
+}
+
+// objects reads a JSON array of objects into dst (replacing it, as
+// encoding/json does), calling field for each element's keys.
+func objects[T any](d *jd, v []byte, path string, dst *[]T, field func(x *T, k string, v []byte)) {
+	*dst = nil
+	d.array(v, path, func(v []byte) {
+		var x T
+		d.object(v, path, func(k string, v []byte) { field(&x, k, v) })
+		*dst = append(*dst, x)
 	})
 }
