@@ -3,7 +3,8 @@ GO    ?= go
 TOOLS  = $(GO) tool -modfile=tools/go.mod
 BIN    = bin
 
-.PHONY: demo test bench build generate check-generated lint vet fuzz postgres clean
+.PHONY: demo test bench build generate check-generated lint vet fuzz postgres clean measures
+REF   ?= ../shared/reference/qpp-measures
 
 ## demo: start an embedded PostgreSQL and liaisond, load a sample through the API, print what was stored
 demo: postgres build
@@ -15,7 +16,9 @@ test: postgres
 
 ## bench: the performance figures, one BENCH line each
 bench: postgres build
+	./$(BIN)/liaison bench engine --patients 1000000
 	./$(BIN)/liaison bench ingest --records 1000000
+	./$(BIN)/liaison bench validate --files 1000
 	./$(BIN)/liaison bench import-fhir --resources 1000000
 
 build:
@@ -29,6 +32,10 @@ generate:
 check-generated: generate
 	git diff --exit-code -- proto internal/api/openapi
 
+## measures: regenerate the CMS-derived code lists of the MIPS specs (committed) from $(REF)
+measures:
+	$(GO) run ./cmd/measuregen -ref $(REF) -out measures
+
 lint:
 	$(TOOLS) buf lint
 
@@ -40,6 +47,12 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzReadNDJSON -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/ndjson -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate -run '^$$' -fuzz FuzzValidate -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate/xmltree -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate/qrda3 -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate/qppjson -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate/pqrsxml -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/fhir -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/fhir -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./internal/claimscsv -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s

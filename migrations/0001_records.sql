@@ -58,8 +58,14 @@ CREATE TABLE encounters (
     end_at         timestamptz,
     class          text NOT NULL DEFAULT '',
     pos            text NOT NULL DEFAULT '',
-    lines          jsonb NOT NULL DEFAULT '[]',
-    diagnoses      jsonb NOT NULL DEFAULT '[]',
+    -- Billed lines and diagnoses as parallel arrays (element i of each
+    -- describes line i / diagnosis i, in claim order): cheap to decode in
+    -- bulk and easy to query with unnest() or && from plain SQL.
+    line_systems   text[] NOT NULL DEFAULT '{}',
+    line_codes     text[] NOT NULL DEFAULT '{}',
+    line_modifiers text[] NOT NULL DEFAULT '{}', -- comma-separated per line, e.g. '8P' or ''
+    dx_systems     text[] NOT NULL DEFAULT '{}',
+    dx_codes       text[] NOT NULL DEFAULT '{}',
     discharge_date date,
     batch_id       bigint NOT NULL,
     PRIMARY KEY (tin, source_id)

@@ -4,22 +4,46 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
 	"runtime/pprof"
+	"time"
 
 	"github.com/liaison-registry/liaison/internal/bench"
+	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/synth"
+	"github.com/liaison-registry/liaison/measures"
 )
 
-func runBench(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "ingest" && args[0] != "import-fhir") {
-		return fmt.Errorf("usage: liaison bench ingest [--records N] | liaison bench import-fhir [--resources N]")
+// benches are the benchmarks `make bench` runs; each prints one BENCH line.
+var benches = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"ingest":   benchIngest,
+	"engine":   benchEngine,
+	"evaluate": benchEvaluate,
+	"validate": benchValidate,
+	// import-fhir times `liaison import` of a bulk FHIR export into liaisond.
+	"import-fhir": benchImportFHIR,
+}
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || benches[args[0]] == nil {
+		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate|validate|import-fhir [flags]"))
 	}
-	fs := flag.NewFlagSet("bench "+args[0], flag.ContinueOnError)
-	records := fs.Int("records", 1_000_000, "ingest: records to stream")
-	resources := fs.Int("resources", 1_000_000, "import-fhir: FHIR resources to import")
+	return benches[args[0]](args[1:], stdout, stderr)
+}
+
+// benchIngest streams records over gRPC into a fresh embedded PostgreSQL
+// and compares with psql's COPY of the same rows.
+func benchIngest(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	records := fs.Int("records", 1_000_000, "records to stream")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the benchmark to this file")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	if err := fs.Parse(args); err != nil {
+		return &exitError{2, nil}
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -32,21 +56,105 @@ func runBench(ctx context.Context, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	var line string
-	if args[0] == "import-fhir" {
-		importGC() // as `liaison import` runs
-		res, err := bench.ImportFHIR(ctx, *resources, os.Stderr)
-		if err != nil {
-			return err
-		}
-		line = res.Line()
-	} else {
-		res, err := bench.Ingest(ctx, *records, os.Stderr)
-		if err != nil {
-			return err
-		}
-		line = res.Line()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := bench.Ingest(ctx, *records, stderr)
+	if err != nil {
+		return err
 	}
-	fmt.Println(line)
+	fmt.Fprintln(stdout, res.Line())
+	return nil
+}
+
+// benchEngine times the engine alone: patients are generated first (not
+// timed), then evaluated on all CPUs, counting cases as a run would.
+func benchEngine(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("bench engine", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	key := fl.String("measure", "mips-418@2024", "measure version, ID@VERSION")
+	n := fl.Int("patients", 1_000_000, "synthetic patients to evaluate")
+	seed := fl.Uint64("seed", 1, "synthetic population seed")
+	if err := fl.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	m, err := measure.NewRegistry(measures.FS()).Get(*key)
+	if err != nil {
+		return badInput(err)
+	}
+	pop := synth.Population(synth.Defaults(*seed, m.Period().Start.Year()), *n)
+	runtime.GC()
+	start := time.Now()
+	res := m.Run(pop, false)
+	secs := time.Since(start).Seconds()
+	fmt.Fprintf(stderr, "cpus=%d cases=%d numerator=%d notMet=%d exclusions=%d\n", runtime.GOMAXPROCS(0),
+		res.Counts.InitialPopulation, res.Counts.Numerator, res.Counts.PerformanceNotMet, res.Counts.DenominatorExclusion)
+	fmt.Fprintf(stdout, "BENCH engine measure=%s patients=%d seconds=%.3f patients_per_s=%.0f\n", *key, *n, secs, float64(*n)/secs)
+	return nil
+}
+
+// benchEvaluate times one server-side evaluation run over patients already
+// in PostgreSQL, against the floor of reading the same rows.
+func benchEvaluate(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("bench evaluate", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	n := fl.Int("patients", 1_000_000, "synthetic patients to load and evaluate (measure: "+bench.BaselineMeasure+")")
+	liaisond := fl.String("liaisond", "", "liaisond binary (default: next to this one)")
+	if err := fl.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	if *liaisond == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		*liaisond = filepath.Join(filepath.Dir(self), "liaisond")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	// BaselineMeasure is mips-418@2024: centre the data on 2024.
+	src := bench.Stream(synth.New(synth.Defaults(1, 2024)), *n, 20_000)
+	res, err := bench.Evaluate(ctx, *liaisond, src, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, res.Line())
+	return nil
+}
+
+// benchValidate validates a 1 MB QRDA III file repeatedly, one worker per CPU.
+func benchValidate(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("bench validate", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	files := fl.Int("files", 1000, "times to validate the 1 MB QRDA III file")
+	if err := fl.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := bench.Validate(ctx, *files, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, res.Line())
+	return nil
+}
+
+// benchImportFHIR writes a synthetic bulk FHIR export (untimed) and times
+// importing it through liaisond's API, as `liaison import` runs.
+func benchImportFHIR(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench import-fhir", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	resources := fs.Int("resources", 1_000_000, "FHIR resources to import (at least)")
+	if err := fs.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	importGC()
+	res, err := bench.ImportFHIR(ctx, *resources, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, res.Line())
 	return nil
 }

@@ -3,22 +3,28 @@ package main
 import (
 	"context"
 	"flag"
+	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/liaison-registry/liaison/internal/demo"
 )
 
-func runDemo(ctx context.Context, args []string) error {
+func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	verbose := fs.Bool("v", false, "show the server's log")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return &exitError{2, nil}
 	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	return demo.Run(ctx, os.Stdout, log)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return demo.Run(ctx, stdout, log)
 }

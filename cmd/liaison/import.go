@@ -4,8 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -21,30 +24,31 @@ var importModes = map[string]pb.IngestMode{
 	"all-or-nothing": pb.IngestMode_INGEST_MODE_ALL_OR_NOTHING,
 }
 
-func runImport(ctx context.Context, args []string) error {
+func runImport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	server := fs.String("server", "127.0.0.1:7418", "liaisond gRPC address")
 	mode := fs.String("mode", "partial", "partial (store valid records, list problems) or all-or-nothing")
 	tin := fs.String("tin", "", "practice TIN for records whose TIN the data does not give (single-practice exports)")
-	tz := fs.String("time-zone", "", "IANA time zone: also send each FHIR Organization with a TIN as a practice in this zone")
+	tz := fs.String("time-zone", "", "IANA time zone of practices from FHIR Organizations that carry none (sends them as practice records)")
 	batch := fs.Int("batch", importer.DefaultBatch, "records per stream message")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: liaison import [flags] PATH...\n\nPATH is a FHIR Bundle (.json), FHIR NDJSON or Liaison NDJSON (.ndjson), a CSV claims extract (.csv), or a folder of them.")
+		fmt.Fprintln(stderr, "usage: liaison import [flags] PATH...\n\nPATH is a FHIR Bundle (.json), FHIR NDJSON or Liaison NDJSON (.ndjson), a CSV claims extract (.csv), or a folder of them.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return &exitError{2, nil}
 	}
 	m, ok := importModes[*mode]
 	if !ok {
-		return fmt.Errorf("--mode %q: use partial or all-or-nothing", *mode)
+		return badInput(fmt.Errorf("--mode %q: use partial or all-or-nothing", *mode))
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return fmt.Errorf("no PATH given")
+		return &exitError{2, nil}
 	}
 	if _, _, err := input.Files(fs.Args()); err != nil {
-		return err // a mistyped path, before connecting
+		return badInput(err) // a mistyped path, before connecting
 	}
 	importGC()
 	conn, err := grpc.NewClient(*server, grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -53,12 +57,14 @@ func runImport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer conn.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	rep, err := importer.Run(ctx, pb.NewIngestServiceClient(conn), fs.Args(), importer.Options{
 		Mode: m, Batch: *batch, Input: input.Options{DefaultTIN: *tin, TimeZone: *tz},
-		Progress: os.Stderr, TTY: isTerminal(os.Stderr),
+		Progress: stderr, TTY: isTerminal(stderr),
 	})
 	if rep != nil {
-		rep.Write(os.Stdout)
+		rep.Write(stdout)
 	}
 	if err != nil {
 		return err
@@ -80,7 +86,13 @@ func importGC() {
 	}
 }
 
-func isTerminal(f *os.File) bool {
+// isTerminal reports whether w is a terminal, to draw a progress bar there
+// rather than print periodic lines.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -1,55 +1,79 @@
-// Command liaison is Liaison's command-line tool. Each subcommand is a thin
-// wrapper over the same packages the server uses.
+// Command liaison is the Liaison CLI. Each subcommand lives in its own file
+// and parses its own flags with the standard flag package.
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
 	"sort"
-	"syscall"
 )
 
-// command is one subcommand: it parses its own flags from args.
-type command struct {
-	summary string
-	run     func(ctx context.Context, args []string) error
+// exitError carries a process exit status: 2 for bad input or usage.
+type exitError struct {
+	code int
+	err  error
 }
 
+func (e *exitError) Error() string { return e.err.Error() }
+
+func badInput(err error) error { return &exitError{2, err} }
+
+// command is one subcommand: run gets the arguments after its name.
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}
+
+// commands is the dispatch table; other subcommands (import, submit,
+// validate, report, synth, demo) register here.
 var commands = map[string]command{
-	"demo":   {"run the main job end to end on an embedded database", runDemo},
-	"bench":  {"run a benchmark and print its BENCH line (bench ingest, bench import-fhir)", runBench},
-	"import": {"stream FHIR R4, CSV claims or Liaison NDJSON files into liaisond", runImport},
+	"demo":     {"run the main job end to end on an embedded database", runDemo},
+	"evaluate": {"evaluate a measure version over local input, print JSON", runEvaluate},
+	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|validate|import-fhir", runBench},
+	"import":   {"stream FHIR R4, CSV claims or Liaison NDJSON files into liaisond: import --server ADDR PATH...", runImport},
+	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
+	"synth":    {"write a reproducible synthetic population: synth --patients N --seed S --out DIR [--format ndjson|fhir]", runSynth},
 }
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		usage()
-		os.Exit(2)
-	}
-	cmd, ok := commands[os.Args[1]]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "liaison: unknown command %q\n\n", os.Args[1])
-		usage()
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := cmd.run(ctx, os.Args[2:]); err != nil {
-		fmt.Fprintln(os.Stderr, "liaison "+os.Args[1]+":", err)
-		os.Exit(1)
-	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func usage() {
-	fmt.Fprintln(os.Stderr, "usage: liaison <command> [flags]\n\ncommands:")
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		return 2
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "liaison: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	if err := cmd.run(args[1:], stdout, stderr); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.err != nil && ee.err.Error() != "" {
+				fmt.Fprintln(stderr, ee.err)
+			}
+			return ee.code
+		}
+		fmt.Fprintln(stderr, "liaison:", err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: liaison COMMAND [flags]\n\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/liaison-registry/liaison/internal/app"
@@ -20,7 +21,20 @@ func main() {
 	fs.StringVar(&o.HTTPAddr, "http-addr", env("LIAISON_HTTP_ADDR", "127.0.0.1:8418"), "REST/JSON listen address (env LIAISON_HTTP_ADDR)")
 	fs.StringVar(&o.DataDir, "data-dir", env("LIAISON_DATA_DIR", app.DefaultDataDir()), "embedded PostgreSQL data directory, used when no database URL is given (env LIAISON_DATA_DIR)")
 	fs.StringVar(&o.DatabaseURL, "database-url", env("DATABASE_URL", ""), "external PostgreSQL URL; empty runs the embedded PostgreSQL (env DATABASE_URL)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until the server stops")
 	fs.Parse(os.Args[1:]) //nolint:errcheck // ExitOnError
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "liaisond:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "liaisond:", err)
+			os.Exit(1)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	slog.SetDefault(log)
@@ -36,6 +50,7 @@ func main() {
 	log.Info("liaisond ready", "grpc", r.GRPCAddr, "http", r.HTTPAddr, "openapi", "http://"+r.HTTPAddr+"/openapi.json")
 	if err := r.Wait(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "liaisond:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/ingest"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -24,11 +25,19 @@ func invalid(field, reason, format string, args ...any) error {
 	return &fieldError{field, reason, fmt.Sprintf(format, args...)}
 }
 
+// notFoundError names what was not found.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string { return e.msg }
+
+func notFound(msg string) error { return &notFoundError{msg} }
+
 // toStatus is the one place domain errors become gRPC statuses. Client
 // mistakes get InvalidArgument with field details; database trouble gets
 // Unavailable; anything else is Internal with the detail only in the log.
 func toStatus(ctx context.Context, log *slog.Logger, err error, res *pb.IngestResult) error {
 	var fe *fieldError
+	var nf *notFoundError
 	switch {
 	case err == nil:
 		return nil
@@ -46,6 +55,10 @@ func toStatus(ctx context.Context, log *slog.Logger, err error, res *pb.IngestRe
 			})
 		}
 		return withViolations(codes.InvalidArgument, fmt.Sprintf("%d of %d records are invalid; nothing was stored (send mode INGEST_MODE_PARTIAL to store the valid ones)", res.GetRejected(), res.GetReceived()), v)
+	case errors.Is(err, evaluation.ErrInvalid):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.As(err, &nf):
+		return status.Error(codes.NotFound, nf.msg)
 	case errors.Is(err, store.ErrNotFound):
 		return status.Error(codes.NotFound, "not found")
 	case errors.Is(err, store.ErrConflict):

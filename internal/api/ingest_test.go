@@ -34,8 +34,8 @@ func encounter(id, patientID, start string) *pb.Record {
 	return &pb.Record{Kind: &pb.Record_Encounter{Encounter: &pb.Encounter{
 		Tin: tin, SourceId: id, PatientId: patientID, RenderingNpi: npi, Start: start,
 		Class: pb.EncounterClass_ENCOUNTER_CLASS_AMBULATORY, PlaceOfService: "11",
-		Lines:     []*pb.ProcedureLine{{Code: &pb.Coding{System: "CPT", Code: "99213"}}},
-		Diagnoses: []*pb.Coding{{System: "ICD10CM", Code: "S72.001A"}}}}}
+		Lines:     []*pb.ProcedureLine{{Code: &pb.Coding{System: "CPT", Code: "99213"}}, {Code: &pb.Coding{System: "CPT", Code: "27245"}, Modifiers: []string{"RT", "59"}}},
+		Diagnoses: []*pb.Coding{{System: "ICD10CM", Code: "S72.001A"}, {System: "ICD10CM", Code: "M81.0"}}}}}
 }
 
 // fullPatient is one patient with a record of every kind.
@@ -95,8 +95,17 @@ func TestIngestOverGRPCAndReadBack(t *testing.T) {
 	if got.Patient.BirthDate != "1952-02-29" || got.Patient.Sex != pb.Sex_SEX_FEMALE || got.Patient.Ethnicity != "2186-5" {
 		t.Errorf("patient = %v", got.Patient)
 	}
-	if len(got.Encounters) != 1 || got.Encounters[0].Diagnoses[0].Code != "S72.001A" || got.Encounters[0].PlaceOfService != "11" {
-		t.Errorf("encounters = %v", got.Encounters)
+	if len(got.Encounters) != 1 || got.Encounters[0].PlaceOfService != "11" {
+		t.Fatalf("encounters = %v", got.Encounters)
+	}
+	// Lines and diagnoses come back in claim order with their modifiers.
+	enc := got.Encounters[0]
+	if len(enc.Diagnoses) != 2 || enc.Diagnoses[0].Code != "S72.001A" || enc.Diagnoses[1].Code != "M81.0" {
+		t.Errorf("diagnoses = %v", enc.Diagnoses)
+	}
+	if len(enc.Lines) != 2 || len(enc.Lines[0].Modifiers) != 0 || enc.Lines[1].Code.Code != "27245" ||
+		len(enc.Lines[1].Modifiers) != 2 || enc.Lines[1].Modifiers[0] != "RT" || enc.Lines[1].Modifiers[1] != "59" {
+		t.Errorf("lines = %v", enc.Lines)
 	}
 	if m := got.Medications; len(m) != 1 || m[0].Code.Code != "00006003154" || m[0].DaysSupply != 28 {
 		t.Errorf("medication not stored in canonical form: %v", m)

@@ -23,7 +23,9 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/liaison-registry/liaison/internal/api/openapi"
+	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/ingest"
+	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -42,8 +44,16 @@ type Server struct {
 	mem    *bufconn.Listener
 }
 
-// New builds the server over st.
-func New(st *store.Store, log *slog.Logger) *Server {
+// Deps are what the services run on.
+type Deps struct {
+	Store       *store.Store
+	Evaluations *evaluation.Service
+	Log         *slog.Logger
+}
+
+// New builds the server.
+func New(d Deps) *Server {
+	st, log := d.Store, d.Log
 	if log == nil {
 		log = slog.Default()
 	}
@@ -54,9 +64,11 @@ func New(st *store.Store, log *slog.Logger) *Server {
 		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream),
 	)
 	pb.RegisterIngestServiceServer(s.grpc, &ingestServer{svc: &ingest.Service{Store: st}, store: st, log: log})
-	pb.RegisterMeasureServiceServer(s.grpc, measureServer{})
-	pb.RegisterEvaluationServiceServer(s.grpc, evaluationServer{})
-	pb.RegisterSubmissionServiceServer(s.grpc, submissionServer{})
+	specs := d.Evaluations.Measures
+	pb.RegisterMeasureServiceServer(s.grpc, &measureServer{specs: specs, log: log,
+		hash: func(key string) (string, error) { return measure.SpecHash(d.Evaluations.Specs, key) }})
+	pb.RegisterEvaluationServiceServer(s.grpc, &evaluationServer{svc: d.Evaluations, store: st, log: log})
+	pb.RegisterSubmissionServiceServer(s.grpc, submissionServer{log: log})
 	pb.RegisterReportServiceServer(s.grpc, reportServer{})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)

@@ -179,8 +179,8 @@ func TestHealthReflectionAndPendingServices(t *testing.T) {
 			t.Errorf("reflection does not list %s", want)
 		}
 	}
-	_, err = pb.NewEvaluationServiceClient(e.conn).StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2024"})
-	if st := status.Convert(err); st.Code() != codes.Unimplemented || !strings.Contains(st.Message(), "StartEvaluation") {
+	_, err = pb.NewSubmissionServiceClient(e.conn).BuildSubmission(ctx, &pb.BuildSubmissionRequest{})
+	if st := status.Convert(err); st.Code() != codes.Unimplemented || !strings.Contains(st.Message(), "BuildSubmission") {
 		t.Errorf("pending RPC: %v", err)
 	}
 	code, _ := e.rest(http.MethodGet, "/openapi.json", nil)

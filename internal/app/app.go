@@ -11,10 +11,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"time"
 
 	"github.com/liaison-registry/liaison/internal/api"
+	"github.com/liaison-registry/liaison/internal/evaluation"
+	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/pgembed"
 	"github.com/liaison-registry/liaison/internal/store"
+	"github.com/liaison-registry/liaison/measures"
 )
 
 // Options configure a server.
@@ -24,6 +29,40 @@ type Options struct {
 	DataDir     string // embedded cluster's directory; "" with no DatabaseURL means a throwaway cluster
 	DatabaseURL string // external PostgreSQL; empty means embedded
 	Logger      *slog.Logger
+	// EvaluationWorkers bounds the runs this process evaluates at once
+	// (default 1; negative: none, the process only serves).
+	EvaluationWorkers int
+	// RescueAfter is how long a run may go unfinished before it is taken for
+	// dead and started again (default 5 minutes).
+	RescueAfter time.Duration
+}
+
+// Version is the software version recorded with every run: the module
+// version, or the VCS revision the binary was built from.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	if dirty {
+		rev += "+dirty"
+	}
+	return rev
 }
 
 // Running is a started server.
@@ -88,11 +127,28 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		return fail(fmt.Errorf("HTTP listener %s: %w", o.HTTPAddr, err))
 	}
 	r.GRPCAddr, r.HTTPAddr = gl.Addr().String(), hl.Addr().String()
-	srv := api.New(st, log)
+	specs := measures.FS()
+	evals := &evaluation.Service{Store: st, Measures: measure.NewRegistry(specs), Specs: specs, Version: Version()}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
+	stopWorkers := func(context.Context) error { return nil }
+	if o.EvaluationWorkers >= 0 {
+		if stopWorkers, err = st.StartWorkers(sctx, evals.Work, store.WorkerOptions{Concurrency: o.EvaluationWorkers, RescueAfter: o.RescueAfter}); err != nil {
+			cancel()
+			gl.Close()
+			hl.Close()
+			st.Close()
+			return fail(fmt.Errorf("evaluation workers: %w", err))
+		}
+	}
+	srv := api.New(api.Deps{Store: st, Evaluations: evals, Log: log})
 	go func() {
 		err := srv.Serve(sctx, gl, hl)
+		stopCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+		if serr := stopWorkers(stopCtx); serr != nil {
+			log.Warn("stopping evaluation workers", "err", serr)
+		}
+		done()
 		st.Close()
 		r.stopCluster(log)
 		r.done <- err

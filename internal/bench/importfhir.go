@@ -9,6 +9,7 @@ import (
 
 	"github.com/liaison-registry/liaison/internal/importer"
 	"github.com/liaison-registry/liaison/internal/input"
+	"github.com/liaison-registry/liaison/internal/synth"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -25,8 +26,8 @@ func (r ImportFHIRResult) Line() string {
 		r.Resources, r.Seconds, float64(r.Resources)/r.Seconds, r.Records)
 }
 
-// ImportFHIR writes a bulk FHIR export of about `resources` resources
-// (untimed), starts liaisond on a fresh embedded PostgreSQL, and times
+// ImportFHIR writes a bulk FHIR export of at least `resources` resources
+// (the synthetic population as FHIR, untimed), starts liaisond on a fresh embedded PostgreSQL, and times
 // `liaison import` of the export from the first byte read to the commit:
 // both reader passes, mapping, streaming and storing.
 func ImportFHIR(ctx context.Context, resources int, progress io.Writer) (ImportFHIRResult, error) {
@@ -35,12 +36,12 @@ func ImportFHIR(ctx context.Context, resources int, progress io.Writer) (ImportF
 		return ImportFHIRResult{}, err
 	}
 	defer os.RemoveAll(dir)
-	n, err := WriteFHIR(dir, resources)
+	n, err := writeFHIR(dir, resources)
 	if err != nil {
 		return ImportFHIRResult{}, err
 	}
 	fmt.Fprintf(progress, "import-fhir: wrote %d FHIR resources as bulk NDJSON; starting liaisond\n", n)
-	srv, conn, stop, err := startServer(ctx)
+	srv, conn, stop, err := startInProcess(ctx)
 	if err != nil {
 		return ImportFHIRResult{}, err
 	}
@@ -65,4 +66,25 @@ func ImportFHIR(ctx context.Context, resources int, progress io.Writer) (ImportF
 		return res, fmt.Errorf("database holds %d rows, want %d", stored, rep.Sent)
 	}
 	return res, nil
+}
+
+// writeFHIR writes the synthetic population (seed 1, 2024) as FHIR bulk
+// NDJSON into dir, with enough patients for at least `resources` resources:
+// a pilot of 200 patients gives the resources per patient.
+func writeFHIR(dir string, resources int) (int, error) {
+	g := synth.New(synth.Defaults(1, 2024))
+	pilot, err := os.MkdirTemp("", "liaison-fhir-pilot")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(pilot)
+	const pilotPatients = 200
+	_, per, err := g.WriteFHIR(pilot, pilotPatients, nil)
+	if err != nil {
+		return 0, err
+	}
+	ref := len(g.Reference()) // practices and clinicians, written once
+	patients := (resources-ref)*pilotPatients/max(per-ref, 1) + 1
+	_, n, err := g.WriteFHIR(dir, patients, nil)
+	return n, err
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/liaison-registry/liaison/internal/pgembed"
+	"github.com/liaison-registry/liaison/internal/synth"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -38,8 +39,8 @@ var tablesInLoadOrder = []string{"practices", "clinicians", "patients", "encount
 // same rows, exported, loaded again into the same emptied tables by plain
 // COPY through psql.
 func Ingest(ctx context.Context, records int, progress io.Writer) (IngestResult, error) {
-	msgs, total := Mix(records/RecordsPerPatient, 20, 5000, 1)
-	srv, conn, stop, err := startServer(ctx)
+	msgs, total := Messages(synth.New(synth.Defaults(1, 2024)), records/RecordsPerPatient, 5000)
+	srv, conn, stop, err := startInProcess(ctx)
 	if err != nil {
 		return IngestResult{}, err
 	}
@@ -96,16 +97,6 @@ func countRows(ctx context.Context, url string) (int, error) {
 // copyFloor exports the stored rows, empties the tables, and times psql
 // loading them back with \copy in one session.
 func copyFloor(ctx context.Context, url string) (float64, error) {
-	bin, err := pgembed.FindBinaries("")
-	if err != nil {
-		return 0, err
-	}
-	psql := filepath.Join(bin, "psql")
-	if _, err := os.Stat(psql); err != nil {
-		if psql, err = exec.LookPath("psql"); err != nil {
-			return 0, fmt.Errorf("psql not found: install the Debian package postgresql-client")
-		}
-	}
 	dir, err := os.MkdirTemp("", "liaison-floor")
 	if err != nil {
 		return 0, err
@@ -118,20 +109,33 @@ func copyFloor(ctx context.Context, url string) (float64, error) {
 		fmt.Fprintf(&load, "\\copy %s FROM '%s'\n", t, file)
 	}
 	fmt.Fprintf(&export, "TRUNCATE %s;\nCHECKPOINT;\n", strings.Join(tablesInLoadOrder, ", "))
-	run := func(script string) error {
-		cmd := exec.CommandContext(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", "BEGIN", "-f", "-", "-c", "COMMIT")
-		cmd.Stdin = strings.NewReader(script)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("psql: %v: %s", err, out)
-		}
-		return nil
-	}
-	if err := run(export.String()); err != nil {
+	if err := psql(ctx, url, export.String()); err != nil {
 		return 0, err
 	}
 	start := time.Now()
-	if err := run(load.String()); err != nil {
+	if err := psql(ctx, url, load.String()); err != nil {
 		return 0, err
 	}
 	return time.Since(start).Seconds(), nil
+}
+
+// psql runs script in one psql session and transaction, stopping at the
+// first error: the floors are measured with the tool an analyst would use.
+func psql(ctx context.Context, url, script string) error {
+	bin, err := pgembed.FindBinaries("")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(bin, "psql")
+	if _, err := os.Stat(path); err != nil {
+		if path, err = exec.LookPath("psql"); err != nil {
+			return fmt.Errorf("psql not found: install the Debian package postgresql-client")
+		}
+	}
+	cmd := exec.CommandContext(ctx, path, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", "BEGIN", "-f", "-", "-c", "COMMIT")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("psql: %v: %s", err, out)
+	}
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/liaison-registry/liaison/internal/synth"
 )
 
 // TestIngestBenchmarkRunsEndToEnd runs the ingest benchmark small, so CI
@@ -23,22 +25,32 @@ func TestIngestBenchmarkRunsEndToEnd(t *testing.T) {
 	}
 }
 
-func TestMixIsReproducibleAndTwentyPerPatient(t *testing.T) {
-	a, na := Mix(100, 3, 500, 7)
-	b, nb := Mix(100, 3, 500, 7)
-	if na != nb || len(a) != len(b) {
-		t.Fatal("same seed, different output")
+func TestMessagesKeepPatientsWholeAndReferenceFirst(t *testing.T) {
+	g := synth.New(synth.Defaults(7, 2024))
+	msgs, total := Messages(g, 300, 500)
+	if len(msgs) < 2 {
+		t.Fatalf("%d messages, want several", len(msgs))
 	}
-	const reference = 3 * 11 // practices and their 10 clinicians each
-	if na != reference+100*RecordsPerPatient {
-		t.Errorf("%d records, want %d", na, reference+100*RecordsPerPatient)
-	}
-	for i := range a {
-		for j := range a[i] {
-			if a[i][j].String() != b[i][j].String() {
-				t.Fatalf("message %d record %d differs", i, j)
+	n, patients := 0, 0
+	for i, m := range msgs {
+		if len(m) > 500 {
+			t.Errorf("message %d has %d records, more than the batch", i, len(m))
+		}
+		if i > 0 && m[0].GetPatient() == nil {
+			t.Errorf("message %d starts mid-patient with %v", i, m[0])
+		}
+		for _, r := range m {
+			if r.GetPatient() != nil {
+				patients++
 			}
 		}
+		n += len(m)
+	}
+	if msgs[0][0].GetPractice() == nil || patients != 300 || n != total {
+		t.Errorf("first record %v, %d patients (want 300), %d records (total says %d)", msgs[0][0], patients, n, total)
+	}
+	if per := float64(total-len(g.Reference())) / 300; per < RecordsPerPatient-2 || per > RecordsPerPatient+2 {
+		t.Errorf("%.1f records per patient, want about %d", per, RecordsPerPatient)
 	}
 }
 

@@ -11,9 +11,10 @@ import (
 	"github.com/liaison-registry/liaison/internal/app"
 )
 
-// startServer starts liaisond on a fresh embedded PostgreSQL and connects a
-// gRPC client to it, as a practice's client would; stop ends both.
-func startServer(ctx context.Context) (srv *app.Running, conn *grpc.ClientConn, stop func(), err error) {
+// startInProcess starts liaisond in this process on a fresh embedded
+// PostgreSQL and connects a gRPC client to it, as a practice's client
+// would; stop ends both.
+func startInProcess(ctx context.Context) (srv *app.Running, conn *grpc.ClientConn, stop func(), err error) {
 	srv, err = app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, nil, nil, err

@@ -173,3 +173,36 @@ type PatientData struct {
 	Coverage    []Coverage
 	Flags       []Flag
 }
+
+// Span returns the coverage as a period, an open end read as `until`.
+func (c Coverage) Span(until Date) Period {
+	if c.End.Valid {
+		return Period{c.Start, c.End.Date}
+	}
+	return Period{c.Start, until}
+}
+
+// Add appends a record of the patient to the list of its kind; it reports
+// false for values that are not patient records (practices, clinicians,
+// the patient itself).
+func (p *PatientData) Add(rec any) bool {
+	switch v := rec.(type) {
+	case Encounter:
+		p.Encounters = append(p.Encounters, v)
+	case Procedure:
+		p.Procedures = append(p.Procedures, v)
+	case Condition:
+		p.Conditions = append(p.Conditions, v)
+	case MedicationEvent:
+		p.Medications = append(p.Medications, v)
+	case QualityCode:
+		p.Quality = append(p.Quality, v)
+	case Coverage:
+		p.Coverage = append(p.Coverage, v)
+	case Flag:
+		p.Flags = append(p.Flags, v)
+	default:
+		return false
+	}
+	return true
+}

@@ -1,6 +1,6 @@
 // Package demo runs Liaison's main job end to end on a fresh machine: start
-// the embedded database and server, load a sample through the API, and show
-// what was stored.
+// the embedded database and server, load a sample through the API, show
+// what was stored and evaluated, then do the same for a synthetic registry.
 package demo
 
 import (
@@ -22,6 +22,7 @@ import (
 
 	"github.com/liaison-registry/liaison/internal/app"
 	"github.com/liaison-registry/liaison/internal/ingest"
+	"github.com/liaison-registry/liaison/internal/synth"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -96,8 +97,111 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Practice.Tin, p.Practice.Name, p.Practice.TimeZone, countsLine(p.RecordsByType))
 	}
 	tw.Flush()
+
+	evals := pb.NewEvaluationServiceClient(conn)
+	if _, err := evaluate(ctx, w, evals, "mips-418@2024", nil, true); err != nil {
+		return err
+	}
+	if err := synthetic(ctx, w, client, evals); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "\nDone in %.1fs. Next: `liaisond` to run the server, `make test` for the tests.\n", time.Since(start).Seconds())
 	return nil
+}
+
+// syntheticPatients is the size of the demo's synthetic registry: enough
+// for every physician to have cases, small enough to load in a second or two.
+const syntheticPatients = 5000
+
+// synthetic loads a reproducible synthetic registry (internal/synth) into
+// practices of its own and shows #418 per physician: the spread a
+// per-physician report has to show.
+func synthetic(ctx context.Context, w io.Writer, ingestc pb.IngestServiceClient, evals pb.EvaluationServiceClient) error {
+	o := synth.Defaults(1, 2024)
+	o.Practices = 6
+	g := synth.New(o)
+	stream, err := ingestc.IngestStream(ctx)
+	if err != nil {
+		return err
+	}
+	for m := range g.Batches(syntheticPatients, 5000) {
+		if err := stream.Send(&pb.IngestStreamRequest{Records: m}); err != nil {
+			return err
+		}
+	}
+	resp, err := stream.CloseAndRecv()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nSynthetic registry (liaison synth --patients %d --practices %d): %d records stored\n", syntheticPatients, o.Practices, resp.Result.Stored)
+	var tins []string
+	for _, p := range g.Practices() {
+		tins = append(tins, p.TIN)
+	}
+	run, err := evaluate(ctx, w, evals, "mips-418@2024", tins, false)
+	if err != nil {
+		return err
+	}
+	aggs, err := evals.ListAggregates(ctx, &pb.ListAggregatesRequest{RunId: run.Id, Level: pb.AggregateLevel_AGGREGATE_LEVEL_TIN_NPI})
+	if err != nil {
+		return err
+	}
+	var rates []float64
+	for _, a := range aggs.Aggregates {
+		if a.PerformanceRate != nil && a.Counts.Numerator+a.Counts.PerformanceNotMet >= 10 {
+			rates = append(rates, *a.PerformanceRate)
+		}
+	}
+	if len(rates) > 0 {
+		sort.Float64s(rates)
+		fmt.Fprintf(w, "  per physician (%d with 10+ scored cases): performance rate %.0f%% to %.0f%%, median %.0f%%\n",
+			len(rates), rates[0]*100, rates[len(rates)-1]*100, rates[len(rates)/2]*100)
+	}
+	return nil
+}
+
+// evaluate runs one measure version on the server (over tins, or every
+// practice) and prints its counts and, when asked, its open worklist.
+func evaluate(ctx context.Context, w io.Writer, evals pb.EvaluationServiceClient, key string, tins []string, worklist bool) (*pb.Run, error) {
+	resp, err := evals.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: key, Tins: tins})
+	if err != nil {
+		return nil, err
+	}
+	run := resp.Run
+	for run.Status == pb.RunStatus_RUN_STATUS_QUEUED || run.Status == pb.RunStatus_RUN_STATUS_RUNNING {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		got, err := evals.GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: run.Id})
+		if err != nil {
+			return nil, err
+		}
+		run = got.Run
+	}
+	if run.Status != pb.RunStatus_RUN_STATUS_SUCCEEDED {
+		return nil, fmt.Errorf("evaluation of %s failed: %s", key, run.Error)
+	}
+	c := run.Counts
+	rate := "n/a"
+	if run.PerformanceRate != nil {
+		rate = fmt.Sprintf("%.1f%%", *run.PerformanceRate*100)
+	}
+	fmt.Fprintf(w, "\nEvaluated %s on the server (run %s):\n", key, run.Id)
+	fmt.Fprintf(w, "  %d cases: %d met, %d not met, %d excluded, %d exceptions; performance rate %s\n",
+		c.Denominator, c.Numerator, c.PerformanceNotMet, c.DenominatorExclusion, c.DenominatorException, rate)
+	if !worklist {
+		return run, nil
+	}
+	cases, err := evals.ListCases(ctx, &pb.ListCasesRequest{RunId: run.Id, Population: "performanceNotMet"})
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range cases.Cases {
+		fmt.Fprintf(w, "  not met: patient %s (TIN %s, NPI %s), fracture %s, due %s\n", k.PatientId, k.Tin, k.Npi, k.IndexDate, k.DueDate)
+	}
+	return run, nil
 }
 
 func countsLine(m map[string]int64) string {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/wire"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -204,12 +205,6 @@ func (c *checker) clinician(p *pb.Clinician) clinical.Clinician {
 	return clinical.Clinician{NPI: p.GetNpi(), Name: p.GetName(), Specialty: p.GetSpecialty()}
 }
 
-// Sexes, Classes, MedicationKinds and FlagKinds map API enums to domain values.
-var Sexes = map[pb.Sex]clinical.Sex{
-	pb.Sex_SEX_UNSPECIFIED: clinical.SexUndefined, pb.Sex_SEX_FEMALE: clinical.Female,
-	pb.Sex_SEX_MALE: clinical.Male, pb.Sex_SEX_UNKNOWN: clinical.SexUnknown,
-}
-
 func (c *checker) patient(p *pb.Patient) clinical.Patient {
 	c.keyed("patient", p.GetTin(), p.GetSourceId())
 	out := clinical.Patient{TIN: p.GetTin(), SourceID: p.GetSourceId(), Race: p.GetRace(), Ethnicity: p.GetEthnicity(), PayerType: p.GetPayerType()}
@@ -217,11 +212,7 @@ func (c *checker) patient(p *pb.Patient) clinical.Patient {
 	out.BirthDate = birth.Date
 	out.DeathDate = c.date("death_date", p.GetDeathDate(), false)
 	c.order("death_date", birth, out.DeathDate, "birth_date")
-	sex, ok := Sexes[p.GetSex()]
-	if !ok {
-		c.fail("sex", "enum.unknown", fmt.Sprintf("sex %d is not a known value", p.GetSex()))
-	}
-	out.Sex = sex
+	out.Sex = enum(c, "sex", "enum.unknown", "sex %d is not a known value", wire.Sexes, p.GetSex())
 	for i, r := range p.GetRace() {
 		if !cdcCode(r) {
 			c.fail(fmt.Sprintf("race[%d]", i), "race.format", fmt.Sprintf("race %q is not a CDC race code like 2106-3", r))
@@ -238,12 +229,6 @@ func cdcCode(s string) bool {
 	return len(s) == 6 && s[4] == '-' && strings.Trim(s[:4]+s[5:], "0123456789") == ""
 }
 
-var Classes = map[pb.EncounterClass]clinical.EncounterClass{
-	pb.EncounterClass_ENCOUNTER_CLASS_UNSPECIFIED: "", pb.EncounterClass_ENCOUNTER_CLASS_AMBULATORY: clinical.Ambulatory,
-	pb.EncounterClass_ENCOUNTER_CLASS_EMERGENCY: clinical.Emergency, pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT: clinical.Inpatient,
-	pb.EncounterClass_ENCOUNTER_CLASS_OBSERVATION: clinical.Observation, pb.EncounterClass_ENCOUNTER_CLASS_VIRTUAL: clinical.Virtual,
-}
-
 func (c *checker) encounter(e *pb.Encounter, zones Zones) clinical.Encounter {
 	c.keyed("encounter", e.GetTin(), e.GetSourceId())
 	c.patientOf("patient_id", e.GetPatientId())
@@ -258,11 +243,7 @@ func (c *checker) encounter(e *pb.Encounter, zones Zones) clinical.Encounter {
 	out.Start, out.StartAt, out.End, out.EndAt = start.Date, startAt, end, endAt
 	out.Discharge = c.date("discharge_date", e.GetDischargeDate(), false)
 	c.order("discharge_date", start, out.Discharge, "start")
-	class, ok := Classes[e.GetClass()]
-	if !ok {
-		c.fail("class", "enum.unknown", fmt.Sprintf("class %d is not a known encounter class", e.GetClass()))
-	}
-	out.Class = class
+	out.Class = enum(c, "class", "enum.unknown", "class %d is not a known encounter class", wire.Classes, e.GetClass())
 	if pos := e.GetPlaceOfService(); pos != "" && !clinical.ValidPOS(pos) {
 		c.fail("place_of_service", "pos.format", fmt.Sprintf("place of service %q must be a two-digit CMS code", pos))
 	}
@@ -299,19 +280,11 @@ func (c *checker) condition(p *pb.Condition, zones Zones) clinical.Condition {
 		Code: c.code("code", p.GetCode(), clinical.ICD10CM, clinical.ICD9CM, clinical.SNOMEDCT), EncounterID: p.GetEncounterId()}
 }
 
-var MedicationKinds = map[pb.MedicationKind]clinical.MedicationKind{
-	pb.MedicationKind_MEDICATION_KIND_ORDER: clinical.MedOrder, pb.MedicationKind_MEDICATION_KIND_DISPENSE: clinical.MedDispense,
-	pb.MedicationKind_MEDICATION_KIND_ADMINISTRATION: clinical.MedAdministration,
-}
-
 func (c *checker) medication(m *pb.MedicationEvent, zones Zones) clinical.MedicationEvent {
 	c.keyed("medication", m.GetTin(), m.GetSourceId())
 	c.patientOf("patient_id", m.GetPatientId())
 	c.npi("npi", m.GetNpi(), false)
-	kind, ok := MedicationKinds[m.GetKind()]
-	if !ok {
-		c.fail("kind", "enum.required", "kind must be order, dispense or administration")
-	}
+	kind := enum(c, "kind", "enum.required", "kind %d: must be order, dispense or administration", wire.MedicationKinds, m.GetKind())
 	if m.GetDaysSupply() < 0 {
 		c.fail("days_supply", "days_supply.negative", fmt.Sprintf("days supply %d must be 0 or more", m.GetDaysSupply()))
 	}
@@ -344,23 +317,23 @@ func (c *checker) coverage(p *pb.Coverage) clinical.Coverage {
 	return clinical.Coverage{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Start: start.Date, End: end, PayerType: p.GetPayerType()}
 }
 
-var FlagKinds = map[pb.InstitutionalFlagKind]clinical.FlagKind{
-	pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_HOSPICE:               clinical.FlagHospice,
-	pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_LONG_TERM_INSTITUTION: clinical.FlagLongTermInstitution,
-	pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_I_SNP:                 clinical.FlagISNP,
-}
-
 func (c *checker) flag(p *pb.InstitutionalFlag) clinical.Flag {
 	c.keyed("institutionalFlag", p.GetTin(), p.GetSourceId())
 	c.patientOf("patient_id", p.GetPatientId())
-	kind, ok := FlagKinds[p.GetKind()]
-	if !ok {
-		c.fail("kind", "enum.required", "kind must be hospice, long_term_institution or i_snp")
-	}
+	kind := enum(c, "kind", "enum.required", "kind %d: must be hospice, long_term_institution or i_snp", wire.FlagKinds, p.GetKind())
 	start := c.date("start_date", p.GetStartDate(), true)
 	end := c.date("end_date", p.GetEndDate(), false)
 	c.order("end_date", start, end, "start_date")
 	return clinical.Flag{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Kind: kind, Start: start.Date, End: end}
+}
+
+// enum maps an API enum value to its domain value, rejecting values the map lacks.
+func enum[K ~int32, V any](c *checker, field, rule, format string, m map[K]V, k K) V {
+	v, ok := m[k]
+	if !ok {
+		c.fail(field, rule, fmt.Sprintf(format, k))
+	}
+	return v
 }
 
 func contains(list []clinical.System, s clinical.System) bool {

@@ -15,11 +15,11 @@ import (
 // exhaust memory.
 const MaxLineBytes = 16 << 20
 
-// ReadNDJSON reads Liaison's native NDJSON: one API Record in its JSON form
-// per line (e.g. {"patient":{"tin":"123456789","sourceId":"p1",...}}).
-// Blank lines are skipped. An error names the line and what is wrong with it.
-func ReadNDJSON(r io.Reader) ([]*pb.Record, error) {
-	var out []*pb.Record
+// EachNDJSON reads Liaison's native NDJSON: one API Record in its JSON form
+// per line (e.g. {"patient":{"tin":"123456789","sourceId":"p1",...}}). It
+// calls fn for every non-blank line with the record, or with why the line
+// is not one; it returns an error only when reading fails.
+func EachNDJSON(r io.Reader, fn func(line int, rec *pb.Record, err error)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
 	for line := 1; sc.Scan(); line++ {
@@ -29,12 +29,33 @@ func ReadNDJSON(r io.Reader) ([]*pb.Record, error) {
 		}
 		rec := &pb.Record{}
 		if err := protojson.Unmarshal(b, rec); err != nil {
-			return nil, fmt.Errorf("line %d: not a Liaison record: %v", line, err)
+			fn(line, nil, fmt.Errorf("not a Liaison record: %w", err))
+			continue
 		}
-		out = append(out, rec)
+		fn(line, rec, nil)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading NDJSON: %w", err)
+		return fmt.Errorf("reading NDJSON: %w", err)
 	}
-	return out, nil
+	return nil
+}
+
+// ReadNDJSON reads a whole native NDJSON input, stopping at the first line
+// that is not a record; the error names the line.
+func ReadNDJSON(r io.Reader) ([]*pb.Record, error) {
+	var out []*pb.Record
+	var first error
+	err := EachNDJSON(r, func(line int, rec *pb.Record, err error) {
+		switch {
+		case first != nil:
+		case err != nil:
+			first = fmt.Errorf("line %d: %w", line, err)
+		default:
+			out = append(out, rec)
+		}
+	})
+	if first != nil {
+		return nil, first
+	}
+	return out, err
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -10,53 +9,54 @@ import (
 	"github.com/liaison-registry/liaison/internal/clinical"
 )
 
-// scanner reads one row of a record table into a domain value.
+// reader reads the rows of one record table into domain values.
 type reader[T any] struct {
-	query string // selects the rows of one patient: $1 tin, $2 patient id
-	scan  func(pgx.CollectableRow) (T, error)
+	table, cols string
+	scan        func(pgx.CollectableRow) (T, error)
+}
+
+// ofPatient selects one patient's rows: $1 tin, $2 patient id.
+func (r reader[T]) ofPatient() string {
+	return `SELECT ` + r.cols + ` FROM ` + r.table + ` WHERE tin = $1 AND patient_id = $2 ORDER BY source_id`
+}
+
+// ofRange selects the rows of TIN $1's patients from $2 to $3, a plain
+// range on the (tin, patient_id) index. Unordered: rows are placed by key,
+// and sorting each patient's few rows afterwards is far cheaper than
+// sorting the page in the database.
+func (r reader[T]) ofRange() string {
+	return `SELECT ` + r.cols + ` FROM ` + r.table + ` WHERE tin = $1 AND patient_id BETWEEN $2 AND $3`
 }
 
 var (
-	encounterReader = reader[clinical.Encounter]{
-		`SELECT tin, source_id, patient_id, rendering_npi, start_date, end_date, start_at, end_at, class, pos, lines, diagnoses, discharge_date
-		 FROM encounters WHERE tin = $1 AND patient_id = $2 ORDER BY start_date, source_id`,
+	encounterReader = reader[clinical.Encounter]{"encounters", `tin, source_id, patient_id, rendering_npi, start_date, end_date, start_at, end_at, class, pos, line_systems, line_codes, line_modifiers, dx_systems, dx_codes, discharge_date`,
 		func(r pgx.CollectableRow) (e clinical.Encounter, err error) {
 			var start time.Time
 			var end, discharge, startAt, endAt *time.Time
 			var class string
-			var lines, dx []byte
-			err = r.Scan(&e.TIN, &e.SourceID, &e.PatientID, &e.RenderingNPI, &start, &end, &startAt, &endAt, &class, &e.POS, &lines, &dx, &discharge)
+			var ls, lc, lm, ds, dc []string
+			err = r.Scan(&e.TIN, &e.SourceID, &e.PatientID, &e.RenderingNPI, &start, &end, &startAt, &endAt, &class, &e.POS,
+				&ls, &lc, &lm, &ds, &dc, &discharge)
 			e.Start, e.End, e.Discharge = dateOf(start), nullDateOf(end), nullDateOf(discharge)
 			e.StartAt, e.EndAt, e.Class = timeOf(startAt), timeOf(endAt), clinical.EncounterClass(class)
-			if err == nil {
-				err = json.Unmarshal(lines, &e.Lines)
-			}
-			if err == nil {
-				err = json.Unmarshal(dx, &e.Diagnoses)
-			}
+			e.Lines, e.Diagnoses = joinLines(ls, lc, lm), joinCodes(ds, dc)
 			return e, err
 		}}
-	procedureReader = reader[clinical.Procedure]{
-		`SELECT tin, source_id, patient_id, code_system, code, date, npi, encounter_id, not_done
-		 FROM procedures WHERE tin = $1 AND patient_id = $2 ORDER BY date, source_id`,
+	procedureReader = reader[clinical.Procedure]{"procedures", `tin, source_id, patient_id, code_system, code, date, npi, encounter_id, not_done`,
 		func(r pgx.CollectableRow) (p clinical.Procedure, err error) {
 			var date time.Time
 			err = r.Scan(&p.TIN, &p.SourceID, &p.PatientID, &p.Code.System, &p.Code.Code, &date, &p.NPI, &p.EncounterID, &p.NotDone)
 			p.Date = dateOf(date)
 			return p, err
 		}}
-	conditionReader = reader[clinical.Condition]{
-		`SELECT tin, source_id, patient_id, code_system, code, onset_date, encounter_id
-		 FROM conditions WHERE tin = $1 AND patient_id = $2 ORDER BY onset_date, source_id`,
+	conditionReader = reader[clinical.Condition]{"conditions", `tin, source_id, patient_id, code_system, code, onset_date, encounter_id`,
 		func(r pgx.CollectableRow) (c clinical.Condition, err error) {
 			var onset time.Time
 			err = r.Scan(&c.TIN, &c.SourceID, &c.PatientID, &c.Code.System, &c.Code.Code, &onset, &c.EncounterID)
 			c.Onset = dateOf(onset)
 			return c, err
 		}}
-	medicationReader = reader[clinical.MedicationEvent]{
-		`SELECT tin, source_id, patient_id, kind, code_system, code, date, days_supply, quantity, npi
-		 FROM medications WHERE tin = $1 AND patient_id = $2 ORDER BY date, source_id`,
+	medicationReader = reader[clinical.MedicationEvent]{"medications", `tin, source_id, patient_id, kind, code_system, code, date, days_supply, quantity, npi`,
 		func(r pgx.CollectableRow) (m clinical.MedicationEvent, err error) {
 			var date time.Time
 			var kind string
@@ -64,18 +64,14 @@ var (
 			m.Date, m.Kind = dateOf(date), clinical.MedicationKind(kind)
 			return m, err
 		}}
-	qualityReader = reader[clinical.QualityCode]{
-		`SELECT tin, source_id, patient_id, code_system, code, modifiers, date, npi, encounter_id
-		 FROM quality_codes WHERE tin = $1 AND patient_id = $2 ORDER BY date, source_id`,
+	qualityReader = reader[clinical.QualityCode]{"quality_codes", `tin, source_id, patient_id, code_system, code, modifiers, date, npi, encounter_id`,
 		func(r pgx.CollectableRow) (q clinical.QualityCode, err error) {
 			var date time.Time
 			err = r.Scan(&q.TIN, &q.SourceID, &q.PatientID, &q.Code.System, &q.Code.Code, &q.Modifiers, &date, &q.NPI, &q.EncounterID)
 			q.Date = dateOf(date)
 			return q, err
 		}}
-	coverageReader = reader[clinical.Coverage]{
-		`SELECT tin, source_id, patient_id, start_date, end_date, payer_type
-		 FROM coverages WHERE tin = $1 AND patient_id = $2 ORDER BY start_date, source_id`,
+	coverageReader = reader[clinical.Coverage]{"coverages", `tin, source_id, patient_id, start_date, end_date, payer_type`,
 		func(r pgx.CollectableRow) (c clinical.Coverage, err error) {
 			var start time.Time
 			var end *time.Time
@@ -83,9 +79,7 @@ var (
 			c.Start, c.End = dateOf(start), nullDateOf(end)
 			return c, err
 		}}
-	flagReader = reader[clinical.Flag]{
-		`SELECT tin, source_id, patient_id, kind, start_date, end_date
-		 FROM institutional_flags WHERE tin = $1 AND patient_id = $2 ORDER BY start_date, source_id`,
+	flagReader = reader[clinical.Flag]{"institutional_flags", `tin, source_id, patient_id, kind, start_date, end_date`,
 		func(r pgx.CollectableRow) (f clinical.Flag, err error) {
 			var start time.Time
 			var end *time.Time
@@ -97,7 +91,7 @@ var (
 )
 
 func readAll[T any](ctx context.Context, q pgx.Tx, r reader[T], tin, id string) ([]T, error) {
-	rows, err := q.Query(ctx, r.query, tin, id)
+	rows, err := q.Query(ctx, r.ofPatient(), tin, id)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -36,10 +35,13 @@ var (
 			return []any{p.TIN, p.SourceID, p.BirthDate.Time(), string(p.Sex), nonNil(p.Race), p.Ethnicity, p.PayerType, nullDate(p.DeathDate)}
 		}}
 	encounterTable = table[clinical.Encounter]{"encounters", "tin, source_id",
-		[]string{"tin", "source_id", "patient_id", "rendering_npi", "start_date", "end_date", "start_at", "end_at", "class", "pos", "lines", "diagnoses", "discharge_date"},
+		[]string{"tin", "source_id", "patient_id", "rendering_npi", "start_date", "end_date", "start_at", "end_at", "class", "pos",
+			"line_systems", "line_codes", "line_modifiers", "dx_systems", "dx_codes", "discharge_date"},
 		func(e clinical.Encounter) []any {
+			ls, lc, lm := splitLines(e.Lines)
+			ds, dc := splitCodes(e.Diagnoses)
 			return []any{e.TIN, e.SourceID, e.PatientID, e.RenderingNPI, e.Start.Time(), nullDate(e.End), nullTime(e.StartAt), nullTime(e.EndAt),
-				string(e.Class), e.POS, mustJSON(nonNilSlice(e.Lines)), mustJSON(nonNilSlice(e.Diagnoses)), nullDate(e.Discharge)}
+				string(e.Class), e.POS, ls, lc, lm, ds, dc, nullDate(e.Discharge)}
 		}}
 	procedureTable = table[clinical.Procedure]{"procedures", "tin, source_id",
 		[]string{"tin", "source_id", "patient_id", "code_system", "code", "date", "npi", "encounter_id", "not_done"},
@@ -294,17 +296,45 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func nonNilSlice[T any](s []T) []T {
-	if s == nil {
-		return []T{}
+// splitLines turns billed lines into the encounter table's parallel arrays.
+func splitLines(lines []clinical.Line) (systems, codes, modifiers []string) {
+	systems, codes, modifiers = make([]string, len(lines)), make([]string, len(lines)), make([]string, len(lines))
+	for i, l := range lines {
+		systems[i], codes[i], modifiers[i] = string(l.Code.System), l.Code.Code, strings.Join(l.Modifiers, ",")
 	}
-	return s
+	return systems, codes, modifiers
 }
 
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // only plain structs of strings reach here
+func splitCodes(list []clinical.Code) (systems, codes []string) {
+	systems, codes = make([]string, len(list)), make([]string, len(list))
+	for i, c := range list {
+		systems[i], codes[i] = string(c.System), c.Code
 	}
-	return b
+	return systems, codes
+}
+
+// joinLines and joinCodes invert splitLines and splitCodes.
+func joinLines(systems, codes, modifiers []string) []clinical.Line {
+	if len(codes) == 0 {
+		return nil
+	}
+	out := make([]clinical.Line, len(codes))
+	for i := range codes {
+		out[i].Code = clinical.Code{System: clinical.System(systems[i]), Code: codes[i]}
+		if i < len(modifiers) && modifiers[i] != "" {
+			out[i].Modifiers = strings.Split(modifiers[i], ",")
+		}
+	}
+	return out
+}
+
+func joinCodes(systems, codes []string) []clinical.Code {
+	if len(codes) == 0 {
+		return nil
+	}
+	out := make([]clinical.Code, len(codes))
+	for i := range codes {
+		out[i] = clinical.Code{System: clinical.System(systems[i]), Code: codes[i]}
+	}
+	return out
 }

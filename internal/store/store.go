@@ -33,6 +33,7 @@ var ErrUnavailable = errors.New("database unavailable")
 type Store struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
+	jobs *jobs
 }
 
 // Open connects to url and applies pending migrations.
@@ -54,6 +55,14 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 	}
 	s := &Store{pool: pool, log: log}
 	if err := s.migrate(ctx, migrations.FS); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := migrateRiver(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("job queue migrations: %w", err)
+	}
+	if s.jobs, err = newInsertOnlyJobs(pool, log); err != nil {
 		pool.Close()
 		return nil, err
 	}

@@ -1,0 +1,208 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/evaluation"
+	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/store"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// evaluationServer implements EvaluationService.
+type evaluationServer struct {
+	pb.UnimplementedEvaluationServiceServer
+	svc   *evaluation.Service
+	store *store.Store
+	log   *slog.Logger
+}
+
+func (s *evaluationServer) StartEvaluation(ctx context.Context, req *pb.StartEvaluationRequest) (*pb.StartEvaluationResponse, error) {
+	run, err := s.svc.Start(ctx, req.GetMeasureId(), req.GetTins())
+	if err != nil {
+		return nil, toStatus(ctx, s.log, err, nil)
+	}
+	return &pb.StartEvaluationResponse{Run: runMsg(run)}, nil
+}
+
+func (s *evaluationServer) GetEvaluation(ctx context.Context, req *pb.GetEvaluationRequest) (*pb.GetEvaluationResponse, error) {
+	run, err := s.store.GetRun(ctx, req.GetRunId())
+	if err != nil {
+		return nil, toStatus(ctx, s.log, err, nil)
+	}
+	return &pb.GetEvaluationResponse{Run: runMsg(run)}, nil
+}
+
+func (s *evaluationServer) ListEvaluations(ctx context.Context, req *pb.ListEvaluationsRequest) (*pb.ListEvaluationsResponse, error) {
+	size, err := pageSize(req.GetPageSize())
+	if err != nil {
+		return nil, toStatus(ctx, s.log, err, nil)
+	}
+	runs, err := s.store.ListRuns(ctx, req.GetMeasureId(), req.GetPageToken(), size+1)
+	if err != nil {
+		return nil, toStatus(ctx, s.log, err, nil)
+	}
+	resp := &pb.ListEvaluationsResponse{}
+	if len(runs) > size {
+		runs = runs[:size]
+		resp.NextPageToken = runs[size-1].ID
+	}
+	for _, r := range runs {
+		resp.Runs = append(resp.Runs, runMsg(r))
+	}
+	return resp, nil
+}
+
+var levels = map[pb.AggregateLevel]string{
+	pb.AggregateLevel_AGGREGATE_LEVEL_TIN: "tin", pb.AggregateLevel_AGGREGATE_LEVEL_TIN_NPI: "tin_npi",
+	pb.AggregateLevel_AGGREGATE_LEVEL_STRATUM: "stratum",
+}
+
+func (s *evaluationServer) ListAggregates(ctx context.Context, req *pb.ListAggregatesRequest) (*pb.ListAggregatesResponse, error) {
+	level, ok := levels[req.GetLevel()]
+	if !ok {
+		return nil, toStatus(ctx, s.log, invalid("level", "level.required", "level must be TIN, TIN_NPI or STRATUM"), nil)
+	}
+	if _, err := s.finishedRun(ctx, req.GetRunId()); err != nil {
+		return nil, toStatus(ctx, s.log, err, nil)
+	}
+	aggs, err := s.store.ListAggregates(ctx, req.GetRunId(), level, req.GetTin())
+	if err != nil {
+		return nil, toStatus(ctx, s.log, err, nil)
+	}
+	resp := &pb.ListAggregatesResponse{}
+	for _, a := range aggs {
+		resp.Aggregates = append(resp.Aggregates, &pb.Aggregate{Tin: a.TIN, Npi: a.NPI, Stratum: a.Stratum, StratumValue: a.StratumValue,
+			Counts: countsMsg(a.Counts), PerformanceRate: a.Counts.Rate()})
+	}
+	return resp, nil
+}
+
+func (s *evaluationServer) ListCases(ctx context.Context, req *pb.ListCasesRequest) (*pb.ListCasesResponse, error) {
+	size, err := pageSize(req.GetPageSize())
+	if err != nil {
+		return nil, toStatus(ctx, s.log, err, nil)
+	}
+	run, err := s.finishedRun(ctx, req.GetRunId())
+	if err != nil {
+		return nil, toStatus(ctx, s.log, err, nil)
+	}
+	f := store.CaseFilter{RunID: run.ID, TIN: req.GetTin(), NPI: req.GetNpi(), Limit: size + 1}
+	if p := req.GetPopulation(); p != "" {
+		pop, ok := measure.ParsePopulation(p)
+		if !ok {
+			return nil, toStatus(ctx, s.log, invalid("population", "population.unknown",
+				"population %q is not one of initialPopulation, denominator, denominatorExclusion, numerator, denominatorException, performanceNotMet", p), nil)
+		}
+		f.Population = &pop
+	}
+	if req.GetOpenOnly() {
+		// Open at the data cut-off: its due date has not passed on the day the data ends.
+		day := clinical.DateOf(run.DataCutoffAt, time.UTC)
+		if run.DataCutoffAt.IsZero() {
+			day = clinical.DateOf(run.CreatedAt, time.UTC)
+		}
+		f.OpenOn = &day
+	}
+	if t := req.GetPageToken(); t != "" {
+		cur, err := decodeCursor(t)
+		if err != nil {
+			return nil, toStatus(ctx, s.log, err, nil)
+		}
+		f.After = cur
+	}
+	cases, err := s.store.ListCases(ctx, f)
+	if err != nil {
+		return nil, toStatus(ctx, s.log, err, nil)
+	}
+	resp := &pb.ListCasesResponse{}
+	if len(cases) > size {
+		cases = cases[:size]
+		last := cases[size-1]
+		resp.NextPageToken = encodeCursor(store.CaseCursor{DueDate: last.DueDate, TIN: last.TIN, CaseID: last.CaseID})
+	}
+	for _, c := range cases {
+		resp.Cases = append(resp.Cases, caseMsg(c))
+	}
+	return resp, nil
+}
+
+// finishedRun returns a run whose results can be read: results exist only
+// once a run has succeeded.
+func (s *evaluationServer) finishedRun(ctx context.Context, id string) (store.Run, error) {
+	run, err := s.store.GetRun(ctx, id)
+	if err != nil {
+		return run, err
+	}
+	if run.Status != store.RunSucceeded {
+		return run, invalid("run_id", "run.not_finished", "run %s is %s; its results are readable once it has succeeded", id, run.Status)
+	}
+	return run, nil
+}
+
+func encodeCursor(c store.CaseCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.DueDate.String() + "\x00" + c.TIN + "\x00" + c.CaseID))
+}
+
+func decodeCursor(token string) (*store.CaseCursor, error) {
+	bad := invalid("page_token", "page_token.invalid", "page_token was not returned by ListCases")
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return nil, bad
+	}
+	parts := strings.Split(string(raw), "\x00")
+	if len(parts) != 3 {
+		return nil, bad
+	}
+	due, err := clinical.ParseDate(parts[0])
+	if err != nil {
+		return nil, bad
+	}
+	return &store.CaseCursor{DueDate: due, TIN: parts[1], CaseID: parts[2]}, nil
+}
+
+var runStatuses = map[string]pb.RunStatus{
+	store.RunQueued: pb.RunStatus_RUN_STATUS_QUEUED, store.RunRunning: pb.RunStatus_RUN_STATUS_RUNNING,
+	store.RunSucceeded: pb.RunStatus_RUN_STATUS_SUCCEEDED, store.RunFailed: pb.RunStatus_RUN_STATUS_FAILED,
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func runMsg(r store.Run) *pb.Run {
+	m := &pb.Run{Id: r.ID, MeasureId: r.MeasureKey, Tins: r.TINs, Status: runStatuses[r.Status], Error: r.Error,
+		CreatedAt: rfc3339(r.CreatedAt), StartedAt: rfc3339(r.StartedAt), FinishedAt: rfc3339(r.FinishedAt),
+		PatientsTotal: r.PatientsTotal, PatientsDone: r.PatientsDone, SpecHash: r.SpecHash,
+		DataCutoff: rfc3339(r.DataCutoffAt), SoftwareVersion: r.SoftwareVersion}
+	if r.Status == store.RunSucceeded {
+		m.Counts, m.PerformanceRate = countsMsg(r.Counts), r.Counts.Rate()
+	}
+	return m
+}
+
+func countsMsg(c measure.Counts) *pb.PopulationCounts {
+	return &pb.PopulationCounts{InitialPopulation: int64(c.InitialPopulation), Denominator: int64(c.Denominator),
+		DenominatorExclusion: int64(c.DenominatorExclusion), DenominatorException: int64(c.DenominatorException),
+		Numerator: int64(c.Numerator), PerformanceNotMet: int64(c.PerformanceNotMet)}
+}
+
+func caseMsg(c measure.Case) *pb.Case {
+	m := &pb.Case{CaseId: c.CaseID, PatientId: c.PatientID, Tin: c.TIN, Npi: c.NPI,
+		IndexDate: c.IndexDate.String(), DueDate: c.DueDate.String()}
+	for _, p := range c.Populations.List() {
+		m.Populations = append(m.Populations, p.String())
+	}
+	for _, e := range c.Evidence {
+		m.Evidence = append(m.Evidence, &pb.Evidence{Population: e.Population.String(), Rule: e.Rule, RecordIds: e.RecordIDs, Text: e.Text})
+	}
+	return m
+}

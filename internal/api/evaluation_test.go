@@ -1,0 +1,325 @@
+package api_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-registry/liaison/internal/bench"
+	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/ndjson"
+	"github.com/liaison-registry/liaison/internal/synth"
+	"github.com/liaison-registry/liaison/measures"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// cohort loads a reproducible synthetic cohort and returns its records.
+func (e *env) cohort(patients int) []*pb.Record {
+	e.t.Helper()
+	o := synth.Defaults(42, 2024)
+	o.Practices = 3
+	msgs, _ := bench.Messages(synth.New(o), patients, 5000)
+	var all []*pb.Record
+	stream, err := e.ingest.IngestStream(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, m := range msgs {
+		all = append(all, m...)
+		if err := stream.Send(&pb.IngestStreamRequest{Records: m}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	if _, err := stream.CloseAndRecv(); err != nil {
+		e.t.Fatal(err)
+	}
+	return all
+}
+
+// localCases evaluates records in memory with the engine, the way
+// `liaison evaluate` does, as the reference for a server run.
+func localCases(t *testing.T, key string, recs []*pb.Record) ([]measure.Case, measure.Counts) {
+	t.Helper()
+	m, err := measure.NewRegistry(measures.FS()).Get(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := ndjson.NewDataset(time.UTC)
+	for i, r := range recs {
+		ds.Add("cohort", i+1, r)
+	}
+	if err := ds.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	var cases []measure.Case
+	var counts measure.Counts
+	for _, p := range ds.Patients {
+		for _, c := range m.Evaluate(p) {
+			cases = append(cases, c)
+			counts.Add(c)
+		}
+	}
+	return cases, counts
+}
+
+func (e *env) evaluations() pb.EvaluationServiceClient { return pb.NewEvaluationServiceClient(e.conn) }
+
+// runToEnd starts a run and waits for it to finish.
+func (e *env) runToEnd(key string, tins ...string) *pb.Run {
+	e.t.Helper()
+	ctx := context.Background()
+	resp, err := e.evaluations().StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: key, Tins: tins})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if s := resp.Run.Status; s != pb.RunStatus_RUN_STATUS_QUEUED {
+		e.t.Fatalf("a new run is %v, want QUEUED", s)
+	}
+	var run *pb.Run
+	waitFor(e.t, "run "+resp.Run.Id+" to finish", func() bool {
+		got, err := e.evaluations().GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: resp.Run.Id})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		run = got.Run
+		return run.Status == pb.RunStatus_RUN_STATUS_SUCCEEDED || run.Status == pb.RunStatus_RUN_STATUS_FAILED
+	})
+	if run.Status != pb.RunStatus_RUN_STATUS_SUCCEEDED {
+		e.t.Fatalf("run failed: %s", run.Error)
+	}
+	return run
+}
+
+func (e *env) allCases(req *pb.ListCasesRequest) []*pb.Case {
+	e.t.Helper()
+	var out []*pb.Case
+	for {
+		resp, err := e.evaluations().ListCases(context.Background(), req)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, resp.Cases...)
+		if resp.NextPageToken == "" {
+			return out
+		}
+		req.PageToken = resp.NextPageToken
+	}
+}
+
+func countsOf(c measure.Counts) *pb.PopulationCounts {
+	return &pb.PopulationCounts{InitialPopulation: int64(c.InitialPopulation), Denominator: int64(c.Denominator),
+		DenominatorExclusion: int64(c.DenominatorExclusion), DenominatorException: int64(c.DenominatorException),
+		Numerator: int64(c.Numerator), PerformanceNotMet: int64(c.PerformanceNotMet)}
+}
+
+func sameCounts(a, b *pb.PopulationCounts) bool {
+	return a.InitialPopulation == b.InitialPopulation && a.Denominator == b.Denominator &&
+		a.DenominatorExclusion == b.DenominatorExclusion && a.DenominatorException == b.DenominatorException &&
+		a.Numerator == b.Numerator && a.PerformanceNotMet == b.PerformanceNotMet
+}
+
+func TestRunMatchesTheEngineOnTheSameData(t *testing.T) {
+	e := newEnv(t)
+	recs := e.cohort(400)
+	wantCases, wantCounts := localCases(t, "mips-418@2024", recs)
+	if wantCounts.Denominator == 0 {
+		t.Fatal("the cohort has no denominator cases; the comparison would prove nothing")
+	}
+	run := e.runToEnd("mips-418@2024")
+	if !sameCounts(run.Counts, countsOf(wantCounts)) {
+		t.Errorf("run counts %v, engine counts %v", run.Counts, wantCounts)
+	}
+	if run.PatientsTotal != 400 || run.PatientsDone != 400 || run.SpecHash == "" || run.DataCutoff == "" || run.SoftwareVersion == "" {
+		t.Errorf("progress/provenance: %+v", run)
+	}
+	got := e.allCases(&pb.ListCasesRequest{RunId: run.Id, PageSize: 37})
+	if len(got) != len(wantCases) {
+		t.Fatalf("%d cases listed, engine has %d", len(got), len(wantCases))
+	}
+	key := func(tin, id string) string { return tin + "/" + id }
+	want := map[string]measure.Case{}
+	for _, c := range wantCases {
+		want[key(c.TIN, c.CaseID)] = c
+	}
+	for i, c := range got {
+		w, ok := want[key(c.Tin, c.CaseId)]
+		if !ok {
+			t.Fatalf("case %s not produced by the engine", key(c.Tin, c.CaseId))
+		}
+		var pops []string
+		for _, p := range w.Populations.List() {
+			pops = append(pops, p.String())
+		}
+		if !slices.Equal(c.Populations, pops) || c.DueDate != w.DueDate.String() || c.IndexDate != w.IndexDate.String() ||
+			c.Npi != w.NPI || len(c.Evidence) != len(w.Evidence) {
+			t.Errorf("case %s: server %v, engine %+v", c.CaseId, c, w)
+		}
+		if i > 0 && got[i-1].DueDate > c.DueDate {
+			t.Fatalf("cases not sorted by due date at %d", i)
+		}
+	}
+}
+
+// TestSQLBaselineAgreesWithTheRun checks two independent implementations of
+// mips-418@2024 against each other: the engine, through a server run, and
+// the benchmark's hand-written set-based SQL.
+func TestSQLBaselineAgreesWithTheRun(t *testing.T) {
+	e := newEnv(t)
+	e.cohort(1500)
+	run := e.runToEnd(bench.BaselineMeasure)
+	got, _, err := bench.SQLBaseline(context.Background(), e.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameCounts(got, run.Counts) {
+		t.Errorf("SQL baseline %v, engine %v", got, run.Counts)
+	}
+	// TODO(synth): require not-met cases too once the cohort generator produces them.
+	if run.Counts.Numerator == 0 || run.Counts.DenominatorExclusion == 0 {
+		t.Errorf("the cohort does not exercise met and excluded cases: %v", run.Counts)
+	}
+}
+
+func TestAggregatesAddUpToTheRun(t *testing.T) {
+	e := newEnv(t)
+	e.cohort(300)
+	run := e.runToEnd("mips-418@2024")
+	ctx := context.Background()
+	list := func(level pb.AggregateLevel, tin string) []*pb.Aggregate {
+		resp, err := e.evaluations().ListAggregates(ctx, &pb.ListAggregatesRequest{RunId: run.Id, Level: level, Tin: tin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Aggregates
+	}
+	sum := func(aggs []*pb.Aggregate, keep func(*pb.Aggregate) bool) *pb.PopulationCounts {
+		s := &pb.PopulationCounts{}
+		for _, a := range aggs {
+			if !keep(a) {
+				continue
+			}
+			s.InitialPopulation += a.Counts.InitialPopulation
+			s.Denominator += a.Counts.Denominator
+			s.DenominatorExclusion += a.Counts.DenominatorExclusion
+			s.DenominatorException += a.Counts.DenominatorException
+			s.Numerator += a.Counts.Numerator
+			s.PerformanceNotMet += a.Counts.PerformanceNotMet
+		}
+		return s
+	}
+	all := func(*pb.Aggregate) bool { return true }
+	tins := list(pb.AggregateLevel_AGGREGATE_LEVEL_TIN, "")
+	if len(tins) == 0 || !sameCounts(sum(tins, all), run.Counts) {
+		t.Fatalf("TIN aggregates %v do not add up to the run %v", sum(tins, all), run.Counts)
+	}
+	for _, ta := range tins {
+		npis := list(pb.AggregateLevel_AGGREGATE_LEVEL_TIN_NPI, ta.Tin)
+		if !sameCounts(sum(npis, all), ta.Counts) {
+			t.Errorf("TIN %s: clinicians add up to %v, practice has %v", ta.Tin, sum(npis, all), ta.Counts)
+		}
+		strata := list(pb.AggregateLevel_AGGREGATE_LEVEL_STRATUM, ta.Tin)
+		for _, family := range []string{"sex", "race", "ethnicity", "payer"} {
+			got := sum(strata, func(a *pb.Aggregate) bool { return a.Npi == "" && a.Stratum == family })
+			if !sameCounts(got, ta.Counts) {
+				t.Errorf("TIN %s: %s strata add up to %v, practice has %v", ta.Tin, family, got, ta.Counts)
+			}
+		}
+		if r := ta.PerformanceRate; r != nil && (*r < 0 || *r > 1) {
+			t.Errorf("rate %v out of range", *r)
+		}
+	}
+}
+
+func TestCaseFiltersAndOpenGaps(t *testing.T) {
+	e := newEnv(t)
+	e.cohort(300)
+	run := e.runToEnd("mips-418@2024")
+	all := e.allCases(&pb.ListCasesRequest{RunId: run.Id, PageSize: 1000})
+	tin, npi := all[0].Tin, all[0].Npi
+	scoped := e.allCases(&pb.ListCasesRequest{RunId: run.Id, Tin: tin, Npi: npi, PageSize: 5})
+	want := 0
+	for _, c := range all {
+		if c.Tin == tin && c.Npi == npi {
+			want++
+		}
+	}
+	if len(scoped) != want {
+		t.Errorf("TIN/NPI filter: %d cases, want %d", len(scoped), want)
+	}
+	cutoff := run.DataCutoff[:10]
+	open := e.allCases(&pb.ListCasesRequest{RunId: run.Id, OpenOnly: true, PageSize: 50})
+	wantOpen := 0
+	for _, c := range all {
+		if slices.Contains(c.Populations, "denominator") && slices.Contains(c.Populations, "performanceNotMet") && c.DueDate >= cutoff {
+			wantOpen++
+		}
+	}
+	if len(open) != wantOpen {
+		t.Errorf("open gaps: %d, want %d (not met, due on or after %s)", len(open), wantOpen, cutoff)
+	}
+	notMet := e.allCases(&pb.ListCasesRequest{RunId: run.Id, Population: "performanceNotMet"})
+	for _, c := range notMet {
+		if !slices.Contains(c.Populations, "performanceNotMet") {
+			t.Fatalf("population filter let through %v", c.Populations)
+		}
+	}
+	_, err := e.evaluations().ListCases(context.Background(), &pb.ListCasesRequest{RunId: run.Id, Population: "met"})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("unknown population: %v", err)
+	}
+}
+
+func TestTwoVersionsSideBySideAndScope(t *testing.T) {
+	e := newEnv(t)
+	recs := e.cohort(200)
+	a := e.runToEnd("mips-418@2023")
+	b := e.runToEnd("mips-418@2024")
+	_, want23 := localCases(t, "mips-418@2023", recs)
+	_, want24 := localCases(t, "mips-418@2024", recs)
+	if !sameCounts(a.Counts, countsOf(want23)) || !sameCounts(b.Counts, countsOf(want24)) {
+		t.Errorf("2023 run %v want %v; 2024 run %v want %v", a.Counts, want23, b.Counts, want24)
+	}
+	list, err := e.evaluations().ListEvaluations(context.Background(), &pb.ListEvaluationsRequest{MeasureId: "mips-418@2023"})
+	if err != nil || len(list.Runs) != 1 || list.Runs[0].Id != a.Id {
+		t.Errorf("ListEvaluations by measure: %v, %v", list, err)
+	}
+	// A run scoped to one TIN sees only its cases.
+	tin := recs[0].GetPractice().GetTin()
+	scoped := e.runToEnd("mips-418@2024", tin)
+	for _, c := range e.allCases(&pb.ListCasesRequest{RunId: scoped.Id}) {
+		if c.Tin != tin {
+			t.Fatalf("scoped run has a case of TIN %s", c.Tin)
+		}
+	}
+	if scoped.Counts.InitialPopulation >= b.Counts.InitialPopulation {
+		t.Errorf("scoped run counts %v not smaller than the full run %v", scoped.Counts, b.Counts)
+	}
+}
+
+func TestStartEvaluationRejectsUnknownMeasuresAndTINs(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, req := range []*pb.StartEvaluationRequest{
+		{MeasureId: "mips-418@1999"}, {MeasureId: "mips-418"}, {MeasureId: "mips-418@2024", Tins: []string{"12345"}},
+	} {
+		if _, err := e.evaluations().StartEvaluation(ctx, req); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%v: %v, want InvalidArgument", req, err)
+		}
+	}
+	if _, err := e.evaluations().GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: "not-a-run"}); status.Code(err) != codes.NotFound {
+		t.Errorf("unknown run: %v", err)
+	}
+	ms, err := pb.NewMeasureServiceClient(e.conn).ListMeasures(ctx, &pb.ListMeasuresRequest{Measure: "mips-418"})
+	if err != nil || len(ms.Measures) < 9 {
+		t.Fatalf("ListMeasures: %v, %v", ms, err)
+	}
+	for _, m := range ms.Measures {
+		if m.Measure != "mips-418" || m.ContentHash == "" || m.Basis != "episode" {
+			t.Errorf("measure %v", m)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+// Package evaluation runs measure versions over stored data as durable jobs
+// and aggregates their results. The engine is the same one `liaison
+// evaluate` uses; this package adds scope, provenance and aggregation.
+package evaluation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/store"
+)
+
+// ErrInvalid wraps a client mistake in a request (unknown measure, bad TIN).
+var ErrInvalid = errors.New("invalid request")
+
+// Service starts runs and evaluates them when their job comes up.
+type Service struct {
+	Store    *store.Store
+	Measures *measure.Registry
+	Specs    fs.FS  // the spec tree Measures compiles, hashed for provenance
+	Version  string // software version recorded with every run
+}
+
+// pageSize is how many patients are read, evaluated and written together:
+// enough to amortise the round trips, small enough to bound memory.
+const pageSize = 2000
+
+// Start queues a run of the measure version key over the given practices
+// (all when empty) and returns it at once.
+func (s *Service) Start(ctx context.Context, key string, tins []string) (store.Run, error) {
+	m, err := s.Measures.Get(key)
+	if err != nil {
+		return store.Run{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	var scope []string
+	for _, tin := range tins {
+		if !clinical.ValidTIN(tin) {
+			return store.Run{}, fmt.Errorf("%w: TIN %q must be exactly 9 digits", ErrInvalid, tin)
+		}
+		if !slices.Contains(scope, tin) {
+			scope = append(scope, tin)
+		}
+	}
+	slices.Sort(scope)
+	hash, err := measure.SpecHash(s.Specs, m.Key())
+	if err != nil {
+		return store.Run{}, err
+	}
+	return s.Store.CreateRun(ctx, m.Key(), scope, hash, s.Version)
+}
+
+// Work evaluates one run: read a page, evaluate it on every core, write its
+// cases, fold them into the aggregates; finish with the totals.
+func (s *Service) Work(ctx context.Context, job *store.RunJob) error {
+	m, err := s.Measures.Get(job.Run.MeasureKey)
+	if err != nil {
+		return fmt.Errorf("%w: %v", store.ErrPermanent, err)
+	}
+	agg := NewAggregator()
+	err = job.Read(ctx, pageSize, func(page []clinical.PatientData) error {
+		cases := Evaluate(m, page)
+		for i, pc := range cases {
+			for _, c := range pc {
+				agg.Add(c, page[i].Patient)
+			}
+		}
+		return job.WriteCases(ctx, flatten(cases))
+	})
+	if err != nil {
+		return err
+	}
+	return job.Finish(ctx, agg.Total(), agg.List())
+}
+
+// Evaluate evaluates a page of patients on all cores; result i holds patient i's cases.
+func Evaluate(m *measure.Measure, page []clinical.PatientData) [][]measure.Case {
+	out := make([][]measure.Case, len(page))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(page); i += workers {
+				out[i] = m.Evaluate(page[i])
+			}
+		}(w)
+	}
+	wg.Wait()
+	return out
+}
+
+func flatten(cases [][]measure.Case) []measure.Case {
+	n := 0
+	for _, c := range cases {
+		n += len(c)
+	}
+	out := make([]measure.Case, 0, n)
+	for _, c := range cases {
+		out = append(out, c...)
+	}
+	return out
+}

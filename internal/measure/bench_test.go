@@ -1,0 +1,34 @@
+package measure
+
+import (
+	"testing"
+
+	"github.com/liaison-registry/liaison/internal/synth"
+)
+
+func BenchmarkEvaluateMIPS418(b *testing.B) {
+	m := mustMeasure(b, "mips-418@2024")
+	pop := synth.Population(synth.Defaults(1, 2024), 100_000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var counts Counts
+	for i := 0; b.Loop(); i++ {
+		for _, c := range m.Evaluate(pop[i%len(pop)]) {
+			counts.Add(c)
+		}
+	}
+}
+
+func BenchmarkEvaluateMIPS418Parallel(b *testing.B) {
+	m := mustMeasure(b, "mips-418@2024")
+	pop := synth.Population(synth.Defaults(1, 2024), 100_000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			m.Evaluate(pop[i%len(pop)])
+			i++
+		}
+	})
+}

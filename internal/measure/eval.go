@@ -1,0 +1,585 @@
+package measure
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+)
+
+// source says which kind of record a hit came from.
+type source uint8
+
+const (
+	srcEncDx   source = iota // a diagnosis on an encounter (claim)
+	srcEncLine               // a procedure line on an encounter (claim)
+	srcProc
+	srcCond
+	srcMed
+	srcQDC
+)
+
+// hit is a record whose code plays at least one role in the measure.
+type hit struct {
+	roles     uint64
+	date, end clinical.Date // end: last day a medication's supply covers
+	src       source
+	rec, sub  int32 // index of the record, and of the line/diagnosis in it
+}
+
+// occurrence is one fracture diagnosis: on an encounter, or a condition.
+type occurrence struct {
+	date   clinical.Date // date of service (admission for a stay)
+	epDate clinical.Date // episode date: the discharge for an inpatient stay, when the spec says so
+	enc    int32         // encounter index, -1 for a condition
+	hit    int32
+}
+
+// scratch is per-call working memory, pooled so the hot path does not
+// allocate for patients who produce no case.
+type scratch struct {
+	hits     []hit
+	occ      []occurrence
+	dxRoles  []uint64 // per encounter: union of its diagnoses' roles
+	lnRoles  []uint64 // per encounter: union of its lines' roles
+	episodes []int    // indexes into occ where an episode starts
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// caseCtx is what the population rules of one case are evaluated against.
+type caseCtx struct {
+	index   clinical.Date
+	due     clinical.Date
+	spanEnd clinical.Date // last date records can belong to this episode
+	ageDate clinical.Date
+	enc     int32 // qualifying encounter
+	occ     int32 // fracture occurrence that starts the episode, -1 if none
+}
+
+// Evaluate returns the cases patient contributes to the measure, each with
+// its populations and evidence. It is pure and safe for concurrent use.
+func (m *Measure) Evaluate(patient clinical.PatientData) []Case {
+	return m.evaluate(&patient)
+}
+
+func (m *Measure) evaluate(p *clinical.PatientData) []Case {
+	pt := &p.Patient
+	if m.sex != "" && pt.Sex != m.sex {
+		return nil
+	}
+	if !m.ageFeasible(pt.BirthDate) {
+		return nil
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	m.scan(p, sc)
+
+	var ctxs [4]caseCtx
+	found := ctxs[:0]
+	if m.episode != nil {
+		if len(sc.occ) == 0 {
+			return nil
+		}
+		found = m.episodeCases(p, sc, found)
+		if m.unit == UnitPatient && len(found) > 1 {
+			// The index episode is the earliest eligible one (HEDIS IESD).
+			first := 0
+			for i := range found {
+				if found[i].index < found[first].index {
+					first = i
+				}
+			}
+			found = append(found[:0], found[first])
+		}
+	} else if enc := m.firstQualifying(p, sc, m.period.Start, m.period.End); enc >= 0 {
+		e := &p.Encounters[enc]
+		found = append(found, caseCtx{index: e.Start, due: m.numWindow.to.at(e.Start), enc: int32(enc), occ: -1, spanEnd: m.period.End, ageDate: m.ageDate(e.Start)})
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	cases := make([]Case, 0, len(found))
+	for i := range found {
+		cases = append(cases, m.populations(p, sc, &found[i]))
+	}
+	return cases
+}
+
+// ageFeasible rejects patients who cannot be in the age band on any date a
+// qualifying encounter could have, before any record is read.
+func (m *Measure) ageFeasible(birth clinical.Date) bool {
+	lo, hi := m.period.Start, m.period.End
+	if m.ageOnPeriodEnd {
+		lo = hi
+	} else if m.episode != nil && m.episode.indexEncounter && m.hasIntake {
+		lo, hi = m.intake.Start, m.intake.End
+	}
+	if m.minAge >= 0 && clinical.AgeOn(birth, hi) < m.minAge {
+		return false
+	}
+	if m.maxAge >= 0 && clinical.AgeOn(birth, lo) > m.maxAge {
+		return false
+	}
+	return true
+}
+
+func (m *Measure) ageDate(encDate clinical.Date) clinical.Date {
+	if m.ageOnPeriodEnd {
+		return m.period.End
+	}
+	return encDate
+}
+
+func (m *Measure) ageOK(birth, on clinical.Date) bool {
+	return inBand(clinical.AgeOn(birth, on), m.minAge, m.maxAge)
+}
+
+// inBand reports whether age lies in [lo, hi]; a negative bound is open.
+func inBand(age, lo, hi int) bool { return (lo < 0 || age >= lo) && (hi < 0 || age <= hi) }
+
+// scan looks every code up once and keeps the records that matter.
+func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
+	sc.hits, sc.occ, sc.episodes = sc.hits[:0], sc.occ[:0], sc.episodes[:0]
+	n := len(p.Encounters)
+	if cap(sc.dxRoles) < n {
+		sc.dxRoles, sc.lnRoles = make([]uint64, n), make([]uint64, n)
+	}
+	sc.dxRoles, sc.lnRoles = sc.dxRoles[:n], sc.lnRoles[:n]
+	for i := range p.Encounters {
+		e := &p.Encounters[i]
+		var dx, ln uint64
+		fracture := false
+		for j := range e.Diagnoses {
+			if r := m.codes.roles(e.Diagnoses[j]); r != 0 {
+				dx |= r
+				sc.hits = append(sc.hits, hit{roles: r, date: e.Start, end: e.Start, src: srcEncDx, rec: int32(i), sub: int32(j)})
+				if r&m.fractureMask != 0 && !fracture {
+					fracture = true
+					ep := e.Start
+					if m.episode != nil && m.episode.inpatientDischarge && e.Class == clinical.Inpatient {
+						ep = dischargeDate(e)
+					}
+					sc.occ = append(sc.occ, occurrence{date: e.Start, epDate: ep, enc: int32(i), hit: int32(len(sc.hits) - 1)})
+				}
+			}
+		}
+		for j := range e.Lines {
+			if r := m.codes.roles(e.Lines[j].Code); r != 0 {
+				ln |= r
+				sc.hits = append(sc.hits, hit{roles: r, date: e.Start, end: e.Start, src: srcEncLine, rec: int32(i), sub: int32(j)})
+			}
+		}
+		sc.dxRoles[i], sc.lnRoles[i] = dx, ln
+	}
+	for i := range p.Procedures {
+		pr := &p.Procedures[i]
+		if pr.NotDone {
+			continue
+		}
+		if r := m.codes.roles(pr.Code); r != 0 {
+			sc.hits = append(sc.hits, hit{roles: r, date: pr.Date, end: pr.Date, src: srcProc, rec: int32(i)})
+		}
+	}
+	for i := range p.Conditions {
+		c := &p.Conditions[i]
+		if r := m.codes.roles(c.Code); r != 0 {
+			sc.hits = append(sc.hits, hit{roles: r, date: c.Onset, end: c.Onset, src: srcCond, rec: int32(i)})
+			if r&m.fractureMask != 0 {
+				sc.occ = append(sc.occ, occurrence{date: c.Onset, epDate: c.Onset, enc: -1, hit: int32(len(sc.hits) - 1)})
+			}
+		}
+	}
+	for i := range p.Medications {
+		md := &p.Medications[i]
+		if r := m.codes.roles(md.Code); r != 0 {
+			end := md.Date
+			if md.DaysSupply > 1 {
+				end = md.Date.AddDays(int(md.DaysSupply) - 1)
+			}
+			sc.hits = append(sc.hits, hit{roles: r, date: md.Date, end: end, src: srcMed, rec: int32(i)})
+		}
+	}
+	for i := range p.Quality {
+		q := &p.Quality[i]
+		if r := m.codes.roles(q.Code); r != 0 {
+			sc.hits = append(sc.hits, hit{roles: r, date: q.Date, end: q.Date, src: srcQDC, rec: int32(i)})
+		}
+	}
+	if m.episode != nil && len(sc.occ) > 0 {
+		slices.SortFunc(sc.occ, func(a, b occurrence) int { return int(a.date) - int(b.date) })
+		// A fracture with no fracture in the newAfterDays days before it
+		// starts an episode; fractures on one date are one case.
+		for i, o := range sc.occ {
+			if i == 0 || int(o.date-sc.occ[i-1].date) > m.episode.newAfterDays {
+				sc.episodes = append(sc.episodes, i)
+			}
+		}
+	}
+}
+
+func dischargeDate(e *clinical.Encounter) clinical.Date {
+	switch {
+	case e.Discharge.Valid:
+		return e.Discharge.Date
+	case e.End.Valid:
+		return e.End.Date
+	}
+	return e.Start
+}
+
+// qualifies reports whether encounter i meets an eligibility option:
+// diagnosis and procedure on the same encounter, an allowed class, and a
+// place of service the option does not exclude.
+func (m *Measure) qualifies(p *clinical.PatientData, sc *scratch, i int) bool {
+	e := &p.Encounters[i]
+	for k := range m.options {
+		o := &m.options[k]
+		if o.dxMask != 0 && sc.dxRoles[i]&o.dxMask == 0 {
+			continue
+		}
+		if o.procMask != 0 && sc.lnRoles[i]&o.procMask == 0 {
+			continue
+		}
+		if len(o.classes) > 0 && !slices.Contains(o.classes, e.Class) {
+			continue
+		}
+		if len(o.posExcl) > 0 && slices.Contains(o.posExcl, e.POS) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// firstQualifying returns the earliest qualifying encounter dated within
+// [from, to] whose date puts the patient in the age band, or -1.
+func (m *Measure) firstQualifying(p *clinical.PatientData, sc *scratch, from, to clinical.Date) int {
+	best := -1
+	for i := range p.Encounters {
+		e := &p.Encounters[i]
+		if e.Start < from || e.Start > to || (best >= 0 && e.Start >= p.Encounters[best].Start) {
+			continue
+		}
+		if !m.qualifies(p, sc, i) || !m.ageOK(p.Patient.BirthDate, m.ageDate(e.Start)) {
+			continue
+		}
+		best = i
+	}
+	return best
+}
+
+// episodeCases turns fracture episodes into cases.
+func (m *Measure) episodeCases(p *clinical.PatientData, sc *scratch, out []caseCtx) []caseCtx {
+	for k, first := range sc.episodes {
+		start := sc.occ[first].date
+		spanEnd := clinical.Date(1 << 30)
+		if k+1 < len(sc.episodes) {
+			spanEnd = sc.occ[sc.episodes[k+1]].date - 1
+		}
+		c := caseCtx{occ: int32(first), spanEnd: spanEnd}
+		if !m.episode.indexEncounter {
+			// Index = the fracture; it must fall in the intake period and a
+			// qualifying encounter of the episode in the measurement period.
+			if m.hasIntake && !m.intake.Contains(start) {
+				continue
+			}
+			enc := m.firstQualifying(p, sc, max(start, m.period.Start), min(spanEnd, m.period.End))
+			if enc < 0 {
+				continue
+			}
+			c.index, c.enc = start, int32(enc)
+		} else {
+			// Index = the episode's first qualifying encounter (its discharge
+			// for a stay when the spec says so), wherever it falls.
+			enc := m.firstQualifying(p, sc, start, spanEnd)
+			if enc < 0 {
+				continue
+			}
+			e := &p.Encounters[enc]
+			c.index, c.enc = e.Start, int32(enc)
+			if m.episode.inpatientDischarge && e.Class == clinical.Inpatient {
+				c.index = dischargeDate(e)
+			}
+			within := m.period
+			if m.hasIntake {
+				within = m.intake
+			}
+			if !within.Contains(c.index) {
+				continue
+			}
+		}
+		c.ageDate = m.ageDate(p.Encounters[c.enc].Start)
+		c.due = m.numWindow.to.at(c.index)
+		if !m.enrolled(p, c.index) || m.filtered(p, sc, &c) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// filtered reports whether an episode filter (e.g. HEDIS's prior BMD test)
+// drops the episode before it becomes a case.
+func (m *Measure) filtered(p *clinical.PatientData, sc *scratch, c *caseCtx) bool {
+	for i := range m.filters {
+		if _, ok := m.firstMatch(p, sc, &m.filters[i], c); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// enrolled checks continuous enrollment around the index date: at most
+// MaxGaps uncovered stretches, none longer than MaxGapDays. Patients with
+// no coverage records are not assessed (registry data often has none).
+func (m *Measure) enrolled(p *clinical.PatientData, index clinical.Date) bool {
+	en := m.enrollment
+	if en == nil || len(p.Coverage) == 0 {
+		return true
+	}
+	from, to := index.AddDays(-en.DaysBefore), index.AddDays(en.DaysAfter)
+	spans := make([]clinical.Period, 0, len(p.Coverage))
+	for _, c := range p.Coverage {
+		if sp := c.Span(to); sp.End >= from && sp.Start <= to {
+			spans = append(spans, sp)
+		}
+	}
+	slices.SortFunc(spans, func(a, b clinical.Period) int { return int(a.Start) - int(b.Start) })
+	gaps, cursor := 0, from // cursor: first day not yet known covered
+	for _, s := range spans {
+		if s.Start > cursor {
+			gaps++
+			if int(s.Start-cursor) > en.MaxGapDays {
+				return false
+			}
+		}
+		if s.End >= cursor {
+			cursor = s.End + 1
+		}
+	}
+	if cursor <= to {
+		gaps++
+		if int(to-cursor+1) > en.MaxGapDays {
+			return false
+		}
+	}
+	return gaps <= en.MaxGaps
+}
+
+// populations decides a case's populations in eCQM order: exclusions
+// first, then numerator, then exceptions (only if not met), else not met.
+func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) Case {
+	e := &p.Encounters[c.enc]
+	k := Case{PatientID: p.Patient.SourceID, IndexDate: c.index, DueDate: c.due, TIN: e.TIN, NPI: e.RenderingNPI}
+	if k.TIN == "" {
+		k.TIN = p.Patient.TIN
+	}
+	// Patient ids are unique only within a practice, so the case id carries the TIN.
+	k.CaseID = p.Patient.TIN + "/" + k.PatientID
+	if m.unit == UnitEpisode {
+		k.CaseID += "/" + c.index.String()
+	}
+	k.Populations.add(InitialPopulation)
+	k.Populations.add(Denominator)
+	k.Evidence = append(k.Evidence, m.ippEvidence(p, sc, c), m.denominatorEvidence(p, c))
+
+	qw := clinical.Period{}
+	if m.hasQualityWindow {
+		qw = m.qualityWindow.resolve(c.index)
+		qw.End = min(qw.End, c.spanEnd)
+	}
+	excluded := m.collect(p, sc, c, qw, CatExclusion, m.exclusions, DenominatorExclusion, &k.Evidence)
+	if excluded {
+		k.Populations.add(DenominatorExclusion)
+		return k
+	}
+	if m.collect(p, sc, c, qw, CatMet, m.numerator, Numerator, &k.Evidence) {
+		k.Populations.add(Numerator)
+		return k
+	}
+	if m.collect(p, sc, c, qw, CatException, m.exceptions, DenominatorException, &k.Evidence) {
+		k.Populations.add(DenominatorException)
+		return k
+	}
+	k.Populations.add(PerformanceNotMet)
+	if !m.collect(p, sc, c, qw, CatNotMet, nil, PerformanceNotMet, &k.Evidence) {
+		k.Evidence = append(k.Evidence, m.noEvidence(c))
+	}
+	return k
+}
+
+// collect appends evidence for every quality-data code of category cat and
+// every rule that holds, and reports whether any did.
+func (m *Measure) collect(p *clinical.PatientData, sc *scratch, c *caseCtx, qw clinical.Period, cat Category, rules []rule, pop Population, ev *[]Evidence) bool {
+	found := false
+	if m.qualityMask != 0 && m.hasQualityWindow {
+		for hi := range sc.hits {
+			h := &sc.hits[hi]
+			if h.roles&m.qualityMask == 0 || (h.src != srcEncLine && h.src != srcQDC) || !qw.Contains(h.date) {
+				continue
+			}
+			for qi := range m.quality {
+				q := &m.quality[qi]
+				if q.cat == cat && h.roles&q.mask != 0 && m.qdcValid(p, q, h) {
+					*ev = append(*ev, m.qdcEvidence(p, q, h, pop))
+					found = true
+				}
+			}
+		}
+	}
+	for i := range rules {
+		if e, ok := m.ruleEvidence(p, sc, &rules[i], c, pop); ok {
+			*ev = append(*ev, e)
+			found = true
+		}
+	}
+	return found
+}
+
+// qdcValid applies a quality-data code's modifier, place-of-service and age
+// conditions as CMS lists them.
+func (m *Measure) qdcValid(p *clinical.PatientData, q *qualityCode, h *hit) bool {
+	var mods []string
+	pos := ""
+	switch h.src {
+	case srcEncLine:
+		e := &p.Encounters[h.rec]
+		mods, pos = e.Lines[h.sub].Modifiers, e.POS
+	case srcQDC:
+		r := &p.Quality[h.rec]
+		mods = r.Modifiers
+		if len(q.pos) > 0 {
+			if i := slices.IndexFunc(p.Encounters, func(e clinical.Encounter) bool { return e.SourceID == r.EncounterID }); r.EncounterID != "" && i >= 0 {
+				pos = p.Encounters[i].POS
+			}
+		}
+	}
+	for _, md := range q.mods {
+		if !slices.Contains(mods, md) {
+			return false
+		}
+	}
+	for _, md := range q.modEx {
+		if slices.Contains(mods, md) {
+			return false
+		}
+	}
+	// A code listed without modifiers is a different report from the code
+	// with a performance modifier: 3095F-8P must never count as met, nor
+	// 3095F-1P where CMS no longer accepts exceptions.
+	if len(q.mods) == 0 {
+		for _, md := range mods {
+			if performanceModifiers[md] {
+				return false
+			}
+		}
+	}
+	if len(q.pos) > 0 && !slices.Contains(q.pos, pos) {
+		return false
+	}
+	return inBand(clinical.AgeOn(p.Patient.BirthDate, h.date), q.minAge, q.maxAge)
+}
+
+// firstMatch returns the hits (or flag/death) that satisfy rule r for the
+// case: the earliest first. ok is false when nothing does.
+func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *caseCtx) (match, bool) {
+	if (r.minAge >= 0 || r.maxAge >= 0) && !inBand(clinical.AgeOn(p.Patient.BirthDate, c.ageDate), r.minAge, r.maxAge) {
+		return match{}, false
+	}
+	w := r.win.resolve(c.index)
+	var mt match
+	mt.window = w
+	switch r.kind {
+	case kindFlag:
+		for i := range p.Flags {
+			f := &p.Flags[i]
+			if f.Kind != r.flag {
+				continue
+			}
+			end := w.End
+			if f.End.Valid {
+				end = min(end, f.End.Date)
+			}
+			start := max(f.Start, w.Start)
+			days := int(end-start) + 1
+			if days <= 0 || days < r.minDays {
+				continue
+			}
+			mt.add(-1, int32(i), f.Start)
+			mt.days = max(mt.days, days)
+		}
+	case kindDeath:
+		if d := p.Patient.DeathDate; d.Valid && w.Contains(d.Date) {
+			mt.add(-1, -1, d.Date)
+		}
+	default:
+		for hi := range sc.hits {
+			h := &sc.hits[hi]
+			if h.roles&r.mask == 0 || !r.accepts(p, h) {
+				continue
+			}
+			if r.activeSupply {
+				if h.end < w.Start || h.date > w.End {
+					continue
+				}
+			} else if !w.Contains(h.date) {
+				continue
+			}
+			mt.add(int32(hi), -1, h.date)
+		}
+	}
+	return mt, mt.n > 0
+}
+
+// accepts says whether a hit's record kind is evidence for the rule's kind.
+func (r *rule) accepts(p *clinical.PatientData, h *hit) bool {
+	switch r.kind {
+	case kindProcedure:
+		return h.src == srcEncLine || h.src == srcProc
+	case kindDiagnosis:
+		return h.src == srcEncDx || h.src == srcCond
+	case kindMedication:
+		kind := clinical.MedAdministration // a drug code billed on a claim line
+		switch h.src {
+		case srcMed:
+			kind = p.Medications[h.rec].Kind
+		case srcEncLine, srcProc:
+		default:
+			return false
+		}
+		return len(r.medKinds) == 0 || slices.Contains(r.medKinds, kind)
+	}
+	return false
+}
+
+// match accumulates what satisfied a rule.
+type match struct {
+	n      int
+	first  int32 // hit index of the earliest match, or -1
+	flag   int32 // flag index of the earliest match, or -1
+	date   clinical.Date
+	hits   [8]int32 // further matches, for record ids (bounded)
+	nh     int
+	flags  [4]int32
+	nf     int
+	days   int
+	window clinical.Period
+}
+
+func (mt *match) add(hit, flag int32, d clinical.Date) {
+	if mt.n == 0 || d < mt.date {
+		mt.first, mt.flag, mt.date = hit, flag, d
+	}
+	mt.n++
+	if hit >= 0 && mt.nh < len(mt.hits) {
+		mt.hits[mt.nh] = hit
+		mt.nh++
+	}
+	if flag >= 0 && mt.nf < len(mt.flags) {
+		mt.flags[mt.nf] = flag
+		mt.nf++
+	}
+}
+
+var performanceModifiers = map[string]bool{"1P": true, "2P": true, "3P": true, "8P": true}

@@ -1,0 +1,272 @@
+package measure
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+)
+
+// Evidence sentences are built only for cases (patients in the initial
+// population), so their cost is off the common path.
+
+func (m *Measure) indexLabel() string {
+	if m.episode != nil {
+		return m.episode.label
+	}
+	return "qualifying visit"
+}
+
+// relative says where d lies from the index date: "day 12 after the
+// fracture of 2024-02-19" (the index date is day 0).
+func (m *Measure) relative(d, index clinical.Date) string {
+	n := d.DaysSince(index)
+	switch {
+	case n >= 0:
+		return fmt.Sprintf("day %d after the %s of %s", n, m.indexLabel(), index)
+	case n == -1:
+		return fmt.Sprintf("1 day before the %s of %s", m.indexLabel(), index)
+	}
+	return fmt.Sprintf("%d days before the %s of %s", -n, m.indexLabel(), index)
+}
+
+func (m *Measure) codeText(c clinical.Code) string {
+	if d := m.desc[c]; d != "" {
+		return c.Code + " (" + d + ")"
+	}
+	return c.Code
+}
+
+func (m *Measure) ippEvidence(p *clinical.PatientData, sc *scratch, c *caseCtx) Evidence {
+	e := &p.Encounters[c.enc]
+	var b strings.Builder
+	var ids []string
+	if c.occ >= 0 {
+		o := sc.occ[c.occ]
+		h := sc.hits[o.hit]
+		id := recordID(p, &h)
+		ids = append(ids, id)
+		fmt.Fprintf(&b, "Fracture %s on %s (record %s) starts the episode; ", hitCode(p, &h).Code, o.date, id)
+	}
+	var code string
+	procs := m.optionProcMask()
+	for j := range e.Lines {
+		if m.codes.roles(e.Lines[j].Code)&procs != 0 {
+			code = e.Lines[j].Code.Code
+			break
+		}
+	}
+	if code == "" {
+		code = string(e.Class)
+	}
+	if len(ids) == 0 || ids[0] != e.SourceID {
+		ids = append(ids, e.SourceID)
+	}
+	fmt.Fprintf(&b, "qualifying encounter %s on %s (record %s", code, e.Start, e.SourceID)
+	if e.POS != "" {
+		fmt.Fprintf(&b, ", POS %s", e.POS)
+	}
+	if e.RenderingNPI != "" {
+		fmt.Fprintf(&b, ", NPI %s", e.RenderingNPI)
+	}
+	age := clinical.AgeOn(p.Patient.BirthDate, c.ageDate)
+	fmt.Fprintf(&b, "); age %d on %s", age, c.ageDate)
+	if m.sex == clinical.Female {
+		b.WriteString(", female")
+	}
+	if c.index != e.Start || c.occ < 0 {
+		fmt.Fprintf(&b, "; index date %s", c.index)
+	}
+	fmt.Fprintf(&b, "; due %s.", c.due)
+	return Evidence{Population: InitialPopulation, Rule: "initial-population", RecordIDs: ids, Text: b.String()}
+}
+
+// denominatorEvidence says which criteria beyond the initial population the
+// case passed (HEDIS: enrollment and the episode look-backs).
+func (m *Measure) denominatorEvidence(p *clinical.PatientData, c *caseCtx) Evidence {
+	ev := Evidence{Population: Denominator, Rule: "denominator", RecordIDs: []string{}}
+	var parts []string
+	if en := m.enrollment; en != nil {
+		from, to := c.index.AddDays(-en.DaysBefore), c.index.AddDays(en.DaysAfter)
+		if len(p.Coverage) == 0 {
+			parts = append(parts, fmt.Sprintf("enrollment from %s to %s not assessed: no coverage records were sent", from, to))
+		} else {
+			for _, cv := range p.Coverage {
+				ev.RecordIDs = append(ev.RecordIDs, cv.SourceID)
+			}
+			parts = append(parts, fmt.Sprintf("enrolled from %s to %s with at most %d gap(s) of up to %d days", from, to, en.MaxGaps, en.MaxGapDays))
+		}
+	}
+	for _, f := range m.filters {
+		w := f.win.resolve(c.index)
+		parts = append(parts, fmt.Sprintf("no %s from %s to %s", f.label, w.Start, w.End))
+	}
+	if len(parts) == 0 {
+		ev.Text = "No criteria beyond the initial population."
+	} else {
+		ev.Text = capital(strings.Join(parts, "; ")) + "."
+	}
+	return ev
+}
+
+func (m *Measure) optionProcMask() uint64 {
+	var mask uint64
+	for _, o := range m.options {
+		mask |= o.procMask
+	}
+	return mask
+}
+
+var categoryText = map[Category]string{
+	CatMet: "performance met", CatNotMet: "performance not met",
+	CatExclusion: "denominator exclusion", CatException: "denominator exception",
+}
+
+func (m *Measure) qdcEvidence(p *clinical.PatientData, q *qualityCode, h *hit, pop Population) Evidence {
+	code := q.code
+	for _, md := range q.mods {
+		code += "-" + md
+	}
+	where := "reported"
+	if h.src == srcEncLine {
+		where = "billed on claim " + p.Encounters[h.rec].SourceID
+	}
+	return Evidence{
+		Population: pop,
+		Rule:       "quality-code:" + code,
+		RecordIDs:  []string{recordID(p, h)},
+		Text:       fmt.Sprintf("Quality-data code %s %s on %s (%s).", code, where, h.date, categoryText[q.cat]),
+	}
+}
+
+var medVerb = map[clinical.MedicationKind]string{
+	clinical.MedOrder: "ordered", clinical.MedDispense: "dispensed", clinical.MedAdministration: "administered",
+}
+
+func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c *caseCtx, pop Population) (Evidence, bool) {
+	mt, ok := m.firstMatch(p, sc, r, c)
+	if !ok {
+		return Evidence{}, false
+	}
+	ev := Evidence{Population: pop, Rule: r.name}
+	for _, hi := range mt.hits[:mt.nh] {
+		ev.RecordIDs = appendUnique(ev.RecordIDs, recordID(p, &sc.hits[hi]))
+	}
+	for _, fi := range mt.flags[:mt.nf] {
+		ev.RecordIDs = appendUnique(ev.RecordIDs, p.Flags[fi].SourceID)
+	}
+	switch r.kind {
+	case kindFlag:
+		f := &p.Flags[mt.flag]
+		end := "ongoing"
+		if f.End.Valid {
+			end = "to " + f.End.Date.String()
+		}
+		ev.Text = fmt.Sprintf("%s from %s %s", capital(strings.ReplaceAll(string(f.Kind), "_", " ")), f.Start, end)
+		if r.minDays > 0 {
+			ev.Text += fmt.Sprintf(": %d days within %s to %s (at least %d required)", mt.days, mt.window.Start, mt.window.End, r.minDays)
+		} else {
+			ev.Text += fmt.Sprintf(", overlapping %s to %s", mt.window.Start, mt.window.End)
+		}
+	case kindDeath:
+		ev.RecordIDs = []string{p.Patient.SourceID}
+		ev.Text = fmt.Sprintf("Died on %s", p.Patient.DeathDate.Date)
+	default:
+		h := &sc.hits[mt.first]
+		verb := "on"
+		if r.kind == kindMedication {
+			kind := clinical.MedAdministration
+			if h.src == srcMed {
+				kind = p.Medications[h.rec].Kind
+			}
+			verb = medVerb[kind] + " on"
+		}
+		ev.Text = fmt.Sprintf("%s %s %s %s, %s", capital(r.label), m.codeText(hitCode(p, h)), verb, h.date, m.relative(h.date, c.index))
+		if r.activeSupply && h.date < mt.window.Start {
+			ev.Text += fmt.Sprintf(", supply lasting to %s", h.end)
+		}
+		if mt.n > 1 {
+			ev.Text += fmt.Sprintf(" (and %d more)", mt.n-1)
+		}
+	}
+	ev.Text += "."
+	return ev, true
+}
+
+// noEvidence explains a gap: what would have met the numerator, and by when.
+func (m *Measure) noEvidence(c *caseCtx) Evidence {
+	var what []string
+	for _, r := range m.numerator {
+		what = append(what, r.label)
+	}
+	var codes []string
+	for _, q := range m.quality {
+		if q.cat == CatMet {
+			codes = appendUnique(codes, q.code)
+		}
+	}
+	if len(codes) > 0 {
+		what = append(what, "quality-data code "+strings.Join(codes, "/"))
+	}
+	w := m.numWindow.resolve(c.index)
+	from := w.Start.String()
+	if w.Start == everDate {
+		from = "any time"
+	}
+	return Evidence{
+		Population: PerformanceNotMet,
+		Rule:       "numerator-not-found",
+		RecordIDs:  []string{},
+		Text:       fmt.Sprintf("No %s found from %s to %s (due date).", strings.Join(what, " or "), from, w.End),
+	}
+}
+
+func recordID(p *clinical.PatientData, h *hit) string {
+	switch h.src {
+	case srcEncDx, srcEncLine:
+		return p.Encounters[h.rec].SourceID
+	case srcProc:
+		return p.Procedures[h.rec].SourceID
+	case srcCond:
+		return p.Conditions[h.rec].SourceID
+	case srcMed:
+		return p.Medications[h.rec].SourceID
+	case srcQDC:
+		return p.Quality[h.rec].SourceID
+	}
+	return ""
+}
+
+func hitCode(p *clinical.PatientData, h *hit) clinical.Code {
+	switch h.src {
+	case srcEncDx:
+		return p.Encounters[h.rec].Diagnoses[h.sub]
+	case srcEncLine:
+		return p.Encounters[h.rec].Lines[h.sub].Code
+	case srcProc:
+		return p.Procedures[h.rec].Code
+	case srcCond:
+		return p.Conditions[h.rec].Code
+	case srcMed:
+		return p.Medications[h.rec].Code
+	case srcQDC:
+		return p.Quality[h.rec].Code
+	}
+	return clinical.Code{}
+}
+
+func appendUnique(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
+
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,531 @@
+package measure
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+)
+
+// Unit says what a measure counts.
+type Unit uint8
+
+const (
+	// UnitEpisode counts one case per fracture episode (418, 024, 040).
+	UnitEpisode Unit = iota + 1
+	// UnitPatient counts at most one case per patient (039, HEDIS OMW).
+	UnitPatient
+)
+
+// Category is a CMS performance category of a quality-data code.
+type Category uint8
+
+const (
+	CatMet Category = iota + 1
+	CatNotMet
+	CatExclusion
+	CatException
+)
+
+var categoryNames = map[string]Category{
+	"performanceMet": CatMet, "performanceNotMet": CatNotMet,
+	"eligiblePopulationExclusion": CatExclusion, "eligiblePopulationException": CatException,
+}
+
+type ruleKind uint8
+
+const (
+	kindProcedure ruleKind = iota + 1
+	kindMedication
+	kindDiagnosis
+	kindFlag
+	kindDeath
+)
+
+var ruleKinds = map[string]ruleKind{
+	"procedure": kindProcedure, "medication": kindMedication, "diagnosis": kindDiagnosis,
+	"flag": kindFlag, "death": kindDeath,
+}
+
+// Measure is one compiled measure version. It is immutable after Load, so
+// one value serves any number of concurrent Evaluate calls.
+type Measure struct {
+	ID, Version, Title, Program string
+
+	unit           Unit
+	period         clinical.Period
+	intake         clinical.Period
+	hasIntake      bool
+	sex            clinical.Sex
+	minAge, maxAge int // -1: no bound
+	ageOnPeriodEnd bool
+
+	options      []option
+	fractureMask uint64 // diagnoses of every option: what starts an episode
+	episode      *episodeSpec
+	enrollment   *enrollmentYAML
+
+	qualityWindow    window
+	hasQualityWindow bool
+	quality          []qualityCode
+	qualityMask      uint64
+
+	numWindow  window
+	numerator  []rule
+	filters    []rule
+	exclusions []rule
+	exceptions []rule
+
+	codes codeIndex
+	desc  map[clinical.Code]string // descriptions from the code lists
+}
+
+type episodeSpec struct {
+	indexEncounter     bool // index = first qualifying encounter, not the fracture date
+	label              string
+	newAfterDays       int
+	inpatientDischarge bool
+}
+
+type option struct {
+	group    string
+	dxMask   uint64
+	procMask uint64
+	classes  []clinical.EncounterClass
+	posExcl  []string
+}
+
+type rule struct {
+	name, label    string
+	kind           ruleKind
+	mask           uint64
+	medKinds       []clinical.MedicationKind // empty: any
+	flag           clinical.FlagKind
+	win            window
+	hasWin         bool
+	activeSupply   bool
+	minDays        int
+	minAge, maxAge int
+}
+
+type qualityCode struct {
+	cat            Category
+	code           string
+	mask           uint64
+	mods, modEx    []string
+	pos            []string
+	minAge, maxAge int
+}
+
+// Period is the measurement (performance) period.
+func (m *Measure) Period() clinical.Period { return m.period }
+
+// Key is "<id>@<version>".
+func (m *Measure) Key() string { return m.ID + "@" + m.Version }
+
+type compiler struct {
+	fsys fs.FS
+	dir  string
+	file string
+	m    *Measure
+	bits map[string]uint // value-set path or "qdc:"+code -> bit
+	used map[string]bool // value-set names referenced by rules
+	sets map[string]string
+}
+
+func (c *compiler) errf(field, format string, a ...any) error {
+	return &SpecError{File: c.file, Field: field, Reason: fmt.Sprintf(format, a...)}
+}
+
+func (c *compiler) nextBit(key string) (uint, error) {
+	if b, ok := c.bits[key]; ok {
+		return b, nil
+	}
+	if len(c.bits) == 64 {
+		return 0, fmt.Errorf("more than 64 code lists and quality codes in one measure")
+	}
+	b := uint(len(c.bits))
+	c.bits[key] = b
+	return b, nil
+}
+
+// listMask loads a code-list file (path relative to the spec's folder) once
+// and returns the role bit its codes carry.
+func (c *compiler) listMask(field, rel string) (uint64, error) {
+	p := path.Join(c.dir, rel)
+	if !fs.ValidPath(p) {
+		return 0, c.errf(field, "%q leaves the measures folder", rel)
+	}
+	if b, ok := c.bits[p]; ok {
+		return 1 << b, nil
+	}
+	vs, err := readValueSet(c.fsys, p)
+	if err != nil {
+		return 0, err
+	}
+	b, err := c.nextBit(p)
+	if err != nil {
+		return 0, c.errf(field, "%v", err)
+	}
+	for _, code := range vs.codes {
+		c.m.codes.add(code, b)
+		if d := vs.desc[code]; d != "" {
+			c.m.desc[code] = d
+		}
+	}
+	return 1 << b, nil
+}
+
+func (c *compiler) compile(s *specYAML) (*Measure, error) {
+	m := &Measure{ID: s.ID, Version: s.Version, Title: s.Title, Program: s.Program, desc: map[clinical.Code]string{}}
+	c.m = m
+	c.bits = map[string]uint{}
+	c.used = map[string]bool{}
+	c.sets = s.ValueSets
+
+	if want := path.Base(path.Dir(c.dir)); s.ID != want {
+		return nil, c.errf("id", "%q does not match its folder %q", s.ID, want)
+	}
+	if want := path.Base(c.dir); s.Version != want {
+		return nil, c.errf("version", "%q does not match its folder %q", s.Version, want)
+	}
+	switch s.Unit {
+	case "episode":
+		m.unit = UnitEpisode
+	case "patient":
+		m.unit = UnitPatient
+	default:
+		return nil, c.errf("unit", "%q: want episode or patient", s.Unit)
+	}
+	switch s.AgeOn {
+	case "encounter":
+	case "periodEnd":
+		m.ageOnPeriodEnd = true
+	default:
+		return nil, c.errf("ageOn", "%q: want encounter or periodEnd", s.AgeOn)
+	}
+	var err error
+	if m.period, err = c.period("period", s.Period); err != nil {
+		return nil, err
+	}
+	var intake *clinical.Period
+	if s.Intake != nil {
+		if m.intake, err = c.period("intake", s.Intake); err != nil {
+			return nil, err
+		}
+		m.hasIntake, intake = true, &m.intake
+	}
+	if err := c.eligibility(s); err != nil {
+		return nil, err
+	}
+	if s.Episode != nil {
+		e := s.Episode
+		m.episode = &episodeSpec{label: e.Label, newAfterDays: e.NewAfterDays}
+		switch e.Index {
+		case "fracture":
+		case "encounter":
+			m.episode.indexEncounter = true
+		default:
+			return nil, c.errf("episode.index", "%q: want fracture or encounter", e.Index)
+		}
+		switch e.InpatientDate {
+		case "":
+		case "discharge":
+			m.episode.inpatientDischarge = true
+		default:
+			return nil, c.errf("episode.inpatientDate", "%q: want discharge or nothing", e.InpatientDate)
+		}
+		if e.NewAfterDays <= 0 {
+			return nil, c.errf("episode.newAfterDays", "must be a positive number of days")
+		}
+		if e.Label == "" {
+			return nil, c.errf("episode.label", "required (names the index event in evidence, e.g. fracture)")
+		}
+		for i, o := range m.options {
+			if o.dxMask == 0 {
+				return nil, c.errf(fmt.Sprintf("eligibility.options[%d].diagnoses", i), "an episode measure needs the diagnoses that start an episode")
+			}
+		}
+	} else if m.unit == UnitEpisode {
+		return nil, c.errf("episode", "required when unit is episode")
+	}
+	if s.Enrollment != nil {
+		if s.Enrollment.DaysBefore < 0 || s.Enrollment.DaysAfter < 0 || s.Enrollment.MaxGaps < 0 || s.Enrollment.MaxGapDays < 0 {
+			return nil, c.errf("enrollment", "days and gaps cannot be negative")
+		}
+		m.enrollment = s.Enrollment
+	}
+	if s.QualityWindow != nil {
+		if m.qualityWindow, err = parseWindow(s.QualityWindow, m.period, intake); err != nil {
+			return nil, c.errf("qualityWindow", "%v", err)
+		}
+		m.hasQualityWindow = true
+	} else if len(m.quality) > 0 {
+		return nil, c.errf("qualityWindow", "required when the measure has quality-data codes")
+	}
+	if m.numWindow, err = parseWindow(s.Numerator.Window, m.period, intake); err != nil {
+		return nil, c.errf("numerator.window", "%v", err)
+	}
+	if !m.numWindow.to.fromIndex && m.numWindow.to.fixed > m.period.End.AddDays(366) {
+		return nil, c.errf("numerator.window", "ends more than a year after the period")
+	}
+	names := map[string]string{}
+	for _, g := range []struct {
+		field string
+		in    []ruleYAML
+		out   *[]rule
+		win   bool // rules inherit the numerator window
+	}{
+		{"numerator.rules", s.Numerator.Rules, &m.numerator, true},
+		{"episodeFilters", s.EpisodeFilters, &m.filters, false},
+		{"exclusions", s.Exclusions, &m.exclusions, false},
+		{"exceptions", s.Exceptions, &m.exceptions, false},
+	} {
+		for i, ry := range g.in {
+			field := fmt.Sprintf("%s[%d]", g.field, i)
+			if prev, dup := names[ry.Name]; dup {
+				return nil, c.errf(field+".name", "%q already names %s", ry.Name, prev)
+			}
+			names[ry.Name] = field
+			r, err := c.rule(field, ry, intake, g.win)
+			if err != nil {
+				return nil, err
+			}
+			*g.out = append(*g.out, r)
+		}
+	}
+	if len(m.filters) > 0 && m.episode == nil {
+		return nil, c.errf("episodeFilters", "only an episode-based measure can filter episodes")
+	}
+	for name := range s.ValueSets {
+		if !c.used[name] {
+			return nil, c.errf("valueSets."+name, "not used by any rule")
+		}
+	}
+	return m, nil
+}
+
+func (c *compiler) period(field string, p *periodYAML) (clinical.Period, error) {
+	if p == nil {
+		return clinical.Period{}, c.errf(field, "required")
+	}
+	start, err := clinical.ParseDate(p.Start)
+	if err != nil {
+		return clinical.Period{}, c.errf(field+".start", "%v", err)
+	}
+	end, err := clinical.ParseDate(p.End)
+	if err != nil {
+		return clinical.Period{}, c.errf(field+".end", "%v", err)
+	}
+	if end < start {
+		return clinical.Period{}, c.errf(field, "ends before it starts")
+	}
+	return clinical.Period{Start: start, End: end}, nil
+}
+
+func (c *compiler) eligibility(s *specYAML) error {
+	m := c.m
+	e := s.Eligibility
+	field := "eligibility"
+	switch {
+	case s.EligibilityFile != "" && e != nil:
+		return c.errf("eligibility", "give eligibility or eligibilityFile, not both")
+	case s.EligibilityFile != "":
+		file := path.Join(c.dir, s.EligibilityFile)
+		e = &eligibilityYAML{}
+		if err := decodeStrict(c.fsys, file, e); err != nil {
+			return err
+		}
+		// Errors in the generated file name that file; its list paths are
+		// relative to the same folder.
+		prev := c.file
+		c.file = file
+		defer func() { c.file = prev }()
+		field = ""
+	case e == nil:
+		return c.errf("eligibility", "required (inline, or eligibilityFile)")
+	}
+	f := func(sub string) string {
+		if field == "" {
+			return sub
+		}
+		return field + "." + sub
+	}
+	switch clinical.Sex(e.Sex) {
+	case "", clinical.Female, clinical.Male:
+		m.sex = clinical.Sex(e.Sex)
+	default:
+		return c.errf(f("sex"), "%q: want F, M or nothing", e.Sex)
+	}
+	m.minAge, m.maxAge = intOr(e.MinAge, -1), intOr(e.MaxAge, -1)
+	if m.maxAge >= 0 && m.minAge > m.maxAge {
+		return c.errf(f("maxAge"), "below minAge")
+	}
+	if len(e.Options) == 0 {
+		return c.errf(f("options"), "at least one eligibility option is required")
+	}
+	for i, o := range e.Options {
+		of := f(fmt.Sprintf("options[%d]", i))
+		op := option{group: o.Group, posExcl: o.POSExclusions}
+		var err error
+		if o.Diagnoses != "" {
+			if op.dxMask, err = c.listMask(of+".diagnoses", o.Diagnoses); err != nil {
+				return err
+			}
+			m.fractureMask |= op.dxMask
+		}
+		if o.Procedures != "" {
+			if op.procMask, err = c.listMask(of+".procedures", o.Procedures); err != nil {
+				return err
+			}
+		}
+		for _, cl := range o.Classes {
+			switch ec := clinical.EncounterClass(cl); ec {
+			case clinical.Ambulatory, clinical.Emergency, clinical.Inpatient, clinical.Observation, clinical.Virtual:
+				op.classes = append(op.classes, ec)
+			default:
+				return c.errf(of+".classes", "%q is not an encounter class", cl)
+			}
+		}
+		if op.procMask == 0 && len(op.classes) == 0 {
+			return c.errf(of, "needs procedures or classes: what makes an encounter qualify")
+		}
+		for _, p := range o.POSExclusions {
+			if !clinical.ValidPOS(p) {
+				return c.errf(of+".posExclusions", "%q is not a two-digit place of service", p)
+			}
+		}
+		m.options = append(m.options, op)
+	}
+	if e.DiagnosisExclusions != "" {
+		// The list must be used by a rule (the spec decides its window);
+		// record the path so compile can check it.
+		want := path.Join(c.dir, e.DiagnosisExclusions)
+		found := false
+		for _, rel := range s.ValueSets {
+			found = found || path.Join(c.dir, rel) == want
+		}
+		if !found {
+			return c.errf(f("diagnosisExclusions"), "%s is not used by any rule of spec.yaml", e.DiagnosisExclusions)
+		}
+	}
+	for i, q := range e.QualityCodes {
+		qf := f(fmt.Sprintf("qualityCodes[%d]", i))
+		cat, ok := categoryNames[q.Category]
+		if !ok {
+			return c.errf(qf+".category", "%q: want performanceMet, performanceNotMet, eligiblePopulationExclusion or eligiblePopulationException", q.Category)
+		}
+		code, sys, err := qualitySystem(q.Code)
+		if err != nil {
+			return c.errf(qf+".code", "%v", err)
+		}
+		b, err := c.nextBit("qdc:" + code)
+		if err != nil {
+			return c.errf(qf, "%v", err)
+		}
+		c.m.codes.add(clinical.Code{System: sys, Code: code}, b)
+		qc := qualityCode{cat: cat, code: code, mask: 1 << b, pos: q.PlacesOfService,
+			minAge: intOr(q.MinAge, -1), maxAge: intOr(q.MaxAge, -1)}
+		for _, l := range []struct {
+			in  []string
+			out *[]string
+		}{{q.Modifiers, &qc.mods}, {q.ModifierExclusions, &qc.modEx}} {
+			for _, md := range l.in {
+				n, err := clinical.NormalizeModifier(md)
+				if err != nil {
+					return c.errf(qf+".modifiers", "%v", err)
+				}
+				*l.out = append(*l.out, n)
+			}
+		}
+		m.quality = append(m.quality, qc)
+		m.qualityMask |= qc.mask
+	}
+	return nil
+}
+
+// qualitySystem tells CPT Category II codes (4 digits + F) from HCPCS
+// G-codes: CMS lists both as bare codes.
+func qualitySystem(code string) (string, clinical.System, error) {
+	if n, err := clinical.NormalizeCode(clinical.CPT, code); err == nil {
+		return n, clinical.CPT, nil
+	}
+	if n, err := clinical.NormalizeCode(clinical.HCPCS, code); err == nil {
+		return n, clinical.HCPCS, nil
+	}
+	return "", "", fmt.Errorf("%q is neither a CPT nor a HCPCS code", code)
+}
+
+func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inheritWindow bool) (rule, error) {
+	r := rule{name: ry.Name, label: ry.Label, activeSupply: ry.ActiveSupply, minDays: ry.MinDays,
+		minAge: intOr(ry.MinAge, -1), maxAge: intOr(ry.MaxAge, -1)}
+	if ry.Name == "" {
+		return r, c.errf(field+".name", "required (it is the rule id in evidence)")
+	}
+	kind, ok := ruleKinds[ry.Kind]
+	if !ok {
+		return r, c.errf(field+".kind", "%q: want procedure, medication, diagnosis, flag or death", ry.Kind)
+	}
+	r.kind = kind
+	switch kind {
+	case kindProcedure, kindMedication, kindDiagnosis:
+		if ry.ValueSet == "" {
+			return r, c.errf(field+".valueSet", "required for kind %s", ry.Kind)
+		}
+		rel, ok := c.sets[ry.ValueSet]
+		if !ok {
+			return r, c.errf(field+".valueSet", "%q is not declared under valueSets", ry.ValueSet)
+		}
+		c.used[ry.ValueSet] = true
+		mask, err := c.listMask("valueSets."+ry.ValueSet, rel)
+		if err != nil {
+			return r, err
+		}
+		r.mask = mask
+		if r.label == "" {
+			return r, c.errf(field+".label", "required for kind %s (names the evidence, e.g. \"BMD test\")", ry.Kind)
+		}
+	case kindFlag:
+		switch fk := clinical.FlagKind(ry.Flag); fk {
+		case clinical.FlagHospice, clinical.FlagLongTermInstitution, clinical.FlagISNP:
+			r.flag = fk
+		default:
+			return r, c.errf(field+".flag", "%q: want hospice, long_term_institution or i_snp", ry.Flag)
+		}
+	}
+	if kind != kindMedication && (len(ry.MedKinds) > 0 || ry.ActiveSupply) {
+		return r, c.errf(field, "medKinds and activeSupply apply to medication rules only")
+	}
+	if kind != kindFlag && ry.MinDays != 0 {
+		return r, c.errf(field+".minDays", "applies to flag rules only")
+	}
+	for _, k := range ry.MedKinds {
+		switch mk := clinical.MedicationKind(k); mk {
+		case clinical.MedOrder, clinical.MedDispense, clinical.MedAdministration:
+			r.medKinds = append(r.medKinds, mk)
+		default:
+			return r, c.errf(field+".medKinds", "%q: want order, dispense or administration", k)
+		}
+	}
+	switch {
+	case ry.Window != nil:
+		w, err := parseWindow(ry.Window, c.m.period, intake)
+		if err != nil {
+			return r, c.errf(field+".window", "%v", err)
+		}
+		r.win, r.hasWin = w, true
+	case inheritWindow:
+		r.win, r.hasWin = c.m.numWindow, true
+	default:
+		return r, c.errf(field+".window", "required")
+	}
+	return r, nil
+}
+
+func intOr(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}

@@ -1,0 +1,153 @@
+package measure
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// SpecError says which spec file, field (and line, for code lists) is wrong and why.
+type SpecError struct {
+	File   string
+	Line   int
+	Field  string
+	Reason string
+}
+
+func (e *SpecError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", loc, e.Line)
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Reason)
+}
+
+// specYAML is spec.yaml as written. See measures/README.md for the format.
+type specYAML struct {
+	ID              string            `yaml:"id"`
+	Version         string            `yaml:"version"`
+	Title           string            `yaml:"title"`
+	Program         string            `yaml:"program"`
+	Unit            string            `yaml:"unit"`
+	EligibilityFile string            `yaml:"eligibilityFile"`
+	Eligibility     *eligibilityYAML  `yaml:"eligibility"`
+	AgeOn           string            `yaml:"ageOn"`
+	Period          *periodYAML       `yaml:"period"`
+	Intake          *periodYAML       `yaml:"intake"`
+	Episode         *episodeYAML      `yaml:"episode"`
+	Enrollment      *enrollmentYAML   `yaml:"enrollment"`
+	QualityWindow   []string          `yaml:"qualityWindow"`
+	ValueSets       map[string]string `yaml:"valueSets"`
+	Numerator       numeratorYAML     `yaml:"numerator"`
+	EpisodeFilters  []ruleYAML        `yaml:"episodeFilters"`
+	Exclusions      []ruleYAML        `yaml:"exclusions"`
+	Exceptions      []ruleYAML        `yaml:"exceptions"`
+}
+
+type periodYAML struct {
+	Start string `yaml:"start"`
+	End   string `yaml:"end"`
+}
+
+type episodeYAML struct {
+	Index         string `yaml:"index"` // fracture | encounter
+	Label         string `yaml:"label"`
+	NewAfterDays  int    `yaml:"newAfterDays"`
+	InpatientDate string `yaml:"inpatientDate"` // "" | discharge
+}
+
+type enrollmentYAML struct {
+	DaysBefore int `yaml:"daysBefore"`
+	DaysAfter  int `yaml:"daysAfter"`
+	MaxGaps    int `yaml:"maxGaps"`
+	MaxGapDays int `yaml:"maxGapDays"`
+}
+
+type numeratorYAML struct {
+	Window []string   `yaml:"window"`
+	Rules  []ruleYAML `yaml:"rules"`
+}
+
+type ruleYAML struct {
+	Name         string   `yaml:"name"`
+	Kind         string   `yaml:"kind"` // procedure | medication | diagnosis | flag | death
+	ValueSet     string   `yaml:"valueSet"`
+	Label        string   `yaml:"label"`
+	MedKinds     []string `yaml:"medKinds"`
+	Flag         string   `yaml:"flag"`
+	Window       []string `yaml:"window"`
+	ActiveSupply bool     `yaml:"activeSupply"`
+	MinDays      int      `yaml:"minDays"`
+	MinAge       *int     `yaml:"minAge"`
+	MaxAge       *int     `yaml:"maxAge"`
+}
+
+// eligibilityYAML is cms.yaml (generated for MIPS) or the inline
+// eligibility of a hand-written spec.
+type eligibilityYAML struct {
+	MeasureID           string            `yaml:"measureId"`
+	Year                int               `yaml:"year"`
+	Title               string            `yaml:"title"`
+	Sex                 string            `yaml:"sex"`
+	MinAge              *int              `yaml:"minAge"`
+	MaxAge              *int              `yaml:"maxAge"`
+	Options             []optionYAML      `yaml:"options"`
+	DiagnosisExclusions string            `yaml:"diagnosisExclusions"`
+	QualityCodes        []qualityCodeYAML `yaml:"qualityCodes"`
+}
+
+type optionYAML struct {
+	Group         string   `yaml:"group"`
+	Diagnoses     string   `yaml:"diagnoses"`
+	Procedures    string   `yaml:"procedures"`
+	Classes       []string `yaml:"classes"`
+	POSExclusions []string `yaml:"posExclusions"`
+}
+
+type qualityCodeYAML struct {
+	Category           string   `yaml:"category"`
+	Code               string   `yaml:"code"`
+	Modifiers          []string `yaml:"modifiers"`
+	ModifierExclusions []string `yaml:"modifierExclusions"`
+	PlacesOfService    []string `yaml:"placesOfService"`
+	MinAge             *int     `yaml:"minAge"`
+	MaxAge             *int     `yaml:"maxAge"`
+}
+
+// decodeStrict decodes YAML rejecting unknown fields, so a misspelt key is an
+// error rather than a silently ignored rule.
+func decodeStrict(fsys fs.FS, file string, v any) error {
+	raw, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return &SpecError{File: file, Reason: err.Error()}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			return &SpecError{File: file, Reason: te.Errors[0]}
+		}
+		return &SpecError{File: file, Reason: err.Error()}
+	}
+	return nil
+}
+
+// Load reads, validates and compiles the spec in dir (e.g.
+// "mips-418/2024") of fsys. Every problem names the file and field.
+func Load(fsys fs.FS, dir string) (*Measure, error) {
+	file := path.Join(dir, "spec.yaml")
+	var s specYAML
+	if err := decodeStrict(fsys, file, &s); err != nil {
+		return nil, err
+	}
+	c := compiler{fsys: fsys, dir: dir, file: file}
+	return c.compile(&s)
+}

@@ -1,0 +1,180 @@
+package measure
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+)
+
+const validSpec = `id: test-m
+version: "2024"
+program: test
+unit: episode
+ageOn: encounter
+period: {start: 2024-01-01, end: 2024-12-31}
+intake: {start: 2023-07-01, end: 2024-06-30}
+eligibility:
+  sex: F
+  minAge: 50
+  options:
+    - {group: "00", diagnoses: dx.txt, procedures: enc.txt}
+  qualityCodes:
+    - {category: performanceMet, code: 3095F}
+episode: {index: fracture, label: fracture, newAfterDays: 60}
+qualityWindow: [index, periodEnd]
+valueSets:
+  bmd: bmd.txt
+numerator:
+  window: [index, index+6m]
+  rules:
+    - {name: bmd-test, kind: procedure, valueSet: bmd, label: BMD test}
+exclusions:
+  - {name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}
+`
+
+func specFS(spec string, extra map[string]string) fstest.MapFS {
+	fs := fstest.MapFS{
+		"test-m/2024/spec.yaml": {Data: []byte(spec)},
+		"test-m/2024/dx.txt":    {Data: []byte("# fractures\nICD10CM S72.001A hip\n")},
+		"test-m/2024/enc.txt":   {Data: []byte("CPT 99213\n")},
+		"test-m/2024/bmd.txt":   {Data: []byte("CPT 77080 DXA\n")},
+	}
+	for k, v := range extra {
+		fs["test-m/2024/"+k] = &fstest.MapFile{Data: []byte(v)}
+	}
+	return fs
+}
+
+func TestValidSpecLoads(t *testing.T) {
+	m, err := Load(specFS(validSpec, nil), "test-m/2024")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.Evaluate(woman("1950-01-01").visit("e1", "2024-02-01", "11", "99213", "S72.001A").p)
+	if len(got) != 1 || !got[0].Populations.Has(PerformanceNotMet) {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+// Every invalid spec fails naming the file, the field and the reason.
+func TestInvalidSpecs(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, to string
+		extra          map[string]string
+		file, field    string
+		reason         string
+	}{
+		{"id-not-folder", "id: test-m", "id: other", nil, "spec.yaml", "id", "does not match its folder"},
+		{"version-not-folder", `version: "2024"`, `version: "2023"`, nil, "spec.yaml", "version", "does not match"},
+		{"unknown-key", "program: test", "program: test\nnumerater: {}", nil, "spec.yaml", "", "field numerater not found"},
+		{"bad-unit", "unit: episode", "unit: instance", nil, "spec.yaml", "unit", "want episode or patient"},
+		{"bad-date", "start: 2024-01-01", "start: 2024-13-01", nil, "spec.yaml", "period.start", "not a calendar date"},
+		{"period-backwards", "end: 2024-12-31", "end: 2023-12-31", nil, "spec.yaml", "period", "ends before it starts"},
+		{"window-without-unit", "index+6m", "index+6", nil, "spec.yaml", "numerator.window", "want ANCHOR"},
+		{"window-unknown-anchor", "[index, index+6m]", "[fracture, index+6m]", nil, "spec.yaml", "numerator.window", "unknown anchor"},
+		{"missing-list", "diagnoses: dx.txt", "diagnoses: nope.txt", nil, "nope.txt", "", "file does not exist"},
+		{"bad-code-in-list", "diagnoses: dx.txt", "diagnoses: bad.txt", map[string]string{"bad.txt": "ICD10CM S72.001A\nICD10CM 12\n"}, "bad.txt", "code", "not an ICD-10-CM code"},
+		{"unknown-system-in-list", "diagnoses: dx.txt", "diagnoses: bad.txt", map[string]string{"bad.txt": "ICD11 AB12\n"}, "bad.txt", "system", "unknown code system"},
+		{"duplicate-code-in-list", "diagnoses: dx.txt", "diagnoses: bad.txt", map[string]string{"bad.txt": "ICD10CM S72.001A\nICD10CM S72.001A\n"}, "bad.txt", "code", "listed twice"},
+		{"list-escapes-tree", "diagnoses: dx.txt", "diagnoses: ../../../../etc/passwd", nil, "spec.yaml", "eligibility.options[0].diagnoses", "leaves the measures folder"},
+		{"bad-category", "category: performanceMet", "category: met", nil, "spec.yaml", "eligibility.qualityCodes[0].category", "want performanceMet"},
+		{"bad-quality-code", "code: 3095F}", "code: 3095}", nil, "spec.yaml", "eligibility.qualityCodes[0].code", "neither a CPT nor a HCPCS"},
+		{"undeclared-value-set", "valueSet: bmd,", "valueSet: dxa,", nil, "spec.yaml", "numerator.rules[0].valueSet", "not declared"},
+		{"unused-value-set", "  bmd: bmd.txt", "  bmd: bmd.txt\n  spare: bmd.txt", nil, "spec.yaml", "valueSets.spare", "not used"},
+		{"bad-flag", "flag: hospice", "flag: hospital", nil, "spec.yaml", "exclusions[0].flag", "want hospice"},
+		{"rule-without-window", ", window: [periodStart, periodEnd]}", "}", nil, "spec.yaml", "exclusions[0].window", "required"},
+		{"duplicate-rule-name", "name: hospice", "name: bmd-test", nil, "spec.yaml", "exclusions[0].name", "already names"},
+		{"bad-class", "procedures: enc.txt}", "classes: [clinic]}", nil, "spec.yaml", "eligibility.options[0].classes", "not an encounter class"},
+		{"episode-without-label", "label: fracture, ", "", nil, "spec.yaml", "episode.label", "required"},
+		{"no-new-episode-gap", "newAfterDays: 60", "newAfterDays: 0", nil, "spec.yaml", "episode.newAfterDays", "positive"},
+		{"bad-sex", "sex: F", "sex: female", nil, "spec.yaml", "eligibility.sex", "want F, M"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(validSpec, tc.from) {
+				t.Fatalf("test bug: %q not in the valid spec", tc.from)
+			}
+			_, err := Load(specFS(strings.Replace(validSpec, tc.from, tc.to, 1), tc.extra), "test-m/2024")
+			var se *SpecError
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v, want a SpecError", err)
+			}
+			if se.File != "test-m/2024/"+tc.file || se.Field != tc.field || !strings.Contains(se.Reason, tc.reason) {
+				t.Errorf("got file %q field %q reason %q; want %q %q %q", se.File, se.Field, se.Reason, tc.file, tc.field, tc.reason)
+			}
+		})
+	}
+}
+
+func TestKeys(t *testing.T) {
+	keys := registry.Keys()
+	for _, want := range []string{"mips-418@2017", "mips-418@2025", "mips-024@2021", "mips-039@2023", "hedis-omw@2025"} {
+		if !strings.Contains(strings.Join(keys, " "), want) {
+			t.Errorf("Keys() lacks %s: %v", want, keys)
+		}
+	}
+	for _, bad := range []string{"mips-418", "@2024", "mips-418@", "../x@1"} {
+		if _, err := registry.Get(bad); err == nil {
+			t.Errorf("Get(%q) succeeded", bad)
+		}
+	}
+}
+
+// One compiled measure serves concurrent callers (run with -race).
+func TestEvaluateConcurrently(t *testing.T) {
+	m := mustMeasure(t, "mips-418@2024")
+	p := fx().proc("x1", "2024-03-02", "77080").p
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 200 {
+				if c := m.Evaluate(p); len(c) != 1 || !c[0].Populations.Has(Numerator) {
+					t.Error("wrong result under concurrency")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestCountsAndRate(t *testing.T) {
+	var c Counts
+	if c.Rate() != nil {
+		t.Error("rate of nothing should be null")
+	}
+	add := func(ps ...Population) {
+		var s Populations
+		for _, p := range ps {
+			s.add(p)
+		}
+		c.Add(Case{Populations: s})
+	}
+	add(InitialPopulation, Denominator, Numerator)
+	add(InitialPopulation, Denominator, PerformanceNotMet)
+	add(InitialPopulation, Denominator, PerformanceNotMet)
+	add(InitialPopulation, Denominator, DenominatorExclusion)
+	add(InitialPopulation, Denominator, DenominatorException)
+	if c.Denominator != 5 || c.Numerator != 1 || c.PerformanceNotMet != 2 {
+		t.Fatalf("counts %+v", c)
+	}
+	if r := c.Rate(); r == nil || *r != 0.333333 {
+		t.Errorf("rate = %v, want 1/3", r)
+	}
+	all := Counts{InitialPopulation: 1, Denominator: 1, DenominatorExclusion: 1}
+	if all.Rate() != nil {
+		t.Error("all excluded: rate should be null")
+	}
+}
+
+// Records with codes in unknown systems are ignored, not a crash.
+func TestUnknownSystemIgnored(t *testing.T) {
+	b := fx()
+	b.p.Procedures = append(b.p.Procedures, clinical.Procedure{SourceID: "z", Code: clinical.Code{System: "LOINC", Code: "1"}, Date: d("2024-03-01")})
+	if c := mustMeasure(t, "mips-418@2024").Evaluate(b.p); len(c) != 1 {
+		t.Fatal(c)
+	}
+}

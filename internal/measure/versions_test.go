@@ -1,0 +1,46 @@
+package measure
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+)
+
+// Every version has at least one patient who is not met and one who is:
+// a distal-radius fracture (S52.501A, in every year's list) seen in an office
+// visit (99213, valid every year) on 19 February, and for #039 a visit alone.
+func TestEveryVersionHasGoldenPatients(t *testing.T) {
+	var tests []golden
+	for _, key := range registry.Keys() {
+		m := mustMeasure(t, key)
+		y := fmt.Sprint(m.Period().Start.Year())
+		visit := func() *pb {
+			return woman("1950-05-10").visit("e1", y+"-02-19", "11", "99213", "S52.501A")
+		}
+		var metBy *pb
+		switch m.ID {
+		case "mips-418", "hedis-omw":
+			metBy = visit().proc("x1", y+"-03-01", "77080")
+		case "mips-024":
+			metBy = visit().qdc("q1", y+"-02-19", "5015F")
+		case "mips-039":
+			visit = func() *pb { return woman("1950-05-10").visit("e1", y+"-02-19", "11", "99213") }
+			metBy = visit().qdc("q1", y+"-02-19", "G8399")
+		case "pqrs-040":
+			visit = func() *pb {
+				b := woman("1950-05-10").visit("e1", y+"-02-19", "11", "99213")
+				b.p.Encounters[0].Diagnoses = []clinical.Code{{System: clinical.ICD9CM, Code: "813.41"}}
+				return b
+			}
+			metBy = visit().qdc("q1", y+"-02-19", "G8633")
+		default:
+			t.Errorf("%s: no golden patients for this measure", key)
+			continue
+		}
+		tests = append(tests,
+			golden{"open-gap", key, visit(), []wantCase{{pops: notMet, index: y + "-02-19"}}},
+			golden{"met", key, metBy, []wantCase{{pops: met}}})
+	}
+	runGolden(t, tests)
+}

@@ -1,0 +1,147 @@
+package ndjson
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+)
+
+const good = `{"practice":{"tin":"123456789","name":"Bone Clinic","timeZone":"America/New_York"}}
+{"patient":{"tin":"123456789","sourceId":"p1","birthDate":"1950-05-10","sex":"SEX_FEMALE"}}
+{"encounter":{"tin":"123456789","sourceId":"e1","patientId":"p1","renderingNpi":"1234567893","start":"2024-03-01T02:30:00Z","class":"ENCOUNTER_CLASS_AMBULATORY","lines":[{"code":{"system":"CPT","code":"99213"}},{"code":{"system":"cpt","code":"3095f"},"modifiers":["8p"]}],"diagnoses":[{"system":"ICD10CM","code":"S72001A"}],"placeOfService":"11"}}
+{"procedure":{"tin":"123456789","sourceId":"x1","patientId":"p1","code":{"system":"CPT","code":"77080"},"date":"2024-03-02"}}
+{"medication":{"tin":"123456789","sourceId":"m1","patientId":"p1","kind":"MEDICATION_KIND_DISPENSE","code":{"system":"NDC","code":"0006-0031-44"},"date":"2024-03-05","daysSupply":28}}
+{"qualityCode":{"tin":"123456789","sourceId":"q1","patientId":"p1","code":{"system":"HCPCS","code":"G8633"},"date":"2024-03-01"}}
+{"institutionalFlag":{"tin":"123456789","sourceId":"f1","patientId":"p1","kind":"INSTITUTIONAL_FLAG_KIND_HOSPICE","startDate":"2024-11-01"}}
+{"coverage":{"tin":"123456789","sourceId":"c1","patientId":"p1","startDate":"2023-01-01","endDate":"2024-12-31"}}
+{"condition":{"tin":"123456789","sourceId":"k1","patientId":"p1","code":{"system":"ICD10CM","code":"M81.0"},"onsetDate":"2020-01-01"}}
+{"clinician":{"npi":"1234567893","name":"Dr A"}}
+`
+
+func read(t *testing.T, files ...string) (*Dataset, error) {
+	t.Helper()
+	d := NewDataset(time.UTC)
+	for i, f := range files {
+		if err := d.Read(strings.NewReader(f), "in"+string(rune('0'+i))+".ndjson"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d, d.Finish()
+}
+
+func TestReadsAndNormalises(t *testing.T) {
+	d, err := read(t, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Patients) != 1 {
+		t.Fatalf("%d patients", len(d.Patients))
+	}
+	p := d.Patients[0]
+	e := p.Encounters[0]
+	// 02:30 UTC on 1 March is still 29 February in New York: the practice's zone decides the date.
+	if e.Start.String() != "2024-02-29" {
+		t.Errorf("start = %s, want 2024-02-29", e.Start)
+	}
+	if e.Diagnoses[0].Code != "S72.001A" || e.Lines[1].Code.Code != "3095F" || e.Lines[1].Modifiers[0] != "8P" {
+		t.Errorf("codes not canonical: %+v", e)
+	}
+	if p.Medications[0].Code.Code != "00006003144" {
+		t.Errorf("NDC = %s", p.Medications[0].Code.Code)
+	}
+	if len(p.Procedures) != 1 || len(p.Quality) != 1 || len(p.Flags) != 1 || len(p.Coverage) != 1 || len(p.Conditions) != 1 || len(d.Clinicians) != 1 {
+		t.Errorf("records missing: %+v", p)
+	}
+}
+
+func TestRecordsMayPrecedeTheirPatientAcrossFiles(t *testing.T) {
+	lines := strings.Split(strings.TrimSpace(good), "\n")
+	d, err := read(t, strings.Join(lines[2:], "\n"), strings.Join(lines[:2], "\n"))
+	if err != nil || len(d.Patients[0].Encounters) != 1 {
+		t.Fatalf("err %v, %+v", err, d.Patients)
+	}
+}
+
+func TestProblems(t *testing.T) {
+	pat := `{"patient":{"tin":"123456789","sourceId":"p1","birthDate":"1950-05-10","sex":"SEX_FEMALE"}}` + "\n"
+	for _, tc := range []struct {
+		name, in           string
+		line               int
+		record, field, has string
+	}{
+		{"not-json", "{oops\n", 1, "", "", "not a Liaison record"},
+		{"unknown-kind", `{"bone":{"sourceId":"b1"}}`, 1, "", "", "unknown field \"bone\""},
+		{"no-kind", `{}`, 1, "", "kind", "record.kind"},
+		{"unknown-field", pat + `{"procedure":{"tin":"123456789","sourceId":"x1","patientId":"p1","code":{"system":"CPT","code":"77080"},"date":"2024-03-02","colour":"red"}}`, 2, "", "", "unknown field \"colour\""},
+		{"wrong-json-type", pat + `{"medication":{"tin":"123456789","sourceId":"m1","patientId":"p1","kind":"MEDICATION_KIND_ORDER","code":{"system":"RXNORM","code":"46041"},"date":"2024-03-02","daysSupply":"thirty"}}`, 2, "", "", "daysSupply"},
+		{"bad-tin", `{"patient":{"tin":"12345","sourceId":"p1","birthDate":"1950-05-10","sex":"SEX_FEMALE"}}`, 1, "p1", "tin", "tin.format"},
+		{"bad-date", `{"patient":{"tin":"123456789","sourceId":"p1","birthDate":"1950-02-30","sex":"SEX_FEMALE"}}`, 1, "p1", "birth_date", "calendar date"},
+		{"bad-sex", `{"patient":{"tin":"123456789","sourceId":"p1","birthDate":"1950-02-01","sex":"X"}}`, 1, "", "", "invalid value for enum"},
+		{"no-patient", `{"institutionalFlag":{"tin":"123456789","sourceId":"f1","patientId":"p9","kind":"INSTITUTIONAL_FLAG_KIND_HOSPICE","startDate":"2024-01-01"}}`, 1, "f1", "patient_id", "reference.patient"},
+		{"bad-icd", pat + `{"encounter":{"tin":"123456789","sourceId":"e1","patientId":"p1","start":"2024-03-01","diagnoses":[{"system":"ICD10CM","code":"72001"}]}}`, 2, "e1", "diagnoses[0].code", "not an ICD-10-CM"},
+		{"bad-system", pat + `{"procedure":{"tin":"123456789","sourceId":"x1","patientId":"p1","code":{"system":"LOINC","code":"1"},"date":"2024-03-02"}}`, 2, "x1", "code.system", "unknown code system"},
+		{"bad-npi", pat + `{"encounter":{"tin":"123456789","sourceId":"e1","patientId":"p1","renderingNpi":"1234567890","start":"2024-03-01"}}`, 2, "e1", "rendering_npi", "npi.check_digit"},
+		{"bad-modifier", pat + `{"qualityCode":{"tin":"123456789","sourceId":"q1","patientId":"p1","code":{"system":"CPT","code":"3095F"},"modifiers":["8PP"],"date":"2024-03-01"}}`, 2, "q1", "modifiers[0]", "modifier"},
+		{"bad-pos", pat + `{"encounter":{"tin":"123456789","sourceId":"e1","patientId":"p1","start":"2024-03-01","placeOfService":"1"}}`, 2, "e1", "place_of_service", "pos.format"},
+		{"end-before-start", pat + `{"coverage":{"tin":"123456789","sourceId":"c1","patientId":"p1","startDate":"2024-03-01","endDate":"2024-02-01"}}`, 2, "c1", "end_date", "date.order"},
+		{"duplicate", pat + pat, 2, "p1", "source_id", "duplicate"},
+		{"bad-zone", `{"practice":{"tin":"123456789","timeZone":"Mars/Olympus"}}`, 1, "123456789", "time_zone", "time_zone.unknown"},
+		{"missing-date", pat + `{"procedure":{"tin":"123456789","sourceId":"x1","patientId":"p1","code":{"system":"CPT","code":"77080"}}}`, 2, "x1", "date", "date.required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := read(t, tc.in)
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("err = %v, want Problems", err)
+			}
+			for _, p := range ps {
+				if p.File == "in0.ndjson" && p.Line == tc.line && p.Record == tc.record && p.Field == tc.field && strings.Contains(p.Rule, tc.has) {
+					return
+				}
+			}
+			t.Errorf("no problem at line %d record %q field %q with %q; got:\n%v", tc.line, tc.record, tc.field, tc.has, ps)
+		})
+	}
+}
+
+func TestEveryProblemIsListed(t *testing.T) {
+	_, err := read(t, "{\n{\n"+`{"patient":{"tin":"1"}}`)
+	var ps Problems
+	// Two unreadable lines, and three broken rules in the third record.
+	if !errors.As(err, &ps) || len(ps) != 5 {
+		t.Fatalf("want 5 problems, got %v", err)
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	for _, l := range strings.Split(good, "\n") {
+		f.Add(l)
+	}
+	f.Add(`{"encounter":{"lines":[{"code":{}}]}}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		d := NewDataset(time.UTC)
+		if err := d.Read(strings.NewReader(good+in), "f.ndjson"); err != nil {
+			return
+		}
+		err := d.Finish()
+		var ps Problems
+		if err != nil && !errors.As(err, &ps) {
+			t.Fatalf("non-Problems error %v", err)
+		}
+		for _, p := range ps {
+			if p.File != "f.ndjson" || p.Line < 0 || p.Rule == "" {
+				t.Fatalf("problem without location or rule: %+v", p)
+			}
+		}
+		if err == nil {
+			for _, p := range d.Patients {
+				if !clinical.ValidTIN(p.Patient.TIN) {
+					t.Fatalf("accepted invalid TIN %q", p.Patient.TIN)
+				}
+			}
+		}
+	})
+}

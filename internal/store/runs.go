@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/measure"
+)
+
+// Run statuses.
+const (
+	RunQueued    = "queued"
+	RunRunning   = "running"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+)
+
+// Run is an evaluation run as stored.
+type Run struct {
+	ID              string
+	MeasureKey      string
+	TINs            []string
+	Status          string
+	Error           string
+	Attempts        int
+	CreatedAt       time.Time
+	StartedAt       time.Time
+	FinishedAt      time.Time
+	PatientsTotal   int64
+	PatientsDone    int64
+	SpecHash        string
+	SoftwareVersion string
+	DataCutoffBatch int64
+	DataCutoffAt    time.Time
+	Counts          measure.Counts
+}
+
+const runColumns = `id::text, measure_key, tins, status, error, attempts, created_at, started_at, finished_at,
+	patients_total, patients_done, spec_hash, software_version, data_cutoff_batch, data_cutoff_at,
+	initial_population, denominator, denominator_exclusion, denominator_exception, numerator, performance_not_met`
+
+func scanRun(r pgx.CollectableRow) (Run, error) {
+	var run Run
+	var started, finished, cutoffAt *time.Time
+	var cutoff *int64
+	var c [6]int64
+	err := r.Scan(&run.ID, &run.MeasureKey, &run.TINs, &run.Status, &run.Error, &run.Attempts, &run.CreatedAt, &started, &finished,
+		&run.PatientsTotal, &run.PatientsDone, &run.SpecHash, &run.SoftwareVersion, &cutoff, &cutoffAt,
+		&c[0], &c[1], &c[2], &c[3], &c[4], &c[5])
+	run.StartedAt, run.FinishedAt, run.DataCutoffAt = timeOf(started), timeOf(finished), timeOf(cutoffAt)
+	if cutoff != nil {
+		run.DataCutoffBatch = *cutoff
+	}
+	run.Counts = measure.Counts{InitialPopulation: int(c[0]), Denominator: int(c[1]), DenominatorExclusion: int(c[2]),
+		DenominatorException: int(c[3]), Numerator: int(c[4]), PerformanceNotMet: int(c[5])}
+	return run, err
+}
+
+// CreateRun stores a queued run and enqueues its job in the same
+// transaction, so there is never a run without a job or a job without a run.
+func (s *Store) CreateRun(ctx context.Context, measureKey string, tins []string, specHash, version string) (Run, error) {
+	if s.jobs == nil {
+		return Run{}, errors.New("store opened without a job queue")
+	}
+	var run Run
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `INSERT INTO evaluation_runs (measure_key, tins, spec_hash, software_version)
+			VALUES ($1, $2, $3, $4) RETURNING `+runColumns, measureKey, nonNil(tins), specHash, version)
+		if err != nil {
+			return err
+		}
+		if run, err = pgx.CollectExactlyOneRow(rows, scanRun); err != nil {
+			return err
+		}
+		return s.jobs.enqueue(ctx, tx, run.ID)
+	})
+	return run, classify(err)
+}
+
+// GetRun returns one run.
+func (s *Store) GetRun(ctx context.Context, id string) (Run, error) {
+	if !validUUID(id) {
+		return Run{}, ErrNotFound
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM evaluation_runs WHERE id = $1`, id)
+	if err != nil {
+		return Run{}, classify(err)
+	}
+	run, err := pgx.CollectExactlyOneRow(rows, scanRun)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Run{}, ErrNotFound
+	}
+	return run, classify(err)
+}
+
+// ListRuns returns runs newest first, optionally of one measure version,
+// created before the run `before` (keyset paging; "" for the first page).
+func (s *Store) ListRuns(ctx context.Context, measureKey, before string, limit int) ([]Run, error) {
+	if before != "" && !validUUID(before) {
+		return nil, ErrNotFound
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM evaluation_runs
+		WHERE ($1 = '' OR measure_key = $1)
+		  AND ($2 = '' OR (created_at, id) < (SELECT created_at, id FROM evaluation_runs WHERE id = NULLIF($2, '')::uuid))
+		ORDER BY created_at DESC, id DESC LIMIT $3`, measureKey, before, limit)
+	if err != nil {
+		return nil, classify(err)
+	}
+	runs, err := pgx.CollectRows(rows, scanRun)
+	return runs, classify(err)
+}
+
+func validUUID(s string) bool {
+	var u pgtype.UUID
+	return u.Scan(s) == nil
+}
+
+// CaseFilter selects a run's cases for ListCases.
+type CaseFilter struct {
+	RunID, TIN, NPI string
+	Population      *measure.Population
+	OpenOn          *clinical.Date // only open gaps: in the denominator, not met, due on or after this date
+	After           *CaseCursor
+	Limit           int
+}
+
+// CaseCursor is the position after which a page of cases starts.
+type CaseCursor struct {
+	DueDate     clinical.Date
+	TIN, CaseID string
+}
+
+// ListCases returns cases in due-date order (then TIN, case id).
+func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]measure.Case, error) {
+	var pop, open int16 = -1, 0
+	if f.Population != nil {
+		pop = int16(1) << *f.Population
+	}
+	var openOn *time.Time
+	if f.OpenOn != nil {
+		t := f.OpenOn.Time()
+		openOn = &t
+		open = int16(1)<<measure.Denominator | int16(1)<<measure.PerformanceNotMet
+	}
+	var afterDue *time.Time
+	var afterTIN, afterCase string
+	if f.After != nil {
+		t := f.After.DueDate.Time()
+		afterDue, afterTIN, afterCase = &t, f.After.TIN, f.After.CaseID
+	}
+	rows, err := s.pool.Query(ctx, `SELECT case_id, patient_id, tin, npi, index_date, due_date, populations, evidence
+		FROM evaluation_cases
+		WHERE run_id = $1 AND ($2 = '' OR tin = $2) AND ($3 = '' OR npi = $3)
+		  AND ($4 < 0 OR populations & $4 <> 0)
+		  AND ($5::date IS NULL OR (populations & $6 = $6 AND due_date >= $5))
+		  AND ($7::date IS NULL OR (due_date, tin, case_id) > ($7, $8, $9))
+		ORDER BY due_date, tin, case_id LIMIT $10`,
+		f.RunID, f.TIN, f.NPI, pop, openOn, open, afterDue, afterTIN, afterCase, f.Limit)
+	if err != nil {
+		return nil, classify(err)
+	}
+	cases, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (measure.Case, error) {
+		var c measure.Case
+		var index, due time.Time
+		var pops int16
+		var ev []byte
+		if err := r.Scan(&c.CaseID, &c.PatientID, &c.TIN, &c.NPI, &index, &due, &pops, &ev); err != nil {
+			return c, err
+		}
+		c.IndexDate, c.DueDate, c.Populations = dateOf(index), dateOf(due), measure.Populations(pops)
+		return c, json.Unmarshal(ev, &c.Evidence)
+	})
+	return cases, classify(err)
+}
+
+// Aggregate is the counts of one group of a run's cases.
+type Aggregate struct {
+	Level                 string // "tin", "tin_npi" or "stratum"
+	TIN, NPI              string
+	Stratum, StratumValue string
+	Counts                measure.Counts
+}
+
+// ListAggregates returns a run's aggregates of one level, optionally of one TIN.
+func (s *Store) ListAggregates(ctx context.Context, runID, level, tin string) ([]Aggregate, error) {
+	rows, err := s.pool.Query(ctx, `SELECT level, tin, npi, stratum, stratum_value, initial_population, denominator,
+			denominator_exclusion, denominator_exception, numerator, performance_not_met
+		FROM evaluation_aggregates WHERE run_id = $1 AND level = $2 AND ($3 = '' OR tin = $3)
+		ORDER BY tin, npi, stratum, stratum_value`, runID, level, tin)
+	if err != nil {
+		return nil, classify(err)
+	}
+	aggs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Aggregate, error) {
+		var a Aggregate
+		var c [6]int64
+		err := r.Scan(&a.Level, &a.TIN, &a.NPI, &a.Stratum, &a.StratumValue, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5])
+		a.Counts = measure.Counts{InitialPopulation: int(c[0]), Denominator: int(c[1]), DenominatorExclusion: int(c[2]),
+			DenominatorException: int(c[3]), Numerator: int(c[4]), PerformanceNotMet: int(c[5])}
+		return a, err
+	})
+	return aggs, classify(err)
+}
+
+func countsArgs(c measure.Counts) []any {
+	return []any{int64(c.InitialPopulation), int64(c.Denominator), int64(c.DenominatorExclusion),
+		int64(c.DenominatorException), int64(c.Numerator), int64(c.PerformanceNotMet)}
+}
