@@ -63,6 +63,12 @@ func decodeFields(b []byte, r *resource, keep map[string]bool) error {
 			r.ManagingOrganization = d.reference(v, k)
 		case "practitioner":
 			r.Practitioner = d.reference(v, k)
+		case "qualification":
+			objects(d, v, k, &r.Qualification, func(q *qualification, k2 string, v []byte) {
+				if k2 == "code" {
+					q.Code = d.concept(v, k+".code")
+				}
+			})
 		case "organization":
 			r.Organization = d.reference(v, k)
 		case "class":
@@ -442,6 +448,8 @@ func (d *jd) extensions(v []byte, path string, dst *[]extension) {
 			switch k {
 			case "url":
 				d.str(v, path+".url", &e.URL)
+			case "valueCode":
+				d.str(v, path+".valueCode", &e.ValueCode)
 			case "valueCoding":
 				if isNull(v) {
 					return

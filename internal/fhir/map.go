@@ -343,6 +343,13 @@ func first(ss ...string) string {
 	return ""
 }
 
+func (c *concept) codings() []coding {
+	if c == nil {
+		return nil
+	}
+	return c.Coding
+}
+
 func (p *period) start() string {
 	if p == nil {
 		return ""
@@ -357,14 +364,31 @@ func (p *period) end() string {
 	return p.End
 }
 
+// organization sends a practice for an Organization with a TIN and a time
+// zone (its timezone extension, else --time-zone); without a zone it only
+// gives TINs, so a practice's stored zone is not reset to UTC.
 func (m *mapper) organization() {
 	tin := tinOf(m.r.Identifier)
-	if tin == "" || m.opts.TimeZone == "" {
+	tz := m.opts.TimeZone
+	if ext := m.extension(timeZoneURL); ext != nil && ext.ValueCode != "" {
+		tz = ext.ValueCode
+	}
+	if tin == "" || tz == "" {
 		return // used for references only
 	}
 	var name string
 	_ = json.Unmarshal(m.r.Name, &name)
-	m.add(&pb.Record{Kind: &pb.Record_Practice{Practice: &pb.Practice{Tin: tin, Name: name, TimeZone: m.opts.TimeZone}}})
+	m.add(&pb.Record{Kind: &pb.Record_Practice{Practice: &pb.Practice{Tin: tin, Name: name, TimeZone: tz}}})
+}
+
+// extension returns the resource's top-level extension with url, or nil.
+func (m *mapper) extension(url string) *extension {
+	for i := range m.r.Extension {
+		if m.r.Extension[i].URL == url {
+			return &m.r.Extension[i]
+		}
+	}
+	return nil
 }
 
 func (m *mapper) practitioner() {
@@ -372,7 +396,15 @@ func (m *mapper) practitioner() {
 	if npi == "" {
 		return
 	}
-	m.add(&pb.Record{Kind: &pb.Record_Clinician{Clinician: &pb.Clinician{Npi: npi, Name: personName(m.r.Name)}}})
+	c := &pb.Clinician{Npi: npi, Name: personName(m.r.Name)}
+	for _, q := range m.r.Qualification {
+		for _, cd := range q.Code.codings() {
+			if cd.System == nuccSystem && c.Specialty == "" {
+				c.Specialty = cd.Code
+			}
+		}
+	}
+	m.add(&pb.Record{Kind: &pb.Record_Clinician{Clinician: c}})
 }
 
 func personName(raw json.RawMessage) string {
@@ -502,6 +534,9 @@ func (m *mapper) encounter() {
 		if e.PlaceOfService != "" {
 			break
 		}
+	}
+	if ext := m.extension(posExtensionURL); e.PlaceOfService == "" && ext != nil && ext.ValueCoding != nil {
+		e.PlaceOfService = ext.ValueCoding.Code
 	}
 	var types []concept
 	if err := json.Unmarshal(r.Type, &types); len(r.Type) > 0 && err != nil {

@@ -52,6 +52,12 @@ const (
 	posSystem     = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
 	posSystemHTTP = "http://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
 	posBlueButton = "https://bluebutton.cms.gov/resources/variables/line_place_of_srvc_cd"
+	// The standard extension for a resource's IANA time zone.
+	timeZoneURL = "http://hl7.org/fhir/StructureDefinition/timezone"
+	// Liaison's extension for an encounter's place of service, for exports
+	// with no Location to carry it (liaison synth --format fhir writes it).
+	posExtensionURL = "https://liaison-registry.github.io/fhir/StructureDefinition/place-of-service"
+	nuccSystem      = "http://nucc.org/provider-taxonomy"
 )
 
 func isTINIdentifier(id identifier) bool {

@@ -41,6 +41,7 @@ type quantity struct {
 
 type extension struct {
 	URL         string      `json:"url"`
+	ValueCode   string      `json:"valueCode"`
 	ValueCoding *coding     `json:"valueCoding"`
 	Extension   []extension `json:"extension"`
 }
@@ -98,6 +99,10 @@ type supportingInfo struct {
 	ValueQuantity *quantity `json:"valueQuantity"`
 }
 
+type qualification struct {
+	Code *concept `json:"code"`
+}
+
 type hospitalization struct {
 	DischargeDisposition *concept `json:"dischargeDisposition"`
 }
@@ -123,6 +128,9 @@ type resource struct {
 	DeceasedBoolean      *bool      `json:"deceasedBoolean"`
 	DeceasedDateTime     string     `json:"deceasedDateTime"`
 	ManagingOrganization *reference `json:"managingOrganization"`
+
+	// Practitioner
+	Qualification []qualification `json:"qualification"`
 
 	// PractitionerRole
 	Practitioner *reference `json:"practitioner"`

@@ -117,6 +117,21 @@ func TestMappingRules(t *testing.T) {
 		{"unused types are not decoded, whatever their shape",
 			`{"resourceType":"QuestionnaireResponse","id":"q","identifier":{"value":"single, not a list"}}`,
 			func(m *mapped) bool { return m.skip == "QuestionnaireResponse" && m.id == "q" && !m.rejected }},
+		{"organization with a time zone extension is a practice",
+			`{"resourceType":"Organization","id":"o","identifier":[{"system":"urn:oid:2.16.840.1.113883.4.4","value":"987654321"}],"name":"Lakeside","extension":[{"url":"http://hl7.org/fhir/StructureDefinition/timezone","valueCode":"America/Chicago"}]}`,
+			func(m *mapped) bool {
+				p := m.records[0].GetPractice()
+				return p.GetTin() == "987654321" && p.GetTimeZone() == "America/Chicago" && p.GetName() == "Lakeside"
+			}},
+		{"organization without a time zone only gives its TIN",
+			`{"resourceType":"Organization","id":"o","identifier":[{"system":"urn:oid:2.16.840.1.113883.4.4","value":"987654321"}]}`,
+			func(m *mapped) bool { return len(m.records) == 0 && m.skip == "" && !m.rejected }},
+		{"practitioner specialty from a NUCC qualification",
+			`{"resourceType":"Practitioner","id":"p","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567893"}],"qualification":[{"code":{"coding":[{"system":"http://nucc.org/provider-taxonomy","code":"207X00000X"}]}}]}`,
+			func(m *mapped) bool { return m.records[0].GetClinician().GetSpecialty() == "207X00000X" }},
+		{"encounter place of service from Liaison's extension",
+			`{"resourceType":"Encounter","id":"e","subject":{"reference":"Patient/x"},"period":{"start":"2024-01-02"},"extension":[{"url":"https://liaison-registry.github.io/fhir/StructureDefinition/place-of-service","valueCoding":{"system":"https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set","code":"22"}}]}`,
+			func(m *mapped) bool { return m.records[0].GetEncounter().GetPlaceOfService() == "22" }},
 		{"pre-authorization claims are not services",
 			`{"resourceType":"Claim","id":"c","use":"preauthorization","patient":{"reference":"Patient/x"}}`,
 			func(m *mapped) bool { return m.skip == "Claim (preauthorization)" }},
