@@ -9,7 +9,7 @@
 // Practitioner's NPI, a Condition's codes, an Encounter's TIN); the second
 // maps every resource on its own, streaming, on all cores, in input order.
 // The second pass runs in three phases (practices, clinicians, patients;
-// then encounters and claims; then everything that points at them) because
+// then encounters; then everything that points at them) because
 // the ingest API resolves a record's patient and encounter only against
 // records sent before it. docs/fhir-mapping.md has the mapping.
 package fhir
@@ -36,9 +36,11 @@ type Options struct {
 // phaseOf orders resource types so that what a record points at is sent first.
 func phaseOf(typ string) int {
 	switch typ {
-	case "Encounter", "Claim", "ExplanationOfBenefit":
+	case "Encounter":
 		return 1
-	case "Condition", "Procedure", "MedicationRequest", "MedicationDispense", "MedicationAdministration", "Coverage":
+	case "Condition", "Procedure", "MedicationRequest", "MedicationDispense", "MedicationAdministration", "Coverage",
+		// Claims come after Encounters: their quality codes may point at one.
+		"Claim", "ExplanationOfBenefit":
 		return 2
 	}
 	return 0

@@ -16,6 +16,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/pgtest"
 	"github.com/liaison-registry/liaison/internal/source"
 	"github.com/liaison-registry/liaison/internal/store"
+	"github.com/liaison-registry/liaison/internal/synth"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -181,5 +182,30 @@ func TestImportAllOrNothingStoresNothing(t *testing.T) {
 	rep.Write(&out)
 	if !strings.Contains(out.String(), "NOT committed") || !strings.Contains(out.String(), "transaction-bundle.json:111") {
 		t.Errorf("summary does not say nothing was stored or does not name the rejected resource:\n%s", out.String())
+	}
+}
+
+// TestImportSynthFHIRRejectsNothing imports the synthetic population as
+// FHIR bulk NDJSON in small messages, so every reference crosses messages
+// (and files: Claim.ndjson sorts before the Encounter.ndjson its quality
+// codes point into): with no invalid records generated, nothing may be
+// rejected, by the reader or the server.
+func TestImportSynthFHIRRejectsNothing(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := synth.New(synth.Defaults(3, 2024)).WriteFHIR(dir, 300, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(t)
+	rep, err := importer.Run(context.Background(), s.client, []string{dir}, importer.Options{Batch: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.Rejected != 0 || rep.Result.Rejected != 0 || !rep.Result.Committed {
+		var out bytes.Buffer
+		rep.Write(&out)
+		t.Fatalf("rejections importing synthetic FHIR:\n%.3000s", out.String())
+	}
+	if rep.Result.StoredByType["qualityCode"] == 0 || rep.Result.StoredByType["encounter"] == 0 {
+		t.Errorf("stored %v", rep.Result.StoredByType)
 	}
 }
