@@ -110,14 +110,15 @@ func topLevelID(it *item) string {
 	return resourceID(id, it.fullURL)
 }
 
-// decode reads an element whose shape depends on the resource type; a
-// shape R4 does not have is flagged and the element left out.
-func (m *mapper) decode(path string, raw json.RawMessage, dst any) bool {
+// decode reads an element whose shape depends on the resource type with
+// read; a shape R4 does not have is flagged and the element left out.
+func (m *mapper) decode(path string, raw json.RawMessage, read func(d *jd, v []byte)) bool {
 	if len(raw) == 0 {
 		return false
 	}
-	if err := json.Unmarshal(raw, dst); err != nil {
-		m.flag(path, "json.shape", path+" does not have its R4 shape; left out")
+	d := &jd{}
+	if read(d, raw); d.err != nil {
+		m.flag(path, "json.shape", d.err.Error()+"; left out")
 		return false
 	}
 	return true
@@ -376,9 +377,23 @@ func (m *mapper) organization() {
 	if tin == "" || tz == "" {
 		return // used for references only
 	}
-	var name string
-	_ = json.Unmarshal(m.r.Name, &name)
+	name, _ := jsonString(m.r.Name)
 	m.add(&pb.Record{Kind: &pb.Record_Practice{Practice: &pb.Practice{Tin: tin, Name: name, TimeZone: tz}}})
+}
+
+// readPerformers reads a list of performers (Procedure, MedicationDispense,
+// MedicationAdministration).
+func readPerformers(dst *[]performer) func(d *jd, v []byte) {
+	return func(d *jd, v []byte) {
+		objects(d, v, "performer", dst, func(p *performer, k string, v []byte) {
+			switch k {
+			case "actor":
+				p.Actor = d.reference(v, "performer.actor")
+			case "onBehalfOf":
+				p.OnBehalfOf = d.reference(v, "performer.onBehalfOf")
+			}
+		})
+	}
 }
 
 // extension returns the resource's top-level extension with url, or nil.
@@ -509,7 +524,7 @@ func (m *mapper) encounter() {
 		e.Tin = m.tin("Encounter.serviceProvider", []*reference{r.ServiceProvider}, nil, r.Subject)
 	}
 	var class coding
-	if m.decode("Encounter.class", r.Class, &class) && class.Code != "" {
+	if m.decode("Encounter.class", r.Class, func(d *jd, v []byte) { d.coding(v, "class", &class) }) && class.Code != "" {
 		c, ok := classes[class.Code]
 		if !ok {
 			m.flag("Encounter.class", "class.unknown", fmt.Sprintf("encounter class %q is not one Liaison maps (AMB, EMER, IMP, ACUTE, NONAC, OBSENC, SS, VR, HH, FLD); left unspecified", class.Code))
@@ -521,7 +536,16 @@ func (m *mapper) encounter() {
 	}
 	e.RenderingNpi = m.rendering()
 	var locations []encounterLocation
-	m.decode("Encounter.location", r.Location, &locations)
+	m.decode("Encounter.location", r.Location, func(d *jd, v []byte) {
+		objects(d, v, "location", &locations, func(l *encounterLocation, k string, v []byte) {
+			if k != "location" {
+				return
+			}
+			if r := d.reference(v, "location.location"); r != nil {
+				l.Location = *r
+			}
+		})
+	})
 	for _, l := range locations {
 		if _, c := m.resolve(&l.Location); c != nil {
 			var types []concept
@@ -539,9 +563,7 @@ func (m *mapper) encounter() {
 		e.PlaceOfService = ext.ValueCoding.Code
 	}
 	var types []concept
-	if err := json.Unmarshal(r.Type, &types); len(r.Type) > 0 && err != nil {
-		m.flag("Encounter.type", "json.shape", "Encounter.type is not a list of CodeableConcepts; no lines taken from it")
-	}
+	m.decode("Encounter.type", r.Type, func(d *jd, v []byte) { d.concepts(v, "type", &types) })
 	for i := range types {
 		if cd := m.listCode(fmt.Sprintf("Encounter.type[%d]", i), &types[i], clinical.CPT, clinical.HCPCS); cd != nil {
 			e.Lines = append(e.Lines, &pb.ProcedureLine{Code: cd})
@@ -671,7 +693,7 @@ func (m *mapper) procedure() {
 	}
 	var orgs []*reference
 	var performers []performer
-	m.decode("Procedure.performer", r.Performer, &performers)
+	m.decode("Procedure.performer", r.Performer, readPerformers(&performers))
 	for _, pf := range performers {
 		if p.Npi == "" {
 			p.Npi = m.npi(pf.Actor)
@@ -719,7 +741,7 @@ func (m *mapper) medication() {
 	}
 	var performers []performer
 	if typ != "MedicationRequest" { // its performer is the intended dispenser, one Reference
-		m.decode(typ+".performer", r.Performer, &performers)
+		m.decode(typ+".performer", r.Performer, readPerformers(&performers))
 	}
 	for _, pf := range performers {
 		if ev.Npi == "" {
@@ -776,9 +798,9 @@ func (m *mapper) coverage() {
 	}
 	c := &pb.Coverage{SourceId: m.out.id, StartDate: datePart(r.Period.start()), EndDate: datePart(r.Period.end())}
 	c.PatientId = m.ref("Coverage.beneficiary", r.Beneficiary, "Patient", true)
-	var typ concept
-	if json.Unmarshal(r.Type, &typ) == nil {
-		c.PayerType = payerType(typ)
+	var typ *concept
+	if m.decode("Coverage.type", r.Type, func(d *jd, v []byte) { typ = d.concept(v, "type") }) && typ != nil {
+		c.PayerType = payerType(*typ)
 	}
 	c.Tin = m.tin("Coverage.beneficiary", nil, nil, r.Beneficiary)
 	m.add(&pb.Record{Kind: &pb.Record_Coverage{Coverage: c}})

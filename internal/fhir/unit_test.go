@@ -132,6 +132,11 @@ func TestMappingRules(t *testing.T) {
 		{"encounter place of service from Liaison's extension",
 			`{"resourceType":"Encounter","id":"e","subject":{"reference":"Patient/x"},"period":{"start":"2024-01-02"},"extension":[{"url":"https://liaison-registry.github.io/fhir/StructureDefinition/place-of-service","valueCoding":{"system":"https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set","code":"22"}}]}`,
 			func(m *mapped) bool { return m.records[0].GetEncounter().GetPlaceOfService() == "22" }},
+		{"encounter location entries with other elements",
+			`{"resourceType":"Encounter","id":"e","subject":{"reference":"Patient/x"},"period":{"start":"2024-01-02"},"location":[{"status":"completed","location":{"reference":"#loc"}}],"contained":[{"resourceType":"Location","id":"loc","type":[{"coding":[{"system":"https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set","code":"19"}]}]}]}`,
+			func(m *mapped) bool {
+				return len(m.problems) == 0 && m.records[0].GetEncounter().GetPlaceOfService() == "19"
+			}},
 		{"pre-authorization claims are not services",
 			`{"resourceType":"Claim","id":"c","use":"preauthorization","patient":{"reference":"Patient/x"}}`,
 			func(m *mapped) bool { return m.skip == "Claim (preauthorization)" }},
