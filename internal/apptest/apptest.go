@@ -1,12 +1,14 @@
 // Package apptest starts a real liaisond for tests: gRPC and REST on
-// loopback over a fresh database from pgtest (the test binary's TestMain
-// must run pgtest.Main), stopped when the test ends.
+// loopback over a database from pgtest (the test binary's TestMain must run
+// pgtest.Main), stopped when the test ends.
 package apptest
 
 import (
 	"context"
 	"log/slog"
+	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
@@ -26,11 +28,19 @@ type Server struct {
 // Start starts liaisond over a fresh database.
 func Start(t *testing.T) *Server {
 	t.Helper()
-	url := pgtest.NewDB(t)
-	srv, err := app.Start(context.Background(), app.Options{
-		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: url,
-		Logger: slog.New(slog.DiscardHandler),
-	})
+	return Serve(t, pgtest.NewDB(t), app.Options{})
+}
+
+// Serve starts liaisond over the database at url with o; addresses,
+// database and logger are set here, and evaluation runs are rescued after
+// a second unless o says otherwise.
+func Serve(t *testing.T, url string, o app.Options) *Server {
+	t.Helper()
+	o.GRPCAddr, o.HTTPAddr, o.DatabaseURL, o.Logger = "127.0.0.1:0", "127.0.0.1:0", url, Logger()
+	if o.RescueAfter == 0 {
+		o.RescueAfter = time.Second
+	}
+	srv, err := app.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,11 +57,19 @@ func Start(t *testing.T) *Server {
 	return &Server{DatabaseURL: url, Running: srv, Conn: conn}
 }
 
-// Query reads one value straight from the database, so tests check what
-// was stored rather than what the server says it stored.
-func (s *Server) Query(t *testing.T, dst any, sql string, args ...any) {
+// Logger discards the server's log unless LIAISON_TEST_LOG is set.
+func Logger() *slog.Logger {
+	if os.Getenv("LIAISON_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Query reads one value straight from the database at url into dst, so
+// tests check what was stored rather than what the server says it stored.
+func Query(t testing.TB, url string, dst any, sql string, args ...any) {
 	t.Helper()
-	conn, err := pgx.Connect(context.Background(), s.DatabaseURL)
+	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func newServer(t *testing.T) *server {
 func (s *server) query(sql string, args ...any) int {
 	s.t.Helper()
 	var n int
-	s.db.Query(s.t, &n, sql, args...)
+	apptest.Query(s.t, s.db.DatabaseURL, &n, sql, args...)
 	return n
 }
 
