@@ -93,18 +93,36 @@ func Files(paths []string) (byFormat map[Format][]string, ignored []string, err 
 		byFormat[f] = append(byFormat[f], path)
 		return nil
 	}
+	explicit := map[string]bool{}
+	for _, p := range paths {
+		explicit[p] = true
+	}
+	files, err := Walk(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range files {
+		if err := add(f, explicit[f]); err != nil {
+			return nil, nil, err
+		}
+	}
+	return byFormat, ignored, nil
+}
+
+// Walk lists the files to read for paths: a file as named, a folder's files
+// recursively in name order, skipping hidden files and folders.
+func Walk(paths []string) ([]string, error) {
+	var files []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if !st.IsDir() {
-			if err := add(p, true); err != nil {
-				return nil, nil, err
-			}
+			files = append(files, p)
 			continue
 		}
-		var files []string
+		var found []string
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -116,21 +134,17 @@ func Files(paths []string) (byFormat map[Format][]string, ignored []string, err 
 				return nil
 			}
 			if !d.IsDir() {
-				files = append(files, path)
+				found = append(found, path)
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		sort.Strings(files)
-		for _, f := range files {
-			if err := add(f, false); err != nil {
-				return nil, nil, err
-			}
-		}
+		sort.Strings(found)
+		files = append(files, found...)
 	}
-	return byFormat, ignored, nil
+	return files, nil
 }
 
 // Stream reads every path and sends what it finds to sink: native NDJSON
