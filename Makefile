@@ -21,6 +21,7 @@ bench: postgres build
 	./$(BIN)/liaison bench evaluate --patients 1000000
 	./$(BIN)/liaison bench reports --workbooks 1000
 	./$(BIN)/liaison bench validate --files 1000
+	./$(BIN)/liaison bench import-fhir --resources 1000000
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -58,6 +59,9 @@ fuzz:
 	$(GO) test ./internal/validate/qrda3 -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/validate/qppjson -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/validate/pqrsxml -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/fhir -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/fhir -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./internal/claimscsv -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 postgres:
 	@scripts/ensure-postgres.sh

@@ -25,11 +25,13 @@ var benches = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"evaluate": benchEvaluate,
 	"reports":  benchReports,
 	"validate": benchValidate,
+	// import-fhir times `liaison import` of a bulk FHIR export into liaisond.
+	"import-fhir": benchImportFHIR,
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || benches[args[0]] == nil {
-		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate|validate|reports [flags]"))
+		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate|validate|reports|import-fhir [flags]"))
 	}
 	return benches[args[0]](args[1:], stdout, stderr)
 }
@@ -153,6 +155,26 @@ func benchReports(args []string, stdout, stderr io.Writer) error {
 		return badInput(err)
 	}
 	res, err := bench.Reports(m, *patients, *n, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, res.Line())
+	return nil
+}
+
+// benchImportFHIR writes a synthetic bulk FHIR export (untimed) and times
+// importing it through liaisond's API, as `liaison import` runs.
+func benchImportFHIR(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench import-fhir", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	resources := fs.Int("resources", 1_000_000, "FHIR resources to import (at least)")
+	if err := fs.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	importGC()
+	res, err := bench.ImportFHIR(ctx, *resources, stderr)
 	if err != nil {
 		return err
 	}

@@ -7,14 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/input"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/ndjson"
 	"github.com/liaison-registry/liaison/measures"
@@ -150,37 +148,9 @@ func diff(a, b []measure.Case) []difference {
 // readInputs reads every file named or found under the given paths. Any
 // invalid record makes it fail with every problem listed (exit status 2).
 func readInputs(paths []string, loc *time.Location) ([]clinical.PatientData, error) {
-	var files []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, badInput(fmt.Errorf("--input %s: %v", p, err))
-		}
-		if !st.IsDir() {
-			files = append(files, p)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if strings.HasPrefix(d.Name(), ".") && path != p {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !d.IsDir() {
-				found = append(found, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, badInput(fmt.Errorf("--input %s: %v", p, err))
-		}
-		slices.Sort(found)
-		files = append(files, found...)
+	files, err := input.Walk(paths)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("--input: %v", err))
 	}
 	ds := ndjson.NewDataset(loc)
 	var problems ndjson.Problems

@@ -31,9 +31,10 @@ type command struct {
 var commands = map[string]command{
 	"demo":     {"run the main job end to end on an embedded database", runDemo},
 	"evaluate": {"evaluate a measure version over local input, print JSON", runEvaluate},
-	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|validate|reports", runBench},
+	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|validate|reports|import-fhir", runBench},
 	"submit":   {"write a registry submission file (QPP JSON, PQRS XML) from finished runs on a server, validated", runSubmit},
 	"report":   {"build a physician or practice workbook, or a worklist CSV, from finished runs on a server", runReport},
+	"import":   {"stream FHIR R4, CSV claims or Liaison NDJSON files into liaisond: import --server ADDR PATH...", runImport},
 	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
 	"synth":    {"write a reproducible synthetic population: synth --patients N --seed S --out DIR [--format ndjson|fhir]", runSynth},
 }

@@ -2,20 +2,16 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/liaison-registry/liaison/internal/app"
+	"github.com/liaison-registry/liaison/internal/apptest"
 	"github.com/liaison-registry/liaison/internal/pgtest"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -45,33 +41,8 @@ func newEnvWith(t *testing.T, o app.Options) *env {
 
 func serve(t *testing.T, url string, o app.Options) *env {
 	t.Helper()
-	o.GRPCAddr, o.HTTPAddr, o.DatabaseURL, o.Logger = "127.0.0.1:0", "127.0.0.1:0", url, testLogger()
-	if o.RescueAfter == 0 {
-		o.RescueAfter = time.Second
-	}
-	srv, err := app.Start(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		if err := srv.Stop(); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
-	return &env{t: t, dbURL: url, srv: srv, conn: conn, ingest: pb.NewIngestServiceClient(conn)}
-}
-
-// testLogger discards the server's log unless LIAISON_TEST_LOG is set.
-func testLogger() *slog.Logger {
-	if os.Getenv("LIAISON_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.DiscardHandler)
+	s := apptest.Serve(t, url, o)
+	return &env{t: t, dbURL: url, srv: s.Running, conn: s.Conn, ingest: pb.NewIngestServiceClient(s.Conn)}
 }
 
 // count reads a table's row count straight from the database, so tests check
@@ -88,15 +59,8 @@ func (e *env) queryString(sql string, args ...any) string { return queryOne[stri
 // queryOne reads one value straight from the database.
 func queryOne[T any](e *env, sql string, args ...any) T {
 	e.t.Helper()
-	conn, err := pgx.Connect(context.Background(), e.dbURL)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	var v T
-	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&v); err != nil {
-		e.t.Fatal(err)
-	}
+	apptest.Query(e.t, e.dbURL, &v, sql, args...)
 	return v
 }
 

@@ -4,20 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/jackc/pgx/v5"
 
-	"github.com/liaison-registry/liaison/internal/api"
-	"github.com/liaison-registry/liaison/internal/app"
 	"github.com/liaison-registry/liaison/internal/pgembed"
 	"github.com/liaison-registry/liaison/internal/synth"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -46,17 +40,11 @@ var tablesInLoadOrder = []string{"practices", "clinicians", "patients", "encount
 // COPY through psql.
 func Ingest(ctx context.Context, records int, progress io.Writer) (IngestResult, error) {
 	msgs, total := Messages(synth.New(synth.Defaults(1, 2024)), records/RecordsPerPatient, 5000)
-	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	srv, conn, stop, err := startInProcess(ctx)
 	if err != nil {
 		return IngestResult{}, err
 	}
-	defer srv.Stop() //nolint:errcheck
-	conn, err := grpc.NewClient(srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(api.MaxMessageBytes)))
-	if err != nil {
-		return IngestResult{}, err
-	}
-	defer conn.Close()
+	defer stop()
 	fmt.Fprintf(progress, "ingest: streaming %d records in %d messages over gRPC\n", total, len(msgs))
 
 	start := time.Now()

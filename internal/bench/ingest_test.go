@@ -65,3 +65,19 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(res.Seconds/res.FloorSeconds, "x_floor")
 	b.Log(res.Line())
 }
+
+// TestImportFHIRBenchmarkRunsEndToEnd runs the FHIR import benchmark small:
+// every generated resource must be read, mapped without a rejection and
+// stored.
+func TestImportFHIRBenchmarkRunsEndToEnd(t *testing.T) {
+	res, err := ImportFHIR(context.Background(), 3000, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Resources < 2500 || res.Records < res.Resources || res.Seconds <= 0 {
+		t.Fatalf("result = %+v", res)
+	}
+	if line := res.Line(); !strings.HasPrefix(line, "BENCH import-fhir resources=") || !strings.Contains(line, "resources_per_s=") {
+		t.Errorf("line = %q", line)
+	}
+}

@@ -1,0 +1,80 @@
+// Package apptest starts a real liaisond for tests: gRPC and REST on
+// loopback over a database from pgtest (the test binary's TestMain must run
+// pgtest.Main), stopped when the test ends.
+package apptest
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/liaison-registry/liaison/internal/app"
+	"github.com/liaison-registry/liaison/internal/pgtest"
+)
+
+// Server is a running liaisond with a gRPC client connection.
+type Server struct {
+	DatabaseURL string
+	Running     *app.Running
+	Conn        *grpc.ClientConn
+}
+
+// Start starts liaisond over a fresh database.
+func Start(t *testing.T) *Server {
+	t.Helper()
+	return Serve(t, pgtest.NewDB(t), app.Options{})
+}
+
+// Serve starts liaisond over the database at url with o; addresses,
+// database and logger are set here, and evaluation runs are rescued after
+// a second unless o says otherwise.
+func Serve(t *testing.T, url string, o app.Options) *Server {
+	t.Helper()
+	o.GRPCAddr, o.HTTPAddr, o.DatabaseURL, o.Logger = "127.0.0.1:0", "127.0.0.1:0", url, Logger()
+	if o.RescueAfter == 0 {
+		o.RescueAfter = time.Second
+	}
+	srv, err := app.Start(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		if err := srv.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return &Server{DatabaseURL: url, Running: srv, Conn: conn}
+}
+
+// Logger discards the server's log unless LIAISON_TEST_LOG is set.
+func Logger() *slog.Logger {
+	if os.Getenv("LIAISON_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Query reads one value straight from the database at url into dst, so
+// tests check what was stored rather than what the server says it stored.
+func Query(t testing.TB, url string, dst any, sql string, args ...any) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if err := conn.QueryRow(context.Background(), sql, args...).Scan(dst); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}

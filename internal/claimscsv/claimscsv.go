@@ -1,0 +1,354 @@
+// Package claimscsv reads Liaison's CSV claims extract (docs/csv-claims.md):
+// one row per claim line, a header row naming the columns, RFC 4180 quoting.
+// Each claim becomes an encounter keyed "Claim/<claim id>" with its billed
+// lines and diagnoses; quality-data-code lines become quality-code records and
+// NDC lines medication records, keyed "Claim/<claim id>/<line number>", so
+// importing the same extract again changes nothing. Like the FHIR reader it
+// maps and reports mapping problems; ingest.Convert checks the records.
+package claimscsv
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/source"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// MaxDiagnoses is how many dx columns a row may carry (dx1 … dx12).
+const MaxDiagnoses = 12
+
+// required columns must be in the header; a row must fill them (tin may be
+// left to the default TIN).
+var required = []string{"patient_id", "claim_id", "line_number", "date_of_service"}
+
+// Options tune a read.
+type Options struct {
+	// DefaultTIN fills rows whose tin column is empty (or absent).
+	DefaultTIN string
+}
+
+// ItemType is the Origin type of a CSV row.
+const ItemType = "claim line"
+
+// claim gathers the lines of one claim, in the order first seen.
+type claim struct {
+	origin source.Origin
+	enc    *pb.Encounter
+	extra  []placed // quality codes and medications, with their rows
+	lines  map[string]bool
+}
+
+type placed struct {
+	rec    *pb.Record
+	origin source.Origin
+}
+
+// Read reads one CSV file. Records go to sink after the whole file is read
+// (patients, then claims' encounters, then line records), because a claim's
+// lines may be anywhere in the file and the ingest API resolves references
+// only against records sent earlier.
+func Read(ctx context.Context, path string, opts Options, sink source.Sink) (source.Summary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return source.Summary{}, err
+	}
+	defer f.Close()
+	return ReadFrom(ctx, f, path, opts, sink)
+}
+
+// ReadFrom is Read over any reader; name is used in origins.
+func ReadFrom(ctx context.Context, r io.Reader, name string, opts Options, sink source.Sink) (source.Summary, error) {
+	sum := source.NewSummary()
+	sum.Files = 1
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1 // checked per row, to report the row rather than stop
+	problem := func(p source.Problem) {
+		if p.Flag {
+			sum.Flagged++
+		}
+		if sink.Problem != nil {
+			sink.Problem(p)
+		}
+	}
+	header, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return sum, fmt.Errorf("%s: empty file: the first row must be the header (%s)", name, strings.Join(required, ", "))
+		}
+		return sum, fmt.Errorf("%s: header: %w", name, err)
+	}
+	cols := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if _, dup := cols[h]; dup {
+			return sum, fmt.Errorf("%s:1: column %q appears twice in the header", name, h)
+		}
+		cols[h] = i
+	}
+	for _, c := range required {
+		if _, ok := cols[c]; !ok {
+			return sum, fmt.Errorf("%s:1: the header has no %q column (required: %s; see docs/csv-claims.md)", name, c, strings.Join(required, ", "))
+		}
+	}
+	var patients []placed
+	patientSeen := map[string]*pb.Patient{}
+	var claims []*claim
+	claimByKey := map[string]*claim{}
+	for item := 0; ; item++ {
+		if item%4096 == 0 && ctx.Err() != nil {
+			return sum, ctx.Err()
+		}
+		fields, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		o := source.Origin{File: name, Type: ItemType, Item: item}
+		sum.Read++
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			sum.Rejected++
+			o.Line = pe.Line
+			problem(source.Problem{Origin: o, Path: fmt.Sprintf("byte %d", pe.Column), Rule: "csv.syntax", Message: pe.Err.Error()})
+			continue
+		} else if err != nil {
+			return sum, fmt.Errorf("%s: %w", name, err)
+		}
+		o.Line, _ = cr.FieldPos(0)
+		rw := &row{cols: cols, fields: fields, o: o, opts: opts}
+		rw.parse()
+		for _, p := range rw.problems {
+			problem(p)
+		}
+		if rw.rejected {
+			sum.Rejected++
+			continue
+		}
+		sum.Imported[ItemType]++
+		o = rw.o
+		pkey := rw.tin + "\x00" + rw.patientID
+		if prev, ok := patientSeen[pkey]; !ok {
+			p := rw.patient()
+			patientSeen[pkey] = p
+			patients = append(patients, placed{&pb.Record{Kind: &pb.Record_Patient{Patient: p}}, o})
+		} else if p := rw.patient(); prev.BirthDate != p.BirthDate || prev.Sex != p.Sex {
+			problem(source.Problem{Origin: o, Path: "birth_date", Rule: "patient.conflict", Flag: true,
+				Message: fmt.Sprintf("patient %q has birth date %q and sex %s on an earlier row; the earlier row is kept", rw.patientID, prev.BirthDate, prev.Sex)})
+		}
+		ckey := rw.tin + "\x00" + rw.claimID
+		c := claimByKey[ckey]
+		if c == nil {
+			c = &claim{origin: o, lines: map[string]bool{}, enc: &pb.Encounter{Tin: rw.tin, SourceId: "Claim/" + rw.claimID,
+				PatientId: rw.patientID, Start: rw.date, RenderingNpi: rw.npi, PlaceOfService: rw.pos}}
+			claimByKey[ckey] = c
+			claims = append(claims, c)
+		}
+		if c.lines[rw.lineNo] {
+			problem(source.Problem{Origin: o, Path: "line_number", Rule: "line.duplicate", Flag: true,
+				Message: fmt.Sprintf("claim %q has line %s twice; the later row wins", rw.claimID, rw.lineNo)})
+		}
+		c.lines[rw.lineNo] = true
+		c.add(rw)
+	}
+	if sink.Total != nil {
+		sink.Total(sum.Read)
+	}
+	emit := func(p placed) error {
+		sum.Records[source.RecordType(p.rec)]++
+		return sink.Record(p.rec, p.origin)
+	}
+	for _, p := range patients {
+		if err := emit(p); err != nil {
+			return sum, err
+		}
+	}
+	for _, c := range claims {
+		if len(c.enc.Lines) > 0 || len(c.enc.Diagnoses) > 0 || c.hasQDC() {
+			if err := emit(placed{&pb.Record{Kind: &pb.Record_Encounter{Encounter: c.enc}}, c.origin}); err != nil {
+				return sum, err
+			}
+		}
+	}
+	for _, c := range claims {
+		for _, p := range c.extra {
+			if err := emit(p); err != nil {
+				return sum, err
+			}
+		}
+	}
+	if sink.Item != nil {
+		for i := 0; i < sum.Read; i++ {
+			sink.Item(source.Origin{File: name, Type: ItemType, Item: i})
+		}
+	}
+	return sum, nil
+}
+
+func (c *claim) hasQDC() bool {
+	for _, p := range c.extra {
+		if p.rec.GetQualityCode() != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// add folds one row into its claim: the encounter spans every line's date,
+// collects diagnoses once each, and takes a line, a quality code or a
+// medication from the row.
+func (c *claim) add(rw *row) {
+	e := c.enc
+	if rw.date < e.Start {
+		e.Start = rw.date
+	}
+	if rw.date > e.Start && rw.date > e.End {
+		e.End = rw.date
+	}
+	if e.RenderingNpi == "" {
+		e.RenderingNpi = rw.npi
+	}
+	if e.PlaceOfService == "" {
+		e.PlaceOfService = rw.pos
+	}
+	for _, d := range rw.dx {
+		dup := false
+		for _, have := range e.Diagnoses {
+			dup = dup || have.Code == d
+		}
+		if !dup {
+			e.Diagnoses = append(e.Diagnoses, &pb.Coding{System: string(clinical.ICD10CM), Code: d})
+		}
+	}
+	id := e.SourceId + "/" + rw.lineNo
+	if rw.code != "" {
+		sys := clinical.HCPCS
+		if source.IsCPTShape(rw.code) {
+			sys = clinical.CPT
+		}
+		cd := &pb.Coding{System: string(sys), Code: rw.code}
+		if source.IsQualityDataCode(sys, rw.code) {
+			c.extra = append(c.extra, placed{&pb.Record{Kind: &pb.Record_QualityCode{QualityCode: &pb.QualityCode{Tin: rw.tin, SourceId: id,
+				PatientId: rw.patientID, Code: cd, Modifiers: rw.modifiers, Date: rw.date, Npi: rw.npi, EncounterId: e.SourceId}}}, rw.o})
+		} else {
+			e.Lines = append(e.Lines, &pb.ProcedureLine{Code: cd, Modifiers: rw.modifiers})
+		}
+	}
+	if rw.ndc != "" {
+		// A pharmacy line is a dispense; an NDC next to a billed code (a J-code drug) was given in the office.
+		kind := pb.MedicationKind_MEDICATION_KIND_DISPENSE
+		if rw.code != "" {
+			kind = pb.MedicationKind_MEDICATION_KIND_ADMINISTRATION
+		}
+		c.extra = append(c.extra, placed{&pb.Record{Kind: &pb.Record_Medication{Medication: &pb.MedicationEvent{Tin: rw.tin, SourceId: id,
+			PatientId: rw.patientID, Kind: kind, Code: &pb.Coding{System: string(clinical.NDC), Code: rw.ndc},
+			Date: rw.date, DaysSupply: rw.daysSupply, Npi: rw.npi}}}, rw.o})
+	}
+}
+
+// row is one parsed CSV row.
+type row struct {
+	cols     map[string]int
+	fields   []string
+	o        source.Origin
+	opts     Options
+	problems []source.Problem
+	rejected bool
+
+	patientID, birthDate, sex, claimID, lineNo, date, tin, npi, pos, code, ndc string
+	modifiers, dx                                                              []string
+	daysSupply                                                                 int32
+}
+
+func (r *row) get(col string) string {
+	i, ok := r.cols[col]
+	if !ok || i >= len(r.fields) {
+		return ""
+	}
+	return strings.TrimSpace(r.fields[i])
+}
+
+func (r *row) reject(col, rule, msg string) {
+	r.rejected = true
+	r.problems = append(r.problems, source.Problem{Origin: r.o, Path: col, Rule: rule, Message: msg})
+}
+
+func (r *row) flag(col, rule, msg string) {
+	r.problems = append(r.problems, source.Problem{Origin: r.o, Path: col, Rule: rule, Message: msg, Flag: true})
+}
+
+var sexes = map[string]pb.Sex{"": pb.Sex_SEX_UNSPECIFIED, "F": pb.Sex_SEX_FEMALE, "FEMALE": pb.Sex_SEX_FEMALE,
+	"M": pb.Sex_SEX_MALE, "MALE": pb.Sex_SEX_MALE, "U": pb.Sex_SEX_UNKNOWN, "UNKNOWN": pb.Sex_SEX_UNKNOWN}
+
+func (r *row) parse() {
+	if len(r.fields) != len(r.cols) {
+		r.reject(fmt.Sprintf("column %d", min(len(r.fields), len(r.cols))+1), "csv.field_count",
+			fmt.Sprintf("the row has %d fields; the header has %d", len(r.fields), len(r.cols)))
+		return
+	}
+	r.patientID, r.claimID, r.lineNo = r.get("patient_id"), r.get("claim_id"), r.get("line_number")
+	r.o.ID = r.claimID + "/" + r.lineNo
+	for _, c := range required {
+		if r.get(c) == "" {
+			r.reject(c, "column.required", c+" is empty; it is part of the record keys or dates")
+		}
+	}
+	r.birthDate, r.date = isoDate(r.get("birth_date")), isoDate(r.get("date_of_service"))
+	r.sex = strings.ToUpper(r.get("sex"))
+	if _, ok := sexes[r.sex]; !ok {
+		r.flag("sex", "sex.unknown", fmt.Sprintf("sex %q is not F, M or U; imported as unknown", r.get("sex")))
+		r.sex = "U"
+	}
+	r.tin = strings.ReplaceAll(r.get("tin"), "-", "")
+	if r.tin == "" {
+		r.tin = r.opts.DefaultTIN
+	}
+	if r.tin == "" {
+		r.reject("tin", "tin.unresolved", "tin is empty and no default TIN was given (--tin)")
+	}
+	r.npi, r.pos, r.code = r.get("rendering_npi"), r.get("place_of_service"), r.get("code")
+	r.ndc = r.get("ndc")
+	for _, m := range strings.FieldsFunc(r.get("modifiers"), func(c rune) bool { return c == ' ' || c == ',' || c == ';' || c == ':' }) {
+		r.modifiers = append(r.modifiers, m)
+	}
+	for i := 1; i <= MaxDiagnoses; i++ {
+		if d := r.get(fmt.Sprintf("dx%d", i)); d != "" {
+			r.dx = append(r.dx, d)
+		}
+	}
+	if s := r.get("days_supply"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			r.reject("days_supply", "days_supply.format", fmt.Sprintf("days_supply %q is not a whole number", s))
+		}
+		r.daysSupply = int32(n)
+	}
+	if r.code == "" && r.ndc == "" && len(r.dx) == 0 {
+		r.reject("code", "line.empty", "the row has no code, no ndc and no diagnosis: nothing to import")
+	}
+}
+
+func (r *row) patient() *pb.Patient {
+	return &pb.Patient{Tin: r.tin, SourceId: r.patientID, BirthDate: r.birthDate, Sex: sexes[r.sex]}
+}
+
+// isoDate turns the MM/DD/YYYY claims systems often export into YYYY-MM-DD;
+// anything else is passed on for Convert to judge.
+func isoDate(s string) string {
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 || len(parts[2]) != 4 || len(parts[0]) > 2 || len(parts[1]) > 2 {
+		return s
+	}
+	m, err1 := strconv.Atoi(parts[0])
+	d, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return s
+	}
+	return fmt.Sprintf("%s-%02d-%02d", parts[2], m, d)
+}

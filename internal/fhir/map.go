@@ -1,0 +1,839 @@
+package fhir
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/source"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// mapped is what one resource became.
+type mapped struct {
+	typ, id  string
+	records  []*pb.Record
+	problems []source.Problem
+	rejected bool
+	skip     string // the Skipped key when the resource is not used
+}
+
+// mapper maps one resource; it only reads the index, so workers share it.
+type mapper struct {
+	x         *index
+	opts      Options
+	r         *resource
+	out       *mapped
+	contained map[string]*resource
+}
+
+func mapItem(x *index, opts Options, it *item) *mapped {
+	out := &mapped{typ: it.typ}
+	switch {
+	case referenceOnly[it.typ]:
+		// read in the first pass to resolve references; no records of their own
+		out.id = topLevelID(it)
+		return out
+	case it.typ != "" && !mappedTypes[it.typ]:
+		// not used by Liaison; not decoded either, so its shape does not matter
+		out.id, out.skip = topLevelID(it), it.typ
+		return out
+	}
+	var r resource
+	if err := decodeResource(it.data, &r); err != nil {
+		m := &mapper{out: out}
+		var se *shapeError
+		if errors.As(err, &se) {
+			m.reject(it.typ+"."+se.path, "json.shape", se.Error())
+		} else {
+			m.reject("", "json.syntax", "not a JSON resource: "+err.Error())
+		}
+		return out
+	}
+	m := &mapper{x: x, opts: opts, r: &r, out: out}
+	out.typ, out.id = r.ResourceType, resourceID(r.ID, it.fullURL)
+	if r.ResourceType == "" {
+		m.reject("resourceType", "resource.type_missing", "not a FHIR resource: resourceType is missing")
+		return out
+	}
+	switch r.ResourceType {
+	case "Organization":
+		m.organization()
+	case "Practitioner":
+		m.practitioner()
+	case "Patient":
+		m.keyed(m.patient)
+	case "Encounter":
+		m.keyed(m.encounter)
+	case "Condition":
+		m.keyed(m.condition)
+	case "Procedure":
+		m.keyed(m.procedure)
+	case "MedicationRequest", "MedicationDispense", "MedicationAdministration":
+		m.keyed(m.medication)
+	case "Coverage":
+		m.keyed(m.coverage)
+	case "Claim", "ExplanationOfBenefit":
+		m.keyed(m.claim)
+	default:
+		out.skip = r.ResourceType
+	}
+	if out.rejected {
+		out.records = nil
+	}
+	return out
+}
+
+// referenceOnly are the types read only to resolve references; mappedTypes
+// the ones that become records.
+var (
+	referenceOnly = map[string]bool{"PractitionerRole": true, "Location": true, "Medication": true}
+	mappedTypes   = map[string]bool{"Organization": true, "Practitioner": true, "Patient": true, "Encounter": true,
+		"Condition": true, "Procedure": true, "MedicationRequest": true, "MedicationDispense": true,
+		"MedicationAdministration": true, "Coverage": true, "Claim": true, "ExplanationOfBenefit": true}
+)
+
+func topLevelID(it *item) string {
+	id := ""
+	eachField(it.data, func(key, val []byte) bool {
+		if string(key) == "id" {
+			id, _ = jsonString(val)
+			return false
+		}
+		return true
+	})
+	return resourceID(id, it.fullURL)
+}
+
+// decode reads an element whose shape depends on the resource type with
+// read; a shape R4 does not have is flagged and the element left out.
+func (m *mapper) decode(path string, raw json.RawMessage, read func(d *jd, v []byte)) bool {
+	if len(raw) == 0 {
+		return false
+	}
+	d := &jd{}
+	if read(d, raw); d.err != nil {
+		m.flag(path, "json.shape", d.err.Error()+"; left out")
+		return false
+	}
+	return true
+}
+
+// keyed runs fn for a resource whose records need a stable source id.
+func (m *mapper) keyed(fn func()) {
+	if m.out.id == "" {
+		m.reject(m.r.ResourceType+".id", "resource.id_missing", "the resource has no id (nor a fullUrl to take one from), so its records would have no stable source id")
+		return
+	}
+	fn()
+}
+
+func (m *mapper) reject(path, rule, msg string) {
+	m.out.rejected = true
+	m.out.problems = append(m.out.problems, source.Problem{Path: path, Rule: rule, Message: msg})
+}
+
+func (m *mapper) flag(path, rule, msg string) {
+	m.out.problems = append(m.out.problems, source.Problem{Path: path, Rule: rule, Message: msg, Flag: true})
+}
+
+func (m *mapper) add(rec *pb.Record) { m.out.records = append(m.out.records, rec) }
+
+// skipFor skips resources whose status says the event did not happen.
+func (m *mapper) skipFor(statuses ...string) bool {
+	for _, s := range statuses {
+		if m.r.Status == s {
+			m.out.skip = m.r.ResourceType + " (" + s + ")"
+			return true
+		}
+	}
+	return false
+}
+
+// resolve returns the key a reference points at, or the contained resource.
+func (m *mapper) resolve(r *reference) (string, *resource) {
+	if r == nil {
+		return "", nil
+	}
+	if id, ok := strings.CutPrefix(r.Reference, "#"); ok {
+		return "", m.containedByID(id)
+	}
+	return m.x.key(r), nil
+}
+
+func (m *mapper) containedByID(id string) *resource {
+	if m.contained == nil {
+		m.contained = map[string]*resource{}
+		for _, raw := range m.r.Contained {
+			var c resource
+			if decodeResource(raw, &c) == nil && c.ID != "" {
+				m.contained[c.ID] = &c
+			}
+		}
+	}
+	return m.contained[id]
+}
+
+// ref resolves a reference that must point at a resource of type want and
+// returns that resource's id. A missing reference returns "" (Convert
+// reports required ones); an unresolvable one is a rejection when required,
+// otherwise a flag and "".
+func (m *mapper) ref(path string, r *reference, want string, required bool) string {
+	if r == nil || (r.Reference == "" && r.Identifier == nil) {
+		return ""
+	}
+	k := m.x.key(r)
+	typ, id, _ := strings.Cut(k, "/")
+	var problem, rule string
+	switch {
+	case k == "":
+		problem, rule = fmt.Sprintf("reference %q does not resolve to a %s in the export", refText(r), want), "reference.unresolved"
+	case typ != want:
+		problem, rule = fmt.Sprintf("reference %q points at a %s, not a %s", r.Reference, typ, want), "reference.type"
+	default:
+		return id
+	}
+	if required {
+		m.reject(path, rule, problem)
+	} else {
+		m.flag(path, rule, problem+"; left out")
+	}
+	return ""
+}
+
+func refText(r *reference) string {
+	if r.Reference != "" {
+		return r.Reference
+	}
+	if r.Identifier != nil {
+		return r.Identifier.System + "|" + r.Identifier.Value
+	}
+	return ""
+}
+
+// npi resolves a performer-like reference (Practitioner, PractitionerRole,
+// logical NPI identifier, contained Practitioner) to an NPI.
+func (m *mapper) npi(r *reference) string {
+	if _, c := m.resolve(r); c != nil {
+		return npiOf(c.Identifier)
+	}
+	return m.x.npiOf(r)
+}
+
+// tin resolves an organization-like reference to a TIN.
+func (m *mapper) tinRef(r *reference) string {
+	if _, c := m.resolve(r); c != nil {
+		return tinOf(c.Identifier)
+	}
+	return m.x.tinOf(r)
+}
+
+// tin picks the practice of a clinical record: an organization the resource
+// names, else its encounter's, else its patient's managing organization,
+// else the only practice the patient is seen at, else the default TIN.
+func (m *mapper) tin(path string, orgs []*reference, encounter, patient *reference) string {
+	for _, o := range orgs {
+		if t := m.tinRef(o); t != "" {
+			return t
+		}
+	}
+	if e := m.x.encounters[m.x.key(encounter)]; e != nil && e.tin != "" {
+		return e.tin
+	}
+	if t := m.x.patientOrgTIN(patient); t != "" {
+		return t
+	}
+	if pi := m.x.patients[m.x.key(patient)]; pi != nil && len(pi.tins) > 0 {
+		if len(pi.tins) == 1 {
+			return pi.tins[0]
+		}
+		if m.opts.DefaultTIN != "" && containsString(pi.tins, m.opts.DefaultTIN) {
+			return m.opts.DefaultTIN
+		}
+		m.reject(path, "tin.ambiguous", fmt.Sprintf("the patient is seen at several practices (TINs %s) and the resource names none", strings.Join(pi.tins, ", ")))
+		return ""
+	}
+	if m.opts.DefaultTIN != "" {
+		return m.opts.DefaultTIN
+	}
+	m.reject(path, "tin.unresolved", "no practice TIN: no organization with a TIN identifier is referenced (directly, through the encounter or the patient); pass --tin for a single-practice export")
+	return ""
+}
+
+// system maps a coding's system, reading HCPCS Level I (CPT-shaped) codes as CPT.
+func system(cd coding) (clinical.System, bool) {
+	s, ok := systemOf(cd.System)
+	if ok && s == clinical.HCPCS && source.IsCPTShape(cd.Code) {
+		s = clinical.CPT
+	}
+	return s, ok
+}
+
+// code picks the coding for a single-code field: the first in the most
+// preferred of want; failing that the first coding as sent, so Convert
+// rejects it with its own rule. A code in an unknown system is flagged and
+// kept.
+func (m *mapper) code(path string, c *concept, want ...clinical.System) *pb.Coding {
+	if c == nil || len(c.Coding) == 0 {
+		return nil
+	}
+	if cd := pick(c, want); cd != nil {
+		return cd
+	}
+	cd := c.Coding[0]
+	s, ok := system(cd)
+	if !ok {
+		m.flag(path+".coding[0].system", "code.system_unknown", fmt.Sprintf("code %q is in system %q, which Liaison does not know; sent as is", cd.Code, cd.System))
+		return &pb.Coding{System: cd.System, Code: cd.Code}
+	}
+	return &pb.Coding{System: string(s), Code: cd.Code}
+}
+
+// listCode picks the coding for one entry of a list (diagnoses, lines).
+// Codes in unknown systems are flagged and left out, so one local code does
+// not cost the whole encounter.
+func (m *mapper) listCode(path string, c *concept, want ...clinical.System) *pb.Coding {
+	if c == nil {
+		return nil
+	}
+	if cd := pick(c, want); cd != nil {
+		return cd
+	}
+	for i, cd := range c.Coding {
+		if _, ok := system(cd); !ok {
+			m.flag(fmt.Sprintf("%s.coding[%d].system", path, i), "code.system_unknown",
+				fmt.Sprintf("code %q is in system %q, which Liaison does not know; left out", cd.Code, cd.System))
+		}
+	}
+	return nil
+}
+
+func pick(c *concept, want []clinical.System) *pb.Coding {
+	for _, w := range want {
+		for _, cd := range c.Coding {
+			if s, ok := system(cd); ok && s == w && cd.Code != "" {
+				return &pb.Coding{System: string(s), Code: cd.Code}
+			}
+		}
+	}
+	return nil
+}
+
+var diagnosisSystems = []clinical.System{clinical.ICD10CM, clinical.ICD9CM, clinical.SNOMEDCT}
+
+// datePart reduces a FHIR dateTime to its date for the API's date-only
+// fields (birth, death, discharge, coverage), as written in the source.
+func datePart(s string) string {
+	if len(s) > 10 && s[10] == 'T' {
+		return s[:10]
+	}
+	return s
+}
+
+func first(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func (c *concept) codings() []coding {
+	if c == nil {
+		return nil
+	}
+	return c.Coding
+}
+
+func (p *period) start() string {
+	if p == nil {
+		return ""
+	}
+	return p.Start
+}
+
+func (p *period) end() string {
+	if p == nil {
+		return ""
+	}
+	return p.End
+}
+
+// organization sends a practice for an Organization with a TIN and a time
+// zone (its timezone extension, else --time-zone); without a zone it only
+// gives TINs, so a practice's stored zone is not reset to UTC.
+func (m *mapper) organization() {
+	tin := tinOf(m.r.Identifier)
+	tz := m.opts.TimeZone
+	if ext := m.extension(timeZoneURL); ext != nil && ext.ValueCode != "" {
+		tz = ext.ValueCode
+	}
+	if tin == "" || tz == "" {
+		return // used for references only
+	}
+	name, _ := jsonString(m.r.Name)
+	m.add(&pb.Record{Kind: &pb.Record_Practice{Practice: &pb.Practice{Tin: tin, Name: name, TimeZone: tz}}})
+}
+
+// readPerformers reads a list of performers (Procedure, MedicationDispense,
+// MedicationAdministration).
+func readPerformers(dst *[]performer) func(d *jd, v []byte) {
+	return func(d *jd, v []byte) {
+		objects(d, v, "performer", dst, func(p *performer, k string, v []byte) {
+			switch k {
+			case "actor":
+				p.Actor = d.reference(v, "performer.actor")
+			case "onBehalfOf":
+				p.OnBehalfOf = d.reference(v, "performer.onBehalfOf")
+			}
+		})
+	}
+}
+
+// extension returns the resource's top-level extension with url, or nil.
+func (m *mapper) extension(url string) *extension {
+	for i := range m.r.Extension {
+		if m.r.Extension[i].URL == url {
+			return &m.r.Extension[i]
+		}
+	}
+	return nil
+}
+
+func (m *mapper) practitioner() {
+	npi := npiOf(m.r.Identifier)
+	if npi == "" {
+		return
+	}
+	c := &pb.Clinician{Npi: npi, Name: personName(m.r.Name)}
+	for _, q := range m.r.Qualification {
+		for _, cd := range q.Code.codings() {
+			if cd.System == nuccSystem && c.Specialty == "" {
+				c.Specialty = cd.Code
+			}
+		}
+	}
+	m.add(&pb.Record{Kind: &pb.Record_Clinician{Clinician: c}})
+}
+
+func personName(raw json.RawMessage) string {
+	var names []humanName
+	if json.Unmarshal(raw, &names) != nil || len(names) == 0 {
+		return ""
+	}
+	n := names[0]
+	if n.Text != "" {
+		return n.Text
+	}
+	return strings.TrimSpace(strings.Join(append(append([]string{}, n.Given...), n.Family), " "))
+}
+
+var sexes = map[string]pb.Sex{"female": pb.Sex_SEX_FEMALE, "male": pb.Sex_SEX_MALE, "other": pb.Sex_SEX_UNKNOWN, "unknown": pb.Sex_SEX_UNKNOWN}
+
+func (m *mapper) patient() {
+	r := m.r
+	pi := m.x.patients["Patient/"+m.out.id]
+	var tins []string
+	if pi != nil {
+		tins = pi.tins
+	}
+	if len(tins) == 0 && m.opts.DefaultTIN != "" {
+		tins = []string{m.opts.DefaultTIN}
+	}
+	if len(tins) == 0 {
+		m.reject("Patient.managingOrganization", "tin.unresolved",
+			"no practice TIN: no managingOrganization with a TIN identifier and no encounter or claim of this patient names one; pass --tin for a single-practice export")
+		return
+	}
+	p := &pb.Patient{SourceId: m.out.id, BirthDate: datePart(r.BirthDate), DeathDate: datePart(r.DeceasedDateTime)}
+	if r.Gender != "" {
+		sex, ok := sexes[r.Gender]
+		if !ok {
+			m.flag("Patient.gender", "gender.unknown", fmt.Sprintf("gender %q is not an R4 administrative gender; imported as unknown", r.Gender))
+			sex = pb.Sex_SEX_UNKNOWN
+		}
+		p.Sex = sex
+	}
+	if r.DeceasedBoolean != nil && *r.DeceasedBoolean && r.DeceasedDateTime == "" {
+		m.flag("Patient.deceasedBoolean", "deceased.no_date", "the patient is deceased but no date is given; Liaison needs a death date, so none is recorded")
+	}
+	for _, ext := range r.Extension {
+		switch ext.URL {
+		case raceURL:
+			p.Race = append(p.Race, ombCodes(ext)...)
+		case ethnicityURL:
+			if codes := ombCodes(ext); len(codes) > 0 {
+				p.Ethnicity = codes[0]
+			}
+		}
+	}
+	for _, tin := range tins {
+		q := proto.Clone(p).(*pb.Patient)
+		q.Tin = tin
+		m.add(&pb.Record{Kind: &pb.Record_Patient{Patient: q}})
+	}
+}
+
+// ombCodes returns a US Core race or ethnicity extension's OMB category
+// codes, then its detailed codes.
+func ombCodes(ext extension) []string {
+	var omb, detailed []string
+	for _, sub := range ext.Extension {
+		if sub.ValueCoding == nil || sub.ValueCoding.Code == "" {
+			continue
+		}
+		switch sub.URL {
+		case "ombCategory":
+			omb = append(omb, sub.ValueCoding.Code)
+		case "detailed":
+			detailed = append(detailed, sub.ValueCoding.Code)
+		}
+	}
+	return append(omb, detailed...)
+}
+
+// classes maps v3 ActCode encounter classes to the API's.
+var classes = map[string]pb.EncounterClass{
+	"AMB": pb.EncounterClass_ENCOUNTER_CLASS_AMBULATORY, "HH": pb.EncounterClass_ENCOUNTER_CLASS_AMBULATORY,
+	"FLD": pb.EncounterClass_ENCOUNTER_CLASS_AMBULATORY, "EMER": pb.EncounterClass_ENCOUNTER_CLASS_EMERGENCY,
+	"IMP": pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT, "ACUTE": pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT,
+	"NONAC": pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT, "OBSENC": pb.EncounterClass_ENCOUNTER_CLASS_OBSERVATION,
+	"SS": pb.EncounterClass_ENCOUNTER_CLASS_OBSERVATION, "VR": pb.EncounterClass_ENCOUNTER_CLASS_VIRTUAL,
+}
+
+// performerTypes rank Encounter.participant types when choosing the rendering clinician.
+var performerTypes = map[string]int{"PPRF": 0, "PRF": 1, "ATND": 2, "SPRF": 3}
+
+func (m *mapper) encounter() {
+	r := m.r
+	if m.skipFor("planned", "cancelled", "entered-in-error") {
+		return
+	}
+	key := "Encounter/" + m.out.id
+	e := &pb.Encounter{SourceId: m.out.id, Start: r.Period.start(), End: r.Period.end()}
+	e.PatientId = m.ref("Encounter.subject", r.Subject, "Patient", true)
+	if info := m.x.encounters[key]; info != nil && info.tin != "" {
+		e.Tin = info.tin
+	} else {
+		e.Tin = m.tin("Encounter.serviceProvider", []*reference{r.ServiceProvider}, nil, r.Subject)
+	}
+	var class coding
+	if m.decode("Encounter.class", r.Class, func(d *jd, v []byte) { d.coding(v, "class", &class) }) && class.Code != "" {
+		c, ok := classes[class.Code]
+		if !ok {
+			m.flag("Encounter.class", "class.unknown", fmt.Sprintf("encounter class %q is not one Liaison maps (AMB, EMER, IMP, ACUTE, NONAC, OBSENC, SS, VR, HH, FLD); left unspecified", class.Code))
+		}
+		e.Class = c
+	}
+	if r.Hospitalization != nil {
+		e.DischargeDate = datePart(r.Period.end())
+	}
+	e.RenderingNpi = m.rendering()
+	var locations []encounterLocation
+	m.decode("Encounter.location", r.Location, func(d *jd, v []byte) {
+		objects(d, v, "location", &locations, func(l *encounterLocation, k string, v []byte) {
+			if k != "location" {
+				return
+			}
+			if r := d.reference(v, "location.location"); r != nil {
+				l.Location = *r
+			}
+		})
+	})
+	for _, l := range locations {
+		if _, c := m.resolve(&l.Location); c != nil {
+			var types []concept
+			if json.Unmarshal(c.Type, &types) == nil {
+				e.PlaceOfService = posOf(types)
+			}
+		} else {
+			e.PlaceOfService = m.x.pos[m.x.key(&l.Location)]
+		}
+		if e.PlaceOfService != "" {
+			break
+		}
+	}
+	if ext := m.extension(posExtensionURL); e.PlaceOfService == "" && ext != nil && ext.ValueCoding != nil {
+		e.PlaceOfService = ext.ValueCoding.Code
+	}
+	var types []concept
+	m.decode("Encounter.type", r.Type, func(d *jd, v []byte) { d.concepts(v, "type", &types) })
+	for i := range types {
+		if cd := m.listCode(fmt.Sprintf("Encounter.type[%d]", i), &types[i], clinical.CPT, clinical.HCPCS); cd != nil {
+			e.Lines = append(e.Lines, &pb.ProcedureLine{Code: cd})
+		}
+	}
+	e.Diagnoses = m.encounterDiagnoses(key)
+	m.add(&pb.Record{Kind: &pb.Record_Encounter{Encounter: e}})
+}
+
+// rendering picks the encounter's clinician: the primary performer, else
+// another performer or the attender, else the first participant with an NPI.
+func (m *mapper) rendering() string {
+	refs, roles := make([]*reference, len(m.r.Participant)), make([][]concept, len(m.r.Participant))
+	for i, p := range m.r.Participant {
+		refs[i], roles[i] = p.Individual, p.Type
+	}
+	return m.bestNPI(performerTypes, refs, roles)
+}
+
+// bestNPI returns the NPI of the best-ranked reference that has one (lowest
+// rank of its role codes in ranks; unranked roles last; ties: the first).
+func (m *mapper) bestNPI(ranks map[string]int, refs []*reference, roles [][]concept) string {
+	best, bestRank := "", 99
+	for i, r := range refs {
+		npi := m.npi(r)
+		if npi == "" {
+			continue
+		}
+		rank := 10
+		for _, c := range roles[i] {
+			for _, cd := range c.Coding {
+				if v, ok := ranks[cd.Code]; ok && v < rank {
+					rank = v
+				}
+			}
+		}
+		if rank < bestRank {
+			best, bestRank = npi, rank
+		}
+	}
+	return best
+}
+
+// encounterDiagnoses lists Encounter.diagnosis by rank, then the Conditions
+// that reference the encounter, each once.
+func (m *mapper) encounterDiagnoses(key string) []*pb.Coding {
+	dx := append([]diagnosis(nil), m.r.Diagnosis...)
+	sort.SliceStable(dx, func(i, j int) bool { return rankOrder(dx[i].Rank) < rankOrder(dx[j].Rank) })
+	var out []*pb.Coding
+	seen := map[string]bool{}
+	addCondition := func(path, ck string, codes []coding) {
+		if ck != "" {
+			if seen[ck] {
+				return
+			}
+			seen[ck] = true
+		}
+		if cd := m.listCode(path, &concept{Coding: codes}, diagnosisSystems...); cd != nil {
+			out = append(out, cd)
+		}
+	}
+	for i, d := range dx {
+		path := fmt.Sprintf("Encounter.diagnosis[%d].condition", i)
+		k, c := m.resolve(d.Condition)
+		switch {
+		case c != nil && c.Code != nil:
+			addCondition(path, "", c.Code.Coding)
+		case m.x.conditions[k] != nil:
+			addCondition(path, k, m.x.conditions[k])
+		case d.Condition != nil:
+			m.flag(path, "reference.unresolved", fmt.Sprintf("diagnosis %q does not resolve to a coded Condition in the export; left out", d.Condition.Reference))
+		}
+	}
+	if info := m.x.encounters[key]; info != nil {
+		for _, ck := range info.conditions {
+			addCondition(ck+".code", ck, m.x.conditions[ck])
+		}
+	}
+	return out
+}
+
+func rankOrder(r int) int {
+	if r <= 0 {
+		return 1 << 30
+	}
+	return r
+}
+
+// verificationSkip are the Condition verification statuses that mean the
+// diagnosis does not hold.
+var verificationSkip = map[string]bool{"refuted": true, "entered-in-error": true}
+
+func (m *mapper) condition() {
+	r := m.r
+	if r.VerificationStatus != nil {
+		for _, cd := range r.VerificationStatus.Coding {
+			if verificationSkip[cd.Code] {
+				m.out.skip = "Condition (" + cd.Code + ")"
+				return
+			}
+		}
+	}
+	c := &pb.Condition{SourceId: m.out.id,
+		Code:      m.code("Condition.code", r.Code, diagnosisSystems...),
+		OnsetDate: first(r.OnsetDateTime, r.OnsetPeriod.start(), r.RecordedDate)}
+	c.PatientId = m.ref("Condition.subject", r.Subject, "Patient", true)
+	c.EncounterId = m.ref("Condition.encounter", r.Encounter, "Encounter", false)
+	c.Tin = m.tin("Condition", nil, r.Encounter, r.Subject)
+	m.add(&pb.Record{Kind: &pb.Record_Condition{Condition: c}})
+}
+
+func (m *mapper) procedure() {
+	r := m.r
+	if m.skipFor("entered-in-error") {
+		return
+	}
+	p := &pb.Procedure{SourceId: m.out.id, NotDone: r.Status == "not-done",
+		Code: m.code("Procedure.code", r.Code, clinical.CPT, clinical.HCPCS, clinical.ICD10PCS, clinical.SNOMEDCT),
+		Date: first(r.PerformedDateTime, r.PerformedPeriod.start())}
+	p.PatientId = m.ref("Procedure.subject", r.Subject, "Patient", true)
+	p.EncounterId = m.ref("Procedure.encounter", r.Encounter, "Encounter", false)
+	if p.Date == "" && p.EncounterId != "" {
+		// A procedure documented as not done usually has no performed[x]; it was decided at the encounter.
+		if e := m.x.encounters["Encounter/"+p.EncounterId]; e != nil {
+			p.Date = e.start
+		}
+	}
+	var orgs []*reference
+	var performers []performer
+	m.decode("Procedure.performer", r.Performer, readPerformers(&performers))
+	for _, pf := range performers {
+		if p.Npi == "" {
+			p.Npi = m.npi(pf.Actor)
+		}
+		orgs = append(orgs, pf.OnBehalfOf)
+	}
+	p.Tin = m.tin("Procedure.performer", orgs, r.Encounter, r.Subject)
+	m.add(&pb.Record{Kind: &pb.Record_Procedure{Procedure: p}})
+}
+
+var medicationSystems = []clinical.System{clinical.RxNorm, clinical.NDC, clinical.HCPCS}
+
+func (m *mapper) medication() {
+	r := m.r
+	if m.skipFor("entered-in-error", "cancelled", "not-done", "declined") {
+		return
+	}
+	typ := r.ResourceType
+	ev := &pb.MedicationEvent{SourceId: typ + "/" + m.out.id}
+	ev.PatientId = m.ref(typ+".subject", r.Subject, "Patient", true)
+	enc := r.Encounter
+	if enc == nil {
+		enc = r.Context
+	}
+	var orgs []*reference
+	switch typ {
+	case "MedicationRequest":
+		ev.Kind, ev.Date = pb.MedicationKind_MEDICATION_KIND_ORDER, r.AuthoredOn
+		ev.Npi = m.npi(r.Requester)
+		orgs = append(orgs, r.Requester)
+		if d := r.DispenseRequest; d != nil {
+			ev.DaysSupply = days(d.ExpectedSupplyDuration)
+			if d.Quantity != nil && d.Quantity.Value != nil {
+				ev.Quantity = *d.Quantity.Value
+			}
+		}
+	case "MedicationDispense":
+		ev.Kind, ev.Date = pb.MedicationKind_MEDICATION_KIND_DISPENSE, first(r.WhenHandedOver, r.WhenPrepared)
+		ev.DaysSupply = days(r.DaysSupply)
+		if r.Quantity != nil && r.Quantity.Value != nil {
+			ev.Quantity = *r.Quantity.Value
+		}
+	case "MedicationAdministration":
+		ev.Kind, ev.Date = pb.MedicationKind_MEDICATION_KIND_ADMINISTRATION, first(r.EffectiveDateTime, r.EffectivePeriod.start())
+	}
+	var performers []performer
+	if typ != "MedicationRequest" { // its performer is the intended dispenser, one Reference
+		m.decode(typ+".performer", r.Performer, readPerformers(&performers))
+	}
+	for _, pf := range performers {
+		if ev.Npi == "" {
+			ev.Npi = m.npi(pf.Actor)
+		}
+		orgs = append(orgs, pf.Actor, pf.OnBehalfOf)
+	}
+	ev.Code = m.medicationCode(typ)
+	ev.Tin = m.tin(typ, orgs, enc, r.Subject)
+	m.add(&pb.Record{Kind: &pb.Record_Medication{Medication: ev}})
+}
+
+func (m *mapper) medicationCode(typ string) *pb.Coding {
+	r := m.r
+	if r.MedicationCodeableConcept != nil {
+		return m.code(typ+".medicationCodeableConcept", r.MedicationCodeableConcept, medicationSystems...)
+	}
+	if r.MedicationReference == nil {
+		return nil
+	}
+	k, c := m.resolve(r.MedicationReference)
+	var codes []coding
+	switch {
+	case c != nil && c.Code != nil:
+		codes = c.Code.Coding
+	case m.x.meds[k] != nil:
+		codes = m.x.meds[k]
+	default:
+		m.reject(typ+".medicationReference", "reference.unresolved", fmt.Sprintf("medication %q does not resolve to a coded Medication in the export", r.MedicationReference.Reference))
+		return nil
+	}
+	return m.code(typ+".medicationReference.code", &concept{Coding: codes}, medicationSystems...)
+}
+
+// days reads a supply duration as whole days (UCUM d, wk, mo).
+func days(q *quantity) int32 {
+	if q == nil || q.Value == nil {
+		return 0
+	}
+	v := *q.Value
+	switch strings.ToLower(first(q.Code, q.Unit)) {
+	case "wk", "week", "weeks":
+		v *= 7
+	case "mo", "month", "months":
+		v *= 30
+	}
+	return int32(v + 0.5)
+}
+
+func (m *mapper) coverage() {
+	r := m.r
+	if m.skipFor("cancelled", "entered-in-error", "draft") {
+		return
+	}
+	c := &pb.Coverage{SourceId: m.out.id, StartDate: datePart(r.Period.start()), EndDate: datePart(r.Period.end())}
+	c.PatientId = m.ref("Coverage.beneficiary", r.Beneficiary, "Patient", true)
+	var typ *concept
+	if m.decode("Coverage.type", r.Type, func(d *jd, v []byte) { typ = d.concept(v, "type") }) && typ != nil {
+		c.PayerType = payerType(*typ)
+	}
+	c.Tin = m.tin("Coverage.beneficiary", nil, nil, r.Beneficiary)
+	m.add(&pb.Record{Kind: &pb.Record_Coverage{Coverage: c}})
+}
+
+// payerType reads Coverage.type: a Source of Payment Typology code (1
+// Medicare, 2 Medicaid, 5/6 private) or, failing that, its words.
+func payerType(c concept) string {
+	for _, cd := range c.Coding {
+		if cd.System == "https://nahdo.org/sopt" || cd.System == "urn:oid:2.16.840.1.113883.3.221.5" {
+			switch {
+			case strings.HasPrefix(cd.Code, "1"):
+				return "medicare"
+			case strings.HasPrefix(cd.Code, "2"):
+				return "medicaid"
+			case strings.HasPrefix(cd.Code, "5"), strings.HasPrefix(cd.Code, "6"):
+				return "private"
+			case cd.Code != "":
+				return "other"
+			}
+		}
+	}
+	words := strings.ToLower(c.Text)
+	for _, cd := range c.Coding {
+		words += " " + strings.ToLower(cd.Display+" "+cd.Code)
+	}
+	switch {
+	case strings.Contains(words, "medicare"):
+		return "medicare"
+	case strings.Contains(words, "medicaid"):
+		return "medicaid"
+	case strings.TrimSpace(words) != "":
+		return "other"
+	}
+	return ""
+}

@@ -1,0 +1,233 @@
+// Package input reads what practices export, from files or folders, in any
+// format Liaison takes: FHIR R4 (Bundles and bulk NDJSON), the CSV claims
+// extract, and Liaison's native NDJSON. It detects each file's format and
+// hands it to its reader; `liaison import` streams the result to the server
+// and `liaison evaluate --input` keeps it in memory.
+package input
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/liaison-registry/liaison/internal/claimscsv"
+	"github.com/liaison-registry/liaison/internal/fhir"
+	"github.com/liaison-registry/liaison/internal/ingest"
+	"github.com/liaison-registry/liaison/internal/source"
+)
+
+// Format is a file format Liaison reads.
+type Format string
+
+const (
+	FHIR      Format = "fhir"    // Bundle JSON, or NDJSON of resources (bulk data export)
+	ClaimsCSV Format = "csv"     // docs/csv-claims.md
+	Native    Format = "liaison" // NDJSON of API records
+	Unknown   Format = ""
+)
+
+// Options tune a read.
+type Options struct {
+	// DefaultTIN is the practice of records whose TIN the data does not give.
+	DefaultTIN string
+	// TimeZone, when set, makes FHIR Organizations with a TIN into practice
+	// records with this time zone (see fhir.Options).
+	TimeZone string
+}
+
+// Detect names a file's format from its extension and, for JSON, its first
+// line: FHIR resources carry "resourceType", Liaison records do not.
+func Detect(path string) (Format, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
+		return ClaimsCSV, nil
+	case ".json":
+		return FHIR, nil
+	case ".ndjson", ".jsonl":
+	default:
+		return Unknown, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Unknown, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), fhir.MaxLineBytes)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		if bytes.Contains(line, []byte(`"resourceType"`)) {
+			return FHIR, nil
+		}
+		return Native, nil
+	}
+	return FHIR, sc.Err() // empty: nothing to read either way
+}
+
+// Files expands paths (files or folders, recursively, in name order) into
+// the files to read, by format. Files in folders whose format is unknown are
+// returned in ignored; a path named explicitly must have a known format.
+func Files(paths []string) (byFormat map[Format][]string, ignored []string, err error) {
+	byFormat = map[Format][]string{}
+	add := func(path string, explicit bool) error {
+		f, err := Detect(path)
+		if err != nil {
+			return err
+		}
+		if f == Unknown {
+			if explicit {
+				return fmt.Errorf("%s: unknown format (expected .json or .ndjson FHIR, .csv claims, or Liaison .ndjson)", path)
+			}
+			ignored = append(ignored, path)
+			return nil
+		}
+		byFormat[f] = append(byFormat[f], path)
+		return nil
+	}
+	explicit := map[string]bool{}
+	for _, p := range paths {
+		explicit[p] = true
+	}
+	files, err := Walk(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range files {
+		if err := add(f, explicit[f]); err != nil {
+			return nil, nil, err
+		}
+	}
+	return byFormat, ignored, nil
+}
+
+// Walk lists the files to read for paths: a file as named, a folder's files
+// recursively in name order, skipping hidden files and folders.
+func Walk(paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(d.Name(), ".") && path != p {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !d.IsDir() {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		files = append(files, found...)
+	}
+	return files, nil
+}
+
+// Stream reads every path and sends what it finds to sink: native NDJSON
+// first (it may carry practices and their time zones), then all FHIR files
+// together (references resolve across them), then each CSV file. Files in
+// folders with an unknown format are reported as flagged problems.
+func Stream(ctx context.Context, paths []string, opts Options, sink source.Sink) (source.Summary, error) {
+	files, ignored, err := Files(paths)
+	if err != nil {
+		return source.Summary{}, err
+	}
+	sum := source.NewSummary()
+	for _, f := range ignored {
+		sum.Flagged++
+		if sink.Problem != nil {
+			sink.Problem(source.Problem{Origin: source.Origin{File: f}, Rule: "file.unknown_format", Flag: true,
+				Message: "not read: the extension is not .json, .ndjson, .jsonl or .csv"})
+		}
+	}
+	for _, f := range files[Native] {
+		s, err := readNative(ctx, f, sink)
+		sum.Add(s)
+		if err != nil {
+			return sum, err
+		}
+	}
+	if len(files[FHIR]) > 0 {
+		s, err := fhir.Read(ctx, files[FHIR], fhir.Options{DefaultTIN: opts.DefaultTIN, TimeZone: opts.TimeZone}, sink)
+		sum.Add(s)
+		if err != nil {
+			return sum, err
+		}
+	}
+	for _, f := range files[ClaimsCSV] {
+		s, err := claimscsv.Read(ctx, f, claimscsv.Options{DefaultTIN: opts.DefaultTIN}, sink)
+		sum.Add(s)
+		if err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+// Read reads every path into memory: the records, where each came from, the
+// problems and the summary.
+func Read(ctx context.Context, paths []string, opts Options) (*source.Result, error) {
+	res := &source.Result{}
+	sum, err := Stream(ctx, paths, opts, res.Collect())
+	res.Summary = sum
+	return res, err
+}
+
+// readNative reads Liaison's own NDJSON; each record is its own item.
+func readNative(ctx context.Context, path string, sink source.Sink) (source.Summary, error) {
+	sum := source.NewSummary()
+	sum.Files = 1
+	f, err := os.Open(path)
+	if err != nil {
+		return sum, err
+	}
+	defer f.Close()
+	recs, err := ingest.ReadNDJSON(f)
+	if err != nil {
+		return sum, fmt.Errorf("%s: %w", path, err)
+	}
+	if sink.Total != nil {
+		sink.Total(len(recs))
+	}
+	for i, rec := range recs {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return sum, ctx.Err()
+		}
+		typ := source.RecordType(rec)
+		o := source.Origin{File: path, Type: typ, Item: i}
+		sum.Read++
+		sum.Imported[typ]++
+		sum.Records[typ]++
+		if err := sink.Record(rec, o); err != nil {
+			return sum, err
+		}
+		if sink.Item != nil {
+			sink.Item(o)
+		}
+	}
+	return sum, nil
+}

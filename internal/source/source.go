@@ -1,0 +1,182 @@
+// Package source holds what every file reader (FHIR, CSV claims) reports
+// besides records: where each record came from, the problems found while
+// mapping, and a summary that accounts for every resource or row read. It has
+// no I/O, so readers and the importer share it without importing each other.
+package source
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// Origin names the input item (FHIR resource or CSV row) a record came from.
+type Origin struct {
+	File string
+	Line int // 1-based line where the item starts
+	Type string
+	ID   string
+	Item int // 0-based ordinal of the item across the whole read, to group records by item
+}
+
+func (o Origin) String() string {
+	s := o.File
+	if o.Line > 0 {
+		s += fmt.Sprintf(":%d", o.Line)
+	}
+	switch {
+	case o.ID != "":
+		s += " " + o.Type + "/" + o.ID
+	case o.Type != "":
+		s += " " + o.Type
+	}
+	return s
+}
+
+// Problem is something a reader found while mapping one item. A rejection
+// means the item produced no records; a flag means it was imported anyway
+// (e.g. a code in a system Liaison does not know was left out).
+type Problem struct {
+	Origin
+	Path    string // element path, e.g. "Encounter.serviceProvider" or CSV column "rendering_npi"
+	Rule    string // stable rule name, e.g. "reference.unresolved"
+	Message string
+	Flag    bool
+}
+
+func (p Problem) String() string {
+	kind := "rejected"
+	if p.Flag {
+		kind = "flagged"
+	}
+	path := p.Path
+	if path != "" {
+		path += " "
+	}
+	return fmt.Sprintf("%s: %s %s[%s] %s", p.Origin, kind, path, p.Rule, p.Message)
+}
+
+// Summary accounts for every item read: Read equals the sum of Imported,
+// Used, Skipped and Rejected.
+type Summary struct {
+	Files    int
+	Read     int
+	Imported map[string]int // items that produced records, by type
+	Used     map[string]int // items read only to resolve references (Location, Medication, ...), by type
+	Skipped  map[string]int // items Liaison does not use, by type (and reason)
+	Rejected int            // items that could not be mapped; each has a Problem
+	Flagged  int            // problems that did not stop an item from being imported
+	Records  map[string]int // records produced, by record type
+}
+
+// NewSummary returns an empty summary with its maps made.
+func NewSummary() Summary {
+	return Summary{Imported: map[string]int{}, Used: map[string]int{}, Skipped: map[string]int{}, Records: map[string]int{}}
+}
+
+// Add merges o into s.
+func (s *Summary) Add(o Summary) {
+	s.Files += o.Files
+	s.Read += o.Read
+	s.Rejected += o.Rejected
+	s.Flagged += o.Flagged
+	for _, p := range [][2]map[string]int{{s.Imported, o.Imported}, {s.Used, o.Used}, {s.Skipped, o.Skipped}, {s.Records, o.Records}} {
+		for k, v := range p[1] {
+			p[0][k] += v
+		}
+	}
+}
+
+// Balanced reports whether every item read is accounted for.
+func (s Summary) Balanced() bool {
+	return s.Read == Total(s.Imported)+Total(s.Used)+Total(s.Skipped)+s.Rejected
+}
+
+// Total sums a count map.
+func Total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// Counts formats a count map as "3 Encounter, 2 Patient" in name order.
+func Counts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", m[k], k))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Sink receives a reader's output in input order. Record may return an error
+// to stop reading (e.g. the server went away). Problem, Total and Item may be
+// nil.
+type Sink struct {
+	Record  func(rec *pb.Record, o Origin) error
+	Problem func(p Problem)
+	// Total is told how many items a reader will deliver, once it knows
+	// (after its first pass), for progress reporting.
+	Total func(items int)
+	// Item is called once per item, after its records and problems.
+	Item func(o Origin)
+}
+
+// Result is a whole read collected in memory, for callers that want it all
+// (`liaison evaluate --input`).
+type Result struct {
+	Records  []*pb.Record
+	Origins  []Origin // Origins[i] is where Records[i] came from
+	Problems []Problem
+	Summary  Summary
+}
+
+// Collect returns a Sink that appends into r.
+func (r *Result) Collect() Sink {
+	return Sink{
+		Record: func(rec *pb.Record, o Origin) error {
+			r.Records = append(r.Records, rec)
+			r.Origins = append(r.Origins, o)
+			return nil
+		},
+		Problem: func(p Problem) { r.Problems = append(r.Problems, p) },
+	}
+}
+
+// RecordType names a record's kind as the ingest API counts it.
+func RecordType(r *pb.Record) string {
+	switch r.GetKind().(type) {
+	case *pb.Record_Practice:
+		return "practice"
+	case *pb.Record_Clinician:
+		return "clinician"
+	case *pb.Record_Patient:
+		return "patient"
+	case *pb.Record_Encounter:
+		return "encounter"
+	case *pb.Record_Procedure:
+		return "procedure"
+	case *pb.Record_Condition:
+		return "condition"
+	case *pb.Record_Medication:
+		return "medication"
+	case *pb.Record_QualityCode:
+		return "qualityCode"
+	case *pb.Record_Coverage:
+		return "coverage"
+	case *pb.Record_InstitutionalFlag:
+		return "institutionalFlag"
+	}
+	return "unknown"
+}
