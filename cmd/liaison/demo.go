@@ -16,6 +16,8 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	verbose := fs.Bool("v", false, "show the server's log")
+	patients := fs.Int("patients", 20_000, "synthetic registry size")
+	out := fs.String("out", "out", "folder for the submissions and workbooks")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{2, nil}
 	}
@@ -26,5 +28,5 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return demo.Run(ctx, stdout, log)
+	return demo.Run(ctx, stdout, log, demo.Options{Patients: *patients, Out: *out, Progress: stderr, TTY: isTerminal(stderr)})
 }

@@ -1,6 +1,8 @@
 // Package demo runs Liaison's main job end to end on a fresh machine: start
-// the embedded database and server, load a sample through the API, show
-// what was stored and evaluated, then do the same for a synthetic registry.
+// the embedded database and server; load a small sample through the API to
+// show validation and idempotent replay; then import a synthetic registry
+// as FHIR, evaluate the 2024 MIPS measures, and write the QPP JSON
+// submissions, every physician's workbook and each practice's overview.
 package demo
 
 import (
@@ -11,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -21,6 +24,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/liaison-registry/liaison/internal/app"
+	"github.com/liaison-registry/liaison/internal/importer"
 	"github.com/liaison-registry/liaison/internal/ingest"
 	"github.com/liaison-registry/liaison/internal/synth"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -32,8 +36,30 @@ import (
 //go:embed sample.ndjson
 var sample []byte
 
+// Options shape the main job.
+type Options struct {
+	Patients int       // synthetic registry size; default 20,000
+	Out      string    // where files go; default ./out
+	Progress io.Writer // import progress; nil for none
+	TTY      bool      // Progress is a terminal: a redrawn bar
+}
+
+// clients are the API clients the demo uses, as any client would.
+type clients struct {
+	ingest      pb.IngestServiceClient
+	evaluations pb.EvaluationServiceClient
+	submissions pb.SubmissionServiceClient
+	reports     pb.ReportServiceClient
+}
+
 // Run executes the demo, writing its report to w.
-func Run(ctx context.Context, w io.Writer, log *slog.Logger) error {
+func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
+	if o.Patients <= 0 {
+		o.Patients = 20_000
+	}
+	if o.Out == "" {
+		o.Out = "out"
+	}
 	start := time.Now()
 	fmt.Fprintln(w, "Liaison demo: embedded PostgreSQL, liaisond, sample ingest")
 	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Logger: log})
@@ -53,6 +79,8 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger) error {
 	}
 	defer conn.Close()
 	client := pb.NewIngestServiceClient(conn)
+	api := clients{ingest: client, evaluations: pb.NewEvaluationServiceClient(conn),
+		submissions: pb.NewSubmissionServiceClient(conn), reports: pb.NewReportServiceClient(conn)}
 
 	// The same export twice: the second pass must change nothing.
 	for pass := 1; pass <= 2; pass++ {
@@ -98,65 +126,64 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger) error {
 	}
 	tw.Flush()
 
-	evals := pb.NewEvaluationServiceClient(conn)
-	if _, err := evaluate(ctx, w, evals, "mips-418@2024", nil, true); err != nil {
+	if _, err := evaluate(ctx, w, api.evaluations, "mips-418@2024", sampleTINs(practices.Practices), true); err != nil {
 		return err
 	}
-	if err := synthetic(ctx, w, client, evals); err != nil {
+	if err := mainJob(ctx, w, api, o); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nDone in %.1fs. Next: `liaisond` to run the server, `make test` for the tests.\n", time.Since(start).Seconds())
+	fmt.Fprintf(w, "\nDone in %.1fs. Open the workbooks in %s/reports; check a submission with `liaison validate`.\n", time.Since(start).Seconds(), o.Out)
 	return nil
 }
 
-// syntheticPatients is the size of the demo's synthetic registry: enough
-// for every physician to have cases, small enough to load in a second or two.
-const syntheticPatients = 5000
+// sampleTINs are the sample's practices (the registry's come later).
+func sampleTINs(ps []*pb.PracticeSummary) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Practice.Tin)
+	}
+	return out
+}
 
-// synthetic loads a reproducible synthetic registry (internal/synth) into
-// practices of its own and shows #418 per physician: the spread a
-// per-physician report has to show.
-func synthetic(ctx context.Context, w io.Writer, ingestc pb.IngestServiceClient, evals pb.EvaluationServiceClient) error {
-	o := synth.Defaults(1, 2024)
-	o.Practices = 6
-	g := synth.New(o)
-	stream, err := ingestc.IngestStream(ctx)
+// mainJob imports a synthetic registry as a bulk FHIR export through the
+// ingest API, evaluates the 2024 measures over its practices, and writes the
+// registry's files.
+func mainJob(ctx context.Context, w io.Writer, api clients, o Options) error {
+	so := synth.Defaults(1, 2024)
+	so.Practices, so.Clinicians = 5, 8
+	g := synth.New(so)
+	dir, err := os.MkdirTemp("", "liaison-demo-fhir")
 	if err != nil {
 		return err
 	}
-	for m := range g.Batches(syntheticPatients, 5000) {
-		if err := stream.Send(&pb.IngestStreamRequest{Records: m}); err != nil {
-			return err
-		}
+	defer os.RemoveAll(dir)
+	fmt.Fprintf(w, "\nSynthetic registry: %d patients, %d practices, %d physicians, exported as bulk FHIR (as liaison synth --format fhir writes it)\n", o.Patients, so.Practices, so.Practices*so.Clinicians)
+	if _, _, err := g.WriteFHIR(dir, o.Patients, nil); err != nil {
+		return err
 	}
-	resp, err := stream.CloseAndRecv()
+	rep, err := importer.Run(ctx, api.ingest, []string{dir}, importer.Options{Progress: o.Progress, TTY: o.TTY})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nSynthetic registry (liaison synth --patients %d --practices %d): %d records stored\n", syntheticPatients, o.Practices, resp.Result.Stored)
+	fmt.Fprintf(w, "  imported over the API: %d FHIR resources read, %d records stored, %d rejected\n",
+		rep.Summary.Read, rep.Result.GetStored(), rep.Result.GetRejected())
 	var tins []string
 	for _, p := range g.Practices() {
 		tins = append(tins, p.TIN)
 	}
-	run, err := evaluate(ctx, w, evals, "mips-418@2024", tins, false)
-	if err != nil {
-		return err
-	}
-	aggs, err := evals.ListAggregates(ctx, &pb.ListAggregatesRequest{RunId: run.Id, Level: pb.AggregateLevel_AGGREGATE_LEVEL_TIN_NPI})
-	if err != nil {
-		return err
-	}
-	var rates []float64
-	for _, a := range aggs.Aggregates {
-		if a.PerformanceRate != nil && a.Counts.Numerator+a.Counts.PerformanceNotMet >= 10 {
-			rates = append(rates, *a.PerformanceRate)
+	var runs []*pb.Run
+	for _, key := range mainMeasures {
+		run, err := evaluate(ctx, w, api.evaluations, key, tins, false)
+		if err != nil {
+			return err
 		}
+		runs = append(runs, run)
 	}
-	if len(rates) > 0 {
-		sort.Float64s(rates)
-		fmt.Fprintf(w, "  per physician (%d with 10+ scored cases): performance rate %.0f%% to %.0f%%, median %.0f%%\n",
-			len(rates), rates[0]*100, rates[len(rates)-1]*100, rates[len(rates)/2]*100)
+	files, err := writeOutputs(ctx, w, api, runs, tins, o.Out)
+	if err != nil {
+		return err
 	}
+	summary(w, runs, files, o.Out)
 	return nil
 }
 

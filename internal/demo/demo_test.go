@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -12,7 +14,8 @@ import (
 // checks what it reports, line by line (run ids and timings vary).
 func TestDemoRunsEndToEnd(t *testing.T) {
 	var out bytes.Buffer
-	if err := Run(context.Background(), &out, slog.New(slog.DiscardHandler)); err != nil {
+	dir := t.TempDir()
+	if err := Run(context.Background(), &out, slog.New(slog.DiscardHandler), Options{Patients: 2000, Out: dir}); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
@@ -24,11 +27,26 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		"123456789  Riverside Orthopedics     America/New_York  1 coverage, 4 encounter, 1 medication, 3 patient, 1 procedure, 1 qualityCode",
 		"4 cases: 2 met, 1 not met, 1 excluded, 0 exceptions; performance rate 66.7%",
 		"not met: patient MRN-1003 (TIN 123456789, NPI 1234567893), fracture 2024-06-25, due 2024-12-25",
-		"Synthetic registry (liaison synth --patients 5000 --practices 6): ",
-		"  per physician (",
+		"Synthetic registry: 2000 patients, 5 practices, 40 physicians",
+		"0 rejected",
+		"Evaluated mips-024@2024 on the server",
+		"5 QPP JSON submissions (one per practice), each validated after writing: 0 invalid",
+		"5 practice overviews",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)
+		}
+	}
+	// The files it says it wrote are there and non-empty.
+	for _, glob := range []string{"submissions/qpp-2024-*.json", "reports/*/physician-*.xlsx", "reports/*/practice-*.xlsx"} {
+		files, _ := filepath.Glob(filepath.Join(dir, glob))
+		if len(files) == 0 {
+			t.Errorf("no %s written", glob)
+		}
+		for _, f := range files {
+			if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+				t.Errorf("%s: empty or unreadable (%v)", f, err)
+			}
 		}
 	}
 }

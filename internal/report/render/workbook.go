@@ -101,7 +101,7 @@ func writeChartData(f *excelize.File, st styles, s Scope) ([]chart, error) {
 
 var axisFont = excelize.Font{Color: "262626", Size: 9}
 
-func addChart(f *excelize.File, at string, c chart, offsetX int) error {
+func addChart(f *excelize.File, at string, c chart) error {
 	ref := func(col string) string {
 		return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", ChartDataSheet, col, c.first, col, c.end)
 	}
@@ -124,7 +124,7 @@ func addChart(f *excelize.File, at string, c chart, offsetX int) error {
 		YAxis: excelize.ChartAxis{Minimum: &zero, Maximum: &one, MajorGridLines: true, Font: axisFont,
 			NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0%"}},
 		Dimension: excelize.ChartDimension{Width: 560, Height: c.height},
-		Format:    excelize.GraphicOptions{OffsetX: offsetX, AltText: c.title},
+		Format:    excelize.GraphicOptions{AltText: c.title},
 		GapWidth:  &gap,
 	})
 }
@@ -188,17 +188,15 @@ func writeSummary(f *excelize.File, st styles, s Scope, charts []chart) error {
 		row++
 	}
 	row++
-	// The charts come before the figures: people look at them first.
-	var tallest uint
-	for i, c := range charts {
-		if err := addChart(f, cell(1, row), c, i*580); err != nil {
+	// The charts come before the figures: people look at them first. Each
+	// is anchored on its own row below the last: an anchor offset wider than
+	// its cell is not honoured by every reader (LibreOffice stacks them).
+	for _, c := range charts {
+		if err := addChart(f, cell(1, row), c); err != nil {
 			return err
 		}
-		tallest = max(tallest, c.height)
-	}
-	if len(charts) > 0 {
 		// Rows are 20 px in Excel but fewer in some viewers: leave room.
-		row += int(tallest)/16 + 2
+		row += int(c.height)/16 + 2
 	}
 	top := row
 	if err := sw.SetRow(cell(1, row), st.headerRow(summaryColumns...), excelize.RowOpts{Height: 32}); err != nil {

@@ -1,0 +1,142 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// The main job's measures: the 2024 MIPS CQMs for osteoporosis after fracture.
+var mainMeasures = []string{"mips-418@2024", "mips-024@2024", "mips-039@2024"}
+
+// written counts the files the demo wrote, by kind.
+type written struct {
+	submissions, workbooks, overviews int
+	invalid                           []string
+}
+
+// writeOutputs writes, into out, each practice's QPP JSON submission
+// (validated again after writing, as a registry operator would), every
+// physician's workbook and each practice's overview.
+func writeOutputs(ctx context.Context, w io.Writer, conn clients, runs []*pb.Run, tins []string, out string) (written, error) {
+	var res written
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = r.Id
+	}
+	for _, tin := range tins {
+		sub, err := conn.submissions.BuildSubmission(ctx, &pb.BuildSubmissionRequest{RunIds: ids, Format: pb.SubmissionFormat_SUBMISSION_FORMAT_QPP_JSON, Tin: tin})
+		if err != nil {
+			return res, fmt.Errorf("QPP JSON for TIN %s: %w", tin, err)
+		}
+		path := filepath.Join(out, "submissions", sub.FileName)
+		if err := writeBytes(path, sub.Content); err != nil {
+			return res, err
+		}
+		content, err := os.ReadFile(path)
+		if err != nil {
+			return res, err
+		}
+		v, err := conn.submissions.ValidateSubmission(ctx, &pb.ValidateSubmissionRequest{Content: content, FileName: sub.FileName})
+		if err != nil {
+			return res, err
+		}
+		if !v.Report.Valid {
+			res.invalid = append(res.invalid, path)
+		}
+		res.submissions++
+	}
+	// Every physician with a case in any of the runs gets a workbook.
+	physicians := map[[2]string]bool{}
+	for _, r := range runs {
+		aggs, err := conn.evaluations.ListAggregates(ctx, &pb.ListAggregatesRequest{RunId: r.Id, Level: pb.AggregateLevel_AGGREGATE_LEVEL_TIN_NPI})
+		if err != nil {
+			return res, err
+		}
+		for _, a := range aggs.Aggregates {
+			physicians[[2]string{a.Tin, a.Npi}] = true
+		}
+	}
+	keys := make([][2]string, 0, len(physicians))
+	for k := range physicians {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1] })
+	for _, k := range keys {
+		path := filepath.Join(out, "reports", k[0], "physician-"+k[1]+".xlsx")
+		if err := saveReport(ctx, conn.reports, &pb.BuildReportRequest{RunIds: ids, Kind: pb.ReportKind_REPORT_KIND_PHYSICIAN, Tin: k[0], Npi: k[1]}, path); err != nil {
+			return res, err
+		}
+		res.workbooks++
+	}
+	for _, tin := range tins {
+		path := filepath.Join(out, "reports", tin, "practice-"+tin+".xlsx")
+		if err := saveReport(ctx, conn.reports, &pb.BuildReportRequest{RunIds: ids, Kind: pb.ReportKind_REPORT_KIND_PRACTICE, Tin: tin}, path); err != nil {
+			return res, err
+		}
+		res.overviews++
+	}
+	return res, nil
+}
+
+// saveReport streams a workbook from ReportService into path.
+func saveReport(ctx context.Context, reports pb.ReportServiceClient, req *pb.BuildReportRequest, path string) error {
+	stream, err := reports.BuildReport(ctx, req)
+	if err != nil {
+		return err
+	}
+	var buf []byte
+	for {
+		chunk, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("report %s: %w", path, err)
+		}
+		buf = append(buf, chunk.Chunk...)
+	}
+	return writeBytes(path, buf)
+}
+
+// writeBytes writes a file whole: a temporary name, then a rename, so an
+// interrupted demo leaves no half-written file.
+func writeBytes(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// summary prints the table the main job ends with.
+func summary(w io.Writer, runs []*pb.Run, files written, out string) {
+	fmt.Fprintln(w, "\nSummary")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "measure\tcases\tmet\tnot met\texcluded\trate\t")
+	for _, r := range runs {
+		c := r.Counts
+		rate := "n/a"
+		if r.PerformanceRate != nil {
+			rate = fmt.Sprintf("%.1f%%", *r.PerformanceRate*100)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t\n", r.MeasureId, c.Denominator, c.Numerator, c.PerformanceNotMet, c.DenominatorExclusion, rate)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nWritten to %s/:\n", out)
+	fmt.Fprintf(w, "  submissions/  %d QPP JSON submissions (one per practice), each validated after writing: %d invalid\n", files.submissions, len(files.invalid))
+	fmt.Fprintf(w, "  reports/      %d physician workbooks and %d practice overviews (reports/<TIN>/)\n", files.workbooks, files.overviews)
+	sort.Strings(files.invalid)
+	for _, f := range files.invalid {
+		fmt.Fprintf(w, "  INVALID: %s (liaison validate %s)\n", f, f)
+	}
+}
