@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/liaison-registry/liaison/internal/report"
 )
@@ -30,11 +31,26 @@ func WorklistCSV(w io.Writer, items []report.Item) error {
 		if it.Status == report.Open {
 			days = strconv.Itoa(it.DaysLeft)
 		}
-		if err := cw.Write([]string{string(it.Status), days, c.DueDate.String(), c.PatientID, c.IndexDate.String(),
-			it.Measure.Desc.IndexLabel, it.Code, it.Site, it.Measure.Key, it.CloseBy, it.Evidence, c.NPI, c.CaseID}); err != nil {
+		row := []string{string(it.Status), days, c.DueDate.String(), c.PatientID, c.IndexDate.String(),
+			it.Measure.Desc.IndexLabel, it.Code, it.Site, it.Measure.Key, it.CloseBy, it.Evidence, c.NPI, c.CaseID}
+		for i := range row {
+			row[i] = inert(row[i])
+		}
+		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// inert keeps a cell from running as a formula when the CSV is opened in a
+// spreadsheet (CSV injection): values the practice sent, such as patient ids,
+// could start with = + - @. Only such cells get a leading apostrophe, which
+// spreadsheets hide; every other value is written as sent.
+func inert(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }
