@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -148,21 +150,22 @@ func diff(a, b []measure.Case) []difference {
 // readInputs reads every file named or found under the given paths. Any
 // invalid record makes it fail with every problem listed (exit status 2).
 func readInputs(paths []string, loc *time.Location) ([]clinical.PatientData, error) {
-	files, err := input.Walk(paths)
+	// The same readers `liaison import` uses (native NDJSON, FHIR, CSV claims),
+	// then the same rules the server applies.
+	res, err := input.Read(context.Background(), paths, input.Options{})
 	if err != nil {
 		return nil, badInput(fmt.Errorf("--input: %v", err))
 	}
-	ds := ndjson.NewDataset(loc)
 	var problems ndjson.Problems
-	for _, f := range files {
-		if err := readFile(ds, f); err != nil {
-			var ps ndjson.Problems
-			if errors.As(err, &ps) {
-				problems = append(problems, ps...)
-				continue
-			}
-			return nil, err
+	for _, p := range res.Problems {
+		if p.Flag {
+			continue // kept and flagged: it does not stop the evaluation
 		}
+		problems = append(problems, ndjson.Problem{File: p.File, Line: p.Line, Record: p.ID, Field: p.Path, Rule: p.Rule + ": " + p.Message})
+	}
+	ds := ndjson.NewDataset(loc)
+	for i, rec := range res.Records {
+		ds.Add(res.Origins[i].File, res.Origins[i].Line, rec)
 	}
 	if err := ds.Finish(); err != nil {
 		var ps ndjson.Problems
@@ -172,36 +175,9 @@ func readInputs(paths []string, loc *time.Location) ([]clinical.PatientData, err
 		problems = append(problems, ps...)
 	}
 	if len(problems) > 0 {
+		slices.SortStableFunc(problems, func(a, b ndjson.Problem) int { return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line)) })
 		return nil, badInput(fmt.Errorf("%d problem(s) in the input:\n%w", len(problems), problems))
 	}
 	return ds.Patients, nil
 }
 
-// readFile detects the file's format from its first record: native records
-// have a "type", FHIR resources a "resourceType".
-func readFile(ds *ndjson.Dataset, name string) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return badInput(err)
-	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	first, _ := br.Peek(4096)
-	if format := sniff(first); format != "native" {
-		return ndjson.Problems{{File: name, Line: 1, Rule: format}}
-	}
-	return ds.Read(br, name)
-}
-
-func sniff(head []byte) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(string(head)), "\n")
-	switch {
-	case line == "":
-		return "native" // empty file: nothing to read
-	case strings.Contains(line, `"resourceType"`):
-		return "FHIR input is not supported yet; send native NDJSON records"
-	case strings.HasPrefix(line, "{"):
-		return "native"
-	}
-	return "unrecognised format: want NDJSON, one JSON object per line"
-}

@@ -79,7 +79,7 @@ func TestEvaluateBadInputExits2(t *testing.T) {
 	for _, want := range []string{
 		"testdata/bad.ndjson:1: record p1: field tin:",
 		"testdata/bad.ndjson:1: record p1: field birth_date: date.format:",
-		"testdata/bad.ndjson:2: not a Liaison record: ", // then protobuf's message, whose spacing varies by design
+		"testdata/bad.ndjson:2: record.json: not a Liaison record: ", // then protobuf's message, whose spacing varies by design
 		`unknown field "colour"`,
 	} {
 		if !strings.Contains(errs, want) {

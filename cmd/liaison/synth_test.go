@@ -78,6 +78,61 @@ func TestSynthWritesFHIR(t *testing.T) {
 	}
 }
 
+// The same population written as FHIR R4 bulk NDJSON evaluates, case for
+// case, as it does from native records: evaluate --input reads FHIR, and the
+// FHIR mapping loses nothing a measure needs (hospice and other institutional
+// flags travel as EpisodeOfCare).
+func TestEvaluateReadsFHIRAsNative(t *testing.T) {
+	native, fhir := t.TempDir(), t.TempDir()
+	for dir, format := range map[string]string{native: "ndjson", fhir: "fhir"} {
+		if code, _, errs := runCLI("synth", "--patients", "2000", "--seed", "11", "--bad-rate", "0", "--format", format, "--out", dir); code != 0 {
+			t.Fatalf("synth --format %s: exit %d: %s", format, code, errs)
+		}
+	}
+	type result struct {
+		Counts measure.Counts `json:"counts"`
+		Cases  []struct {
+			PatientID   string   `json:"patientId"`
+			Populations []string `json:"populations"`
+		} `json:"cases"`
+	}
+	eval := func(measureID, dir string) (r result) {
+		code, out, errs := runCLI("evaluate", "--measure", measureID, "--input", dir)
+		if code != 0 {
+			t.Fatalf("evaluate %s %s: exit %d: %s", measureID, dir, code, errs)
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, id := range []string{"mips-418@2024", "mips-024@2024", "mips-039@2024"} {
+		n, f := eval(id, native), eval(id, fhir)
+		if n.Counts != f.Counts || n.Counts.Denominator == 0 {
+			t.Errorf("%s: native %+v, FHIR %+v", id, n.Counts, f.Counts)
+		}
+		if id != "mips-024@2024" && n.Counts.DenominatorExclusion == 0 {
+			t.Errorf("%s: no exclusions, so the institutional flags were not exercised", id)
+		}
+		// FHIR resource ids carry the TIN (synth's fhirID); the populations
+		// per patient must agree.
+		want := map[string]string{}
+		for _, c := range n.Cases {
+			want[c.PatientID] += strings.Join(c.Populations, ",") + ";"
+		}
+		got := map[string]string{}
+		for _, c := range f.Cases {
+			_, mrn, _ := strings.Cut(c.PatientID, "-")
+			got[mrn] += strings.Join(c.Populations, ",") + ";"
+		}
+		for p, w := range want {
+			if got[p] != w {
+				t.Errorf("%s patient %s: native %s FHIR %s", id, p, w, got[p])
+			}
+		}
+	}
+}
+
 func TestSynthRefusesWhatItCannotDo(t *testing.T) {
 	for name, args := range map[string][]string{
 		"no out":     {"synth"},

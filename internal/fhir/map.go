@@ -78,6 +78,8 @@ func mapItem(x *index, opts Options, it *item) *mapped {
 		m.keyed(m.medication)
 	case "Coverage":
 		m.keyed(m.coverage)
+	case "EpisodeOfCare":
+		m.keyed(m.episodeOfCare)
 	case "Claim", "ExplanationOfBenefit":
 		m.keyed(m.claim)
 	default:
@@ -95,7 +97,7 @@ var (
 	referenceOnly = map[string]bool{"PractitionerRole": true, "Location": true, "Medication": true}
 	mappedTypes   = map[string]bool{"Organization": true, "Practitioner": true, "Patient": true, "Encounter": true,
 		"Condition": true, "Procedure": true, "MedicationRequest": true, "MedicationDispense": true,
-		"MedicationAdministration": true, "Coverage": true, "Claim": true, "ExplanationOfBenefit": true}
+		"MedicationAdministration": true, "Coverage": true, "EpisodeOfCare": true, "Claim": true, "ExplanationOfBenefit": true}
 )
 
 func topLevelID(it *item) string {
@@ -836,4 +838,53 @@ func payerType(c concept) string {
 		return "other"
 	}
 	return ""
+}
+
+// Institutional flags come from EpisodeOfCare, whose type says what the
+// episode is: hospice care by its SNOMED CT concept 385763009 (Hospice care,
+// regime/therapy), or any of the three by Liaison's own code system, which
+// `liaison synth --format fhir` writes.
+const institutionalSystem = "https://liaison-registry.github.io/fhir/CodeSystem/institutional-flag"
+
+var institutionalCodes = map[string]pb.InstitutionalFlagKind{
+	"hospice":               pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_HOSPICE,
+	"long-term-institution": pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_LONG_TERM_INSTITUTION,
+	"i-snp":                 pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_I_SNP,
+}
+
+func institutionalKind(c coding) pb.InstitutionalFlagKind {
+	if c.System == institutionalSystem {
+		return institutionalCodes[c.Code]
+	}
+	if s, ok := systemOf(c.System); ok && s == clinical.SNOMEDCT && c.Code == "385763009" {
+		return pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_HOSPICE
+	}
+	return pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_UNSPECIFIED
+}
+
+func (m *mapper) episodeOfCare() {
+	r := m.r
+	if m.skipFor("planned", "waitlist", "cancelled", "entered-in-error") {
+		return
+	}
+	var types []concept
+	m.decode("EpisodeOfCare.type", r.Type, func(d *jd, v []byte) { d.concepts(v, "type", &types) })
+	var kind pb.InstitutionalFlagKind
+	for _, t := range types {
+		for _, c := range t.Coding {
+			if kind == 0 {
+				kind = institutionalKind(c)
+			}
+		}
+	}
+	if kind == 0 {
+		// Episodes of other kinds (diabetes programmes, home care) are not
+		// statuses any measure excludes on.
+		m.out.skip = "EpisodeOfCare (not hospice, long-term institution or I-SNP)"
+		return
+	}
+	f := &pb.InstitutionalFlag{SourceId: m.out.id, Kind: kind, StartDate: datePart(r.Period.start()), EndDate: datePart(r.Period.end())}
+	f.PatientId = m.ref("EpisodeOfCare.patient", r.Patient, "Patient", true)
+	f.Tin = m.tin("EpisodeOfCare.managingOrganization", []*reference{r.ManagingOrganization}, nil, r.Patient)
+	m.add(&pb.Record{Kind: &pb.Record_InstitutionalFlag{InstitutionalFlag: f}})
 }

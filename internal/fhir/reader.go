@@ -38,7 +38,7 @@ func phaseOf(typ string) int {
 	switch typ {
 	case "Encounter":
 		return 1
-	case "Condition", "Procedure", "MedicationRequest", "MedicationDispense", "MedicationAdministration", "Coverage",
+	case "Condition", "Procedure", "MedicationRequest", "MedicationDispense", "MedicationAdministration", "Coverage", "EpisodeOfCare",
 		// Claims come after Encounters: their quality codes may point at one.
 		"Claim", "ExplanationOfBenefit":
 		return 2

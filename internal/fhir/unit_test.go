@@ -102,6 +102,25 @@ func TestMappingRules(t *testing.T) {
 			func(m *mapped) bool {
 				return m.rejected && m.problems[0].Rule == "json.shape" && m.problems[0].Path == "Patient.gender"
 			}},
+		{"hospice episode by SNOMED CT is a hospice flag",
+			`{"resourceType":"EpisodeOfCare","id":"h","status":"finished","type":[{"coding":[{"system":"urn:oid:2.16.840.1.113883.6.96","code":"385763009"}]}],"patient":{"reference":"Patient/x"},"period":{"start":"2024-03-01","end":"2024-05-20T10:00:00-05:00"}}`,
+			func(m *mapped) bool {
+				f := m.records[0].GetInstitutionalFlag()
+				return f.GetKind() == pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_HOSPICE && f.GetSourceId() == "h" &&
+					f.GetPatientId() == "x" && f.GetStartDate() == "2024-03-01" && f.GetEndDate() == "2024-05-20" && f.GetTin() == "123456789"
+			}},
+		{"I-SNP episode by Liaison's code system",
+			`{"resourceType":"EpisodeOfCare","id":"s","status":"active","type":[{"coding":[{"system":"https://liaison-registry.github.io/fhir/CodeSystem/institutional-flag","code":"i-snp"}]}],"patient":{"reference":"Patient/x"},"period":{"start":"2024-01-01"}}`,
+			func(m *mapped) bool {
+				f := m.records[0].GetInstitutionalFlag()
+				return f.GetKind() == pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_I_SNP && f.GetEndDate() == ""
+			}},
+		{"other episodes of care are skipped, not rejected",
+			`{"resourceType":"EpisodeOfCare","id":"d","status":"active","type":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/episodeofcare-type","code":"diab"}]}],"patient":{"reference":"Patient/x"}}`,
+			func(m *mapped) bool { return len(m.records) == 0 && !m.rejected && m.skip == "EpisodeOfCare (not hospice, long-term institution or I-SNP)" }},
+		{"planned hospice has not begun",
+			`{"resourceType":"EpisodeOfCare","id":"p","status":"planned","type":[{"coding":[{"system":"http://snomed.info/sct","code":"385763009"}]}],"patient":{"reference":"Patient/x"}}`,
+			func(m *mapped) bool { return len(m.records) == 0 && m.skip == "EpisodeOfCare (planned)" }},
 		{"unused resource types are skipped by type",
 			`{"resourceType":"AllergyIntolerance","id":"a"}`,
 			func(m *mapped) bool { return m.skip == "AllergyIntolerance" && len(m.records) == 0 && !m.rejected }},

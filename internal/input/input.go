@@ -20,6 +20,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/fhir"
 	"github.com/liaison-registry/liaison/internal/ingest"
 	"github.com/liaison-registry/liaison/internal/source"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
 // Format is a file format Liaison reads.
@@ -206,28 +207,39 @@ func readNative(ctx context.Context, path string, sink source.Sink) (source.Summ
 		return sum, err
 	}
 	defer f.Close()
-	recs, err := ingest.ReadNDJSON(f)
-	if err != nil {
-		return sum, fmt.Errorf("%s: %w", path, err)
-	}
-	if sink.Total != nil {
-		sink.Total(len(recs))
-	}
-	for i, rec := range recs {
-		if i%4096 == 0 && ctx.Err() != nil {
-			return sum, ctx.Err()
+	// Every line is an item: a line that is not a record is reported where
+	// it is and the rest are still read, as the other readers do.
+	var sinkErr error
+	err = ingest.EachNDJSON(f, func(line int, rec *pb.Record, err error) {
+		if sinkErr != nil {
+			return
 		}
-		typ := source.RecordType(rec)
-		o := source.Origin{File: path, Type: typ, Item: i}
+		if sum.Read%4096 == 0 && ctx.Err() != nil {
+			sinkErr = ctx.Err()
+			return
+		}
+		o := source.Origin{File: path, Line: line, Item: sum.Read}
 		sum.Read++
-		sum.Imported[typ]++
-		sum.Records[typ]++
-		if err := sink.Record(rec, o); err != nil {
-			return sum, err
+		if err != nil {
+			sum.Rejected++
+			if sink.Problem != nil {
+				sink.Problem(source.Problem{Origin: o, Rule: "record.json", Message: err.Error()})
+			}
+		} else {
+			o.Type = source.RecordType(rec)
+			sum.Imported[o.Type]++
+			sum.Records[o.Type]++
+			sinkErr = sink.Record(rec, o)
 		}
-		if sink.Item != nil {
+		if sink.Item != nil && sinkErr == nil {
 			sink.Item(o)
 		}
+	})
+	if sinkErr != nil {
+		return sum, sinkErr
+	}
+	if err != nil {
+		return sum, fmt.Errorf("%s: %w", path, err)
 	}
 	return sum, nil
 }

@@ -36,6 +36,9 @@ const (
 	extTimeZone = "http://hl7.org/fhir/StructureDefinition/timezone"
 	// No standard element holds an encounter's CMS place of service.
 	extPOS = "https://liaison-registry.github.io/fhir/StructureDefinition/place-of-service"
+	// Liaison's code system for an EpisodeOfCare that is an institutional
+	// flag (docs/fhir-mapping.md).
+	sysInstitutional = "https://liaison-registry.github.io/fhir/CodeSystem/institutional-flag"
 	// A patient's id in its practice: the TIN scopes the source id.
 	sysSourceID = "urn:liaison:tin:"
 )
@@ -160,11 +163,26 @@ func fhirResources(recs []*pb.Record) map[string][]obj {
 				o["type"] = obj{"coding": []obj{{"system": sysPayer, "code": code}}}
 			}
 			add(o)
+		case r.GetInstitutionalFlag() != nil:
+			f := r.GetInstitutionalFlag()
+			status := "finished"
+			if f.EndDate == "" {
+				status = "active"
+			}
+			add(obj{"resourceType": "EpisodeOfCare", "id": fhirID(f.Tin, f.SourceId), "status": status,
+				"type":                 []obj{{"coding": []obj{{"system": sysInstitutional, "code": institutionalCodes[f.Kind]}}}},
+				"patient":              ref("Patient", fhirID(f.Tin, f.PatientId)),
+				"managingOrganization": ref("Organization", "tin-"+f.Tin),
+				"period":               period(f.StartDate, f.EndDate)})
 		}
-		// Institutional flags (hospice, long-term care, I-SNP) have no
-		// mapping agreed with FHIR import yet (issue 4) and are left out.
 	}
 	return out
+}
+
+var institutionalCodes = map[pb.InstitutionalFlagKind]string{
+	pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_HOSPICE:               "hospice",
+	pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_LONG_TERM_INSTITUTION: "long-term-institution",
+	pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_I_SNP:                 "i-snp",
 }
 
 func fhirPatient(p *pb.Patient) obj {
