@@ -180,4 +180,3 @@ func readInputs(paths []string, loc *time.Location) ([]clinical.PatientData, err
 	}
 	return ds.Patients, nil
 }
-

@@ -117,7 +117,9 @@ func TestMappingRules(t *testing.T) {
 			}},
 		{"other episodes of care are skipped, not rejected",
 			`{"resourceType":"EpisodeOfCare","id":"d","status":"active","type":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/episodeofcare-type","code":"diab"}]}],"patient":{"reference":"Patient/x"}}`,
-			func(m *mapped) bool { return len(m.records) == 0 && !m.rejected && m.skip == "EpisodeOfCare (not hospice, long-term institution or I-SNP)" }},
+			func(m *mapped) bool {
+				return len(m.records) == 0 && !m.rejected && m.skip == "EpisodeOfCare (not hospice, long-term institution or I-SNP)"
+			}},
 		{"planned hospice has not begun",
 			`{"resourceType":"EpisodeOfCare","id":"p","status":"planned","type":[{"coding":[{"system":"http://snomed.info/sct","code":"385763009"}]}],"patient":{"reference":"Patient/x"}}`,
 			func(m *mapped) bool { return len(m.records) == 0 && m.skip == "EpisodeOfCare (planned)" }},
