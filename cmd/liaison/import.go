@@ -10,10 +10,8 @@ import (
 	"runtime/debug"
 	"syscall"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"github.com/liaison-registry/liaison/internal/client"
 
-	"github.com/liaison-registry/liaison/internal/api"
 	"github.com/liaison-registry/liaison/internal/importer"
 	"github.com/liaison-registry/liaison/internal/input"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -51,8 +49,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		return badInput(err) // a mistyped path, before connecting
 	}
 	importGC()
-	conn, err := grpc.NewClient(*server, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(api.MaxMessageBytes)))
+	conn, err := client.Dial(*server, client.Options{})
 	if err != nil {
 		return err
 	}

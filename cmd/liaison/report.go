@@ -11,9 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"google.golang.org/grpc"
+	"github.com/liaison-registry/liaison/internal/client"
+
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -70,7 +70,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	default:
 		req.Kind = pb.ReportKind_REPORT_KIND_PRACTICE
 	}
-	conn, err := grpc.NewClient(*server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := client.Dial(*server, client.Options{})
 	if err != nil {
 		return err
 	}

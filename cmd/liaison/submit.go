@@ -12,10 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/liaison-registry/liaison/internal/client"
+
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/validate"
@@ -56,7 +56,7 @@ func runSubmit(args []string, stdout, stderr io.Writer) error {
 	case !ok:
 		return badInput(fmt.Errorf("submit: --format %q: use qpp-json or pqrs-xml", *format))
 	}
-	conn, err := grpc.NewClient(*server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := client.Dial(*server, client.Options{})
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/liaison-registry/liaison/internal/api/openapi"
+	"github.com/liaison-registry/liaison/internal/client"
 	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/ingest"
 	"github.com/liaison-registry/liaison/internal/measure"
@@ -31,7 +32,7 @@ import (
 )
 
 // MaxMessageBytes bounds one gRPC message (an ingest batch of up to maxBatch records).
-const MaxMessageBytes = 64 << 20
+const MaxMessageBytes = client.MaxMessageBytes
 
 // Server serves the gRPC services and, through an in-process connection to
 // the same gRPC server, the REST gateway: REST calls pass the same

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liaison-registry/liaison/internal/client"
+
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/liaison-registry/liaison/internal/app"
 	"github.com/liaison-registry/liaison/internal/pgtest"
@@ -44,7 +45,7 @@ func Serve(t *testing.T, url string, o app.Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := grpc.NewClient(srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := client.Dial(srv.GRPCAddr, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

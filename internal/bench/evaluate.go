@@ -13,11 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"github.com/liaison-registry/liaison/internal/client"
+
 	"google.golang.org/protobuf/proto"
 
-	"github.com/liaison-registry/liaison/internal/api"
 	"github.com/liaison-registry/liaison/internal/app"
 	"github.com/liaison-registry/liaison/internal/pgembed"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -73,7 +72,7 @@ func Evaluate(ctx context.Context, liaisond string, src Source, progress io.Writ
 		return res, err
 	}
 	defer func() { server.Process.Signal(os.Interrupt); server.Wait() }() //nolint:errcheck
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := client.Dial(addr, client.Options{})
 	if err != nil {
 		return res, err
 	}
@@ -128,8 +127,7 @@ func load(ctx context.Context, url string, src Source, progress io.Writer) error
 		return err
 	}
 	defer srv.Stop() //nolint:errcheck
-	conn, err := grpc.NewClient(srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(api.MaxMessageBytes)))
+	conn, err := client.Dial(srv.GRPCAddr, client.Options{})
 	if err != nil {
 		return err
 	}
@@ -183,7 +181,7 @@ func startServer(ctx context.Context, liaisond, url string) (*exec.Cmd, string, 
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		conn, err := grpc.NewClient(l, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := client.Dial(l, client.Options{})
 		if err == nil {
 			_, err = pb.NewIngestServiceClient(conn).ListPractices(ctx, &pb.ListPracticesRequest{})
 			conn.Close()

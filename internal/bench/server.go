@@ -4,10 +4,10 @@ import (
 	"context"
 	"log/slog"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"github.com/liaison-registry/liaison/internal/client"
 
-	"github.com/liaison-registry/liaison/internal/api"
+	"google.golang.org/grpc"
+
 	"github.com/liaison-registry/liaison/internal/app"
 )
 
@@ -19,8 +19,7 @@ func startInProcess(ctx context.Context) (srv *app.Running, conn *grpc.ClientCon
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	conn, err = grpc.NewClient(srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(api.MaxMessageBytes)))
+	conn, err = client.Dial(srv.GRPCAddr, client.Options{})
 	if err != nil {
 		srv.Stop() //nolint:errcheck
 		return nil, nil, nil, err

@@ -19,8 +19,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"github.com/liaison-registry/liaison/internal/client"
+
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/liaison-registry/liaison/internal/app"
@@ -73,7 +73,7 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
 	if err != nil {
 		return err
 	}
-	conn, err := grpc.NewClient(srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := client.Dial(srv.GRPCAddr, client.Options{})
 	if err != nil {
 		return err
 	}
