@@ -69,10 +69,14 @@ func Version() string {
 type Running struct {
 	GRPCAddr, HTTPAddr string
 	DatabaseURL        string
-	Store              *store.Store
-	cluster            *pgembed.Cluster
-	cancel             context.CancelFunc
-	done               chan error
+	// OperatorKey is an operator API key for this process's own clients
+	// (demo, benchmarks, tests): the bootstrap key when this start created
+	// one. Empty while the server does not check keys.
+	OperatorKey string
+	Store       *store.Store
+	cluster     *pgembed.Cluster
+	cancel      context.CancelFunc
+	done        chan error
 }
 
 // DefaultDataDir is where the embedded cluster lives when no --data-dir is
