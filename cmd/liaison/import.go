@@ -10,8 +10,6 @@ import (
 	"runtime/debug"
 	"syscall"
 
-	"github.com/liaison-registry/liaison/internal/client"
-
 	"github.com/liaison-registry/liaison/internal/importer"
 	"github.com/liaison-registry/liaison/internal/input"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -25,7 +23,7 @@ var importModes = map[string]pb.IngestMode{
 func runImport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	server := fs.String("server", "127.0.0.1:7418", "liaisond gRPC address")
+	server := addServerFlags(fs)
 	mode := fs.String("mode", "partial", "partial (store valid records, list problems) or all-or-nothing")
 	tin := fs.String("tin", "", "practice TIN for records whose TIN the data does not give (single-practice exports)")
 	tz := fs.String("time-zone", "", "IANA time zone of practices from FHIR Organizations that carry none (sends them as practice records)")
@@ -49,7 +47,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		return badInput(err) // a mistyped path, before connecting
 	}
 	importGC()
-	conn, err := client.Dial(*server, client.Options{})
+	conn, err := server.dial()
 	if err != nil {
 		return err
 	}

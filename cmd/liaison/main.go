@@ -36,6 +36,7 @@ var commands = map[string]command{
 	"report":   {"build a physician or practice workbook, or a worklist CSV, from finished runs on a server", runReport},
 	"import":   {"stream FHIR R4, CSV claims or Liaison NDJSON files into liaisond: import --server ADDR PATH...", runImport},
 	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
+	"keys":     {"manage API keys on a server and read its audit log: keys create|list|revoke|audit", runKeys},
 	"synth":    {"write a reproducible synthetic population: synth --patients N --seed S --out DIR [--format ndjson|fhir]", runSynth},
 }
 

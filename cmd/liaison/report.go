@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -10,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/liaison-registry/liaison/internal/client"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -45,7 +42,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	asCSV := fl.Bool("csv", false, "the worklist as CSV instead of a workbook (needs --tin or --npi)")
 	overview := fl.Bool("overview", false, "the registry overview across practices, small cells suppressed")
 	out := fl.String("out", "", "file to write (default: the name the server gives, in the current folder; - for stdout)")
-	server := fl.String("server", cmp.Or(os.Getenv("LIAISON_GRPC_ADDR"), "127.0.0.1:7418"), "liaisond gRPC address (env LIAISON_GRPC_ADDR)")
+	server := addServerFlags(fl)
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: liaison report --run ID (--npi N [--tin T] | --tin T | --overview) [--csv] [--out FILE] [--server ADDR]")
 		fl.PrintDefaults()
@@ -70,7 +67,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	default:
 		req.Kind = pb.ReportKind_REPORT_KIND_PRACTICE
 	}
-	conn, err := client.Dial(*server, client.Options{})
+	conn, err := server.dial()
 	if err != nil {
 		return err
 	}
@@ -166,7 +163,7 @@ func clientError(cmd string, err error) error {
 		return err
 	}
 	switch status.Code(err) {
-	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition:
+	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition, codes.PermissionDenied, codes.Unauthenticated:
 		return badInput(fmt.Errorf("%s: %s", cmd, status.Convert(err).Message()))
 	}
 	return err

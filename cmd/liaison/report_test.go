@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liaison-registry/liaison/internal/client"
+
 	"github.com/xuri/excelize/v2"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/liaison-registry/liaison/internal/app"
 	"github.com/liaison-registry/liaison/internal/bench"
@@ -34,12 +34,13 @@ func finishedRun(t *testing.T) (string, string, *pb.Aggregate) {
 	t.Helper()
 	ctx := context.Background()
 	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: pgtest.NewDB(t),
-		Logger: slog.New(slog.DiscardHandler), RescueAfter: time.Second})
+		Logger: slog.New(slog.DiscardHandler), RescueAfter: time.Second, ClientKey: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Stop() })
-	conn, err := grpc.NewClient(srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	t.Setenv("LIAISON_KEY", srv.OperatorKey) // for the commands under test
+	conn, err := client.Dial(srv.GRPCAddr, client.Options{Key: srv.OperatorKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,11 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/liaison-registry/liaison/internal/client"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -39,7 +36,7 @@ func runSubmit(args []string, stdout, stderr io.Writer) error {
 	npi := fl.String("npi", "", "clinician NPI with --tin: an individual submission")
 	set := fl.Bool("measurement-set", false, "qpp-json: write the measurement set a registry POSTs to /measurement-sets, not the full submission")
 	out := fl.String("out", "", "file to write (default: the name the server gives, in the current folder; - for stdout)")
-	server := fl.String("server", cmp.Or(os.Getenv("LIAISON_GRPC_ADDR"), "127.0.0.1:7418"), "liaisond gRPC address (env LIAISON_GRPC_ADDR)")
+	server := addServerFlags(fl)
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: liaison submit --run ID [--run ID…] --format qpp-json|pqrs-xml --tin T [--npi N] [--measurement-set] [--out FILE] [--server ADDR]")
 		fl.PrintDefaults()
@@ -56,7 +53,7 @@ func runSubmit(args []string, stdout, stderr io.Writer) error {
 	case !ok:
 		return badInput(fmt.Errorf("submit: --format %q: use qpp-json or pqrs-xml", *format))
 	}
-	conn, err := client.Dial(*server, client.Options{})
+	conn, err := server.dial()
 	if err != nil {
 		return err
 	}

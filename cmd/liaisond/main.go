@@ -22,6 +22,8 @@ func main() {
 	fs.StringVar(&o.HTTPAddr, "http-addr", env("LIAISON_HTTP_ADDR", "127.0.0.1:8418"), "REST/JSON listen address (env LIAISON_HTTP_ADDR)")
 	fs.StringVar(&o.DataDir, "data-dir", env("LIAISON_DATA_DIR", app.DefaultDataDir()), "embedded PostgreSQL data directory, used when no database URL is given (env LIAISON_DATA_DIR)")
 	fs.StringVar(&o.DatabaseURL, "database-url", env("DATABASE_URL", ""), "external PostgreSQL URL; empty runs the embedded PostgreSQL (env DATABASE_URL)")
+	fs.StringVar(&o.TLSCert, "tls-cert", env("LIAISON_TLS_CERT", ""), "TLS certificate (PEM) for gRPC and HTTP; without --tls-cert and --tls-key the server listens on loopback only (env LIAISON_TLS_CERT)")
+	fs.StringVar(&o.TLSKey, "tls-key", env("LIAISON_TLS_KEY", ""), "TLS private key (PEM) (env LIAISON_TLS_KEY)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until the server stops")
 	fs.Parse(os.Args[1:]) //nolint:errcheck // ExitOnError
 	if *cpuProfile != "" {
@@ -48,7 +50,7 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	slog.SetDefault(log)
-	o.Logger = log
+	o.Logger, o.Out = log, os.Stderr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -57,7 +59,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "liaisond:", err)
 		os.Exit(1)
 	}
-	log.Info("liaisond ready", "grpc", r.GRPCAddr, "http", r.HTTPAddr, "openapi", "http://"+r.HTTPAddr+"/openapi.json")
+	log.Info("liaisond ready", "grpc", r.GRPCAddr, "http", r.HTTPAddr, "openapi", scheme(o)+"://"+r.HTTPAddr+"/openapi.json")
 	if err := r.Wait(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "liaisond:", err)
 		pprof.StopCPUProfile()
@@ -70,4 +72,11 @@ func env(key, def string) string {
 		return v
 	}
 	return def
+}
+
+func scheme(o app.Options) string {
+	if o.TLSCert != "" {
+		return "https"
+	}
+	return "http"
 }

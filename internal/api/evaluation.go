@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liaison-registry/liaison/internal/access"
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
@@ -32,10 +33,47 @@ func (s *evaluationServer) StartEvaluation(ctx context.Context, req *pb.StartEva
 
 func (s *evaluationServer) GetEvaluation(ctx context.Context, req *pb.GetEvaluationRequest) (*pb.GetEvaluationResponse, error) {
 	run, err := s.store.GetRun(ctx, req.GetRunId())
+	if err == nil {
+		run, err = s.asSeenBy(ctx, run)
+	}
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
 	return &pb.GetEvaluationResponse{Run: runMsg(run)}, nil
+}
+
+// asSeenBy is a run as the caller may see it. Operators see it whole. A
+// practice or physician sees a run only if it covers their TIN, and then
+// only their part: their TIN (and NPI) and their counts; a run spanning
+// other practices hides its size. Others' runs are not found, not denied,
+// so a run id says nothing about another practice.
+func (s *evaluationServer) asSeenBy(ctx context.Context, run store.Run) (store.Run, error) {
+	p := access.From(ctx)
+	if p.Role == access.Operator {
+		return run, nil
+	}
+	if !p.SeesTINs(run.TINs) {
+		return run, store.ErrNotFound
+	}
+	if len(run.TINs) != 1 {
+		run.PatientsTotal, run.PatientsDone = 0, 0
+	}
+	run.TINs = []string{p.TIN}
+	if run.Status != store.RunSucceeded {
+		return run, nil
+	}
+	level := "tin"
+	if p.NPI != "" {
+		level = "tin_npi"
+	}
+	aggs, err := s.store.ListAggregates(ctx, run.ID, level, p.TIN)
+	run.Counts = measure.Counts{}
+	for _, a := range aggs {
+		if a.NPI == p.NPI {
+			run.Counts = a.Counts
+		}
+	}
+	return run, err
 }
 
 func (s *evaluationServer) ListEvaluations(ctx context.Context, req *pb.ListEvaluationsRequest) (*pb.ListEvaluationsResponse, error) {
@@ -43,7 +81,7 @@ func (s *evaluationServer) ListEvaluations(ctx context.Context, req *pb.ListEval
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
-	runs, err := s.store.ListRuns(ctx, req.GetMeasureId(), req.GetPageToken(), size+1)
+	runs, err := s.store.ListRuns(ctx, req.GetMeasureId(), access.From(ctx).TIN, req.GetPageToken(), size+1)
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
@@ -53,6 +91,9 @@ func (s *evaluationServer) ListEvaluations(ctx context.Context, req *pb.ListEval
 		resp.NextPageToken = runs[size-1].ID
 	}
 	for _, r := range runs {
+		if r, err = s.asSeenBy(ctx, r); err != nil {
+			return nil, toStatus(ctx, s.log, err, nil)
+		}
 		resp.Runs = append(resp.Runs, runMsg(r))
 	}
 	return resp, nil
@@ -76,7 +117,11 @@ func (s *evaluationServer) ListAggregates(ctx context.Context, req *pb.ListAggre
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
 	resp := &pb.ListAggregatesResponse{}
+	npi := access.From(ctx).NPI // a physician's own rows only
 	for _, a := range aggs {
+		if npi != "" && a.NPI != npi {
+			continue
+		}
 		resp.Aggregates = append(resp.Aggregates, &pb.Aggregate{Tin: a.TIN, Npi: a.NPI, Stratum: a.Stratum, StratumValue: a.StratumValue,
 			Counts: countsMsg(a.Counts), PerformanceRate: a.Counts.Rate()})
 	}
@@ -133,6 +178,9 @@ func (s *evaluationServer) ListCases(ctx context.Context, req *pb.ListCasesReque
 // once a run has succeeded.
 func (s *evaluationServer) finishedRun(ctx context.Context, id string) (store.Run, error) {
 	run, err := s.store.GetRun(ctx, id)
+	if err == nil {
+		run, err = s.asSeenBy(ctx, run)
+	}
 	if err != nil {
 		return run, err
 	}

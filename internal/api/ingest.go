@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"github.com/liaison-registry/liaison/internal/access"
 	"io"
 	"log/slog"
 
@@ -116,7 +117,7 @@ func (s *ingestServer) ListPatients(ctx context.Context, req *pb.ListPatientsReq
 }
 
 func (s *ingestServer) ListPractices(ctx context.Context, _ *pb.ListPracticesRequest) (*pb.ListPracticesResponse, error) {
-	ps, err := s.store.ListPractices(ctx)
+	ps, err := s.store.ListPractices(ctx, access.From(ctx).TIN)
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}

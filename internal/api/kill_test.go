@@ -7,15 +7,15 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/liaison-registry/liaison/internal/client"
+
 	"github.com/jackc/pgx/v5"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/liaison-registry/liaison/internal/app"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -31,12 +31,12 @@ func init() {
 		return
 	}
 	r, err := app.Start(context.Background(), app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: url,
-		Logger: slog.New(slog.DiscardHandler), RescueAfter: time.Second})
+		Logger: slog.New(slog.DiscardHandler), RescueAfter: time.Second, ClientKey: true})
 	if err != nil {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
 	}
-	fmt.Println("LISTENING", r.GRPCAddr)
+	fmt.Println("LISTENING", r.GRPCAddr, r.OperatorKey)
 	select {} // until killed
 }
 
@@ -55,11 +55,11 @@ func startChild(t *testing.T, e *env) (*exec.Cmd, *grpc.ClientConn) {
 	}
 	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
 	line, _ := bufio.NewReader(out).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "LISTENING ")
-	if !ok {
+	var addr, key string
+	if n, _ := fmt.Sscanf(line, "LISTENING %s %s", &addr, &key); n != 2 {
 		t.Fatalf("child server: %q", line)
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := client.Dial(addr, client.Options{Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}

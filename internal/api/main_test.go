@@ -64,6 +64,22 @@ func queryOne[T any](e *env, sql string, args ...any) T {
 	return v
 }
 
+// do sends an HTTP request to the REST gateway with the operator key.
+func (e *env) do(method, path, contentType string, body io.Reader) *http.Response {
+	e.t.Helper()
+	req, err := http.NewRequest(method, "http://"+e.srv.HTTPAddr+path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+e.srv.OperatorKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp
+}
+
 // rest sends a JSON request to the REST gateway and decodes the answer.
 func (e *env) rest(method, path string, body any) (int, map[string]any) {
 	e.t.Helper()
@@ -75,14 +91,7 @@ func (e *env) rest(method, path string, body any) (int, map[string]any) {
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, "http://"+e.srv.HTTPAddr+path, r)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	resp := e.do(method, path, "application/json", r)
 	defer resp.Body.Close()
 	var out map[string]any
 	raw, _ := io.ReadAll(resp.Body)

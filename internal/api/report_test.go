@@ -7,7 +7,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,10 +142,7 @@ func TestPhysicianReportMatchesTheRun(t *testing.T) {
 // JSON message per chunk, and returns the first message's fields and the bytes.
 func (e *env) restReport(body string) (map[string]any, []byte) {
 	e.t.Helper()
-	resp, err := http.Post("http://"+e.srv.HTTPAddr+"/v1/reports:build", "application/json", strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	resp := e.do("POST", "/v1/reports:build", "application/json", strings.NewReader(body))
 	defer resp.Body.Close()
 	dec := json.NewDecoder(resp.Body)
 	var first map[string]any

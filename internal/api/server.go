@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,6 +44,8 @@ type Server struct {
 	grpc   *grpc.Server
 	health *health.Server
 	mem    *bufconn.Listener
+	audit  *auditor
+	tls    *tls.Config
 }
 
 // Deps are what the services run on.
@@ -50,6 +53,8 @@ type Deps struct {
 	Store       *store.Store
 	Evaluations *evaluation.Service
 	Log         *slog.Logger
+	// TLS, when set, serves gRPC and HTTP over TLS.
+	TLS *tls.Config
 }
 
 // New builds the server.
@@ -58,12 +63,16 @@ func New(d Deps) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{log: log, store: st, health: health.NewServer(), mem: bufconn.Listen(1 << 20)}
-	s.grpc = grpc.NewServer(
+	s := &Server{log: log, store: st, health: health.NewServer(), mem: bufconn.Listen(1 << 20), audit: newAuditor(st, log), tls: d.TLS}
+	auth := newAuthenticator(st, log)
+	g := &guard{auth: auth, audit: s.audit, log: log}
+	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageBytes),
-		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary),
-		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream),
-	)
+		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, g.unary),
+		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream, g.stream),
+	}
+	s.grpc = grpc.NewServer(opts...)
+	pb.RegisterAccessServiceServer(s.grpc, &accessServer{store: st, auth: auth, audit: s.audit, log: log})
 	pb.RegisterIngestServiceServer(s.grpc, &ingestServer{svc: &ingest.Service{Store: st}, store: st, log: log})
 	specs := d.Evaluations.Measures
 	pb.RegisterMeasureServiceServer(s.grpc, &measureServer{specs: specs, log: log,
@@ -85,7 +94,14 @@ func (s *Server) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error
 		return err
 	}
 	defer conn.Close()
-	httpSrv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	if s.tls != nil {
+		// TLS ends at the listeners; the in-process gateway connection is
+		// in memory and needs none.
+		grpcLis = tls.NewListener(grpcLis, withALPN(s.tls, "h2"))
+		httpLis = tls.NewListener(httpLis, withALPN(s.tls, "http/1.1"))
+	}
+	httpSrv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Hour, IdleTimeout: 2 * time.Minute}
+	go s.audit.run(ctx)
 	errc := make(chan error, 3)
 	go func() { errc <- s.grpc.Serve(grpcLis) }()
 	go func() { errc <- s.grpc.Serve(s.mem) }()
@@ -109,6 +125,7 @@ func (s *Server) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error
 	case <-shutdownCtx.Done():
 		s.grpc.Stop()
 	}
+	s.audit.Flush(context.WithoutCancel(shutdownCtx))
 	s.log.Info("stopped")
 	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, grpc.ErrServerStopped) {
 		return err
@@ -128,7 +145,7 @@ func (s *Server) gateway(ctx context.Context) (http.Handler, *grpc.ClientConn, e
 	}
 	gw := runtime.NewServeMux()
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
-		pb.RegisterIngestServiceHandler, pb.RegisterMeasureServiceHandler, pb.RegisterEvaluationServiceHandler,
+		pb.RegisterAccessServiceHandler, pb.RegisterIngestServiceHandler, pb.RegisterMeasureServiceHandler, pb.RegisterEvaluationServiceHandler,
 		pb.RegisterSubmissionServiceHandler, pb.RegisterReportServiceHandler,
 	} {
 		if err := register(ctx, gw, conn); err != nil {
@@ -137,7 +154,9 @@ func (s *Server) gateway(ctx context.Context) (http.Handler, *grpc.ClientConn, e
 		}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", gw)
+	// A REST body is bounded like a gRPC message (JSON spells bytes in
+	// base64, so it gets a third more).
+	mux.Handle("/v1/", http.MaxBytesHandler(gw, MaxMessageBytes*4/3+1<<20))
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openapi.JSON) //nolint:errcheck
@@ -194,4 +213,13 @@ func (s *Server) logCall(ctx context.Context, method string, start time.Time, er
 		level = slog.LevelError
 	}
 	s.log.Log(ctx, level, "rpc", "method", method, "code", code.String(), "ms", time.Since(start).Milliseconds())
+}
+
+func withALPN(c *tls.Config, proto string) *tls.Config {
+	c = c.Clone()
+	c.NextProtos = []string{proto}
+	if c.MinVersion == 0 {
+		c.MinVersion = tls.VersionTLS12
+	}
+	return c
 }

@@ -137,10 +137,7 @@ func TestStreamOverREST(t *testing.T) {
 		body.Write(b)
 		body.WriteByte('\n')
 	}
-	resp, err := http.Post("http://"+e.srv.HTTPAddr+"/v1/ingest:stream", "application/json", &body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := e.do("POST", "/v1/ingest:stream", "application/json", &body)
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var out struct {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -35,6 +36,16 @@ type Options struct {
 	// RescueAfter is how long a run may go unfinished before it is taken for
 	// dead and started again (default 5 minutes).
 	RescueAfter time.Duration
+	// TLSCert and TLSKey (PEM files) serve gRPC and HTTP over TLS. Without
+	// them the server listens on loopback only.
+	TLSCert, TLSKey string
+	// ClientKey mints an operator key for this process's own clients
+	// (Running.OperatorKey; it expires in a day) when the first-start key is
+	// not available: the demo, benchmarks and tests over an existing database.
+	ClientKey bool
+	// Out receives what the person starting the server must see once: the
+	// first operator key. Nil discards it.
+	Out io.Writer
 }
 
 // Version is the software version recorded with every run: the module
@@ -99,6 +110,15 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		log = slog.Default()
 	}
 	r := &Running{done: make(chan error, 1)}
+	if o.TLSCert == "" && o.TLSKey == "" {
+		var err error
+		if o.GRPCAddr, err = loopbackOnly("--grpc-addr", o.GRPCAddr); err != nil {
+			return nil, err
+		}
+		if o.HTTPAddr, err = loopbackOnly("--http-addr", o.HTTPAddr); err != nil {
+			return nil, err
+		}
+	}
 	url := o.DatabaseURL
 	if url == "" {
 		c, err := pgembed.Start(ctx, pgembed.Options{DataDir: o.DataDir, Logger: log})
@@ -119,6 +139,15 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		return fail(err)
 	}
 	r.Store = st
+	tlsConfig, err := serverTLS(o)
+	if err != nil {
+		st.Close()
+		return fail(err)
+	}
+	if r.OperatorKey, err = operatorKey(ctx, st, o); err != nil {
+		st.Close()
+		return fail(err)
+	}
 	gl, err := net.Listen("tcp", o.GRPCAddr)
 	if err != nil {
 		st.Close()
@@ -145,7 +174,7 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 			return fail(fmt.Errorf("evaluation workers: %w", err))
 		}
 	}
-	srv := api.New(api.Deps{Store: st, Evaluations: evals, Log: log})
+	srv := api.New(api.Deps{Store: st, Evaluations: evals, Log: log, TLS: tlsConfig})
 	go func() {
 		err := srv.Serve(sctx, gl, hl)
 		stopCtx, done := context.WithTimeout(context.Background(), 10*time.Second)

@@ -37,7 +37,7 @@ func Start(t *testing.T) *Server {
 // a second unless o says otherwise.
 func Serve(t *testing.T, url string, o app.Options) *Server {
 	t.Helper()
-	o.GRPCAddr, o.HTTPAddr, o.DatabaseURL, o.Logger = "127.0.0.1:0", "127.0.0.1:0", url, Logger()
+	o.GRPCAddr, o.HTTPAddr, o.DatabaseURL, o.Logger, o.ClientKey = "127.0.0.1:0", "127.0.0.1:0", url, Logger(), true
 	if o.RescueAfter == 0 {
 		o.RescueAfter = time.Second
 	}
@@ -45,7 +45,7 @@ func Serve(t *testing.T, url string, o app.Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := client.Dial(srv.GRPCAddr, client.Options{})
+	conn, err := client.Dial(srv.GRPCAddr, client.Options{Key: srv.OperatorKey})
 	if err != nil {
 		t.Fatal(err)
 	}

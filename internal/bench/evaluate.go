@@ -63,16 +63,17 @@ func Evaluate(ctx context.Context, liaisond string, src Source, progress io.Writ
 	defer cluster.Stop() //nolint:errcheck
 	url := cluster.URL(pgembed.Database)
 
-	if err := load(ctx, url, src, progress); err != nil {
+	key, err := load(ctx, url, src, progress)
+	if err != nil {
 		return res, err
 	}
 	fmt.Fprintln(progress, "evaluate: starting liaisond for the run")
-	server, addr, err := startServer(ctx, liaisond, url)
+	server, addr, err := startServer(ctx, liaisond, url, key)
 	if err != nil {
 		return res, err
 	}
 	defer func() { server.Process.Signal(os.Interrupt); server.Wait() }() //nolint:errcheck
-	conn, err := client.Dial(addr, client.Options{})
+	conn, err := client.Dial(addr, client.Options{Key: key})
 	if err != nil {
 		return res, err
 	}
@@ -119,22 +120,23 @@ func Evaluate(ctx context.Context, liaisond string, src Source, progress io.Writ
 	return res, nil
 }
 
-// load streams src through a liaisond server's ingest API.
-func load(ctx context.Context, url string, src Source, progress io.Writer) error {
+// load streams src through a liaisond server's ingest API. It returns the
+// operator key created at the database's first start.
+func load(ctx context.Context, url string, src Source, progress io.Writer) (string, error) {
 	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: url,
 		EvaluationWorkers: -1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer srv.Stop() //nolint:errcheck
-	conn, err := client.Dial(srv.GRPCAddr, client.Options{})
+	conn, err := client.Dial(srv.GRPCAddr, client.Options{Key: srv.OperatorKey})
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer conn.Close()
 	stream, err := pb.NewIngestServiceClient(conn).IngestStream(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	var sent int
 	var sendErr error
@@ -151,21 +153,21 @@ func load(ctx context.Context, url string, src Source, progress io.Writer) error
 		return true
 	})
 	if sendErr != nil {
-		return sendErr
+		return "", sendErr
 	}
 	resp, err := stream.CloseAndRecv()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if r := resp.Result; r.Rejected > 0 {
-		return fmt.Errorf("loading: %d of %d records rejected, first: %v", r.Rejected, r.Received, r.Rejections[0])
+		return "", fmt.Errorf("loading: %d of %d records rejected, first: %v", r.Rejected, r.Received, r.Rejections[0])
 	}
 	fmt.Fprintf(progress, "evaluate: loaded %d records\n", sent)
-	return nil
+	return srv.OperatorKey, nil
 }
 
 // startServer runs liaisond on url with one evaluation worker and waits for its gRPC port.
-func startServer(ctx context.Context, liaisond, url string) (*exec.Cmd, string, error) {
+func startServer(ctx context.Context, liaisond, url, key string) (*exec.Cmd, string, error) {
 	l, err := freePort()
 	if err != nil {
 		return nil, "", err
@@ -181,7 +183,7 @@ func startServer(ctx context.Context, liaisond, url string) (*exec.Cmd, string, 
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		conn, err := client.Dial(l, client.Options{})
+		conn, err := client.Dial(l, client.Options{Key: key})
 		if err == nil {
 			_, err = pb.NewIngestServiceClient(conn).ListPractices(ctx, &pb.ListPracticesRequest{})
 			conn.Close()

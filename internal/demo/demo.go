@@ -73,7 +73,7 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
 	if err != nil {
 		return err
 	}
-	conn, err := client.Dial(srv.GRPCAddr, client.Options{})
+	conn, err := client.Dial(srv.GRPCAddr, client.Options{Key: srv.OperatorKey})
 	if err != nil {
 		return err
 	}

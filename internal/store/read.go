@@ -161,9 +161,10 @@ var recordTables = []struct{ typ, table string }{
 	{"coverage", "coverages"}, {"institutionalFlag", "institutional_flags"},
 }
 
-// ListPractices returns every practice with its stored record counts.
-func (s *Store) ListPractices(ctx context.Context) ([]PracticeSummary, error) {
-	rows, err := s.pool.Query(ctx, `SELECT tin, name, time_zone FROM practices ORDER BY tin`)
+// ListPractices returns every practice (or the one of tin) with its stored
+// record counts.
+func (s *Store) ListPractices(ctx context.Context, tin string) ([]PracticeSummary, error) {
+	rows, err := s.pool.Query(ctx, `SELECT tin, name, time_zone FROM practices WHERE $1 = '' OR tin = $1 ORDER BY tin`, tin)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -179,7 +180,7 @@ func (s *Store) ListPractices(ctx context.Context) ([]PracticeSummary, error) {
 		return nil, classify(err)
 	}
 	for _, rt := range recordTables {
-		rows, err := s.pool.Query(ctx, `SELECT tin, count(*) FROM `+rt.table+` GROUP BY tin`)
+		rows, err := s.pool.Query(ctx, `SELECT tin, count(*) FROM `+rt.table+` WHERE $1 = '' OR tin = $1 GROUP BY tin`, tin)
 		if err != nil {
 			return nil, classify(err)
 		}

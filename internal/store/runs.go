@@ -99,16 +99,18 @@ func (s *Store) GetRun(ctx context.Context, id string) (Run, error) {
 	return run, classify(err)
 }
 
-// ListRuns returns runs newest first, optionally of one measure version,
-// created before the run `before` (keyset paging; "" for the first page).
-func (s *Store) ListRuns(ctx context.Context, measureKey, before string, limit int) ([]Run, error) {
+// ListRuns returns runs newest first, optionally of one measure version and
+// of those covering one TIN (runs of every practice cover it), created
+// before the run `before` (keyset paging; "" for the first page).
+func (s *Store) ListRuns(ctx context.Context, measureKey, tin, before string, limit int) ([]Run, error) {
 	if before != "" && !validUUID(before) {
 		return nil, ErrNotFound
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM evaluation_runs
 		WHERE ($1 = '' OR measure_key = $1)
 		  AND ($2 = '' OR (created_at, id) < (SELECT created_at, id FROM evaluation_runs WHERE id = NULLIF($2, '')::uuid))
-		ORDER BY created_at DESC, id DESC LIMIT $3`, measureKey, before, limit)
+		  AND ($4 = '' OR tins = '{}' OR $4 = ANY (tins))
+		ORDER BY created_at DESC, id DESC LIMIT $3`, measureKey, before, limit, tin)
 	if err != nil {
 		return nil, classify(err)
 	}

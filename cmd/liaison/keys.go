@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// runKeys manages API keys on a server: create, list, revoke; and reads
+// its audit log.
+func runKeys(args []string, stdout, stderr io.Writer) error {
+	usage := "usage: liaison keys create --role operator|practice|physician [--tin T] [--npi N] [--label L] [--expires DURATION|RFC3339]\n" +
+		"       liaison keys list [--all]\n       liaison keys revoke ID\n       liaison keys audit [--key-id ID] [--tin T] [--limit N]"
+	if len(args) == 0 {
+		return badInput(errors.New(usage))
+	}
+	fl := flag.NewFlagSet("keys "+args[0], flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	server := addServerFlags(fl)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	call := func(fn func(pb.AccessServiceClient) error) error {
+		conn, err := server.dial()
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		return clientError("keys "+args[0], fn(pb.NewAccessServiceClient(conn)))
+	}
+	switch args[0] {
+	case "create":
+		role := fl.String("role", "", "operator, practice or physician (required)")
+		tin := fl.String("tin", "", "the practice's TIN (practice and physician keys)")
+		npi := fl.String("npi", "", "the physician's NPI (physician keys)")
+		label := fl.String("label", "", "what the key is for, shown in lists")
+		expires := fl.String("expires", "", "when the key stops working: a duration (90d, 720h) or an RFC 3339 instant; default never")
+		if err := fl.Parse(args[1:]); err != nil {
+			return &exitError{2, nil}
+		}
+		req := &pb.CreateKeyRequest{Tin: *tin, Npi: *npi, Label: *label}
+		v, ok := pb.Role_value["ROLE_"+strings.ToUpper(*role)]
+		if !ok || v == 0 {
+			return badInput(fmt.Errorf("keys create: --role %q: operator, practice or physician", *role))
+		}
+		req.Role = pb.Role(v)
+		at, err := expiry(*expires, time.Now())
+		if err != nil {
+			return badInput(fmt.Errorf("keys create: --expires: %w", err))
+		}
+		req.ExpiresAt = at
+		return call(func(c pb.AccessServiceClient) error {
+			resp, err := c.CreateKey(ctx, req)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "created %s key %s; the key is printed once, below — store it now:\n", strings.ToLower(strings.TrimPrefix(resp.Key.Role.String(), "ROLE_")), resp.Key.Id)
+			fmt.Fprintln(stdout, resp.Secret)
+			return nil
+		})
+	case "list":
+		all := fl.Bool("all", false, "include revoked and expired keys")
+		if err := fl.Parse(args[1:]); err != nil {
+			return &exitError{2, nil}
+		}
+		return call(func(c pb.AccessServiceClient) error {
+			resp, err := c.ListKeys(ctx, &pb.ListKeysRequest{All: *all})
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tROLE\tTIN\tNPI\tCREATED\tEXPIRES\tREVOKED\tLAST USED\tLABEL")
+			for _, k := range resp.Keys {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Id, strings.ToLower(strings.TrimPrefix(k.Role.String(), "ROLE_")),
+					dash(k.Tin), dash(k.Npi), dash(k.CreatedAt), dash(k.ExpiresAt), dash(k.RevokedAt), dash(k.LastUsedAt), k.Label)
+			}
+			return w.Flush()
+		})
+	case "revoke":
+		if err := fl.Parse(args[1:]); err != nil {
+			return &exitError{2, nil}
+		}
+		if fl.NArg() != 1 {
+			return badInput(errors.New("keys revoke: give one key id (liaison keys list shows them)"))
+		}
+		return call(func(c pb.AccessServiceClient) error {
+			resp, err := c.RevokeKey(ctx, &pb.RevokeKeyRequest{Id: fl.Arg(0)})
+			if err == nil {
+				fmt.Fprintf(stdout, "revoked %s at %s\n", resp.Key.Id, resp.Key.RevokedAt)
+			}
+			return err
+		})
+	case "audit":
+		keyID := fl.String("key-id", "", "only this key's calls")
+		tin := fl.String("tin", "", "only calls scoped to this TIN")
+		limit := fl.Int("limit", 50, "newest events to show (at most 1000)")
+		if err := fl.Parse(args[1:]); err != nil {
+			return &exitError{2, nil}
+		}
+		return call(func(c pb.AccessServiceClient) error {
+			resp, err := c.ListAuditEvents(ctx, &pb.ListAuditEventsRequest{KeyId: *keyID, Tin: *tin, PageSize: int32(*limit)})
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "AT\tKEY\tROLE\tMETHOD\tTIN\tNPI\tCODE\tITEMS")
+			for _, e := range resp.Events {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", e.At, dash(e.KeyId), strings.ToLower(strings.TrimPrefix(e.Role.String(), "ROLE_")),
+					e.Method, dash(e.Tin), dash(e.Npi), e.Code, e.Items)
+			}
+			return w.Flush()
+		})
+	}
+	return badInput(fmt.Errorf("keys: unknown subcommand %q\n%s", args[0], usage))
+}
+
+// expiry reads --expires: "" (never), a duration with d for days, or an
+// RFC 3339 instant.
+func expiry(s string, now time.Time) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC().Format(time.RFC3339), nil
+	}
+	d, err := time.ParseDuration(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		if _, serr := fmt.Sscanf(days, "%d", &n); serr == nil && fmt.Sprint(n) == days {
+			d, err = time.Duration(n)*24*time.Hour, nil
+		}
+	}
+	if err != nil || d <= 0 {
+		return "", fmt.Errorf("%q is neither a positive duration (90d, 720h) nor an RFC 3339 instant", s)
+	}
+	return now.Add(d).UTC().Format(time.RFC3339), nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

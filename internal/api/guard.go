@@ -1,0 +1,246 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/liaison-registry/liaison/internal/access"
+	"github.com/liaison-registry/liaison/internal/store"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// guard is the one place access is enforced: it authenticates the key,
+// applies the method's rule from policy (role, then scope), bounds the
+// call's time, and audits the outcome. Handlers see only calls that passed,
+// with the caller in their context (access.From).
+type guard struct {
+	auth  *authenticator
+	audit *auditor
+	log   *slog.Logger
+}
+
+// open methods need no key: health checks and reflection carry no data.
+func open(method string) bool {
+	return strings.HasPrefix(method, "/grpc.health.v1.") || strings.HasPrefix(method, "/grpc.reflection.")
+}
+
+// admit authenticates a call and returns the caller and the method's rule.
+func (g *guard) admit(ctx context.Context, method string) (access.Principal, rule, error) {
+	p, err := g.auth.authenticate(ctx, bearer(ctx))
+	if err != nil {
+		if errors.Is(err, errUnauthenticated) {
+			return p, rule{}, status.Error(codes.Unauthenticated, err.Error())
+		}
+		return p, rule{}, toStatus(ctx, g.log, err, nil)
+	}
+	r, ok := policy[method]
+	if !ok {
+		return p, r, status.Errorf(codes.PermissionDenied, "%s has no access rule; it is not served", method)
+	}
+	if err := p.Require("call "+method, r.roles...); err != nil {
+		return p, r, status.Error(codes.PermissionDenied, err.Error())
+	}
+	return p, r, nil
+}
+
+func deniedStatus(err error) error {
+	var d *access.Denied
+	if errors.As(err, &d) {
+		return status.Error(codes.PermissionDenied, d.Reason)
+	}
+	return err
+}
+
+func (g *guard) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
+	if open(info.FullMethod) {
+		return next(ctx, req)
+	}
+	start := time.Now()
+	ev := store.AuditEvent{Method: info.FullMethod}
+	p, r, err := g.admit(ctx, info.FullMethod)
+	var resp any
+	if err == nil {
+		ev.TIN, ev.NPI, err = r.scope(p, req)
+		err = deniedStatus(err)
+	}
+	if err == nil {
+		ctx, cancel := context.WithTimeout(access.With(ctx, p), unaryDeadline)
+		resp, err = next(ctx, req)
+		cancel()
+		ev.Items = itemsOf(resp)
+	}
+	g.audit.record(ctx, p, ev, start, err)
+	return resp, err
+}
+
+func (g *guard) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, next grpc.StreamHandler) error {
+	if open(info.FullMethod) {
+		return next(srv, ss)
+	}
+	start := time.Now()
+	ev := store.AuditEvent{Method: info.FullMethod}
+	p, r, err := g.admit(ss.Context(), info.FullMethod)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(access.With(ss.Context(), p), streamDeadline)
+		gs := &guardedStream{ServerStream: ss, ctx: ctx, p: p, rule: r, ev: &ev}
+		err = next(srv, gs)
+		cancel()
+	}
+	g.audit.record(ss.Context(), p, ev, start, err)
+	return err
+}
+
+// guardedStream scopes each received message and counts what is sent.
+type guardedStream struct {
+	grpc.ServerStream
+	ctx  context.Context
+	p    access.Principal
+	rule rule
+	ev   *store.AuditEvent
+}
+
+func (s *guardedStream) Context() context.Context { return s.ctx }
+
+func (s *guardedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	tin, npi, err := s.rule.scope(s.p, m)
+	if err != nil {
+		return deniedStatus(err)
+	}
+	s.ev.TIN, s.ev.NPI = tin, npi
+	return nil
+}
+
+func (s *guardedStream) SendMsg(m any) error {
+	if err := s.ServerStream.SendMsg(m); err != nil {
+		return err
+	}
+	if _, chunk := m.(*pb.BuildReportResponse); chunk {
+		s.ev.Items = 1 // one file, however many pieces
+	} else {
+		s.ev.Items += itemsOf(m)
+	}
+	return nil
+}
+
+// itemsOf counts what a response carries: records stored by an ingest,
+// else the entries of its first list, else one.
+func itemsOf(resp any) int64 {
+	switch r := resp.(type) {
+	case nil:
+		return 0
+	case *pb.IngestResponse:
+		return r.GetResult().GetStored()
+	case *pb.IngestStreamResponse:
+		return r.GetResult().GetStored()
+	}
+	m, ok := resp.(proto.Message)
+	if !ok {
+		return 0
+	}
+	msg := m.ProtoReflect()
+	fields := msg.Descriptor().Fields()
+	for i := range fields.Len() {
+		if f := fields.Get(i); f.Cardinality() == protoreflect.Repeated && !f.IsMap() {
+			return int64(msg.Get(f).List().Len())
+		}
+	}
+	return 1
+}
+
+// auditor writes audit events to the database in batches, off the call's
+// path, and logs each as a line with no patient data. Events wait in memory
+// while the database is down (up to maxPending; beyond that the log line is
+// the only record, and a warning says how many were not stored).
+type auditor struct {
+	store *store.Store
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	pending []store.AuditEvent
+	dropped int
+}
+
+// Every call has a deadline: the client's, or these at most. Streams carry
+// whole imports and reports, so theirs is long.
+const (
+	unaryDeadline  = 2 * time.Minute
+	streamDeadline = time.Hour
+)
+
+const (
+	auditFlushEvery = 200 * time.Millisecond
+	maxPending      = 100_000
+)
+
+func newAuditor(st *store.Store, log *slog.Logger) *auditor {
+	return &auditor{store: st, log: log}
+}
+
+func (a *auditor) record(ctx context.Context, p access.Principal, ev store.AuditEvent, start time.Time, err error) {
+	ev.At, ev.KeyID, ev.Role, ev.Code = start, p.KeyID, p.Role, status.Code(err).String()
+	a.log.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("key_id", ev.KeyID), slog.String("role", string(ev.Role)),
+		slog.String("method", ev.Method), slog.String("tin", ev.TIN), slog.String("npi", ev.NPI),
+		slog.String("code", ev.Code), slog.Int64("items", ev.Items))
+	a.mu.Lock()
+	if len(a.pending) < maxPending {
+		a.pending = append(a.pending, ev)
+	} else {
+		a.dropped++
+	}
+	a.mu.Unlock()
+}
+
+// run flushes until ctx ends, then flushes what is left once more.
+func (a *auditor) run(ctx context.Context) {
+	t := time.NewTicker(auditFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			a.flush(fctx)
+			cancel()
+			return
+		case <-t.C:
+			a.flush(ctx)
+		}
+	}
+}
+
+func (a *auditor) flush(ctx context.Context) {
+	a.mu.Lock()
+	batch, dropped := a.pending, a.dropped
+	a.pending, a.dropped = nil, 0
+	a.mu.Unlock()
+	if dropped > 0 {
+		a.log.Warn("audit events not stored: the database was unavailable too long; the audit log lines still hold them", "events", dropped)
+	}
+	if len(batch) == 0 {
+		return
+	}
+	if err := a.store.AppendAudit(ctx, batch); err != nil {
+		a.mu.Lock()
+		a.pending = append(batch, a.pending...)
+		if over := len(a.pending) - maxPending; over > 0 {
+			a.pending, a.dropped = a.pending[over:], a.dropped+over
+		}
+		a.mu.Unlock()
+		a.log.Warn("storing audit events; will retry", "events", len(batch), "err", err)
+	}
+}
+
+// Flush stores pending events now (tests read the table right after a call).
+func (a *auditor) Flush(ctx context.Context) { a.flush(ctx) }

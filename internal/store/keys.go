@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/liaison-registry/liaison/internal/access"
+)
+
+// APIKey is a stored API key: its holder and its hash, never its secret.
+type APIKey struct {
+	access.Principal
+	Label                                     string
+	Salt, Hash                                []byte
+	CreatedAt, ExpiresAt, RevokedAt, LastUsed time.Time
+}
+
+// Active says whether the key works at t.
+func (k APIKey) Active(t time.Time) bool {
+	return k.RevokedAt.IsZero() && (k.ExpiresAt.IsZero() || t.Before(k.ExpiresAt))
+}
+
+const keyColumns = `id, role, tin, npi, label, salt, hash, created_at, expires_at, revoked_at, last_used_at`
+
+func scanAPIKey(r pgx.CollectableRow) (APIKey, error) {
+	var k APIKey
+	var role string
+	var expires, revoked, used *time.Time
+	err := r.Scan(&k.KeyID, &role, &k.TIN, &k.NPI, &k.Label, &k.Salt, &k.Hash, &k.CreatedAt, &expires, &revoked, &used)
+	k.Role, k.ExpiresAt, k.RevokedAt, k.LastUsed = access.Role(role), timeOf(expires), timeOf(revoked), timeOf(used)
+	return k, err
+}
+
+// CreateKey stores a key.
+func (s *Store) CreateKey(ctx context.Context, k APIKey) (APIKey, error) {
+	rows, err := s.pool.Query(ctx, `INSERT INTO api_keys (id, role, tin, npi, label, salt, hash, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+keyColumns,
+		k.KeyID, string(k.Role), k.TIN, k.NPI, k.Label, k.Salt, k.Hash, nullTime(k.ExpiresAt))
+	if err != nil {
+		return APIKey{}, classify(err)
+	}
+	k, err = pgx.CollectExactlyOneRow(rows, scanAPIKey)
+	return k, classify(err)
+}
+
+// GetKey returns one key by id.
+func (s *Store) GetKey(ctx context.Context, id string) (APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id)
+	if err != nil {
+		return APIKey{}, classify(err)
+	}
+	k, err := pgx.CollectExactlyOneRow(rows, scanAPIKey)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return APIKey{}, ErrNotFound
+	}
+	return k, classify(err)
+}
+
+// ListKeys returns keys oldest first; active ones only unless all.
+func (s *Store) ListKeys(ctx context.Context, all bool) ([]APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM api_keys
+		WHERE $1 OR (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()))
+		ORDER BY created_at, id`, all)
+	if err != nil {
+		return nil, classify(err)
+	}
+	keys, err := pgx.CollectRows(rows, scanAPIKey)
+	return keys, classify(err)
+}
+
+// RevokeKey marks a key revoked (keeping the first revocation time).
+func (s *Store) RevokeKey(ctx context.Context, id string) (APIKey, error) {
+	rows, err := s.pool.Query(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+		WHERE id = $1 RETURNING `+keyColumns, id)
+	if err != nil {
+		return APIKey{}, classify(err)
+	}
+	k, err := pgx.CollectExactlyOneRow(rows, scanAPIKey)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return APIKey{}, ErrNotFound
+	}
+	return k, classify(err)
+}
+
+// TouchKey records that a key was used.
+func (s *Store) TouchKey(ctx context.Context, id string, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, id, at)
+	return classify(err)
+}
+
+// HasKeys says whether any key was ever created (the first start creates one).
+func (s *Store) HasKeys(ctx context.Context) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys)`).Scan(&ok)
+	return ok, classify(err)
+}
+
+// AuditEvent is one audited call. It holds no patient data.
+type AuditEvent struct {
+	ID       int64
+	At       time.Time
+	KeyID    string
+	Role     access.Role
+	Method   string
+	TIN, NPI string
+	Code     string
+	Items    int64
+}
+
+// AppendAudit stores events in one COPY.
+func (s *Store) AppendAudit(ctx context.Context, events []AuditEvent) error {
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"audit_events"},
+		[]string{"at", "key_id", "role", "method", "tin", "npi", "code", "items"},
+		pgx.CopyFromSlice(len(events), func(i int) ([]any, error) {
+			e := events[i]
+			return []any{e.At, e.KeyID, string(e.Role), e.Method, e.TIN, e.NPI, e.Code, e.Items}, nil
+		}))
+	return classify(err)
+}
+
+// AuditFilter selects audit events, newest first.
+type AuditFilter struct {
+	KeyID, TIN string
+	Before     int64 // 0: from the newest
+	Limit      int
+}
+
+// ListAudit returns audit events newest first.
+func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, at, key_id, role, method, tin, npi, code, items FROM audit_events
+		WHERE ($1 = '' OR key_id = $1) AND ($2 = '' OR tin = $2) AND ($3 = 0 OR id < $3)
+		ORDER BY id DESC LIMIT $4`, f.KeyID, f.TIN, f.Before, f.Limit)
+	if err != nil {
+		return nil, classify(err)
+	}
+	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEvent, error) {
+		var e AuditEvent
+		var role string
+		err := r.Scan(&e.ID, &e.At, &e.KeyID, &role, &e.Method, &e.TIN, &e.NPI, &e.Code, &e.Items)
+		e.Role = access.Role(role)
+		return e, err
+	})
+	return events, classify(err)
+}
