@@ -128,7 +128,9 @@ func (p Principal) SeesTINs(tins []string) bool {
 type ctxKey struct{}
 
 // With returns ctx carrying p.
-func With(ctx context.Context, p Principal) context.Context { return context.WithValue(ctx, ctxKey{}, p) }
+func With(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
 
 // From returns the caller in ctx. Calls that reached a handler always carry
 // one; a context without one is an operator's (in-process jobs).

@@ -145,6 +145,8 @@ func itemsOf(resp any) int64 {
 		return r.GetResult().GetStored()
 	case *pb.IngestStreamResponse:
 		return r.GetResult().GetStored()
+	case *pb.GetPatientResponse:
+		return 1 // one patient, however many records
 	}
 	m, ok := resp.(proto.Message)
 	if !ok {

@@ -105,11 +105,19 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
 	}
 
 	// Read back over REST, as any HTTP client would.
-	resp, err := http.Get("http://" + srv.HTTPAddr + "/v1/practices")
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+srv.HTTPAddr+"/v1/practices", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+srv.OperatorKey)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /v1/practices: %s", resp.Status)
+	}
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return err
