@@ -57,6 +57,8 @@ func toStatus(ctx context.Context, log *slog.Logger, err error, res *pb.IngestRe
 		return withViolations(codes.InvalidArgument, fmt.Sprintf("%d of %d records are invalid; nothing was stored (send mode INGEST_MODE_PARTIAL to store the valid ones)", res.GetRejected(), res.GetReceived()), v)
 	case errors.Is(err, evaluation.ErrInvalid):
 		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, evaluation.ErrBusy):
+		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.As(err, &nf):
 		return status.Error(codes.NotFound, nf.msg)
 	case errors.Is(err, store.ErrNotFound):

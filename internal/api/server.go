@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
@@ -34,6 +35,9 @@ import (
 
 // MaxMessageBytes bounds one gRPC message (an ingest batch of up to maxBatch records).
 const MaxMessageBytes = client.MaxMessageBytes
+
+// maxStreams bounds the calls one connection may have open at once.
+const maxStreams = 256
 
 // Server serves the gRPC services and, through an in-process connection to
 // the same gRPC server, the REST gateway: REST calls pass the same
@@ -68,6 +72,10 @@ func New(d Deps) *Server {
 	g := &guard{auth: auth, audit: s.audit, log: log}
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageBytes),
+		// Bounds per connection, and pings no more often than a client
+		// that keeps a stream open needs.
+		grpc.MaxConcurrentStreams(maxStreams),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, g.unary),
 		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream, g.stream),
 	}

@@ -157,7 +157,15 @@ func (s *submissionServer) gather(ctx context.Context, ids []string, program, ti
 // ValidateSubmission checks a file's bytes with the same validator as
 // `liaison validate`. A file that is not a submission still gets a report
 // (its findings say why); only a malformed request is an error.
+// maxValidateBytes bounds a file to validate: a QRDA III or QPP JSON
+// submission of a whole group is kilobytes, and the validator holds the
+// document tree in memory.
+const maxValidateBytes = 16 << 20
+
 func (s *submissionServer) ValidateSubmission(ctx context.Context, req *pb.ValidateSubmissionRequest) (*pb.ValidateSubmissionResponse, error) {
+	if n := len(req.GetContent()); n > maxValidateBytes {
+		return nil, toStatus(ctx, s.log, invalid("content", "content.size", "the file is %d bytes; files of at most %d MiB are validated", n, maxValidateBytes>>20), nil)
+	}
 	if y := req.GetYear(); y != 0 && (y < 1000 || y > 9999) {
 		return nil, toStatus(ctx, s.log, invalid("year", "year.range", "year %d is not a four-digit performance year (0 reads it from the file)", y), nil)
 	}

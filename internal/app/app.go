@@ -36,6 +36,9 @@ type Options struct {
 	// RescueAfter is how long a run may go unfinished before it is taken for
 	// dead and started again (default 5 minutes).
 	RescueAfter time.Duration
+	// MaxPendingRuns bounds evaluation runs queued or running; more are
+	// refused with RESOURCE_EXHAUSTED (default evaluation.DefaultMaxPending).
+	MaxPendingRuns int
 	// TLSCert and TLSKey (PEM files) serve gRPC and HTTP over TLS. Without
 	// them the server listens on loopback only.
 	TLSCert, TLSKey string
@@ -161,7 +164,7 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	}
 	r.GRPCAddr, r.HTTPAddr = gl.Addr().String(), hl.Addr().String()
 	specs := measures.FS()
-	evals := &evaluation.Service{Store: st, Measures: measure.NewRegistry(specs), Specs: specs, Version: Version()}
+	evals := &evaluation.Service{Store: st, Measures: measure.NewRegistry(specs), Specs: specs, Version: Version(), MaxPending: o.MaxPendingRuns}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
 	stopWorkers := func(context.Context) error { return nil }

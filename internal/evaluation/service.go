@@ -4,6 +4,7 @@
 package evaluation
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,12 +21,21 @@ import (
 // ErrInvalid wraps a client mistake in a request (unknown measure, bad TIN).
 var ErrInvalid = errors.New("invalid request")
 
+// ErrBusy refuses a run while too many are waiting: workers evaluate a
+// bounded number at once, and an unbounded queue only grows the wait.
+var ErrBusy = errors.New("too many evaluation runs waiting")
+
+// DefaultMaxPending bounds the runs queued or running at once.
+const DefaultMaxPending = 32
+
 // Service starts runs and evaluates them when their job comes up.
 type Service struct {
 	Store    *store.Store
 	Measures *measure.Registry
 	Specs    fs.FS  // the spec tree Measures compiles, hashed for provenance
 	Version  string // software version recorded with every run
+	// MaxPending bounds runs queued or running (DefaultMaxPending if 0).
+	MaxPending int
 }
 
 // pageSize is how many patients are read, evaluated and written together:
@@ -49,6 +59,12 @@ func (s *Service) Start(ctx context.Context, key string, tins []string) (store.R
 		}
 	}
 	slices.Sort(scope)
+	limit := cmp.Or(s.MaxPending, DefaultMaxPending)
+	if n, err := s.Store.PendingRuns(ctx); err != nil {
+		return store.Run{}, err
+	} else if n >= limit {
+		return store.Run{}, fmt.Errorf("%w: %d runs are queued or running (the limit is %d); start this one when some have finished", ErrBusy, n, limit)
+	}
 	hash, err := measure.SpecHash(s.Specs, m.Key())
 	if err != nil {
 		return store.Run{}, err

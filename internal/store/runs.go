@@ -83,6 +83,13 @@ func (s *Store) CreateRun(ctx context.Context, measureKey string, tins []string,
 	return run, classify(err)
 }
 
+// PendingRuns counts runs queued or running.
+func (s *Store) PendingRuns(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM evaluation_runs WHERE status IN ('queued', 'running')`).Scan(&n)
+	return n, classify(err)
+}
+
 // GetRun returns one run.
 func (s *Store) GetRun(ctx context.Context, id string) (Run, error) {
 	if !validUUID(id) {

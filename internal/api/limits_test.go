@@ -1,0 +1,63 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-registry/liaison/internal/app"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// Requests beyond the server's limits get a clear error naming the limit,
+// and the server carries on.
+func TestRequestLimits(t *testing.T) {
+	e := newEnvWith(t, app.Options{EvaluationWorkers: -1, MaxPendingRuns: 2}) // runs stay queued
+	ctx := context.Background()
+	check := func(name string, err error, code codes.Code, words string) {
+		t.Helper()
+		if status.Code(err) != code || !strings.Contains(err.Error(), words) {
+			t.Errorf("%s: %v, want %v mentioning %q", name, err, code, words)
+		}
+	}
+
+	recs := make([]*pb.Record, 50_001)
+	for i := range recs {
+		recs[i] = patient(fmt.Sprintf("p%d", i))
+	}
+	_, err := e.ingest.Ingest(ctx, &pb.IngestRequest{Records: recs})
+	check("a batch over the limit", err, codes.InvalidArgument, "the limit is 50000")
+
+	big := &pb.IngestRequest{Records: []*pb.Record{patient("p1")}}
+	big.Records[0].GetPatient().Race = []string{strings.Repeat("x", 65<<20)}
+	_, err = e.ingest.Ingest(ctx, big)
+	check("a message over 64 MiB", err, codes.ResourceExhausted, "larger than max")
+
+	_, err = pb.NewSubmissionServiceClient(e.conn).ValidateSubmission(ctx, &pb.ValidateSubmissionRequest{Content: bytes.Repeat([]byte(" "), 17<<20)})
+	check("a file over 16 MiB to validate", err, codes.InvalidArgument, "at most 16 MiB")
+
+	ev := e.evaluations()
+	for i := range 2 {
+		if _, err := ev.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2024"}); err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+	}
+	_, err = ev.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2024"})
+	check("a third run while two wait", err, codes.ResourceExhausted, "the limit is 2")
+	if n := e.count("evaluation_runs"); n != 2 {
+		t.Errorf("%d runs stored, want the 2 accepted", n)
+	}
+
+	// Still serving, nothing half-written.
+	if _, err := e.ingest.Ingest(ctx, &pb.IngestRequest{Records: []*pb.Record{practice("America/Chicago"), patient("ok")}}); err != nil {
+		t.Errorf("after the refusals: %v", err)
+	}
+	if n := e.count("patients"); n != 1 {
+		t.Errorf("%d patients stored, want 1", n)
+	}
+}
