@@ -36,19 +36,19 @@ func scanAPIKey(r pgx.CollectableRow) (APIKey, error) {
 
 // CreateKey stores a key.
 func (s *Store) CreateKey(ctx context.Context, k APIKey) (APIKey, error) {
-	rows, err := s.pool.Query(ctx, `INSERT INTO api_keys (id, role, tin, npi, label, salt, hash, expires_at)
+	return s.oneKey(ctx, `INSERT INTO api_keys (id, role, tin, npi, label, salt, hash, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+keyColumns,
 		k.KeyID, string(k.Role), k.TIN, k.NPI, k.Label, k.Salt, k.Hash, nullTime(k.ExpiresAt))
-	if err != nil {
-		return APIKey{}, classify(err)
-	}
-	k, err = pgx.CollectExactlyOneRow(rows, scanAPIKey)
-	return k, classify(err)
 }
 
 // GetKey returns one key by id.
 func (s *Store) GetKey(ctx context.Context, id string) (APIKey, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id)
+	return s.oneKey(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id)
+}
+
+// oneKey runs a query returning one key row, ErrNotFound when none.
+func (s *Store) oneKey(ctx context.Context, sql string, args ...any) (APIKey, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return APIKey{}, classify(err)
 	}
@@ -73,16 +73,8 @@ func (s *Store) ListKeys(ctx context.Context, all bool) ([]APIKey, error) {
 
 // RevokeKey marks a key revoked (keeping the first revocation time).
 func (s *Store) RevokeKey(ctx context.Context, id string) (APIKey, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+	return s.oneKey(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
 		WHERE id = $1 RETURNING `+keyColumns, id)
-	if err != nil {
-		return APIKey{}, classify(err)
-	}
-	k, err := pgx.CollectExactlyOneRow(rows, scanAPIKey)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return APIKey{}, ErrNotFound
-	}
-	return k, classify(err)
 }
 
 // TouchKey records that a key was used.
