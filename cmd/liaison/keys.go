@@ -60,7 +60,7 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stderr, "created %s key %s; the key is printed once, below — store it now:\n", strings.ToLower(strings.TrimPrefix(resp.Key.Role.String(), "ROLE_")), resp.Key.Id)
+			fmt.Fprintf(stderr, "created %s key %s; the key is printed once, below — store it now:\n", roleName(resp.Key.Role), resp.Key.Id)
 			fmt.Fprintln(stdout, resp.Secret)
 			return nil
 		})
@@ -77,7 +77,7 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 			w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tROLE\tTIN\tNPI\tCREATED\tEXPIRES\tREVOKED\tLAST USED\tLABEL")
 			for _, k := range resp.Keys {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Id, strings.ToLower(strings.TrimPrefix(k.Role.String(), "ROLE_")),
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Id, roleName(k.Role),
 					dash(k.Tin), dash(k.Npi), dash(k.CreatedAt), dash(k.ExpiresAt), dash(k.RevokedAt), dash(k.LastUsedAt), k.Label)
 			}
 			return w.Flush()
@@ -111,7 +111,7 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 			w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "AT\tKEY\tROLE\tMETHOD\tTIN\tNPI\tCODE\tITEMS")
 			for _, e := range resp.Events {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", e.At, dash(e.KeyId), strings.ToLower(strings.TrimPrefix(e.Role.String(), "ROLE_")),
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", e.At, dash(e.KeyId), roleName(e.Role),
 					e.Method, dash(e.Tin), dash(e.Npi), e.Code, e.Items)
 			}
 			return w.Flush()
@@ -147,4 +147,11 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func roleName(r pb.Role) string {
+	if r == pb.Role_ROLE_UNSPECIFIED {
+		return "-" // a call with no valid key
+	}
+	return strings.ToLower(strings.TrimPrefix(r.String(), "ROLE_"))
 }
