@@ -22,6 +22,7 @@ bench: postgres build
 	./$(BIN)/liaison bench reports --workbooks 1000
 	./$(BIN)/liaison bench validate --files 1000
 	./$(BIN)/liaison bench import-fhir --resources 1000000
+	./$(BIN)/liaison bench load --clients 32 --seconds 60
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...

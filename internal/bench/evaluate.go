@@ -127,7 +127,7 @@ func load(ctx context.Context, url string, src Source, progress io.Writer) error
 		return err
 	}
 	defer srv.Stop() //nolint:errcheck
-	conn, err := client.Dial(srv.GRPCAddr, client.Options{})
+	conn, err := client.Dial(srv.GRPCAddr, client.Options{Key: srv.OperatorKey})
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ func startInProcess(ctx context.Context) (srv *app.Running, conn *grpc.ClientCon
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	conn, err = client.Dial(srv.GRPCAddr, client.Options{})
+	conn, err = client.Dial(srv.GRPCAddr, client.Options{Key: srv.OperatorKey})
 	if err != nil {
 		srv.Stop() //nolint:errcheck
 		return nil, nil, nil, err
