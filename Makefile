@@ -3,7 +3,7 @@ GO    ?= go
 TOOLS  = $(GO) tool -modfile=tools/go.mod
 BIN    = bin
 
-.PHONY: demo test bench build generate check-generated lint vet fuzz postgres clean measures benchmarks
+.PHONY: demo test bench chaos build generate check-generated lint vet fuzz postgres clean measures benchmarks
 REF   ?= ../shared/reference/qpp-measures
 
 ## demo: start an embedded PostgreSQL and liaisond, load a sample through the API, print what was stored
@@ -23,6 +23,12 @@ bench: postgres build
 	./$(BIN)/liaison bench validate --files 1000
 	./$(BIN)/liaison bench import-fhir --resources 1000000
 	./$(BIN)/liaison bench load --clients 32 --seconds 60
+
+## chaos: the long fault-injection tests (`make test` runs them short): PostgreSQL restarted
+## ten times and liaisond killed -9 ten times under 32 clients, the API's kill tests ten times over
+chaos: postgres
+	LIAISON_CHAOS=1 $(GO) test -count=1 -timeout 30m -v ./internal/chaos
+	$(GO) test -count=10 -run 'Killed|Crash' ./internal/api
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
