@@ -140,7 +140,7 @@ func (s *scanner) document() (*Node, error) {
 				return nil, s.errorf("unexpected end element")
 			}
 			s.pos += 2
-			name := s.name()
+			name := s.qname()
 			if name == nil {
 				return nil, s.errorf("expected element name after </")
 			}
@@ -323,9 +323,19 @@ func (s *scanner) name() []byte {
 	return s.data[start:s.pos]
 }
 
+// qname reads an element or attribute name: an XML name with at most one
+// colon, as encoding/xml requires of a prefixed name (nil if there is none).
+func (s *scanner) qname() []byte {
+	n := s.name()
+	if i := bytes.IndexByte(n, ':'); i >= 0 && bytes.IndexByte(n[i+1:], ':') >= 0 {
+		return nil
+	}
+	return n
+}
+
 // startTag reads the rest of a start tag after '<'.
 func (s *scanner) startTag() (string, []xml.Attr, bool, error) {
-	nb := s.name()
+	nb := s.qname()
 	if nb == nil {
 		return "", nil, false, s.errorf("expected element name after <")
 	}
@@ -350,7 +360,7 @@ func (s *scanner) startTag() (string, []xml.Attr, bool, error) {
 			s.pos += 2
 			return qname, s.attrs[first:len(s.attrs):len(s.attrs)], true, nil
 		}
-		an := s.name()
+		an := s.qname()
 		if an == nil {
 			return "", nil, false, s.errorf("expected attribute name in element <%s>", qname)
 		}
