@@ -243,11 +243,11 @@ func splitName(q string) (string, string) {
 // pi checks a processing instruction; the XML declaration may only come
 // first and may only declare UTF-8.
 func (s *scanner) pi(body []byte, first bool) error {
-	target := body
-	if i := bytes.IndexAny(body, " \t\r\n"); i >= 0 {
-		target = body[:i]
-	}
-	if len(target) == 0 || !isName(target) {
+	// The target is the name the body starts with; what follows it need
+	// not be separated by space (encoding/xml reads <?a!?> as target a).
+	ts := scanner{data: body}
+	target := ts.name()
+	if target == nil {
 		return s.errorf("invalid processing instruction target")
 	}
 	if string(target) != "xml" {
@@ -532,10 +532,4 @@ func isNameRune(r rune, first bool) bool {
 		return true
 	}
 	return !first && (unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) || r == 0xB7)
-}
-
-func isName(b []byte) bool {
-	s := scanner{data: b}
-	n := s.name()
-	return n != nil && len(n) == len(b)
 }
