@@ -22,10 +22,7 @@ import (
 // the totals exact, and every run either succeeded with all its cases or
 // failed with none.
 func TestServerKilledUnderLoad(t *testing.T) {
-	clients, kills, between := 8, 2, int64(8)
-	if long {
-		clients, kills, between = 32, 10, 300
-	}
+	clients, kills, between := scale()
 	url, addr := newDB(t), freeAddr(t)
 	child := apptest.StartChild(t, url, addr)
 	key := child.Key // later servers find the database has a key already

@@ -26,6 +26,16 @@ import (
 // faults, more load between them.
 var long = os.Getenv("LIAISON_CHAOS") != ""
 
+// scale sizes a fault test: its clients, how many faults it injects, and
+// how many imports the server must acknowledge before each and after the
+// last.
+func scale() (clients, faults int, between int64) {
+	if long {
+		return 32, 10, 300
+	}
+	return 8, 2, 8
+}
+
 // cluster is this test binary's own PostgreSQL, which the tests take down.
 var cluster *pgembed.Cluster
 

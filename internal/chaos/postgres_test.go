@@ -24,10 +24,7 @@ import (
 // import is stored exactly once, every failed one whole or not at all, and
 // re-sending the failed ones makes the totals exact.
 func TestPostgresRestartedUnderLoad(t *testing.T) {
-	clients, restarts, between := 8, 2, int64(8)
-	if long {
-		clients, restarts, between = 32, 10, 300
-	}
+	clients, restarts, between := scale()
 	url := newDB(t)
 	srv := apptest.Serve(t, url, app.Options{})
 	ctx := context.Background()
