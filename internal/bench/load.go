@@ -33,7 +33,7 @@ type LoadResult struct {
 func (r LoadResult) Line() string {
 	secs := r.Elapsed.Seconds()
 	return fmt.Sprintf("BENCH load clients=%d seconds=%d requests=%d errors=%d p50_ms=%.1f p99_ms=%.1f requests_per_s=%.0f records_per_s=%.0f",
-		r.Clients, r.Seconds, r.Requests, r.Errors, ms(r.P50), ms(r.P99), float64(r.Requests)/secs, float64(r.Records)/secs)
+		r.Clients, r.Seconds, r.Requests, r.Errors, ms(r.All.P50), ms(r.All.P99), float64(r.Requests)/secs, float64(r.Records)/secs)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -63,6 +63,8 @@ func Load(ctx context.Context, o LoadOptions, progress io.Writer) (LoadResult, e
 	if err != nil {
 		return res, err
 	}
+	fmt.Fprintf(progress, "load: imports p50 %.1f ms p99 %.1f ms, reads p50 %.1f ms p99 %.1f ms\n",
+		ms(res.Imports.P50), ms(res.Imports.P99), ms(res.Reads.P50), ms(res.Reads.P99))
 	for _, code := range slices.Sorted(maps.Keys(res.ErrorCodes)) {
 		fmt.Fprintf(progress, "load: %d requests failed with %s, e.g. %s\n", res.ErrorCodes[code], code, res.ErrorSample[code])
 	}

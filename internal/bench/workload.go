@@ -178,24 +178,33 @@ func send(ctx context.Context, c pb.IngestServiceClient, req *importRequest, rec
 type Stats struct {
 	Requests, Errors int
 	Records          int // records in import requests acknowledged during the run
-	P50, P99         time.Duration
-	Elapsed          time.Duration
+	// Latency percentiles of every request, and of imports and reads apart.
+	All, Imports, Reads Latency
+	Elapsed             time.Duration
 	// ErrorCodes counts failed requests by gRPC code, with one message each in ErrorSample.
 	ErrorCodes  map[codes.Code]int
 	ErrorSample map[codes.Code]string
 }
 
+// Latency is the 50th and 99th percentiles of request latency.
+type Latency struct{ P50, P99 time.Duration }
+
 // clientStats is one client's tally, merged into Stats at the end.
 type clientStats struct {
-	latencies []time.Duration
-	records   int
-	errs      []error
+	imports, reads []time.Duration
+	records        int
+	errs           []error
 }
 
-func (s *clientStats) time(call func() error) error {
+// time times one request, an import or a read.
+func (s *clientStats) time(isImport bool, call func() error) error {
 	start := time.Now()
 	err := call()
-	s.latencies = append(s.latencies, time.Since(start))
+	if isImport {
+		s.imports = append(s.imports, time.Since(start))
+	} else {
+		s.reads = append(s.reads, time.Since(start))
+	}
 	if err != nil {
 		s.errs = append(s.errs, err)
 	}
@@ -241,9 +250,9 @@ func (w *Workload) Run(ctx context.Context, dial func() (*grpc.ClientConn, error
 	}
 	wg.Wait()
 	st := Stats{Elapsed: time.Since(start), ErrorCodes: map[codes.Code]int{}, ErrorSample: map[codes.Code]string{}}
-	var all []time.Duration
+	var all, imports, reads []time.Duration
 	for _, t := range tallies {
-		all = append(all, t.latencies...)
+		imports, reads = append(imports, t.imports...), append(reads, t.reads...)
 		st.Records += t.records
 		for _, err := range t.errs {
 			code := status.Code(err)
@@ -254,19 +263,20 @@ func (w *Workload) Run(ctx context.Context, dial func() (*grpc.ClientConn, error
 		}
 		st.Errors += len(t.errs)
 	}
+	all = append(append(all, imports...), reads...)
 	st.Requests = len(all)
-	slices.Sort(all)
-	st.P50, st.P99 = percentile(all, 50), percentile(all, 99)
+	st.All, st.Imports, st.Reads = latency(all), latency(imports), latency(reads)
 	return st, nil
 }
 
-// percentile is the nearest-rank percentile of sorted durations.
-func percentile(sorted []time.Duration, p int) time.Duration {
-	if len(sorted) == 0 {
-		return 0
+// latency sorts d and takes its nearest-rank percentiles.
+func latency(d []time.Duration) Latency {
+	if len(d) == 0 {
+		return Latency{}
 	}
-	rank := (len(sorted)*p + 99) / 100 // ceil(n·p/100)
-	return sorted[max(rank, 1)-1]
+	slices.Sort(d)
+	rank := func(p int) time.Duration { return d[max((len(d)*p+99)/100, 1)-1] } // ceil(n·p/100)
+	return Latency{P50: rank(50), P99: rank(99)}
 }
 
 func (w *Workload) client(ctx context.Context, id int, conn *grpc.ClientConn, st *clientStats) {
@@ -282,7 +292,7 @@ func (w *Workload) client(ctx context.Context, id int, conn *grpc.ClientConn, st
 		switch i % opCount {
 		case opImport, opImportStream:
 			req, recs := w.prepare(w.batch)
-			err = st.time(func() error { return send(rctx, ingest, req, recs, i%opCount == opImportStream) })
+			err = st.time(true, func() error { return send(rctx, ingest, req, recs, i%opCount == opImportStream) })
 			w.settle(req, err)
 			if err == nil {
 				st.records += len(recs)
@@ -291,28 +301,28 @@ func (w *Workload) client(ctx context.Context, id int, conn *grpc.ClientConn, st
 				}
 			}
 		case opListPatients:
-			err = st.time(func() error {
+			err = st.time(false, func() error {
 				_, err := ingest.ListPatients(rctx, &pb.ListPatientsRequest{Tin: tin(), PageSize: 100})
 				return err
 			})
 		case opGetPatient, opGetPatientAgain:
 			p := mine[r.IntN(len(mine))]
-			err = st.time(func() error {
+			err = st.time(false, func() error {
 				_, err := ingest.GetPatient(rctx, &pb.GetPatientRequest{Tin: p.tin, SourceId: p.id})
 				return err
 			})
 		case opListPractices:
-			err = st.time(func() error {
+			err = st.time(false, func() error {
 				_, err := ingest.ListPractices(rctx, &pb.ListPracticesRequest{})
 				return err
 			})
 		case opListCases:
-			err = st.time(func() error {
+			err = st.time(false, func() error {
 				_, err := evals.ListCases(rctx, &pb.ListCasesRequest{RunId: w.runID, Tin: tin(), PageSize: 100})
 				return err
 			})
 		case opListAggregates:
-			err = st.time(func() error {
+			err = st.time(false, func() error {
 				_, err := evals.ListAggregates(rctx, &pb.ListAggregatesRequest{RunId: w.runID, Level: pb.AggregateLevel_AGGREGATE_LEVEL_TIN_NPI, Tin: tin()})
 				return err
 			})
