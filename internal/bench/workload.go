@@ -226,7 +226,7 @@ const (
 )
 
 // Run runs the clients, each on its own connection from dial, until ctx
-// ends; requests in flight then finish. Failed requests are counted and
+// ends; requests in flight then finish. Setup must have succeeded first. Failed requests are counted and
 // followed by a short pause (so an outage is not a busy loop), never
 // retried: the ledger keeps them for Verify and Resend.
 func (w *Workload) Run(ctx context.Context, dial func() (*grpc.ClientConn, error)) (Stats, error) {
