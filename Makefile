@@ -3,7 +3,7 @@ GO    ?= go
 TOOLS  = $(GO) tool -modfile=tools/go.mod
 BIN    = bin
 
-.PHONY: demo test bench build generate check-generated lint vet fuzz postgres clean measures benchmarks
+.PHONY: demo test bench chaos build generate check-generated lint vet fuzz postgres clean measures benchmarks
 REF   ?= ../shared/reference/qpp-measures
 
 ## demo: start an embedded PostgreSQL and liaisond, load a sample through the API, print what was stored
@@ -22,6 +22,13 @@ bench: postgres build
 	./$(BIN)/liaison bench reports --workbooks 1000
 	./$(BIN)/liaison bench validate --files 1000
 	./$(BIN)/liaison bench import-fhir --resources 1000000
+	./$(BIN)/liaison bench load --clients 32 --seconds 60
+
+## chaos: the long fault-injection tests (`make test` runs them short): PostgreSQL restarted
+## ten times and liaisond killed -9 ten times under 32 clients, the API's kill tests ten times over
+chaos: postgres
+	LIAISON_CHAOS=1 $(GO) test -count=1 -timeout 30m -v ./internal/chaos
+	$(GO) test -count=10 -run 'Killed|Crash' ./internal/api
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -48,20 +55,11 @@ lint:
 vet:
 	$(GO) vet ./...
 
-## fuzz: run each fuzz target for FUZZTIME (default 30s)
+## fuzz: run every fuzz target for FUZZTIME (default 30s) and keep the new corpus entries each found
+## in its package's testdata/fuzz (at most 50 per target, each at most 64 KiB): scripts/fuzz.sh
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/ingest -run '^$$' -fuzz FuzzReadNDJSON -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/ndjson -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/validate -run '^$$' -fuzz FuzzValidate -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/validate/xmltree -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/validate/qrda3 -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/validate/qppjson -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/validate/pqrsxml -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/fhir -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
-	$(GO) test ./internal/fhir -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
-	$(GO) test ./internal/claimscsv -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 postgres:
 	@scripts/ensure-postgres.sh

@@ -27,11 +27,13 @@ var benches = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"validate": benchValidate,
 	// import-fhir times `liaison import` of a bulk FHIR export into liaisond.
 	"import-fhir": benchImportFHIR,
+	// load runs concurrent importing and reading clients against one server.
+	"load": benchLoad,
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || benches[args[0]] == nil {
-		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate|validate|reports|import-fhir [flags]"))
+		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate|validate|reports|import-fhir|load [flags]"))
 	}
 	return benches[args[0]](args[1:], stdout, stderr)
 }
@@ -175,6 +177,31 @@ func benchImportFHIR(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	importGC()
 	res, err := bench.ImportFHIR(ctx, *resources, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, res.Line())
+	return nil
+}
+
+// benchLoad runs clients that import and read concurrently against one
+// in-process liaisond, then checks every acknowledged import against the
+// database.
+func benchLoad(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	clients := fs.Int("clients", 32, "concurrent clients, each on its own connection")
+	seconds := fs.Int("seconds", 60, "how long the clients run")
+	batch := fs.Int("batch", 25, "synthetic patients per import request (about 20 records each)")
+	if err := fs.Parse(args); err != nil {
+		return &exitError{2, nil}
+	}
+	if *clients < 1 || *seconds < 1 || *batch < 2 {
+		return badInput(fmt.Errorf("bench load: --clients and --seconds must be at least 1, --batch at least 2"))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := bench.Load(ctx, bench.LoadOptions{Clients: *clients, Duration: time.Duration(*seconds) * time.Second, Batch: *batch}, stderr)
 	if err != nil {
 		return err
 	}

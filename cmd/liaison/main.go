@@ -31,7 +31,7 @@ type command struct {
 var commands = map[string]command{
 	"demo":     {"run the main job end to end on an embedded database", runDemo},
 	"evaluate": {"evaluate a measure version over local input, print JSON", runEvaluate},
-	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|validate|reports|import-fhir", runBench},
+	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|validate|reports|import-fhir|load", runBench},
 	"submit":   {"write a registry submission file (QPP JSON, PQRS XML) from finished runs on a server, validated", runSubmit},
 	"report":   {"build a physician or practice workbook, or a worklist CSV, from finished runs on a server", runReport},
 	"import":   {"stream FHIR R4, CSV claims or Liaison NDJSON files into liaisond: import --server ADDR PATH...", runImport},

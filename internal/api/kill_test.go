@@ -1,65 +1,29 @@
 package api_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
-	"os/exec"
-	"syscall"
 	"testing"
-	"time"
-
-	"github.com/liaison-registry/liaison/internal/client"
 
 	"github.com/jackc/pgx/v5"
 
 	"google.golang.org/grpc"
 
 	"github.com/liaison-registry/liaison/internal/app"
+	"github.com/liaison-registry/liaison/internal/apptest"
+	"github.com/liaison-registry/liaison/internal/client"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
-// When the test binary runs with this variable set, it is a liaisond child
-// process serving the database named in it, so a test can kill it with -9.
-const childDBEnv = "LIAISON_TEST_CHILD_SERVER_DB"
-
-func init() {
-	url := os.Getenv(childDBEnv)
-	if url == "" {
-		return
-	}
-	r, err := app.Start(context.Background(), app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: url,
-		Logger: slog.New(slog.DiscardHandler), RescueAfter: time.Second, ClientKey: true})
-	if err != nil {
-		fmt.Println("ERROR", err)
-		os.Exit(1)
-	}
-	fmt.Println("LISTENING", r.GRPCAddr, r.OperatorKey)
-	select {} // until killed
-}
+func init() { apptest.ServeIfChild() }
 
 // startChild runs a liaisond child process over e's database and returns
-// it with a connection to its gRPC port.
-func startChild(t *testing.T, e *env) (*exec.Cmd, *grpc.ClientConn) {
+// it with a connection to its gRPC port, presenting e's key (the child's
+// own is empty: the database already has one).
+func startChild(t *testing.T, e *env) (*apptest.Child, *grpc.ClientConn) {
 	t.Helper()
-	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childDBEnv+"="+e.dbURL)
-	out, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	var addr, key string
-	if n, _ := fmt.Sscanf(line, "LISTENING %s %s", &addr, &key); n != 2 {
-		t.Fatalf("child server: %q", line)
-	}
-	conn, err := client.Dial(addr, client.Options{Key: key})
+	child := apptest.StartChild(t, e.dbURL, "")
+	conn, err := client.Dial(child.Addr, client.Options{Key: e.srv.OperatorKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,31 +31,82 @@ func startChild(t *testing.T, e *env) (*exec.Cmd, *grpc.ClientConn) {
 	return child, conn
 }
 
-func TestServerKilledMidStreamLeavesNothing(t *testing.T) {
-	e := newEnv(t) // the database, and a reader of it; the server under test is a child process
-	child, conn := startChild(t, e)
-	stream, err := pb.NewIngestServiceClient(conn).IngestStream(context.Background())
+// ingestBoth stores recs through c in one stream and checks it committed.
+func ingestBoth(t *testing.T, c pb.IngestServiceClient, recs []*pb.Record) {
+	t.Helper()
+	stream, err := c.IngestStream(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	for half := range 2 {
+		if err := stream.Send(&pb.IngestStreamRequest{Records: recs[half*len(recs)/2 : (half+1)*len(recs)/2]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := stream.CloseAndRecv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resp.Result; !r.Committed || r.Stored != int64(len(recs)) {
+		t.Fatalf("import: %v", r)
+	}
+}
+
+func TestServerKilledMidStreamLeavesNothing(t *testing.T) {
+	e := newEnv(t) // the database, and a reader of it; the server under test is a child process
+	child, conn := startChild(t, e)
+	// An import the doomed server acknowledged: it must outlive the crash.
+	var first []*pb.Record
+	for i := range 300 {
+		first = append(first, patient(fmt.Sprintf("a%d", i)), encounter(fmt.Sprintf("ea%d", i), fmt.Sprintf("a%d", i), "2024-02-01"))
+	}
+	ingestBoth(t, pb.NewIngestServiceClient(conn), first)
+
+	// The import the crash interrupts: new patients, and new versions of
+	// a third of the acknowledged ones, which must not replace the old.
 	var recs []*pb.Record
+	for i := range 100 {
+		p := patient(fmt.Sprintf("a%d", i))
+		p.GetPatient().BirthDate = "1960-01-01"
+		recs = append(recs, p)
+	}
 	for i := 0; i < 1000; i++ {
 		recs = append(recs, patient(fmt.Sprintf("p%d", i)), encounter(fmt.Sprintf("e%d", i), fmt.Sprintf("p%d", i), "2024-03-01"))
+	}
+	stream, err := pb.NewIngestServiceClient(conn).IngestStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := stream.Send(&pb.IngestStreamRequest{Records: recs}); err != nil {
 		t.Fatal(err)
 	}
 	inTx := `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'`
 	waitFor(t, "the server to hold the written message in its transaction", func() bool { return e.queryInt(inTx) == 1 })
-	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	child.Wait()
+	child.Kill(t)
 	// PostgreSQL sees the connection drop and aborts the transaction.
 	waitFor(t, "the dead server's transaction to end", func() bool { return e.queryInt(inTx) == 0 })
-	for _, table := range []string{"patients", "encounters", "ingest_batches"} {
-		if n := e.count(table); n != 0 {
-			t.Errorf("%s: %d rows left by a server killed mid-request", table, n)
+	want := map[string]int{"patients": 300, "encounters": 300, "ingest_batches": 1}
+	for table, n := range want {
+		if got := e.count(table); got != n {
+			t.Errorf("%s: %d rows after a server was killed mid-request, want %d (the acknowledged import alone)", table, got, n)
+		}
+	}
+	if n := e.queryInt(`SELECT count(*) FROM patients WHERE birth_date = '1960-01-01'`); n != 0 {
+		t.Errorf("%d acknowledged patients replaced by the killed request", n)
+	}
+
+	// Sending the interrupted import again to a restarted server completes
+	// it; sending it once more changes nothing.
+	_, conn = startChild(t, e)
+	for _, round := range []string{"re-sent", "sent a third time"} {
+		ingestBoth(t, pb.NewIngestServiceClient(conn), recs)
+		for table, n := range map[string]int{"patients": 1300, "encounters": 1300} {
+			if got := e.count(table); got != n {
+				t.Errorf("%s: %d rows after the import was %s, want %d", table, got, round, n)
+			}
+		}
+		if n := e.queryInt(`SELECT count(*) FROM patients WHERE birth_date = '1960-01-01'`); n != 100 {
+			t.Errorf("%d patients carry the new version after the import was %s, want 100", n, round)
 		}
 	}
 }
@@ -124,10 +139,7 @@ func TestRunInterruptedByACrashIsFinishedByAnotherServer(t *testing.T) {
 	id := resp.Run.Id
 	waiting := `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`
 	waitFor(t, "a run to block on its first write", func() bool { return e.queryInt(waiting) >= 1 })
-	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	child.Wait()
+	child.Kill(t)
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}

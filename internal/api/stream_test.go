@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -17,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/liaison-registry/liaison/internal/apptest"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -70,18 +70,7 @@ func TestStreamRejectionIndexesCountAcrossMessages(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds; the bound only keeps a broken server
-// from hanging the test, it asserts nothing about speed.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+var waitFor = apptest.WaitFor
 
 func TestCancelledStreamLeavesNothing(t *testing.T) {
 	e := newEnv(t)

@@ -65,15 +65,16 @@ var defaultSettings = map[string]string{
 
 // Cluster is a running PostgreSQL server started by Start.
 type Cluster struct {
-	log     *slog.Logger
-	binDir  string
-	cred    *syscall.Credential // nil: run the server as ourselves
-	dataDir string
-	tempDir string // removed by Stop; "" for a persistent DataDir
-	sockDir string
-	cmd     *exec.Cmd
-	done    chan struct{} // closed when the server process has exited
-	waitErr error         // valid after done is closed
+	log      *slog.Logger
+	binDir   string
+	cred     *syscall.Credential // nil: run the server as ourselves
+	dataDir  string
+	tempDir  string // removed by Stop; "" for a persistent DataDir
+	sockDir  string
+	cmd      *exec.Cmd
+	settings map[string]string // Options.Settings, kept for Restart
+	done     chan struct{}     // closed when the server process has exited
+	waitErr  error             // valid after done is closed
 
 	stopOnce sync.Once
 	stopErr  error
@@ -114,7 +115,13 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if err := c.chown(c.sockDir); err != nil {
 		return err
 	}
-	if err := c.startServer(opts.Settings); err != nil {
+	c.settings = opts.Settings
+	return c.run(ctx)
+}
+
+// run starts the server process and waits until it is ready.
+func (c *Cluster) run(ctx context.Context) error {
+	if err := c.startServer(c.settings); err != nil {
 		return err
 	}
 	if err := c.waitReady(ctx); err != nil {
@@ -289,17 +296,8 @@ func (c *Cluster) Stop() error {
 func (c *Cluster) stop() error {
 	var err error
 	if c.cmd != nil {
-		_ = c.cmd.Process.Signal(syscall.SIGINT) // fast shutdown: abort transactions, checkpoint, exit
-		select {
-		case <-c.done:
-			if c.waitErr != nil {
-				err = fmt.Errorf("pgembed: postgres exited: %w", c.waitErr)
-			}
-		case <-time.After(stopTimeout):
-			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL) // whole group, backends included
-			<-c.done
-			err = fmt.Errorf("pgembed: postgres did not shut down within %s; killed it", stopTimeout)
-		}
+		// Fast shutdown: abort transactions, checkpoint, exit.
+		err = c.signalAndWait(syscall.SIGINT)
 		c.log.Info("postgres stopped", "datadir", c.dataDir, "err", err)
 	}
 	for _, d := range []string{c.sockDir, c.tempDir} {
@@ -308,6 +306,53 @@ func (c *Cluster) stop() error {
 		}
 	}
 	return err
+}
+
+// signalAndWait sends sig to the server and waits for it to exit, killing
+// the whole process group if it has not within stopTimeout.
+func (c *Cluster) signalAndWait(sig syscall.Signal) error {
+	_ = c.cmd.Process.Signal(sig)
+	select {
+	case <-c.done:
+		if c.waitErr != nil {
+			return fmt.Errorf("pgembed: postgres exited: %w", c.waitErr)
+		}
+		return nil
+	case <-time.After(stopTimeout):
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL) // whole group, backends included
+		<-c.done
+		return fmt.Errorf("pgembed: postgres did not shut down within %s; killed it", stopTimeout)
+	}
+}
+
+// Halt stops the server but keeps its data and socket directories, so that
+// Restart brings the same cluster back at the same URL: fault-injection
+// tests use the pair to take the database away from a running liaisond.
+// immediate selects PostgreSQL's immediate shutdown (SIGQUIT: backends quit
+// at once, no checkpoint, crash recovery at the next start) rather than a
+// fast one (SIGINT: transactions aborted, then a checkpoint).
+func (c *Cluster) Halt(immediate bool) error {
+	if c.cmd == nil {
+		return errors.New("pgembed: Halt: the server is not running")
+	}
+	sig := syscall.SIGINT
+	if immediate {
+		sig = syscall.SIGQUIT
+	}
+	err := c.signalAndWait(sig)
+	c.cmd = nil
+	c.log.Info("postgres halted", "datadir", c.dataDir, "immediate", immediate, "err", err)
+	return err
+}
+
+// Restart starts the server again after Halt and waits until it accepts
+// connections.
+func (c *Cluster) Restart(ctx context.Context) error {
+	if c.cmd != nil {
+		return errors.New("pgembed: Restart: the server is running; Halt it first")
+	}
+	c.done, c.waitErr = make(chan struct{}), nil
+	return c.run(ctx)
 }
 
 func (c *Cluster) logPath() string { return filepath.Join(c.dataDir, logName) }

@@ -107,6 +107,46 @@ func TestPersistentRestart(t *testing.T) {
 	}
 }
 
+// TestHaltAndRestart takes a temporary cluster down both ways and back:
+// committed data survives, the URL stays the same, and while it is down
+// nothing answers there.
+func TestHaltAndRestart(t *testing.T) {
+	c, err := Start(t.Context(), Options{Settings: map[string]string{"fsync": "off"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Stop() })
+	url := c.URL(Database)
+	if _, err := connect(t, c).Exec(t.Context(), "CREATE TABLE kept (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	for i, immediate := range []bool{true, false} {
+		if _, err := connect(t, c).Exec(t.Context(), "INSERT INTO kept VALUES ($1)", i); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Halt(immediate); err != nil {
+			t.Fatalf("Halt(immediate=%v): %v", immediate, err)
+		}
+		if conn, err := pgx.Connect(t.Context(), url); err == nil {
+			conn.Close(t.Context())
+			t.Fatalf("connected to a halted cluster (immediate=%v)", immediate)
+		}
+		if err := c.Restart(t.Context()); err != nil {
+			t.Fatalf("Restart after Halt(immediate=%v): %v", immediate, err)
+		}
+		if c.URL(Database) != url {
+			t.Fatalf("URL changed across a restart: %s, was %s", c.URL(Database), url)
+		}
+		var n int
+		if err := connect(t, c).QueryRow(t.Context(), "SELECT count(*) FROM kept").Scan(&n); err != nil || n != i+1 {
+			t.Fatalf("after restart (immediate=%v): %d rows, %v; want %d", immediate, n, err, i+1)
+		}
+	}
+	if err := c.Restart(t.Context()); err == nil {
+		t.Error("Restart of a running cluster succeeded")
+	}
+}
+
 func TestFindBinaries(t *testing.T) {
 	_, err := FindBinaries("/nonexistent/bin")
 	if err == nil || !strings.Contains(err.Error(), "Debian package 'postgresql'") {

@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"sort"
 	"strings"
 
@@ -199,12 +201,12 @@ func classify(err error) error {
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		if strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P03" {
+		if strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03" {
 			return fmt.Errorf("%w: %s", ErrUnavailable, pgErr.Message)
 		}
 		return fmt.Errorf("database: %s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
 	}
-	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) || lostConnection(err) {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	var connErr *pgconn.ConnectError
@@ -212,4 +214,13 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return err
+}
+
+// lostConnection reports a connection that broke under a statement: the
+// server went away (restarted, crashed, network cut) after it was sent, so
+// pgx does not call it safe to retry (a COMMIT in flight may have taken
+// effect). To the caller it is the database being unavailable, not a bug.
+func lostConnection(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF)
 }

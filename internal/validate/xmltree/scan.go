@@ -140,7 +140,7 @@ func (s *scanner) document() (*Node, error) {
 				return nil, s.errorf("unexpected end element")
 			}
 			s.pos += 2
-			name := s.name()
+			name := s.qname()
 			if name == nil {
 				return nil, s.errorf("expected element name after </")
 			}
@@ -243,11 +243,11 @@ func splitName(q string) (string, string) {
 // pi checks a processing instruction; the XML declaration may only come
 // first and may only declare UTF-8.
 func (s *scanner) pi(body []byte, first bool) error {
-	target := body
-	if i := bytes.IndexAny(body, " \t\r\n"); i >= 0 {
-		target = body[:i]
-	}
-	if len(target) == 0 || !isName(target) {
+	// The target is the name the body starts with; what follows it need
+	// not be separated by space (encoding/xml reads <?a!?> as target a).
+	ts := scanner{data: body}
+	target := ts.name()
+	if target == nil {
 		return s.errorf("invalid processing instruction target")
 	}
 	if string(target) != "xml" {
@@ -323,9 +323,19 @@ func (s *scanner) name() []byte {
 	return s.data[start:s.pos]
 }
 
+// qname reads an element or attribute name: an XML name with at most one
+// colon, as encoding/xml requires of a prefixed name (nil if there is none).
+func (s *scanner) qname() []byte {
+	n := s.name()
+	if i := bytes.IndexByte(n, ':'); i >= 0 && bytes.IndexByte(n[i+1:], ':') >= 0 {
+		return nil
+	}
+	return n
+}
+
 // startTag reads the rest of a start tag after '<'.
 func (s *scanner) startTag() (string, []xml.Attr, bool, error) {
-	nb := s.name()
+	nb := s.qname()
 	if nb == nil {
 		return "", nil, false, s.errorf("expected element name after <")
 	}
@@ -350,7 +360,7 @@ func (s *scanner) startTag() (string, []xml.Attr, bool, error) {
 			s.pos += 2
 			return qname, s.attrs[first:len(s.attrs):len(s.attrs)], true, nil
 		}
-		an := s.name()
+		an := s.qname()
 		if an == nil {
 			return "", nil, false, s.errorf("expected attribute name in element <%s>", qname)
 		}
@@ -522,10 +532,4 @@ func isNameRune(r rune, first bool) bool {
 		return true
 	}
 	return !first && (unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) || r == 0xB7)
-}
-
-func isName(b []byte) bool {
-	s := scanner{data: b}
-	n := s.name()
-	return n != nil && len(n) == len(b)
 }
