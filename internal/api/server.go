@@ -110,6 +110,7 @@ func (s *Server) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error
 	}
 	httpSrv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Hour, IdleTimeout: 2 * time.Minute}
 	go s.audit.run(ctx)
+	go s.watchDatabase(ctx)
 	errc := make(chan error, 3)
 	go func() { errc <- s.grpc.Serve(grpcLis) }()
 	go func() { errc <- s.grpc.Serve(s.mem) }()
@@ -230,4 +231,29 @@ func withALPN(c *tls.Config, proto string) *tls.Config {
 		c.MinVersion = tls.VersionTLS12
 	}
 	return c
+}
+
+// watchDatabase keeps grpc.health.v1 in step with the database, as /healthz
+// is: a server that cannot reach PostgreSQL answers NOT_SERVING, so a load
+// balancer sends calls elsewhere until it can again.
+func (s *Server) watchDatabase(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := s.store.Ping(pctx)
+		cancel()
+		st := healthpb.HealthCheckResponse_SERVING
+		if err != nil {
+			st = healthpb.HealthCheckResponse_NOT_SERVING
+		}
+		if ctx.Err() == nil {
+			s.health.SetServingStatus("", st)
+		}
+	}
 }

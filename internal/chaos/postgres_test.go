@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
@@ -49,6 +52,9 @@ func TestPostgresRestartedUnderLoad(t *testing.T) {
 			if code := healthz(t, srv.Running.HTTPAddr); code != http.StatusServiceUnavailable {
 				t.Errorf("/healthz while PostgreSQL is down: %d, want 503", code)
 			}
+			apptest.WaitFor(t, "grpc.health.v1 to answer NOT_SERVING while PostgreSQL is down", func() bool {
+				return grpcHealth(srv.Conn) == healthpb.HealthCheckResponse_NOT_SERVING
+			})
 			_, err := ingest.ListPractices(ctx, &pb.ListPracticesRequest{})
 			wantUnavailable(t, "ListPractices", err)
 			if s, _ := status.FromError(err); !strings.Contains(s.Message(), "database is unavailable") {
@@ -70,6 +76,9 @@ func TestPostgresRestartedUnderLoad(t *testing.T) {
 			wantUnavailable(t, "StartEvaluation", err)
 		})
 		apptest.WaitFor(t, "/healthz to answer 200 after the restart", func() bool { return healthz(t, srv.Running.HTTPAddr) == http.StatusOK })
+		apptest.WaitFor(t, "grpc.health.v1 to answer SERVING after the restart", func() bool {
+			return grpcHealth(srv.Conn) == healthpb.HealthCheckResponse_SERVING
+		})
 	}
 	progress(t, w, between, "after the last restart")
 	checkFailures(t, stop())
@@ -90,4 +99,14 @@ func outage(t *testing.T, immediate bool, during func()) {
 		}
 	}()
 	during()
+}
+
+func grpcHealth(conn *grpc.ClientConn) healthpb.HealthCheckResponse_ServingStatus {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		return healthpb.HealthCheckResponse_UNKNOWN
+	}
+	return resp.Status
 }
