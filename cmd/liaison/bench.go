@@ -48,17 +48,11 @@ func benchIngest(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return &exitError{2, nil}
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := profileCPU(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res, err := bench.Ingest(ctx, *records, stderr)
@@ -193,9 +187,15 @@ func benchLoad(args []string, stdout, stderr io.Writer) error {
 	clients := fs.Int("clients", 32, "concurrent clients, each on its own connection")
 	seconds := fs.Int("seconds", 60, "how long the clients run")
 	batch := fs.Int("batch", 25, "synthetic patients per import request (about 20 records each)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the benchmark (clients and server) to this file")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{2, nil}
 	}
+	stopProfile, err := profileCPU(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	if *clients < 1 || *seconds < 1 || *batch < 2 {
 		return badInput(fmt.Errorf("bench load: --clients and --seconds must be at least 1, --batch at least 2"))
 	}
@@ -207,4 +207,21 @@ func benchLoad(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, res.Line())
 	return nil
+}
+
+// profileCPU profiles this process into path until the returned func runs
+// ("" profiles nothing).
+func profileCPU(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
