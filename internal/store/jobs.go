@@ -534,7 +534,7 @@ func (j *RunJob) Finish(ctx context.Context, total measure.Counts, aggs []Aggreg
 	if err != nil {
 		return fmt.Errorf("writing aggregates: %w", classify(err))
 	}
-	if _, err := tx.Exec(ctx, `UPDATE evaluation_runs SET status = 'succeeded', finished_at = now(), error = '',
+	if _, err := tx.Exec(ctx, `UPDATE evaluation_runs SET status = 'succeeded', finished_at = clock_timestamp(), error = '',
 		initial_population = $2, denominator = $3, denominator_exclusion = $4, denominator_exception = $5,
 		numerator = $6, performance_not_met = $7 WHERE id = $1`, append([]any{j.Run.ID}, countsArgs(total)...)...); err != nil {
 		return classify(err)
