@@ -103,3 +103,32 @@ func TestEvaluateUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// evaluate --input reads a CSV claims extract like any other input: one
+// fracture with no follow-up, one followed by a DXA.
+func TestEvaluateReadsCSVClaims(t *testing.T) {
+	code, out, errs := runCLI("evaluate", "--measure", "mips-418@2024", "--input", "testdata/claims.csv")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Cases []struct {
+			PatientID   string   `json:"patientId"`
+			Populations []string `json:"populations"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range doc.Cases {
+		got[c.PatientID] = strings.Join(c.Populations, ",")
+	}
+	want := map[string]string{
+		"P-100": "initialPopulation,denominator,performanceNotMet",
+		"P-200": "initialPopulation,denominator,numerator",
+	}
+	if len(got) != len(want) || got["P-100"] != want["P-100"] || got["P-200"] != want["P-200"] {
+		t.Errorf("cases %v, want %v", got, want)
+	}
+}
