@@ -80,7 +80,11 @@ func (s *Service) Work(ctx context.Context, job *store.RunJob) error {
 		return fmt.Errorf("%w: %v", store.ErrPermanent, err)
 	}
 	agg := NewAggregator()
-	err = job.Read(ctx, pageSize, func(page []clinical.PatientData) error {
+	// Patients the measure can give no case (another sex, an age it never
+	// covers) are skipped in the database, their records never read.
+	c := m.Candidates()
+	filter := store.PatientFilter{Sex: c.Sex, BornFrom: c.BornFrom, BornUpTo: c.BornUpTo}
+	err = job.Read(ctx, pageSize, filter, func(page []clinical.PatientData) error {
 		cases := Evaluate(m, page)
 		for i, pc := range cases {
 			for _, c := range pc {

@@ -106,15 +106,21 @@ func (m *Measure) evaluate(p *clinical.PatientData) []Case {
 	return cases
 }
 
-// ageFeasible rejects patients who cannot be in the age band on any date a
-// qualifying encounter could have, before any record is read.
-func (m *Measure) ageFeasible(birth clinical.Date) bool {
-	lo, hi := m.period.Start, m.period.End
+// feasibleSpan is the dates on which a qualifying encounter's age counts.
+func (m *Measure) feasibleSpan() (lo, hi clinical.Date) {
+	lo, hi = m.period.Start, m.period.End
 	if m.ageOnPeriodEnd {
 		lo = hi
 	} else if m.episode != nil && m.episode.indexEncounter && m.hasIntake {
 		lo, hi = m.intake.Start, m.intake.End
 	}
+	return lo, hi
+}
+
+// ageFeasible rejects patients who cannot be in the age band on any date a
+// qualifying encounter could have, before any record is read.
+func (m *Measure) ageFeasible(birth clinical.Date) bool {
+	lo, hi := m.feasibleSpan()
 	if m.minAge >= 0 && clinical.AgeOn(birth, hi) < m.minAge {
 		return false
 	}
@@ -122,6 +128,40 @@ func (m *Measure) ageFeasible(birth clinical.Date) bool {
 		return false
 	}
 	return true
+}
+
+// Candidates are the patients who can have a case at all: of the
+// measure's sex, born within the dates ageFeasible allows. A reader may skip
+// everyone else unread; Evaluate still checks each patient it is given.
+type Candidates struct {
+	Sex                clinical.Sex      // empty: any
+	BornFrom, BornUpTo clinical.NullDate // inclusive; unset: open
+}
+
+// Candidates returns the measure's candidates: the exact birth-date bounds of
+// ageFeasible, found by stepping from the year arithmetic (29 February makes
+// AgeOn not a plain subtraction).
+func (m *Measure) Candidates() Candidates {
+	c := Candidates{Sex: m.sex}
+	if m.minAge >= 0 {
+		// The latest birth date still minAge by the last feasible day.
+		_, hi := m.feasibleSpan()
+		b := hi.AddMonths(-12 * m.minAge).AddDays(3)
+		for !m.ageFeasible(b) && b > hi.AddMonths(-12*m.minAge).AddDays(-3) {
+			b = b.AddDays(-1)
+		}
+		c.BornUpTo = clinical.Some(b)
+	}
+	if m.maxAge >= 0 {
+		// The earliest birth date not yet past maxAge on the first feasible day.
+		lo, _ := m.feasibleSpan()
+		b := lo.AddMonths(-12 * (m.maxAge + 1)).AddDays(-3)
+		for !m.ageFeasible(b) && b < lo.AddMonths(-12*(m.maxAge+1)).AddDays(3) {
+			b = b.AddDays(1)
+		}
+		c.BornFrom = clinical.Some(b)
+	}
+	return c
 }
 
 func (m *Measure) ageDate(encDate clinical.Date) clinical.Date {

@@ -226,7 +226,10 @@ type RunJob struct {
 // ingest batch the snapshot sees) and patient total first. Pages arrive in
 // no particular order: readers on several connections, all in the same
 // snapshot, load them in parallel while fn works.
-func (j *RunJob) Read(ctx context.Context, pageSize int, fn func(page []clinical.PatientData) error) error {
+//
+// Only patients who pass filter are loaded; the others count as read (a
+// measure can give them no case), and their records are never fetched.
+func (j *RunJob) Read(ctx context.Context, pageSize int, filter PatientFilter, fn func(page []clinical.PatientData) error) error {
 	s := j.s
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -275,7 +278,7 @@ func (j *RunJob) Read(ctx context.Context, pageSize int, fn func(page []clinical
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			if err := s.readRanges(rctx, snapshot, ranges, pages); err != nil {
+			if err := s.readRanges(rctx, snapshot, filter, ranges, pages); err != nil {
 				send(rctx, pages, pageResult{err: err})
 			}
 		}()
@@ -287,10 +290,12 @@ func (j *RunJob) Read(ctx context.Context, pageSize int, fn func(page []clinical
 		if r.err != nil {
 			return classify(r.err)
 		}
-		if err := fn(r.page); err != nil {
-			return err
+		if len(r.page) > 0 {
+			if err := fn(r.page); err != nil {
+				return err
+			}
 		}
-		done += int64(len(r.page))
+		done += int64(r.covered)
 		if _, err := s.pool.Exec(ctx, `UPDATE evaluation_runs SET patients_done = $2 WHERE id = $1`, j.Run.ID, done); err != nil {
 			return classify(err)
 		}
@@ -307,12 +312,35 @@ func (j *RunJob) Read(ctx context.Context, pageSize int, fn func(page []clinical
 // readers is how many connections load pages at once.
 const readers = 2
 
-// pageRange is a page: patients lo..hi (source ids) of one TIN.
-type pageRange struct{ tin, lo, hi string }
+// pageRange is a page: the n patients lo..hi (source ids) of one TIN.
+type pageRange struct {
+	tin, lo, hi string
+	n           int
+}
 
+// pageResult is a page's patients that passed the filter, out of covered.
 type pageResult struct {
-	page []clinical.PatientData
-	err  error
+	page    []clinical.PatientData
+	covered int
+	err     error
+}
+
+// PatientFilter selects the patients a run loads: of one sex, born within
+// a span (each bound optional). The zero filter loads everyone.
+type PatientFilter struct {
+	Sex                clinical.Sex
+	BornFrom, BornUpTo clinical.NullDate
+}
+
+func (f PatientFilter) args() []any {
+	bound := func(d clinical.NullDate) *time.Time {
+		if !d.Valid {
+			return nil
+		}
+		t := d.Date.Time()
+		return &t
+	}
+	return []any{string(f.Sex), bound(f.BornFrom), bound(f.BornUpTo)}
 }
 
 func send(ctx context.Context, ch chan<- pageResult, r pageResult) {
@@ -361,6 +389,7 @@ func cutPages(ctx context.Context, tx pgx.Tx, tins []string, pageSize int, out c
 		}
 		cur.hi = id
 		n++
+		cur.n = n
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -370,7 +399,7 @@ func cutPages(ctx context.Context, tx pgx.Tx, tins []string, pageSize int, out c
 }
 
 // readRanges loads pages on its own connection, in the exported snapshot.
-func (s *Store) readRanges(ctx context.Context, snapshot string, ranges <-chan pageRange, out chan<- pageResult) error {
+func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientFilter, ranges <-chan pageRange, out chan<- pageResult) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -387,7 +416,9 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, ranges <-chan p
 	}
 	in := interner{} // codes and ids repeat across the whole run
 	for r := range ranges {
-		rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients WHERE tin = $1 AND source_id BETWEEN $2 AND $3`, r.tin, r.lo, r.hi)
+		rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients WHERE tin = $1 AND source_id BETWEEN $2 AND $3
+			AND ($4 = '' OR sex = $4) AND ($5::date IS NULL OR birth_date >= $5) AND ($6::date IS NULL OR birth_date <= $6)
+			ORDER BY source_id`, append([]any{r.tin, r.lo, r.hi}, filter.args()...)...)
 		if err != nil {
 			return err
 		}
@@ -395,18 +426,23 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, ranges <-chan p
 		if err != nil {
 			return err
 		}
-		page, err := readPage(ctx, tx, patients, in)
-		if err != nil {
-			return err
+		var page []clinical.PatientData
+		if len(patients) > 0 {
+			if page, err = readPage(ctx, tx, patients, len(patients) < r.n, in); err != nil {
+				return err
+			}
 		}
-		send(ctx, out, pageResult{page: page})
+		send(ctx, out, pageResult{page: page, covered: r.n})
 	}
 	return nil
 }
 
 // readPage loads every record of a page of patients: one range query per
-// table over the (tin, patient_id) index.
-func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, in interner) ([]clinical.PatientData, error) {
+// table over the (tin, patient_id) index. When the filter left some of the
+// range's patients out (some), their rows are dropped undecoded. (Naming the
+// kept patients in the query, patient_id = ANY($4), costs PostgreSQL an
+// index descent per patient: slower than reading the range.)
+func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, some bool, in interner) ([]clinical.PatientData, error) {
 	page := make([]clinical.PatientData, len(patients))
 	idx := make(map[Key]int, len(patients))
 	for i, p := range patients {
@@ -415,6 +451,10 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, in in
 	}
 	first, last := patients[0], patients[len(patients)-1]
 	args := []any{first.TIN, first.SourceID, last.SourceID}
+	var keep func(patientID []byte) bool
+	if some {
+		keep = func(id []byte) bool { _, ok := idx[Key{first.TIN, string(id)}]; return ok }
+	}
 	// orphan takes rows whose patient is not on the page; there are none,
 	// since ingest resolves every reference, but a row must go somewhere.
 	var orphan clinical.PatientData
@@ -434,40 +474,45 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, in in
 		func() error {
 			enc := encounterReader
 			enc.scan = encounterScanner(in)
-			return readRange(ctx, tx, enc, args, func(r clinical.Encounter) { p := of(r.TIN, r.PatientID); p.Encounters = append(p.Encounters, r) })
+			return readRange(ctx, tx, keep, enc, args, func(r clinical.Encounter) { p := of(r.TIN, r.PatientID); p.Encounters = append(p.Encounters, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, procedureReader, args, func(r clinical.Procedure) { p := of(r.TIN, r.PatientID); p.Procedures = append(p.Procedures, r) })
+			return readRange(ctx, tx, keep, procedureReader, args, func(r clinical.Procedure) { p := of(r.TIN, r.PatientID); p.Procedures = append(p.Procedures, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, conditionReader, args, func(r clinical.Condition) { p := of(r.TIN, r.PatientID); p.Conditions = append(p.Conditions, r) })
+			return readRange(ctx, tx, keep, conditionReader, args, func(r clinical.Condition) { p := of(r.TIN, r.PatientID); p.Conditions = append(p.Conditions, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, medicationReader, args, func(r clinical.MedicationEvent) {
+			return readRange(ctx, tx, keep, medicationReader, args, func(r clinical.MedicationEvent) {
 				p := of(r.TIN, r.PatientID)
 				p.Medications = append(p.Medications, r)
 			})
 		},
 		func() error {
-			return readRange(ctx, tx, qualityReader, args, func(r clinical.QualityCode) { p := of(r.TIN, r.PatientID); p.Quality = append(p.Quality, r) })
+			return readRange(ctx, tx, keep, qualityReader, args, func(r clinical.QualityCode) { p := of(r.TIN, r.PatientID); p.Quality = append(p.Quality, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, coverageReader, args, func(r clinical.Coverage) { p := of(r.TIN, r.PatientID); p.Coverage = append(p.Coverage, r) })
+			return readRange(ctx, tx, keep, coverageReader, args, func(r clinical.Coverage) { p := of(r.TIN, r.PatientID); p.Coverage = append(p.Coverage, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, flagReader, args, func(r clinical.Flag) { p := of(r.TIN, r.PatientID); p.Flags = append(p.Flags, r) })
+			return readRange(ctx, tx, keep, flagReader, args, func(r clinical.Flag) { p := of(r.TIN, r.PatientID); p.Flags = append(p.Flags, r) })
 		},
 	)
 	return page, err
 }
 
-func readRange[T any](ctx context.Context, tx pgx.Tx, r reader[T], args []any, put func(T)) error {
+// readRange puts each row of r in the range args names; with keep, only the
+// rows of patients it keeps (column 2 of every reader is patient_id).
+func readRange[T any](ctx context.Context, tx pgx.Tx, keep func(patientID []byte) bool, r reader[T], args []any, put func(T)) error {
 	rows, err := tx.Query(ctx, r.ofRange(), args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
+		if keep != nil && !keep(rows.RawValues()[2]) {
+			continue
+		}
 		v, err := r.scan(rows)
 		if err != nil {
 			return err
