@@ -1,0 +1,63 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/liaison-registry/liaison/internal/access"
+	"github.com/liaison-registry/liaison/internal/pgtest"
+	"github.com/liaison-registry/liaison/internal/store"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// Every call runs under a deadline: the client's when it is shorter, the
+// server's cap otherwise, so no call holds a connection for ever.
+func TestEveryCallHasADeadline(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.NewDB(t), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, token, err := CreateKey(ctx, st, store.APIKey{Principal: access.Principal{Role: access.Operator}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	g := &guard{auth: newAuthenticator(st, log), audit: newAuditor(st, log), log: log}
+	info := &grpc.UnaryServerInfo{FullMethod: pb.MeasureService_ListMeasures_FullMethodName}
+	call := func(ctx context.Context) time.Duration {
+		ctx = metadata.NewIncomingContext(ctx, metadata.Pairs("authorization", "Bearer "+token))
+		var left time.Duration
+		_, err := g.unary(ctx, &pb.ListMeasuresRequest{}, info, func(ctx context.Context, _ any) (any, error) {
+			d, ok := ctx.Deadline()
+			if !ok {
+				t.Fatal("the handler ran without a deadline")
+			}
+			left = time.Until(d)
+			return &pb.ListMeasuresResponse{}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return left
+	}
+	if left := call(ctx); left > unaryDeadline || left < unaryDeadline-time.Minute {
+		t.Errorf("no client deadline: %v left, want the server's %v", left, unaryDeadline)
+	}
+	short, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if left := call(short); left > 5*time.Second {
+		t.Errorf("a 5 s client deadline became %v", left)
+	}
+	long, cancel2 := context.WithTimeout(ctx, time.Hour)
+	defer cancel2()
+	if left := call(long); left > unaryDeadline {
+		t.Errorf("a 1 h client deadline was not capped: %v", left)
+	}
+}
