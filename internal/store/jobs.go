@@ -414,6 +414,13 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientF
 	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snapshot+"'"); err != nil {
 		return err
 	}
+	// The readers are the run's parallelism. Once the tables are analyzed
+	// the planner would give each page query parallel workers (and, on
+	// large tables, JIT compilation): start-up costs paid thousands of
+	// times for a few thousand rows each, on cores the readers need.
+	if _, err := tx.Exec(ctx, "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"); err != nil {
+		return err
+	}
 	in := interner{} // codes and ids repeat across the whole run
 	for r := range ranges {
 		rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients WHERE tin = $1 AND source_id BETWEEN $2 AND $3
