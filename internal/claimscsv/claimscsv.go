@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -56,7 +55,7 @@ type placed struct {
 // lines may be anywhere in the file and the ingest API resolves references
 // only against records sent earlier.
 func Read(ctx context.Context, path string, opts Options, sink source.Sink) (source.Summary, error) {
-	f, err := os.Open(path)
+	f, err := source.Open(path)
 	if err != nil {
 		return source.Summary{}, err
 	}

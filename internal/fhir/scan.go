@@ -7,10 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
-	"strings"
+
+	"github.com/liaison-registry/liaison/internal/source"
 )
 
 // MaxLineBytes bounds one NDJSON line (one resource), so a file without
@@ -133,7 +132,7 @@ func skipValue(b []byte, i int) int {
 // keep is called for every item, on the reading goroutine, in input order,
 // and filters items before they are copied.
 func walkFile(ctx context.Context, path string, keep func(it *item) bool, fn func([]item) error) error {
-	f, err := os.Open(path)
+	f, err := source.Open(path)
 	if err != nil {
 		return err
 	}
@@ -175,7 +174,7 @@ func walkFile(ctx context.Context, path string, keep func(it *item) bool, fn fun
 // NDJSON: .json files, unless their first line is already a whole object
 // (NDJSON saved as .json).
 func isDocument(path string, br *bufio.Reader) bool {
-	ext := strings.ToLower(filepath.Ext(path))
+	ext := source.Ext(path)
 	if ext == ".ndjson" || ext == ".jsonl" {
 		return false
 	}

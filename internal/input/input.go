@@ -45,7 +45,7 @@ type Options struct {
 // Detect names a file's format from its extension and, for JSON, its first
 // line: FHIR resources carry "resourceType", Liaison records do not.
 func Detect(path string) (Format, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
+	switch source.Ext(path) {
 	case ".csv":
 		return ClaimsCSV, nil
 	case ".json":
@@ -54,7 +54,7 @@ func Detect(path string) (Format, error) {
 	default:
 		return Unknown, nil
 	}
-	f, err := os.Open(path)
+	f, err := source.Open(path)
 	if err != nil {
 		return Unknown, err
 	}
@@ -86,7 +86,7 @@ func Files(paths []string) (byFormat map[Format][]string, ignored []string, err 
 		}
 		if f == Unknown {
 			if explicit {
-				return fmt.Errorf("%s: unknown format (expected .json or .ndjson FHIR, .csv claims, or Liaison .ndjson)", path)
+				return fmt.Errorf("%s: unknown format (expected .json or .ndjson FHIR, .csv claims, or Liaison .ndjson, each possibly gzipped: .gz)", path)
 			}
 			ignored = append(ignored, path)
 			return nil
@@ -162,7 +162,7 @@ func Stream(ctx context.Context, paths []string, opts Options, sink source.Sink)
 		sum.Flagged++
 		if sink.Problem != nil {
 			sink.Problem(source.Problem{Origin: source.Origin{File: f}, Rule: "file.unknown_format", Flag: true,
-				Message: "not read: the extension is not .json, .ndjson, .jsonl or .csv"})
+				Message: "not read: the extension is not .json, .ndjson, .jsonl or .csv (or one of them with .gz)"})
 		}
 	}
 	for _, f := range files[Native] {
@@ -202,7 +202,7 @@ func Read(ctx context.Context, paths []string, opts Options) (*source.Result, er
 func readNative(ctx context.Context, path string, sink source.Sink) (source.Summary, error) {
 	sum := source.NewSummary()
 	sum.Files = 1
-	f, err := os.Open(path)
+	f, err := source.Open(path)
 	if err != nil {
 		return sum, err
 	}

@@ -2,9 +2,11 @@ package input
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/liaison-registry/liaison/internal/source/sourcetest"
@@ -80,4 +82,56 @@ func sumCounts(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// Gzipped inputs (bulk-data servers gzip their NDJSON) read exactly as the
+// plain files do, by the extension under .gz.
+func TestReadsGzippedFiles(t *testing.T) {
+	plain := []string{"../fhir/testdata/bulk", "../claimscsv/testdata/doc-example.csv", "../demo/sample.ndjson"}
+	dir := t.TempDir()
+	var zipped []string
+	for _, p := range plain {
+		files, _, err := Files([]string{p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub := filepath.Join(dir, filepath.Base(p)+".d")
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, list := range files {
+			for _, f := range list {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var b bytes.Buffer
+				z := gzip.NewWriter(&b)
+				z.Write(data) //nolint:errcheck
+				z.Close()
+				if err := os.WriteFile(filepath.Join(sub, filepath.Base(f)+".gz"), b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		zipped = append(zipped, sub)
+	}
+	want, err := Read(context.Background(), plain, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(context.Background(), zipped, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Summary.Read != want.Summary.Read || got.Summary.Files != want.Summary.Files || len(got.Records) != len(want.Records) || len(got.Records) == 0 {
+		t.Errorf("gzipped: %d files, %d items, %d records; plain: %d, %d, %d", got.Summary.Files, got.Summary.Read, len(got.Records),
+			want.Summary.Files, want.Summary.Read, len(want.Records))
+	}
+	// A .gz that is not gzip data is a clear error naming the file.
+	bad := filepath.Join(dir, "broken.ndjson.gz")
+	os.WriteFile(bad, []byte(`{"patient":{}}`), 0o644) //nolint:errcheck
+	if _, err := Read(context.Background(), []string{bad}, Options{}); err == nil || !strings.Contains(err.Error(), "broken.ndjson.gz: not gzip data") {
+		t.Errorf("broken gzip: %v", err)
+	}
 }
