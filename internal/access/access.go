@@ -53,15 +53,15 @@ func (p Principal) Check() error {
 	switch p.Role {
 	case Operator:
 		if p.TIN != "" || p.NPI != "" {
-			return errors.New("an operator key spans every practice: give no --tin or --npi")
+			return errors.New("an operator key spans every practice: it takes no TIN or NPI")
 		}
 	case Practice:
 		if p.TIN == "" || p.NPI != "" {
-			return errors.New("a practice key needs --tin and no --npi")
+			return errors.New("a practice key needs a TIN and takes no NPI")
 		}
 	case Physician:
 		if p.TIN == "" || p.NPI == "" {
-			return errors.New("a physician key needs --tin and --npi")
+			return errors.New("a physician key needs a TIN and an NPI")
 		}
 	default:
 		return fmt.Errorf("role %q: must be operator, practice or physician", p.Role)

@@ -18,9 +18,8 @@ type rule struct {
 }
 
 var (
-	everyone = []access.Role{access.Operator, access.Practice, access.Physician}
-	writers  = []access.Role{access.Operator, access.Practice}
-	// operators only
+	everyone  = []access.Role{access.Operator, access.Practice, access.Physician}
+	writers   = []access.Role{access.Operator, access.Practice}
 	operators = []access.Role{access.Operator}
 )
 
