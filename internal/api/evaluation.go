@@ -47,13 +47,21 @@ func (s *evaluationServer) GetEvaluation(ctx context.Context, req *pb.GetEvaluat
 // only their part: their TIN (and NPI) and their counts; a run spanning
 // other practices hides its size. Others' runs are not found, not denied,
 // so a run id says nothing about another practice.
+// visible refuses a run that does not cover the caller's practice, as not found.
+func visible(ctx context.Context, run store.Run) error {
+	if !access.From(ctx).SeesTINs(run.TINs) {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 func (s *evaluationServer) asSeenBy(ctx context.Context, run store.Run) (store.Run, error) {
 	p := access.From(ctx)
 	if p.Role == access.Operator {
 		return run, nil
 	}
-	if !p.SeesTINs(run.TINs) {
-		return run, store.ErrNotFound
+	if err := visible(ctx, run); err != nil {
+		return run, err
 	}
 	if len(run.TINs) != 1 {
 		run.PatientsTotal, run.PatientsDone = 0, 0
@@ -179,7 +187,7 @@ func (s *evaluationServer) ListCases(ctx context.Context, req *pb.ListCasesReque
 func (s *evaluationServer) finishedRun(ctx context.Context, id string) (store.Run, error) {
 	run, err := s.store.GetRun(ctx, id)
 	if err == nil {
-		run, err = s.asSeenBy(ctx, run)
+		err = visible(ctx, run) // the results read next are scoped; the run's own counts are not used
 	}
 	if err != nil {
 		return run, err
