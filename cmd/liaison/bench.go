@@ -96,6 +96,7 @@ func benchEvaluate(args []string, stdout, stderr io.Writer) error {
 	fl.SetOutput(stderr)
 	n := fl.Int("patients", 1_000_000, "synthetic patients to load and evaluate (measure: "+bench.BaselineMeasure+")")
 	liaisond := fl.String("liaisond", "", "liaisond binary (default: next to this one)")
+	keep := fl.String("keep", "", "keep the loaded cluster under this directory (one per --patients) and reuse it on later runs")
 	if err := fl.Parse(args); err != nil {
 		return &exitError{2, nil}
 	}
@@ -110,7 +111,10 @@ func benchEvaluate(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	// BaselineMeasure is mips-418@2024: centre the data on 2024.
 	src := bench.Stream(synth.New(synth.Defaults(1, 2024)), *n, 20_000)
-	res, err := bench.Evaluate(ctx, *liaisond, src, stderr)
+	if *keep != "" {
+		*keep = filepath.Join(*keep, fmt.Sprintf("patients-%d", *n))
+	}
+	res, err := bench.Evaluate(ctx, *liaisond, src, *keep, stderr)
 	if err != nil {
 		return err
 	}

@@ -47,14 +47,24 @@ type Source func(yield func([]*pb.Record) bool)
 // liaisond process started for it (read, evaluate, write cases and
 // aggregates), the floor of reading the same rows with COPY TO a null sink,
 // and the SQL baseline, whose counts must equal the run's.
-func Evaluate(ctx context.Context, liaisond string, src Source, progress io.Writer) (EvaluateResult, error) {
+//
+// With keep set, the cluster lives in that directory and outlives the
+// benchmark: a later run with the same keep skips the load (the data must
+// come from the same source; the key file records the load finished).
+func Evaluate(ctx context.Context, liaisond string, src Source, keep string, progress io.Writer) (EvaluateResult, error) {
 	const measure = BaselineMeasure
 	var res EvaluateResult
-	dir, err := os.MkdirTemp("", "liaison-bench")
-	if err != nil {
+	dir := keep
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "liaison-bench")
+		if err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(dir)
 	os.Chmod(dir, 0o755) //nolint:errcheck // the postgres user must reach the data directory
 	cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: filepath.Join(dir, "pg"), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -63,9 +73,20 @@ func Evaluate(ctx context.Context, liaisond string, src Source, progress io.Writ
 	defer cluster.Stop() //nolint:errcheck
 	url := cluster.URL(pgembed.Database)
 
-	key, err := load(ctx, url, src, progress)
-	if err != nil {
-		return res, err
+	keyFile := filepath.Join(dir, "loaded.key")
+	var key string
+	if b, err := os.ReadFile(keyFile); err == nil && keep != "" {
+		key = strings.TrimSpace(string(b))
+		fmt.Fprintf(progress, "evaluate: reusing the data loaded in %s\n", dir)
+	} else {
+		if key, err = load(ctx, url, src, progress); err != nil {
+			return res, err
+		}
+		if keep != "" {
+			if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+				return res, err
+			}
+		}
 	}
 	fmt.Fprintln(progress, "evaluate: starting liaisond for the run")
 	server, addr, err := startServer(ctx, liaisond, url, key)

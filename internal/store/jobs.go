@@ -417,8 +417,13 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientF
 	// The readers are the run's parallelism. Once the tables are analyzed
 	// the planner would give each page query parallel workers (and, on
 	// large tables, JIT compilation): start-up costs paid thousands of
-	// times for a few thousand rows each, on cores the readers need.
-	if _, err := tx.Exec(ctx, "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"); err != nil {
+	// times for a few thousand rows each, on cores the readers need. It
+	// would also pick a bitmap scan and then sort the page (spilling to
+	// disk at the default work_mem), where walking the (tin, patient_id,
+	// source_id) index returns the rows already in order: three times
+	// faster on a 1M-patient cut, since ingest writes a patient's rows together.
+	if _, err := tx.Exec(ctx, "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; "+
+		"SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off"); err != nil {
 		return err
 	}
 	in := interner{} // codes and ids repeat across the whole run
