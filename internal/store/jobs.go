@@ -428,9 +428,9 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientF
 	}
 	in := interner{} // codes and ids repeat across the whole run
 	for r := range ranges {
-		rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients WHERE tin = $1 AND source_id BETWEEN $2 AND $3
-			AND ($4 = '' OR sex = $4) AND ($5::date IS NULL OR birth_date >= $5) AND ($6::date IS NULL OR birth_date <= $6)
-			ORDER BY source_id`, append([]any{r.tin, r.lo, r.hi}, filter.args()...)...)
+		args := append([]any{r.tin, r.lo, r.hi}, filter.args()...)
+		rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients p WHERE tin = $1 AND source_id BETWEEN $2 AND $3
+			AND `+keptPatient+` ORDER BY source_id`, args...)
 		if err != nil {
 			return err
 		}
@@ -440,7 +440,10 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientF
 		}
 		var page []clinical.PatientData
 		if len(patients) > 0 {
-			if page, err = readPage(ctx, tx, patients, len(patients) < r.n, in); err != nil {
+			if len(patients) == r.n {
+				args = args[:3] // every patient of the range is kept: read the range plainly
+			}
+			if page, err = readPage(ctx, tx, patients, args, in); err != nil {
 				return err
 			}
 		}
@@ -450,23 +453,18 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientF
 }
 
 // readPage loads every record of a page of patients: one range query per
-// table over the (tin, patient_id) index. When the filter left some of the
-// range's patients out (some), their rows are dropped undecoded. (Naming the
-// kept patients in the query, patient_id = ANY($4), costs PostgreSQL an
-// index descent per patient: slower than reading the range.)
-func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, some bool, in interner) ([]clinical.PatientData, error) {
+// table over the (tin, patient_id, source_id) index. args are the range's
+// ($1-$3), followed by the run's filter ($4-$6) when it left some of the
+// range's patients out: then only the rows of the kept ones are read.
+// (Naming the kept patients instead, patient_id = ANY($4), was slower.)
+func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, args []any, in interner) ([]clinical.PatientData, error) {
 	page := make([]clinical.PatientData, len(patients))
 	idx := make(map[Key]int, len(patients))
 	for i, p := range patients {
 		page[i].Patient = p
 		idx[Key{p.TIN, p.SourceID}] = i
 	}
-	first, last := patients[0], patients[len(patients)-1]
-	args := []any{first.TIN, first.SourceID, last.SourceID}
-	var keep func(patientID []byte) bool
-	if some {
-		keep = func(id []byte) bool { _, ok := idx[Key{first.TIN, string(id)}]; return ok }
-	}
+	kept := len(args) > 3
 	// orphan takes rows whose patient is not on the page; there are none,
 	// since ingest resolves every reference, but a row must go somewhere.
 	var orphan clinical.PatientData
@@ -486,45 +484,46 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, some 
 		func() error {
 			enc := encounterReader
 			enc.scan = encounterScanner(in)
-			return readRange(ctx, tx, keep, enc, args, func(r clinical.Encounter) { p := of(r.TIN, r.PatientID); p.Encounters = append(p.Encounters, r) })
+			return readRange(ctx, tx, kept, enc, args, func(r clinical.Encounter) { p := of(r.TIN, r.PatientID); p.Encounters = append(p.Encounters, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, keep, procedureReader, args, func(r clinical.Procedure) { p := of(r.TIN, r.PatientID); p.Procedures = append(p.Procedures, r) })
+			return readRange(ctx, tx, kept, procedureReader, args, func(r clinical.Procedure) { p := of(r.TIN, r.PatientID); p.Procedures = append(p.Procedures, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, keep, conditionReader, args, func(r clinical.Condition) { p := of(r.TIN, r.PatientID); p.Conditions = append(p.Conditions, r) })
+			return readRange(ctx, tx, kept, conditionReader, args, func(r clinical.Condition) { p := of(r.TIN, r.PatientID); p.Conditions = append(p.Conditions, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, keep, medicationReader, args, func(r clinical.MedicationEvent) {
+			return readRange(ctx, tx, kept, medicationReader, args, func(r clinical.MedicationEvent) {
 				p := of(r.TIN, r.PatientID)
 				p.Medications = append(p.Medications, r)
 			})
 		},
 		func() error {
-			return readRange(ctx, tx, keep, qualityReader, args, func(r clinical.QualityCode) { p := of(r.TIN, r.PatientID); p.Quality = append(p.Quality, r) })
+			return readRange(ctx, tx, kept, qualityReader, args, func(r clinical.QualityCode) { p := of(r.TIN, r.PatientID); p.Quality = append(p.Quality, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, keep, coverageReader, args, func(r clinical.Coverage) { p := of(r.TIN, r.PatientID); p.Coverage = append(p.Coverage, r) })
+			return readRange(ctx, tx, kept, coverageReader, args, func(r clinical.Coverage) { p := of(r.TIN, r.PatientID); p.Coverage = append(p.Coverage, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, keep, flagReader, args, func(r clinical.Flag) { p := of(r.TIN, r.PatientID); p.Flags = append(p.Flags, r) })
+			return readRange(ctx, tx, kept, flagReader, args, func(r clinical.Flag) { p := of(r.TIN, r.PatientID); p.Flags = append(p.Flags, r) })
 		},
 	)
 	return page, err
 }
 
-// readRange puts each row of r in the range args names; with keep, only the
-// rows of patients it keeps (column 2 of every reader is patient_id).
-func readRange[T any](ctx context.Context, tx pgx.Tx, keep func(patientID []byte) bool, r reader[T], args []any, put func(T)) error {
-	rows, err := tx.Query(ctx, r.ofRange(), args...)
+// readRange puts each row of r in the range args names; with kept, only the
+// rows of the patients the filter in args keeps.
+func readRange[T any](ctx context.Context, tx pgx.Tx, kept bool, r reader[T], args []any, put func(T)) error {
+	query := r.ofRange()
+	if kept {
+		query = r.ofKeptRange()
+	}
+	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		if keep != nil && !keep(rows.RawValues()[2]) {
-			continue
-		}
 		v, err := r.scan(rows)
 		if err != nil {
 			return err

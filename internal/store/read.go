@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +27,24 @@ func (r reader[T]) ofPatient() string {
 func (r reader[T]) ofRange() string {
 	return `SELECT ` + r.cols + ` FROM ` + r.table + ` WHERE tin = $1 AND patient_id BETWEEN $2 AND $3
 		ORDER BY tin, patient_id, source_id`
+}
+
+// keptPatient is a run's PatientFilter over patients p: $4 sex ('' any),
+// $5 and $6 the birth-date bounds (NULL open).
+const keptPatient = `($4 = '' OR p.sex = $4) AND ($5::date IS NULL OR p.birth_date >= $5) AND ($6::date IS NULL OR p.birth_date <= $6)`
+
+// ofKeptRange is ofRange restricted to the patients keptPatient keeps.
+// PostgreSQL walks those patients and, for each, its rows in the index, so
+// the rows of the others are never read, sent or decoded: on a typical
+// cut most child rows belong to patients a measure cannot count.
+func (r reader[T]) ofKeptRange() string {
+	cols := strings.Split(r.cols, ",")
+	for i, c := range cols {
+		cols[i] = "r." + strings.TrimSpace(c)
+	}
+	return `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + r.table + ` r JOIN patients p ON p.tin = r.tin AND p.source_id = r.patient_id
+		WHERE p.tin = $1 AND p.source_id BETWEEN $2 AND $3 AND r.tin = $1 AND r.patient_id BETWEEN $2 AND $3 AND ` + keptPatient + `
+		ORDER BY r.tin, r.patient_id, r.source_id`
 }
 
 var (
