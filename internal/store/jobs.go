@@ -508,6 +508,18 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, args 
 			return readRange(ctx, tx, kept, flagReader, args, func(r clinical.Flag) { p := of(r.TIN, r.PatientID); p.Flags = append(p.Flags, r) })
 		},
 	)
+	if kept {
+		for i := range page {
+			p := &page[i]
+			inSourceOrder(p.Encounters, func(r *clinical.Encounter) string { return r.SourceID })
+			inSourceOrder(p.Procedures, func(r *clinical.Procedure) string { return r.SourceID })
+			inSourceOrder(p.Conditions, func(r *clinical.Condition) string { return r.SourceID })
+			inSourceOrder(p.Medications, func(r *clinical.MedicationEvent) string { return r.SourceID })
+			inSourceOrder(p.Quality, func(r *clinical.QualityCode) string { return r.SourceID })
+			inSourceOrder(p.Coverage, func(r *clinical.Coverage) string { return r.SourceID })
+			inSourceOrder(p.Flags, func(r *clinical.Flag) string { return r.SourceID })
+		}
+	}
 	return page, err
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,8 +44,18 @@ func (r reader[T]) ofKeptRange() string {
 		cols[i] = "r." + strings.TrimSpace(c)
 	}
 	return `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + r.table + ` r JOIN patients p ON p.tin = r.tin AND p.source_id = r.patient_id
-		WHERE p.tin = $1 AND p.source_id BETWEEN $2 AND $3 AND r.tin = $1 AND r.patient_id BETWEEN $2 AND $3 AND ` + keptPatient + `
-		ORDER BY r.tin, r.patient_id, r.source_id`
+		WHERE p.tin = $1 AND p.source_id BETWEEN $2 AND $3 AND r.tin = $1 AND r.patient_id BETWEEN $2 AND $3 AND ` + keptPatient
+}
+
+// inSourceOrder sorts one patient's rows by source id, as ofPatient returns
+// them, when they are not already. ofKeptRange has no ORDER BY: its nested
+// loop returns each patient's rows in index order, but the planner cannot
+// know that and would sort every page again.
+func inSourceOrder[T any](rows []T, id func(*T) string) {
+	cmp := func(a, b T) int { return strings.Compare(id(&a), id(&b)) }
+	if !slices.IsSortedFunc(rows, cmp) {
+		slices.SortFunc(rows, cmp)
+	}
 }
 
 var (
