@@ -83,7 +83,7 @@ func (s *Service) Work(ctx context.Context, job *store.RunJob) error {
 	// Patients the measure can give no case (another sex, an age it never
 	// covers) are skipped in the database, their records never read.
 	c := m.Candidates()
-	filter := store.PatientFilter{Sex: c.Sex, BornFrom: c.BornFrom, BornUpTo: c.BornUpTo}
+	filter := store.PatientFilter{Sex: c.Sex, BornFrom: c.BornFrom, BornUpTo: c.BornUpTo, SkipCoverage: !c.Coverage}
 	err = job.Read(ctx, pageSize, filter, func(page []clinical.PatientData) error {
 		cases := Evaluate(m, page)
 		for i, pc := range cases {

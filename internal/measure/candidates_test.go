@@ -1,9 +1,11 @@
 package measure
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/synth"
 )
 
 // For every measure version, Candidates' birth-date bounds are exactly the
@@ -42,5 +44,32 @@ func TestCandidatesOfMIPS418In2024(t *testing.T) {
 	c := m.Candidates()
 	if c.Sex != clinical.Female || c.BornFrom.Date.String() != "1938-01-02" || c.BornUpTo.Date.String() != "1974-12-31" {
 		t.Errorf("candidates %+v: want women born 1938-01-02 to 1974-12-31", c)
+	}
+}
+
+// A measure that does not read coverage gives the same cases without it,
+// so a run may leave coverage records unread; HEDIS OMW reads them.
+func TestCandidatesCoverage(t *testing.T) {
+	if !mustMeasure(t, "hedis-omw@2025").Candidates().Coverage {
+		t.Error("hedis-omw@2025 checks enrollment but does not ask for coverage")
+	}
+	for _, key := range registry.Keys() {
+		m := mustMeasure(t, key)
+		if m.Candidates().Coverage {
+			continue
+		}
+		pop := synth.Population(synth.Defaults(5, m.Period().Start.Year()), 2000)
+		with := m.Run(pop, true)
+		covered := 0
+		for i := range pop {
+			covered += len(pop[i].Coverage)
+			pop[i].Coverage = nil
+		}
+		if covered == 0 {
+			t.Fatalf("%s: the synthetic panel has no coverage to leave out", key)
+		}
+		if without := m.Run(pop, true); !reflect.DeepEqual(with, without) {
+			t.Errorf("%s: cases differ without coverage records", key)
+		}
 	}
 }

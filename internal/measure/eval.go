@@ -136,13 +136,14 @@ func (m *Measure) ageFeasible(birth clinical.Date) bool {
 type Candidates struct {
 	Sex                clinical.Sex      // empty: any
 	BornFrom, BornUpTo clinical.NullDate // inclusive; unset: open
+	Coverage           bool              // the measure reads coverage (continuous enrollment)
 }
 
 // Candidates returns the measure's candidates: the exact birth-date bounds of
 // ageFeasible, found by stepping from the year arithmetic (29 February makes
 // AgeOn not a plain subtraction).
 func (m *Measure) Candidates() Candidates {
-	c := Candidates{Sex: m.sex}
+	c := Candidates{Sex: m.sex, Coverage: m.enrollment != nil}
 	if m.minAge >= 0 {
 		// The latest birth date still minAge by the last feasible day.
 		_, hi := m.feasibleSpan()

@@ -326,10 +326,12 @@ type pageResult struct {
 }
 
 // PatientFilter selects the patients a run loads: of one sex, born within
-// a span (each bound optional). The zero filter loads everyone.
+// a span (each bound optional), and whether their coverage records are left
+// unread. The zero filter loads everyone and everything.
 type PatientFilter struct {
 	Sex                clinical.Sex
 	BornFrom, BornUpTo clinical.NullDate
+	SkipCoverage       bool
 }
 
 func (f PatientFilter) args() []any {
@@ -443,7 +445,7 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientF
 			if len(patients) == r.n {
 				args = args[:3] // every patient of the range is kept: read the range plainly
 			}
-			if page, err = readPage(ctx, tx, patients, args, in); err != nil {
+			if page, err = readPage(ctx, tx, patients, args, filter.SkipCoverage, in); err != nil {
 				return err
 			}
 		}
@@ -457,7 +459,7 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientF
 // ($1-$3), followed by the run's filter ($4-$6) when it left some of the
 // range's patients out: then only the rows of the kept ones are read.
 // (Naming the kept patients instead, patient_id = ANY($4), was slower.)
-func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, args []any, in interner) ([]clinical.PatientData, error) {
+func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, args []any, skipCoverage bool, in interner) ([]clinical.PatientData, error) {
 	page := make([]clinical.PatientData, len(patients))
 	idx := make(map[Key]int, len(patients))
 	for i, p := range patients {
@@ -480,7 +482,7 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, args 
 		}
 		return cur
 	}
-	err := firstErr(
+	reads := []func() error{
 		func() error {
 			enc := encounterReader
 			enc.scan = encounterScanner(in)
@@ -502,12 +504,15 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, args 
 			return readRange(ctx, tx, kept, qualityReader, args, func(r clinical.QualityCode) { p := of(r.TIN, r.PatientID); p.Quality = append(p.Quality, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, kept, coverageReader, args, func(r clinical.Coverage) { p := of(r.TIN, r.PatientID); p.Coverage = append(p.Coverage, r) })
-		},
-		func() error {
 			return readRange(ctx, tx, kept, flagReader, args, func(r clinical.Flag) { p := of(r.TIN, r.PatientID); p.Flags = append(p.Flags, r) })
 		},
-	)
+	}
+	if !skipCoverage {
+		reads = append(reads, func() error {
+			return readRange(ctx, tx, kept, coverageReader, args, func(r clinical.Coverage) { p := of(r.TIN, r.PatientID); p.Coverage = append(p.Coverage, r) })
+		})
+	}
+	err := firstErr(reads...)
 	if kept {
 		for i := range page {
 			p := &page[i]

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/pgtest"
+	"github.com/liaison-registry/liaison/internal/synth"
+)
+
+// A run's reader returns each patient its filter keeps with exactly the
+// records GetPatient reads (the same rows in the same order) and no one
+// else; with SkipCoverage, without coverage. Pages of 7 patients cut each
+// practice into ranges where some patients are kept and some are not, so
+// both range queries (plain and kept-only) are exercised.
+func TestRunReadReturnsKeptPatientsWhole(t *testing.T) {
+	s := open(t, pgtest.NewDB(t))
+	ctx := context.Background()
+	pop := synth.Population(synth.Defaults(7, 2024), 400)
+	var b Batch
+	seen := map[string]bool{}
+	for _, p := range pop {
+		if !seen[p.Patient.TIN] {
+			seen[p.Patient.TIN] = true
+			b.TINs = append(b.TINs, p.Patient.TIN)
+		}
+		b.Patients = append(b.Patients, p.Patient)
+		b.Encounters = append(b.Encounters, p.Encounters...)
+		b.Procedures = append(b.Procedures, p.Procedures...)
+		b.Conditions = append(b.Conditions, p.Conditions...)
+		b.Medications = append(b.Medications, p.Medications...)
+		b.Quality = append(b.Quality, p.Quality...)
+		b.Coverage = append(b.Coverage, p.Coverage...)
+		b.Flags = append(b.Flags, p.Flags...)
+	}
+	if err := s.InTx(ctx, func(tx *Tx) error {
+		id, err := tx.BeginBatch(ctx, "test")
+		if err != nil {
+			return err
+		}
+		return tx.Write(ctx, &b, id)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := s.CreateRun(ctx, "mips-418@2024", nil, "spec", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &RunJob{Run: run, s: s}
+	defer j.close(ctx)
+
+	from, upTo := clinical.NewDate(1940, 1, 1), clinical.NewDate(1970, 12, 31)
+	filter := PatientFilter{Sex: clinical.Female, BornFrom: clinical.Some(from), BornUpTo: clinical.Some(upTo), SkipCoverage: true}
+	got := map[Key]clinical.PatientData{}
+	if err := j.Read(ctx, 7, filter, func(page []clinical.PatientData) error {
+		for _, p := range page {
+			got[Key{p.Patient.TIN, p.Patient.SourceID}] = p
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	kept, dropped, coverage := 0, 0, 0
+	for _, p := range pop {
+		k := Key{p.Patient.TIN, p.Patient.SourceID}
+		g, ok := got[k]
+		b := p.Patient.BirthDate
+		if want := p.Patient.Sex == clinical.Female && b >= from && b <= upTo; want != ok {
+			t.Fatalf("patient %v (%s, born %s): read %v, want %v", k, p.Patient.Sex, b, ok, want)
+		}
+		if !ok {
+			dropped++
+			continue
+		}
+		kept++
+		w, err := s.GetPatient(ctx, k.TIN, k.SourceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		coverage += len(w.Coverage)
+		if len(g.Coverage) != 0 {
+			t.Fatalf("patient %v: coverage read although skipped", k)
+		}
+		if !same(g.Encounters, w.Encounters) || !same(g.Procedures, w.Procedures) || !same(g.Conditions, w.Conditions) ||
+			!same(g.Medications, w.Medications) || !same(g.Quality, w.Quality) || !same(g.Flags, w.Flags) ||
+			!reflect.DeepEqual(g.Patient, w.Patient) {
+			t.Fatalf("patient %v: the run read\n%+v\nGetPatient reads\n%+v", k, g, *w)
+		}
+	}
+	if kept == 0 || dropped == 0 || coverage == 0 {
+		t.Fatalf("kept %d, dropped %d, coverage rows %d: the cohort does not exercise the filter", kept, dropped, coverage)
+	}
+}
+
+// same compares record lists, nil and empty alike.
+func same[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || reflect.DeepEqual(a, b))
+}
