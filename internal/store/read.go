@@ -30,7 +30,7 @@ func (r reader[T]) ofRange() string {
 		ORDER BY tin, patient_id, source_id`
 }
 
-// keptPatient is a run's PatientFilter over patients p: $4 sex (” any),
+// keptPatient is a run's PatientFilter over patients p: $4 sex (empty: any),
 // $5 and $6 the birth-date bounds (NULL open).
 const keptPatient = `($4 = '' OR p.sex = $4) AND ($5::date IS NULL OR p.birth_date >= $5) AND ($6::date IS NULL OR p.birth_date <= $6)`
 
