@@ -51,10 +51,14 @@ func (r reader[T]) ofKeptRange() string {
 // them, when they are not already. ofKeptRange has no ORDER BY: its nested
 // loop returns each patient's rows in index order, but the planner cannot
 // know that and would sort every page again.
+// (The check goes by pointer: records are large, and comparing copies cost
+// more than reading them.)
 func inSourceOrder[T any](rows []T, id func(*T) string) {
-	cmp := func(a, b T) int { return strings.Compare(id(&a), id(&b)) }
-	if !slices.IsSortedFunc(rows, cmp) {
-		slices.SortFunc(rows, cmp)
+	for i := 1; i < len(rows); i++ {
+		if id(&rows[i-1]) > id(&rows[i]) {
+			slices.SortFunc(rows, func(a, b T) int { return strings.Compare(id(&a), id(&b)) })
+			return
+		}
 	}
 }
 
