@@ -36,6 +36,8 @@ func TestPQRS040(t *testing.T) {
 		{"already-on-therapy-met", "pqrs-040@2015", icd9(man(), "e1", "2015-03-10", "99213", "820.8").med("m1", clinical.MedDispense, "2015-02-01", clinical.RxNorm, "46041", 90),
 			[]wantCase{{pops: met, rule: "current-therapy"}}},
 		{"estrogen-counted-in-2015", "pqrs-040@2015", icd9(man(), "e1", "2015-03-10", "99213", "820.8").med("m1", clinical.MedOrder, "2015-03-20", clinical.RxNorm, "4083", 30), []wantCase{{pops: met}}},
+		{"calcitonin-nasal-ndc-counted-in-2015", "pqrs-040@2015", icd9(man(), "e1", "2015-03-10", "99213", "820.8").med("m1", clinical.MedDispense, "2015-03-20", clinical.NDC, "60505082300", 30), []wantCase{{pops: met}}},
+		{"zoledronic-acid-not-named-in-2015", "pqrs-040@2015", icd9(man(), "e1", "2015-03-10", "99213", "820.8").med("m1", clinical.MedOrder, "2015-03-20", clinical.RxNorm, "77655", 0), []wantCase{{pops: notMet}}},
 		{"open-vertebral-805.1x-surgery-option-excluded", "pqrs-040@2015", icd9(man(), "e1", "2015-03-10", "22325", "805.11"), nil},
 		{"open-vertebral-805.1x-visit-option-counts", "pqrs-040@2015", icd9(man(), "e1", "2015-03-10", "99213", "805.11"), []wantCase{{pops: notMet}}},
 	})
