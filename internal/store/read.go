@@ -37,20 +37,25 @@ const keptPatient = `($4 = '' OR p.sex = $4) AND ($5::date IS NULL OR p.birth_da
 // ofKeptRange is ofRange restricted to the patients keptPatient keeps.
 // PostgreSQL walks those patients and, for each, its rows in the index, so
 // the rows of the others are never read, sent or decoded: on a typical
-// cut most child rows belong to patients a measure cannot count.
+// cut most child rows belong to patients a measure cannot count. The
+// per-patient subquery names the patient index's whole key prefix and its
+// order, so no statistics (stale ones after a first small load, say) can
+// steer the planner to the primary key, which would read the practice's
+// every row for each page.
 func (r reader[T]) ofKeptRange() string {
 	cols := strings.Split(r.cols, ",")
 	for i, c := range cols {
 		cols[i] = "r." + strings.TrimSpace(c)
 	}
-	return `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + r.table + ` r JOIN patients p ON p.tin = r.tin AND p.source_id = r.patient_id
-		WHERE p.tin = $1 AND p.source_id BETWEEN $2 AND $3 AND r.tin = $1 AND r.patient_id BETWEEN $2 AND $3 AND ` + keptPatient
+	return `SELECT ` + strings.Join(cols, ", ") + ` FROM patients p CROSS JOIN LATERAL (
+			SELECT * FROM ` + r.table + ` WHERE tin = p.tin AND patient_id = p.source_id ORDER BY source_id) r
+		WHERE p.tin = $1 AND p.source_id BETWEEN $2 AND $3 AND ` + keptPatient + ` ORDER BY p.source_id`
 }
 
 // inSourceOrder sorts one patient's rows by source id, as ofPatient returns
-// them, when they are not already. ofKeptRange has no ORDER BY: its nested
-// loop returns each patient's rows in index order, but the planner cannot
-// know that and would sort every page again.
+// them, when they are not already. ofKeptRange orders by patient only: its
+// nested loop returns each patient's rows in index order, but SQL does not
+// promise that an ordered subquery's order survives the join.
 // (The check goes by pointer: records are large, and comparing copies cost
 // more than reading them.)
 func inSourceOrder[T any](rows []T, id func(*T) string) {
