@@ -235,6 +235,10 @@ func (j *RunJob) Read(ctx context.Context, pageSize int, filter PatientFilter, f
 	if err := s.analyzeStale(ctx); err != nil {
 		return classify(err)
 	}
+	sparse, err := s.sparseTables(ctx)
+	if err != nil {
+		return classify(err)
+	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return classify(err)
@@ -282,7 +286,7 @@ func (j *RunJob) Read(ctx context.Context, pageSize int, filter PatientFilter, f
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			if err := s.readRanges(rctx, snapshot, filter, ranges, pages); err != nil {
+			if err := s.readRanges(rctx, snapshot, filter, sparse, ranges, pages); err != nil {
 				send(rctx, pages, pageResult{err: err})
 			}
 		}()
@@ -325,10 +329,7 @@ const readers = 2
 // 20,000-patient run took 10 s instead of 0.5). A table another session is
 // vacuuming or analyzing is skipped.
 func (s *Store) analyzeStale(ctx context.Context) error {
-	names := make([]string, len(recordTables))
-	for i, t := range recordTables {
-		names[i] = t.table
-	}
+	names := recordTableNames()
 	// Both signs: the change counters lag a just-committed load (sessions
 	// report them about once a second), so a table that has outgrown the
 	// page count its last analyze recorded is stale too.
@@ -442,7 +443,7 @@ func cutPages(ctx context.Context, tx pgx.Tx, tins []string, pageSize int, out c
 }
 
 // readRanges loads pages on its own connection, in the exported snapshot.
-func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientFilter, ranges <-chan pageRange, out chan<- pageResult) error {
+func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientFilter, sparse map[string]bool, ranges <-chan pageRange, out chan<- pageResult) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -489,7 +490,8 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientF
 			if len(patients) == r.n {
 				args = args[:3] // every patient of the range is kept: read the range plainly
 			}
-			if page, err = readPage(ctx, tx, patients, args, filter.SkipCoverage, in); err != nil {
+			q := pageRead{args: args, sparse: sparse, skipCoverage: filter.SkipCoverage}
+			if page, err = readPage(ctx, tx, patients, q, in); err != nil {
 				return err
 			}
 		}
@@ -498,19 +500,37 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientF
 	return nil
 }
 
-// readPage loads every record of a page of patients: one range query per
-// table over the (tin, patient_id, source_id) index. args are the range's
+// pageRead is how readPage reads a page's records: args are the range's
 // ($1-$3), followed by the run's filter ($4-$6) when it left some of the
-// range's patients out: then only the rows of the kept ones are read.
-// (Naming the kept patients instead, patient_id = ANY($4), was slower.)
-func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, args []any, skipCoverage bool, in interner) ([]clinical.PatientData, error) {
+// range's patients out; sparse names the tables with fewer rows than there
+// are patients.
+type pageRead struct {
+	args         []any
+	sparse       map[string]bool
+	skipCoverage bool
+	keep         func(patientID []byte) bool // the page's patients, when filtered
+}
+
+func (q pageRead) filtered() bool { return len(q.args) > 3 }
+
+// readPage loads every record of a page of patients: one query per table
+// over its (tin, patient_id, source_id) index. When the filter left some of
+// the range's patients out, only the kept ones' rows are read: PostgreSQL
+// descends the index once per kept patient, or, in a sparse table where
+// most of those descents would find nothing, reads the range and Go drops
+// the other patients' rows undecoded. (Naming the kept patients instead,
+// patient_id = ANY($4), was slower.)
+func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, q pageRead, in interner) ([]clinical.PatientData, error) {
 	page := make([]clinical.PatientData, len(patients))
 	idx := make(map[Key]int, len(patients))
 	for i, p := range patients {
 		page[i].Patient = p
 		idx[Key{p.TIN, p.SourceID}] = i
 	}
-	kept := len(args) > 3
+	if q.filtered() {
+		tin := patients[0].TIN // a page never spans two practices
+		q.keep = func(id []byte) bool { _, ok := idx[Key{tin, string(id)}]; return ok }
+	}
 	// orphan takes rows whose patient is not on the page; there are none,
 	// since ingest resolves every reference, but a row must go somewhere.
 	var orphan clinical.PatientData
@@ -530,34 +550,34 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, args 
 		func() error {
 			enc := encounterReader
 			enc.scan = encounterScanner(in)
-			return readRange(ctx, tx, kept, enc, args, func(r clinical.Encounter) { p := of(r.TIN, r.PatientID); p.Encounters = append(p.Encounters, r) })
+			return readRange(ctx, tx, q, enc, func(r clinical.Encounter) { p := of(r.TIN, r.PatientID); p.Encounters = append(p.Encounters, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, kept, procedureReader, args, func(r clinical.Procedure) { p := of(r.TIN, r.PatientID); p.Procedures = append(p.Procedures, r) })
+			return readRange(ctx, tx, q, procedureReader, func(r clinical.Procedure) { p := of(r.TIN, r.PatientID); p.Procedures = append(p.Procedures, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, kept, conditionReader, args, func(r clinical.Condition) { p := of(r.TIN, r.PatientID); p.Conditions = append(p.Conditions, r) })
+			return readRange(ctx, tx, q, conditionReader, func(r clinical.Condition) { p := of(r.TIN, r.PatientID); p.Conditions = append(p.Conditions, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, kept, medicationReader, args, func(r clinical.MedicationEvent) {
+			return readRange(ctx, tx, q, medicationReader, func(r clinical.MedicationEvent) {
 				p := of(r.TIN, r.PatientID)
 				p.Medications = append(p.Medications, r)
 			})
 		},
 		func() error {
-			return readRange(ctx, tx, kept, qualityReader, args, func(r clinical.QualityCode) { p := of(r.TIN, r.PatientID); p.Quality = append(p.Quality, r) })
+			return readRange(ctx, tx, q, qualityReader, func(r clinical.QualityCode) { p := of(r.TIN, r.PatientID); p.Quality = append(p.Quality, r) })
 		},
 		func() error {
-			return readRange(ctx, tx, kept, flagReader, args, func(r clinical.Flag) { p := of(r.TIN, r.PatientID); p.Flags = append(p.Flags, r) })
+			return readRange(ctx, tx, q, flagReader, func(r clinical.Flag) { p := of(r.TIN, r.PatientID); p.Flags = append(p.Flags, r) })
 		},
 	}
-	if !skipCoverage {
+	if !q.skipCoverage {
 		reads = append(reads, func() error {
-			return readRange(ctx, tx, kept, coverageReader, args, func(r clinical.Coverage) { p := of(r.TIN, r.PatientID); p.Coverage = append(p.Coverage, r) })
+			return readRange(ctx, tx, q, coverageReader, func(r clinical.Coverage) { p := of(r.TIN, r.PatientID); p.Coverage = append(p.Coverage, r) })
 		})
 	}
 	err := firstErr(reads...)
-	if kept {
+	if q.filtered() {
 		for i := range page {
 			p := &page[i]
 			inSourceOrder(p.Encounters, func(r *clinical.Encounter) string { return r.SourceID })
@@ -572,12 +592,15 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, args 
 	return page, err
 }
 
-// readRange puts each row of r in the range args names; with kept, only the
-// rows of the patients the filter in args keeps.
-func readRange[T any](ctx context.Context, tx pgx.Tx, kept bool, r reader[T], args []any, put func(T)) error {
-	query := r.ofRange()
-	if kept {
-		query = r.ofKeptRange()
+// readRange puts each row of r that q reads in the page's range.
+func readRange[T any](ctx context.Context, tx pgx.Tx, q pageRead, r reader[T], put func(T)) error {
+	query, args, keep := r.ofRange(), q.args[:3], func([]byte) bool(nil)
+	switch {
+	case !q.filtered():
+	case q.sparse[r.table]:
+		keep = q.keep
+	default:
+		query, args = r.ofKeptRange(), q.args
 	}
 	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
@@ -585,6 +608,9 @@ func readRange[T any](ctx context.Context, tx pgx.Tx, kept bool, r reader[T], ar
 	}
 	defer rows.Close()
 	for rows.Next() {
+		if keep != nil && !keep(rows.RawValues()[2]) { // column 2 of every reader is patient_id
+			continue
+		}
 		v, err := r.scan(rows)
 		if err != nil {
 			return err
@@ -592,6 +618,23 @@ func readRange[T any](ctx context.Context, tx pgx.Tx, kept bool, r reader[T], ar
 		put(v)
 	}
 	return rows.Err()
+}
+
+// sparseTables are the record tables with fewer rows than there are
+// patients, by the planner's estimates (which analyzeStale keeps current).
+func (s *Store) sparseTables(ctx context.Context) (map[string]bool, error) {
+	names := recordTableNames()
+	rows, err := s.pool.Query(ctx, `SELECT c.relname, c.reltuples < p.reltuples FROM pg_class c
+		JOIN pg_class p ON p.oid = 'patients'::regclass AND c.relnamespace = p.relnamespace
+		WHERE c.relname = ANY($1) AND c.relkind = 'r'`, names)
+	if err != nil {
+		return nil, err
+	}
+	sparse := map[string]bool{}
+	var name string
+	var is bool
+	_, err = pgx.ForEachRow(rows, []any{&name, &is}, func() error { sparse[name] = is; return nil })
+	return sparse, err
 }
 
 // resultsTx opens the transaction that holds the run's results.

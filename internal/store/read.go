@@ -200,6 +200,14 @@ var recordTables = []struct{ typ, table string }{
 	{"coverage", "coverages"}, {"institutionalFlag", "institutional_flags"},
 }
 
+func recordTableNames() []string {
+	names := make([]string, len(recordTables))
+	for i, t := range recordTables {
+		names[i] = t.table
+	}
+	return names
+}
+
 // ListPractices returns every practice (or the one of tin) with its stored
 // record counts.
 func (s *Store) ListPractices(ctx context.Context, tin string) ([]PracticeSummary, error) {
