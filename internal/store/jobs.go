@@ -594,7 +594,7 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, q pag
 
 // readRange puts each row of r that q reads in the page's range.
 func readRange[T any](ctx context.Context, tx pgx.Tx, q pageRead, r reader[T], put func(T)) error {
-	query, args, keep := r.ofRange(), q.args[:3], func([]byte) bool(nil)
+	query, args, keep := r.ofRange(), q.args[:3], (func([]byte) bool)(nil)
 	switch {
 	case !q.filtered():
 	case q.sparse[r.table]:
