@@ -22,31 +22,7 @@ func TestRunReadReturnsKeptPatientsWhole(t *testing.T) {
 	s := open(t, pgtest.NewDB(t))
 	ctx := context.Background()
 	pop := synth.Population(synth.Defaults(7, 2024), 400)
-	var b Batch
-	seen := map[string]bool{}
-	for _, p := range pop {
-		if !seen[p.Patient.TIN] {
-			seen[p.Patient.TIN] = true
-			b.TINs = append(b.TINs, p.Patient.TIN)
-		}
-		b.Patients = append(b.Patients, p.Patient)
-		b.Encounters = append(b.Encounters, p.Encounters...)
-		b.Procedures = append(b.Procedures, p.Procedures...)
-		b.Conditions = append(b.Conditions, p.Conditions...)
-		b.Medications = append(b.Medications, p.Medications...)
-		b.Quality = append(b.Quality, p.Quality...)
-		b.Coverage = append(b.Coverage, p.Coverage...)
-		b.Flags = append(b.Flags, p.Flags...)
-	}
-	if err := s.InTx(ctx, func(tx *Tx) error {
-		id, err := tx.BeginBatch(ctx, "test")
-		if err != nil {
-			return err
-		}
-		return tx.Write(ctx, &b, id)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	writePopulation(t, s, pop)
 	run, err := s.CreateRun(ctx, "mips-418@2024", nil, "spec", "test")
 	if err != nil {
 		t.Fatal(err)
@@ -116,37 +92,11 @@ func TestRunReadPlansIgnoreStaleStatistics(t *testing.T) {
 	s := open(t, pgtest.NewDB(t))
 	ctx := context.Background()
 	pop := synth.Population(synth.Defaults(11, 2024), 1500)
-	write := func(pop []clinical.PatientData) {
-		t.Helper()
-		var b Batch
-		for _, p := range pop {
-			if !slices.Contains(b.TINs, p.Patient.TIN) {
-				b.TINs = append(b.TINs, p.Patient.TIN)
-			}
-			b.Patients = append(b.Patients, p.Patient)
-			b.Encounters = append(b.Encounters, p.Encounters...)
-			b.Procedures = append(b.Procedures, p.Procedures...)
-			b.Conditions = append(b.Conditions, p.Conditions...)
-			b.Medications = append(b.Medications, p.Medications...)
-			b.Quality = append(b.Quality, p.Quality...)
-			b.Coverage = append(b.Coverage, p.Coverage...)
-			b.Flags = append(b.Flags, p.Flags...)
-		}
-		if err := s.InTx(ctx, func(tx *Tx) error {
-			id, err := tx.BeginBatch(ctx, "test")
-			if err != nil {
-				return err
-			}
-			return tx.Write(ctx, &b, id)
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(pop[:1])
+	writePopulation(t, s, pop[:1])
 	if _, err := s.pool.Exec(ctx, "ANALYZE"); err != nil {
 		t.Fatal(err)
 	}
-	write(pop[1:])
+	writePopulation(t, s, pop[1:])
 	if err := s.analyzeStale(ctx); err != nil { // as a run does first
 		t.Fatal(err)
 	}
@@ -181,5 +131,34 @@ func TestRunReadPlansIgnoreStaleStatistics(t *testing.T) {
 		if !strings.Contains(plan.String(), table+"_patient") || strings.Contains(plan.String(), table+"_pkey") {
 			t.Errorf("%s is not read through its patient index:\n%s", table, plan.String())
 		}
+	}
+}
+
+// writePopulation stores pop's patients and records in one ingest batch.
+func writePopulation(t *testing.T, s *Store, pop []clinical.PatientData) {
+	t.Helper()
+	var b Batch
+	for _, p := range pop {
+		if !slices.Contains(b.TINs, p.Patient.TIN) {
+			b.TINs = append(b.TINs, p.Patient.TIN)
+		}
+		b.Patients = append(b.Patients, p.Patient)
+		b.Encounters = append(b.Encounters, p.Encounters...)
+		b.Procedures = append(b.Procedures, p.Procedures...)
+		b.Conditions = append(b.Conditions, p.Conditions...)
+		b.Medications = append(b.Medications, p.Medications...)
+		b.Quality = append(b.Quality, p.Quality...)
+		b.Coverage = append(b.Coverage, p.Coverage...)
+		b.Flags = append(b.Flags, p.Flags...)
+	}
+	ctx := context.Background()
+	if err := s.InTx(ctx, func(tx *Tx) error {
+		id, err := tx.BeginBatch(ctx, "test")
+		if err != nil {
+			return err
+		}
+		return tx.Write(ctx, &b, id)
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
