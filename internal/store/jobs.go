@@ -322,12 +322,13 @@ const readers = 2
 
 // analyzeStale analyzes the record tables that changed by more than
 // autovacuum's own analyze threshold (50 rows + 10%), or grew by more than
-// 10%, since their statistics were taken: what autovacuum would soon do, done before a run plans its
-// page queries. Statistics from when a practice had a handful of rows make
-// every index look alike to the planner, and the primary key, which leads
-// with the TIN too, then reads the practice's every row for each page (a
-// 20,000-patient run took 10 s instead of 0.5). A table another session is
-// vacuuming or analyzing is skipped.
+// 10%, since their statistics were taken: what autovacuum would soon do,
+// done before a run plans its page queries. Statistics from when a
+// practice had a handful of rows make every index look alike to the
+// planner, and the primary key, which leads with the TIN too, then reads
+// the practice's every row for each page (a 20,000-patient run took 10 s
+// instead of 0.5). A table another session is vacuuming or analyzing is
+// skipped.
 func (s *Store) analyzeStale(ctx context.Context) error {
 	names := recordTableNames()
 	// Both signs: the change counters lag a just-committed load (sessions
@@ -466,10 +467,8 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientF
 	// disk at the default work_mem), where walking the (tin, patient_id,
 	// source_id) index returns the rows already in order: three times
 	// faster on a 1M-patient cut, since ingest writes a patient's rows
-	// together. Without statistics (a freshly loaded practice) it would scan
-	// whole tables per page instead. So every page query is pinned to the
-	// one plan that suits it whatever the statistics say: index scans,
-	// joined to the kept patients by nested loop.
+	// together. So every page query is pinned to index scans, joined to the
+	// kept patients by nested loop, whatever the statistics say.
 	if _, err := tx.Exec(ctx, readerSettings); err != nil {
 		return err
 	}

@@ -38,10 +38,9 @@ const keptPatient = `($4 = '' OR p.sex = $4) AND ($5::date IS NULL OR p.birth_da
 // PostgreSQL walks those patients and, for each, its rows in the index, so
 // the rows of the others are never read, sent or decoded: on a typical
 // cut most child rows belong to patients a measure cannot count. The
-// per-patient subquery names the patient index's whole key prefix and its
-// order, so no statistics (stale ones after a first small load, say) can
-// steer the planner to the primary key, which would read the practice's
-// every row for each page.
+// per-patient subquery fixes the plan's shape (kept patients outer, their
+// rows inner); which index serves the inner read is the planner's choice,
+// right once analyzeStale has brought the statistics up to date.
 func (r reader[T]) ofKeptRange() string {
 	cols := strings.Split(r.cols, ",")
 	for i, c := range cols {
