@@ -47,7 +47,9 @@ func TestServerKilledUnderLoad(t *testing.T) {
 	var runs []string
 	for range kills {
 		progress(t, w, between, "before the kill")
-		resp, err := evals.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: bench.BaselineMeasure})
+		// The connection may still be reconnecting to the last replacement:
+		// wait for it (a call that never reached a server is safe to send).
+		resp, err := evals.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: bench.BaselineMeasure}, grpc.WaitForReady(true))
 		if err != nil {
 			t.Fatal(err)
 		}

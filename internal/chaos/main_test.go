@@ -224,14 +224,20 @@ func checkRuns(t *testing.T, evals pb.EvaluationServiceClient, url string, ids [
 	ids = append(ids, resp.Run.Id)
 	for i, id := range ids {
 		var run *pb.Run
-		apptest.WaitFor(t, "run "+id+" to finish", func() bool {
+		finished := func() bool {
 			got, err := evals.GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: id})
 			if err != nil {
 				t.Fatal(err)
 			}
 			run = got.Run
 			return run.Status == pb.RunStatus_RUN_STATUS_SUCCEEDED || run.Status == pb.RunStatus_RUN_STATUS_FAILED
-		})
+		}
+		for deadline := time.Now().Add(30 * time.Second); !finished(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("run %d (%s) did not finish: %s, %d of %d patients, attempt %d, last error %q",
+					i, id, run.Status, run.PatientsDone, run.PatientsTotal, attempts(t, url, id), run.Error)
+			}
+		}
 		var cases int64
 		apptest.Query(t, url, &cases, "SELECT count(*) FROM evaluation_cases WHERE run_id = $1", id)
 		switch {

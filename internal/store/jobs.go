@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/measure"
@@ -32,7 +33,18 @@ type evaluateArgs struct {
 func (evaluateArgs) Kind() string { return "evaluate_run" }
 
 // maxRunAttempts bounds how often a run is tried before it is marked failed.
-const maxRunAttempts = 3
+const maxRunAttempts = 5
+
+// runRetryPolicy retries a run 1, 2, 4 and 8 s after its attempts fail.
+// What fails a run is nearly always the database going away (a restart, a
+// failover), and River's default (attempt⁴ seconds: 1, 16, 81) left a run
+// idle for a minute after a short outage; five quick attempts span about
+// half a minute of outage, River's scheduler adding up to 5 s to each.
+type runRetryPolicy struct{}
+
+func (runRetryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(time.Second << min(max(job.Attempt-1, 0), 3))
+}
 
 type jobs struct {
 	client *river.Client[pgx.Tx]
@@ -95,6 +107,7 @@ func (s *Store) StartWorkers(ctx context.Context, work RunWork, o WorkerOptions)
 		JobTimeout:           -1, // see runWorker.Timeout
 		RescueStuckJobsAfter: o.RescueAfter,
 		FetchPollInterval:    200 * time.Millisecond,
+		RetryPolicy:          runRetryPolicy{},
 	})
 	if err != nil {
 		return nil, err
