@@ -54,12 +54,10 @@ func newAuthenticator(st *store.Store, log *slog.Logger) *authenticator {
 // HTTP Authorization header through as the same metadata.
 func bearer(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
+	const scheme = "bearer " // matched without regard to case (RFC 6750 §2.1, RFC 9110 §11.1)
 	for _, v := range md.Get("authorization") {
-		if t, ok := strings.CutPrefix(v, "Bearer "); ok {
-			return strings.TrimSpace(t)
-		}
-		if t, ok := strings.CutPrefix(v, "bearer "); ok {
-			return strings.TrimSpace(t)
+		if len(v) > len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) {
+			return strings.TrimSpace(v[len(scheme):])
 		}
 	}
 	return ""

@@ -61,3 +61,17 @@ func TestEveryCallHasADeadline(t *testing.T) {
 		t.Errorf("a 1 h client deadline was not capped: %v", left)
 	}
 }
+
+// The auth scheme is case-insensitive (RFC 9110 §11.1); other schemes and
+// an empty credential carry no key.
+func TestBearerSchemeIgnoresCase(t *testing.T) {
+	for header, want := range map[string]string{
+		"Bearer lsk_a": "lsk_a", "bearer lsk_a": "lsk_a", "BEARER  lsk_a ": "lsk_a",
+		"Basic lsk_a": "", "Bearer": "", "Bearerlsk_a": "",
+	} {
+		ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", header))
+		if got := bearer(ctx); got != want {
+			t.Errorf("authorization %q: token %q, want %q", header, got, want)
+		}
+	}
+}
