@@ -77,7 +77,7 @@ func Evaluate(ctx context.Context, liaisond string, src Source, keep string, pro
 
 	keyFile := filepath.Join(dir, "loaded.key")
 	var key string
-	if b, err := os.ReadFile(keyFile); err == nil && keep != "" {
+	if b, err := os.ReadFile(keyFile); err == nil { // only a kept directory can have one
 		key = strings.TrimSpace(string(b))
 		fmt.Fprintf(progress, "evaluate: reusing the data loaded in %s\n", dir)
 	} else {
@@ -91,10 +91,8 @@ func Evaluate(ctx context.Context, liaisond string, src Source, keep string, pro
 		if err := vacuum(ctx, url); err != nil {
 			return res, err
 		}
-		if keep != "" {
-			if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
-				return res, err
-			}
+		if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+			return res, err
 		}
 	}
 	fmt.Fprintln(progress, "evaluate: starting liaisond for the run")
