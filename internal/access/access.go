@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -78,10 +79,8 @@ func deny(format string, a ...any) error { return &Denied{Reason: fmt.Sprintf(fo
 
 // Require refuses callers whose role is not one of roles.
 func (p Principal) Require(what string, roles ...Role) error {
-	for _, r := range roles {
-		if p.Role == r {
-			return nil
-		}
+	if slices.Contains(roles, p.Role) {
+		return nil
 	}
 	return deny("%s key %s may not %s", p.Role, p.KeyID, what)
 }
@@ -114,15 +113,7 @@ func (p Principal) ScopeNPI(asked string) (string, error) {
 // SeesTINs says whether a caller may see something spanning tins (empty:
 // every practice): operators see everything, others what includes their TIN.
 func (p Principal) SeesTINs(tins []string) bool {
-	if p.Role == Operator || len(tins) == 0 {
-		return true
-	}
-	for _, t := range tins {
-		if t == p.TIN {
-			return true
-		}
-	}
-	return false
+	return p.Role == Operator || len(tins) == 0 || slices.Contains(tins, p.TIN)
 }
 
 type ctxKey struct{}
