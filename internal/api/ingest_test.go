@@ -240,7 +240,7 @@ func TestEachValidationRule(t *testing.T) {
 		}), violation{"end", "date.order"}},
 		{"discharge before admission", mod(enc, func(r *pb.Record) { r.GetEncounter().DischargeDate = "2024-01-01" }), violation{"discharge_date", "date.order"}},
 		{"start not a date", mod(enc, func(r *pb.Record) { r.GetEncounter().Start = "03/01/2024" }), violation{"start", "date.format"}},
-		{"unknown code system", mod(enc, func(r *pb.Record) { r.GetEncounter().Diagnoses[0].System = "LOINC" }), violation{"diagnoses[0].system", "code.system"}},
+		{"unknown code system", mod(enc, func(r *pb.Record) { r.GetEncounter().Diagnoses[0].System = "CVX" }), violation{"diagnoses[0].system", "code.system"}},
 		{"diagnosis in a procedure system", mod(enc, func(r *pb.Record) { r.GetEncounter().Diagnoses[0].System = "CPT" }), violation{"diagnoses[0].system", "code.system_not_allowed"}},
 		{"malformed ICD-10-CM code", mod(enc, func(r *pb.Record) { r.GetEncounter().Diagnoses[0].Code = "72.001A" }), violation{"diagnoses[0].code", "code.format"}},
 		{"malformed CPT code", mod(enc, func(r *pb.Record) { r.GetEncounter().Lines[0].Code.Code = "9921" }), violation{"lines[0].code.code", "code.format"}},

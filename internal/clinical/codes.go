@@ -19,6 +19,7 @@ const (
 	ICD10PCS System = "ICD10PCS"
 	RxNorm   System = "RXNORM"
 	NDC      System = "NDC"
+	LOINC    System = "LOINC"
 )
 
 // Shapes of well-formed codes. They check form, not membership: a code list
@@ -31,6 +32,7 @@ var (
 	reHCPCS    = regexp.MustCompile(`^[A-V][0-9]{4}$`)
 	reICD10PCS = regexp.MustCompile(`^[0-9A-HJ-NP-Z]{7}$`)
 	reRxNorm   = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
+	reLOINC    = regexp.MustCompile(`^[1-9][0-9]{0,6}-[0-9]$`)
 	reModifier = regexp.MustCompile(`^[0-9A-Z]{2}$`)
 	rePOS      = regexp.MustCompile(`^[0-9]{2}$`)
 )
@@ -56,8 +58,10 @@ func ParseSystem(s string) (System, error) {
 		return RxNorm, nil
 	case "NDC":
 		return NDC, nil
+	case "LOINC", "LN":
+		return LOINC, nil
 	}
-	return "", fmt.Errorf("unknown code system %q (known: ICD10CM, ICD9CM, SNOMEDCT, CPT, HCPCS, ICD10PCS, RXNORM, NDC)", s)
+	return "", fmt.Errorf("unknown code system %q (known: ICD10CM, ICD9CM, SNOMEDCT, CPT, HCPCS, ICD10PCS, RXNORM, NDC, LOINC)", s)
 }
 
 // Code is a coded value in a known system, in canonical form.
@@ -117,6 +121,11 @@ func NormalizeCode(sys System, code string) (string, error) {
 		return "", fmt.Errorf("%q is not an RxNorm concept id (digits)", code)
 	case NDC:
 		return normalizeNDC(code)
+	case LOINC:
+		if reLOINC.MatchString(c) && loincCheckValid(c) {
+			return c, nil
+		}
+		return "", fmt.Errorf("%q is not a LOINC code (digits, a hyphen and the mod-10 check digit)", code)
 	}
 	return "", fmt.Errorf("unknown code system %q", sys)
 }
@@ -209,6 +218,25 @@ func NPICheckDigit(payload string) byte {
 		}
 	}
 	return 0
+}
+
+// loincCheckValid checks a LOINC code's check digit: LOINC's "mod 10"
+// algorithm (LOINC Users' Guide, "Calculating Mod 10 check digits") is the
+// Luhn check over the digits before the hyphen.
+func loincCheckValid(c string) bool {
+	body, check, _ := strings.Cut(c, "-")
+	sum := 0
+	for i := 0; i < len(body); i++ {
+		d := int(body[len(body)-1-i] - '0')
+		if i%2 == 0 { // the rightmost digit is doubled
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return (10-sum%10)%10 == int(check[0]-'0')
 }
 
 func allDigits(s string) bool {

@@ -65,6 +65,11 @@ func TestNormalizeCode(t *testing.T) {
 		{"NDC 5-3-2", NDC, "00006-031-54", "00006003154"},
 		{"NDC 5-4-1", NDC, "00006-0031-4", "00006003104"},
 		{"NDC 10 digits without hyphens is ambiguous", NDC, "0006003154", ""},
+		// LOINC codes of the VSAC "DXA (Dual energy Xray Absorptiometry) Scan" value set.
+		{"LOINC DXA femur bone density", LOINC, "24701-5", "24701-5"},
+		{"LOINC DXA hip T-score", LOINC, "38264-8", "38264-8"},
+		{"LOINC with a wrong check digit", LOINC, "24701-4", ""},
+		{"LOINC without its check digit", LOINC, "24701", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,7 +93,7 @@ func TestParseSystem(t *testing.T) {
 			t.Errorf("ParseSystem(%q) = %q, %v", in, got, err)
 		}
 	}
-	if _, err := ParseSystem("LOINC"); err == nil {
-		t.Error("LOINC is not a system the measures use; want an error")
+	if _, err := ParseSystem("CVX"); err == nil {
+		t.Error("CVX is not a system the measures use; want an error")
 	}
 }

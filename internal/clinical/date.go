@@ -5,6 +5,7 @@ package clinical
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -39,9 +40,14 @@ func ParseDate(s string) (Date, error) {
 // ErrNoValue marks an empty date-or-datetime.
 var ErrNoValue = errors.New("no value")
 
-// ParseDateOrTime accepts a calendar date (YYYY-MM-DD) or an RFC 3339
-// datetime; a datetime is reduced to its calendar date in loc. The instant is
-// returned too (zero for a plain date) so it can be kept as sent.
+// ParseDateOrTime accepts a calendar date (YYYY-MM-DD) or a datetime, and
+// reduces a datetime to a calendar date as the temporal contract says: in loc
+// (the practice's time zone) when loc is not nil, otherwise to the date it
+// was written with (its own UTC offset). A datetime written without an
+// offset, as many exports write local times, is a wall-clock time: its date
+// is the date as written whatever loc is, and no instant is returned. The
+// instant is returned (zero for a plain date or a local time) so it can be
+// kept as sent.
 func ParseDateOrTime(s string, loc *time.Location) (Date, time.Time, error) {
 	if s == "" {
 		return 0, time.Time{}, ErrNoValue
@@ -50,11 +56,107 @@ func ParseDateOrTime(s string, loc *time.Location) (Date, time.Time, error) {
 		d, err := ParseDate(s)
 		return d, time.Time{}, err
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	t, offset, err := parseDateTime(s)
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("%q is neither a date YYYY-MM-DD nor an RFC 3339 datetime", s)
+		return 0, time.Time{}, err
+	}
+	if !offset {
+		return DateOf(t, time.UTC), time.Time{}, nil
+	}
+	if loc == nil {
+		loc = t.Location() // the offset it was written with
 	}
 	return DateOf(t, loc), t, nil
+}
+
+// dateTimeLayouts are the datetime shapes accepted: RFC 3339 (FHIR's
+// dateTime), and the shapes real exports also write: no seconds, no offset,
+// an offset without its colon.
+var dateTimeLayouts = []struct {
+	layout string
+	offset bool
+}{
+	{time.RFC3339Nano, true},
+	{"2006-01-02T15:04Z07:00", true},
+	{"2006-01-02T15:04:05.999999999Z0700", true},
+	{"2006-01-02T15:04Z0700", true},
+	{"2006-01-02T15:04:05.999999999", false},
+	{"2006-01-02T15:04", false},
+}
+
+// parseDateTime parses one of dateTimeLayouts; offset says whether the value
+// carried a UTC offset ("Z" counts as one).
+func parseDateTime(s string) (time.Time, bool, error) {
+	for _, l := range dateTimeLayouts {
+		if t, err := time.Parse(l.layout, s); err == nil {
+			return t, l.offset, nil
+		}
+	}
+	return time.Time{}, false, fmt.Errorf("%q is neither a date YYYY-MM-DD nor a datetime YYYY-MM-DDThh:mm[:ss][offset]", s)
+}
+
+// Precision is how much of a partial date (FHIR's "YYYY" or "YYYY-MM") was given.
+type Precision uint8
+
+const (
+	DayPrecision Precision = iota
+	MonthPrecision
+	YearPrecision
+)
+
+// ParsePartialDate parses a full date or a partial one ("YYYY-MM", "YYYY"),
+// returning its first day and its precision.
+func ParsePartialDate(s string) (Date, Precision, error) {
+	switch len(s) {
+	case len("2006-01"):
+		if t, err := time.Parse("2006-01", s); err == nil {
+			return DateOf(t, time.UTC), MonthPrecision, nil
+		}
+	case len("2006"):
+		if t, err := time.Parse("2006", s); err == nil {
+			return DateOf(t, time.UTC), YearPrecision, nil
+		}
+	default:
+		d, err := ParseDate(s)
+		return d, DayPrecision, err
+	}
+	return 0, 0, fmt.Errorf("%q is not a date YYYY-MM-DD, YYYY-MM or YYYY", s)
+}
+
+// Last returns the last day a date of precision p starting on d can be.
+func (p Precision) Last(d Date) Date {
+	switch p {
+	case MonthPrecision:
+		return d.AddMonths(1).AddDays(-1)
+	case YearPrecision:
+		return d.AddMonths(12).AddDays(-1)
+	}
+	return d
+}
+
+// Format writes d at precision p, as it was sent.
+func (p Precision) Format(d Date) string {
+	s := d.String()
+	switch p {
+	case MonthPrecision:
+		return s[:7]
+	case YearPrecision:
+		return s[:4]
+	}
+	return s
+}
+
+// Zone loads a practice's IANA time zone; "" (no zone) and names that do
+// not load give nil, which ParseDateOrTime reads as "the date as written".
+func Zone(name string) *time.Location {
+	if name == "" || strings.EqualFold(name, "local") {
+		return nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil
+	}
+	return loc
 }
 
 // Time returns midnight UTC of d.
@@ -99,6 +201,12 @@ func AgeOn(birth, on Date) int {
 		age--
 	}
 	return age
+}
+
+// AgesOn returns the youngest and oldest age someone born between earliest
+// and latest (a partial birth date) can be on on; equal for a full date.
+func AgesOn(earliest, latest, on Date) (youngest, oldest int) {
+	return AgeOn(latest, on), AgeOn(earliest, on)
 }
 
 // Period is an inclusive range of calendar dates.

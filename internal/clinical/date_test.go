@@ -47,6 +47,81 @@ func TestDatetimeReducedInPracticeZone(t *testing.T) {
 	}
 }
 
+// TestDatetimeWithoutPracticeZoneKeepsItsWrittenDate is the temporal
+// contract's second half: with no practice zone (loc nil) a datetime is
+// reduced to the date it was written with, in its own offset, not moved to
+// UTC; one written without an offset is a wall-clock time, its date as
+// written whatever the zone.
+func TestDatetimeWithoutPracticeZoneKeepsItsWrittenDate(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	tests := []struct {
+		name string
+		in   string
+		loc  *time.Location
+		want string
+	}{
+		{"evening in Chicago, no zone: that evening's date", "2024-06-30T23:30:00-05:00", nil, "2024-06-30"},
+		{"no seconds, no zone", "2024-06-30T23:30-05:00", nil, "2024-06-30"},
+		{"offset without its colon", "2024-06-30T23:30:00-0500", nil, "2024-06-30"},
+		{"Z, no zone: UTC's date", "2024-07-01T03:30:00Z", nil, "2024-07-01"},
+		{"no offset, no zone: the date as written", "2024-06-30T23:30:00", nil, "2024-06-30"},
+		{"no offset, a zone: still the date as written (a local time)", "2024-06-30T23:30:00", ny, "2024-06-30"},
+		{"no offset and no seconds", "2024-06-30T23:30", nil, "2024-06-30"},
+		{"fractional seconds, no offset", "2024-06-30T23:30:00.123", nil, "2024-06-30"},
+		{"with a zone the zone decides", "2024-06-30T23:30:00-05:00", ny, "2024-07-01"},
+		{"29 February late evening, no zone", "2024-02-29T23:59:59-08:00", nil, "2024-02-29"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _, err := ParseDateOrTime(tc.in, tc.loc)
+			if err != nil || got.String() != tc.want {
+				t.Fatalf("ParseDateOrTime(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"2024-06-31T10:00:00", "2024-06-30T25:00:00Z", "2024-06-30 10:00", "yesterday"} {
+		if _, _, err := ParseDateOrTime(bad, nil); err == nil {
+			t.Errorf("ParseDateOrTime(%q) accepted it", bad)
+		}
+	}
+}
+
+// TestPartialBirthDate: FHIR's partial dates ("1950-06", "1950") parse to
+// their first day with a precision, and an age on a date is a range that
+// covers every day the partial date allows.
+func TestPartialBirthDate(t *testing.T) {
+	tests := []struct {
+		name, in, first, last string
+		on                    string
+		young, old            int
+	}{
+		{"full date", "1950-06-15", "1950-06-15", "1950-06-15", "2024-06-15", 74, 74},
+		{"month: before any birthday in June", "1950-06", "1950-06-01", "1950-06-30", "2024-05-31", 73, 73},
+		{"month: mid-June is uncertain", "1950-06", "1950-06-01", "1950-06-30", "2024-06-15", 73, 74},
+		{"month: from 30 June certain", "1950-06", "1950-06-01", "1950-06-30", "2024-06-30", 74, 74},
+		{"year: uncertain all year", "1950", "1950-01-01", "1950-12-31", "2024-07-01", 73, 74},
+		{"year: certain on 31 December", "1950", "1950-01-01", "1950-12-31", "2024-12-31", 74, 74},
+		{"February of a leap year ends on the 29th", "1952-02", "1952-02-01", "1952-02-29", "2024-03-01", 72, 72},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			first, prec, err := ParsePartialDate(tc.in)
+			if err != nil || first.String() != tc.first || prec.Last(first).String() != tc.last || prec.Format(first) != tc.in {
+				t.Fatalf("ParsePartialDate(%q) = %s..%s (%q), %v", tc.in, first, prec.Last(first), prec.Format(first), err)
+			}
+			p := Patient{BirthDate: first, BirthPrec: prec}
+			if y, o := p.Ages(d(tc.on)); y != tc.young || o != tc.old {
+				t.Errorf("ages on %s = %d..%d, want %d..%d", tc.on, y, o, tc.young, tc.old)
+			}
+		})
+	}
+	for _, bad := range []string{"1950-13", "195", "1950-6", "1950-06-31", "June 1950"} {
+		if _, _, err := ParsePartialDate(bad); err == nil {
+			t.Errorf("ParsePartialDate(%q) accepted it", bad)
+		}
+	}
+}
+
 func TestAgeOnBirthdayAndLeapDay(t *testing.T) {
 	tests := []struct {
 		name      string

@@ -34,6 +34,9 @@ const (
 	MedOrder          MedicationKind = "order"
 	MedDispense       MedicationKind = "dispense"
 	MedAdministration MedicationKind = "administration"
+	// MedStatement: the patient is, or was, taking the drug (e.g. a FHIR
+	// MedicationStatement), from Date for DaysSupply days when known.
+	MedStatement MedicationKind = "statement"
 )
 
 // FlagKind is an institutional status that excludes patients from measures.
@@ -49,7 +52,7 @@ const (
 type Practice struct {
 	TIN      string
 	Name     string
-	TimeZone string // IANA name; "" means UTC
+	TimeZone string // IANA name; "": none, so datetimes keep the date they were written with
 }
 
 // Clinician is identified by NPI across practices.
@@ -63,12 +66,45 @@ type Clinician struct {
 type Patient struct {
 	TIN       string
 	SourceID  string
-	BirthDate Date
+	BirthDate Date      // the first day the birth date can be
+	BirthPrec Precision // a partial birth date ("1950-06") spans its month or year
 	Sex       Sex
 	Race      []string // CDC race codes (e.g. 2106-3)
 	Ethnicity string   // CDC ethnicity code (2135-2 or 2186-5)
 	PayerType string   // e.g. SOP payer typology code or "medicare"
 	DeathDate NullDate
+	Origin    string // where the record was read (file and line), as sent
+}
+
+// Ages returns the youngest and oldest the patient can be on on: equal for
+// a full birth date, a range for a partial one.
+func (p *Patient) Ages(on Date) (youngest, oldest int) {
+	return AgesOn(p.BirthDate, p.BirthPrec.Last(p.BirthDate), on)
+}
+
+// MergeFrom returns the patient after a newer record of the same patient
+// (same TIN and source id, e.g. from another file or format) is added:
+// the newer record's birth date and sex win, and optional fields it leaves
+// empty keep what was known, so a claims extract that carries no race or
+// death date does not erase what an EHR export said.
+func (p Patient) MergeFrom(n Patient) Patient {
+	out := n
+	if len(out.Race) == 0 {
+		out.Race = p.Race
+	}
+	if out.Ethnicity == "" {
+		out.Ethnicity = p.Ethnicity
+	}
+	if out.PayerType == "" {
+		out.PayerType = p.PayerType
+	}
+	if !out.DeathDate.Valid {
+		out.DeathDate = p.DeathDate
+	}
+	if out.Sex == SexUndefined {
+		out.Sex = p.Sex
+	}
+	return out
 }
 
 // Encounter is a visit or stay with the codes billed for it.
@@ -86,6 +122,7 @@ type Encounter struct {
 	Lines        []Line // procedure codes (CPT, HCPCS) with modifiers
 	Diagnoses    []Code // in claim order; first is principal
 	Discharge    NullDate
+	Origin       string
 }
 
 // Line is one billed procedure code with its modifiers.
@@ -104,6 +141,7 @@ type Procedure struct {
 	NPI         string
 	EncounterID string
 	NotDone     bool
+	Origin      string
 }
 
 // Condition is a diagnosis recorded outside a claim (e.g. a problem list entry).
@@ -114,6 +152,7 @@ type Condition struct {
 	Code        Code
 	Onset       Date
 	EncounterID string
+	Origin      string
 }
 
 // MedicationEvent is an order, dispense or administration of a drug.
@@ -127,6 +166,8 @@ type MedicationEvent struct {
 	DaysSupply int32
 	Quantity   float64
 	NPI        string
+	Display    string // the drug's name as sent (a coding's display or the text)
+	Origin     string
 }
 
 // QualityCode is a quality-data code (CPT II or HCPCS G-code) as reported on a claim line.
@@ -139,6 +180,7 @@ type QualityCode struct {
 	Date        Date
 	NPI         string
 	EncounterID string
+	Origin      string
 }
 
 // Coverage is an enrollment span.
@@ -149,6 +191,7 @@ type Coverage struct {
 	Start     Date
 	End       NullDate // open-ended when not valid
 	PayerType string
+	Origin    string
 }
 
 // Flag is an institutional status (hospice election, long-term institution, I-SNP) over a span.
@@ -159,6 +202,7 @@ type Flag struct {
 	Kind      FlagKind
 	Start     Date
 	End       NullDate
+	Origin    string
 }
 
 // PatientData is everything known about one patient in one practice: the

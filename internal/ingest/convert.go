@@ -28,7 +28,8 @@ type Record struct {
 	EncounterRef string
 }
 
-// Zones resolves a TIN to the time zone its datetimes are read in.
+// Zones resolves a TIN to the time zone its datetimes are read in; nil means
+// the practice has none, so a datetime keeps the date it was written with.
 type Zones func(tin string) *time.Location
 
 // Convert checks rec against every rule that needs no other record and
@@ -71,6 +72,7 @@ type checker struct {
 	index                    int64
 	typ, tin, id             string
 	patientRef, encounterRef string
+	birthPrec                clinical.Precision
 	rejections               []*pb.Rejection
 }
 
@@ -92,6 +94,16 @@ func (c *checker) keyed(typ, tin, id string) {
 	case len(id) > 200:
 		c.fail("source_id", "source_id.length", "source_id is longer than 200 characters")
 	}
+}
+
+// maxOrigin bounds a record's origin (a file name and line, a message id).
+const maxOrigin = 500
+
+func (c *checker) origin(o string) string {
+	if len(o) > maxOrigin {
+		c.fail("origin", "origin.length", fmt.Sprintf("origin is %d characters; at most %d", len(o), maxOrigin))
+	}
+	return o
 }
 
 func (c *checker) patientOf(field, id string) {
@@ -132,7 +144,7 @@ func (c *checker) when(field, s string, required bool, zones Zones) (clinical.Nu
 	switch {
 	case errors.Is(err, clinical.ErrNoValue):
 		if required {
-			c.fail(field, "date.required", field+" is required (YYYY-MM-DD or RFC 3339 datetime)")
+			c.fail(field, "date.required", field+" is required (YYYY-MM-DD or a datetime)")
 		}
 		return clinical.NullDate{}, time.Time{}
 	case err != nil:
@@ -207,9 +219,10 @@ func (c *checker) clinician(p *pb.Clinician) clinical.Clinician {
 
 func (c *checker) patient(p *pb.Patient) clinical.Patient {
 	c.keyed("patient", p.GetTin(), p.GetSourceId())
-	out := clinical.Patient{TIN: p.GetTin(), SourceID: p.GetSourceId(), Race: p.GetRace(), Ethnicity: p.GetEthnicity(), PayerType: p.GetPayerType()}
-	birth := c.date("birth_date", p.GetBirthDate(), true)
-	out.BirthDate = birth.Date
+	out := clinical.Patient{TIN: p.GetTin(), SourceID: p.GetSourceId(), Race: p.GetRace(), Ethnicity: p.GetEthnicity(), PayerType: p.GetPayerType(),
+		Origin: c.origin(p.GetOrigin())}
+	birth := c.birthDate(p.GetBirthDate())
+	out.BirthDate, out.BirthPrec = birth.Date, c.birthPrec
 	out.DeathDate = c.date("death_date", p.GetDeathDate(), false)
 	c.order("death_date", birth, out.DeathDate, "birth_date")
 	out.Sex = enum(c, "sex", "enum.unknown", "sex %d is not a known value", wire.Sexes, p.GetSex())
@@ -224,6 +237,22 @@ func (c *checker) patient(p *pb.Patient) clinical.Patient {
 	return out
 }
 
+// birthDate takes a full or partial birth date (FHIR allows "1950-06" and
+// "1950"); a partial one is kept as its first day with its precision.
+func (c *checker) birthDate(s string) clinical.NullDate {
+	if s == "" {
+		c.fail("birth_date", "date.required", "birth_date is required (YYYY-MM-DD, or a partial date YYYY-MM or YYYY)")
+		return clinical.NullDate{}
+	}
+	d, prec, err := clinical.ParsePartialDate(s)
+	if err != nil {
+		c.fail("birth_date", "date.format", err.Error())
+		return clinical.NullDate{}
+	}
+	c.birthPrec = prec
+	return clinical.Some(d)
+}
+
 // cdcCode reports whether s has the shape of a CDC Race & Ethnicity code (NNNN-N).
 func cdcCode(s string) bool {
 	return len(s) == 6 && s[4] == '-' && strings.Trim(s[:4]+s[5:], "0123456789") == ""
@@ -233,7 +262,8 @@ func (c *checker) encounter(e *pb.Encounter, zones Zones) clinical.Encounter {
 	c.keyed("encounter", e.GetTin(), e.GetSourceId())
 	c.patientOf("patient_id", e.GetPatientId())
 	c.npi("rendering_npi", e.GetRenderingNpi(), false)
-	out := clinical.Encounter{TIN: e.GetTin(), SourceID: e.GetSourceId(), PatientID: e.GetPatientId(), RenderingNPI: e.GetRenderingNpi(), POS: e.GetPlaceOfService()}
+	out := clinical.Encounter{TIN: e.GetTin(), SourceID: e.GetSourceId(), PatientID: e.GetPatientId(), RenderingNPI: e.GetRenderingNpi(), POS: e.GetPlaceOfService(),
+		Origin: c.origin(e.GetOrigin())}
 	start, startAt := c.when("start", e.GetStart(), true, zones)
 	end, endAt := c.when("end", e.GetEnd(), false, zones)
 	c.order("end", start, end, "start")
@@ -267,8 +297,8 @@ func (c *checker) procedure(p *pb.Procedure, zones Zones) clinical.Procedure {
 	c.npi("npi", p.GetNpi(), false)
 	date, _ := c.when("date", p.GetDate(), true, zones)
 	return clinical.Procedure{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Date: date.Date,
-		Code: c.code("code", p.GetCode(), clinical.CPT, clinical.HCPCS, clinical.SNOMEDCT, clinical.ICD10PCS),
-		NPI:  p.GetNpi(), EncounterID: p.GetEncounterId(), NotDone: p.GetNotDone()}
+		Code: c.code("code", p.GetCode(), clinical.CPT, clinical.HCPCS, clinical.SNOMEDCT, clinical.ICD10PCS, clinical.LOINC),
+		NPI:  p.GetNpi(), EncounterID: p.GetEncounterId(), NotDone: p.GetNotDone(), Origin: c.origin(p.GetOrigin())}
 }
 
 func (c *checker) condition(p *pb.Condition, zones Zones) clinical.Condition {
@@ -277,14 +307,15 @@ func (c *checker) condition(p *pb.Condition, zones Zones) clinical.Condition {
 	c.encounterRef = p.GetEncounterId()
 	onset, _ := c.when("onset_date", p.GetOnsetDate(), true, zones)
 	return clinical.Condition{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Onset: onset.Date,
-		Code: c.code("code", p.GetCode(), clinical.ICD10CM, clinical.ICD9CM, clinical.SNOMEDCT), EncounterID: p.GetEncounterId()}
+		Code: c.code("code", p.GetCode(), clinical.ICD10CM, clinical.ICD9CM, clinical.SNOMEDCT), EncounterID: p.GetEncounterId(),
+		Origin: c.origin(p.GetOrigin())}
 }
 
 func (c *checker) medication(m *pb.MedicationEvent, zones Zones) clinical.MedicationEvent {
 	c.keyed("medication", m.GetTin(), m.GetSourceId())
 	c.patientOf("patient_id", m.GetPatientId())
 	c.npi("npi", m.GetNpi(), false)
-	kind := enum(c, "kind", "enum.required", "kind %d: must be order, dispense or administration", wire.MedicationKinds, m.GetKind())
+	kind := enum(c, "kind", "enum.required", "kind %d: must be order, dispense, administration or statement", wire.MedicationKinds, m.GetKind())
 	if m.GetDaysSupply() < 0 {
 		c.fail("days_supply", "days_supply.negative", fmt.Sprintf("days supply %d must be 0 or more", m.GetDaysSupply()))
 	}
@@ -294,7 +325,7 @@ func (c *checker) medication(m *pb.MedicationEvent, zones Zones) clinical.Medica
 	date, _ := c.when("date", m.GetDate(), true, zones)
 	return clinical.MedicationEvent{TIN: m.GetTin(), SourceID: m.GetSourceId(), PatientID: m.GetPatientId(), Kind: kind, Date: date.Date,
 		Code:       c.code("code", m.GetCode(), clinical.RxNorm, clinical.NDC, clinical.HCPCS),
-		DaysSupply: m.GetDaysSupply(), Quantity: m.GetQuantity(), NPI: m.GetNpi()}
+		DaysSupply: m.GetDaysSupply(), Quantity: m.GetQuantity(), NPI: m.GetNpi(), Display: m.GetDisplay(), Origin: c.origin(m.GetOrigin())}
 }
 
 func (c *checker) quality(q *pb.QualityCode, zones Zones) clinical.QualityCode {
@@ -305,7 +336,7 @@ func (c *checker) quality(q *pb.QualityCode, zones Zones) clinical.QualityCode {
 	date, _ := c.when("date", q.GetDate(), true, zones)
 	return clinical.QualityCode{TIN: q.GetTin(), SourceID: q.GetSourceId(), PatientID: q.GetPatientId(), Date: date.Date,
 		Code:      c.code("code", q.GetCode(), clinical.CPT, clinical.HCPCS),
-		Modifiers: c.modifiers("modifiers", q.GetModifiers()), NPI: q.GetNpi(), EncounterID: q.GetEncounterId()}
+		Modifiers: c.modifiers("modifiers", q.GetModifiers()), NPI: q.GetNpi(), EncounterID: q.GetEncounterId(), Origin: c.origin(q.GetOrigin())}
 }
 
 func (c *checker) coverage(p *pb.Coverage) clinical.Coverage {
@@ -314,7 +345,8 @@ func (c *checker) coverage(p *pb.Coverage) clinical.Coverage {
 	start := c.date("start_date", p.GetStartDate(), true)
 	end := c.date("end_date", p.GetEndDate(), false)
 	c.order("end_date", start, end, "start_date")
-	return clinical.Coverage{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Start: start.Date, End: end, PayerType: p.GetPayerType()}
+	return clinical.Coverage{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Start: start.Date, End: end, PayerType: p.GetPayerType(),
+		Origin: c.origin(p.GetOrigin())}
 }
 
 func (c *checker) flag(p *pb.InstitutionalFlag) clinical.Flag {
@@ -324,7 +356,8 @@ func (c *checker) flag(p *pb.InstitutionalFlag) clinical.Flag {
 	start := c.date("start_date", p.GetStartDate(), true)
 	end := c.date("end_date", p.GetEndDate(), false)
 	c.order("end_date", start, end, "start_date")
-	return clinical.Flag{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Kind: kind, Start: start.Date, End: end}
+	return clinical.Flag{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Kind: kind, Start: start.Date, End: end,
+		Origin: c.origin(p.GetOrigin())}
 }
 
 // enum maps an API enum value to its domain value, rejecting values the map lacks.

@@ -155,13 +155,14 @@ func convertAll(ctx context.Context, next Next, zones *zones) <-chan converted {
 
 // zones are the practices' time zones as the request goes: stored ones,
 // overridden by practice records in the request (a practice sent with its
-// data governs it). Unknown practices read datetimes in UTC.
+// data governs it). A practice with no zone (unknown, or stored without
+// one) reads a datetime as the date it was written with.
 type zones struct{ byTIN map[string]*time.Location }
 
 func newZones(stored map[string]string) *zones {
 	z := &zones{byTIN: map[string]*time.Location{}}
 	for tin, name := range stored {
-		if loc, err := time.LoadLocation(name); err == nil {
+		if loc := clinical.Zone(name); loc != nil {
 			z.byTIN[tin] = loc
 		}
 	}
@@ -171,19 +172,16 @@ func newZones(stored map[string]string) *zones {
 func (z *zones) learn(recs []*pb.Record) {
 	for _, rec := range recs {
 		if p := rec.GetPractice(); p != nil {
-			if loc, err := time.LoadLocation(p.GetTimeZone()); err == nil {
+			if loc := clinical.Zone(p.GetTimeZone()); loc != nil {
 				z.byTIN[p.GetTin()] = loc
+			} else {
+				delete(z.byTIN, p.GetTin())
 			}
 		}
 	}
 }
 
-func (z *zones) of(tin string) *time.Location {
-	if loc := z.byTIN[tin]; loc != nil {
-		return loc
-	}
-	return time.UTC
-}
+func (z *zones) of(tin string) *time.Location { return z.byTIN[tin] }
 
 // request is the state of one atomic request across its messages.
 type request struct {
@@ -301,7 +299,8 @@ func (d *deduper) add(b *store.Batch, rec Record) {
 	case clinical.Clinician:
 		b.Clinicians = place(d, rec, b.Clinicians, v)
 	case clinical.Patient:
-		b.Patients = place(d, rec, b.Patients, v)
+		// The same patient from two sources in one request merges, as it does with a stored one.
+		b.Patients = placeMerged(d, rec, b.Patients, v, clinical.Patient.MergeFrom)
 	case clinical.Encounter:
 		b.Encounters = place(d, rec, b.Encounters, v)
 	case clinical.Procedure:
@@ -320,6 +319,11 @@ func (d *deduper) add(b *store.Batch, rec Record) {
 }
 
 func place[T any](d *deduper, rec Record, list []T, v T) []T {
+	return placeMerged(d, rec, list, v, func(_, newer T) T { return newer })
+}
+
+// placeMerged is place with merge combining an earlier record with its key and the newer one.
+func placeMerged[T any](d *deduper, rec Record, list []T, v T, merge func(earlier, newer T) T) []T {
 	m := d.pos[rec.Type]
 	if m == nil {
 		m = map[string]int{}
@@ -327,7 +331,7 @@ func place[T any](d *deduper, rec Record, list []T, v T) []T {
 	}
 	key := rec.TIN + "\x00" + rec.ID
 	if i, ok := m[key]; ok {
-		list[i] = v
+		list[i] = merge(list[i], v)
 		return list
 	}
 	m[key] = len(list)

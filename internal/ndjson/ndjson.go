@@ -23,11 +23,12 @@ import (
 
 // Problem is one invalid input, located precisely enough to fix it.
 type Problem struct {
-	File   string `json:"file"`
-	Line   int    `json:"line"`
-	Record string `json:"record,omitempty"` // the record's source id, when it has one
-	Field  string `json:"field,omitempty"`
-	Rule   string `json:"rule"`
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Record  string `json:"record,omitempty"` // the record's source id, when it has one
+	Field   string `json:"field,omitempty"`
+	Rule    string `json:"rule"` // stable rule name, e.g. date.format
+	Message string `json:"message"`
 }
 
 func (p Problem) String() string {
@@ -40,6 +41,9 @@ func (p Problem) String() string {
 		fmt.Fprintf(&b, " field %s:", p.Field)
 	}
 	b.WriteString(" " + p.Rule)
+	if p.Message != "" {
+		b.WriteString(": " + p.Message)
+	}
 	return b.String()
 }
 
@@ -73,20 +77,21 @@ type located struct {
 }
 
 // NewDataset starts an empty dataset; loc is the time zone datetimes are
-// read in when their practice does not name one.
+// read in when their practice does not name one (nil: none, so a datetime
+// keeps the date it was written with).
 func NewDataset(loc *time.Location) *Dataset { return &Dataset{loc: loc} }
 
 // Read adds the records of one file. Problems accumulate; call Finish.
 func (d *Dataset) Read(r io.Reader, file string) error {
 	err := ingest.EachNDJSON(r, func(line int, rec *pb.Record, err error) {
 		if err != nil {
-			d.probs = append(d.probs, Problem{File: file, Line: line, Rule: err.Error()})
+			d.probs = append(d.probs, Problem{File: file, Line: line, Rule: "record.json", Message: err.Error()})
 			return
 		}
 		d.Add(file, line, rec)
 	})
 	if errors.Is(err, bufio.ErrTooLong) {
-		d.probs = append(d.probs, Problem{File: file, Rule: fmt.Sprintf("a line is longer than %d bytes", ingest.MaxLineBytes)})
+		d.probs = append(d.probs, Problem{File: file, Rule: "line.length", Message: fmt.Sprintf("a line is longer than %d bytes", ingest.MaxLineBytes)})
 		return nil
 	}
 	return err
@@ -100,12 +105,15 @@ func (d *Dataset) Add(file string, line int, rec *pb.Record) {
 
 // Finish converts every record now that all practices (and their time
 // zones) are known, checks that references resolve within the dataset, and
-// groups records by patient. It returns Problems listing every invalid record.
+// groups the valid records by patient. Records of one patient from several
+// files or formats merge (clinical.Patient.MergeFrom), as the server merges
+// them. It returns Problems listing every invalid record, which was left
+// out; Patients holds the rest either way.
 func (d *Dataset) Finish() error {
 	zones := map[string]*time.Location{}
 	for _, r := range d.raw {
 		if p := r.rec.GetPractice(); p != nil {
-			if loc, err := time.LoadLocation(p.GetTimeZone()); err == nil && p.GetTimeZone() != "" {
+			if loc := clinical.Zone(p.GetTimeZone()); loc != nil {
 				zones[p.GetTin()] = loc
 			}
 		}
@@ -124,7 +132,7 @@ func (d *Dataset) Finish() error {
 	for i, r := range d.raw {
 		rec, rej := ingest.Convert(int64(i), r.rec, zoneOf)
 		for _, x := range rej {
-			d.probs = append(d.probs, Problem{File: r.file, Line: r.line, Record: x.SourceId, Field: x.Field, Rule: x.Rule + ": " + x.Message})
+			d.probs = append(d.probs, Problem{File: r.file, Line: r.line, Record: x.SourceId, Field: x.Field, Rule: x.Rule, Message: x.Message})
 		}
 		if len(rej) > 0 {
 			continue
@@ -135,8 +143,8 @@ func (d *Dataset) Finish() error {
 		case clinical.Clinician:
 			d.Clinicians = append(d.Clinicians, v)
 		case clinical.Patient:
-			if _, dup := patients[key{v.TIN, v.SourceID}]; dup {
-				d.probs = append(d.probs, Problem{File: r.file, Line: r.line, Record: v.SourceID, Field: "source_id", Rule: "duplicate: the dataset has this patient twice"})
+			if i, dup := patients[key{v.TIN, v.SourceID}]; dup {
+				d.Patients[i].Patient = d.Patients[i].Patient.MergeFrom(v)
 				continue
 			}
 			patients[key{v.TIN, v.SourceID}] = len(d.Patients)
@@ -155,12 +163,12 @@ func (d *Dataset) Finish() error {
 		pi, ok := patients[key{rec.TIN, rec.PatientRef}]
 		if !ok {
 			d.probs = append(d.probs, Problem{File: r.file, Line: r.line, Record: rec.ID, Field: "patient_id",
-				Rule: fmt.Sprintf("reference.patient: no patient %q of TIN %s in the input", rec.PatientRef, rec.TIN)})
+				Rule: "reference.patient", Message: fmt.Sprintf("no patient %q of TIN %s in the input", rec.PatientRef, rec.TIN)})
 			continue
 		}
 		if rec.EncounterRef != "" && !encounters[key{rec.TIN, rec.EncounterRef}] {
 			d.probs = append(d.probs, Problem{File: r.file, Line: r.line, Record: rec.ID, Field: "encounter_id",
-				Rule: fmt.Sprintf("reference.encounter: no encounter %q of TIN %s in the input", rec.EncounterRef, rec.TIN)})
+				Rule: "reference.encounter", Message: fmt.Sprintf("no encounter %q of TIN %s in the input", rec.EncounterRef, rec.TIN)})
 			continue
 		}
 		d.Patients[pi].Add(rec.Value)

@@ -83,11 +83,11 @@ var (
 			c.Onset = dateOf(onset)
 			return c, err
 		}}
-	medicationReader = reader[clinical.MedicationEvent]{"medications", `tin, source_id, patient_id, kind, code_system, code, date, days_supply, quantity, npi`,
+	medicationReader = reader[clinical.MedicationEvent]{"medications", `tin, source_id, patient_id, kind, code_system, code, date, days_supply, quantity, npi, display`,
 		func(r pgx.CollectableRow) (m clinical.MedicationEvent, err error) {
 			var date time.Time
 			var kind string
-			err = r.Scan(&m.TIN, &m.SourceID, &m.PatientID, &kind, &m.Code.System, &m.Code.Code, &date, &m.DaysSupply, &m.Quantity, &m.NPI)
+			err = r.Scan(&m.TIN, &m.SourceID, &m.PatientID, &kind, &m.Code.System, &m.Code.Code, &date, &m.DaysSupply, &m.Quantity, &m.NPI, &m.Display)
 			m.Date, m.Kind = dateOf(date), clinical.MedicationKind(kind)
 			return m, err
 		}}
@@ -125,14 +125,17 @@ func readAll[T any](ctx context.Context, q pgx.Tx, r reader[T], tin, id string) 
 	return pgx.CollectRows(rows, r.scan)
 }
 
-const patientColumns = `tin, source_id, birth_date, sex, race, ethnicity, payer_type, death_date`
+// patientColumns leave origin out: evaluation runs do not read it
+// (GetPatient adds it).
+const patientColumns = `tin, source_id, birth_date, sex, race, ethnicity, payer_type, death_date, birth_precision`
 
 func scanPatient(r pgx.CollectableRow) (p clinical.Patient, err error) {
 	var birth time.Time
 	var death *time.Time
 	var sex string
-	err = r.Scan(&p.TIN, &p.SourceID, &birth, &sex, &p.Race, &p.Ethnicity, &p.PayerType, &death)
-	p.BirthDate, p.DeathDate, p.Sex = dateOf(birth), nullDateOf(death), clinical.Sex(sex)
+	var prec int16
+	err = r.Scan(&p.TIN, &p.SourceID, &birth, &sex, &p.Race, &p.Ethnicity, &p.PayerType, &death, &prec)
+	p.BirthDate, p.DeathDate, p.Sex, p.BirthPrec = dateOf(birth), nullDateOf(death), clinical.Sex(sex), clinical.Precision(prec)
 	return p, err
 }
 
@@ -166,12 +169,52 @@ func (s *Store) GetPatient(ctx context.Context, tin, id string) (*clinical.Patie
 			func() (err error) { d.Quality, err = readAll(ctx, tx, qualityReader, tin, id); return },
 			func() (err error) { d.Coverage, err = readAll(ctx, tx, coverageReader, tin, id); return },
 			func() (err error) { d.Flags, err = readAll(ctx, tx, flagReader, tin, id); return },
+			func() error { return readOrigins(ctx, tx, &d) },
 		)
 	})
 	if err != nil {
 		return nil, classify(err)
 	}
 	return &d, nil
+}
+
+// readOrigins fills in where each of a patient's records was read from
+// (left out of the readers, which evaluation runs share).
+func readOrigins(ctx context.Context, tx pgx.Tx, d *clinical.PatientData) error {
+	tin, id := d.Patient.TIN, d.Patient.SourceID
+	origins := map[string]map[string]string{}
+	for _, t := range recordTables {
+		q := `SELECT source_id, origin FROM ` + t.table + ` WHERE tin = $1 AND patient_id = $2 AND origin <> ''`
+		if t.table == "patients" {
+			q = `SELECT source_id, origin FROM patients WHERE tin = $1 AND source_id = $2`
+		}
+		rows, err := tx.Query(ctx, q, tin, id)
+		if err != nil {
+			return err
+		}
+		m := map[string]string{}
+		var src, origin string
+		if _, err := pgx.ForEachRow(rows, []any{&src, &origin}, func() error { m[src] = origin; return nil }); err != nil {
+			return err
+		}
+		origins[t.table] = m
+	}
+	d.Patient.Origin = origins["patients"][id]
+	setOrigins(d.Encounters, origins["encounters"], func(r *clinical.Encounter) (string, *string) { return r.SourceID, &r.Origin })
+	setOrigins(d.Procedures, origins["procedures"], func(r *clinical.Procedure) (string, *string) { return r.SourceID, &r.Origin })
+	setOrigins(d.Conditions, origins["conditions"], func(r *clinical.Condition) (string, *string) { return r.SourceID, &r.Origin })
+	setOrigins(d.Medications, origins["medications"], func(r *clinical.MedicationEvent) (string, *string) { return r.SourceID, &r.Origin })
+	setOrigins(d.Quality, origins["quality_codes"], func(r *clinical.QualityCode) (string, *string) { return r.SourceID, &r.Origin })
+	setOrigins(d.Coverage, origins["coverages"], func(r *clinical.Coverage) (string, *string) { return r.SourceID, &r.Origin })
+	setOrigins(d.Flags, origins["institutional_flags"], func(r *clinical.Flag) (string, *string) { return r.SourceID, &r.Origin })
+	return nil
+}
+
+func setOrigins[T any](recs []T, by map[string]string, field func(*T) (string, *string)) {
+	for i := range recs {
+		id, o := field(&recs[i])
+		*o = by[id]
+	}
 }
 
 // ListPatients returns up to limit patients of tin with source ids after

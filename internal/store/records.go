@@ -14,64 +14,70 @@ import (
 )
 
 // table describes how one record type is stored: its columns in COPY order
-// (batch_id last) and how a record becomes a row.
+// (batch_id last) and how a record becomes a row. merged, when set, is how
+// records whose key is already stored combine with the stored row (patients
+// from several sources); without it a record replaces the row.
 type table[T any] struct {
-	name string
-	key  string // conflict target
-	cols []string
-	row  func(T) []any
+	name   string
+	key    string // conflict target
+	cols   []string
+	row    func(T) []any
+	merged func(ctx context.Context, t *Tx, recs []T) ([]T, error)
 }
 
 var (
-	practiceTable = table[clinical.Practice]{"practices", "tin",
-		[]string{"tin", "name", "time_zone"},
-		func(p clinical.Practice) []any { return []any{p.TIN, p.Name, zoneOrUTC(p.TimeZone)} }}
-	clinicianTable = table[clinical.Clinician]{"clinicians", "npi",
-		[]string{"npi", "name", "specialty"},
-		func(c clinical.Clinician) []any { return []any{c.NPI, c.Name, c.Specialty} }}
-	patientTable = table[clinical.Patient]{"patients", "tin, source_id",
-		[]string{"tin", "source_id", "birth_date", "sex", "race", "ethnicity", "payer_type", "death_date"},
-		func(p clinical.Patient) []any {
-			return []any{p.TIN, p.SourceID, p.BirthDate.Time(), string(p.Sex), nonNil(p.Race), p.Ethnicity, p.PayerType, nullDate(p.DeathDate)}
-		}}
-	encounterTable = table[clinical.Encounter]{"encounters", "tin, source_id",
-		[]string{"tin", "source_id", "patient_id", "rendering_npi", "start_date", "end_date", "start_at", "end_at", "class", "pos",
-			"line_systems", "line_codes", "line_modifiers", "dx_systems", "dx_codes", "discharge_date"},
-		func(e clinical.Encounter) []any {
+	practiceTable = table[clinical.Practice]{name: "practices", key: "tin",
+		cols: []string{"tin", "name", "time_zone"},
+		row:  func(p clinical.Practice) []any { return []any{p.TIN, p.Name, p.TimeZone} }}
+	clinicianTable = table[clinical.Clinician]{name: "clinicians", key: "npi",
+		cols: []string{"npi", "name", "specialty"},
+		row:  func(c clinical.Clinician) []any { return []any{c.NPI, c.Name, c.Specialty} }}
+	patientTable = table[clinical.Patient]{name: "patients", key: "tin, source_id",
+		cols: []string{"tin", "source_id", "birth_date", "sex", "race", "ethnicity", "payer_type", "death_date", "birth_precision", "origin"},
+		row: func(p clinical.Patient) []any {
+			return []any{p.TIN, p.SourceID, p.BirthDate.Time(), string(p.Sex), nonNil(p.Race), p.Ethnicity, p.PayerType, nullDate(p.DeathDate),
+				int16(p.BirthPrec), p.Origin}
+		},
+		merged: mergeStoredPatients}
+	encounterTable = table[clinical.Encounter]{name: "encounters", key: "tin, source_id",
+		cols: []string{"tin", "source_id", "patient_id", "rendering_npi", "start_date", "end_date", "start_at", "end_at", "class", "pos",
+			"line_systems", "line_codes", "line_modifiers", "dx_systems", "dx_codes", "discharge_date", "origin"},
+		row: func(e clinical.Encounter) []any {
 			ls, lc, lm := splitLines(e.Lines)
 			ds, dc := splitCodes(e.Diagnoses)
 			return []any{e.TIN, e.SourceID, e.PatientID, e.RenderingNPI, e.Start.Time(), nullDate(e.End), nullTime(e.StartAt), nullTime(e.EndAt),
-				string(e.Class), e.POS, ls, lc, lm, ds, dc, nullDate(e.Discharge)}
+				string(e.Class), e.POS, ls, lc, lm, ds, dc, nullDate(e.Discharge), e.Origin}
 		}}
-	procedureTable = table[clinical.Procedure]{"procedures", "tin, source_id",
-		[]string{"tin", "source_id", "patient_id", "code_system", "code", "date", "npi", "encounter_id", "not_done"},
-		func(p clinical.Procedure) []any {
-			return []any{p.TIN, p.SourceID, p.PatientID, string(p.Code.System), p.Code.Code, p.Date.Time(), p.NPI, p.EncounterID, p.NotDone}
+	procedureTable = table[clinical.Procedure]{name: "procedures", key: "tin, source_id",
+		cols: []string{"tin", "source_id", "patient_id", "code_system", "code", "date", "npi", "encounter_id", "not_done", "origin"},
+		row: func(p clinical.Procedure) []any {
+			return []any{p.TIN, p.SourceID, p.PatientID, string(p.Code.System), p.Code.Code, p.Date.Time(), p.NPI, p.EncounterID, p.NotDone, p.Origin}
 		}}
-	conditionTable = table[clinical.Condition]{"conditions", "tin, source_id",
-		[]string{"tin", "source_id", "patient_id", "code_system", "code", "onset_date", "encounter_id"},
-		func(c clinical.Condition) []any {
-			return []any{c.TIN, c.SourceID, c.PatientID, string(c.Code.System), c.Code.Code, c.Onset.Time(), c.EncounterID}
+	conditionTable = table[clinical.Condition]{name: "conditions", key: "tin, source_id",
+		cols: []string{"tin", "source_id", "patient_id", "code_system", "code", "onset_date", "encounter_id", "origin"},
+		row: func(c clinical.Condition) []any {
+			return []any{c.TIN, c.SourceID, c.PatientID, string(c.Code.System), c.Code.Code, c.Onset.Time(), c.EncounterID, c.Origin}
 		}}
-	medicationTable = table[clinical.MedicationEvent]{"medications", "tin, source_id",
-		[]string{"tin", "source_id", "patient_id", "kind", "code_system", "code", "date", "days_supply", "quantity", "npi"},
-		func(m clinical.MedicationEvent) []any {
-			return []any{m.TIN, m.SourceID, m.PatientID, string(m.Kind), string(m.Code.System), m.Code.Code, m.Date.Time(), m.DaysSupply, m.Quantity, m.NPI}
+	medicationTable = table[clinical.MedicationEvent]{name: "medications", key: "tin, source_id",
+		cols: []string{"tin", "source_id", "patient_id", "kind", "code_system", "code", "date", "days_supply", "quantity", "npi", "display", "origin"},
+		row: func(m clinical.MedicationEvent) []any {
+			return []any{m.TIN, m.SourceID, m.PatientID, string(m.Kind), string(m.Code.System), m.Code.Code, m.Date.Time(), m.DaysSupply, m.Quantity, m.NPI,
+				m.Display, m.Origin}
 		}}
-	qualityTable = table[clinical.QualityCode]{"quality_codes", "tin, source_id",
-		[]string{"tin", "source_id", "patient_id", "code_system", "code", "modifiers", "date", "npi", "encounter_id"},
-		func(q clinical.QualityCode) []any {
-			return []any{q.TIN, q.SourceID, q.PatientID, string(q.Code.System), q.Code.Code, nonNil(q.Modifiers), q.Date.Time(), q.NPI, q.EncounterID}
+	qualityTable = table[clinical.QualityCode]{name: "quality_codes", key: "tin, source_id",
+		cols: []string{"tin", "source_id", "patient_id", "code_system", "code", "modifiers", "date", "npi", "encounter_id", "origin"},
+		row: func(q clinical.QualityCode) []any {
+			return []any{q.TIN, q.SourceID, q.PatientID, string(q.Code.System), q.Code.Code, nonNil(q.Modifiers), q.Date.Time(), q.NPI, q.EncounterID, q.Origin}
 		}}
-	coverageTable = table[clinical.Coverage]{"coverages", "tin, source_id",
-		[]string{"tin", "source_id", "patient_id", "start_date", "end_date", "payer_type"},
-		func(c clinical.Coverage) []any {
-			return []any{c.TIN, c.SourceID, c.PatientID, c.Start.Time(), nullDate(c.End), c.PayerType}
+	coverageTable = table[clinical.Coverage]{name: "coverages", key: "tin, source_id",
+		cols: []string{"tin", "source_id", "patient_id", "start_date", "end_date", "payer_type", "origin"},
+		row: func(c clinical.Coverage) []any {
+			return []any{c.TIN, c.SourceID, c.PatientID, c.Start.Time(), nullDate(c.End), c.PayerType, c.Origin}
 		}}
-	flagTable = table[clinical.Flag]{"institutional_flags", "tin, source_id",
-		[]string{"tin", "source_id", "patient_id", "kind", "start_date", "end_date"},
-		func(f clinical.Flag) []any {
-			return []any{f.TIN, f.SourceID, f.PatientID, string(f.Kind), f.Start.Time(), nullDate(f.End)}
+	flagTable = table[clinical.Flag]{name: "institutional_flags", key: "tin, source_id",
+		cols: []string{"tin", "source_id", "patient_id", "kind", "start_date", "end_date", "origin"},
+		row: func(f clinical.Flag) []any {
+			return []any{f.TIN, f.SourceID, f.PatientID, string(f.Kind), f.Start.Time(), nullDate(f.End), f.Origin}
 		}}
 )
 
@@ -183,6 +189,13 @@ func (r rows[T]) merge(ctx context.Context, t *Tx, batchID int64) error {
 	if len(r.recs) == 0 {
 		return nil
 	}
+	if r.tb.merged != nil {
+		recs, err := r.tb.merged(ctx, t, r.recs)
+		if err != nil {
+			return fmt.Errorf("merge %s: %w", r.tb.name, err)
+		}
+		r.recs = recs
+	}
 	stage := "stage_" + r.tb.name
 	if t.staged[stage] {
 		if _, err := t.tx.Exec(ctx, "TRUNCATE "+stage); err != nil {
@@ -268,11 +281,36 @@ func (t *Tx) existing(ctx context.Context, tableName string, keys []Key) (map[Ke
 	return out, err
 }
 
-func zoneOrUTC(z string) string {
-	if z == "" {
-		return "UTC"
+// mergeStoredPatients combines patients whose key is already stored with the
+// stored row (clinical.Patient.MergeFrom: optional fields a newer source
+// leaves empty keep what an earlier one said). Only the merge path runs it:
+// new patients take the COPY path unread.
+func mergeStoredPatients(ctx context.Context, t *Tx, recs []clinical.Patient) ([]clinical.Patient, error) {
+	tins, ids := make([]string, len(recs)), make([]string, len(recs))
+	for i, p := range recs {
+		tins[i], ids[i] = p.TIN, p.SourceID
 	}
-	return z
+	rows, err := t.tx.Query(ctx, `SELECT `+patientColumns+` FROM patients
+		JOIN unnest($1::text[], $2::text[]) AS k(tin, source_id) USING (tin, source_id)`, tins, ids)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := pgx.CollectRows(rows, scanPatient)
+	if err != nil {
+		return nil, err
+	}
+	byKey := make(map[Key]clinical.Patient, len(stored))
+	for _, p := range stored {
+		byKey[Key{p.TIN, p.SourceID}] = p
+	}
+	out := make([]clinical.Patient, len(recs))
+	for i, p := range recs {
+		if old, ok := byKey[Key{p.TIN, p.SourceID}]; ok {
+			p = old.MergeFrom(p)
+		}
+		out[i] = p
+	}
+	return out, nil
 }
 
 func nullDate(d clinical.NullDate) any {

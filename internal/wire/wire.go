@@ -25,7 +25,7 @@ var (
 	}
 	MedicationKinds = map[pb.MedicationKind]clinical.MedicationKind{
 		pb.MedicationKind_MEDICATION_KIND_ORDER: clinical.MedOrder, pb.MedicationKind_MEDICATION_KIND_DISPENSE: clinical.MedDispense,
-		pb.MedicationKind_MEDICATION_KIND_ADMINISTRATION: clinical.MedAdministration,
+		pb.MedicationKind_MEDICATION_KIND_ADMINISTRATION: clinical.MedAdministration, pb.MedicationKind_MEDICATION_KIND_STATEMENT: clinical.MedStatement,
 	}
 	FlagKinds = map[pb.InstitutionalFlagKind]clinical.FlagKind{
 		pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_HOSPICE:               clinical.FlagHospice,
@@ -80,15 +80,15 @@ func Clinician(c clinical.Clinician) *pb.Clinician {
 
 // Patient maps patient demographics.
 func Patient(p clinical.Patient) *pb.Patient {
-	return &pb.Patient{Tin: p.TIN, SourceId: p.SourceID, BirthDate: p.BirthDate.String(), Sex: sexToProto[p.Sex],
-		Race: p.Race, Ethnicity: p.Ethnicity, PayerType: p.PayerType, DeathDate: p.DeathDate.String()}
+	return &pb.Patient{Tin: p.TIN, SourceId: p.SourceID, BirthDate: p.BirthPrec.Format(p.BirthDate), Sex: sexToProto[p.Sex],
+		Race: p.Race, Ethnicity: p.Ethnicity, PayerType: p.PayerType, DeathDate: p.DeathDate.String(), Origin: p.Origin}
 }
 
 // Encounter maps an encounter, with its instants as sent when it had them.
 func Encounter(e clinical.Encounter) *pb.Encounter {
 	m := &pb.Encounter{Tin: e.TIN, SourceId: e.SourceID, PatientId: e.PatientID, RenderingNpi: e.RenderingNPI,
 		Start: when(e.Start, e.StartAt), End: whenNull(e.End, e.EndAt), Class: classToProto[e.Class],
-		PlaceOfService: e.POS, DischargeDate: e.Discharge.String()}
+		PlaceOfService: e.POS, DischargeDate: e.Discharge.String(), Origin: e.Origin}
 	for _, l := range e.Lines {
 		m.Lines = append(m.Lines, &pb.ProcedureLine{Code: Coding(l.Code), Modifiers: l.Modifiers})
 	}
@@ -101,37 +101,38 @@ func Encounter(e clinical.Encounter) *pb.Encounter {
 // Procedure maps a procedure.
 func Procedure(p clinical.Procedure) *pb.Procedure {
 	return &pb.Procedure{Tin: p.TIN, SourceId: p.SourceID, PatientId: p.PatientID,
-		Code: Coding(p.Code), Date: p.Date.String(), Npi: p.NPI, EncounterId: p.EncounterID, NotDone: p.NotDone}
+		Code: Coding(p.Code), Date: p.Date.String(), Npi: p.NPI, EncounterId: p.EncounterID, NotDone: p.NotDone, Origin: p.Origin}
 }
 
 // Condition maps a condition.
 func Condition(c clinical.Condition) *pb.Condition {
 	return &pb.Condition{Tin: c.TIN, SourceId: c.SourceID, PatientId: c.PatientID,
-		Code: Coding(c.Code), OnsetDate: c.Onset.String(), EncounterId: c.EncounterID}
+		Code: Coding(c.Code), OnsetDate: c.Onset.String(), EncounterId: c.EncounterID, Origin: c.Origin}
 }
 
 // Medication maps a medication event.
 func Medication(m clinical.MedicationEvent) *pb.MedicationEvent {
 	return &pb.MedicationEvent{Tin: m.TIN, SourceId: m.SourceID, PatientId: m.PatientID,
-		Kind: medKindToProto[m.Kind], Code: Coding(m.Code), Date: m.Date.String(), DaysSupply: m.DaysSupply, Quantity: m.Quantity, Npi: m.NPI}
+		Kind: medKindToProto[m.Kind], Code: Coding(m.Code), Date: m.Date.String(), DaysSupply: m.DaysSupply, Quantity: m.Quantity, Npi: m.NPI,
+		Display: m.Display, Origin: m.Origin}
 }
 
 // Quality maps a quality-data code.
 func Quality(q clinical.QualityCode) *pb.QualityCode {
 	return &pb.QualityCode{Tin: q.TIN, SourceId: q.SourceID, PatientId: q.PatientID,
-		Code: Coding(q.Code), Modifiers: q.Modifiers, Date: q.Date.String(), Npi: q.NPI, EncounterId: q.EncounterID}
+		Code: Coding(q.Code), Modifiers: q.Modifiers, Date: q.Date.String(), Npi: q.NPI, EncounterId: q.EncounterID, Origin: q.Origin}
 }
 
 // Coverage maps an enrollment span.
 func Coverage(c clinical.Coverage) *pb.Coverage {
 	return &pb.Coverage{Tin: c.TIN, SourceId: c.SourceID, PatientId: c.PatientID,
-		StartDate: c.Start.String(), EndDate: c.End.String(), PayerType: c.PayerType}
+		StartDate: c.Start.String(), EndDate: c.End.String(), PayerType: c.PayerType, Origin: c.Origin}
 }
 
 // Flag maps an institutional flag.
 func Flag(f clinical.Flag) *pb.InstitutionalFlag {
 	return &pb.InstitutionalFlag{Tin: f.TIN, SourceId: f.SourceID, PatientId: f.PatientID,
-		Kind: flagToProto[f.Kind], StartDate: f.Start.String(), EndDate: f.End.String()}
+		Kind: flagToProto[f.Kind], StartDate: f.Start.String(), EndDate: f.End.String(), Origin: f.Origin}
 }
 
 // Record wraps one domain record (a value of any clinical record type) as

@@ -141,6 +141,9 @@ const (
 	MedicationKind_MEDICATION_KIND_ORDER          MedicationKind = 1
 	MedicationKind_MEDICATION_KIND_DISPENSE       MedicationKind = 2
 	MedicationKind_MEDICATION_KIND_ADMINISTRATION MedicationKind = 3
+	// The patient is, or was, taking the drug (FHIR MedicationStatement): the
+	// date is when taking it began, days_supply how long it lasted when known.
+	MedicationKind_MEDICATION_KIND_STATEMENT MedicationKind = 4
 )
 
 // Enum value maps for MedicationKind.
@@ -150,12 +153,14 @@ var (
 		1: "MEDICATION_KIND_ORDER",
 		2: "MEDICATION_KIND_DISPENSE",
 		3: "MEDICATION_KIND_ADMINISTRATION",
+		4: "MEDICATION_KIND_STATEMENT",
 	}
 	MedicationKind_value = map[string]int32{
 		"MEDICATION_KIND_UNSPECIFIED":    0,
 		"MEDICATION_KIND_ORDER":          1,
 		"MEDICATION_KIND_DISPENSE":       2,
 		"MEDICATION_KIND_ADMINISTRATION": 3,
+		"MEDICATION_KIND_STATEMENT":      4,
 	}
 )
 
@@ -240,7 +245,7 @@ func (InstitutionalFlagKind) EnumDescriptor() ([]byte, []int) {
 }
 
 // Coding is a code in a named system: ICD10CM, ICD9CM, SNOMEDCT, CPT, HCPCS,
-// ICD10PCS, RXNORM or NDC.
+// ICD10PCS, RXNORM, NDC or LOINC.
 type Coding struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	System        string                 `protobuf:"bytes,1,opt,name=system,proto3" json:"system,omitempty"`
@@ -299,7 +304,8 @@ type Practice struct {
 	// 9 digits.
 	Tin  string `protobuf:"bytes,1,opt,name=tin,proto3" json:"tin,omitempty"`
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// IANA time zone name used to reduce datetimes to dates; default UTC.
+	// IANA time zone name used to reduce datetimes to dates; empty: none, so a
+	// datetime keeps the date it was written with.
 	TimeZone      string `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -420,11 +426,13 @@ func (x *Clinician) GetSpecialty() string {
 
 // Patient demographics.
 type Patient struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	Tin       string                 `protobuf:"bytes,1,opt,name=tin,proto3" json:"tin,omitempty"`
-	SourceId  string                 `protobuf:"bytes,2,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
-	BirthDate string                 `protobuf:"bytes,3,opt,name=birth_date,json=birthDate,proto3" json:"birth_date,omitempty"`
-	Sex       Sex                    `protobuf:"varint,4,opt,name=sex,proto3,enum=liaison.v1.Sex" json:"sex,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Tin      string                 `protobuf:"bytes,1,opt,name=tin,proto3" json:"tin,omitempty"`
+	SourceId string                 `protobuf:"bytes,2,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	// "YYYY-MM-DD", or a partial date "YYYY-MM" or "YYYY" as FHIR allows: an age
+	// is then counted only when it holds for every day the partial date allows.
+	BirthDate string `protobuf:"bytes,3,opt,name=birth_date,json=birthDate,proto3" json:"birth_date,omitempty"`
+	Sex       Sex    `protobuf:"varint,4,opt,name=sex,proto3,enum=liaison.v1.Sex" json:"sex,omitempty"`
 	// CDC race and ethnicity codes (e.g. "2106-3" White, "2135-2" Hispanic or Latino).
 	Race      []string `protobuf:"bytes,5,rep,name=race,proto3" json:"race,omitempty"`
 	Ethnicity string   `protobuf:"bytes,6,opt,name=ethnicity,proto3" json:"ethnicity,omitempty"`
@@ -432,6 +440,7 @@ type Patient struct {
 	PayerType string `protobuf:"bytes,7,opt,name=payer_type,json=payerType,proto3" json:"payer_type,omitempty"`
 	// Empty when alive.
 	DeathDate     string `protobuf:"bytes,8,opt,name=death_date,json=deathDate,proto3" json:"death_date,omitempty"`
+	Origin        string `protobuf:"bytes,15,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -522,6 +531,13 @@ func (x *Patient) GetDeathDate() string {
 	return ""
 }
 
+func (x *Patient) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
 // ProcedureLine is one billed procedure code (CPT or HCPCS) with modifiers.
 type ProcedureLine struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -593,6 +609,7 @@ type Encounter struct {
 	// Diagnoses in claim order (ICD10CM, ICD9CM, SNOMEDCT); the first is principal.
 	Diagnoses     []*Coding `protobuf:"bytes,10,rep,name=diagnoses,proto3" json:"diagnoses,omitempty"`
 	DischargeDate string    `protobuf:"bytes,11,opt,name=discharge_date,json=dischargeDate,proto3" json:"discharge_date,omitempty"`
+	Origin        string    `protobuf:"bytes,15,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -704,6 +721,13 @@ func (x *Encounter) GetDischargeDate() string {
 	return ""
 }
 
+func (x *Encounter) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
 // Procedure is a performed procedure such as a DXA scan.
 type Procedure struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -716,7 +740,8 @@ type Procedure struct {
 	Npi         string `protobuf:"bytes,6,opt,name=npi,proto3" json:"npi,omitempty"`
 	EncounterId string `protobuf:"bytes,7,opt,name=encounter_id,json=encounterId,proto3" json:"encounter_id,omitempty"`
 	// The procedure was documented as not done.
-	NotDone       bool `protobuf:"varint,8,opt,name=not_done,json=notDone,proto3" json:"not_done,omitempty"`
+	NotDone       bool   `protobuf:"varint,8,opt,name=not_done,json=notDone,proto3" json:"not_done,omitempty"`
+	Origin        string `protobuf:"bytes,15,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -807,6 +832,13 @@ func (x *Procedure) GetNotDone() bool {
 	return false
 }
 
+func (x *Procedure) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
 // Condition is a diagnosis recorded outside a claim.
 type Condition struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -817,6 +849,7 @@ type Condition struct {
 	// Date or datetime.
 	OnsetDate     string `protobuf:"bytes,5,opt,name=onset_date,json=onsetDate,proto3" json:"onset_date,omitempty"`
 	EncounterId   string `protobuf:"bytes,6,opt,name=encounter_id,json=encounterId,proto3" json:"encounter_id,omitempty"`
+	Origin        string `protobuf:"bytes,15,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -893,7 +926,15 @@ func (x *Condition) GetEncounterId() string {
 	return ""
 }
 
-// MedicationEvent is an order, dispense or administration (RXNORM, NDC, or HCPCS J-code).
+func (x *Condition) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+// MedicationEvent is an order, dispense, administration or statement (RXNORM,
+// NDC, or HCPCS J-code).
 type MedicationEvent struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Tin       string                 `protobuf:"bytes,1,opt,name=tin,proto3" json:"tin,omitempty"`
@@ -902,10 +943,14 @@ type MedicationEvent struct {
 	Kind      MedicationKind         `protobuf:"varint,4,opt,name=kind,proto3,enum=liaison.v1.MedicationKind" json:"kind,omitempty"`
 	Code      *Coding                `protobuf:"bytes,5,opt,name=code,proto3" json:"code,omitempty"`
 	// Date or datetime.
-	Date          string  `protobuf:"bytes,6,opt,name=date,proto3" json:"date,omitempty"`
-	DaysSupply    int32   `protobuf:"varint,7,opt,name=days_supply,json=daysSupply,proto3" json:"days_supply,omitempty"`
-	Quantity      float64 `protobuf:"fixed64,8,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	Npi           string  `protobuf:"bytes,9,opt,name=npi,proto3" json:"npi,omitempty"`
+	Date       string  `protobuf:"bytes,6,opt,name=date,proto3" json:"date,omitempty"`
+	DaysSupply int32   `protobuf:"varint,7,opt,name=days_supply,json=daysSupply,proto3" json:"days_supply,omitempty"`
+	Quantity   float64 `protobuf:"fixed64,8,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	Npi        string  `protobuf:"bytes,9,opt,name=npi,proto3" json:"npi,omitempty"`
+	// The drug's name as the source wrote it (a coding's display or the
+	// concept's text): a code no list knows is matched by ingredient name.
+	Display       string `protobuf:"bytes,10,opt,name=display,proto3" json:"display,omitempty"`
+	Origin        string `protobuf:"bytes,15,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1003,6 +1048,20 @@ func (x *MedicationEvent) GetNpi() string {
 	return ""
 }
 
+func (x *MedicationEvent) GetDisplay() string {
+	if x != nil {
+		return x.Display
+	}
+	return ""
+}
+
+func (x *MedicationEvent) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
 // QualityCode is a quality-data code (CPT II or HCPCS G-code) reported on a
 // claim line, with its modifiers (1P, 2P, 3P, 8P).
 type QualityCode struct {
@@ -1015,6 +1074,7 @@ type QualityCode struct {
 	Date          string                 `protobuf:"bytes,6,opt,name=date,proto3" json:"date,omitempty"`
 	Npi           string                 `protobuf:"bytes,7,opt,name=npi,proto3" json:"npi,omitempty"`
 	EncounterId   string                 `protobuf:"bytes,8,opt,name=encounter_id,json=encounterId,proto3" json:"encounter_id,omitempty"`
+	Origin        string                 `protobuf:"bytes,15,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1105,6 +1165,13 @@ func (x *QualityCode) GetEncounterId() string {
 	return ""
 }
 
+func (x *QualityCode) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
 // Coverage is an enrollment span.
 type Coverage struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -1115,6 +1182,7 @@ type Coverage struct {
 	// Empty when open-ended.
 	EndDate       string `protobuf:"bytes,5,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	PayerType     string `protobuf:"bytes,6,opt,name=payer_type,json=payerType,proto3" json:"payer_type,omitempty"`
+	Origin        string `protobuf:"bytes,15,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1191,6 +1259,13 @@ func (x *Coverage) GetPayerType() string {
 	return ""
 }
 
+func (x *Coverage) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
 // InstitutionalFlag is hospice election, long-term institution or I-SNP enrollment over a span.
 type InstitutionalFlag struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -1201,6 +1276,7 @@ type InstitutionalFlag struct {
 	StartDate string                 `protobuf:"bytes,5,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
 	// Empty when open-ended.
 	EndDate       string `protobuf:"bytes,6,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	Origin        string `protobuf:"bytes,15,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1273,6 +1349,13 @@ func (x *InstitutionalFlag) GetStartDate() string {
 func (x *InstitutionalFlag) GetEndDate() string {
 	if x != nil {
 		return x.EndDate
+	}
+	return ""
+}
+
+func (x *InstitutionalFlag) GetOrigin() string {
+	if x != nil {
+		return x.Origin
 	}
 	return ""
 }
@@ -1504,7 +1587,7 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\tClinician\x12\x10\n" +
 	"\x03npi\x18\x01 \x01(\tR\x03npi\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n" +
-	"\tspecialty\x18\x03 \x01(\tR\tspecialty\"\xea\x01\n" +
+	"\tspecialty\x18\x03 \x01(\tR\tspecialty\"\x82\x02\n" +
 	"\aPatient\x12\x10\n" +
 	"\x03tin\x18\x01 \x01(\tR\x03tin\x12\x1b\n" +
 	"\tsource_id\x18\x02 \x01(\tR\bsourceId\x12\x1d\n" +
@@ -1516,10 +1599,11 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\n" +
 	"payer_type\x18\a \x01(\tR\tpayerType\x12\x1d\n" +
 	"\n" +
-	"death_date\x18\b \x01(\tR\tdeathDate\"U\n" +
+	"death_date\x18\b \x01(\tR\tdeathDate\x12\x16\n" +
+	"\x06origin\x18\x0f \x01(\tR\x06origin\"U\n" +
 	"\rProcedureLine\x12&\n" +
 	"\x04code\x18\x01 \x01(\v2\x12.liaison.v1.CodingR\x04code\x12\x1c\n" +
-	"\tmodifiers\x18\x02 \x03(\tR\tmodifiers\"\x8c\x03\n" +
+	"\tmodifiers\x18\x02 \x03(\tR\tmodifiers\"\xa4\x03\n" +
 	"\tEncounter\x12\x10\n" +
 	"\x03tin\x18\x01 \x01(\tR\x03tin\x12\x1b\n" +
 	"\tsource_id\x18\x02 \x01(\tR\bsourceId\x12\x1d\n" +
@@ -1533,7 +1617,8 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\x05lines\x18\t \x03(\v2\x19.liaison.v1.ProcedureLineR\x05lines\x120\n" +
 	"\tdiagnoses\x18\n" +
 	" \x03(\v2\x12.liaison.v1.CodingR\tdiagnoses\x12%\n" +
-	"\x0edischarge_date\x18\v \x01(\tR\rdischargeDate\"\xe5\x01\n" +
+	"\x0edischarge_date\x18\v \x01(\tR\rdischargeDate\x12\x16\n" +
+	"\x06origin\x18\x0f \x01(\tR\x06origin\"\xfd\x01\n" +
 	"\tProcedure\x12\x10\n" +
 	"\x03tin\x18\x01 \x01(\tR\x03tin\x12\x1b\n" +
 	"\tsource_id\x18\x02 \x01(\tR\bsourceId\x12\x1d\n" +
@@ -1543,7 +1628,8 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\x04date\x18\x05 \x01(\tR\x04date\x12\x10\n" +
 	"\x03npi\x18\x06 \x01(\tR\x03npi\x12!\n" +
 	"\fencounter_id\x18\a \x01(\tR\vencounterId\x12\x19\n" +
-	"\bnot_done\x18\b \x01(\bR\anotDone\"\xc3\x01\n" +
+	"\bnot_done\x18\b \x01(\bR\anotDone\x12\x16\n" +
+	"\x06origin\x18\x0f \x01(\tR\x06origin\"\xdb\x01\n" +
 	"\tCondition\x12\x10\n" +
 	"\x03tin\x18\x01 \x01(\tR\x03tin\x12\x1b\n" +
 	"\tsource_id\x18\x02 \x01(\tR\bsourceId\x12\x1d\n" +
@@ -1552,7 +1638,8 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\x04code\x18\x04 \x01(\v2\x12.liaison.v1.CodingR\x04code\x12\x1d\n" +
 	"\n" +
 	"onset_date\x18\x05 \x01(\tR\tonsetDate\x12!\n" +
-	"\fencounter_id\x18\x06 \x01(\tR\vencounterId\"\x9a\x02\n" +
+	"\fencounter_id\x18\x06 \x01(\tR\vencounterId\x12\x16\n" +
+	"\x06origin\x18\x0f \x01(\tR\x06origin\"\xcc\x02\n" +
 	"\x0fMedicationEvent\x12\x10\n" +
 	"\x03tin\x18\x01 \x01(\tR\x03tin\x12\x1b\n" +
 	"\tsource_id\x18\x02 \x01(\tR\bsourceId\x12\x1d\n" +
@@ -1564,7 +1651,10 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\vdays_supply\x18\a \x01(\x05R\n" +
 	"daysSupply\x12\x1a\n" +
 	"\bquantity\x18\b \x01(\x01R\bquantity\x12\x10\n" +
-	"\x03npi\x18\t \x01(\tR\x03npi\"\xea\x01\n" +
+	"\x03npi\x18\t \x01(\tR\x03npi\x12\x18\n" +
+	"\adisplay\x18\n" +
+	" \x01(\tR\adisplay\x12\x16\n" +
+	"\x06origin\x18\x0f \x01(\tR\x06origin\"\x82\x02\n" +
 	"\vQualityCode\x12\x10\n" +
 	"\x03tin\x18\x01 \x01(\tR\x03tin\x12\x1b\n" +
 	"\tsource_id\x18\x02 \x01(\tR\bsourceId\x12\x1d\n" +
@@ -1574,7 +1664,8 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\tmodifiers\x18\x05 \x03(\tR\tmodifiers\x12\x12\n" +
 	"\x04date\x18\x06 \x01(\tR\x04date\x12\x10\n" +
 	"\x03npi\x18\a \x01(\tR\x03npi\x12!\n" +
-	"\fencounter_id\x18\b \x01(\tR\vencounterId\"\xb1\x01\n" +
+	"\fencounter_id\x18\b \x01(\tR\vencounterId\x12\x16\n" +
+	"\x06origin\x18\x0f \x01(\tR\x06origin\"\xc9\x01\n" +
 	"\bCoverage\x12\x10\n" +
 	"\x03tin\x18\x01 \x01(\tR\x03tin\x12\x1b\n" +
 	"\tsource_id\x18\x02 \x01(\tR\bsourceId\x12\x1d\n" +
@@ -1584,7 +1675,8 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"start_date\x18\x04 \x01(\tR\tstartDate\x12\x19\n" +
 	"\bend_date\x18\x05 \x01(\tR\aendDate\x12\x1d\n" +
 	"\n" +
-	"payer_type\x18\x06 \x01(\tR\tpayerType\"\xd2\x01\n" +
+	"payer_type\x18\x06 \x01(\tR\tpayerType\x12\x16\n" +
+	"\x06origin\x18\x0f \x01(\tR\x06origin\"\xea\x01\n" +
 	"\x11InstitutionalFlag\x12\x10\n" +
 	"\x03tin\x18\x01 \x01(\tR\x03tin\x12\x1b\n" +
 	"\tsource_id\x18\x02 \x01(\tR\bsourceId\x12\x1d\n" +
@@ -1593,7 +1685,8 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\x04kind\x18\x04 \x01(\x0e2!.liaison.v1.InstitutionalFlagKindR\x04kind\x12\x1d\n" +
 	"\n" +
 	"start_date\x18\x05 \x01(\tR\tstartDate\x12\x19\n" +
-	"\bend_date\x18\x06 \x01(\tR\aendDate\"\xd2\x04\n" +
+	"\bend_date\x18\x06 \x01(\tR\aendDate\x12\x16\n" +
+	"\x06origin\x18\x0f \x01(\tR\x06origin\"\xd2\x04\n" +
 	"\x06Record\x122\n" +
 	"\bpractice\x18\x01 \x01(\v2\x14.liaison.v1.PracticeH\x00R\bpractice\x125\n" +
 	"\tclinician\x18\x02 \x01(\v2\x15.liaison.v1.ClinicianH\x00R\tclinician\x12/\n" +
@@ -1621,12 +1714,13 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\x19ENCOUNTER_CLASS_EMERGENCY\x10\x02\x12\x1d\n" +
 	"\x19ENCOUNTER_CLASS_INPATIENT\x10\x03\x12\x1f\n" +
 	"\x1bENCOUNTER_CLASS_OBSERVATION\x10\x04\x12\x1b\n" +
-	"\x17ENCOUNTER_CLASS_VIRTUAL\x10\x05*\x8e\x01\n" +
+	"\x17ENCOUNTER_CLASS_VIRTUAL\x10\x05*\xad\x01\n" +
 	"\x0eMedicationKind\x12\x1f\n" +
 	"\x1bMEDICATION_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15MEDICATION_KIND_ORDER\x10\x01\x12\x1c\n" +
 	"\x18MEDICATION_KIND_DISPENSE\x10\x02\x12\"\n" +
-	"\x1eMEDICATION_KIND_ADMINISTRATION\x10\x03*\xbb\x01\n" +
+	"\x1eMEDICATION_KIND_ADMINISTRATION\x10\x03\x12\x1d\n" +
+	"\x19MEDICATION_KIND_STATEMENT\x10\x04*\xbb\x01\n" +
 	"\x15InstitutionalFlagKind\x12'\n" +
 	"#INSTITUTIONAL_FLAG_KIND_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fINSTITUTIONAL_FLAG_KIND_HOSPICE\x10\x01\x121\n" +
