@@ -95,6 +95,31 @@ func decodeFields(b []byte, r *resource, keep map[string]bool) error {
 					r.Hospitalization.DischargeDisposition = d.concept(v, k+"."+k2)
 				}
 			})
+		case "reasonCode":
+			d.concepts(v, k, &r.ReasonCode)
+		case "reasonReference":
+			objects(d, v, k, &r.ReasonReference, func(x *reference, k2 string, v []byte) { d.referenceField(x, k, k2, v) })
+		case "dateAsserted":
+			d.str(v, k, &r.DateAsserted)
+		case "informationSource":
+			r.InformationSource = d.reference(v, k)
+		case "effectiveInstant":
+			d.str(v, k, &r.EffectiveInstant)
+		case "issued":
+			d.str(v, k, &r.Issued)
+		case "issue":
+			objects(d, v, k, &r.Issue, func(x *issue, k2 string, v []byte) {
+				switch k2 {
+				case "severity":
+					d.str(v, k+"."+k2, &x.Severity)
+				case "code":
+					d.str(v, k+"."+k2, &x.Code)
+				case "diagnostics":
+					d.str(v, k+"."+k2, &x.Diagnostics)
+				case "details":
+					x.Details = d.concept(v, k+"."+k2)
+				}
+			})
 		case "location":
 			r.Location = v
 		case "diagnosis":

@@ -3,6 +3,7 @@ package fhir
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -13,18 +14,20 @@ import (
 // whole resources, so memory grows with the number of patients and
 // encounters, not with the size of the export.
 type index struct {
-	alias      map[string]string // Bundle fullUrl (urn:uuid:…, absolute URL) -> "Type/id"
-	orgTIN     map[string]string // Organization key -> TIN
-	npi        map[string]string // Practitioner key -> NPI
-	roles      map[string]role   // PractitionerRole key -> practitioner and organization
-	pos        map[string]string // Location key -> CMS place of service
-	meds       map[string][]coding
+	alias      map[string]string   // Bundle fullUrl (urn:uuid:…, absolute URL) -> "Type/id"
+	idents     map[string]string   // "Type|system|value" -> "Type/id", for conditional and logical references
+	anyIdent   map[string]string   // "system|value" -> "Type/id" ("" when several resources share it)
+	orgTIN     map[string]string   // Organization key -> TIN
+	npi        map[string]string   // Practitioner key -> NPI
+	roles      map[string]role     // PractitionerRole key -> practitioner and organization
+	pos        map[string]string   // Location key -> CMS place of service
+	meds       map[string]*concept // Medication key -> its code (codings and text)
 	patients   map[string]*patientInfo
 	encounters map[string]*encounterInfo
 	conditions map[string][]coding
 	// resolved in link, after every alias is known
 	pendingClaims     []pendingClaim
-	pendingConditions [][2]string      // encounter reference, condition key
+	pendingConditions []pendingCondition
 	types             map[string]uint8 // file -> phases present; written by the first pass's reader
 	items             int              // resources seen; likewise
 }
@@ -45,6 +48,11 @@ type encounterInfo struct {
 	conditions      []string // keys of Conditions that reference this encounter, in input order
 }
 
+type pendingCondition struct {
+	encounter *reference
+	key       string
+}
+
 type pendingClaim struct {
 	patient  *reference
 	provider *reference
@@ -52,23 +60,27 @@ type pendingClaim struct {
 }
 
 func newIndex() *index {
-	return &index{alias: map[string]string{}, orgTIN: map[string]string{}, npi: map[string]string{}, roles: map[string]role{},
-		pos: map[string]string{}, meds: map[string][]coding{}, patients: map[string]*patientInfo{},
+	return &index{alias: map[string]string{}, idents: map[string]string{}, anyIdent: map[string]string{},
+		orgTIN: map[string]string{}, npi: map[string]string{}, roles: map[string]role{},
+		pos: map[string]string{}, meds: map[string]*concept{}, patients: map[string]*patientInfo{},
 		encounters: map[string]*encounterInfo{}, conditions: map[string][]coding{}, types: map[string]uint8{}}
 }
 
 // indexKeys are, per resource type, the top-level elements the first pass
 // decodes; other types are not decoded at all. Keys are per type because an
 // element's shape can differ between types (PractitionerRole.code is a list).
+// Identifiers are kept for the types other resources point at by
+// identifier (Synthea and other bulk exporters write conditional references
+// such as "Organization?identifier=system|value").
 var indexKeys = map[string]map[string]bool{
 	"Organization":         set("resourceType", "id", "identifier"),
 	"Practitioner":         set("resourceType", "id", "identifier"),
-	"PractitionerRole":     set("resourceType", "id", "practitioner", "organization"),
-	"Location":             set("resourceType", "id", "type"),
-	"Medication":           set("resourceType", "id", "code"),
-	"Patient":              set("resourceType", "id", "managingOrganization"),
-	"Encounter":            set("resourceType", "id", "subject", "serviceProvider", "participant", "period"),
-	"Condition":            set("resourceType", "id", "code", "encounter"),
+	"PractitionerRole":     set("resourceType", "id", "identifier", "practitioner", "organization"),
+	"Location":             set("resourceType", "id", "identifier", "type"),
+	"Medication":           set("resourceType", "id", "identifier", "code"),
+	"Patient":              set("resourceType", "id", "identifier", "managingOrganization"),
+	"Encounter":            set("resourceType", "id", "identifier", "subject", "serviceProvider", "participant", "period"),
+	"Condition":            set("resourceType", "id", "identifier", "code", "encounter", "verificationStatus"),
 	"Claim":                set("resourceType", "id", "patient", "provider", "careTeam"),
 	"ExplanationOfBenefit": set("resourceType", "id", "patient", "provider", "careTeam"),
 }
@@ -120,6 +132,18 @@ func (x *index) add(it *item, r *resource) {
 	if it.fullURL != "" {
 		x.alias[it.fullURL] = key
 	}
+	for _, idf := range r.Identifier {
+		if idf.Value == "" {
+			continue
+		}
+		k := idf.System + "|" + idf.Value
+		x.idents[r.ResourceType+"|"+k] = key
+		if prev, seen := x.anyIdent[k]; seen && prev != key {
+			x.anyIdent[k] = "" // shared by several resources: a logical reference must name its type
+		} else {
+			x.anyIdent[k] = key
+		}
+	}
 	switch r.ResourceType {
 	case "Organization":
 		if tin := tinOf(r.Identifier); tin != "" {
@@ -140,7 +164,7 @@ func (x *index) add(it *item, r *resource) {
 		}
 	case "Medication":
 		if r.Code != nil {
-			x.meds[key] = r.Code.Coding
+			x.meds[key] = r.Code
 		}
 	case "Patient":
 		x.patients[key] = &patientInfo{org: r.ManagingOrganization}
@@ -151,11 +175,14 @@ func (x *index) add(it *item, r *resource) {
 		}
 		x.encounters[key] = e
 	case "Condition":
+		if refuted(r.VerificationStatus) {
+			return // not a diagnosis: no encounter gets it either
+		}
 		if r.Code != nil {
 			x.conditions[key] = r.Code.Coding
 		}
-		if r.Encounter != nil && r.Encounter.Reference != "" {
-			x.pendingConditions = append(x.pendingConditions, [2]string{r.Encounter.Reference, key})
+		if r.Encounter != nil && (r.Encounter.Reference != "" || r.Encounter.Identifier != nil) {
+			x.pendingConditions = append(x.pendingConditions, pendingCondition{r.Encounter, key})
 		}
 	case "Claim", "ExplanationOfBenefit":
 		x.pendingClaims = append(x.pendingClaims, pendingClaim{r.Patient, r.Provider, r.CareTeam})
@@ -187,8 +214,8 @@ func (x *index) link() {
 		addTIN(e.patient, e.tin)
 	}
 	for _, pc := range x.pendingConditions {
-		if e := x.encounters[x.key(&reference{Reference: pc[0]})]; e != nil {
-			e.conditions = append(e.conditions, pc[1])
+		if e := x.encounters[x.key(pc.encounter)]; e != nil {
+			e.conditions = append(e.conditions, pc.key)
 		}
 	}
 	x.pendingClaims, x.pendingConditions = nil, nil
@@ -243,8 +270,10 @@ func (x *index) follow(r *reference, fromIDs func([]identifier) string, facts ma
 	if r == nil {
 		return ""
 	}
-	if r.Identifier != nil {
-		if v := fromIDs([]identifier{*r.Identifier}); v != "" {
+	if id := refIdentifier(r); id != nil {
+		// The identifier itself may be the fact (an NPI, a TIN), even when
+		// the resource it names is not in the export.
+		if v := fromIDs([]identifier{*id}); v != "" {
 			return v
 		}
 	}
@@ -258,17 +287,28 @@ func (x *index) follow(r *reference, fromIDs func([]identifier) string, facts ma
 	return ""
 }
 
-// key normalises a literal reference to "Type/id": relative (Patient/1),
-// versioned (Patient/1/_history/2), absolute (https://x/fhir/Patient/1) or a
-// Bundle fullUrl such as urn:uuid:…. It returns "" for contained ("#x") and
-// unresolvable references.
+// key normalises a reference to "Type/id": relative (Patient/1), versioned
+// (Patient/1/_history/2), absolute (https://x/fhir/Patient/1), a Bundle
+// fullUrl such as urn:uuid:…, a conditional reference
+// (Practitioner?identifier=system|value) or a logical one ({"identifier":
+// …}) naming a resource of the export by identifier. It returns "" for
+// contained ("#x") and unresolvable references.
 func (x *index) key(r *reference) string {
-	if r == nil || r.Reference == "" {
+	if r == nil {
+		return ""
+	}
+	if r.Reference == "" {
+		if r.Identifier != nil {
+			return x.anyIdent[r.Identifier.System+"|"+r.Identifier.Value]
+		}
 		return ""
 	}
 	ref := r.Reference
 	if k, ok := x.alias[ref]; ok {
 		return k
+	}
+	if typ, id, ok := conditional(ref); ok {
+		return x.idents[typ+"|"+id.System+"|"+id.Value]
 	}
 	if strings.HasPrefix(ref, "urn:") || strings.HasPrefix(ref, "#") {
 		return ""
@@ -306,6 +346,58 @@ func resourceID(id, fullURL string) string {
 func containsString(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// conditional parses a conditional reference, "Type?identifier=system|value"
+// (the value may be URL-encoded, and the system left out), into its type and
+// identifier. Other search parameters cannot be resolved offline.
+func conditional(ref string) (string, identifier, bool) {
+	typ, query, ok := strings.Cut(ref, "?")
+	if i := strings.LastIndexByte(typ, '/'); i >= 0 { // with a base: https://host/fhir/Type?…
+		typ = typ[i+1:]
+	}
+	if !ok || typ == "" || typ[0] < 'A' || typ[0] > 'Z' {
+		return "", identifier{}, false
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil || len(q) != 1 || len(q["identifier"]) != 1 {
+		return "", identifier{}, false
+	}
+	v := q["identifier"][0]
+	sys, val, found := strings.Cut(v, "|")
+	if !found {
+		sys, val = "", v
+	}
+	if val == "" {
+		return "", identifier{}, false
+	}
+	return typ, identifier{System: sys, Value: val}, true
+}
+
+// refIdentifier is the identifier a reference names: a logical reference's,
+// or a conditional reference's; nil for others.
+func refIdentifier(r *reference) *identifier {
+	if r.Identifier != nil {
+		return r.Identifier
+	}
+	if _, id, ok := conditional(r.Reference); ok {
+		return &id
+	}
+	return nil
+}
+
+// refuted reports a Condition verification status that means the diagnosis
+// does not hold (refuted, entered in error).
+func refuted(c *concept) bool {
+	if c == nil {
+		return false
+	}
+	for _, cd := range c.Coding {
+		if verificationSkip[cd.Code] {
 			return true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -82,6 +83,12 @@ func mapItem(x *index, opts Options, it *item) *mapped {
 		m.keyed(m.episodeOfCare)
 	case "Claim", "ExplanationOfBenefit":
 		m.keyed(m.claim)
+	case "DiagnosticReport", "Observation":
+		m.keyed(m.study)
+	case "MedicationStatement":
+		m.keyed(m.medication)
+	case "OperationOutcome":
+		m.operationOutcome()
 	default:
 		out.skip = r.ResourceType
 	}
@@ -97,7 +104,8 @@ var (
 	referenceOnly = map[string]bool{"PractitionerRole": true, "Location": true, "Medication": true}
 	mappedTypes   = map[string]bool{"Organization": true, "Practitioner": true, "Patient": true, "Encounter": true,
 		"Condition": true, "Procedure": true, "MedicationRequest": true, "MedicationDispense": true,
-		"MedicationAdministration": true, "Coverage": true, "EpisodeOfCare": true, "Claim": true, "ExplanationOfBenefit": true}
+		"MedicationAdministration": true, "MedicationStatement": true, "Coverage": true, "EpisodeOfCare": true, "Claim": true,
+		"ExplanationOfBenefit": true, "DiagnosticReport": true, "Observation": true, "OperationOutcome": true}
 )
 
 func topLevelID(it *item) string {
@@ -462,6 +470,9 @@ func (m *mapper) patient() {
 		}
 		p.Sex = sex
 	}
+	if len(r.BirthDate) == len("1950-06") || len(r.BirthDate) == len("1950") {
+		m.flag("Patient.birthDate", "birthDate.partial", fmt.Sprintf("birth date %q is partial: an age counts only where it holds for every day it allows", r.BirthDate))
+	}
 	if r.DeceasedBoolean != nil && *r.DeceasedBoolean && r.DeceasedDateTime == "" {
 		m.flag("Patient.deceasedBoolean", "deceased.no_date", "the patient is deceased but no date is given; Liaison needs a death date, so none is recorded")
 	}
@@ -610,7 +621,9 @@ func (m *mapper) bestNPI(ranks map[string]int, refs []*reference, roles [][]conc
 }
 
 // encounterDiagnoses lists Encounter.diagnosis by rank, then the Conditions
-// that reference the encounter, each once.
+// that reference the encounter, then the encounter's reasons (reasonCode,
+// and reasonReference to a Condition), as EHRs often give the diagnosis only
+// as the reason for the visit; each condition and each code once.
 func (m *mapper) encounterDiagnoses(key string) []*pb.Coding {
 	dx := append([]diagnosis(nil), m.r.Diagnosis...)
 	sort.SliceStable(dx, func(i, j int) bool { return rankOrder(dx[i].Rank) < rankOrder(dx[j].Rank) })
@@ -623,7 +636,8 @@ func (m *mapper) encounterDiagnoses(key string) []*pb.Coding {
 			}
 			seen[ck] = true
 		}
-		if cd := m.listCode(path, &concept{Coding: codes}, diagnosisSystems...); cd != nil {
+		if cd := m.listCode(path, &concept{Coding: codes}, diagnosisSystems...); cd != nil && !seen[cd.System+"|"+cd.Code] {
+			seen[cd.System+"|"+cd.Code] = true
 			out = append(out, cd)
 		}
 	}
@@ -644,6 +658,24 @@ func (m *mapper) encounterDiagnoses(key string) []*pb.Coding {
 			addCondition(ck+".code", ck, m.x.conditions[ck])
 		}
 	}
+	for i := range m.r.ReasonCode {
+		addCondition(fmt.Sprintf("Encounter.reasonCode[%d]", i), "", m.r.ReasonCode[i].Coding)
+	}
+	for i := range m.r.ReasonReference {
+		path := fmt.Sprintf("Encounter.reasonReference[%d]", i)
+		k, c := m.resolve(&m.r.ReasonReference[i])
+		switch {
+		case c != nil && c.ResourceType == "Condition" && c.Code != nil && !refuted(c.VerificationStatus):
+			addCondition(path, "", c.Code.Coding)
+		case m.x.conditions[k] != nil:
+			addCondition(path, k, m.x.conditions[k])
+		case strings.HasPrefix(k, "Condition/"):
+			// refuted or uncoded: not a diagnosis
+		case k == "" && c == nil:
+			m.flag(path, "reference.unresolved", fmt.Sprintf("reason %q does not resolve to a Condition in the export; left out", refText(&m.r.ReasonReference[i])))
+		}
+		// A reason that is an Observation or a Procedure is not a diagnosis.
+	}
 	return out
 }
 
@@ -660,13 +692,13 @@ var verificationSkip = map[string]bool{"refuted": true, "entered-in-error": true
 
 func (m *mapper) condition() {
 	r := m.r
-	if r.VerificationStatus != nil {
+	if refuted(r.VerificationStatus) {
 		for _, cd := range r.VerificationStatus.Coding {
 			if verificationSkip[cd.Code] {
 				m.out.skip = "Condition (" + cd.Code + ")"
-				return
 			}
 		}
+		return
 	}
 	c := &pb.Condition{SourceId: m.out.id,
 		Code:      m.code("Condition.code", r.Code, diagnosisSystems...),
@@ -710,7 +742,8 @@ var medicationSystems = []clinical.System{clinical.RxNorm, clinical.NDC, clinica
 
 func (m *mapper) medication() {
 	r := m.r
-	if m.skipFor("entered-in-error", "cancelled", "not-done", "declined") {
+	// "not-taken" and "intended" are MedicationStatement's: the patient is not taking it.
+	if m.skipFor("entered-in-error", "cancelled", "not-done", "declined", "not-taken", "intended") {
 		return
 	}
 	typ := r.ResourceType
@@ -740,9 +773,14 @@ func (m *mapper) medication() {
 		}
 	case "MedicationAdministration":
 		ev.Kind, ev.Date = pb.MedicationKind_MEDICATION_KIND_ADMINISTRATION, first(r.EffectiveDateTime, r.EffectivePeriod.start())
+	case "MedicationStatement":
+		// The patient is taking the drug: from when, for how long when the period is closed.
+		ev.Kind, ev.Date = pb.MedicationKind_MEDICATION_KIND_STATEMENT, first(r.EffectiveDateTime, r.EffectivePeriod.start(), r.DateAsserted)
+		ev.DaysSupply = periodDays(r.EffectivePeriod)
+		orgs = append(orgs, r.InformationSource)
 	}
 	var performers []performer
-	if typ != "MedicationRequest" { // its performer is the intended dispenser, one Reference
+	if typ == "MedicationDispense" || typ == "MedicationAdministration" { // MedicationRequest's performer is the intended dispenser, one Reference
 		m.decode(typ+".performer", r.Performer, readPerformers(&performers))
 	}
 	for _, pf := range performers {
@@ -751,31 +789,143 @@ func (m *mapper) medication() {
 		}
 		orgs = append(orgs, pf.Actor, pf.OnBehalfOf)
 	}
-	ev.Code = m.medicationCode(typ)
+	ev.Code, ev.Display = m.medicationCode(typ)
 	ev.Tin = m.tin(typ, orgs, enc, r.Subject)
 	m.add(&pb.Record{Kind: &pb.Record_Medication{Medication: ev}})
 }
 
-func (m *mapper) medicationCode(typ string) *pb.Coding {
+// medicationCode returns the drug's code and its name as sent (every
+// coding's display and the concept's text, for matching by ingredient name
+// when no list knows the code).
+func (m *mapper) medicationCode(typ string) (*pb.Coding, string) {
 	r := m.r
 	if r.MedicationCodeableConcept != nil {
-		return m.code(typ+".medicationCodeableConcept", r.MedicationCodeableConcept, medicationSystems...)
+		return m.code(typ+".medicationCodeableConcept", r.MedicationCodeableConcept, medicationSystems...), drugName(r.MedicationCodeableConcept)
 	}
 	if r.MedicationReference == nil {
-		return nil
+		return nil, ""
 	}
 	k, c := m.resolve(r.MedicationReference)
-	var codes []coding
+	var med concept
 	switch {
 	case c != nil && c.Code != nil:
-		codes = c.Code.Coding
+		med = *c.Code
 	case m.x.meds[k] != nil:
-		codes = m.x.meds[k]
+		med = *m.x.meds[k]
 	default:
 		m.reject(typ+".medicationReference", "reference.unresolved", fmt.Sprintf("medication %q does not resolve to a coded Medication in the export", r.MedicationReference.Reference))
-		return nil
+		return nil, ""
 	}
-	return m.code(typ+".medicationReference.code", &concept{Coding: codes}, medicationSystems...)
+	return m.code(typ+".medicationReference.code", &med, medicationSystems...), drugName(&med)
+}
+
+// maxDrugName bounds the name kept with a medication.
+const maxDrugName = 500
+
+// drugName joins a concept's text and its codings' displays, each once.
+func drugName(c *concept) string {
+	var parts []string
+	add := func(s string) {
+		if s = strings.TrimSpace(s); s != "" && !slices.Contains(parts, s) {
+			parts = append(parts, s)
+		}
+	}
+	add(c.Text)
+	for _, cd := range c.Coding {
+		add(cd.Display)
+	}
+	name := strings.Join(parts, " | ")
+	if len(name) > maxDrugName {
+		name = strings.ToValidUTF8(name[:maxDrugName], "")
+	}
+	return name
+}
+
+// periodDays is the number of days a closed period spans, both ends
+// counted, by the dates it was written with; 0 when it is open.
+func periodDays(p *period) int32 {
+	if p == nil || p.Start == "" || p.End == "" {
+		return 0
+	}
+	from, _, err1 := clinical.ParseDateOrTime(p.Start, nil)
+	to, _, err2 := clinical.ParseDateOrTime(p.End, nil)
+	if err1 != nil || err2 != nil || to < from {
+		return 0
+	}
+	return int32(to-from) + 1
+}
+
+// study maps a DiagnosticReport or an Observation whose code is a test a
+// measure counts as a procedure (a DXA scan's report or its bone-density
+// result) to a procedure record on its effective date; other reports and
+// observations (labs, vital signs) are skipped.
+func (m *mapper) study() {
+	r := m.r
+	typ := r.ResourceType
+	if m.skipFor("registered", "cancelled", "entered-in-error") {
+		return
+	}
+	var code *pb.Coding
+	if m.opts.ProcedureCode != nil && r.Code != nil {
+		for _, cd := range r.Code.Coding {
+			s, ok := system(cd)
+			if !ok {
+				continue
+			}
+			if norm, err := clinical.NormalizeCode(s, cd.Code); err == nil && m.opts.ProcedureCode(clinical.Code{System: s, Code: norm}) {
+				code = &pb.Coding{System: string(s), Code: cd.Code}
+				break
+			}
+		}
+	}
+	if code == nil {
+		m.out.skip = typ + " (not a test a measure counts)"
+		return
+	}
+	p := &pb.Procedure{SourceId: typ + "/" + m.out.id, Code: code,
+		Date: first(r.EffectiveDateTime, r.EffectivePeriod.start(), r.EffectiveInstant, r.Issued)}
+	p.PatientId = m.ref(typ+".subject", r.Subject, "Patient", true)
+	p.EncounterId = m.ref(typ+".encounter", r.Encounter, "Encounter", false)
+	if p.Date == "" && p.EncounterId != "" {
+		if e := m.x.encounters["Encounter/"+p.EncounterId]; e != nil {
+			p.Date = e.start
+		}
+	}
+	var performers []reference
+	m.decode(typ+".performer", r.Performer, func(d *jd, v []byte) {
+		objects(d, v, "performer", &performers, func(x *reference, k string, v []byte) { d.referenceField(x, "performer", k, v) })
+	})
+	var orgs []*reference
+	for i := range performers {
+		if p.Npi == "" {
+			p.Npi = m.npi(&performers[i])
+		}
+		orgs = append(orgs, &performers[i])
+	}
+	p.Tin = m.tin(typ+".performer", orgs, r.Encounter, r.Subject)
+	m.add(&pb.Record{Kind: &pb.Record_Procedure{Procedure: p}})
+}
+
+// operationOutcome notes a bulk export's error entries (its error files
+// hold OperationOutcomes): they are not data, but say that some may be
+// missing, so each warning or error is flagged with what the exporter said.
+func (m *mapper) operationOutcome() {
+	m.out.skip = "OperationOutcome (the exporter's messages)"
+	var said []string
+	for _, is := range m.r.Issue {
+		if is.Severity == "information" {
+			continue // e.g. a searchset's note on the search itself
+		}
+		text := is.Diagnostics
+		if text == "" && is.Details != nil {
+			text = is.Details.Text
+		}
+		said = append(said, strings.TrimSpace(is.Severity+" "+is.Code+": "+text))
+	}
+	if len(said) == 0 {
+		return
+	}
+	m.flag("OperationOutcome.issue", "export.outcome", "the exporter reported: "+strings.Join(said, "; ")+"; not data, skipped")
 }
 
 // days reads a supply duration as whole days (UCUM d, wk, mo).

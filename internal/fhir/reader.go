@@ -18,6 +18,7 @@ import (
 	"context"
 	"sort"
 
+	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/source"
 )
 
@@ -31,6 +32,11 @@ type Options struct {
 	// record with this IANA time zone. When empty no practice records are
 	// sent, so a practice's stored settings are kept.
 	TimeZone string
+	// ProcedureCode reports whether a code is one a measure counts as a
+	// procedure (a bone-density test): a DiagnosticReport or Observation
+	// with such a code becomes a procedure record, others are skipped. Nil:
+	// none are read.
+	ProcedureCode func(clinical.Code) bool
 }
 
 // phaseOf orders resource types so that what a record points at is sent first.
@@ -38,7 +44,8 @@ func phaseOf(typ string) int {
 	switch typ {
 	case "Encounter":
 		return 1
-	case "Condition", "Procedure", "MedicationRequest", "MedicationDispense", "MedicationAdministration", "Coverage", "EpisodeOfCare",
+	case "Condition", "Procedure", "MedicationRequest", "MedicationDispense", "MedicationAdministration", "MedicationStatement",
+		"Coverage", "EpisodeOfCare", "DiagnosticReport", "Observation",
 		// Claims come after Encounters: their quality codes may point at one.
 		"Claim", "ExplanationOfBenefit":
 		return 2

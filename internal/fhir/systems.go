@@ -28,6 +28,8 @@ var codeSystems = map[string]clinical.System{
 	"urn:oid:2.16.840.1.113883.6.88":                           clinical.RxNorm,
 	"http://hl7.org/fhir/sid/ndc":                              clinical.NDC,
 	"urn:oid:2.16.840.1.113883.6.69":                           clinical.NDC,
+	"http://loinc.org":                                         clinical.LOINC,
+	"urn:oid:2.16.840.1.113883.6.1":                            clinical.LOINC,
 }
 
 // systemOf maps a coding's system to a Liaison system; Liaison's own names

@@ -99,6 +99,14 @@ type supportingInfo struct {
 	ValueQuantity *quantity `json:"valueQuantity"`
 }
 
+// issue is one OperationOutcome.issue.
+type issue struct {
+	Severity    string   `json:"severity"`
+	Code        string   `json:"code"`
+	Diagnostics string   `json:"diagnostics"`
+	Details     *concept `json:"details"`
+}
+
 type qualification struct {
 	Code *concept `json:"code"`
 }
@@ -142,8 +150,10 @@ type resource struct {
 	Participant     []participant    `json:"participant"`
 	ServiceProvider *reference       `json:"serviceProvider"`
 	Hospitalization *hospitalization `json:"hospitalization"`
-	Location        json.RawMessage  `json:"location"`  // a list (Encounter) or a Reference (Procedure)
-	Diagnosis       []diagnosis      `json:"diagnosis"` // also Claim, ExplanationOfBenefit
+	ReasonCode      []concept        `json:"reasonCode"`      // also MedicationRequest, Procedure
+	ReasonReference []reference      `json:"reasonReference"` // likewise
+	Location        json.RawMessage  `json:"location"`        // a list (Encounter) or a Reference (Procedure)
+	Diagnosis       []diagnosis      `json:"diagnosis"`       // also Claim, ExplanationOfBenefit
 
 	// Condition, Procedure, Medication
 	Code               *concept        `json:"code"`
@@ -171,6 +181,15 @@ type resource struct {
 	Quantity                  *quantity        `json:"quantity"`
 	EffectiveDateTime         string           `json:"effectiveDateTime"`
 	EffectivePeriod           *period          `json:"effectivePeriod"`
+	DateAsserted              string           `json:"dateAsserted"`      // MedicationStatement
+	InformationSource         *reference       `json:"informationSource"` // MedicationStatement
+
+	// DiagnosticReport, Observation (also effective[x] above)
+	EffectiveInstant string `json:"effectiveInstant"`
+	Issued           string `json:"issued"`
+
+	// OperationOutcome
+	Issue []issue `json:"issue"`
 
 	// Coverage
 	Beneficiary *reference `json:"beneficiary"`
