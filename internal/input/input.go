@@ -10,16 +10,21 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/liaison-registry/liaison/internal/claimscsv"
+	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/fhir"
 	"github.com/liaison-registry/liaison/internal/ingest"
+	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/source"
+	"github.com/liaison-registry/liaison/measures"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -30,7 +35,11 @@ const (
 	FHIR      Format = "fhir"    // Bundle JSON, or NDJSON of resources (bulk data export)
 	ClaimsCSV Format = "csv"     // docs/csv-claims.md
 	Native    Format = "liaison" // NDJSON of API records
-	Unknown   Format = ""
+	// BulkSide is a FHIR bulk-data export's side file, not data: the
+	// export's log (log.ndjson, as bulk-data clients write it) or its
+	// manifest (the $export status response saved as JSON).
+	BulkSide Format = "bulk-side"
+	Unknown  Format = ""
 )
 
 // Options tune a read.
@@ -40,17 +49,39 @@ type Options struct {
 	// TimeZone, when set, makes FHIR Organizations with a TIN into practice
 	// records with this time zone (see fhir.Options).
 	TimeZone string
+	// ProcedureCode says which codes make a FHIR DiagnosticReport or
+	// Observation a procedure (a DXA); see fhir.Options. Nil: the codes the
+	// shipped measures' procedure rules count.
+	ProcedureCode func(clinical.Code) bool
+}
+
+// Shipped is the vocabulary of the measures Liaison ships, compiled on first
+// use (every version: a few hundred milliseconds).
+var Shipped = sync.OnceValue(func() *measure.Vocabulary {
+	v, err := measure.NewRegistry(measures.FS()).Vocabulary()
+	if err != nil {
+		panic("shipped measure specs do not compile: " + err.Error()) // the measure tests catch this first
+	}
+	return v
+})
+
+func (o Options) procedureCode() func(clinical.Code) bool {
+	if o.ProcedureCode != nil {
+		return o.ProcedureCode
+	}
+	return func(c clinical.Code) bool { return Shipped().Procedure(c) }
 }
 
 // Detect names a file's format from its extension and, for JSON, its first
-// line: FHIR resources carry "resourceType", Liaison records do not.
+// line (NDJSON) or its head (a JSON document): FHIR resources carry
+// "resourceType", Liaison records do not, a bulk export's log lines carry
+// "exportId" and "eventId", and its manifest "transactionTime" and "output".
 func Detect(path string) (Format, error) {
-	switch source.Ext(path) {
+	ext := source.Ext(path)
+	switch ext {
 	case ".csv":
 		return ClaimsCSV, nil
-	case ".json":
-		return FHIR, nil
-	case ".ndjson", ".jsonl":
+	case ".json", ".ndjson", ".jsonl":
 	default:
 		return Unknown, nil
 	}
@@ -59,6 +90,18 @@ func Detect(path string) (Format, error) {
 		return Unknown, err
 	}
 	defer f.Close()
+	if ext == ".json" {
+		head := make([]byte, 64<<10)
+		n, err := io.ReadFull(f, head)
+		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+			return Unknown, err
+		}
+		head = head[:n]
+		if !bytes.Contains(head, []byte(`"resourceType"`)) && bytes.Contains(head, []byte(`"transactionTime"`)) && bytes.Contains(head, []byte(`"output"`)) {
+			return BulkSide, nil
+		}
+		return FHIR, nil
+	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), fhir.MaxLineBytes)
 	for sc.Scan() {
@@ -66,8 +109,11 @@ func Detect(path string) (Format, error) {
 		if len(line) == 0 {
 			continue
 		}
-		if bytes.Contains(line, []byte(`"resourceType"`)) {
+		switch {
+		case bytes.Contains(line, []byte(`"resourceType"`)):
 			return FHIR, nil
+		case bytes.Contains(line, []byte(`"exportId"`)) && bytes.Contains(line, []byte(`"eventId"`)):
+			return BulkSide, nil
 		}
 		return Native, nil
 	}
@@ -148,11 +194,19 @@ func Walk(paths []string) ([]string, error) {
 	return files, nil
 }
 
-// Stream reads every path and sends what it finds to sink: native NDJSON
+// Stream reads every path and sends what it finds to sink, each record
+// stamped with its origin (file:line): native NDJSON
 // first (it may carry practices and their time zones), then all FHIR files
 // together (references resolve across them), then each CSV file. Files in
 // folders with an unknown format are reported as flagged problems.
 func Stream(ctx context.Context, paths []string, opts Options, sink source.Sink) (source.Summary, error) {
+	// Each record keeps where it was read, so records merged from several
+	// files and formats can be traced back.
+	record := sink.Record
+	sink.Record = func(rec *pb.Record, o source.Origin) error {
+		source.Stamp(rec, o)
+		return record(rec, o)
+	}
 	files, ignored, err := Files(paths)
 	if err != nil {
 		return source.Summary{}, err
@@ -165,6 +219,9 @@ func Stream(ctx context.Context, paths []string, opts Options, sink source.Sink)
 				Message: "not read: the extension is not .json, .ndjson, .jsonl or .csv (or one of them with .gz)"})
 		}
 	}
+	for _, f := range files[BulkSide] {
+		sum.Add(sideFile(f))
+	}
 	for _, f := range files[Native] {
 		s, err := readNative(ctx, f, sink)
 		sum.Add(s)
@@ -173,7 +230,7 @@ func Stream(ctx context.Context, paths []string, opts Options, sink source.Sink)
 		}
 	}
 	if len(files[FHIR]) > 0 {
-		s, err := fhir.Read(ctx, files[FHIR], fhir.Options{DefaultTIN: opts.DefaultTIN, TimeZone: opts.TimeZone}, sink)
+		s, err := fhir.Read(ctx, files[FHIR], fhir.Options{DefaultTIN: opts.DefaultTIN, TimeZone: opts.TimeZone, ProcedureCode: opts.procedureCode()}, sink)
 		sum.Add(s)
 		if err != nil {
 			return sum, err
@@ -196,6 +253,20 @@ func Read(ctx context.Context, paths []string, opts Options) (*source.Result, er
 	sum, err := Stream(ctx, paths, opts, res.Collect())
 	res.Summary = sum
 	return res, err
+}
+
+// sideFile accounts for a bulk export's log or manifest: one item, skipped,
+// with a note that says what it is (it is never rejected as bad data).
+func sideFile(path string) source.Summary {
+	sum := source.NewSummary()
+	sum.Files, sum.Read = 1, 1
+	what := "bulk-data export manifest"
+	if source.Ext(path) != ".json" {
+		what = "bulk-data export log"
+	}
+	sum.Skipped[what]++
+	sum.Notes = append(sum.Notes, fmt.Sprintf("%s: a %s, not data; skipped", path, what))
+	return sum
 }
 
 // readNative reads Liaison's own NDJSON; each record is its own item.

@@ -57,7 +57,7 @@ func readValueSet(fsys fs.FS, path string) (*valueSet, error) {
 }
 
 // systems indexes the code systems for the lookup table.
-var systems = [...]clinical.System{clinical.ICD10CM, clinical.ICD9CM, clinical.SNOMEDCT, clinical.CPT, clinical.HCPCS, clinical.ICD10PCS, clinical.RxNorm, clinical.NDC}
+var systems = [...]clinical.System{clinical.ICD10CM, clinical.ICD9CM, clinical.SNOMEDCT, clinical.CPT, clinical.HCPCS, clinical.ICD10PCS, clinical.RxNorm, clinical.NDC, clinical.LOINC}
 
 func systemIndex(s clinical.System) int {
 	for i, v := range systems {
@@ -102,6 +102,8 @@ func (ix *codeIndex) roles(c clinical.Code) uint64 {
 		i = 2
 	case clinical.ICD10PCS:
 		i = 5
+	case clinical.LOINC:
+		i = 8
 	default:
 		return 0
 	}

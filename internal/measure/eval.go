@@ -43,7 +43,11 @@ type scratch struct {
 	dxRoles  []uint64 // per encounter: union of its diagnoses' roles
 	lnRoles  []uint64 // per encounter: union of its lines' roles
 	episodes []int    // indexes into occ where an episode starts
+	links    []link   // procedures and conditions counted as an encounter's codes
 }
+
+// link is a procedure or condition hit counted as encounter enc's code.
+type link struct{ enc, hit int32 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
@@ -68,7 +72,8 @@ func (m *Measure) evaluate(p *clinical.PatientData) []Case {
 	if m.sex != "" && pt.Sex != m.sex {
 		return nil
 	}
-	if !m.ageFeasible(pt.BirthDate) {
+	// A partial birth date spans days: each end must be able to fit the band.
+	if !m.ageFeasible(pt.BirthDate) || (pt.BirthPrec != clinical.DayPrecision && !m.ageFeasible(pt.BirthPrec.Last(pt.BirthDate))) {
 		return nil
 	}
 	sc := scratchPool.Get().(*scratch)
@@ -172,12 +177,14 @@ func (m *Measure) ageDate(encDate clinical.Date) clinical.Date {
 	return encDate
 }
 
-func (m *Measure) ageOK(birth, on clinical.Date) bool {
-	return inBand(clinical.AgeOn(birth, on), m.minAge, m.maxAge)
+// ageIn reports whether the patient's age on on lies in [lo, hi] (a
+// negative bound is open). With a partial birth date it must hold for every
+// day the date allows, as CQL compares uncertain ages: an age that may or
+// may not be in the band does not count.
+func ageIn(pt *clinical.Patient, on clinical.Date, lo, hi int) bool {
+	young, old := pt.Ages(on)
+	return (lo < 0 || young >= lo) && (hi < 0 || old <= hi)
 }
-
-// inBand reports whether age lies in [lo, hi]; a negative bound is open.
-func inBand(age, lo, hi int) bool { return (lo < 0 || age >= lo) && (hi < 0 || age <= hi) }
 
 // scan looks every code up once and keeps the records that matter.
 func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
@@ -247,6 +254,7 @@ func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
 			sc.hits = append(sc.hits, hit{roles: r, date: q.Date, end: q.Date, src: srcQDC, rec: int32(i)})
 		}
 	}
+	m.linkToEncounters(p, sc)
 	if m.episode != nil && len(sc.occ) > 0 {
 		slices.SortFunc(sc.occ, func(a, b occurrence) int { return int(a.date) - int(b.date) })
 		// A fracture with no fracture in the newAfterDays days before it
@@ -257,6 +265,67 @@ func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
 			}
 		}
 	}
+}
+
+// linkToEncounters lets the procedures and conditions recorded for an
+// encounter count as the encounter's own codes when it is checked against
+// the eligibility options, as its billed lines and diagnoses do: an EHR
+// records a hip-fracture surgery as a Procedure and the fracture as a
+// Condition of the stay, where a claim bills them as lines and diagnoses. A
+// procedure belongs to the encounter it names, or, naming none, to an
+// encounter of the same clinician (NPI) whose dates include it; a
+// condition to the encounter it names.
+func (m *Measure) linkToEncounters(p *clinical.PatientData, sc *scratch) {
+	sc.links = sc.links[:0]
+	n := len(sc.hits) // hits appended below are not linked again
+	for hi := 0; hi < n; hi++ {
+		h := &sc.hits[hi]
+		switch h.src {
+		case srcProc:
+			pr := &p.Procedures[h.rec]
+			for i := range p.Encounters {
+				e := &p.Encounters[i]
+				if pr.EncounterID != "" && pr.EncounterID != e.SourceID ||
+					pr.EncounterID == "" && (pr.NPI == "" || pr.NPI != e.RenderingNPI || pr.Date < e.Start || pr.Date > encounterEnd(e)) {
+					continue
+				}
+				sc.lnRoles[i] |= h.roles
+				sc.links = append(sc.links, link{enc: int32(i), hit: int32(hi)})
+			}
+		case srcCond:
+			id := p.Conditions[h.rec].EncounterID
+			if id == "" {
+				continue
+			}
+			for i := range p.Encounters {
+				e := &p.Encounters[i]
+				if e.SourceID != id {
+					continue
+				}
+				if h.roles&m.fractureMask != 0 && sc.dxRoles[i]&m.fractureMask == 0 {
+					// The encounter's fracture, as if it were on its claim.
+					ep := e.Start
+					if m.episode != nil && m.episode.inpatientDischarge && e.Class == clinical.Inpatient {
+						ep = dischargeDate(e)
+					}
+					sc.occ = append(sc.occ, occurrence{date: e.Start, epDate: ep, enc: int32(i), hit: int32(hi)})
+				}
+				sc.dxRoles[i] |= h.roles
+				sc.links = append(sc.links, link{enc: int32(i), hit: int32(hi)})
+			}
+		}
+	}
+}
+
+// encounterEnd is the last day of an encounter: its end, else its discharge, else its start.
+func encounterEnd(e *clinical.Encounter) clinical.Date {
+	switch {
+	case e.End.Valid && e.End.Date >= e.Start:
+		return e.End.Date
+	case e.Discharge.Valid && e.Discharge.Date >= e.Start:
+		return e.Discharge.Date
+	}
+	return e.Start
 }
 
 func dischargeDate(e *clinical.Encounter) clinical.Date {
@@ -302,7 +371,7 @@ func (m *Measure) firstQualifying(p *clinical.PatientData, sc *scratch, from, to
 		if e.Start < from || e.Start > to || (best >= 0 && e.Start >= p.Encounters[best].Start) {
 			continue
 		}
-		if !m.qualifies(p, sc, i) || !m.ageOK(p.Patient.BirthDate, m.ageDate(e.Start)) {
+		if !m.qualifies(p, sc, i) || !ageIn(&p.Patient, m.ageDate(e.Start), m.minAge, m.maxAge) {
 			continue
 		}
 		best = i
@@ -519,13 +588,13 @@ func (m *Measure) qdcValid(p *clinical.PatientData, q *qualityCode, h *hit) bool
 	if len(q.pos) > 0 && !slices.Contains(q.pos, pos) {
 		return false
 	}
-	return inBand(clinical.AgeOn(p.Patient.BirthDate, h.date), q.minAge, q.maxAge)
+	return ageIn(&p.Patient, h.date, q.minAge, q.maxAge)
 }
 
 // firstMatch returns the hits (or flag/death) that satisfy rule r for the
 // case: the earliest first. ok is false when nothing does.
 func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *caseCtx) (match, bool) {
-	if (r.minAge >= 0 || r.maxAge >= 0) && !inBand(clinical.AgeOn(p.Patient.BirthDate, c.ageDate), r.minAge, r.maxAge) {
+	if (r.minAge >= 0 || r.maxAge >= 0) && !ageIn(&p.Patient, c.ageDate, r.minAge, r.maxAge) {
 		return match{}, false
 	}
 	w := r.win.resolve(c.index)

@@ -56,6 +56,13 @@ func (m *Measure) ippEvidence(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 			break
 		}
 	}
+	for _, l := range sc.links {
+		// A procedure recorded for the encounter, not billed on it.
+		if h := &sc.hits[l.hit]; code == "" && l.enc == c.enc && h.src == srcProc && h.roles&procs != 0 {
+			code = hitCode(p, h).Code + " (procedure " + recordID(p, h) + " of the encounter)"
+			ids = append(ids, recordID(p, h))
+		}
+	}
 	if code == "" {
 		code = string(e.Class)
 	}
@@ -69,8 +76,12 @@ func (m *Measure) ippEvidence(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	if e.RenderingNPI != "" {
 		fmt.Fprintf(&b, ", NPI %s", e.RenderingNPI)
 	}
-	age := clinical.AgeOn(p.Patient.BirthDate, c.ageDate)
-	fmt.Fprintf(&b, "); age %d on %s", age, c.ageDate)
+	if young, old := p.Patient.Ages(c.ageDate); young == old {
+		fmt.Fprintf(&b, "); age %d on %s", young, c.ageDate)
+	} else {
+		// A partial birth date: the age held for every day it allows.
+		fmt.Fprintf(&b, "); age %d to %d on %s (birth date given as %s)", young, old, c.ageDate, p.Patient.BirthPrec.Format(p.Patient.BirthDate))
+	}
 	if m.sex == clinical.Female {
 		b.WriteString(", female")
 	}
@@ -141,6 +152,7 @@ func (m *Measure) qdcEvidence(p *clinical.PatientData, q *qualityCode, h *hit, p
 
 var medVerb = map[clinical.MedicationKind]string{
 	clinical.MedOrder: "ordered", clinical.MedDispense: "dispensed", clinical.MedAdministration: "administered",
+	clinical.MedStatement: "taken (as the patient's medication list states) from",
 }
 
 func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c *caseCtx, pop Population) (Evidence, bool) {

@@ -502,10 +502,10 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 	}
 	for _, k := range ry.MedKinds {
 		switch mk := clinical.MedicationKind(k); mk {
-		case clinical.MedOrder, clinical.MedDispense, clinical.MedAdministration:
+		case clinical.MedOrder, clinical.MedDispense, clinical.MedAdministration, clinical.MedStatement:
 			r.medKinds = append(r.medKinds, mk)
 		default:
-			return r, c.errf(field+".medKinds", "%q: want order, dispense or administration", k)
+			return r, c.errf(field+".medKinds", "%q: want order, dispense, administration or statement", k)
 		}
 	}
 	switch {

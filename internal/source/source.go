@@ -6,7 +6,9 @@ package source
 
 import (
 	"fmt"
+	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -27,6 +29,8 @@ func (o Origin) String() string {
 		s += fmt.Sprintf(":%d", o.Line)
 	}
 	switch {
+	case o.ID != "" && o.Type == "":
+		s += " record " + o.ID
 	case o.ID != "":
 		s += " " + o.Type + "/" + o.ID
 	case o.Type != "":
@@ -69,6 +73,9 @@ type Summary struct {
 	Rejected int            // items that could not be mapped; each has a Problem
 	Flagged  int            // problems that did not stop an item from being imported
 	Records  map[string]int // records produced, by record type
+	// Notes say what was read but is not data: a bulk export's log and
+	// manifest, each skipped whole (counted in Skipped as one item).
+	Notes []string
 }
 
 // NewSummary returns an empty summary with its maps made.
@@ -82,6 +89,7 @@ func (s *Summary) Add(o Summary) {
 	s.Read += o.Read
 	s.Rejected += o.Rejected
 	s.Flagged += o.Flagged
+	s.Notes = append(s.Notes, o.Notes...)
 	for _, p := range [][2]map[string]int{{s.Imported, o.Imported}, {s.Used, o.Used}, {s.Skipped, o.Skipped}, {s.Records, o.Records}} {
 		for k, v := range p[1] {
 			p[0][k] += v
@@ -179,4 +187,95 @@ func RecordType(r *pb.Record) string {
 		return "institutionalFlag"
 	}
 	return "unknown"
+}
+
+// ProblemGroup is the problems of one rule and kind: how many, and the first
+// few as examples, so a real export's thousand identical problems read as one line.
+type ProblemGroup struct {
+	Rule     string   `json:"rule"`
+	Kind     string   `json:"kind"` // "rejected" or "flagged"
+	Count    int      `json:"count"`
+	Examples []string `json:"examples"`
+}
+
+// Group groups problems by rule and kind, the largest group first, keeping
+// up to examples of each in input order.
+func Group(ps []Problem, examples int) []ProblemGroup {
+	type key struct{ rule, kind string }
+	idx := map[key]int{}
+	var out []ProblemGroup
+	for _, p := range ps {
+		k := key{p.Rule, "rejected"}
+		if p.Flag {
+			k.kind = "flagged"
+		}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, ProblemGroup{Rule: k.rule, Kind: k.kind, Examples: []string{}})
+		}
+		g := &out[i]
+		g.Count++
+		if len(g.Examples) < examples {
+			g.Examples = append(g.Examples, p.String())
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Kind+out[i].Rule < out[j].Kind+out[j].Rule
+	})
+	return out
+}
+
+// WriteGroups prints groups as an indented list: a line per group, then its examples.
+func WriteGroups(w io.Writer, groups []ProblemGroup) {
+	for _, g := range groups {
+		fmt.Fprintf(w, "  %d %s [%s]\n", g.Count, g.Kind, g.Rule)
+		for _, e := range g.Examples {
+			fmt.Fprintf(w, "      %s\n", e)
+		}
+		if more := g.Count - len(g.Examples); more > 0 {
+			fmt.Fprintf(w, "      … and %d more\n", more)
+		}
+	}
+}
+
+// Stamp records where rec was read (file:line, as Origin prints its place)
+// in the record's origin field, unless the record already names one (a
+// native NDJSON record may carry its own).
+func Stamp(rec *pb.Record, o Origin) {
+	if o.File == "" {
+		return
+	}
+	at := o.File
+	if o.Line > 0 {
+		at += ":" + strconv.Itoa(o.Line)
+	}
+	switch k := rec.GetKind().(type) {
+	case *pb.Record_Patient:
+		stamp(&k.Patient.Origin, at)
+	case *pb.Record_Encounter:
+		stamp(&k.Encounter.Origin, at)
+	case *pb.Record_Procedure:
+		stamp(&k.Procedure.Origin, at)
+	case *pb.Record_Condition:
+		stamp(&k.Condition.Origin, at)
+	case *pb.Record_Medication:
+		stamp(&k.Medication.Origin, at)
+	case *pb.Record_QualityCode:
+		stamp(&k.QualityCode.Origin, at)
+	case *pb.Record_Coverage:
+		stamp(&k.Coverage.Origin, at)
+	case *pb.Record_InstitutionalFlag:
+		stamp(&k.InstitutionalFlag.Origin, at)
+	}
+}
+
+func stamp(field *string, at string) {
+	if *field == "" {
+		*field = at
+	}
 }
