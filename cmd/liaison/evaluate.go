@@ -17,6 +17,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/input"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/ndjson"
+	"github.com/liaison-registry/liaison/internal/source"
 	"github.com/liaison-registry/liaison/measures"
 )
 
@@ -36,6 +37,19 @@ type report struct {
 	Rate        *float64       `json:"performanceRate"`
 	Cases       []measure.Case `json:"cases"`
 	Compare     *comparison    `json:"compare,omitempty"`
+	Input       inputReport    `json:"input"`
+}
+
+// inputReport accounts for what was read: every item, the records it gave,
+// and the problems grouped by rule. Rejected records were left out of the
+// evaluation (unless --strict, which evaluates nothing then).
+type inputReport struct {
+	Items    int                   `json:"items"`
+	Records  int                   `json:"records"`
+	Rejected int                   `json:"rejected"` // items the readers rejected plus records the rules rejected
+	Flagged  int                   `json:"flagged"`
+	Problems []source.ProblemGroup `json:"problems"`
+	Notes    []string              `json:"notes"` // what was read but is not data (a bulk export's log, its manifest)
 }
 
 // comparison is the second version's totals and the cases whose
@@ -64,9 +78,11 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	fl.SetOutput(stderr)
 	key := fl.String("measure", "", "measure version to evaluate, ID@VERSION (e.g. mips-418@2024)")
 	compare := fl.String("compare", "", "another version of the same measure, ID@VERSION, to list cases whose populations differ")
-	tz := fl.String("tz", "UTC", "IANA time zone datetimes are read in when their practice names none")
+	tz := fl.String("tz", "", "IANA time zone datetimes are read in when their practice names none (default: none, a datetime keeps the date it was written with)")
+	tin := fl.String("tin", "", "practice TIN for records whose TIN the data does not give (single-practice exports)")
+	strict := fl.Bool("strict", false, "evaluate nothing if any record is invalid (default: evaluate the valid records and report the rest)")
 	var inputs multiFlag
-	fl.Var(&inputs, "input", "input file or folder (repeatable); native NDJSON")
+	fl.Var(&inputs, "input", "input file or folder (repeatable): FHIR R4 (Bundles, bulk NDJSON), CSV claims or Liaison NDJSON")
 	if err := fl.Parse(args); err != nil {
 		return &exitError{2, nil}
 	}
@@ -74,9 +90,12 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		fl.Usage()
 		return badInput(errors.New("evaluate: --measure and at least one --input are required"))
 	}
-	loc, err := time.LoadLocation(*tz)
-	if err != nil {
-		return badInput(fmt.Errorf("--tz %q: %v", *tz, err))
+	var loc *time.Location
+	if *tz != "" {
+		var err error
+		if loc, err = time.LoadLocation(*tz); err != nil {
+			return badInput(fmt.Errorf("--tz %q: %v", *tz, err))
+		}
 	}
 	reg := measure.NewRegistry(measures.FS())
 	m, err := reg.Get(*key)
@@ -92,13 +111,26 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 			return badInput(fmt.Errorf("--compare %s: not a version of %s", *compare, m.ID))
 		}
 	}
-	patients, err := readInputs(inputs, loc)
+	patients, in, err := readInputs(inputs, input.Options{DefaultTIN: *tin}, loc)
 	if err != nil {
 		return err
 	}
+	for _, n := range in.Notes {
+		fmt.Fprintf(stderr, "input: note: %s\n", n)
+	}
+	if len(in.Problems) > 0 {
+		fmt.Fprintf(stderr, "input: %d items read, %d records, %d rejected, %d flagged:\n", in.Items, in.Records, in.Rejected, in.Flagged)
+		source.WriteGroups(stderr, in.Problems)
+	}
+	switch {
+	case *strict && in.Rejected > 0:
+		return badInput(fmt.Errorf("evaluate --strict: %d invalid items or records; nothing evaluated", in.Rejected))
+	case in.Rejected > 0 && len(patients) == 0:
+		return badInput(fmt.Errorf("evaluate: nothing usable: every patient was rejected (%d invalid items or records)", in.Rejected))
+	}
 	res := m.Run(patients, true)
 	out := report{Measure: m.ID, Version: m.Version, PeriodStart: m.Period().Start.String(), PeriodEnd: m.Period().End.String(),
-		Counts: res.Counts, Rate: res.Counts.Rate(), Cases: res.Cases}
+		Counts: res.Counts, Rate: res.Counts.Rate(), Cases: res.Cases, Input: in}
 	if other != nil {
 		res2 := other.Run(patients, true)
 		out.Compare = &comparison{Measure: other.ID, Version: other.Version, PeriodStart: other.Period().Start.String(), PeriodEnd: other.Period().End.String(),
@@ -110,7 +142,14 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	if err := enc.Encode(out); err != nil {
 		return err
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if in.Rejected > 0 {
+		// Evaluated, but not everything the input holds: say so in the status.
+		return &exitError{1, fmt.Errorf("evaluate: %d invalid items or records were left out (listed above and in \"input\")", in.Rejected)}
+	}
+	return nil
 }
 
 // diff pairs cases by case id and keeps those whose populations differ,
@@ -147,22 +186,17 @@ func diff(a, b []measure.Case) []difference {
 	return out
 }
 
-// readInputs reads every file named or found under the given paths. Any
-// invalid record makes it fail with every problem listed (exit status 2).
-func readInputs(paths []string, loc *time.Location) ([]clinical.PatientData, error) {
-	// The same readers `liaison import` uses (native NDJSON, FHIR, CSV claims),
-	// then the same rules the server applies.
-	res, err := input.Read(context.Background(), paths, input.Options{})
+// readInputs reads every file named or found under the given paths with the
+// readers `liaison import` uses, then applies the rules the server applies.
+// Invalid items and records are left out and reported, grouped by rule.
+func readInputs(paths []string, opts input.Options, loc *time.Location) ([]clinical.PatientData, inputReport, error) {
+	res, err := input.Read(context.Background(), paths, opts)
 	if err != nil {
-		return nil, badInput(fmt.Errorf("--input: %v", err))
+		return nil, inputReport{}, badInput(fmt.Errorf("--input: %v", err))
 	}
-	var problems ndjson.Problems
-	for _, p := range res.Problems {
-		if p.Flag {
-			continue // kept and flagged: it does not stop the evaluation
-		}
-		problems = append(problems, ndjson.Problem{File: p.File, Line: p.Line, Record: p.ID, Field: p.Path, Rule: p.Rule + ": " + p.Message})
-	}
+	in := inputReport{Items: res.Summary.Read, Records: len(res.Records), Rejected: res.Summary.Rejected, Flagged: res.Summary.Flagged,
+		Notes: append([]string{}, res.Summary.Notes...)}
+	problems := res.Problems
 	ds := ndjson.NewDataset(loc)
 	for i, rec := range res.Records {
 		ds.Add(res.Origins[i].File, res.Origins[i].Line, rec)
@@ -170,13 +204,20 @@ func readInputs(paths []string, loc *time.Location) ([]clinical.PatientData, err
 	if err := ds.Finish(); err != nil {
 		var ps ndjson.Problems
 		if !errors.As(err, &ps) {
-			return nil, err
+			return nil, in, err
 		}
-		problems = append(problems, ps...)
+		in.Rejected += len(ps)
+		for _, p := range ps {
+			problems = append(problems, source.Problem{Origin: source.Origin{File: p.File, Line: p.Line, ID: p.Record},
+				Path: p.Field, Rule: p.Rule, Message: p.Message})
+		}
 	}
-	if len(problems) > 0 {
-		slices.SortStableFunc(problems, func(a, b ndjson.Problem) int { return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line)) })
-		return nil, badInput(fmt.Errorf("%d problem(s) in the input:\n%w", len(problems), problems))
+	slices.SortStableFunc(problems, func(a, b source.Problem) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+	in.Problems = source.Group(problems, 3)
+	if in.Problems == nil {
+		in.Problems = []source.ProblemGroup{}
 	}
-	return ds.Patients, nil
+	return ds.Patients, in, nil
 }

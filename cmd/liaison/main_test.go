@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,20 +74,74 @@ func TestEvaluateCompare(t *testing.T) {
 	}
 }
 
+// TestEvaluateBadInputExits2: when every record is invalid nothing is
+// usable: exit 2, the problems grouped by rule on stderr, each with its
+// file, line, record, field and rule.
 func TestEvaluateBadInputExits2(t *testing.T) {
-	code, _, errs := runCLI("evaluate", "--measure", "mips-418@2024", "--input", "testdata/bad.ndjson")
-	if code != 2 {
-		t.Fatalf("exit %d, want 2", code)
+	code, out, errs := runCLI("evaluate", "--measure", "mips-418@2024", "--input", "testdata/bad.ndjson")
+	if code != 2 || out != "" {
+		t.Fatalf("exit %d with output %q, want 2 and none", code, out)
 	}
 	for _, want := range []string{
-		"testdata/bad.ndjson:1: record p1: field tin:",
-		"testdata/bad.ndjson:1: record p1: field birth_date: date.format:",
-		"testdata/bad.ndjson:2: record.json: not a Liaison record: ", // then protobuf's message, whose spacing varies by design
+		"1 rejected [tin.format]",
+		"testdata/bad.ndjson:1 record p1: rejected tin [tin.format]",
+		"testdata/bad.ndjson:1 record p1: rejected birth_date [date.format]",
+		"1 rejected [record.json]",
+		"testdata/bad.ndjson:2: rejected [record.json] not a Liaison record: ", // then protobuf's message, whose spacing varies by design
 		`unknown field "colour"`,
+		"nothing usable",
 	} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)
 		}
+	}
+}
+
+// TestEvaluateLeavesOutInvalidRecords: a real export holds a few invalid
+// records; evaluate the rest, report the rejected ones grouped by rule in
+// the JSON and on stderr, and exit 1 to say records were left out.
+// --strict keeps the old behaviour: nothing evaluated, exit 2.
+func TestEvaluateLeavesOutInvalidRecords(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile("testdata/input/practice.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := ""
+	for i := 0; i < 5; i++ {
+		bad += fmt.Sprintf(`{"encounter":{"tin":"123456789","sourceId":"bad-%d","patientId":"nobody","start":"2024-01-01"}}`+"\n", i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.ndjson"), append(good, bad...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI("evaluate", "--measure", "mips-418@2024", "--input", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errs)
+	}
+	var doc struct {
+		Counts struct{ InitialPopulation int } `json:"counts"`
+		Input  struct {
+			Rejected int `json:"rejected"`
+			Problems []struct {
+				Rule     string   `json:"rule"`
+				Count    int      `json:"count"`
+				Examples []string `json:"examples"`
+			} `json:"problems"`
+		} `json:"input"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Counts.InitialPopulation == 0 || doc.Input.Rejected != 5 || len(doc.Input.Problems) != 1 ||
+		doc.Input.Problems[0].Rule != "reference.patient" || doc.Input.Problems[0].Count != 5 || len(doc.Input.Problems[0].Examples) != 3 {
+		t.Errorf("counts %+v, input %+v", doc.Counts, doc.Input)
+	}
+	if !strings.Contains(errs, "5 rejected [reference.patient]") || !strings.Contains(errs, "… and 2 more") {
+		t.Errorf("stderr does not group the problems:\n%s", errs)
+	}
+	code, out, _ = runCLI("evaluate", "--strict", "--measure", "mips-418@2024", "--input", dir)
+	if code != 2 || out != "" {
+		t.Errorf("--strict: exit %d, output %q; want 2 and nothing evaluated", code, out)
 	}
 }
 

@@ -278,34 +278,38 @@ func (r *Report) Write(w io.Writer) {
 		}
 		fmt.Fprintf(w, "Server %s: %d received, %d stored (%s), %d rejected\n", verb, res.Received, res.Stored, source.Counts(stored), res.Rejected)
 	}
-	if len(r.Problems)+len(r.Rejections) == 0 {
-		return
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
 	}
-	// One list in file and line order, so an item's problems, the reader's
-	// and the server's, are read together.
-	type line struct {
-		o    source.Origin
-		text string
+	if groups := r.Groups(3); len(groups) > 0 {
+		fmt.Fprintln(w, "Problems, by rule:")
+		source.WriteGroups(w, groups)
 	}
-	var lines []line
-	for _, p := range r.Problems {
-		lines = append(lines, line{p.Origin, p.String()})
-	}
+}
+
+// AllProblems lists every problem in file and line order, the reader's and
+// the server's together, so an item's problems read together.
+func (r *Report) AllProblems() []source.Problem {
+	ps := append([]source.Problem(nil), r.Problems...)
 	for _, rj := range r.Rejections {
-		what := fmt.Sprintf("%s record %q (TIN %s)", rj.RecordType, rj.SourceId, rj.Tin)
-		if rj.RecordType == "" {
-			what = "record" // all-or-nothing answers carry the record in the message
+		o := rj.Origin
+		o.ID = rj.SourceId
+		if rj.RecordType != "" {
+			o.Type = rj.RecordType // the record the server rejected, not the resource it came from
 		}
-		lines = append(lines, line{rj.Origin, fmt.Sprintf("%s: server rejected %s: %s [%s] %s", rj.Origin, what, rj.Field, rj.Rule, rj.Message)})
+		ps = append(ps, source.Problem{Origin: o, Path: rj.Field, Rule: rj.Rule, Message: "server rejected it: " + rj.Message})
 	}
-	sort.SliceStable(lines, func(i, j int) bool {
-		a, b := lines[i].o, lines[j].o
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i].Origin, ps[j].Origin
 		return a.File < b.File || a.File == b.File && a.Line < b.Line
 	})
-	fmt.Fprintln(w, "Problems:")
-	for _, l := range lines {
-		fmt.Fprintln(w, "  "+l.text)
-	}
+	return ps
+}
+
+// Groups groups every problem by rule, with up to examples of each: a real
+// export's thousands of identical problems read as one line.
+func (r *Report) Groups(examples int) []source.ProblemGroup {
+	return source.Group(r.AllProblems(), examples)
 }
 
 // progress counts items and records as they go and draws them.
