@@ -156,12 +156,18 @@ func readSource(dir string) (*source, error) {
 }
 
 // reach records that ingredient in (with a component of the given strength)
-// reaches the drug concept c.
+// reaches the drug concept c. The same drug appears under each of its
+// ingredients; its NDCs are the union of what those records give.
 func (s *source) reach(c rxConcept, in, strength string, brands []rxConcept) {
 	p := s.products[c.RXCUI]
 	if p == nil {
-		p = &product{rxConcept: c, ingredients: map[string]bool{}, strengths: map[string]map[string]bool{}, brands: map[string]bool{}}
+		p = &product{rxConcept: rxConcept{Name: c.Name, RXCUI: c.RXCUI, TTY: c.TTY}, ingredients: map[string]bool{}, strengths: map[string]map[string]bool{}, brands: map[string]bool{}}
 		s.products[c.RXCUI] = p
+	}
+	for _, ndc := range c.NDCs {
+		if !slices.Contains(p.NDCs, ndc) {
+			p.NDCs = append(p.NDCs, ndc)
+		}
 	}
 	p.ingredients[in] = true
 	if p.strengths[in] == nil {
