@@ -103,7 +103,11 @@ func build(src *source, l list) ([]section, error) {
 	}
 	brands := brandStatus(src, assigned)
 	secs := make([]section, len(l.drugs))
-	seen := map[string]bool{} // "SYSTEM CODE" or "NAME words", across the list
+	// seen says, per "SYSTEM CODE" or "NAME words", whether the list already
+	// has it listed (true) or excluded (false): a code reached again keeps its
+	// first place, and one reached both ways is an error.
+	seen := map[string]bool{}
+	var conflict error
 	for i, d := range l.drugs {
 		sec := &secs[i]
 		sec.label = d.label
@@ -112,10 +116,13 @@ func build(src *source, l list) ([]section, error) {
 			if ln.sys == "NAME" {
 				key = "NAME " + ln.text
 			}
-			if seen[key] {
+			if listed, dup := seen[key]; dup {
+				if listed != (reason == "") && conflict == nil {
+					conflict = fmt.Errorf("%s is both listed and excluded (drug %s)", key, d.label)
+				}
 				return
 			}
-			seen[key] = true
+			seen[key] = reason == ""
 			if reason == "" {
 				sec.lines = append(sec.lines, ln)
 				return
@@ -168,7 +175,7 @@ func build(src *source, l list) ([]section, error) {
 			sortLines(e.lines)
 		}
 	}
-	return secs, conflicts(secs)
+	return secs, conflict
 }
 
 // matches reports whether p is one of d's products.
@@ -234,26 +241,6 @@ func brandStatus(src *source, assigned map[string]status) map[string]status {
 		delete(out, b)
 	}
 	return out
-}
-
-// conflicts fails when a code or name is both listed and excluded.
-func conflicts(secs []section) error {
-	listed := map[string]bool{}
-	for _, s := range secs {
-		for _, l := range s.lines {
-			listed[l.String()] = true
-		}
-	}
-	for _, s := range secs {
-		for _, e := range s.excluded {
-			for _, l := range e.lines {
-				if listed[l.String()] {
-					return fmt.Errorf("%s is both listed and excluded (%s)", l, e.reason)
-				}
-			}
-		}
-	}
-	return nil
 }
 
 func rxLine(c rxConcept) line { return line{sys: "RXNORM", code: c.RXCUI, text: c.Name} }

@@ -10,9 +10,10 @@ import (
 	"github.com/liaison-registry/liaison/internal/clinical"
 )
 
+func rx(code string) clinical.Code  { return clinical.Code{System: clinical.RxNorm, Code: code} }
+func ndc(code string) clinical.Code { return clinical.Code{System: clinical.NDC, Code: code} }
+
 func TestReadValueSetDirectives(t *testing.T) {
-	rx := func(code string) clinical.Code { return clinical.Code{System: clinical.RxNorm, Code: code} }
-	ndc := func(code string) clinical.Code { return clinical.Code{System: clinical.NDC, Code: code} }
 	vs, err := readValueSet(fstest.MapFS{"meds.txt": {Data: []byte(`# a medication list
 RXNORM 993449 denosumab
 NDC 55513-710-01 Prolia 60 mg/mL syringe

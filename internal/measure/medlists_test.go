@@ -16,8 +16,6 @@ import (
 // The medication lists hold what public records say they must, independently
 // of cmd/medlists: each fact below is cited where it comes from.
 func TestMedicationListFacts(t *testing.T) {
-	rx := func(code string) clinical.Code { return clinical.Code{System: clinical.RxNorm, Code: code} }
-	ndc := func(code string) clinical.Code { return clinical.Code{System: clinical.NDC, Code: code} }
 	for _, tc := range []struct {
 		name, file    string
 		listed        []clinical.Code
