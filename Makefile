@@ -3,7 +3,7 @@ GO    ?= go
 TOOLS  = $(GO) tool -modfile=tools/go.mod
 BIN    = bin
 
-.PHONY: demo test bench chaos build generate check-generated lint vet fuzz postgres clean measures benchmarks
+.PHONY: demo test bench chaos build generate check-generated lint vet fuzz postgres clean measures medlists benchmarks
 REF   ?= ../shared/reference/qpp-measures
 
 ## demo: start an embedded PostgreSQL and liaisond, load a sample through the API, print what was stored
@@ -44,6 +44,14 @@ check-generated: generate
 ## measures: regenerate the CMS-derived code lists of the MIPS specs (committed) from $(REF)
 measures:
 	$(GO) run ./cmd/measuregen -ref $(REF) -out measures
+
+## medlists: regenerate the generated sections of the osteoporosis medication lists
+## (measures/valuesets/osteoporosis-meds*.txt, committed) from an RxNorm folder that is not
+## committed: the per-ingredient JSON of RXNORM_REF (web/data/*.json), copied to RXNORM
+RXNORM     ?= ../rxnorm-ingredients/web/data
+RXNORM_REF ?= github.com/davidanderson3/rxnorm-ingredients@2810603af617bb0fba00c925a8d1e8c6153ba7af web/data/*.json (RxNorm Current Prescribable Content 2025-10-06; A.json absent: over the 4 MiB copy limit)
+medlists:
+	$(GO) run ./cmd/medlists -rxnorm $(RXNORM) -rxnorm-ref "$(RXNORM_REF)" -out measures/valuesets
 
 ## benchmarks: regenerate the embedded CMS benchmark deciles (committed) from $(REF)
 benchmarks:

@@ -83,6 +83,11 @@ func codeList(fsys fs.FS, name string) ([]string, error) {
 			continue
 		}
 		fields := strings.Fields(line)
+		if fields[0] == "NAME" || fields[0] == "EXCLUDE" {
+			// Drug names and deliberate exclusions: the baseline SQL
+			// matches codes only, as the engine's code index does.
+			continue
+		}
 		if len(fields) < 2 {
 			return nil, fmt.Errorf("%s: %q is not 'SYSTEM CODE'", name, line)
 		}

@@ -272,3 +272,31 @@ func verhoeffValid(s string) bool {
 	}
 	return c == 0
 }
+
+// NormalizeDrugName reduces a drug name or a medication's display text to the
+// form code lists write in NAME lines: lower-case ASCII letters and digits,
+// every other character a word break, words separated by single spaces. So
+// "Alendronic Acid 70 MG Oral Tablet [Fosamax]" and "alendronic-acid 70mg"
+// compare word by word, and a list's "estrogens conjugated usp" is what
+// RxNorm's "estrogens, conjugated (USP)" becomes.
+func NormalizeDrugName(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') {
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteByte(c)
+			continue
+		}
+		space = true
+	}
+	return b.String()
+}

@@ -97,3 +97,25 @@ func TestParseSystem(t *testing.T) {
 		t.Error("CVX is not a system the measures use; want an error")
 	}
 }
+
+func TestNormalizeDrugName(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"already-normal", "alendronic acid", "alendronic acid"},
+		{"case-and-brackets", "Alendronic Acid 70 MG Oral Tablet [Fosamax]", "alendronic acid 70 mg oral tablet fosamax"},
+		{"punctuation-between-words", "estrogens, conjugated (USP)", "estrogens conjugated usp"},
+		{"hyphen-and-slash", "denosumab-bbdz 60 MG/ML", "denosumab bbdz 60 mg ml"},
+		{"decimal-point-splits", "0.3 MG", "0 3 mg"},
+		{"spaces-collapse-and-trim", "  Fosamax \t Plus  D ", "fosamax plus d"},
+		{"non-ascii-is-a-break", "ácido alendrónico", "cido alendr nico"},
+		{"nothing-left", " -/() ", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := NormalizeDrugName(tc.in); got != tc.want {
+				t.Errorf("NormalizeDrugName(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			if again := NormalizeDrugName(tc.want); again != tc.want {
+				t.Errorf("not idempotent: %q -> %q", tc.want, again)
+			}
+		})
+	}
+}
