@@ -50,6 +50,9 @@ type inputReport struct {
 	Flagged  int                   `json:"flagged"`
 	Problems []source.ProblemGroup `json:"problems"`
 	Notes    []string              `json:"notes"` // what was read but is not data (a bulk export's log, its manifest)
+	// UnknownDrugs are medication records no measure knows by code or by
+	// name: evaluated, but counted against nothing.
+	UnknownDrugs []source.DrugCount `json:"unknownMedications"`
 }
 
 // comparison is the second version's totals and the cases whose
@@ -117,6 +120,10 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, n := range in.Notes {
 		fmt.Fprintf(stderr, "input: note: %s\n", n)
+	}
+	if n := len(in.UnknownDrugs); n > 0 {
+		fmt.Fprintf(stderr, "input: %d medication records of %d drugs no measure knows (by code or by name):\n", drugRecords(in.UnknownDrugs), n)
+		source.WriteDrugs(stderr, in.UnknownDrugs, 10)
 	}
 	if len(in.Problems) > 0 {
 		fmt.Fprintf(stderr, "input: %d items read, %d records, %d rejected, %d flagged:\n", in.Items, in.Records, in.Rejected, in.Flagged)
@@ -186,6 +193,14 @@ func diff(a, b []measure.Case) []difference {
 	return out
 }
 
+func drugRecords(ds []source.DrugCount) int {
+	n := 0
+	for _, d := range ds {
+		n += d.Count
+	}
+	return n
+}
+
 // readInputs reads every file named or found under the given paths with the
 // readers `liaison import` uses, then applies the rules the server applies.
 // Invalid items and records are left out and reported, grouped by rule.
@@ -195,7 +210,7 @@ func readInputs(paths []string, opts input.Options, loc *time.Location) ([]clini
 		return nil, inputReport{}, badInput(fmt.Errorf("--input: %v", err))
 	}
 	in := inputReport{Items: res.Summary.Read, Records: len(res.Records), Rejected: res.Summary.Rejected, Flagged: res.Summary.Flagged,
-		Notes: append([]string{}, res.Summary.Notes...)}
+		Notes: append([]string{}, res.Summary.Notes...), UnknownDrugs: append([]source.DrugCount{}, res.Summary.UnknownDrugs...)}
 	problems := res.Problems
 	ds := ndjson.NewDataset(loc)
 	for i, rec := range res.Records {

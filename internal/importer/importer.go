@@ -281,6 +281,14 @@ func (r *Report) Write(w io.Writer) {
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "Note: %s\n", n)
 	}
+	if len(s.UnknownDrugs) > 0 {
+		n := 0
+		for _, d := range s.UnknownDrugs {
+			n += d.Count
+		}
+		fmt.Fprintf(w, "Medications no measure knows (by code or by name): %d records of %d drugs, stored but counted against nothing:\n", n, len(s.UnknownDrugs))
+		source.WriteDrugs(w, s.UnknownDrugs, 20)
+	}
 	if groups := r.Groups(3); len(groups) > 0 {
 		fmt.Fprintln(w, "Problems, by rule:")
 		source.WriteGroups(w, groups)

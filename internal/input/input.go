@@ -199,19 +199,25 @@ func Walk(paths []string) ([]string, error) {
 // first (it may carry practices and their time zones), then all FHIR files
 // together (references resolve across them), then each CSV file. Files in
 // folders with an unknown format are reported as flagged problems.
-func Stream(ctx context.Context, paths []string, opts Options, sink source.Sink) (source.Summary, error) {
+func Stream(ctx context.Context, paths []string, opts Options, sink source.Sink) (sum source.Summary, err error) {
 	// Each record keeps where it was read, so records merged from several
-	// files and formats can be traced back.
+	// files and formats can be traced back; medications no measure knows
+	// are counted, so the summary can list them.
+	unknown := drugTally{}
 	record := sink.Record
 	sink.Record = func(rec *pb.Record, o source.Origin) error {
 		source.Stamp(rec, o)
+		if m := rec.GetMedication(); m != nil {
+			unknown.add(m)
+		}
 		return record(rec, o)
 	}
 	files, ignored, err := Files(paths)
 	if err != nil {
 		return source.Summary{}, err
 	}
-	sum := source.NewSummary()
+	sum = source.NewSummary()
+	defer func() { sum.UnknownDrugs = source.MergeDrugs(sum.UnknownDrugs, unknown.list()) }()
 	for _, f := range ignored {
 		sum.Flagged++
 		if sink.Problem != nil {
@@ -253,6 +259,34 @@ func Read(ctx context.Context, paths []string, opts Options) (*source.Result, er
 	sum, err := Stream(ctx, paths, opts, res.Collect())
 	res.Summary = sum
 	return res, err
+}
+
+// drugTally counts medication records whose drug no shipped measure knows.
+type drugTally map[source.DrugCount]int
+
+func (t drugTally) add(m *pb.MedicationEvent) {
+	c := m.GetCode()
+	sys, err := clinical.ParseSystem(c.GetSystem())
+	if err != nil {
+		return // rejected by ingest, with its own rule
+	}
+	code, err := clinical.NormalizeCode(sys, c.GetCode())
+	if err != nil {
+		return
+	}
+	if Shipped().Medication(clinical.Code{System: sys, Code: code}, m.GetDisplay()) {
+		return
+	}
+	t[source.DrugCount{System: string(sys), Code: code, Display: m.GetDisplay()}]++
+}
+
+func (t drugTally) list() []source.DrugCount {
+	out := make([]source.DrugCount, 0, len(t))
+	for d, n := range t {
+		d.Count = n
+		out = append(out, d)
+	}
+	return source.MergeDrugs(nil, out)
 }
 
 // sideFile accounts for a bulk export's log or manifest: one item, skipped,

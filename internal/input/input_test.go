@@ -135,3 +135,34 @@ func TestReadsGzippedFiles(t *testing.T) {
 		t.Errorf("broken gzip: %v", err)
 	}
 }
+
+// TestUnknownMedicationsAreCounted: a pharmacy feed's drugs that no measure
+// knows, by code or by name, are counted by drug in the summary (imported,
+// never dropped silently); drugs a measure knows by code, by name, or as a
+// deliberate exclusion are not listed.
+func TestUnknownMedicationsAreCounted(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	add := func(id, system, code, display string) {
+		lines = append(lines, `{"resourceType":"MedicationDispense","id":"`+id+`","status":"completed","subject":{"reference":"Patient/p1"},`+
+			`"whenHandedOver":"2024-03-01","medicationCodeableConcept":{"coding":[{"system":"`+system+`","code":"`+code+`","display":"`+display+`"}]}}`)
+	}
+	lines = append(lines, `{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1950-01-01"}`)
+	add("d1", "http://hl7.org/fhir/sid/ndc", "99999-0001-01", "Lisinopril 10 MG Oral Tablet")
+	add("d2", "http://hl7.org/fhir/sid/ndc", "99999-0001-01", "Lisinopril 10 MG Oral Tablet")
+	add("d3", "http://hl7.org/fhir/sid/ndc", "99999-0002-01", "Alendronate Sodium 70 MG Oral Tablet") // by name
+	add("d4", "http://www.nlm.nih.gov/research/umls/rxnorm", "904419", "Alendronic acid 10 MG Oral Tablet")
+	add("d5", "http://hl7.org/fhir/sid/ndc", "55513-0730-01", "XGEVA") // an excluded product: known
+	add("d6", "http://hl7.org/fhir/sid/ndc", "bad", "not an NDC")      // rejected by ingest with its own rule
+	if err := os.WriteFile(filepath.Join(dir, "MedicationDispense.ndjson"), []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Read(context.Background(), []string{dir}, Options{DefaultTIN: "123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Summary.UnknownDrugs
+	if len(got) != 1 || got[0].System != "NDC" || got[0].Code != "99999000101" || got[0].Display != "Lisinopril 10 MG Oral Tablet" || got[0].Count != 2 {
+		t.Errorf("unknown drugs = %+v, want lisinopril twice", got)
+	}
+}

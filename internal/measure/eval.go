@@ -24,6 +24,7 @@ type hit struct {
 	roles     uint64
 	date, end clinical.Date // end: last day a medication's supply covers
 	src       source
+	byName    bool  // a medication recognised by the drug name in its display, not its code
 	rec, sub  int32 // index of the record, and of the line/diagnosis in it
 }
 
@@ -240,12 +241,17 @@ func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
 	}
 	for i := range p.Medications {
 		md := &p.Medications[i]
-		if r := m.codes.roles(md.Code); r != 0 {
+		r, byName := m.codes.roles(md.Code), false
+		if r == 0 && md.Display != "" {
+			r, _ = m.names.match(md.Code, md.Display)
+			byName = r != 0
+		}
+		if r != 0 {
 			end := md.Date
 			if md.DaysSupply > 1 {
 				end = md.Date.AddDays(int(md.DaysSupply) - 1)
 			}
-			sc.hits = append(sc.hits, hit{roles: r, date: md.Date, end: end, src: srcMed, rec: int32(i)})
+			sc.hits = append(sc.hits, hit{roles: r, date: md.Date, end: end, src: srcMed, rec: int32(i), byName: byName})
 		}
 	}
 	for i := range p.Quality {

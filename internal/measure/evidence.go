@@ -152,7 +152,7 @@ func (m *Measure) qdcEvidence(p *clinical.PatientData, q *qualityCode, h *hit, p
 
 var medVerb = map[clinical.MedicationKind]string{
 	clinical.MedOrder: "ordered", clinical.MedDispense: "dispensed", clinical.MedAdministration: "administered",
-	clinical.MedStatement: "taken (as the patient's medication list states) from",
+	clinical.MedStatement: "taken (per the patient's medication list)",
 }
 
 func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c *caseCtx, pop Population) (Evidence, bool) {
@@ -193,7 +193,11 @@ func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c 
 			}
 			verb = medVerb[kind] + " on"
 		}
-		ev.Text = fmt.Sprintf("%s %s %s %s, %s", capital(r.label), m.codeText(hitCode(p, h)), verb, h.date, m.relative(h.date, c.index))
+		what := m.codeText(hitCode(p, h))
+		if h.byName {
+			what += fmt.Sprintf(" (matched by name: %q)", p.Medications[h.rec].Display)
+		}
+		ev.Text = fmt.Sprintf("%s %s %s %s, %s", capital(r.label), what, verb, h.date, m.relative(h.date, c.index))
 		if r.activeSupply && h.date < mt.window.Start {
 			ev.Text += fmt.Sprintf(", supply lasting to %s", h.end)
 		}

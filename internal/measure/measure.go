@@ -78,6 +78,7 @@ type Measure struct {
 	exceptions []rule
 
 	codes codeIndex
+	names drugNames                // medications recognised by name (NAME, EXCLUDE lines)
 	desc  map[clinical.Code]string // descriptions from the code lists
 }
 
@@ -168,6 +169,7 @@ func (c *compiler) listMask(field, rel string) (uint64, error) {
 	if err != nil {
 		return 0, c.errf(field, "%v", err)
 	}
+	c.m.names.add(vs, b)
 	for _, code := range vs.codes {
 		c.m.codes.add(code, b)
 		if d := vs.desc[code]; d != "" {

@@ -76,6 +76,57 @@ type Summary struct {
 	// Notes say what was read but is not data: a bulk export's log and
 	// manifest, each skipped whole (counted in Skipped as one item).
 	Notes []string
+	// UnknownDrugs are the medication records no measure knows (by code or
+	// by name), counted by drug: imported, but counted against nothing.
+	UnknownDrugs []DrugCount
+}
+
+// DrugCount is how many medication records name one drug (code and name as sent).
+type DrugCount struct {
+	System  string `json:"system"`
+	Code    string `json:"code"`
+	Display string `json:"display"`
+	Count   int    `json:"count"`
+}
+
+// MergeDrugs adds b's counts into a, the largest first.
+func MergeDrugs(a, b []DrugCount) []DrugCount {
+	type key struct{ sys, code, display string }
+	idx := map[key]int{}
+	for i, d := range a {
+		idx[key{d.System, d.Code, d.Display}] = i
+	}
+	for _, d := range b {
+		k := key{d.System, d.Code, d.Display}
+		if i, ok := idx[k]; ok {
+			a[i].Count += d.Count
+			continue
+		}
+		idx[k] = len(a)
+		a = append(a, d)
+	}
+	sort.SliceStable(a, func(i, j int) bool {
+		if a[i].Count != a[j].Count {
+			return a[i].Count > a[j].Count
+		}
+		return a[i].System+a[i].Code+a[i].Display < a[j].System+a[j].Code+a[j].Display
+	})
+	return a
+}
+
+// WriteDrugs prints up to limit drug counts, then how many more there are.
+func WriteDrugs(w io.Writer, drugs []DrugCount, limit int) {
+	for i, d := range drugs {
+		if i == limit {
+			fmt.Fprintf(w, "      … and %d more drugs\n", len(drugs)-limit)
+			return
+		}
+		fmt.Fprintf(w, "  %6d  %s %s", d.Count, d.System, d.Code)
+		if d.Display != "" {
+			fmt.Fprintf(w, " %q", d.Display)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // NewSummary returns an empty summary with its maps made.
@@ -90,6 +141,7 @@ func (s *Summary) Add(o Summary) {
 	s.Rejected += o.Rejected
 	s.Flagged += o.Flagged
 	s.Notes = append(s.Notes, o.Notes...)
+	s.UnknownDrugs = MergeDrugs(s.UnknownDrugs, o.UnknownDrugs)
 	for _, p := range [][2]map[string]int{{s.Imported, o.Imported}, {s.Used, o.Used}, {s.Skipped, o.Skipped}, {s.Records, o.Records}} {
 		for k, v := range p[1] {
 			p[0][k] += v
