@@ -60,6 +60,9 @@ func (m *mapper) claim() {
 		if enc.PlaceOfService == "" && it.LocationCodeableConcept != nil {
 			enc.PlaceOfService = posOf([]concept{*it.LocationCodeableConcept})
 		}
+		if dataAbsent(it.ProductOrService) {
+			continue // an institutional line billed by revenue code alone (CARIN, Blue Button)
+		}
 		cd := m.listCode(path, it.ProductOrService, clinical.CPT, clinical.HCPCS, clinical.NDC, clinical.RxNorm)
 		if cd == nil {
 			continue
@@ -106,6 +109,9 @@ func (m *mapper) claim() {
 		hasQDC = hasQDC || rec.GetQualityCode() != nil
 	}
 	if len(enc.Lines) > 0 || (linked == "" && (len(enc.Diagnoses) > 0 || hasQDC)) {
+		if enc.PlaceOfService == "" && r.Facility != nil && r.Facility.Reference != "" {
+			enc.PlaceOfService = m.x.pos[m.x.key(&reference{Reference: r.Facility.Reference})] // the facility Location's type
+		}
 		facts, admission, discharge := m.claimFacts(enc)
 		source.ClaimEncounter(enc, clinical.ClaimSetting(facts), admission, discharge)
 		for _, rec := range extra {
@@ -222,6 +228,7 @@ const (
 	bbFacilityType     = "https://bluebutton.cms.gov/resources/variables/clm_fac_type_cd"
 	bbServiceClass     = "https://bluebutton.cms.gov/resources/variables/clm_srvc_clsfctn_type_cd"
 	bbFrequency        = "https://bluebutton.cms.gov/resources/variables/clm_freq_cd"
+	dataAbsentSystem   = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 )
 
 // bbEOBTypes maps the CMS Blue Button claim types to a claim type and, for
@@ -242,8 +249,8 @@ var bbEOBTypes = map[string]struct {
 // clinical.ClaimSetting, and its admission period: type (claim-type; Blue
 // Button eob-type), subType (CARIN institutional inpatient / outpatient),
 // supportingInfo typeofbill, discharge-status and admissionperiod,
-// item.revenue, the place of service already on enc (item
-// locationCodeableConcept) or else the facility Location's, the billed codes,
+// item.revenue, the place of service on enc (item locationCodeableConcept,
+// else the facility Location's type), the billed codes,
 // and Blue Button's facility type and service classification extensions.
 func (m *mapper) claimFacts(enc *pb.Encounter) (f clinical.ClaimFacts, admission, discharge string) {
 	r := m.r
@@ -314,10 +321,19 @@ func (m *mapper) claimFacts(enc *pb.Encounter) (f clinical.ClaimFacts, admission
 		f.Codes = append(f.Codes, l.GetCode().GetCode())
 	}
 	f.POS = enc.PlaceOfService
-	if f.POS == "" && r.Facility != nil && r.Facility.Reference != "" {
-		f.POS = m.x.pos[m.x.key(&reference{Reference: r.Facility.Reference})]
-	}
 	return f, admission, discharge
+}
+
+// dataAbsent reports whether a code says it is absent: the HL7
+// data-absent-reason system, which CARIN and Blue Button institutional
+// lines carry as productOrService when only a revenue code was billed.
+func dataAbsent(c *concept) bool {
+	for _, cd := range c.codings() {
+		if cd.System != dataAbsentSystem {
+			return false
+		}
+	}
+	return c != nil && len(c.Coding) > 0
 }
 
 // hasCategory reports whether a supportingInfo entry has the CARIN Blue
