@@ -19,35 +19,17 @@ func TestSettingColumns(t *testing.T) {
 	if len(res.Problems) != 0 || res.Summary.Rejected != 0 {
 		t.Fatalf("problems: %v", res.Problems)
 	}
-	got := map[string]*pb.Encounter{}
-	for _, r := range res.Records {
-		if e := r.GetEncounter(); e != nil {
-			got[e.GetSourceId()] = e
-		}
-	}
-	for _, tc := range []struct {
-		name, id              string
-		class                 pb.EncounterClass
-		start, end, discharge string
-		lines                 int
-	}{
-		{"inpatient stay: type of bill 0111, admission to discharge; its revenue-only line counts", "Claim/IP-3300000001",
-			pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT, "2025-03-10", "2025-03-14", "2025-03-14", 2},
-		{"ED visit: type of bill 0131 with revenue code 0450", "Claim/OP-2025-0202",
-			pb.EncounterClass_ENCOUNTER_CLASS_EMERGENCY, "2025-02-02", "", "", 2},
-		{"ED visit: professional claim with POS 23", "Claim/CR-4400000001",
-			pb.EncounterClass_ENCOUNTER_CLASS_EMERGENCY, "2025-02-02", "", "", 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := got[tc.id]
-			if e == nil {
-				t.Fatalf("no encounter %s", tc.id)
-			}
-			if e.GetClass() != tc.class || e.GetStart() != tc.start || e.GetEnd() != tc.end || e.GetDischargeDate() != tc.discharge || len(e.GetLines()) != tc.lines {
-				t.Errorf("class %v, %s to %q, discharge %q, %d lines; want %v, %s to %q, discharge %q, %d lines",
-					e.GetClass(), e.GetStart(), e.GetEnd(), e.GetDischargeDate(), len(e.GetLines()), tc.class, tc.start, tc.end, tc.discharge, tc.lines)
-			}
-		})
+	sourcetest.CheckEncounters(t, res, []sourcetest.EncounterWant{
+		{Name: "inpatient stay: type of bill 0111, admission to discharge", SourceID: "Claim/IP-3300000001",
+			Class: pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT, Start: "2025-03-10", End: "2025-03-14", Discharge: "2025-03-14"},
+		{Name: "ED visit: type of bill 0131 with revenue code 0450", SourceID: "Claim/OP-2025-0202",
+			Class: pb.EncounterClass_ENCOUNTER_CLASS_EMERGENCY, Start: "2025-02-02"},
+		{Name: "ED visit: professional claim with POS 23", SourceID: "Claim/CR-4400000001",
+			Class: pb.EncounterClass_ENCOUNTER_CLASS_EMERGENCY, Start: "2025-02-02"},
+	})
+	// The stay's room-and-board line has a revenue code and no code: it counts, and bills nothing.
+	if n := len(res.Records[2].GetEncounter().GetLines()); res.Records[2].GetEncounter().GetSourceId() != "Claim/IP-3300000001" || n != 2 {
+		t.Errorf("stay %v: want its 2 coded lines", res.Records[2])
 	}
 }
 

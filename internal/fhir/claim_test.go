@@ -3,6 +3,7 @@ package fhir
 import (
 	"testing"
 
+	"github.com/liaison-registry/liaison/internal/source/sourcetest"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -16,35 +17,14 @@ func TestClaimSettings(t *testing.T) {
 	if len(res.Problems) != 0 {
 		t.Errorf("problems: %v", res.Problems)
 	}
-	got := map[string]*pb.Encounter{}
-	for _, r := range res.Records {
-		if e := r.GetEncounter(); e != nil {
-			got[e.GetSourceId()] = e
-		}
-	}
-	for _, tc := range []struct {
-		name, id              string
-		class                 pb.EncounterClass
-		start, end, discharge string
-	}{
-		{"inpatient stay from a Blue Button 2.0 inpatient EOB: admission to discharge", "ExplanationOfBenefit/inpatient-3300000001",
-			pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT, "2025-03-10", "2025-03-14", "2025-03-14"},
-		{"ED visit from a CARIN outpatient institutional EOB with revenue code 0450", "ExplanationOfBenefit/op-ed-2025-0202",
-			pb.EncounterClass_ENCOUNTER_CLASS_EMERGENCY, "2025-02-02", "2025-02-02", ""},
-		{"ED visit from a professional claim with POS 23", "ExplanationOfBenefit/carrier-4400000001",
-			pb.EncounterClass_ENCOUNTER_CLASS_EMERGENCY, "2025-02-02", "2025-02-02", ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := got[tc.id]
-			if e == nil {
-				t.Fatalf("no encounter %s in %v", tc.id, res.Records)
-			}
-			if e.GetClass() != tc.class || e.GetStart() != tc.start || e.GetEnd() != tc.end || e.GetDischargeDate() != tc.discharge {
-				t.Errorf("class %v, %s to %s, discharge %q; want %v, %s to %s, discharge %q",
-					e.GetClass(), e.GetStart(), e.GetEnd(), e.GetDischargeDate(), tc.class, tc.start, tc.end, tc.discharge)
-			}
-		})
-	}
+	sourcetest.CheckEncounters(t, res, []sourcetest.EncounterWant{
+		{Name: "inpatient stay from a Blue Button 2.0 inpatient EOB: admission to discharge", SourceID: "ExplanationOfBenefit/inpatient-3300000001",
+			Class: pb.EncounterClass_ENCOUNTER_CLASS_INPATIENT, Start: "2025-03-10", End: "2025-03-14", Discharge: "2025-03-14"},
+		{Name: "ED visit from a CARIN outpatient institutional EOB with revenue code 0450", SourceID: "ExplanationOfBenefit/op-ed-2025-0202",
+			Class: pb.EncounterClass_ENCOUNTER_CLASS_EMERGENCY, Start: "2025-02-02", End: "2025-02-02"},
+		{Name: "ED visit from a professional claim with POS 23", SourceID: "ExplanationOfBenefit/carrier-4400000001",
+			Class: pb.EncounterClass_ENCOUNTER_CLASS_EMERGENCY, Start: "2025-02-02", End: "2025-02-02"},
+	})
 }
 
 func TestClaimSettingElements(t *testing.T) {
