@@ -247,6 +247,9 @@ func (c *claim) claimLevel(rw *row, problem func(source.Problem)) {
 func (c *claim) add(rw *row) {
 	e := c.enc
 	if rw.date < e.Start {
+		if e.End == "" {
+			e.End = e.Start // the earlier start's row still ends the claim
+		}
 		e.Start = rw.date
 	}
 	if rw.date > e.Start && rw.date > e.End {
