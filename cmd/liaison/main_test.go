@@ -164,23 +164,7 @@ func TestEvaluateUsageErrors(t *testing.T) {
 // evaluate --input reads a CSV claims extract like any other input: one
 // fracture with no follow-up, one followed by a DXA.
 func TestEvaluateReadsCSVClaims(t *testing.T) {
-	code, out, errs := runCLI("evaluate", "--measure", "mips-418@2024", "--input", "testdata/claims.csv")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	var doc struct {
-		Cases []struct {
-			PatientID   string   `json:"patientId"`
-			Populations []string `json:"populations"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, c := range doc.Cases {
-		got[c.PatientID] = strings.Join(c.Populations, ",")
-	}
+	got := evaluateCases(t, "mips-418@2024", "testdata/claims.csv", func(c evalCase) string { return strings.Join(c.Populations, ",") })
 	want := map[string]string{
 		"P-100": "initialPopulation,denominator,performanceNotMet",
 		"P-200": "initialPopulation,denominator,numerator",
@@ -188,4 +172,59 @@ func TestEvaluateReadsCSVClaims(t *testing.T) {
 	if len(got) != len(want) || got["P-100"] != want["P-100"] || got["P-200"] != want["P-200"] {
 		t.Errorf("cases %v, want %v", got, want)
 	}
+}
+
+// HEDIS OMW is an administrative measure: claims alone must form its cases.
+// A woman aged 70 whose hip fracture is on an inpatient claim (admitted
+// 2025-03-10, discharged 2025-03-14, in the intake period) is a case indexed
+// on the discharge date; another's wrist fracture seen in the ED is indexed
+// on the visit. The same three claims as a CSV extract and as FHIR
+// ExplanationOfBenefits (Blue Button 2.0 and CARIN shapes) give the same cases.
+func TestEvaluateHEDISOMWFromClaimsOnly(t *testing.T) {
+	for _, tc := range []struct{ name, input string }{
+		{"CSV claims extract", "../../internal/claimscsv/testdata/setting.csv"},
+		{"FHIR ExplanationOfBenefits", "../../internal/fhir/testdata/claims-setting.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := evaluateCases(t, "hedis-omw@2025", tc.input, func(c evalCase) string {
+				return c.IndexDate + " " + c.DueDate + " " + strings.Join(c.Populations, ",")
+			})
+			want := map[string]string{
+				"hip-ip":   "2025-03-14 2025-09-10 initialPopulation,denominator,performanceNotMet",
+				"wrist-ed": "2025-02-02 2025-08-01 initialPopulation,denominator,performanceNotMet",
+			}
+			if len(got) != len(want) || got["hip-ip"] != want["hip-ip"] || got["wrist-ed"] != want["wrist-ed"] {
+				t.Errorf("cases %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// evalCase is a case of liaison evaluate's output.
+type evalCase struct {
+	PatientID   string   `json:"patientId"`
+	IndexDate   string   `json:"indexDate"`
+	DueDate     string   `json:"dueDate"`
+	Populations []string `json:"populations"`
+}
+
+// evaluateCases runs liaison evaluate on input and describes each case,
+// by patient.
+func evaluateCases(t *testing.T, measure, input string, describe func(evalCase) string) map[string]string {
+	t.Helper()
+	code, out, errs := runCLI("evaluate", "--measure", measure, "--input", input)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Cases []evalCase `json:"cases"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range doc.Cases {
+		got[c.PatientID] = describe(c)
+	}
+	return got
 }

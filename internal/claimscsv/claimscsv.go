@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,10 @@ type claim struct {
 	enc    *pb.Encounter
 	extra  []placed // quality codes and medications, with their rows
 	lines  map[string]bool
+	// What the claim says of its setting (clinical.ClaimSetting) and, for a
+	// stay, its admission and discharge dates.
+	facts                clinical.ClaimFacts
+	admission, discharge string
 }
 
 type placed struct {
@@ -154,6 +159,7 @@ func ReadFrom(ctx context.Context, r io.Reader, name string, opts Options, sink 
 				Message: fmt.Sprintf("claim %q has line %s twice; the later row wins", rw.claimID, rw.lineNo)})
 		}
 		c.lines[rw.lineNo] = true
+		c.claimLevel(rw, problem)
 		c.add(rw)
 	}
 	if sink.Total != nil {
@@ -170,6 +176,9 @@ func ReadFrom(ctx context.Context, r io.Reader, name string, opts Options, sink 
 	}
 	for _, c := range claims {
 		if len(c.enc.Lines) > 0 || len(c.enc.Diagnoses) > 0 || c.hasQDC() {
+			facts := c.facts
+			facts.POS = c.enc.PlaceOfService
+			source.ClaimEncounter(c.enc, clinical.ClaimSetting(facts), c.admission, c.discharge)
 			if err := emit(placed{&pb.Record{Kind: &pb.Record_Encounter{Encounter: c.enc}}, c.origin}); err != nil {
 				return sum, err
 			}
@@ -199,12 +208,48 @@ func (c *claim) hasQDC() bool {
 	return false
 }
 
+// claimLevel takes the values that belong to the whole claim (claim type,
+// type of bill, admission and discharge dates, discharge status) from the
+// first row that has each; a later row that disagrees is flagged.
+func (c *claim) claimLevel(rw *row, problem func(source.Problem)) {
+	for _, v := range []struct {
+		col      string
+		have     *string
+		row      string
+		describe string
+	}{
+		{"claim_type", (*string)(&c.facts.Type), string(rw.claimType), "claim type"},
+		{"type_of_bill", &c.facts.BillType, rw.billType, "type of bill"},
+		{"admission_date", &c.admission, rw.admission, "admission date"},
+		{"discharge_date", &c.discharge, rw.discharge, "discharge date"},
+		{"discharge_status", &c.facts.DischargeStatus, rw.dischargeStatus, "discharge status"},
+	} {
+		switch {
+		case v.row == "":
+		case *v.have == "":
+			*v.have = v.row
+		case *v.have != v.row:
+			problem(source.Problem{Origin: rw.o, Path: v.col, Rule: "claim.conflict", Flag: true,
+				Message: fmt.Sprintf("claim %q has %s %q on an earlier row; the earlier row is kept", rw.claimID, v.describe, *v.have)})
+		}
+	}
+	if rw.revenue != "" && !slices.Contains(c.facts.Revenue, rw.revenue) {
+		c.facts.Revenue = append(c.facts.Revenue, rw.revenue)
+	}
+	if rw.code != "" {
+		c.facts.Codes = append(c.facts.Codes, strings.ToUpper(rw.code))
+	}
+}
+
 // add folds one row into its claim: the encounter spans every line's date,
 // collects diagnoses once each, and takes a line, a quality code or a
 // medication from the row.
 func (c *claim) add(rw *row) {
 	e := c.enc
 	if rw.date < e.Start {
+		if e.End == "" {
+			e.End = e.Start // the earlier start's row still ends the claim
+		}
 		e.Start = rw.date
 	}
 	if rw.date > e.Start && rw.date > e.End {
@@ -263,6 +308,10 @@ type row struct {
 	patientID, birthDate, sex, claimID, lineNo, date, tin, npi, pos, code, ndc string
 	modifiers, dx                                                              []string
 	daysSupply                                                                 int32
+	// The claim's setting facts (docs/csv-claims.md), validated; a bad value
+	// is flagged and left out.
+	claimType                                                clinical.ClaimType
+	billType, revenue, admission, discharge, dischargeStatus string
 }
 
 func (r *row) get(col string) string {
@@ -328,8 +377,59 @@ func (r *row) parse() {
 		}
 		r.daysSupply = int32(n)
 	}
-	if r.code == "" && r.ndc == "" && len(r.dx) == 0 {
-		r.reject("code", "line.empty", "the row has no code, no ndc and no diagnosis: nothing to import")
+	r.parseSetting()
+	if r.code == "" && r.ndc == "" && len(r.dx) == 0 && r.revenue == "" {
+		r.reject("code", "line.empty", "the row has no code, no ndc, no revenue code and no diagnosis: nothing to import")
+	}
+}
+
+// parseSetting reads the optional columns that give a claim its setting
+// (clinical.ClaimSetting). A value of the wrong form is flagged and left
+// out: the row's codes still count, the setting is derived without it.
+func (r *row) parseSetting() {
+	if s := r.get("claim_type"); s != "" {
+		t, err := clinical.ParseClaimType(s)
+		if err != nil {
+			r.flag("claim_type", "claim_type.unknown", err.Error()+"; left out")
+		}
+		r.claimType = t
+	}
+	for _, v := range []struct {
+		col, rule string
+		dst       *string
+		norm      func(string) (string, error)
+	}{
+		{"type_of_bill", "type_of_bill.format", &r.billType, clinical.NormalizeBillType},
+		{"revenue_code", "revenue_code.format", &r.revenue, clinical.NormalizeRevenueCode},
+		{"discharge_status", "discharge_status.format", &r.dischargeStatus, clinical.NormalizeDischargeStatus},
+	} {
+		if s := r.get(v.col); s != "" {
+			c, err := v.norm(s)
+			if err != nil {
+				r.flag(v.col, v.rule, err.Error()+"; left out")
+			}
+			*v.dst = c
+		}
+	}
+	var admitted, discharged clinical.Date
+	for _, v := range []struct {
+		col string
+		dst *string
+		d   *clinical.Date
+	}{{"admission_date", &r.admission, &admitted}, {"discharge_date", &r.discharge, &discharged}} {
+		if s := r.get(v.col); s != "" {
+			iso := isoDate(s)
+			d, err := clinical.ParseDate(iso)
+			if err != nil {
+				r.flag(v.col, v.col+".format", fmt.Sprintf("%s %q is not a date (YYYY-MM-DD or MM/DD/YYYY); left out", v.col, s))
+				continue
+			}
+			*v.dst, *v.d = iso, d
+		}
+	}
+	if r.admission != "" && r.discharge != "" && discharged < admitted {
+		r.flag("discharge_date", "discharge_date.order", fmt.Sprintf("discharge date %s is before admission date %s; left out", r.discharge, r.admission))
+		r.discharge = ""
 	}
 }
 

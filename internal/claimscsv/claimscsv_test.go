@@ -2,6 +2,7 @@ package claimscsv
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/liaison-registry/liaison/internal/source"
@@ -43,5 +44,16 @@ func TestDocExample(t *testing.T) {
 	q := res.Records[2].GetQualityCode()
 	if q.GetCode().GetCode() != "3095F" || len(q.GetModifiers()) != 1 || q.GetModifiers()[0] != "8P" || q.GetEncounterId() != "Claim/CLM-1" {
 		t.Errorf("quality code = %v", q)
+	}
+}
+
+// A claim spans its lines' dates whatever order its rows come in.
+func TestClaimSpansItsLinesInAnyOrder(t *testing.T) {
+	res := sourcetest.Read(t, func(sink source.Sink) (source.Summary, error) {
+		return ReadFrom(context.Background(), strings.NewReader("patient_id,claim_id,line_number,date_of_service,tin,code\n"+
+			"P,C,2,2024-03-02,123456789,99213\nP,C,1,2024-03-01,123456789,99214\n"), "extract.csv", Options{}, sink)
+	})
+	if e := res.Records[1].GetEncounter(); e.GetStart() != "2024-03-01" || e.GetEnd() != "2024-03-02" {
+		t.Errorf("encounter %s to %q, want 2024-03-01 to 2024-03-02", e.GetStart(), e.GetEnd())
 	}
 }

@@ -18,6 +18,11 @@ func FuzzRead(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(b)
+	if b, err = os.ReadFile("testdata/setting.csv"); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte("patient_id,claim_id,line_number,date_of_service,revenue_code,type_of_bill,admission_date,discharge_date,discharge_status,claim_type\nP,C,1,2025-01-02,450,0111,01/02/2025,2025-01-01,3,Institutional\nP,C,2,2025-01-03,04X0,11,x,,300,pharmacy\n"))
 	f.Add([]byte("patient_id,claim_id,line_number,date_of_service,code,dx1\nP,C,1,01/02/2024,99213,M81.0\n"))
 	f.Add([]byte("\ufeffpatient_id,claim_id,line_number,date_of_service,ndc,days_supply\r\n\"P\"\"1\",C,1,2024-01-01,00006003154,x\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

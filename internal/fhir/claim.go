@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -59,6 +60,9 @@ func (m *mapper) claim() {
 		if enc.PlaceOfService == "" && it.LocationCodeableConcept != nil {
 			enc.PlaceOfService = posOf([]concept{*it.LocationCodeableConcept})
 		}
+		if dataAbsent(it.ProductOrService) {
+			continue // an institutional line billed by revenue code alone (CARIN, Blue Button)
+		}
 		cd := m.listCode(path, it.ProductOrService, clinical.CPT, clinical.HCPCS, clinical.NDC, clinical.RxNorm)
 		if cd == nil {
 			continue
@@ -105,6 +109,11 @@ func (m *mapper) claim() {
 		hasQDC = hasQDC || rec.GetQualityCode() != nil
 	}
 	if len(enc.Lines) > 0 || (linked == "" && (len(enc.Diagnoses) > 0 || hasQDC)) {
+		if enc.PlaceOfService == "" && r.Facility != nil && r.Facility.Reference != "" {
+			enc.PlaceOfService = m.x.pos[m.x.key(&reference{Reference: r.Facility.Reference})] // the facility Location's type
+		}
+		facts, admission, discharge := m.claimFacts(enc)
+		source.ClaimEncounter(enc, clinical.ClaimSetting(facts), admission, discharge)
 		for _, rec := range extra {
 			if q := rec.GetQualityCode(); q != nil {
 				q.EncounterId = key
@@ -205,4 +214,161 @@ func modifiers(cs []concept) []string {
 		}
 	}
 	return out
+}
+
+// Systems of the codes that tell a claim's setting (docs/fhir-mapping.md).
+const (
+	claimTypeSystem    = "http://terminology.hl7.org/CodeSystem/claim-type"
+	claimTypeSystemOld = "http://hl7.org/fhir/ex-claimtype" // Blue Button 2.0 v1
+	bbEOBTypeSystem    = "https://bluebutton.cms.gov/resources/codesystem/eob-type"
+	c4bbInstSubtype    = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType"
+	nubcTypeOfBill     = "https://www.nubc.org/CodeSystem/TypeOfBill"
+	nubcRevenue        = "https://www.nubc.org/CodeSystem/RevenueCodes"
+	bbRevenue          = "https://bluebutton.cms.gov/resources/variables/rev_cntr"
+	bbFacilityType     = "https://bluebutton.cms.gov/resources/variables/clm_fac_type_cd"
+	bbServiceClass     = "https://bluebutton.cms.gov/resources/variables/clm_srvc_clsfctn_type_cd"
+	bbFrequency        = "https://bluebutton.cms.gov/resources/variables/clm_freq_cd"
+	dataAbsentSystem   = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+)
+
+// bbEOBTypes maps the CMS Blue Button claim types to a claim type and, for
+// institutional claims, whether the claim is for an inpatient or an
+// outpatient stay. Blue Button's own type wins over its claim-type coding,
+// which its version 1 gave outpatient claims as professional.
+var bbEOBTypes = map[string]struct {
+	typ clinical.ClaimType
+	sub clinical.InstitutionalSubtype
+}{
+	"INPATIENT": {clinical.ClaimInstitutional, clinical.SubtypeInpatient}, "SNF": {clinical.ClaimInstitutional, clinical.SubtypeInpatient},
+	"OUTPATIENT": {clinical.ClaimInstitutional, clinical.SubtypeOutpatient}, "HHA": {clinical.ClaimInstitutional, clinical.SubtypeOutpatient},
+	"HOSPICE": {clinical.ClaimInstitutional, ""}, "CARRIER": {clinical.ClaimProfessional, ""}, "DME": {clinical.ClaimProfessional, ""},
+	"PDE": {clinical.ClaimPharmacy, ""},
+}
+
+// claimFacts reads what the claim says of its setting, for
+// clinical.ClaimSetting, and its admission period: type (claim-type; Blue
+// Button eob-type), subType (CARIN institutional inpatient / outpatient),
+// supportingInfo typeofbill, discharge-status and admissionperiod,
+// item.revenue, the place of service on enc (item locationCodeableConcept,
+// else the facility Location's type), the billed codes,
+// and Blue Button's facility type and service classification extensions.
+func (m *mapper) claimFacts(enc *pb.Encounter) (f clinical.ClaimFacts, admission, discharge string) {
+	r := m.r
+	var typ *concept
+	m.decode(r.ResourceType+".type", r.Type, func(d *jd, v []byte) { typ = d.concept(v, "type") })
+	bb := false
+	for _, cd := range typ.codings() {
+		switch cd.System {
+		case claimTypeSystem, claimTypeSystemOld:
+			if t, err := clinical.ParseClaimType(cd.Code); err == nil && !bb {
+				f.Type = t
+			}
+		case bbEOBTypeSystem:
+			if t, ok := bbEOBTypes[strings.ToUpper(cd.Code)]; ok {
+				f.Type, f.Subtype, bb = t.typ, t.sub, true
+			}
+		}
+	}
+	for _, cd := range r.SubType.codings() {
+		if cd.System == c4bbInstSubtype && f.Subtype == "" {
+			switch sub := clinical.InstitutionalSubtype(strings.ToLower(cd.Code)); sub {
+			case clinical.SubtypeInpatient, clinical.SubtypeOutpatient:
+				f.Subtype = sub
+			}
+		}
+	}
+	frequency := ""
+	for _, s := range r.SupportingInfo {
+		switch {
+		case hasCategory(s, "typeofbill"):
+			for _, cd := range s.Code.codings() {
+				if cd.System == bbFrequency {
+					frequency = cd.Code // Blue Button gives only the third digit here
+				} else if tob, err := clinical.NormalizeBillType(cd.Code); err == nil && f.BillType == "" {
+					f.BillType = tob
+				}
+			}
+		case hasCategory(s, "discharge-status"):
+			for _, cd := range s.Code.codings() {
+				if ds, err := clinical.NormalizeDischargeStatus(cd.Code); err == nil && f.DischargeStatus == "" {
+					f.DischargeStatus = ds
+				}
+			}
+		case hasCategory(s, "admissionperiod"):
+			if s.TimingPeriod != nil {
+				admission, discharge = s.TimingPeriod.Start, datePart(s.TimingPeriod.End)
+			}
+		}
+	}
+	if f.BillType == "" {
+		f.BillType = bbBillType(r, frequency)
+	}
+	for _, it := range r.Item {
+		for _, cd := range it.Revenue.codings() {
+			if cd.System != nubcRevenue && cd.System != bbRevenue && cd.System != "" {
+				continue
+			}
+			// Blue Button also writes a deductible code ("A") under the NUBC system: only a revenue code's shape counts.
+			if rc, err := clinical.NormalizeRevenueCode(cd.Code); err == nil {
+				if !slices.Contains(f.Revenue, rc) {
+					f.Revenue = append(f.Revenue, rc)
+				}
+				break
+			}
+		}
+	}
+	for _, l := range enc.Lines {
+		f.Codes = append(f.Codes, l.GetCode().GetCode())
+	}
+	f.POS = enc.PlaceOfService
+	return f, admission, discharge
+}
+
+// dataAbsent reports whether a code says it is absent: the HL7
+// data-absent-reason system, which CARIN and Blue Button institutional
+// lines carry as productOrService when only a revenue code was billed.
+func dataAbsent(c *concept) bool {
+	for _, cd := range c.codings() {
+		if cd.System != dataAbsentSystem {
+			return false
+		}
+	}
+	return c != nil && len(c.Coding) > 0
+}
+
+// hasCategory reports whether a supportingInfo entry has the CARIN Blue
+// Button category code (typeofbill, admissionperiod, discharge-status).
+func hasCategory(s supportingInfo, code string) bool {
+	for _, cd := range s.Category.Coding {
+		if strings.EqualFold(cd.Code, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// bbBillType composes the type of bill that CMS Blue Button 2.0 splits:
+// facility type (an extension of facility), service classification (an
+// extension of the resource) and frequency (the typeofbill supportingInfo).
+func bbBillType(r *resource, frequency string) string {
+	var facility, class string
+	if r.Facility != nil {
+		for _, e := range r.Facility.Extension {
+			if e.URL == bbFacilityType && e.ValueCoding != nil {
+				facility = e.ValueCoding.Code
+			}
+		}
+	}
+	for _, e := range r.Extension {
+		if e.URL == bbServiceClass && e.ValueCoding != nil {
+			class = e.ValueCoding.Code
+		}
+	}
+	if len(facility) != 1 || len(class) != 1 || facility[0] < '1' || facility[0] > '9' || class[0] < '0' || class[0] > '9' {
+		return ""
+	}
+	if tob, err := clinical.NormalizeBillType(facility + class + frequency); err == nil {
+		return tob
+	}
+	return facility + class
 }

@@ -225,11 +225,42 @@ func decodeFields(b []byte, r *resource, keep map[string]bool) error {
 					}
 				case "valueQuantity":
 					x.ValueQuantity = d.quantity(v, k+"."+k2)
+				case "code":
+					x.Code = d.concept(v, k+"."+k2)
+				case "timingPeriod":
+					x.TimingPeriod = d.period(v, k+"."+k2)
 				}
 			})
+		case "subType":
+			r.SubType = d.concept(v, k)
+		case "facility":
+			r.Facility = d.claimFacility(v, k)
 		}
 	})
 	return d.err
+}
+
+// claimFacility reads Claim/ExplanationOfBenefit.facility.
+func (d *jd) claimFacility(v []byte, path string) *claimFacility {
+	if d.err != nil || isNull(v) {
+		return nil
+	}
+	f := &claimFacility{}
+	d.object(v, path, func(k string, v []byte) {
+		switch k {
+		case "reference":
+			d.str(v, path+".reference", &f.Reference)
+		case "identifier":
+			if !isNull(v) {
+				f.Identifier = &identifier{}
+				d.identifier(v, path+".identifier", f.Identifier)
+			}
+		case "extension":
+			f.Extension = nil
+			d.extensions(v, path+".extension", &f.Extension)
+		}
+	})
+	return f
 }
 
 // shapeError is a value whose JSON type the element does not have.
@@ -512,6 +543,8 @@ func (d *jd) claimItem(it *claimItem, p, k string, v []byte) {
 		it.Quantity = d.quantity(v, p)
 	case "encounter":
 		objects(d, v, p, &it.Encounter, func(r *reference, k2 string, v []byte) { d.referenceField(r, p, k2, v) })
+	case "revenue":
+		it.Revenue = d.concept(v, p)
 	}
 }
 

@@ -32,6 +32,7 @@ func TestGolden(t *testing.T) {
 		{"bulk.txt", Options{}, bulkFiles(t)},
 		{"eob-searchset.txt", Options{}, []string{"testdata/eob-searchset.json"}},
 		{"synthea-bundle.txt", Options{DefaultTIN: "123456789"}, []string{"testdata/synthea-bundle.json"}},
+		{"claims-setting.txt", Options{}, []string{"testdata/claims-setting.json"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sourcetest.Golden(t, tc.name, sourcetest.Render(read(t, tc.opts, tc.files...)))

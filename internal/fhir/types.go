@@ -92,11 +92,23 @@ type claimItem struct {
 	LocationCodeableConcept *concept    `json:"locationCodeableConcept"`
 	Quantity                *quantity   `json:"quantity"`
 	Encounter               []reference `json:"encounter"`
+	Revenue                 *concept    `json:"revenue"` // NUBC revenue code (institutional claims)
 }
 
 type supportingInfo struct {
 	Category      concept   `json:"category"`
 	ValueQuantity *quantity `json:"valueQuantity"`
+	Code          *concept  `json:"code"`         // typeofbill, discharge-status
+	TimingPeriod  *period   `json:"timingPeriod"` // admissionperiod
+}
+
+// claimFacility is Claim/ExplanationOfBenefit.facility: a Location
+// reference, and in CMS Blue Button 2.0 the carrier of the facility type
+// code (an extension).
+type claimFacility struct {
+	Reference  string      `json:"reference"`
+	Identifier *identifier `json:"identifier"`
+	Extension  []extension `json:"extension"`
 }
 
 // issue is one OperationOutcome.issue.
@@ -202,4 +214,6 @@ type resource struct {
 	CareTeam       []careTeam       `json:"careTeam"`
 	Item           []claimItem      `json:"item"`
 	SupportingInfo []supportingInfo `json:"supportingInfo"`
+	SubType        *concept         `json:"subType"`
+	Facility       *claimFacility   `json:"facility"`
 }

@@ -53,15 +53,15 @@ func TestReadFolders(t *testing.T) {
 	}
 	sourcetest.Balanced(t, res.Summary)
 	s := res.Summary
-	// 13 + 4 + 9 bundle entries, 23 bulk lines, 11 CSV rows, and the native sample's records.
+	// 13 + 4 + 9 + 5 bundle entries, 23 bulk lines, 11 CSV rows, and the native sample's records.
 	native, err := os.ReadFile("../demo/sample.ndjson")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 13 + 4 + 9 + 23 + 11 + bytes.Count(bytes.TrimSpace(native), []byte("\n")) + 1; s.Read != want {
+	if want := 13 + 4 + 9 + 5 + 23 + 11 + bytes.Count(bytes.TrimSpace(native), []byte("\n")) + 1; s.Read != want {
 		t.Errorf("read %d items, want %d", s.Read, want)
 	}
-	if want := 3 + 12 + 1 + 1; s.Files != want {
+	if want := 4 + 12 + 1 + 1; s.Files != want {
 		t.Errorf("read %d files, want %d", s.Files, want)
 	}
 	found := false

@@ -50,6 +50,9 @@ var (
 	flagToProto    = reverse(FlagKinds)
 )
 
+// Class maps an encounter class.
+func Class(c clinical.EncounterClass) pb.EncounterClass { return classToProto[c] }
+
 // Coding maps a code.
 func Coding(c clinical.Code) *pb.Coding { return &pb.Coding{System: string(c.System), Code: c.Code} }
 

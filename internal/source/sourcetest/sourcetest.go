@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/liaison-registry/liaison/internal/source"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -80,5 +81,36 @@ func Balanced(t *testing.T, s source.Summary) {
 	t.Helper()
 	if !s.Balanced() {
 		t.Errorf("summary does not account for every item read: %+v", s)
+	}
+}
+
+// EncounterWant is what a test expects of one encounter a reader emitted.
+type EncounterWant struct {
+	Name, SourceID        string
+	Class                 pb.EncounterClass
+	Start, End, Discharge string
+}
+
+// CheckEncounters checks the class and dates of the encounters res holds,
+// by source id, one subtest a want.
+func CheckEncounters(t *testing.T, res *source.Result, wants []EncounterWant) {
+	t.Helper()
+	got := map[string]*pb.Encounter{}
+	for _, r := range res.Records {
+		if e := r.GetEncounter(); e != nil {
+			got[e.GetSourceId()] = e
+		}
+	}
+	for _, w := range wants {
+		t.Run(w.Name, func(t *testing.T) {
+			e := got[w.SourceID]
+			if e == nil {
+				t.Fatalf("no encounter %s", w.SourceID)
+			}
+			if e.GetClass() != w.Class || e.GetStart() != w.Start || e.GetEnd() != w.End || e.GetDischargeDate() != w.Discharge {
+				t.Errorf("class %v, %s to %q, discharge %q; want %v, %s to %q, discharge %q",
+					e.GetClass(), e.GetStart(), e.GetEnd(), e.GetDischargeDate(), w.Class, w.Start, w.End, w.Discharge)
+			}
+		})
 	}
 }
