@@ -44,11 +44,11 @@ type scratch struct {
 	dxRoles  []uint64 // per encounter: union of its diagnoses' roles
 	lnRoles  []uint64 // per encounter: union of its lines' roles
 	episodes []int    // indexes into occ where an episode starts
-	links    []link   // procedures and conditions counted as an encounter's codes
+	// Per encounter, the eligibility procedures recorded for it rather than
+	// billed on it (linkToEncounters): their roles, and the earliest one's hit.
+	viaRoles []uint64
+	via      []int32
 }
-
-// link is a procedure or condition hit counted as encounter enc's code.
-type link struct{ enc, hit int32 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
@@ -58,8 +58,19 @@ type caseCtx struct {
 	due     clinical.Date
 	spanEnd clinical.Date // last date records can belong to this episode
 	ageDate clinical.Date
-	enc     int32 // qualifying encounter
+	qual          // the qualifying encounter
 	occ     int32 // fracture occurrence that starts the episode, -1 if none
+}
+
+// qual is a qualifying encounter: its date, and the clinician it is
+// attributed to. An encounter that qualifies by a procedure recorded for it
+// (an EHR's surgery of a stay) dates from that procedure and belongs to its
+// performer, as the surgeon's own claim would.
+type qual struct {
+	enc     int32
+	encDate clinical.Date
+	npi     string
+	via     int32 // hit of the recorded procedure it qualified by, -1 if by its own lines
 }
 
 // Evaluate returns the cases patient contributes to the measure, each with
@@ -98,9 +109,8 @@ func (m *Measure) evaluate(p *clinical.PatientData) []Case {
 			}
 			found = append(found[:0], found[first])
 		}
-	} else if enc := m.firstQualifying(p, sc, m.period.Start, m.period.End); enc >= 0 {
-		e := &p.Encounters[enc]
-		found = append(found, caseCtx{index: e.Start, due: m.numWindow.to.at(e.Start), enc: int32(enc), occ: -1, spanEnd: m.period.End, ageDate: m.ageDate(e.Start)})
+	} else if q, ok := m.firstQualifying(p, sc, m.period.Start, m.period.End); ok {
+		found = append(found, caseCtx{index: q.encDate, due: m.numWindow.to.at(q.encDate), qual: q, occ: -1, spanEnd: m.period.End, ageDate: m.ageDate(q.encDate)})
 	}
 	if len(found) == 0 {
 		return nil
@@ -192,9 +202,9 @@ func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
 	sc.hits, sc.occ, sc.episodes = sc.hits[:0], sc.occ[:0], sc.episodes[:0]
 	n := len(p.Encounters)
 	if cap(sc.dxRoles) < n {
-		sc.dxRoles, sc.lnRoles = make([]uint64, n), make([]uint64, n)
+		sc.dxRoles, sc.lnRoles, sc.viaRoles, sc.via = make([]uint64, n), make([]uint64, n), make([]uint64, n), make([]int32, n)
 	}
-	sc.dxRoles, sc.lnRoles = sc.dxRoles[:n], sc.lnRoles[:n]
+	sc.dxRoles, sc.lnRoles, sc.viaRoles, sc.via = sc.dxRoles[:n], sc.lnRoles[:n], sc.viaRoles[:n], sc.via[:n]
 	for i := range p.Encounters {
 		e := &p.Encounters[i]
 		var dx, ln uint64
@@ -282,12 +292,17 @@ func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
 // encounter of the same clinician (NPI) whose dates include it; a
 // condition to the encounter it names.
 func (m *Measure) linkToEncounters(p *clinical.PatientData, sc *scratch) {
-	sc.links = sc.links[:0]
+	for i := range sc.via {
+		sc.viaRoles[i], sc.via[i] = 0, -1
+	}
 	n := len(sc.hits) // hits appended below are not linked again
 	for hi := 0; hi < n; hi++ {
 		h := &sc.hits[hi]
 		switch h.src {
 		case srcProc:
+			if h.roles&m.optionProcs == 0 {
+				continue // not a procedure any eligibility option names
+			}
 			pr := &p.Procedures[h.rec]
 			for i := range p.Encounters {
 				e := &p.Encounters[i]
@@ -295,8 +310,10 @@ func (m *Measure) linkToEncounters(p *clinical.PatientData, sc *scratch) {
 					pr.EncounterID == "" && (pr.NPI == "" || pr.NPI != e.RenderingNPI || pr.Date < e.Start || pr.Date > encounterEnd(e)) {
 					continue
 				}
-				sc.lnRoles[i] |= h.roles
-				sc.links = append(sc.links, link{enc: int32(i), hit: int32(hi)})
+				sc.viaRoles[i] |= h.roles & m.optionProcs
+				if v := sc.via[i]; v < 0 || h.date < sc.hits[v].date {
+					sc.via[i] = int32(hi)
+				}
 			}
 		case srcCond:
 			id := p.Conditions[h.rec].EncounterID
@@ -317,7 +334,6 @@ func (m *Measure) linkToEncounters(p *clinical.PatientData, sc *scratch) {
 					sc.occ = append(sc.occ, occurrence{date: e.Start, epDate: ep, enc: int32(i), hit: int32(hi)})
 				}
 				sc.dxRoles[i] |= h.roles
-				sc.links = append(sc.links, link{enc: int32(i), hit: int32(hi)})
 			}
 		}
 	}
@@ -346,15 +362,18 @@ func dischargeDate(e *clinical.Encounter) clinical.Date {
 
 // qualifies reports whether encounter i meets an eligibility option:
 // diagnosis and procedure on the same encounter, an allowed class, and a
-// place of service the option does not exclude.
-func (m *Measure) qualifies(p *clinical.PatientData, sc *scratch, i int) bool {
+// place of service the option does not exclude. The procedure may be billed
+// on the encounter or recorded for it (via: then the encounter qualifies as
+// of that procedure); billed wins.
+func (m *Measure) qualifies(p *clinical.PatientData, sc *scratch, i int) (ok, via bool) {
 	e := &p.Encounters[i]
 	for k := range m.options {
 		o := &m.options[k]
 		if o.dxMask != 0 && sc.dxRoles[i]&o.dxMask == 0 {
 			continue
 		}
-		if o.procMask != 0 && sc.lnRoles[i]&o.procMask == 0 {
+		own := o.procMask == 0 || sc.lnRoles[i]&o.procMask != 0
+		if !own && sc.viaRoles[i]&o.procMask == 0 {
 			continue
 		}
 		if len(o.classes) > 0 && !slices.Contains(o.classes, e.Class) {
@@ -363,26 +382,49 @@ func (m *Measure) qualifies(p *clinical.PatientData, sc *scratch, i int) bool {
 		if len(o.posExcl) > 0 && slices.Contains(o.posExcl, e.POS) {
 			continue
 		}
-		return true
+		if own {
+			return true, false
+		}
+		ok = true
 	}
-	return false
+	return ok, ok
+}
+
+// qualOf dates and attributes encounter i's qualification.
+func qualOf(p *clinical.PatientData, sc *scratch, i int, via bool) qual {
+	e := &p.Encounters[i]
+	q := qual{enc: int32(i), encDate: e.Start, npi: e.RenderingNPI, via: -1}
+	if via {
+		h := &sc.hits[sc.via[i]]
+		q.encDate, q.via = h.date, sc.via[i]
+		if npi := p.Procedures[h.rec].NPI; npi != "" {
+			q.npi = npi
+		}
+	}
+	return q
 }
 
 // firstQualifying returns the earliest qualifying encounter dated within
-// [from, to] whose date puts the patient in the age band, or -1.
-func (m *Measure) firstQualifying(p *clinical.PatientData, sc *scratch, from, to clinical.Date) int {
-	best := -1
+// [from, to] whose date puts the patient in the age band.
+func (m *Measure) firstQualifying(p *clinical.PatientData, sc *scratch, from, to clinical.Date) (qual, bool) {
+	var best qual
+	found := false
 	for i := range p.Encounters {
 		e := &p.Encounters[i]
-		if e.Start < from || e.Start > to || (best >= 0 && e.Start >= p.Encounters[best].Start) {
+		if (e.Start < from && sc.via[i] < 0) || (found && e.Start >= best.encDate && sc.via[i] < 0) {
+			continue // cheap checks first; a recorded procedure may date it later than its start
+		}
+		ok, via := m.qualifies(p, sc, i)
+		if !ok {
 			continue
 		}
-		if !m.qualifies(p, sc, i) || !ageIn(&p.Patient, m.ageDate(e.Start), m.minAge, m.maxAge) {
+		q := qualOf(p, sc, i, via)
+		if q.encDate < from || q.encDate > to || (found && q.encDate >= best.encDate) || !ageIn(&p.Patient, m.ageDate(q.encDate), m.minAge, m.maxAge) {
 			continue
 		}
-		best = i
+		best, found = q, true
 	}
-	return best
+	return best, found
 }
 
 // episodeCases turns fracture episodes into cases.
@@ -400,20 +442,20 @@ func (m *Measure) episodeCases(p *clinical.PatientData, sc *scratch, out []caseC
 			if m.hasIntake && !m.intake.Contains(start) {
 				continue
 			}
-			enc := m.firstQualifying(p, sc, max(start, m.period.Start), min(spanEnd, m.period.End))
-			if enc < 0 {
+			q, ok := m.firstQualifying(p, sc, max(start, m.period.Start), min(spanEnd, m.period.End))
+			if !ok {
 				continue
 			}
-			c.index, c.enc = start, int32(enc)
+			c.index, c.qual = start, q
 		} else {
 			// Index = the episode's first qualifying encounter (its discharge
 			// for a stay when the spec says so), wherever it falls.
-			enc := m.firstQualifying(p, sc, start, spanEnd)
-			if enc < 0 {
+			q, ok := m.firstQualifying(p, sc, start, spanEnd)
+			if !ok {
 				continue
 			}
-			e := &p.Encounters[enc]
-			c.index, c.enc = e.Start, int32(enc)
+			e := &p.Encounters[q.enc]
+			c.index, c.qual = q.encDate, q
 			if m.episode.inpatientDischarge && e.Class == clinical.Inpatient {
 				c.index = dischargeDate(e)
 			}
@@ -425,7 +467,7 @@ func (m *Measure) episodeCases(p *clinical.PatientData, sc *scratch, out []caseC
 				continue
 			}
 		}
-		c.ageDate = m.ageDate(p.Encounters[c.enc].Start)
+		c.ageDate = m.ageDate(c.encDate)
 		c.due = m.numWindow.to.at(c.index)
 		if !m.enrolled(p, c.index) || m.filtered(p, sc, &c) {
 			continue
@@ -487,7 +529,7 @@ func (m *Measure) enrolled(p *clinical.PatientData, index clinical.Date) bool {
 // first, then numerator, then exceptions (only if not met), else not met.
 func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) Case {
 	e := &p.Encounters[c.enc]
-	k := Case{PatientID: p.Patient.SourceID, IndexDate: c.index, DueDate: c.due, TIN: e.TIN, NPI: e.RenderingNPI}
+	k := Case{PatientID: p.Patient.SourceID, IndexDate: c.index, DueDate: c.due, TIN: e.TIN, NPI: c.npi}
 	if k.TIN == "" {
 		k.TIN = p.Patient.TIN
 	}

@@ -49,19 +49,18 @@ func (m *Measure) ippEvidence(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 		fmt.Fprintf(&b, fracturePrefix+"%s on %s (record %s) starts the episode; ", hitCode(p, &h).Code, o.date, id)
 	}
 	var code string
-	procs := m.optionProcMask()
+	procs := m.optionProcs
 	for j := range e.Lines {
 		if m.codes.roles(e.Lines[j].Code)&procs != 0 {
 			code = e.Lines[j].Code.Code
 			break
 		}
 	}
-	for _, l := range sc.links {
+	if c.via >= 0 {
 		// A procedure recorded for the encounter, not billed on it.
-		if h := &sc.hits[l.hit]; code == "" && l.enc == c.enc && h.src == srcProc && h.roles&procs != 0 {
-			code = hitCode(p, h).Code + " (procedure " + recordID(p, h) + " of the encounter)"
-			ids = append(ids, recordID(p, h))
-		}
+		h := &sc.hits[c.via]
+		code = hitCode(p, h).Code + " (procedure " + recordID(p, h) + " of the encounter)"
+		ids = append(ids, recordID(p, h))
 	}
 	if code == "" {
 		code = string(e.Class)
@@ -69,12 +68,12 @@ func (m *Measure) ippEvidence(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	if len(ids) == 0 || ids[0] != e.SourceID {
 		ids = append(ids, e.SourceID)
 	}
-	fmt.Fprintf(&b, "qualifying encounter %s on %s (record %s", code, e.Start, e.SourceID)
+	fmt.Fprintf(&b, "qualifying encounter %s on %s (record %s", code, c.encDate, e.SourceID)
 	if e.POS != "" {
 		fmt.Fprintf(&b, ", POS %s", e.POS)
 	}
-	if e.RenderingNPI != "" {
-		fmt.Fprintf(&b, ", NPI %s", e.RenderingNPI)
+	if c.npi != "" {
+		fmt.Fprintf(&b, ", NPI %s", c.npi)
 	}
 	if young, old := p.Patient.Ages(c.ageDate); young == old {
 		fmt.Fprintf(&b, "); age %d on %s", young, c.ageDate)
@@ -85,7 +84,7 @@ func (m *Measure) ippEvidence(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	if m.sex == clinical.Female {
 		b.WriteString(", female")
 	}
-	if c.index != e.Start || c.occ < 0 {
+	if c.index != c.encDate || c.occ < 0 {
 		fmt.Fprintf(&b, "; index date %s", c.index)
 	}
 	fmt.Fprintf(&b, "; due %s.", c.due)
@@ -118,14 +117,6 @@ func (m *Measure) denominatorEvidence(p *clinical.PatientData, c *caseCtx) Evide
 		ev.Text = capital(strings.Join(parts, "; ")) + "."
 	}
 	return ev
-}
-
-func (m *Measure) optionProcMask() uint64 {
-	var mask uint64
-	for _, o := range m.options {
-		mask |= o.procMask
-	}
-	return mask
 }
 
 var categoryText = map[Category]string{

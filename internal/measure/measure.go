@@ -63,6 +63,7 @@ type Measure struct {
 
 	options      []option
 	fractureMask uint64 // diagnoses of every option: what starts an episode
+	optionProcs  uint64 // procedures of every option: what makes an encounter qualify
 	episode      *episodeSpec
 	enrollment   *enrollmentYAML
 
@@ -381,6 +382,7 @@ func (c *compiler) eligibility(s *specYAML) error {
 			if op.procMask, err = c.listMask(of+".procedures", o.Procedures); err != nil {
 				return err
 			}
+			m.optionProcs |= op.procMask
 		}
 		for _, cl := range o.Classes {
 			switch ec := clinical.EncounterClass(cl); ec {

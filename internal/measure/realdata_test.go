@@ -48,8 +48,10 @@ func TestEHRProceduresAndConditionsQualifyTheirEncounter(t *testing.T) {
 			[]wantCase{{pops: notMet, index: "2024-03-01", text: "27236 (procedure op of the encounter)"}}},
 		{"surgery-on-the-stay-by-its-clinician", "mips-418@2024", surgery().procOf("", testNPI),
 			[]wantCase{{pops: notMet, index: "2024-03-01"}}},
-		{"surgery-for-024-too", "mips-024@2024", surgery().procOf("stay", ""),
-			[]wantCase{{pops: notMet, index: "2024-03-01"}}},
+		// #024 is indexed on the treating encounter: the stay qualifies as of
+		// its surgery, the date the surgeon's own claim would carry.
+		{"surgery-for-024-dates-from-the-surgery", "mips-024@2024", surgery().procOf("stay", ""),
+			[]wantCase{{pops: notMet, index: "2024-03-02", text: "qualifying encounter 27236 (procedure op of the encounter) on 2024-03-02"}}},
 		{"surgery-by-another-clinician-unlinked-does-not-qualify", "mips-418@2024", surgery().procOf("", "1245319599"),
 			nil},
 		{"surgery-after-the-stay-unlinked-does-not-qualify", "mips-418@2024",
