@@ -25,6 +25,7 @@ type index struct {
 	patients   map[string]*patientInfo
 	encounters map[string]*encounterInfo
 	conditions map[string][]coding
+	refuted    map[string]bool // Conditions that are not diagnoses (refuted, entered in error)
 	// resolved in link, after every alias is known
 	pendingClaims     []pendingClaim
 	pendingConditions []pendingCondition
@@ -63,7 +64,7 @@ func newIndex() *index {
 	return &index{alias: map[string]string{}, idents: map[string]string{}, anyIdent: map[string]string{},
 		orgTIN: map[string]string{}, npi: map[string]string{}, roles: map[string]role{},
 		pos: map[string]string{}, meds: map[string]*concept{}, patients: map[string]*patientInfo{},
-		encounters: map[string]*encounterInfo{}, conditions: map[string][]coding{}, types: map[string]uint8{}}
+		encounters: map[string]*encounterInfo{}, conditions: map[string][]coding{}, refuted: map[string]bool{}, types: map[string]uint8{}}
 }
 
 // indexKeys are, per resource type, the top-level elements the first pass
@@ -176,6 +177,7 @@ func (x *index) add(it *item, r *resource) {
 		x.encounters[key] = e
 	case "Condition":
 		if refuted(r.VerificationStatus) {
+			x.refuted[key] = true
 			return // not a diagnosis: no encounter gets it either
 		}
 		if r.Code != nil {

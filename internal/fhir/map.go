@@ -669,10 +669,10 @@ func (m *mapper) encounterDiagnoses(key string) []*pb.Coding {
 			addCondition(path, "", c.Code.Coding)
 		case m.x.conditions[k] != nil:
 			addCondition(path, k, m.x.conditions[k])
-		case strings.HasPrefix(k, "Condition/"):
-			// refuted or uncoded: not a diagnosis
-		case k == "" && c == nil:
-			m.flag(path, "reference.unresolved", fmt.Sprintf("reason %q does not resolve to a Condition in the export; left out", refText(&m.r.ReasonReference[i])))
+		case m.x.refuted[k] || c != nil:
+			// refuted, or a contained resource that is no coded Condition: not a diagnosis
+		case k == "" || strings.HasPrefix(k, "Condition/"):
+			m.flag(path, "reference.unresolved", fmt.Sprintf("reason %q does not resolve to a coded Condition in the export; left out", refText(&m.r.ReasonReference[i])))
 		}
 		// A reason that is an Observation or a Procedure is not a diagnosis.
 	}

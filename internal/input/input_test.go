@@ -29,6 +29,9 @@ func TestDetect(t *testing.T) {
 		{"native ndjson", "export.ndjson", "{\"patient\":{\"tin\":\"123456789\"}}\n", Native},
 		{"bundle", "b.json", "{\n \"resourceType\": \"Bundle\"}", FHIR},
 		{"csv", "claims.CSV", "patient_id\n", ClaimsCSV},
+		// A bulk export's side files, as bulk-data clients and servers write them.
+		{"bulk export log", "log.ndjson", `{"exportId": "export-1", "timestamp": "2024-08-06T14:11:57-04:00", "eventId": "kickoff", "eventDetail": {}}` + "\n", BulkSide},
+		{"bulk export manifest", "manifest.json", `{"transactionTime":"2024-08-06T18:12:57Z","request":"https://x/fhir/$export","requiresAccessToken":true,"output":[{"type":"Patient","url":"https://x/Patient.ndjson"}],"error":[]}`, BulkSide},
 		{"other", "notes.txt", "hello", Unknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
