@@ -495,10 +495,14 @@ func (m *mapper) patient() {
 
 // ombCodes returns a US Core race or ethnicity extension's OMB category
 // codes, then its detailed codes.
+//
+// US Core also allows the null flavors UNK (unknown) and ASKU (asked but
+// unknown) in ombCategory: they say the race or ethnicity is unknown, which
+// is what no code says, so they are left out rather than sent as codes.
 func ombCodes(ext extension) []string {
 	var omb, detailed []string
 	for _, sub := range ext.Extension {
-		if sub.ValueCoding == nil || sub.ValueCoding.Code == "" {
+		if sub.ValueCoding == nil || sub.ValueCoding.Code == "" || sub.ValueCoding.System == nullFlavorSystem {
 			continue
 		}
 		switch sub.URL {

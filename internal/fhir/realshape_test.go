@@ -145,3 +145,15 @@ func TestOperationOutcomesAreNotedNotRejected(t *testing.T) {
 		t.Errorf("an informational outcome is only skipped: %+v", m.problems)
 	}
 }
+
+// TestUnknownRaceIsNoRace: US Core's race and ethnicity extensions may carry
+// the null flavor UNK or ASKU (a third of Synthea's 100-patient sample does);
+// that is an unknown race, not an invalid one that rejects the patient.
+func TestUnknownRaceIsNoRace(t *testing.T) {
+	m := mapOne(t, `{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1950-01-01","extension":[`+
+		`{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-race","extension":[{"url":"ombCategory","valueCoding":{"system":"http://terminology.hl7.org/CodeSystem/v3-NullFlavor","code":"UNK","display":"Unknown"}},{"url":"text","valueString":"Other"}]},`+
+		`{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity","extension":[{"url":"ombCategory","valueCoding":{"system":"http://terminology.hl7.org/CodeSystem/v3-NullFlavor","code":"ASKU"}}]}]}`)
+	if p := m.records[0].GetPatient(); m.rejected || len(p.GetRace()) != 0 || p.GetEthnicity() != "" || len(m.problems) != 0 {
+		t.Errorf("patient %v, problems %+v", p, m.problems)
+	}
+}

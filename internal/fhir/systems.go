@@ -60,6 +60,8 @@ const (
 	// with no Location to carry it (liaison synth --format fhir writes it).
 	posExtensionURL = "https://liaison-registry.github.io/fhir/StructureDefinition/place-of-service"
 	nuccSystem      = "http://nucc.org/provider-taxonomy"
+	// HL7 v3 NullFlavor: US Core race and ethnicity use UNK and ASKU from it.
+	nullFlavorSystem = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
 )
 
 func isTINIdentifier(id identifier) bool {
