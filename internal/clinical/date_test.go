@@ -24,7 +24,12 @@ func TestParseDateRejectsImpossibleDates(t *testing.T) {
 	}
 }
 
-func TestDatetimeReducedInPracticeZone(t *testing.T) {
+// TestDatetimeReducedByTheTemporalContract: a datetime is reduced to its
+// date in the practice's zone when it has one; with no zone (loc nil), to
+// the date it was written with, in its own offset, not moved to UTC; one
+// written without an offset is a wall-clock time, its date as written
+// whatever the zone.
+func TestDatetimeReducedByTheTemporalContract(t *testing.T) {
 	ny, _ := time.LoadLocation("America/New_York")
 	tests := []struct {
 		name string
@@ -36,30 +41,6 @@ func TestDatetimeReducedInPracticeZone(t *testing.T) {
 		{"same instant in UTC is the next day", "2024-06-30T23:30:00-04:00", time.UTC, "2024-07-01"},
 		{"UTC midnight is the previous evening in New York", "2025-01-01T00:00:00Z", ny, "2024-12-31"},
 		{"plain date ignores the zone", "2024-06-30", ny, "2024-06-30"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, _, err := ParseDateOrTime(tc.in, tc.loc)
-			if err != nil || got.String() != tc.want {
-				t.Fatalf("got %v, %v; want %s", got, err, tc.want)
-			}
-		})
-	}
-}
-
-// TestDatetimeWithoutPracticeZoneKeepsItsWrittenDate is the temporal
-// contract's second half: with no practice zone (loc nil) a datetime is
-// reduced to the date it was written with, in its own offset, not moved to
-// UTC; one written without an offset is a wall-clock time, its date as
-// written whatever the zone.
-func TestDatetimeWithoutPracticeZoneKeepsItsWrittenDate(t *testing.T) {
-	ny, _ := time.LoadLocation("America/New_York")
-	tests := []struct {
-		name string
-		in   string
-		loc  *time.Location
-		want string
-	}{
 		{"evening in Chicago, no zone: that evening's date", "2024-06-30T23:30:00-05:00", nil, "2024-06-30"},
 		{"no seconds, no zone", "2024-06-30T23:30-05:00", nil, "2024-06-30"},
 		{"offset without its colon", "2024-06-30T23:30:00-0500", nil, "2024-06-30"},
