@@ -446,6 +446,8 @@ func (d *jd) referenceField(r *reference, path, k string, v []byte) {
 	switch k {
 	case "reference":
 		d.str(v, path+".reference", &r.Reference)
+	case "type":
+		d.str(v, path+".type", &r.Type)
 	case "identifier":
 		if isNull(v) {
 			return

@@ -260,9 +260,21 @@ func (x *index) tinOf(r *reference) string {
 	return x.follow(r, tinOf, x.orgTIN, func(ro role) *reference { return ro.organization })
 }
 
-// npiOf resolves a reference to an NPI: a logical reference by NPI, a
-// Practitioner, or a PractitionerRole's practitioner.
+// npiOf resolves a reference to a clinician's NPI: a logical reference by
+// NPI, a Practitioner, or a PractitionerRole's practitioner. A reference
+// that says it names another type (an Organization's NPI, as institutional
+// claims give their provider) is no clinician.
 func (x *index) npiOf(r *reference) string {
+	if r == nil {
+		return ""
+	}
+	typ := r.Type
+	if t, _, ok := conditional(r.Reference); ok {
+		typ = t
+	}
+	if typ != "" && typ != "Practitioner" && typ != "PractitionerRole" && !strings.HasSuffix(typ, "/Practitioner") && !strings.HasSuffix(typ, "/PractitionerRole") {
+		return ""
+	}
 	return x.follow(r, npiOf, x.npi, func(ro role) *reference { return ro.practitioner })
 }
 

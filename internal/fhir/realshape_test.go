@@ -157,3 +157,22 @@ func TestUnknownRaceIsNoRace(t *testing.T) {
 		t.Errorf("patient %v, problems %+v", p, m.problems)
 	}
 }
+
+// TestOrganizationNPIIsNoClinician: an institutional claim names its
+// provider by the hospital's NPI; that is not the rendering clinician.
+func TestOrganizationNPIIsNoClinician(t *testing.T) {
+	x := newIndex()
+	for _, tc := range []struct {
+		ref  reference
+		want string
+	}{
+		{reference{Type: "Organization", Identifier: &identifier{System: "http://hl7.org/fhir/sid/us-npi", Value: "1245319599"}}, ""},
+		{reference{Reference: "Organization?identifier=http://hl7.org/fhir/sid/us-npi|1245319599"}, ""},
+		{reference{Type: "http://hl7.org/fhir/StructureDefinition/Practitioner", Identifier: &identifier{System: "http://hl7.org/fhir/sid/us-npi", Value: "1245319599"}}, "1245319599"},
+		{reference{Identifier: &identifier{System: "http://hl7.org/fhir/sid/us-npi", Value: "1245319599"}}, "1245319599"},
+	} {
+		if got := x.npiOf(&tc.ref); got != tc.want {
+			t.Errorf("npiOf(%+v) = %q, want %q", tc.ref, got, tc.want)
+		}
+	}
+}

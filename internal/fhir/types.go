@@ -25,6 +25,7 @@ type identifier struct {
 
 type reference struct {
 	Reference  string      `json:"reference"`
+	Type       string      `json:"type"` // the type a logical reference names, when given
 	Identifier *identifier `json:"identifier"`
 }
 
