@@ -164,3 +164,21 @@ func TestPeriodBoundsInclusive(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseDates: dates and datetimes come from every outside source. A
+// value either fails with an error or gives a date that prints back as the
+// date part it was written with (offsets only move it in a practice zone,
+// and here there is none).
+func FuzzParseDates(f *testing.F) {
+	for _, s := range []string{"2024-02-29", "2024-06-30T23:30:00-05:00", "2024-06-30T23:30", "2024-06-30T23:30:00.5Z", "1950-06", "1950", "2024-13-01", "0000-01-01T00:00:00Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if d, _, err := ParseDateOrTime(s, nil); err == nil && len(s) >= 10 && d.String() != s[:10] {
+			t.Fatalf("ParseDateOrTime(%q) = %s: not the date written", s, d)
+		}
+		if d, p, err := ParsePartialDate(s); err == nil && p.Format(d) != s {
+			t.Fatalf("ParsePartialDate(%q) prints back as %q", s, p.Format(d))
+		}
+	})
+}
