@@ -77,8 +77,8 @@ func TestEvaluateBadInputExits2(t *testing.T) {
 		t.Fatalf("exit %d, want 2", code)
 	}
 	for _, want := range []string{
-		"testdata/bad.ndjson:1: record p1: field tin:",
-		"testdata/bad.ndjson:1: record p1: field birth_date: date.format:",
+		"testdata/bad.ndjson:1: record p1: field patient.tin:",
+		"testdata/bad.ndjson:1: record p1: field patient.birth_date: date.format:",
 		"testdata/bad.ndjson:2: record.json: not a Liaison record: ", // then protobuf's message, whose spacing varies by design
 		`unknown field "colour"`,
 	} {
