@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"sync"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -179,9 +179,10 @@ func (s *scanner) skip() error {
 // null reports whether the value at the cursor is null.
 func (s *scanner) null() bool { return bytes.HasPrefix(s.data[s.i:], []byte("null")) }
 
-// members calls fn for each member of the object at the cursor, with the
-// cursor on the member's value; fn must move past it.
-func (s *scanner) members(fn func(key string) error) error {
+// members calls fn for each member of the object at the cursor, with its
+// key unescaped (valid until the next call) and the cursor on the member's
+// value; fn must move past it.
+func (s *scanner) members(fn func(key []byte) error) error {
 	if err := s.expect('{'); err != nil {
 		return err
 	}
@@ -190,7 +191,7 @@ func (s *scanner) members(fn func(key string) error) error {
 		return nil
 	}
 	for {
-		key, err := s.str()
+		key, err := s.key()
 		if err != nil {
 			return err
 		}
@@ -212,6 +213,23 @@ func (s *scanner) members(fn func(key string) error) error {
 			return fmt.Errorf("%w at offset %d: want , or }", errScan, s.i)
 		}
 	}
+}
+
+// key returns the string at the cursor unescaped, without copying it when
+// it has no escapes (keys seldom do).
+func (s *scanner) key() ([]byte, error) {
+	raw, err := s.rawString()
+	if err != nil {
+		return nil, err
+	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1], nil
+	}
+	var out string
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, err
+	}
+	return []byte(out), nil
 }
 
 // elements calls fn for each element of the array at the cursor.
@@ -243,16 +261,11 @@ func (s *scanner) elements(fn func(index int) error) error {
 
 // message scans the object at the cursor, which protojson decoded into m.
 func (s *scanner) message(m protoreflect.Message) error {
-	fields := m.Descriptor().Fields()
-	return s.members(func(key string) error {
-		var fd protoreflect.FieldDescriptor
-		if !strings.HasPrefix(key, "[") { // "[name]" is an extension, which Liaison has none of
-			if fd = fields.ByJSONName(key); fd == nil {
-				fd = fields.ByTextName(key)
-			}
-		}
+	names := fieldNames(m.Descriptor())
+	return s.members(func(key []byte) error {
+		fd := names[string(key)] // "[name]", an extension, is unknown: Liaison has none
 		if fd == nil {
-			keep(m, note{key: key})
+			keep(m, note{key: string(key)})
 			return s.skip()
 		}
 		if s.null() {
@@ -295,7 +308,8 @@ func (s *scanner) mapField(m protoreflect.Message, fd protoreflect.FieldDescript
 		return s.skip()
 	}
 	mp := m.Mutable(fd).Map()
-	return s.members(func(key string) error {
+	return s.members(func(k []byte) error {
+		key := string(k)
 		if s.null() {
 			return s.skip()
 		}
@@ -306,16 +320,38 @@ func (s *scanner) mapField(m protoreflect.Message, fd protoreflect.FieldDescript
 			}
 			return s.enum(m, fd, vd.Enum(), suffix)
 		}
-		k, err := mapKey(m, fd, key)
+		mk, err := mapKey(m, fd, key)
 		if err != nil {
 			return err
 		}
-		if !mp.Has(k) {
+		if !mp.Has(mk) {
 			return fmt.Errorf("%w: %s has no key %q", errScan, fd.FullName(), key)
 		}
-		return s.message(mp.Mutable(k).Message())
+		return s.message(mp.Mutable(mk).Message())
 	})
 }
+
+// fieldNames maps the names protojson accepts for a message's fields, the
+// JSON name and the proto name, to the fields; made once per message type.
+func fieldNames(md protoreflect.MessageDescriptor) map[string]protoreflect.FieldDescriptor {
+	if names, ok := namesByType.Load(md); ok {
+		return names.(map[string]protoreflect.FieldDescriptor)
+	}
+	fields := md.Fields()
+	names := make(map[string]protoreflect.FieldDescriptor, 2*fields.Len())
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		names[fd.TextName()] = fd
+	}
+	for i := range fields.Len() { // a JSON name wins over a proto name, as in protojson
+		fd := fields.Get(i)
+		names[fd.JSONName()] = fd
+	}
+	namesByType.Store(md, names)
+	return names
+}
+
+var namesByType sync.Map // protoreflect.MessageDescriptor → map[string]protoreflect.FieldDescriptor
 
 // mapKey parses a JSON object key as protojson parses it for fd's keys, by
 // decoding a one-entry map.
