@@ -65,7 +65,7 @@ func clean(m protoreflect.Message, skip func(protoreflect.MessageDescriptor) boo
 		if k := fd.Kind(); k != protoreflect.EnumKind && k != protoreflect.MessageKind && k != protoreflect.GroupKind {
 			continue
 		}
-		if !m.Has(fd) {
+		if !m.Has(fd) || fd.Message() != nil && !fd.IsMap() && skip != nil && skip(fd.Message()) {
 			continue
 		}
 		v := m.Get(fd)
@@ -170,7 +170,7 @@ func (c *checker) message(m protoreflect.Message) {
 		if k := fd.Kind(); k != protoreflect.EnumKind && k != protoreflect.MessageKind && k != protoreflect.GroupKind {
 			continue // scalars hold nothing unknown; maps are messages (their entries)
 		}
-		if !m.Has(fd) {
+		if !m.Has(fd) || fd.Message() != nil && !fd.IsMap() && c.skip != nil && c.skip(fd.Message()) {
 			continue
 		}
 		v := m.Get(fd)
