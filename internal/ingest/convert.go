@@ -7,6 +7,7 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -243,7 +244,7 @@ func (c *checker) code(field string, cd *pb.Coding, allowed ...clinical.System) 
 		c.fail(field+".system", "code.system", err.Error())
 		return clinical.Code{}
 	}
-	if len(allowed) > 0 && !contains(allowed, sys) {
+	if len(allowed) > 0 && !slices.Contains(allowed, sys) {
 		c.fail(field+".system", "code.system_not_allowed", fmt.Sprintf("%s codes are not accepted here (accepted: %s)", sys, joinSystems(allowed)))
 		return clinical.Code{}
 	}
@@ -439,15 +440,6 @@ func enum[K interface {
 		c.fail(field, rule, fmt.Sprintf(format, k))
 	}
 	return v
-}
-
-func contains(list []clinical.System, s clinical.System) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func joinSystems(list []clinical.System) string {

@@ -179,26 +179,18 @@ func (s *scanner) skip() error {
 // null reports whether the value at the cursor is null.
 func (s *scanner) null() bool { return bytes.HasPrefix(s.data[s.i:], []byte("null")) }
 
-// members calls fn for each member of the object at the cursor, with its
-// key unescaped (valid until the next call) and the cursor on the member's
-// value; fn must move past it.
-func (s *scanner) members(fn func(key []byte) error) error {
-	if err := s.expect('{'); err != nil {
+// sequence calls item for each item of the object or array at the cursor
+// (open is '{' or '['), checking the separators between items.
+func (s *scanner) sequence(open, close byte, item func(index int) error) error {
+	if err := s.expect(open); err != nil {
 		return err
 	}
-	if s.next() == '}' {
+	if s.next() == close {
 		s.i++
 		return nil
 	}
-	for {
-		key, err := s.key()
-		if err != nil {
-			return err
-		}
-		if err := s.expect(':'); err != nil {
-			return err
-		}
-		if err := fn(key); err != nil {
+	for index := 0; ; index++ {
+		if err := item(index); err != nil {
 			return err
 		}
 		s.space()
@@ -206,13 +198,29 @@ func (s *scanner) members(fn func(key []byte) error) error {
 		case ',':
 			s.i++
 			s.space()
-		case '}':
+		case close:
 			s.i++
 			return nil
 		default:
-			return fmt.Errorf("%w at offset %d: want , or }", errScan, s.i)
+			return fmt.Errorf("%w at offset %d: want , or %c", errScan, s.i, close)
 		}
 	}
+}
+
+// members calls fn for each member of the object at the cursor, with its
+// key unescaped (valid until the next call) and the cursor on the member's
+// value; fn must move past it.
+func (s *scanner) members(fn func(key []byte) error) error {
+	return s.sequence('{', '}', func(int) error {
+		key, err := s.key()
+		if err != nil {
+			return err
+		}
+		if err := s.expect(':'); err != nil {
+			return err
+		}
+		return fn(key)
+	})
 }
 
 // key returns the string at the cursor unescaped, without copying it when
@@ -233,31 +241,7 @@ func (s *scanner) key() ([]byte, error) {
 }
 
 // elements calls fn for each element of the array at the cursor.
-func (s *scanner) elements(fn func(index int) error) error {
-	if err := s.expect('['); err != nil {
-		return err
-	}
-	if s.next() == ']' {
-		s.i++
-		return nil
-	}
-	for index := 0; ; index++ {
-		if err := fn(index); err != nil {
-			return err
-		}
-		s.space()
-		switch s.next() {
-		case ',':
-			s.i++
-			s.space()
-		case ']':
-			s.i++
-			return nil
-		default:
-			return fmt.Errorf("%w at offset %d: want , or ]", errScan, s.i)
-		}
-	}
-}
+func (s *scanner) elements(fn func(index int) error) error { return s.sequence('[', ']', fn) }
 
 // message scans the object at the cursor, which protojson decoded into m.
 func (s *scanner) message(m protoreflect.Message) error {

@@ -13,6 +13,7 @@ package schema
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -254,7 +255,7 @@ func Unknown(m protoreflect.Message) []Problem {
 				}
 			}
 		}
-		if containsNumber(seen, num) {
+		if slices.Contains(seen, num) {
 			continue
 		}
 		seen = append(seen, num)
@@ -262,15 +263,6 @@ func Unknown(m protoreflect.Message) []Problem {
 			fmt.Sprintf("unknown field number %d: %s has no field %d (is the client built from a newer schema?)", num, md.FullName(), num)})
 	}
 	return out
-}
-
-func containsNumber(list []protowire.Number, n protowire.Number) bool {
-	for _, x := range list {
-		if x == n {
-			return true
-		}
-	}
-	return false
 }
 
 // problem is what a note reports, relative to the message md that holds
