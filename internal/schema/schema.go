@@ -41,69 +41,9 @@ type Problem struct {
 // message's own before those of the messages it holds, in field order.
 // Messages whose type skip reports are not looked into (nil skips none).
 func Check(m protoreflect.Message, skip func(protoreflect.MessageDescriptor) bool) []Problem {
-	if clean(m, skip) {
-		return nil
-	}
 	c := checker{skip: skip}
 	c.message(m)
 	return c.problems
-}
-
-// clean reports whether m and the messages below it have no unknown field
-// and no undefined enum value: Check's walk without paths, which is all
-// that almost every message needs.
-func clean(m protoreflect.Message, skip func(protoreflect.MessageDescriptor) bool) bool {
-	md := m.Descriptor()
-	if skip != nil && skip(md) {
-		return true
-	}
-	if len(m.GetUnknown()) > 0 {
-		return false
-	}
-	fields := md.Fields()
-	for i := range fields.Len() {
-		fd := fields.Get(i)
-		if k := fd.Kind(); k != protoreflect.EnumKind && k != protoreflect.MessageKind && k != protoreflect.GroupKind {
-			continue
-		}
-		if !m.Has(fd) || fd.Message() != nil && !fd.IsMap() && skip != nil && skip(fd.Message()) {
-			continue
-		}
-		v := m.Get(fd)
-		switch {
-		case fd.IsMap():
-			vd := fd.MapValue()
-			ok := true
-			if vd.Kind() == protoreflect.EnumKind || vd.Kind() == protoreflect.MessageKind {
-				v.Map().Range(func(_ protoreflect.MapKey, v protoreflect.Value) bool {
-					ok = cleanValue(vd, v, skip)
-					return ok
-				})
-			}
-			if !ok {
-				return false
-			}
-		case fd.IsList():
-			l := v.List()
-			for j := range l.Len() {
-				if !cleanValue(fd, l.Get(j), skip) {
-					return false
-				}
-			}
-		default:
-			if !cleanValue(fd, v, skip) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func cleanValue(vd protoreflect.FieldDescriptor, v protoreflect.Value, skip func(protoreflect.MessageDescriptor) bool) bool {
-	if vd.Kind() == protoreflect.EnumKind {
-		return vd.Enum().Values().ByNumber(v.Enum()) != nil
-	}
-	return clean(v.Message(), skip)
 }
 
 type checker struct {
