@@ -25,6 +25,17 @@ func invalid(field, reason, format string, args ...any) error {
 	return &fieldError{field, reason, fmt.Sprintf(format, args...)}
 }
 
+// fieldErrors are several client mistakes in one request, each in its field.
+type fieldErrors []*fieldError
+
+func (e fieldErrors) Error() string {
+	msg := e[0].Error()
+	if len(e) > 1 {
+		msg += fmt.Sprintf(" (and %d more)", len(e)-1)
+	}
+	return msg
+}
+
 // notFoundError names what was not found.
 type notFoundError struct{ msg string }
 
@@ -37,6 +48,7 @@ func notFound(msg string) error { return &notFoundError{msg} }
 // Unavailable; anything else is Internal with the detail only in the log.
 func toStatus(ctx context.Context, log *slog.Logger, err error, res *pb.IngestResult) error {
 	var fe *fieldError
+	var fes fieldErrors
 	var nf *notFoundError
 	switch {
 	case err == nil:
@@ -45,6 +57,12 @@ func toStatus(ctx context.Context, log *slog.Logger, err error, res *pb.IngestRe
 		return withViolations(codes.InvalidArgument, fe.Error(), []*errdetails.BadRequest_FieldViolation{
 			{Field: fe.field, Reason: fe.reason, Description: fe.msg},
 		})
+	case errors.As(err, &fes) && len(fes) > 0:
+		v := make([]*errdetails.BadRequest_FieldViolation, len(fes))
+		for i, fe := range fes {
+			v[i] = &errdetails.BadRequest_FieldViolation{Field: fe.field, Reason: fe.reason, Description: fe.msg}
+		}
+		return withViolations(codes.InvalidArgument, fes.Error(), v)
 	case errors.Is(err, ingest.ErrRejected):
 		var v []*errdetails.BadRequest_FieldViolation
 		for _, r := range res.GetRejections() {

@@ -76,8 +76,10 @@ func New(d Deps) *Server {
 		// that keeps a stream open needs.
 		grpc.MaxConcurrentStreams(maxStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, g.unary),
-		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream, g.stream),
+		// Access first, so a caller without a key learns nothing of the
+		// schema; then the request's fields (known.go).
+		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, g.unary, s.knownUnary),
+		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream, g.stream, s.knownStream),
 	}
 	s.grpc = grpc.NewServer(opts...)
 	pb.RegisterAccessServiceServer(s.grpc, &accessServer{store: st, auth: auth, audit: s.audit, log: log})
@@ -152,7 +154,9 @@ func (s *Server) gateway(ctx context.Context) (http.Handler, *grpc.ClientConn, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("gateway connection: %w", err)
 	}
-	gw := runtime.NewServeMux()
+	// Request bodies are decoded keeping what the schema does not know, for
+	// the server to refuse (known.go), instead of dropping it.
+	gw := runtime.NewServeMux(runtime.WithMarshalerOption(runtime.MIMEWildcard, newRESTJSON()))
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		pb.RegisterAccessServiceHandler, pb.RegisterIngestServiceHandler, pb.RegisterMeasureServiceHandler, pb.RegisterEvaluationServiceHandler,
 		pb.RegisterSubmissionServiceHandler, pb.RegisterReportServiceHandler,

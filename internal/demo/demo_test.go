@@ -21,8 +21,8 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	got := out.String()
 	for _, want := range []string{
 		"ingest pass 1 over gRPC: 21 received, 19 stored, 2 rejected",
-		`rejected record 20 (patient "A-18", TIN 987654321): birth_date [date.format]`,
-		`rejected record 21 (encounter "V-89", TIN 987654321): rendering_npi [npi.check_digit]`,
+		`rejected record 20 (patient "A-18", TIN 987654321): patient.birth_date [date.format]`,
+		`rejected record 21 (encounter "V-89", TIN 987654321): encounter.rendering_npi [npi.check_digit]`,
 		"ingest pass 2 over gRPC: 21 received, 19 stored, 2 rejected",
 		"123456789  Riverside Orthopedics     America/New_York  1 coverage, 4 encounter, 1 medication, 3 patient, 1 procedure, 1 qualityCode",
 		"4 cases: 2 met, 1 not met, 1 excluded, 0 exceptions; performance rate 66.7%",

@@ -81,7 +81,9 @@ func TestEncounterReasonsAreDiagnoses(t *testing.T) {
 }
 
 func TestDXAReportsAndObservationsAreProcedures(t *testing.T) {
-	dxa := func(c clinical.Code) bool { return c.System == clinical.LOINC && (c.Code == "24701-5" || c.Code == "38264-8") }
+	dxa := func(c clinical.Code) bool {
+		return c.System == clinical.LOINC && (c.Code == "24701-5" || c.Code == "38264-8")
+	}
 	opts := Options{DefaultTIN: "123456789", ProcedureCode: dxa}
 	for _, tc := range []struct {
 		name, js, id, date string

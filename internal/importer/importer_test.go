@@ -88,7 +88,7 @@ func TestImportEndToEndAndReimportChangesNothing(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s:%d %s %s", filepath.Base(r.Origin.File), r.Origin.Line, r.Field, r.Rule))
 	}
 	sort.Strings(got)
-	want := []string{"transaction-bundle.json:111 code.system code.system"}
+	want := []string{"transaction-bundle.json:111 condition.code.system code.system"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("server rejections:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

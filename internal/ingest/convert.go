@@ -7,10 +7,16 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/schema"
 	"github.com/liaison-registry/liaison/internal/wire"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -19,6 +25,8 @@ import (
 type Record struct {
 	Index int64
 	Type  string
+	// Kind is the record's kind field ("quality_code"), where paths start.
+	Kind  string
 	TIN   string
 	ID    string
 	Value any // one of the clinical record types
@@ -34,35 +42,64 @@ type Zones func(tin string) *time.Location
 
 // Convert checks rec against every rule that needs no other record and
 // returns the domain record, or the rejections (one per broken rule).
+// Rejections name the field by its path from the record, starting with the
+// record's kind ("patient.birth_date", "encounter.lines[0].code.code").
+//
+// What the record carries that the API schema does not know breaks
+// field.unknown or enum.unknown (internal/schema words them): unknown field
+// numbers and enum numbers sent over gRPC, and unknown JSON keys and enum
+// names the REST gateway kept (schema.UnmarshalJSON). Convert looks at
+// every message of the record with typed code rather than schema.Check's
+// reflection, which cost ten times as much per record; a test holds the
+// two to the same answers.
 func Convert(index int64, rec *pb.Record, zones Zones) (Record, []*pb.Rejection) {
 	c := &checker{index: index}
 	out := Record{Index: index}
+	if rec == nil {
+		rec = &pb.Record{}
+	}
+	c.known("", rec) // before the kind is set: the record's own fields
+	// c.kind is the kind's field name in the schema (a test holds these to
+	// it): reflection's WhichOneof cost 7% of Convert.
 	switch k := rec.GetKind().(type) {
 	case *pb.Record_Practice:
+		c.kind = "practice"
 		out.Value = c.practice(k.Practice)
 	case *pb.Record_Clinician:
+		c.kind = "clinician"
 		out.Value = c.clinician(k.Clinician)
 	case *pb.Record_Patient:
+		c.kind = "patient"
 		out.Value = c.patient(k.Patient)
 	case *pb.Record_Encounter:
+		c.kind = "encounter"
 		out.Value = c.encounter(k.Encounter, zones)
 	case *pb.Record_Procedure:
+		c.kind = "procedure"
 		out.Value = c.procedure(k.Procedure, zones)
 	case *pb.Record_Condition:
+		c.kind = "condition"
 		out.Value = c.condition(k.Condition, zones)
 	case *pb.Record_Medication:
+		c.kind = "medication"
 		out.Value = c.medication(k.Medication, zones)
 	case *pb.Record_QualityCode:
+		c.kind = "quality_code"
 		out.Value = c.quality(k.QualityCode, zones)
 	case *pb.Record_Coverage:
+		c.kind = "coverage"
 		out.Value = c.coverage(k.Coverage)
 	case *pb.Record_InstitutionalFlag:
+		c.kind = "institutional_flag"
 		out.Value = c.flag(k.InstitutionalFlag)
 	default:
 		c.typ = "unknown"
 		c.fail("kind", "record.kind", "record has no kind: set one of practice, clinician, patient, encounter, procedure, condition, medication, qualityCode, coverage, institutionalFlag")
 	}
-	out.Type, out.TIN, out.ID = c.typ, c.tin, c.id
+	for _, p := range c.unknown {
+		c.failAt(p.Path, p.Rule, p.Message)
+	}
+	out.Type, out.Kind, out.TIN, out.ID = c.typ, c.kind, c.tin, c.id
 	out.PatientRef, out.EncounterRef = c.patientRef, c.encounterRef
 	return out, c.rejections
 }
@@ -71,15 +108,66 @@ func Convert(index int64, rec *pb.Record, zones Zones) (Record, []*pb.Rejection)
 type checker struct {
 	index                    int64
 	typ, tin, id             string
+	kind                     string // the record's kind field, e.g. "quality_code": the first element of field paths
 	patientRef, encounterRef string
 	birthPrec                clinical.Precision
 	rejections               []*pb.Rejection
+	// unknown holds what the schema does not know, found before the
+	// record's key is read; reported after the other rules.
+	unknown []schema.Problem
 }
 
-func (c *checker) fail(field, rule, msg string) {
+// fail reports a broken rule at field, a path within the record's kind.
+func (c *checker) fail(field, rule, msg string) { c.failAt(c.path(field), rule, msg) }
+
+// failAt reports a broken rule at a path from the record.
+func (c *checker) failAt(path, rule, msg string) {
 	c.rejections = append(c.rejections, &pb.Rejection{
-		Index: c.index, RecordType: c.typ, Tin: c.tin, SourceId: c.id, Field: field, Rule: rule, Message: msg,
+		Index: c.index, RecordType: c.typ, Tin: c.tin, SourceId: c.id, Field: path, Rule: rule, Message: msg,
 	})
+}
+
+// path turns a field within the record's kind into a path from the record.
+func (c *checker) path(field string) string {
+	switch {
+	case c.kind == "":
+		return field
+	case field == "":
+		return c.kind
+	}
+	return c.kind + "." + field
+}
+
+// known notes what m, at field (within the kind; "" for the kind's own
+// message, or the record before its kind is set), carries that the schema
+// does not know. A message with no unknown fields costs a length check.
+func (c *checker) known(field string, m proto.Message) {
+	for _, p := range schema.Unknown(m.ProtoReflect()) {
+		if field != "" {
+			p.Path = field + "." + p.Path
+		}
+		p.Path = c.path(p.Path)
+		c.unknown = append(c.unknown, p)
+	}
+}
+
+// knownAll is known for each message of a list.
+func knownAll[M proto.Message](c *checker, field string, list []M) {
+	for i, m := range list {
+		c.known(field+"["+strconv.Itoa(i)+"]", m)
+	}
+}
+
+// noted reports whether field (within the kind) already holds an unknown
+// enum name the gateway kept, so the zero value it left is not reported again.
+func (c *checker) noted(field string) bool {
+	path := c.path(field)
+	for _, p := range c.unknown {
+		if p.Path == path && p.Rule == schema.RuleEnum {
+			return true
+		}
+	}
+	return false
 }
 
 // keyed checks the (tin, source_id) key every practice record carries.
@@ -163,6 +251,9 @@ func (c *checker) order(field string, start, end clinical.NullDate, what string)
 // code checks a coding against its system; allowed limits the systems a
 // field takes (nil: any known system).
 func (c *checker) code(field string, cd *pb.Coding, allowed ...clinical.System) clinical.Code {
+	if cd != nil {
+		c.known(field, cd)
+	}
 	if cd == nil || cd.Code == "" {
 		c.fail(field, "code.required", field+" is required")
 		return clinical.Code{}
@@ -172,7 +263,7 @@ func (c *checker) code(field string, cd *pb.Coding, allowed ...clinical.System) 
 		c.fail(field+".system", "code.system", err.Error())
 		return clinical.Code{}
 	}
-	if len(allowed) > 0 && !contains(allowed, sys) {
+	if len(allowed) > 0 && !slices.Contains(allowed, sys) {
 		c.fail(field+".system", "code.system_not_allowed", fmt.Sprintf("%s codes are not accepted here (accepted: %s)", sys, joinSystems(allowed)))
 		return clinical.Code{}
 	}
@@ -201,6 +292,7 @@ func (c *checker) modifiers(field string, ms []string) []string {
 }
 
 func (c *checker) practice(p *pb.Practice) clinical.Practice {
+	c.known("", p)
 	c.typ, c.tin, c.id = "practice", p.GetTin(), p.GetTin()
 	if !clinical.ValidTIN(p.GetTin()) {
 		c.fail("tin", "tin.format", fmt.Sprintf("TIN %q must be exactly 9 digits", p.GetTin()))
@@ -212,12 +304,14 @@ func (c *checker) practice(p *pb.Practice) clinical.Practice {
 }
 
 func (c *checker) clinician(p *pb.Clinician) clinical.Clinician {
+	c.known("", p)
 	c.typ, c.id = "clinician", p.GetNpi()
 	c.npi("npi", p.GetNpi(), true)
 	return clinical.Clinician{NPI: p.GetNpi(), Name: p.GetName(), Specialty: p.GetSpecialty()}
 }
 
 func (c *checker) patient(p *pb.Patient) clinical.Patient {
+	c.known("", p)
 	c.keyed("patient", p.GetTin(), p.GetSourceId())
 	out := clinical.Patient{TIN: p.GetTin(), SourceID: p.GetSourceId(), Race: p.GetRace(), Ethnicity: p.GetEthnicity(), PayerType: p.GetPayerType(),
 		Origin: c.origin(p.GetOrigin())}
@@ -225,7 +319,7 @@ func (c *checker) patient(p *pb.Patient) clinical.Patient {
 	out.BirthDate, out.BirthPrec = birth.Date, c.birthPrec
 	out.DeathDate = c.date("death_date", p.GetDeathDate(), false)
 	c.order("death_date", birth, out.DeathDate, "birth_date")
-	out.Sex = enum(c, "sex", "enum.unknown", "sex %d is not a known value", wire.Sexes, p.GetSex())
+	out.Sex = enum(c, "sex", schema.RuleEnum, "sex %v is not supported", wire.Sexes, p.GetSex())
 	for i, r := range p.GetRace() {
 		if !cdcCode(r) {
 			c.fail(fmt.Sprintf("race[%d]", i), "race.format", fmt.Sprintf("race %q is not a CDC race code like 2106-3", r))
@@ -259,6 +353,7 @@ func cdcCode(s string) bool {
 }
 
 func (c *checker) encounter(e *pb.Encounter, zones Zones) clinical.Encounter {
+	c.known("", e)
 	c.keyed("encounter", e.GetTin(), e.GetSourceId())
 	c.patientOf("patient_id", e.GetPatientId())
 	c.npi("rendering_npi", e.GetRenderingNpi(), false)
@@ -273,10 +368,11 @@ func (c *checker) encounter(e *pb.Encounter, zones Zones) clinical.Encounter {
 	out.Start, out.StartAt, out.End, out.EndAt = start.Date, startAt, end, endAt
 	out.Discharge = c.date("discharge_date", e.GetDischargeDate(), false)
 	c.order("discharge_date", start, out.Discharge, "start")
-	out.Class = enum(c, "class", "enum.unknown", "class %d is not a known encounter class", wire.Classes, e.GetClass())
+	out.Class = enum(c, "class", schema.RuleEnum, "class %v is not supported", wire.Classes, e.GetClass())
 	if pos := e.GetPlaceOfService(); pos != "" && !clinical.ValidPOS(pos) {
 		c.fail("place_of_service", "pos.format", fmt.Sprintf("place of service %q must be a two-digit CMS code", pos))
 	}
+	knownAll(c, "lines", e.GetLines())
 	for i, l := range e.GetLines() {
 		f := fmt.Sprintf("lines[%d]", i)
 		out.Lines = append(out.Lines, clinical.Line{
@@ -291,6 +387,7 @@ func (c *checker) encounter(e *pb.Encounter, zones Zones) clinical.Encounter {
 }
 
 func (c *checker) procedure(p *pb.Procedure, zones Zones) clinical.Procedure {
+	c.known("", p)
 	c.keyed("procedure", p.GetTin(), p.GetSourceId())
 	c.patientOf("patient_id", p.GetPatientId())
 	c.encounterRef = p.GetEncounterId()
@@ -302,6 +399,7 @@ func (c *checker) procedure(p *pb.Procedure, zones Zones) clinical.Procedure {
 }
 
 func (c *checker) condition(p *pb.Condition, zones Zones) clinical.Condition {
+	c.known("", p)
 	c.keyed("condition", p.GetTin(), p.GetSourceId())
 	c.patientOf("patient_id", p.GetPatientId())
 	c.encounterRef = p.GetEncounterId()
@@ -312,6 +410,7 @@ func (c *checker) condition(p *pb.Condition, zones Zones) clinical.Condition {
 }
 
 func (c *checker) medication(m *pb.MedicationEvent, zones Zones) clinical.MedicationEvent {
+	c.known("", m)
 	c.keyed("medication", m.GetTin(), m.GetSourceId())
 	c.patientOf("patient_id", m.GetPatientId())
 	c.npi("npi", m.GetNpi(), false)
@@ -329,6 +428,7 @@ func (c *checker) medication(m *pb.MedicationEvent, zones Zones) clinical.Medica
 }
 
 func (c *checker) quality(q *pb.QualityCode, zones Zones) clinical.QualityCode {
+	c.known("", q)
 	c.keyed("qualityCode", q.GetTin(), q.GetSourceId())
 	c.patientOf("patient_id", q.GetPatientId())
 	c.encounterRef = q.GetEncounterId()
@@ -340,6 +440,7 @@ func (c *checker) quality(q *pb.QualityCode, zones Zones) clinical.QualityCode {
 }
 
 func (c *checker) coverage(p *pb.Coverage) clinical.Coverage {
+	c.known("", p)
 	c.keyed("coverage", p.GetTin(), p.GetSourceId())
 	c.patientOf("patient_id", p.GetPatientId())
 	start := c.date("start_date", p.GetStartDate(), true)
@@ -350,6 +451,7 @@ func (c *checker) coverage(p *pb.Coverage) clinical.Coverage {
 }
 
 func (c *checker) flag(p *pb.InstitutionalFlag) clinical.Flag {
+	c.known("", p)
 	c.keyed("institutionalFlag", p.GetTin(), p.GetSourceId())
 	c.patientOf("patient_id", p.GetPatientId())
 	kind := enum(c, "kind", "enum.required", "kind %d: must be hospice, long_term_institution or i_snp", wire.FlagKinds, p.GetKind())
@@ -360,22 +462,24 @@ func (c *checker) flag(p *pb.InstitutionalFlag) clinical.Flag {
 		Origin: c.origin(p.GetOrigin())}
 }
 
-// enum maps an API enum value to its domain value, rejecting values the map lacks.
-func enum[K ~int32, V any](c *checker, field, rule, format string, m map[K]V, k K) V {
+// enum maps an API enum value to its domain value. A number the enum does
+// not define breaks enum.unknown, worded by the schema package as for every
+// enum; a defined value the map lacks (a kind's UNSPECIFIED) breaks rule,
+// worded by format. A field whose unknown name the gateway kept is already
+// reported.
+func enum[K interface {
+	~int32
+	protoreflect.Enum
+}, V any](c *checker, field, rule, format string, m map[K]V, k K) V {
 	v, ok := m[k]
-	if !ok {
+	switch {
+	case ok, c.noted(field):
+	case k.Descriptor().Values().ByNumber(k.Number()) == nil:
+		c.fail(field, schema.RuleEnum, schema.EnumMessage(field, strconv.Itoa(int(k)), k.Descriptor()))
+	default:
 		c.fail(field, rule, fmt.Sprintf(format, k))
 	}
 	return v
-}
-
-func contains(list []clinical.System, s clinical.System) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func joinSystems(list []clinical.System) string {

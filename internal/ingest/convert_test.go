@@ -1,11 +1,18 @@
 package ingest
 
 import (
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/liaison-registry/liaison/internal/schema"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -112,4 +119,124 @@ func FuzzReadNDJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fill sets every message and enum field of m, two elements in lists, with
+// an enum number no enum defines and an unknown field 99 in every message.
+func fill(m protoreflect.Message) {
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		switch {
+		case fd.IsMap():
+		case fd.IsList() && fd.Message() != nil:
+			l := m.Mutable(fd).List()
+			for range 2 {
+				v := l.NewElement()
+				fill(v.Message())
+				l.Append(v)
+			}
+		case fd.IsList() && fd.Enum() != nil:
+			m.Mutable(fd).List().Append(protoreflect.ValueOfEnum(99))
+		case fd.Message() != nil && fd.ContainingOneof() == nil:
+			fill(m.Mutable(fd).Message())
+		case fd.Enum() != nil:
+			m.Set(fd, protoreflect.ValueOfEnum(99))
+		}
+	}
+	m.SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1))
+}
+
+// Convert walks records with typed code; schema.Check walks any message by
+// reflection. For a record of every kind with something unknown in every
+// message, and for JSON with unknown keys and enum names, they must report
+// the same paths and rules.
+func TestConvertFindsWhatSchemaCheckFinds(t *testing.T) {
+	var recs []*pb.Record
+	kinds := (&pb.Record{}).ProtoReflect().Descriptor().Oneofs().ByName("kind").Fields()
+	for i := range kinds.Len() {
+		rec := &pb.Record{}
+		fill(rec.ProtoReflect().Mutable(kinds.Get(i)).Message())
+		recs = append(recs, rec)
+	}
+	for _, in := range []string{
+		`{"patient":{"tin":"123456789","deathDat":"x","sex":"F"},"note":1}`,
+		`{"encounter":{"class":"EMERGENCY","lines":[{},{"cdoe":{},"code":{"sytem":"CPT"}}],"diagnoses":[{"x":1}]}}`,
+		`{"medication":{"kind":"DISPENSED","code":{"y":2}}}`,
+		`{"patinet":{}}`,
+	} {
+		rec := &pb.Record{}
+		if err := schema.UnmarshalJSON([]byte(in), rec); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	for _, rec := range recs {
+		// Over the wire, as the server receives it.
+		b, err := proto.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec = &pb.Record{}
+		if err := proto.Unmarshal(b, rec); err != nil {
+			t.Fatal(err)
+		}
+		var want, got []string
+		for _, p := range schema.Check(rec.ProtoReflect(), nil) {
+			want = append(want, p.Path+" "+p.Rule)
+		}
+		_, rej := Convert(0, rec, utc)
+		for _, r := range rej {
+			if r.Rule == schema.RuleField || r.Rule == schema.RuleEnum {
+				got = append(got, r.Field+" "+r.Rule)
+			}
+		}
+		sort.Strings(want)
+		sort.Strings(got)
+		if len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("%v:\nConvert reports %q\nschema.Check    %q", prototext.Format(rec), got, want)
+		}
+	}
+}
+
+func TestRejectionsNameTheFieldFromTheRecord(t *testing.T) {
+	rec := &pb.Record{}
+	in := `{"encounter":{"tin":"1","class":"EMERGENCY","lines":[{"code":{"system":"CPT","code":"1"},"modifierz":["RT"]}]}}`
+	if err := schema.UnmarshalJSON([]byte(in), rec); err != nil {
+		t.Fatal(err)
+	}
+	_, rej := Convert(0, rec, utc)
+	got := map[string]string{}
+	for _, r := range rej {
+		got[r.Field] = r.Rule
+		if r.RecordType != "encounter" || r.Tin != "1" {
+			t.Errorf("rejection without its record: %v", r)
+		}
+	}
+	for field, rule := range map[string]string{
+		"encounter.tin": "tin.format", "encounter.class": "enum.unknown", "encounter.lines[0].code.code": "code.format",
+		"encounter.lines[0].modifierz": "field.unknown", "encounter.start": "date.required",
+	} {
+		if got[field] != rule {
+			t.Errorf("%s: rule %q, want %q (all: %v)", field, got[field], rule, got)
+		}
+	}
+	// An unknown name in a required enum is reported once, as unknown, not also as missing.
+	rec = &pb.Record{}
+	if err := schema.UnmarshalJSON([]byte(`{"medication":{"kind":"DISPENSED"}}`), rec); err != nil {
+		t.Fatal(err)
+	}
+	_, rej = Convert(0, rec, utc)
+	n := 0
+	for _, r := range rej {
+		if r.Field == "medication.kind" {
+			n++
+			if r.Rule != "enum.unknown" || !strings.Contains(r.Message, `"DISPENSED" is not one of MEDICATION_KIND_ORDER (1)`) {
+				t.Errorf("kind: %v", r)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d rejections of medication.kind, want 1: %v", n, rej)
+	}
 }

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"google.golang.org/protobuf/encoding/protojson"
-
+	"github.com/liaison-registry/liaison/internal/schema"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -18,7 +17,9 @@ const MaxLineBytes = 16 << 20
 // EachNDJSON reads Liaison's native NDJSON: one API Record in its JSON form
 // per line (e.g. {"patient":{"tin":"123456789","sourceId":"p1",...}}). It
 // calls fn for every non-blank line with the record, or with why the line
-// is not one; it returns an error only when reading fails.
+// is not one; it returns an error only when reading fails. Lines decode as
+// REST bodies do (schema.UnmarshalJSON): an unknown key or enum name is
+// kept, so Convert rejects the record naming the field, as the server would.
 func EachNDJSON(r io.Reader, fn func(line int, rec *pb.Record, err error)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
@@ -28,7 +29,7 @@ func EachNDJSON(r io.Reader, fn func(line int, rec *pb.Record, err error)) error
 			continue
 		}
 		rec := &pb.Record{}
-		if err := protojson.Unmarshal(b, rec); err != nil {
+		if err := schema.UnmarshalJSON(b, rec); err != nil {
 			fn(line, nil, fmt.Errorf("not a Liaison record: %w", err))
 			continue
 		}

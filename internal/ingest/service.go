@@ -275,7 +275,7 @@ func (r *request) resolve(ctx context.Context, recs []Record) error {
 }
 
 func refRejection(rec *Record, field, rule, what, id string) *pb.Rejection {
-	return &pb.Rejection{Index: rec.Index, RecordType: rec.Type, Tin: rec.TIN, SourceId: rec.ID, Field: field, Rule: rule,
+	return &pb.Rejection{Index: rec.Index, RecordType: rec.Type, Tin: rec.TIN, SourceId: rec.ID, Field: rec.Kind + "." + field, Rule: rule,
 		Message: fmt.Sprintf("%s %q is not a %s of TIN %s, neither in this request nor stored", field, id, what, rec.TIN)}
 }
 

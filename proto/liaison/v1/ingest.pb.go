@@ -363,9 +363,12 @@ type Rejection struct {
 	RecordType string `protobuf:"bytes,2,opt,name=record_type,json=recordType,proto3" json:"record_type,omitempty"`
 	Tin        string `protobuf:"bytes,3,opt,name=tin,proto3" json:"tin,omitempty"`
 	SourceId   string `protobuf:"bytes,4,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
-	// Field path within the record, e.g. "lines[0].code.code".
+	// Field path from the record, starting with its kind, in proto field
+	// names, e.g. "encounter.lines[0].code.code". An unknown field is named as
+	// it was sent: its JSON key ("patient.deathDat"), or over gRPC its field
+	// number ("patient.12").
 	Field string `protobuf:"bytes,5,opt,name=field,proto3" json:"field,omitempty"`
-	// Stable rule name, e.g. "npi.check_digit".
+	// Stable rule name, e.g. "npi.check_digit", "field.unknown", "enum.unknown".
 	Rule          string `protobuf:"bytes,6,opt,name=rule,proto3" json:"rule,omitempty"`
 	Message       string `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
