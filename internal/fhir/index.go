@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -103,11 +104,31 @@ func parseIndexed(it *item) *resource {
 	if keys == nil {
 		return nil
 	}
-	r := &resource{}
+	r := getResource()
 	if decodeFields(it.data, r, keys) != nil || r.ResourceType == "" {
+		putResource(r)
 		return nil
 	}
 	return r
+}
+
+// The resource struct holds every element of every type Liaison reads
+// (about a kilobyte), and a read decodes one per resource in each pass:
+// pooled, they are zeroed and reused instead of collected. What the index
+// and the records keep (strings, references, codings) is allocated apart,
+// so a resource can go back to the pool once it is mapped or indexed.
+var resourcePool = sync.Pool{New: func() any { return new(resource) }}
+
+func getResource() *resource {
+	r := resourcePool.Get().(*resource)
+	*r = resource{}
+	return r
+}
+
+func putResource(r *resource) {
+	if r != nil {
+		resourcePool.Put(r)
+	}
 }
 
 // jsonString decodes a JSON string, without encoding/json when it has no
@@ -284,10 +305,14 @@ func (x *index) follow(r *reference, fromIDs func([]identifier) string, facts ma
 	if r == nil {
 		return ""
 	}
-	if id := refIdentifier(r); id != nil {
+	if r.Identifier != nil {
 		// The identifier itself may be the fact (an NPI, a TIN), even when
 		// the resource it names is not in the export.
-		if v := fromIDs([]identifier{*id}); v != "" {
+		if v := fromIDs([]identifier{*r.Identifier}); v != "" {
+			return v
+		}
+	} else if _, id, ok := conditional(r.Reference); ok {
+		if v := fromIDs([]identifier{id}); v != "" {
 			return v
 		}
 	}
@@ -370,6 +395,9 @@ func containsString(list []string, s string) bool {
 // (the value may be URL-encoded, and the system left out), into its type and
 // identifier. Other search parameters cannot be resolved offline.
 func conditional(ref string) (string, identifier, bool) {
+	if strings.IndexByte(ref, '?') < 0 {
+		return "", identifier{}, false // the common case, without a copy
+	}
 	typ, query, ok := strings.Cut(ref, "?")
 	if i := strings.LastIndexByte(typ, '/'); i >= 0 { // with a base: https://host/fhir/Type?…
 		typ = typ[i+1:]
@@ -392,17 +420,6 @@ func conditional(ref string) (string, identifier, bool) {
 	return typ, identifier{System: sys, Value: val}, true
 }
 
-// refIdentifier is the identifier a reference names: a logical reference's,
-// or a conditional reference's; nil for others.
-func refIdentifier(r *reference) *identifier {
-	if r.Identifier != nil {
-		return r.Identifier
-	}
-	if _, id, ok := conditional(r.Reference); ok {
-		return &id
-	}
-	return nil
-}
 
 // refuted reports a Condition verification status that means the diagnosis
 // does not hold (refuted, entered in error).

@@ -45,8 +45,9 @@ func mapItem(x *index, opts Options, it *item) *mapped {
 		out.id, out.skip = topLevelID(it), it.typ
 		return out
 	}
-	var r resource
-	if err := decodeResource(it.data, &r); err != nil {
+	r := getResource()
+	defer putResource(r) // records copy what they keep
+	if err := decodeResource(it.data, r); err != nil {
 		m := &mapper{out: out}
 		var se *shapeError
 		if errors.As(err, &se) {
@@ -56,7 +57,7 @@ func mapItem(x *index, opts Options, it *item) *mapped {
 		}
 		return out
 	}
-	m := &mapper{x: x, opts: opts, r: &r, out: out}
+	m := &mapper{x: x, opts: opts, r: r, out: out}
 	out.typ, out.id = r.ResourceType, resourceID(r.ID, it.fullURL)
 	if r.ResourceType == "" {
 		m.reject("resourceType", "resource.type_missing", "not a FHIR resource: resourceType is missing")
@@ -632,16 +633,16 @@ func (m *mapper) encounterDiagnoses(key string) []*pb.Coding {
 	dx := append([]diagnosis(nil), m.r.Diagnosis...)
 	sort.SliceStable(dx, func(i, j int) bool { return rankOrder(dx[i].Rank) < rankOrder(dx[j].Rank) })
 	var out []*pb.Coding
-	seen := map[string]bool{}
+	var conds []string // condition keys taken
 	addCondition := func(path, ck string, codes []coding) {
 		if ck != "" {
-			if seen[ck] {
+			if slices.Contains(conds, ck) {
 				return
 			}
-			seen[ck] = true
+			conds = append(conds, ck)
 		}
-		if cd := m.listCode(path, &concept{Coding: codes}, diagnosisSystems...); cd != nil && !seen[cd.System+"|"+cd.Code] {
-			seen[cd.System+"|"+cd.Code] = true
+		cd := m.listCode(path, &concept{Coding: codes}, diagnosisSystems...)
+		if cd != nil && !slices.ContainsFunc(out, func(o *pb.Coding) bool { return o.Code == cd.Code && o.System == cd.System }) {
 			out = append(out, cd)
 		}
 	}

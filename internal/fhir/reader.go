@@ -68,6 +68,7 @@ func Read(ctx context.Context, files []string, opts Options, sink source.Sink) (
 	}
 	err := pipeline(ctx, files, see, parseIndexed, func(it *item, r *resource) error {
 		x.add(it, r)
+		putResource(r) // the index keeps what it needs, not the struct
 		return nil
 	})
 	if err != nil {

@@ -1,49 +1,56 @@
 package measure
 
 import (
+	"io/fs"
+	"path"
+
 	"github.com/liaison-registry/liaison/internal/clinical"
 )
 
 // Vocabulary is what the measure versions of a registry know, taken
 // together: the codes their procedure rules count (a reader keeps a FHIR
 // Observation only when its code is one of them) and the medications their
-// medication rules count (so an import can report the drugs no measure
-// knows instead of dropping them silently).
+// medication rules count, by code or name, or deliberately leave out (so an
+// import can report the drugs no measure knows instead of dropping them
+// silently).
 type Vocabulary struct {
 	procedures  map[clinical.Code]bool
 	medications map[clinical.Code]bool
-	names       drugNames // every measure's names, each once (bits unused)
+	names       drugNames // every list's names (bits unused)
 }
 
-// Vocabulary compiles every version in the registry and collects what
-// their rules count.
+// Vocabulary reads the code lists every version's procedure and medication
+// rules name. It does not compile the versions (their eligibility lists are
+// most of the cost, and not needed here), so an import that meets its first
+// medication pays milliseconds, not a full compile of every version.
 func (r *Registry) Vocabulary() (*Vocabulary, error) {
 	v := &Vocabulary{procedures: map[clinical.Code]bool{}, medications: map[clinical.Code]bool{}}
-	seen := map[string]bool{} // names taken, excluded ones prefixed "-"
+	read := map[string]bool{}
 	for _, key := range r.Keys() {
-		m, err := r.Get(key)
-		if err != nil {
+		id, version, _ := ParseKey(key)
+		dir := path.Join(id, version)
+		var s specYAML
+		if err := decodeStrict(r.fsys, path.Join(dir, "spec.yaml"), &s); err != nil {
 			return nil, err
 		}
-		m.ruleCodes(kindProcedure, v.procedures)
-		m.ruleCodes(kindMedication, v.medications)
-		for _, n := range m.names.names {
-			if !seen[n.words] {
-				seen[n.words] = true
-				v.names.names = append(v.names.names, drugName{n.words, 0})
+		for _, rules := range [][]ruleYAML{s.Numerator.Rules, s.EpisodeFilters, s.Exclusions, s.Exceptions} {
+			for _, ry := range rules {
+				into := map[string]map[clinical.Code]bool{"procedure": v.procedures, "medication": v.medications}[ry.Kind]
+				rel, ok := s.ValueSets[ry.ValueSet]
+				file := path.Join(dir, rel)
+				if into == nil || !ok || read[file] || !fs.ValidPath(file) {
+					continue // other kinds; a bad spec is Get's to report
+				}
+				read[file] = true
+				vs, err := readValueSet(r.fsys, file)
+				if err != nil {
+					return nil, err
+				}
+				for _, c := range vs.codes {
+					into[c] = true
+				}
+				v.names.add(vs, 0)
 			}
-		}
-		for _, n := range m.names.excludedNames {
-			if !seen["-"+n] {
-				seen["-"+n] = true
-				v.names.excludedNames = append(v.names.excludedNames, n)
-			}
-		}
-		for c := range m.names.excluded {
-			if v.names.excluded == nil {
-				v.names.excluded = map[clinical.Code]bool{}
-			}
-			v.names.excluded[c] = true
 		}
 	}
 	return v, nil
@@ -62,23 +69,4 @@ func (v *Vocabulary) Medication(c clinical.Code, display string) bool {
 	}
 	roles, excluded := v.names.match(c, display)
 	return roles != 0 || excluded
-}
-
-// ruleCodes adds to out every code a rule of kind counts.
-func (m *Measure) ruleCodes(kind ruleKind, out map[clinical.Code]bool) {
-	var mask uint64
-	for _, rules := range [][]rule{m.numerator, m.filters, m.exclusions, m.exceptions} {
-		for _, r := range rules {
-			if r.kind == kind {
-				mask |= r.mask
-			}
-		}
-	}
-	for i, bySys := range m.codes.bySystem {
-		for code, roles := range bySys {
-			if roles&mask != 0 {
-				out[clinical.Code{System: systems[i], Code: code}] = true
-			}
-		}
-	}
 }
