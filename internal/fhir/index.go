@@ -420,7 +420,6 @@ func conditional(ref string) (string, identifier, bool) {
 	return typ, identifier{System: sys, Value: val}, true
 }
 
-
 // refuted reports a Condition verification status that means the diagnosis
 // does not hold (refuted, entered in error).
 func refuted(c *concept) bool {
