@@ -195,10 +195,16 @@ func ValidNPI(s string) bool {
 		return false
 	}
 	// 80840 contributes a fixed 24 to the Luhn sum.
-	sum := 24
-	for i := 0; i < 9; i++ {
-		d := int(s[8-i] - '0')
-		if i%2 == 0 { // rightmost payload digit is doubled
+	return luhnDigit(s[:9], 24) == int(s[9]-'0')
+}
+
+// luhnDigit is the Luhn check digit of digits, the sum starting at sum (what
+// a fixed prefix contributes): the rightmost digit is doubled, then every
+// other one.
+func luhnDigit(digits string, sum int) int {
+	for i := 0; i < len(digits); i++ {
+		d := int(digits[len(digits)-1-i] - '0')
+		if i%2 == 0 {
 			d *= 2
 			if d > 9 {
 				d -= 9
@@ -206,7 +212,7 @@ func ValidNPI(s string) bool {
 		}
 		sum += d
 	}
-	return (10-sum%10)%10 == int(s[9]-'0')
+	return (10 - sum%10) % 10
 }
 
 // NPICheckDigit returns the check digit for a 9-digit NPI payload; synthetic
@@ -225,18 +231,7 @@ func NPICheckDigit(payload string) byte {
 // Luhn check over the digits before the hyphen.
 func loincCheckValid(c string) bool {
 	body, check, _ := strings.Cut(c, "-")
-	sum := 0
-	for i := 0; i < len(body); i++ {
-		d := int(body[len(body)-1-i] - '0')
-		if i%2 == 0 { // the rightmost digit is doubled
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return (10-sum%10)%10 == int(check[0]-'0')
+	return luhnDigit(body, 0) == int(check[0]-'0')
 }
 
 func allDigits(s string) bool {
