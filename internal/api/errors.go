@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/evaluation"
-	"github.com/liaison-registry/liaison/internal/ingest"
+	"github.com/liaison-registry/liaison/internal/intake"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -63,7 +63,7 @@ func toStatus(ctx context.Context, log *slog.Logger, err error, res *pb.IngestRe
 			v[i] = &errdetails.BadRequest_FieldViolation{Field: fe.field, Reason: fe.reason, Description: fe.msg}
 		}
 		return withViolations(codes.InvalidArgument, fes.Error(), v)
-	case errors.Is(err, ingest.ErrRejected):
+	case errors.Is(err, intake.ErrRejected):
 		var v []*errdetails.BadRequest_FieldViolation
 		for _, r := range res.GetRejections() {
 			v = append(v, &errdetails.BadRequest_FieldViolation{

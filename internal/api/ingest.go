@@ -5,11 +5,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"github.com/liaison-registry/liaison/internal/access"
+	"github.com/liaison-registry/liaison/internal/intake"
 	"io"
 	"log/slog"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
-	"github.com/liaison-registry/liaison/internal/ingest"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -17,7 +17,7 @@ import (
 // ingestServer implements IngestService.
 type ingestServer struct {
 	pb.UnimplementedIngestServiceServer
-	svc   *ingest.Service
+	svc   *intake.Service
 	store *store.Store
 	log   *slog.Logger
 }

@@ -27,7 +27,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/api/openapi"
 	"github.com/liaison-registry/liaison/internal/client"
 	"github.com/liaison-registry/liaison/internal/evaluation"
-	"github.com/liaison-registry/liaison/internal/ingest"
+	"github.com/liaison-registry/liaison/internal/intake"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -83,7 +83,7 @@ func New(d Deps) *Server {
 	}
 	s.grpc = grpc.NewServer(opts...)
 	pb.RegisterAccessServiceServer(s.grpc, &accessServer{store: st, auth: auth, audit: s.audit, log: log})
-	pb.RegisterIngestServiceServer(s.grpc, &ingestServer{svc: &ingest.Service{Store: st}, store: st, log: log})
+	pb.RegisterIngestServiceServer(s.grpc, &ingestServer{svc: &intake.Service{Store: st}, store: st, log: log})
 	specs := d.Evaluations.Measures
 	pb.RegisterMeasureServiceServer(s.grpc, &measureServer{specs: specs, log: log,
 		hash: func(key string) (string, error) { return measure.SpecHash(d.Evaluations.Specs, key) }})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/runs"
 	"github.com/liaison-registry/liaison/internal/store"
 )
 
@@ -79,7 +80,7 @@ func (s *Service) Work(ctx context.Context, job *store.RunJob) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", store.ErrPermanent, err)
 	}
-	agg := NewAggregator()
+	agg := runs.NewAggregator()
 	// Patients the measure can give no case (another sex, an age it never
 	// covers) are skipped in the database, their records never read.
 	c := m.Candidates()

@@ -9,37 +9,25 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/runs"
 )
 
-// Run statuses.
+// Run statuses and the run types live in internal/runs, so that writers
+// (reports, submissions) read runs without importing storage.
 const (
-	RunQueued    = "queued"
-	RunRunning   = "running"
-	RunSucceeded = "succeeded"
-	RunFailed    = "failed"
+	RunQueued    = runs.Queued
+	RunRunning   = runs.Running
+	RunSucceeded = runs.Succeeded
+	RunFailed    = runs.Failed
 )
 
-// Run is an evaluation run as stored.
-type Run struct {
-	ID              string
-	MeasureKey      string
-	TINs            []string
-	Status          string
-	Error           string
-	Attempts        int
-	CreatedAt       time.Time
-	StartedAt       time.Time
-	FinishedAt      time.Time
-	PatientsTotal   int64
-	PatientsDone    int64
-	SpecHash        string
-	SoftwareVersion string
-	DataCutoffBatch int64
-	DataCutoffAt    time.Time
-	Counts          measure.Counts
-}
+type (
+	Run        = runs.Run
+	Aggregate  = runs.Aggregate
+	CaseFilter = runs.CaseFilter
+	CaseCursor = runs.CaseCursor
+)
 
 const runColumns = `id::text, measure_key, tins, status, error, attempts, created_at, started_at, finished_at,
 	patients_total, patients_done, spec_hash, software_version, data_cutoff_batch, data_cutoff_at,
@@ -121,38 +109,13 @@ func (s *Store) ListRuns(ctx context.Context, measureKey, tin, before string, li
 	if err != nil {
 		return nil, classify(err)
 	}
-	runs, err := pgx.CollectRows(rows, scanRun)
-	return runs, classify(err)
-}
-
-// CutoffDay is the day a run's data ends: the date of its data cut-off, or
-// of its creation when it saw no ingest batch. A case is open at the cut-off
-// when it is due on or after this day.
-func (r Run) CutoffDay() clinical.Date {
-	if r.DataCutoffAt.IsZero() {
-		return clinical.DateOf(r.CreatedAt, time.UTC)
-	}
-	return clinical.DateOf(r.DataCutoffAt, time.UTC)
+	out, err := pgx.CollectRows(rows, scanRun)
+	return out, classify(err)
 }
 
 func validUUID(s string) bool {
 	var u pgtype.UUID
 	return u.Scan(s) == nil
-}
-
-// CaseFilter selects a run's cases for ListCases.
-type CaseFilter struct {
-	RunID, TIN, NPI string
-	Population      *measure.Population
-	OpenOn          *clinical.Date // only open gaps: in the denominator, not met, due on or after this date
-	After           *CaseCursor
-	Limit           int
-}
-
-// CaseCursor is the position after which a page of cases starts.
-type CaseCursor struct {
-	DueDate     clinical.Date
-	TIN, CaseID string
 }
 
 // ListCases returns cases in due-date order (then TIN, case id).
@@ -196,14 +159,6 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]measure.Case, er
 		return c, json.Unmarshal(ev, &c.Evidence)
 	})
 	return cases, classify(err)
-}
-
-// Aggregate is the counts of one group of a run's cases.
-type Aggregate struct {
-	Level                 string // "tin", "tin_npi" or "stratum"
-	TIN, NPI              string
-	Stratum, StratumValue string
-	Counts                measure.Counts
 }
 
 // ListAggregates returns a run's aggregates of one level, optionally of one TIN.

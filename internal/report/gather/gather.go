@@ -10,14 +10,14 @@ import (
 
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/report"
-	"github.com/liaison-registry/liaison/internal/store"
+	"github.com/liaison-registry/liaison/internal/runs"
 )
 
-// Source is the part of the store reports read.
+// Source is what reports read of runs (the store implements it).
 type Source interface {
-	GetRun(ctx context.Context, id string) (store.Run, error)
-	ListAggregates(ctx context.Context, runID, level, tin string) ([]store.Aggregate, error)
-	ListCases(ctx context.Context, f store.CaseFilter) ([]measure.Case, error)
+	GetRun(ctx context.Context, id string) (runs.Run, error)
+	ListAggregates(ctx context.Context, runID, level, tin string) ([]runs.Aggregate, error)
+	ListCases(ctx context.Context, f runs.CaseFilter) ([]measure.Case, error)
 }
 
 // Measures compiles measure versions (a *measure.Registry).
@@ -60,7 +60,7 @@ func Header(ctx context.Context, src Source, ms Measures, runID string) (report.
 	if err != nil {
 		return report.Run{}, err
 	}
-	if run.Status != store.RunSucceeded {
+	if run.Status != runs.Succeeded {
 		return report.Run{}, fmt.Errorf("run %s is %s: %w", runID, run.Status, ErrNotFinished)
 	}
 	m, err := ms.Get(run.MeasureKey)
@@ -90,7 +90,7 @@ func Run(ctx context.Context, src Source, ms Measures, runID, tin, npi string) (
 		return rd, err
 	}
 	rd.Physicians = Groups(npis)
-	f := store.CaseFilter{RunID: runID, TIN: tin, NPI: npi, Limit: page}
+	f := runs.CaseFilter{RunID: runID, TIN: tin, NPI: npi, Limit: page}
 	for {
 		cases, err := src.ListCases(ctx, f)
 		if err != nil {
@@ -101,12 +101,12 @@ func Run(ctx context.Context, src Source, ms Measures, runID, tin, npi string) (
 			return rd, nil
 		}
 		last := cases[len(cases)-1]
-		f.After = &store.CaseCursor{DueDate: last.DueDate, TIN: last.TIN, CaseID: last.CaseID}
+		f.After = &runs.CaseCursor{DueDate: last.DueDate, TIN: last.TIN, CaseID: last.CaseID}
 	}
 }
 
 // Groups converts stored aggregates to report groups.
-func Groups(aggs []store.Aggregate) []report.Group {
+func Groups(aggs []runs.Aggregate) []report.Group {
 	out := make([]report.Group, len(aggs))
 	for i, a := range aggs {
 		out[i] = report.Group{TIN: a.TIN, NPI: a.NPI, Counts: a.Counts}

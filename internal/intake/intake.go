@@ -1,4 +1,9 @@
-package ingest
+// Package intake stores ingest requests: every record goes through
+// ingest.Convert, references are resolved against the request and the
+// store, and the valid records are written in one transaction. Readers of
+// outside input (FHIR, CSV, NDJSON) use package ingest's rules without this
+// package, so they never reach storage.
+package intake
 
 import (
 	"context"
@@ -9,6 +14,7 @@ import (
 	"time"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/ingest"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -110,7 +116,7 @@ func coalesce(msg converted, more <-chan converted) converted {
 // rejections of the rest.
 type converted struct {
 	received   int
-	records    []Record
+	records    []ingest.Record
 	rejections [][]*pb.Rejection
 	err        error
 }
@@ -131,7 +137,7 @@ func convertAll(ctx context.Context, next Next, zones *zones) <-chan converted {
 			if err == nil {
 				zones.learn(recs)
 				for _, rec := range recs {
-					out, rej := Convert(index, rec, zones.of)
+					out, rej := ingest.Convert(index, rec, zones.of)
 					index++
 					if len(rej) > 0 {
 						msg.rejections = append(msg.rejections, rej)
@@ -230,7 +236,7 @@ func (r *request) reject(rej []*pb.Rejection) {
 // resolve checks that every patient and encounter reference points at a
 // record of the same TIN, in this message or already stored (including
 // earlier messages of this request, visible in its transaction).
-func (r *request) resolve(ctx context.Context, recs []Record) error {
+func (r *request) resolve(ctx context.Context, recs []ingest.Record) error {
 	patients, encounters := map[store.Key]bool{}, map[store.Key]bool{}
 	for _, rec := range recs {
 		switch rec.Type {
@@ -274,7 +280,7 @@ func (r *request) resolve(ctx context.Context, recs []Record) error {
 	return nil
 }
 
-func refRejection(rec *Record, field, rule, what, id string) *pb.Rejection {
+func refRejection(rec *ingest.Record, field, rule, what, id string) *pb.Rejection {
 	return &pb.Rejection{Index: rec.Index, RecordType: rec.Type, Tin: rec.TIN, SourceId: rec.ID, Field: rec.Kind + "." + field, Rule: rule,
 		Message: fmt.Sprintf("%s %q is not a %s of TIN %s, neither in this request nor stored", field, id, what, rec.TIN)}
 }
@@ -291,7 +297,7 @@ func newDeduper() *deduper {
 }
 
 // add appends rec to its slice in b, or replaces an earlier record with its key.
-func (d *deduper) add(b *store.Batch, rec Record) {
+func (d *deduper) add(b *store.Batch, rec ingest.Record) {
 	d.counts[rec.Type]++
 	switch v := rec.Value.(type) {
 	case clinical.Practice:
@@ -318,12 +324,12 @@ func (d *deduper) add(b *store.Batch, rec Record) {
 	}
 }
 
-func place[T any](d *deduper, rec Record, list []T, v T) []T {
+func place[T any](d *deduper, rec ingest.Record, list []T, v T) []T {
 	return placeMerged(d, rec, list, v, func(_, newer T) T { return newer })
 }
 
 // placeMerged is place with merge combining an earlier record with its key and the newer one.
-func placeMerged[T any](d *deduper, rec Record, list []T, v T, merge func(earlier, newer T) T) []T {
+func placeMerged[T any](d *deduper, rec ingest.Record, list []T, v T, merge func(earlier, newer T) T) []T {
 	m := d.pos[rec.Type]
 	if m == nil {
 		m = map[string]int{}

@@ -1,4 +1,4 @@
-package evaluation
+package runs
 
 import (
 	"cmp"
@@ -6,7 +6,6 @@ import (
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/measure"
-	"github.com/liaison-registry/liaison/internal/store"
 )
 
 // Aggregator folds cases into counts per TIN, per TIN/NPI, and per
@@ -62,12 +61,12 @@ func orUnknown(s string) string {
 func (a *Aggregator) Total() measure.Counts { return a.total }
 
 // List returns every group in a stable order.
-func (a *Aggregator) List() []store.Aggregate {
-	out := make([]store.Aggregate, 0, len(a.groups))
+func (a *Aggregator) List() []Aggregate {
+	out := make([]Aggregate, 0, len(a.groups))
 	for k, c := range a.groups {
-		out = append(out, store.Aggregate{Level: k.level, TIN: k.tin, NPI: k.npi, Stratum: k.stratum, StratumValue: k.value, Counts: *c})
+		out = append(out, Aggregate{Level: k.level, TIN: k.tin, NPI: k.npi, Stratum: k.stratum, StratumValue: k.value, Counts: *c})
 	}
-	slices.SortFunc(out, func(x, y store.Aggregate) int {
+	slices.SortFunc(out, func(x, y Aggregate) int {
 		return cmp.Or(cmp.Compare(x.Level, y.Level), cmp.Compare(x.TIN, y.TIN), cmp.Compare(x.NPI, y.NPI),
 			cmp.Compare(x.Stratum, y.Stratum), cmp.Compare(x.StratumValue, y.StratumValue))
 	})
