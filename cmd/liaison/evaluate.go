@@ -122,7 +122,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "input: note: %s\n", n)
 	}
 	if n := len(in.UnknownDrugs); n > 0 {
-		fmt.Fprintf(stderr, "input: %d medication records of %d drugs no measure knows (by code or by name):\n", drugRecords(in.UnknownDrugs), n)
+		fmt.Fprintf(stderr, "input: %d medication records of %d drugs no measure knows (by code or by name):\n", source.DrugRecords(in.UnknownDrugs), n)
 		source.WriteDrugs(stderr, in.UnknownDrugs, 10)
 	}
 	if len(in.Problems) > 0 {
@@ -191,14 +191,6 @@ func diff(a, b []measure.Case) []difference {
 		}
 	}
 	return out
-}
-
-func drugRecords(ds []source.DrugCount) int {
-	n := 0
-	for _, d := range ds {
-		n += d.Count
-	}
-	return n
 }
 
 // readInputs reads every file named or found under the given paths with the

@@ -282,11 +282,8 @@ func (r *Report) Write(w io.Writer) {
 		fmt.Fprintf(w, "Note: %s\n", n)
 	}
 	if len(s.UnknownDrugs) > 0 {
-		n := 0
-		for _, d := range s.UnknownDrugs {
-			n += d.Count
-		}
-		fmt.Fprintf(w, "Medications no measure knows (by code or by name): %d records of %d drugs, stored but counted against nothing:\n", n, len(s.UnknownDrugs))
+		fmt.Fprintf(w, "Medications no measure knows (by code or by name): %d records of %d drugs, stored but counted against nothing:\n",
+			source.DrugRecords(s.UnknownDrugs), len(s.UnknownDrugs))
 		source.WriteDrugs(w, s.UnknownDrugs, 20)
 	}
 	if groups := r.Groups(3); len(groups) > 0 {

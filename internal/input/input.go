@@ -55,9 +55,9 @@ type Options struct {
 	ProcedureCode func(clinical.Code) bool
 }
 
-// Shipped is the vocabulary of the measures Liaison ships, compiled on first
+// shipped is the vocabulary of the measures Liaison ships, compiled on first
 // use (every version: a few hundred milliseconds).
-var Shipped = sync.OnceValue(func() *measure.Vocabulary {
+var shipped = sync.OnceValue(func() *measure.Vocabulary {
 	v, err := measure.NewRegistry(measures.FS()).Vocabulary()
 	if err != nil {
 		panic("shipped measure specs do not compile: " + err.Error()) // the measure tests catch this first
@@ -69,7 +69,7 @@ func (o Options) procedureCode() func(clinical.Code) bool {
 	if o.ProcedureCode != nil {
 		return o.ProcedureCode
 	}
-	return func(c clinical.Code) bool { return Shipped().Procedure(c) }
+	return func(c clinical.Code) bool { return shipped().Procedure(c) }
 }
 
 // Detect names a file's format from its extension and, for JSON, its first
@@ -274,7 +274,7 @@ func (t drugTally) add(m *pb.MedicationEvent) {
 	if err != nil {
 		return
 	}
-	if Shipped().Medication(clinical.Code{System: sys, Code: code}, m.GetDisplay()) {
+	if shipped().Medication(clinical.Code{System: sys, Code: code}, m.GetDisplay()) {
 		return
 	}
 	t[source.DrugCount{System: string(sys), Code: code, Display: m.GetDisplay()}]++

@@ -35,11 +35,19 @@ func (r *Registry) Vocabulary() (*Vocabulary, error) {
 		}
 		for _, rules := range [][]ruleYAML{s.Numerator.Rules, s.EpisodeFilters, s.Exclusions, s.Exceptions} {
 			for _, ry := range rules {
-				into := map[string]map[clinical.Code]bool{"procedure": v.procedures, "medication": v.medications}[ry.Kind]
+				var into map[clinical.Code]bool
+				switch ry.Kind {
+				case "procedure":
+					into = v.procedures
+				case "medication":
+					into = v.medications
+				default:
+					continue
+				}
 				rel, ok := s.ValueSets[ry.ValueSet]
 				file := path.Join(dir, rel)
-				if into == nil || !ok || read[file] || !fs.ValidPath(file) {
-					continue // other kinds; a bad spec is Get's to report
+				if !ok || read[file] || !fs.ValidPath(file) {
+					continue // read already, or a bad spec: Get's to report
 				}
 				read[file] = true
 				vs, err := readValueSet(r.fsys, file)

@@ -114,6 +114,15 @@ func MergeDrugs(a, b []DrugCount) []DrugCount {
 	return a
 }
 
+// DrugRecords is how many records the drug counts add up to.
+func DrugRecords(drugs []DrugCount) int {
+	n := 0
+	for _, d := range drugs {
+		n += d.Count
+	}
+	return n
+}
+
 // WriteDrugs prints up to limit drug counts, then how many more there are.
 func WriteDrugs(w io.Writer, drugs []DrugCount, limit int) {
 	for i, d := range drugs {
