@@ -225,29 +225,36 @@ func (r *Result) Collect() Sink {
 
 // RecordType names a record's kind as the ingest API counts it.
 func RecordType(r *pb.Record) string {
-	switch r.GetKind().(type) {
+	name, _ := kindOf(r)
+	return name
+}
+
+// kindOf names a record's kind as the ingest API counts it and points at
+// its origin field (nil for practices and clinicians, which have none).
+func kindOf(r *pb.Record) (string, *string) {
+	switch k := r.GetKind().(type) {
 	case *pb.Record_Practice:
-		return "practice"
+		return "practice", nil
 	case *pb.Record_Clinician:
-		return "clinician"
+		return "clinician", nil
 	case *pb.Record_Patient:
-		return "patient"
+		return "patient", &k.Patient.Origin
 	case *pb.Record_Encounter:
-		return "encounter"
+		return "encounter", &k.Encounter.Origin
 	case *pb.Record_Procedure:
-		return "procedure"
+		return "procedure", &k.Procedure.Origin
 	case *pb.Record_Condition:
-		return "condition"
+		return "condition", &k.Condition.Origin
 	case *pb.Record_Medication:
-		return "medication"
+		return "medication", &k.Medication.Origin
 	case *pb.Record_QualityCode:
-		return "qualityCode"
+		return "qualityCode", &k.QualityCode.Origin
 	case *pb.Record_Coverage:
-		return "coverage"
+		return "coverage", &k.Coverage.Origin
 	case *pb.Record_InstitutionalFlag:
-		return "institutionalFlag"
+		return "institutionalFlag", &k.InstitutionalFlag.Origin
 	}
-	return "unknown"
+	return "unknown", nil
 }
 
 // ProblemGroup is the problems of one rule and kind: how many, and the first
@@ -308,35 +315,12 @@ func WriteGroups(w io.Writer, groups []ProblemGroup) {
 // in the record's origin field, unless the record already names one (a
 // native NDJSON record may carry its own).
 func Stamp(rec *pb.Record, o Origin) {
-	if o.File == "" {
+	_, origin := kindOf(rec)
+	if o.File == "" || origin == nil || *origin != "" {
 		return
 	}
-	at := o.File
+	*origin = o.File
 	if o.Line > 0 {
-		at += ":" + strconv.Itoa(o.Line)
-	}
-	switch k := rec.GetKind().(type) {
-	case *pb.Record_Patient:
-		stamp(&k.Patient.Origin, at)
-	case *pb.Record_Encounter:
-		stamp(&k.Encounter.Origin, at)
-	case *pb.Record_Procedure:
-		stamp(&k.Procedure.Origin, at)
-	case *pb.Record_Condition:
-		stamp(&k.Condition.Origin, at)
-	case *pb.Record_Medication:
-		stamp(&k.Medication.Origin, at)
-	case *pb.Record_QualityCode:
-		stamp(&k.QualityCode.Origin, at)
-	case *pb.Record_Coverage:
-		stamp(&k.Coverage.Origin, at)
-	case *pb.Record_InstitutionalFlag:
-		stamp(&k.InstitutionalFlag.Origin, at)
-	}
-}
-
-func stamp(field *string, at string) {
-	if *field == "" {
-		*field = at
+		*origin += ":" + strconv.Itoa(o.Line)
 	}
 }
