@@ -32,11 +32,20 @@ type Run struct {
 	FinishedAt      time.Time
 	PatientsTotal   int64
 	PatientsDone    int64
-	SpecHash        string
-	SoftwareVersion string
+	Provenance
 	DataCutoffBatch int64
 	DataCutoffAt    time.Time
 	Counts          measure.Counts
+}
+
+// Provenance says what produced a run: the measure version's spec files (by
+// hash), the software, where the version's code lists came from and, when the
+// version is provisional, why.
+type Provenance struct {
+	SpecHash        string
+	SoftwareVersion string
+	Sources         []string
+	Provisional     []string
 }
 
 // CaseFilter selects a run's cases for ListCases.
