@@ -30,11 +30,11 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // report is the JSON document evaluate prints.
 type report struct {
 	version
-	Counts      measure.Counts `json:"counts"`
-	Rate        *float64       `json:"performanceRate"`
-	Cases       []measure.Case `json:"cases"`
-	Compare     *comparison    `json:"compare,omitempty"`
-	Input       inputReport    `json:"input"`
+	Counts  measure.Counts `json:"counts"`
+	Rate    *float64       `json:"performanceRate"`
+	Cases   []measure.Case `json:"cases"`
+	Compare *comparison    `json:"compare,omitempty"`
+	Input   inputReport    `json:"input"`
 }
 
 // inputReport accounts for what was read: every item, the records it gave,

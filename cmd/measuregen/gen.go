@@ -21,7 +21,7 @@ type cmsMeasure struct {
 	// whether a year without lists may carry the previous year's forward.
 	IsIcdImpacted              bool `json:"isIcdImpacted"`
 	IsClinicalGuidelineChanged bool `json:"isClinicalGuidelineChanged"`
-	EligibilityOptions []struct {
+	EligibilityOptions         []struct {
 		OptionGroup             string   `json:"optionGroup"`
 		SexCode                 string   `json:"sexCode"`
 		MinAge                  *int     `json:"minAge"`

@@ -60,10 +60,10 @@ func MeasureOf(m *measure.Measure) Measure {
 
 // Run is one finished evaluation run as a report needs it.
 type Run struct {
-	ID              string
-	Measure         Measure
-	Cutoff          clinical.Date // the data cut-off day: a case is open if due on or after it
-	Finished        time.Time     // when the run succeeded
+	ID       string
+	Measure  Measure
+	Cutoff   clinical.Date // the data cut-off day: a case is open if due on or after it
+	Finished time.Time     // when the run succeeded
 	runs.Provenance
 }
 

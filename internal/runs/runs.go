@@ -21,17 +21,17 @@ const (
 
 // Run is an evaluation run as stored.
 type Run struct {
-	ID              string
-	MeasureKey      string
-	TINs            []string
-	Status          string
-	Error           string
-	Attempts        int
-	CreatedAt       time.Time
-	StartedAt       time.Time
-	FinishedAt      time.Time
-	PatientsTotal   int64
-	PatientsDone    int64
+	ID            string
+	MeasureKey    string
+	TINs          []string
+	Status        string
+	Error         string
+	Attempts      int
+	CreatedAt     time.Time
+	StartedAt     time.Time
+	FinishedAt    time.Time
+	PatientsTotal int64
+	PatientsDone  int64
 	Provenance
 	DataCutoffBatch int64
 	DataCutoffAt    time.Time
