@@ -55,11 +55,20 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // caseCtx is what the population rules of one case are evaluated against.
 type caseCtx struct {
 	index   clinical.Date
+	admit   clinical.Date // admission of an index stay (window anchor "admission"); 0: the index date
 	due     clinical.Date
 	spanEnd clinical.Date // last date records can belong to this episode
 	ageDate clinical.Date
 	qual          // the qualifying encounter
 	occ     int32 // fracture occurrence that starts the episode, -1 if none
+}
+
+// admission is the date the "admission" anchor stands for.
+func (c *caseCtx) admission() clinical.Date {
+	if c.admit != 0 {
+		return c.admit
+	}
+	return c.index
 }
 
 // qual is a qualifying encounter: its date, and the clinician it is
@@ -213,7 +222,7 @@ func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
 			if r := m.codes.roles(e.Diagnoses[j]); r != 0 {
 				dx |= r
 				sc.hits = append(sc.hits, hit{roles: r, date: e.Start, end: e.Start, src: srcEncDx, rec: int32(i), sub: int32(j)})
-				if r&m.fractureMask != 0 && !fracture {
+				if r&m.fractureMask != 0 && !fracture && !m.historyExcluded(e) {
 					fracture = true
 					ep := e.Start
 					if m.episode != nil && m.episode.inpatientDischarge && e.Class == clinical.Inpatient {
@@ -320,7 +329,7 @@ func (m *Measure) linkToEncounters(p *clinical.PatientData, sc *scratch) {
 				if e.SourceID != id {
 					continue
 				}
-				if h.roles&m.fractureMask != 0 && sc.dxRoles[i]&m.fractureMask == 0 {
+				if h.roles&m.fractureMask != 0 && sc.dxRoles[i]&m.fractureMask == 0 && !m.historyExcluded(e) {
 					// The encounter's fracture, as if it were on its claim.
 					ep := e.Start
 					if m.episode != nil && m.episode.inpatientDischarge && e.Class == clinical.Inpatient {
@@ -332,6 +341,63 @@ func (m *Measure) linkToEncounters(p *clinical.PatientData, sc *scratch) {
 			}
 		}
 	}
+}
+
+// priorFracture reports a fracture billed on an encounter in the days
+// before day: HEDIS's negative diagnosis history looks at claims, not at
+// problem-list conditions, whose onset is often the injury's own date.
+func priorFracture(sc *scratch, day clinical.Date, days int) bool {
+	for _, o := range sc.occ {
+		if o.enc >= 0 && o.date < day && int(day-o.date) <= days {
+			return true
+		}
+	}
+	return false
+}
+
+// historyExcluded reports whether fractures billed on e are ignored (HEDIS:
+// lab claims, POS 81, are no fracture history).
+func (m *Measure) historyExcluded(e *clinical.Encounter) bool {
+	return m.episode != nil && len(m.episode.historyExclPOS) > 0 && slices.Contains(m.episode.historyExclPOS, e.POS)
+}
+
+// stayFrom returns the inpatient stay admitted on day or the day after (a
+// visit on day then results in it, and a discharge on day is followed by it
+// as a direct transfer), or -1.
+func stayFrom(p *clinical.PatientData, day clinical.Date) int {
+	for j := range p.Encounters {
+		if e := &p.Encounters[j]; e.Class == clinical.Inpatient && (e.Start == day || e.Start == day+1) {
+			return j
+		}
+	}
+	return -1
+}
+
+// stayDates dates an index stay as HEDIS OMW does [measures.md §1.1]: the
+// episode date is its discharge, or the last discharge of a chain of direct
+// transfers (next admission at most a day after a discharge); the admission
+// the look-backs start from is its first admission, or the date of the
+// outpatient or ED visit it resulted from.
+func (m *Measure) stayDates(p *clinical.PatientData, e *clinical.Encounter) (index, admit clinical.Date) {
+	index, admit = dischargeDate(e), e.Start
+	if m.episode.directTransfers {
+		for hops := 0; hops < len(p.Encounters); hops++ {
+			j := stayFrom(p, index)
+			if j < 0 || dischargeDate(&p.Encounters[j]) <= index {
+				break
+			}
+			index = dischargeDate(&p.Encounters[j])
+		}
+	}
+	if m.episode.resultingVisits {
+		for j := range p.Encounters {
+			v := &p.Encounters[j]
+			if v.Class != clinical.Inpatient && (v.Start == e.Start || v.Start+1 == e.Start) && v.Start < admit {
+				admit = v.Start
+			}
+		}
+	}
+	return index, admit
 }
 
 // encounterEnd is the last day of an encounter: its end, else its discharge, else its start.
@@ -409,6 +475,9 @@ func (m *Measure) firstQualifying(p *clinical.PatientData, sc *scratch, from, to
 		if (e.Start < from && sc.via[i] < 0) || (found && e.Start >= best.encDate && sc.via[i] < 0) {
 			continue // cheap checks first; a recorded procedure may date it later than its start
 		}
+		if m.episode != nil && m.episode.resultingVisits && e.Class != clinical.Inpatient && stayFrom(p, e.Start) >= 0 {
+			continue // the visit is the stay it resulted in: that stay is the episode
+		}
 		ok, via := m.qualifies(p, sc, i)
 		if !ok {
 			continue
@@ -452,13 +521,13 @@ func (m *Measure) episodeCases(p *clinical.PatientData, sc *scratch, out []caseC
 			e := &p.Encounters[q.enc]
 			c.index, c.qual = q.encDate, q
 			if m.episode.inpatientDischarge && e.Class == clinical.Inpatient {
-				c.index = dischargeDate(e)
+				c.index, c.admit = m.stayDates(p, e)
 			}
 			within := m.period
 			if m.hasIntake {
 				within = m.intake
 			}
-			if !within.Contains(c.index) {
+			if !within.Contains(c.index) || m.episode.negativeHistory && priorFracture(sc, c.admission(), m.episode.newAfterDays) {
 				continue
 			}
 		}
@@ -539,7 +608,7 @@ func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 
 	qw := clinical.Period{}
 	if m.hasQualityWindow {
-		qw = m.qualityWindow.resolve(c.index)
+		qw = m.qualityWindow.resolve(c)
 		qw.End = min(qw.End, c.spanEnd)
 	}
 	excluded := m.collect(p, sc, c, qw, CatExclusion, m.exclusions, DenominatorExclusion, &k.Evidence)
@@ -640,7 +709,7 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 	if (r.minAge >= 0 || r.maxAge >= 0) && !ageIn(&p.Patient, c.ageDate, r.minAge, r.maxAge) {
 		return match{}, false
 	}
-	w := r.win.resolve(c.index)
+	w := r.win.resolve(c)
 	var mt match
 	mt.window = w
 	switch r.kind {
@@ -687,6 +756,9 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 
 // accepts says whether a hit's record kind is evidence for the rule's kind.
 func (r *rule) accepts(p *clinical.PatientData, h *hit) bool {
+	if len(r.excludePOS) > 0 && (h.src == srcEncDx || h.src == srcEncLine) && slices.Contains(r.excludePOS, p.Encounters[h.rec].POS) {
+		return false
+	}
 	switch r.kind {
 	case kindProcedure:
 		return h.src == srcEncLine || h.src == srcProc

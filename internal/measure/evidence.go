@@ -108,7 +108,7 @@ func (m *Measure) denominatorEvidence(p *clinical.PatientData, c *caseCtx) Evide
 		}
 	}
 	for _, f := range m.filters {
-		w := f.win.resolve(c.index)
+		w := f.win.resolve(c)
 		parts = append(parts, fmt.Sprintf("no %s from %s to %s", f.label, w.Start, w.End))
 	}
 	if len(parts) == 0 {
@@ -203,7 +203,7 @@ func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c 
 // noEvidence explains a gap: what would have met the numerator, and by when.
 func (m *Measure) noEvidence(c *caseCtx) Evidence {
 	what := m.numeratorWays()
-	w := m.numWindow.resolve(c.index)
+	w := m.numWindow.resolve(c)
 	from := w.Start.String()
 	if w.Start == everDate {
 		from = "any time"

@@ -54,3 +54,74 @@ func TestHEDISOMW2025(t *testing.T) {
 		{"i-snp-excluded", "hedis-omw@2025", w().flag("f1", clinical.FlagISNP, "2025-01-01", ""), []wantCase{{pops: excl3}}},
 	})
 }
+
+// HEDIS OMW MY2025's stay rules (reference/measures.md §1.1 [S7], steps 1, 2
+// and 4, and the numerator's "during the inpatient stay" clauses).
+func TestHEDISOMWInpatientRules(t *testing.T) {
+	const key = "hedis-omw@2025"
+	// A hip fracture admitted 2025-03-01, discharged 2025-03-05: episode date 03-05.
+	stay := func() *pb {
+		return woman("1950-03-01").visit("s1", "2025-03-01", "21", "27236", "S72.001A").class(clinical.Inpatient, "2025-03-05")
+	}
+	visit := func() *pb { return woman("1950-03-01").visit("e1", "2025-02-10", "11", "99213", "S52.501A") }
+	runGolden(t, []golden{
+		// Step 4 counts back from the admission: a BMD test or therapy during
+		// the stay neither drops the episode nor is missed by the numerator.
+		{"bmd-during-stay-meets-and-does-not-drop", key, stay().proc("x1", "2025-03-03", "77080"),
+			[]wantCase{{pops: met, index: "2025-03-05", rule: "bmd-test"}}},
+		{"bmd-day-before-admission-drops", key, stay().proc("x1", "2025-02-28", "77080"), nil},
+		{"long-acting-therapy-during-stay-meets", key, stay().med("m1", clinical.MedAdministration, "2025-03-02", clinical.RxNorm, "705824", 0),
+			[]wantCase{{pops: met, rule: "long-acting-therapy-in-stay"}}},
+		{"long-acting-therapy-by-j-code-in-stay-meets", key, stay().visit("s1b", "2025-03-02", "21", "J3489").class(clinical.Inpatient, "2025-03-02"),
+			[]wantCase{{pops: met, index: "2025-03-05"}}},
+		{"oral-therapy-administered-in-stay-does-not-meet", key, stay().med("m1", clinical.MedAdministration, "2025-03-02", clinical.RxNorm, "904431", 0),
+			[]wantCase{{pops: notMet}}},
+		{"therapy-administered-day-before-admission-drops", key, stay().med("m1", clinical.MedAdministration, "2025-02-28", clinical.RxNorm, "705824", 0), nil},
+		// A prescription must be dispensed: an order alone neither meets nor drops.
+		{"order-alone-does-not-meet", key, visit().med("m1", clinical.MedOrder, "2025-02-12", clinical.RxNorm, "904431", 28), []wantCase{{pops: notMet}}},
+		{"statement-alone-does-not-meet", key, visit().med("m1", clinical.MedStatement, "2025-02-12", clinical.RxNorm, "904431", 0), []wantCase{{pops: notMet}}},
+		{"dispensed-after-visit-meets", key, visit().med("m1", clinical.MedDispense, "2025-02-12", clinical.RxNorm, "904431", 28), []wantCase{{pops: met, rule: "dispensed-prescription"}}},
+		{"order-before-does-not-drop", key, visit().med("m0", clinical.MedOrder, "2024-12-01", clinical.RxNorm, "904431", 90), []wantCase{{pops: notMet}}},
+		// Step 1: a visit that results in a stay (admission that day or the
+		// next) is the stay; its date is where the look-backs start.
+		{"ed-visit-resulting-in-stay-is-the-stay", key,
+			woman("1950-03-01").visit("ed", "2025-02-28", "23", "99284", "S72.001A").class(clinical.Emergency, "").
+				visit("s1", "2025-03-01", "21", "27236", "S72.001A").class(clinical.Inpatient, "2025-03-05"),
+			[]wantCase{{pops: notMet, index: "2025-03-05"}}},
+		{"bmd-on-the-ed-visit-date-meets", key,
+			woman("1950-03-01").visit("ed", "2025-02-28", "23", "99284", "S72.001A").class(clinical.Emergency, "").
+				visit("s1", "2025-03-01", "21", "27236", "S72.001A").class(clinical.Inpatient, "2025-03-05").proc("x1", "2025-02-28", "77080"),
+			[]wantCase{{pops: met, index: "2025-03-05"}}},
+		{"ed-visit-two-days-before-admission-is-its-own-episode", key,
+			woman("1950-03-01").visit("ed", "2025-02-27", "23", "99284", "S72.001A").class(clinical.Emergency, "").
+				visit("s1", "2025-03-01", "21", "27236", "S72.001A").class(clinical.Inpatient, "2025-03-05"),
+			[]wantCase{{pops: notMet, index: "2025-02-27"}}},
+		// Direct transfers: next admission at most one day after a discharge.
+		{"direct-transfer-same-day-last-discharge", key,
+			stay().visit("s2", "2025-03-05", "61", "99223", "S72.001A").class(clinical.Inpatient, "2025-03-20"),
+			[]wantCase{{pops: notMet, index: "2025-03-20"}}},
+		{"direct-transfer-next-day-last-discharge", key,
+			stay().visit("s2", "2025-03-06", "61", "99223", "S72.001A").class(clinical.Inpatient, "2025-03-20"),
+			[]wantCase{{pops: notMet, index: "2025-03-20"}}},
+		{"two-days-apart-is-not-a-transfer", key,
+			stay().visit("s2", "2025-03-07", "61", "99223", "S72.001A").class(clinical.Inpatient, "2025-03-20"),
+			[]wantCase{{pops: notMet, index: "2025-03-05"}}},
+		// Step 2: a fracture on a telephone visit in the 60 days before drops
+		// the episode (MY2025 added telephone, e-visits, virtual check-ins);
+		// one on a lab claim (POS 81) does not, nor does a problem-list entry.
+		{"telephone-fracture-in-history-drops", key,
+			woman("1950-03-01").visit("t0", "2024-12-20", "02", "98966", "S52.501A").class(clinical.Virtual, "").
+				visit("e1", "2025-02-10", "11", "99213", "S72.001A"), nil},
+		{"telephone-fracture-61-days-before-does-not-drop", key,
+			woman("1950-03-01").visit("t0", "2024-12-11", "02", "98966", "S52.501A").class(clinical.Virtual, "").
+				visit("e1", "2025-02-10", "11", "99213", "S72.001A"), []wantCase{{pops: notMet, index: "2025-02-10"}}},
+		{"lab-claim-fracture-not-history", key,
+			woman("1950-03-01").visit("l0", "2025-01-20", "81", "80053", "S52.501A").visit("e1", "2025-02-10", "11", "99213", "S72.001A"),
+			[]wantCase{{pops: notMet, index: "2025-02-10"}}},
+		{"condition-onset-before-visit-not-history", key, visit().cond("c0", "2025-02-08", "S52.501A"),
+			[]wantCase{{pops: notMet, index: "2025-02-10"}}},
+		// Palliative care on a lab claim (POS 81) does not exclude.
+		{"palliative-on-lab-claim-does-not-exclude", key, visit().visit("l1", "2025-03-01", "81", "80053", "Z51.5"), []wantCase{{pops: notMet}}},
+		{"palliative-on-office-claim-excludes", key, visit().visit("o1", "2025-03-01", "11", "99213", "Z51.5"), []wantCase{{pops: excl3, rule: "palliative-care"}}},
+	})
+}

@@ -93,6 +93,10 @@ type episodeSpec struct {
 	label              string
 	newAfterDays       int
 	inpatientDischarge bool
+	directTransfers    bool
+	negativeHistory    bool
+	resultingVisits    bool     // a visit that results in a stay is not its own episode
+	historyExclPOS     []string // places of service whose fractures are ignored
 }
 
 type option struct {
@@ -114,6 +118,7 @@ type rule struct {
 	activeSupply   bool
 	minDays        int
 	minAge, maxAge int
+	excludePOS     []string
 }
 
 type qualityCode struct {
@@ -232,7 +237,8 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 	}
 	if s.Episode != nil {
 		e := s.Episode
-		m.episode = &episodeSpec{label: e.Label, newAfterDays: e.NewAfterDays}
+		m.episode = &episodeSpec{label: e.Label, newAfterDays: e.NewAfterDays, directTransfers: e.DirectTransfers,
+			negativeHistory: e.NegativeHistory && e.Index == "encounter", resultingVisits: e.VisitsResultingInStay, historyExclPOS: e.HistoryExcludePOS}
 		switch e.Index {
 		case "fracture":
 		case "encounter":
@@ -246,6 +252,12 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 			m.episode.inpatientDischarge = true
 		default:
 			return nil, c.errf("episode.inpatientDate", "%q: want discharge or nothing", e.InpatientDate)
+		}
+		if e.NegativeHistory && e.Index != "encounter" {
+			return nil, c.errf("episode.negativeHistory", "applies to episodes indexed by their encounter")
+		}
+		if (e.DirectTransfers || e.VisitsResultingInStay) && !m.episode.inpatientDischarge {
+			return nil, c.errf("episode", "directTransfers and visitsResultingInStay need inpatientDate: discharge")
 		}
 		if e.NewAfterDays <= 0 {
 			return nil, c.errf("episode.newAfterDays", "must be a positive number of days")
@@ -477,7 +489,7 @@ func qualitySystem(code string) (string, clinical.System, error) {
 
 func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inheritWindow bool) (rule, error) {
 	r := rule{name: ry.Name, label: ry.Label, activeSupply: ry.ActiveSupply, minDays: ry.MinDays,
-		minAge: intOr(ry.MinAge, -1), maxAge: intOr(ry.MaxAge, -1)}
+		minAge: intOr(ry.MinAge, -1), maxAge: intOr(ry.MaxAge, -1), excludePOS: ry.ExcludePOS}
 	if ry.Name == "" {
 		return r, c.errf(field+".name", "required (it is the rule id in evidence)")
 	}
@@ -514,6 +526,9 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 	}
 	if kind != kindMedication && (len(ry.MedKinds) > 0 || ry.ActiveSupply) {
 		return r, c.errf(field, "medKinds and activeSupply apply to medication rules only")
+	}
+	if kind != kindDiagnosis && kind != kindProcedure && len(ry.ExcludePOS) > 0 {
+		return r, c.errf(field+".excludePOS", "applies to diagnosis and procedure rules only")
 	}
 	if kind != kindFlag && ry.MinDays != 0 {
 		return r, c.errf(field+".minDays", "applies to flag rules only")

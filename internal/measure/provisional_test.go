@@ -68,3 +68,16 @@ func TestUnknownVersionSaysWhatExists(t *testing.T) {
 		}
 	}
 }
+
+// HEDIS OMW MY2026: NCQA's specification is licensed; its public summary
+// says MY2026 changed the format only, so MY2025's logic is carried forward
+// and the version says so.
+func TestHEDISOMW2026IsProvisional(t *testing.T) {
+	m := mustMeasure(t, "hedis-omw@2026")
+	if len(m.Provisional) != 1 || !strings.Contains(m.Provisional[0], "MY2025 carried forward") {
+		t.Errorf("hedis-omw@2026 provisional = %q", m.Provisional)
+	}
+	if len(mustMeasure(t, "hedis-omw@2025").Provisional) != 0 {
+		t.Error("hedis-omw@2025 is final")
+	}
+}

@@ -62,6 +62,17 @@ type episodeYAML struct {
 	Label         string `yaml:"label"`
 	NewAfterDays  int    `yaml:"newAfterDays"`
 	InpatientDate string `yaml:"inpatientDate"` // "" | discharge
+	// HEDIS's stay rules: stays at most a day apart are one (dated by the
+	// last discharge), a visit that results in a stay is the stay, and
+	// fractures billed at these places of service (lab claims, POS 81)
+	// neither start an episode nor count in its negative history.
+	DirectTransfers bool `yaml:"directTransfers"`
+	// NegativeHistory: an episode whose index visit (or stay admission) has
+	// a fracture on an encounter in the newAfterDays before it is dropped,
+	// not moved to a later visit (HEDIS step 2).
+	NegativeHistory       bool     `yaml:"negativeHistory"`
+	VisitsResultingInStay bool     `yaml:"visitsResultingInStay"`
+	HistoryExcludePOS     []string `yaml:"historyExcludePOS"`
 }
 
 type enrollmentYAML struct {
@@ -86,6 +97,7 @@ type ruleYAML struct {
 	Window       []string `yaml:"window"`
 	ActiveSupply bool     `yaml:"activeSupply"`
 	MinDays      int      `yaml:"minDays"`
+	ExcludePOS   []string `yaml:"excludePOS"` // codes billed at these places of service do not count
 	MinAge       *int     `yaml:"minAge"`
 	MaxAge       *int     `yaml:"maxAge"`
 }

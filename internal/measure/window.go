@@ -18,11 +18,13 @@ const (
 	anchorIntakeStart
 	anchorIntakeEnd
 	anchorEver
+	anchorAdmission
 )
 
 var anchorNames = map[string]anchor{
 	"index": anchorIndex, "periodStart": anchorPeriodStart, "periodEnd": anchorPeriodEnd,
 	"intakeStart": anchorIntakeStart, "intakeEnd": anchorIntakeEnd, "ever": anchorEver,
+	"admission": anchorAdmission,
 }
 
 // everDate stands for "any time before": far enough back for any record.
@@ -32,7 +34,8 @@ var everDate = clinical.NewDate(1800, 1, 1)
 // (clinical.Date.AddMonths), days are days; the unit is always explicit in
 // the spec ("index+6m", "index+180d"), never guessed.
 type bound struct {
-	fromIndex bool
+	fromIndex bool          // relative to a date of the case: its index date or,
+	admission bool          // with this set, its admission (caseCtx.admit)
 	fixed     clinical.Date // when !fromIndex, fully resolved at compile time
 	months    int
 	days      int
@@ -49,14 +52,22 @@ func (b bound) at(index clinical.Date) clinical.Date {
 	return d.AddDays(b.days)
 }
 
+// atCase resolves the bound for case c.
+func (b bound) atCase(c *caseCtx) clinical.Date {
+	if b.admission {
+		return b.at(c.admission())
+	}
+	return b.at(c.index)
+}
+
 // window is an inclusive range of dates relative to a case's index date.
 type window struct {
 	from, to bound
 	text     string // as written in the spec, for messages
 }
 
-func (w window) resolve(index clinical.Date) clinical.Period {
-	return clinical.Period{Start: w.from.at(index), End: w.to.at(index)}
+func (w window) resolve(c *caseCtx) clinical.Period {
+	return clinical.Period{Start: w.from.atCase(c), End: w.to.atCase(c)}
 }
 
 var reBound = regexp.MustCompile(`^([A-Za-z]+)(?:([+-])([0-9]+)([dm]))?$`)
@@ -69,7 +80,7 @@ func parseBound(s string, period clinical.Period, intake *clinical.Period) (boun
 	}
 	a, ok := anchorNames[m[1]]
 	if !ok {
-		return bound{}, fmt.Errorf("%q: unknown anchor %q (index, periodStart, periodEnd, intakeStart, intakeEnd, ever)", s, m[1])
+		return bound{}, fmt.Errorf("%q: unknown anchor %q (index, admission, periodStart, periodEnd, intakeStart, intakeEnd, ever)", s, m[1])
 	}
 	var b bound
 	if m[2] != "" {
@@ -88,8 +99,8 @@ func parseBound(s string, period clinical.Period, intake *clinical.Period) (boun
 	}
 	var base clinical.Date
 	switch a {
-	case anchorIndex:
-		b.fromIndex = true
+	case anchorIndex, anchorAdmission:
+		b.fromIndex, b.admission = true, a == anchorAdmission
 		return b, nil
 	case anchorPeriodStart:
 		base = period.Start
