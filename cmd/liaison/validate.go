@@ -5,10 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/liaison-registry/liaison/internal/validate"
+	"github.com/liaison-registry/liaison/internal/validate/finding"
 )
 
 func runValidate(args []string, stdout, stderr io.Writer) error {
@@ -73,11 +76,11 @@ func readLimited(name string, limit int) ([]byte, error) {
 
 func printReport(w io.Writer, r validate.Report) {
 	var errs, warns int
-	for _, f := range r.Findings {
-		if f.Severity == "error" {
-			errs++
+	for code, n := range r.Counts {
+		if rule, _ := validate.RuleOf(code); rule.Severity == finding.Error {
+			errs += n
 		} else {
-			warns++
+			warns += n
 		}
 	}
 	verdict := "valid"
@@ -97,5 +100,11 @@ func printReport(w io.Writer, r validate.Report) {
 	fmt.Fprintf(w, "%s (%s): %s — %d error(s), %d warning(s)\n", r.File, what, verdict, errs, warns)
 	for _, f := range r.Findings {
 		fmt.Fprintf(w, "  %-7s %s at %s\n          %s\n", f.Severity, f.Code, f.Location, strings.ReplaceAll(f.Message, "\n", " "))
+	}
+	if r.Truncated {
+		fmt.Fprintf(w, "  ... %d more finding(s) not listed; all %d by code:\n", r.Total-len(r.Findings), r.Total)
+		for _, code := range slices.Sorted(maps.Keys(r.Counts)) {
+			fmt.Fprintf(w, "  %8d %s\n", r.Counts[code], code)
+		}
 	}
 }

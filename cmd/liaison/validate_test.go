@@ -48,7 +48,7 @@ func TestValidateExitCodesAndJSON(t *testing.T) {
 			if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 				t.Fatalf("%v: %s", err, out.String())
 			}
-			if len(r) != 5 || r["file"] != file || r["format"] != tc.format || r["valid"] != tc.valid {
+			if len(r) != 8 || r["file"] != file || r["format"] != tc.format || r["valid"] != tc.valid {
 				t.Fatalf("report %v", r)
 			}
 			for _, f := range r["findings"].([]any) {
@@ -73,5 +73,29 @@ func TestValidateUsage(t *testing.T) {
 	out.Reset()
 	if code := validateMain([]string{file}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "qpp-json, performance year 2025): valid") {
 		t.Fatalf("text output: exit %d\n%s", code, out.String())
+	}
+}
+
+// A file with more findings than validate.MaxFindings lists the first ones
+// and ends with the count of every finding by code.
+func TestValidateTextTruncated(t *testing.T) {
+	var ms []string
+	for range 1200 {
+		ms = append(ms, `{"measureId":"418","value":{"isEndToEndReported":true,"performanceMet":5,"eligiblePopulation":4}}`)
+	}
+	file := write(t, "many.json", strings.Replace(validJSON, `{"measureId":"418","value":{"isEndToEndReported":true,"performanceMet":3,"performanceNotMet":1,"eligiblePopulation":4}}`, strings.Join(ms, ","), 1))
+	var out, errOut bytes.Buffer
+	if code := validateMain([]string{file}, &out, &errOut); code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	text := out.String()
+	for _, want := range []string{"INVALID — 3599 error(s), 0 warning(s)", "... 2599 more finding(s) not listed; all 3599 by code:",
+		"    1200 qppjson.count.met", "    1199 qppjson.measure.duplicate"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if n := strings.Count(text, "\n  error "); n != 1000 {
+		t.Errorf("%d findings listed, want 1000", n)
 	}
 }

@@ -174,7 +174,11 @@ func (s *submissionServer) ValidateSubmission(ctx context.Context, req *pb.Valid
 }
 
 func reportMsg(r validate.Report) *pb.ValidationReport {
-	out := &pb.ValidationReport{File: r.File, Format: string(r.Format), Year: int32(r.Year), Valid: r.Valid}
+	out := &pb.ValidationReport{File: r.File, Format: string(r.Format), Year: int32(r.Year), Valid: r.Valid,
+		TotalFindings: int32(r.Total), Truncated: r.Truncated, FindingCounts: make(map[string]int32, len(r.Counts))}
+	for code, n := range r.Counts {
+		out.FindingCounts[code] = int32(n)
+	}
 	for _, f := range r.Findings {
 		out.Findings = append(out.Findings, &pb.Finding{Code: f.Code, Severity: string(f.Severity), Message: f.Message, Location: f.Location})
 	}

@@ -1,8 +1,11 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -106,4 +109,69 @@ func TestValidateSubmissionOverREST(t *testing.T) {
 	if !found {
 		t.Fatalf("no NPI finding in %v", r["findings"])
 	}
+}
+
+// A 16 MiB file with half a million findings gets a bounded answer over REST:
+// the first 1,000 findings, the total and a count per code.
+func TestValidateSubmissionBoundedOverREST(t *testing.T) {
+	const m = `{"measureId":"418","value":{"isEndToEndReported":true,"performanceMet":5,"eligiblePopulation":4}}`
+	head := `{"entityType":"group","taxpayerIdentificationNumber":"123456789","performanceYear":2025,"measurementSets":[{"category":"quality",` +
+		`"submissionMethod":"registry","performanceStart":"2025-01-01","performanceEnd":"2025-12-31","measurements":[`
+	n := (16<<20 - len(head) - 4) / (len(m) + 1)
+	var b strings.Builder
+	b.WriteString(head)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(m)
+	}
+	b.WriteString("]}]}")
+	file := b.String()
+	if len(file) > 16<<20 || len(file) < 16<<20-len(m)-2 {
+		t.Fatalf("built %d bytes", len(file))
+	}
+
+	e := newEnv(t)
+	body, err := json.Marshal(map[string]any{"fileName": "huge.json", "content": base64.StdEncoding.EncodeToString([]byte(file))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := e.do(http.MethodPost, "/v1/submissions:validate", "application/json", bytes.NewReader(body))
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %.500s", resp.StatusCode, raw)
+	}
+	if len(raw) > 1<<20 {
+		t.Errorf("answer has %d bytes; want under 1 MiB", len(raw))
+	}
+	var out struct {
+		Report struct {
+			Valid         bool             `json:"valid"`
+			Findings      []map[string]any `json:"findings"`
+			TotalFindings int              `json:"totalFindings"`
+			Truncated     bool             `json:"truncated"`
+			FindingCounts map[string]int   `json:"findingCounts"`
+		} `json:"report"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	r := out.Report
+	// Each measurement: performanceMet > eligiblePopulation (count.met) and
+	// the sum over it (count.sum); every 418 after the first is a duplicate.
+	want := map[string]int{"qppjson.count.met": n, "qppjson.count.sum": n, "qppjson.measure.duplicate": n - 1}
+	if r.Valid || !r.Truncated || len(r.Findings) != 1000 || r.TotalFindings != 3*n-1 || r.TotalFindings < 500_000 || len(r.FindingCounts) != len(want) {
+		t.Fatalf("valid %v truncated %v listed %d total %d counts %v", r.Valid, r.Truncated, len(r.Findings), r.TotalFindings, r.FindingCounts)
+	}
+	for code, c := range want {
+		if r.FindingCounts[code] != c {
+			t.Errorf("%s: %d, want %d", code, r.FindingCounts[code], c)
+		}
+	}
+	t.Logf("%d-byte file, %d findings, %d-byte answer", len(file), r.TotalFindings, len(raw))
 }

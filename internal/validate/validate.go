@@ -33,13 +33,25 @@ const (
 	PQRSXML Format = "pqrs-xml"
 )
 
+// MaxFindings bounds the findings a report lists, so a file with half a
+// million problems gives an answer of a few hundred kilobytes; the counts
+// still cover every finding. (CMS's converter stops at 100 errors, CT code 82.)
+const MaxFindings = 1000
+
 // Report is the outcome of validating one file.
 type Report struct {
-	File     string       `json:"file"`
-	Format   Format       `json:"format"`
-	Year     int          `json:"year"`
-	Valid    bool         `json:"valid"`
+	File   string `json:"file"`
+	Format Format `json:"format"`
+	Year   int    `json:"year"`
+	// Valid is false when any finding, listed or not, is an error.
+	Valid bool `json:"valid"`
+	// Findings lists the first MaxFindings findings (XML: in document order).
 	Findings finding.List `json:"findings"`
+	// Total is the number of findings in the file; Truncated says Findings
+	// lists fewer; Counts has the number of findings per code.
+	Total     int            `json:"total"`
+	Truncated bool           `json:"truncated"`
+	Counts    map[string]int `json:"counts"`
 }
 
 // Rules for files that cannot be read as a submission at all. Their codes
@@ -63,11 +75,21 @@ func Rules() []finding.Rule {
 	return all
 }
 
+// RuleOf finds the rule with code, for readers of a report's Counts.
+func RuleOf(code string) (finding.Rule, bool) {
+	rs := Rules()
+	i := slices.IndexFunc(rs, func(r finding.Rule) bool { return r.Code == code })
+	if i < 0 {
+		return finding.Rule{}, false
+	}
+	return rs[i], true
+}
+
 // Readable reports whether the file was read as a submission of a known
 // format (the CLI exits 2 otherwise).
 func (r Report) Readable() bool {
-	for _, f := range r.Findings {
-		if strings.HasPrefix(f.Code, "file.") {
+	for code := range r.Counts {
+		if strings.HasPrefix(code, "file.") {
 			return false
 		}
 	}
@@ -78,11 +100,21 @@ func (r Report) Readable() bool {
 // (0: the year the file states).
 func Validate(file string, data []byte, year int) Report {
 	r := Report{File: file, Year: year}
-	r.Format, r.Year, r.Findings = check(data, year)
+	var all finding.List
+	r.Format, r.Year, all = check(data, year)
+	r.Valid = !all.HasErrors()
+	r.Total = len(all)
+	r.Counts = make(map[string]int)
+	for _, f := range all {
+		r.Counts[f.Code]++
+	}
+	r.Findings = all
+	if r.Truncated = len(all) > MaxFindings; r.Truncated {
+		r.Findings = slices.Clone(all[:MaxFindings]) // let the rest be collected
+	}
 	if r.Findings == nil {
 		r.Findings = finding.List{} // "findings": [] rather than null
 	}
-	r.Valid = !r.Findings.HasErrors()
 	return r
 }
 

@@ -2,8 +2,10 @@ package validate
 
 import (
 	"bytes"
+	"compress/gzip"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,7 +66,9 @@ var fixtureCases = []struct {
 		[]string{"qrda3.performer.group_npi", "qrda3.template.extension_ig", "qrda3.tin.test"}},
 	// #7: CT's three errors (24 program name, 29 PI period start, 44 IA
 	// reporting parameters) plus the performer without a TIN.
-	{"qpp-conversion-tool/converter/src/test/resources/negative/angerClinicalDocumentValidations.xml", QRDA3, 0, 1,
+	// No period in its measure section: the year is the one its guide version
+	// (27.1.2 2024-12-01) names.
+	{"qpp-conversion-tool/converter/src/test/resources/negative/angerClinicalDocumentValidations.xml", QRDA3, 2025, 1,
 		[]string{"qrda3.program.missing", "qrda3.reporting.start", "qrda3.reporting.missing", "qrda3.performer.identifier"}},
 	// #8: CT code 5: a ClinicalDocument without the HL7 namespace or QRDA III template.
 	{"qpp-conversion-tool/converter/src/test/resources/not-a-QRDA-III-file.xml", "", 0, 2, []string{"file.unknown_format"}},
@@ -95,15 +99,7 @@ func TestFixtureVerdicts(t *testing.T) {
 			if r.Format != tc.format || r.Year != tc.year || r.ExitCode() != tc.exit {
 				t.Errorf("format %q year %d exit %d; want %q %d %d", r.Format, r.Year, r.ExitCode(), tc.format, tc.year, tc.exit)
 			}
-			for _, code := range tc.has {
-				if !r.Findings.Has(code) {
-					t.Errorf("missing %s", code)
-				}
-			}
-			if t.Failed() {
-				t.Logf("findings:\n%s", r.Findings)
-			}
-			checkFindings(t, r.Findings)
+			expectCodes(t, r, tc.has, nil)
 			if r.Format == QRDA3 && !slices.IsSortedFunc(r.Findings, func(a, b finding.Finding) int {
 				return xmltree.LineOf(a.Location) - xmltree.LineOf(b.Location)
 			}) {
@@ -157,6 +153,26 @@ func TestDocumentationExampleWithAYear(t *testing.T) {
 	}
 	if r.Year != 2025 || !slices.Equal(errs, []string{"qppjson.npi.check_digit"}) {
 		t.Fatalf("year %d, errors %v:\n%s", r.Year, errs, r.Findings)
+	}
+}
+
+// expectCodes asserts that the report has every code of has and none of
+// not, and that its findings are well-formed; on failure it logs them.
+func expectCodes(t *testing.T, r Report, has, not []string) {
+	t.Helper()
+	for _, c := range has {
+		if r.Counts[c] == 0 {
+			t.Errorf("missing %s", c)
+		}
+	}
+	for _, c := range not {
+		if r.Counts[c] != 0 {
+			t.Errorf("unexpected %s", c)
+		}
+	}
+	checkFindings(t, r.Findings)
+	if t.Failed() {
+		t.Logf("findings:\n%s", r.Findings)
 	}
 }
 
@@ -272,22 +288,165 @@ func TestRulesDocumented(t *testing.T) {
 	}
 }
 
-// No cap: CMS's converter stops at 100 errors; every finding is reported here.
-func TestNoCap(t *testing.T) {
+// A report lists at most MaxFindings findings but counts all of them, and a
+// dropped error still makes the file invalid.
+func TestFindingsBounded(t *testing.T) {
+	const n = MaxFindings + 500
 	var ms []string
-	for i := range 150 {
-		ms = append(ms, fmt.Sprintf(`{"measureId":"418x%d","value":{"isEndToEndReported":true,"performanceMet":5,"eligiblePopulation":4}}`, i))
+	for i := range n {
+		ms = append(ms, fmt.Sprintf(`{"measureId":"418","value":{"isEndToEndReported":true,"performanceMet":%d,"eligiblePopulation":4}}`, 5+i))
 	}
 	doc := `{"entityType":"group","taxpayerIdentificationNumber":"123456789","performanceYear":2025,"measurementSets":[{"category":"quality",
 		"submissionMethod":"registry","performanceStart":"2025-01-01","performanceEnd":"2025-12-31","measurements":[` + strings.Join(ms, ",") + `]}]}`
 	r := Validate("many.json", []byte(doc), 0)
-	n := 0
-	for _, f := range r.Findings {
-		if f.Code == "qppjson.count.met" {
-			n++
+	// 418 repeated n times: n count.met and n count.sum errors, n-1 duplicates.
+	if len(r.Findings) != MaxFindings || !r.Truncated || r.Total != 3*n-1 || r.Valid ||
+		r.Counts["qppjson.count.met"] != n || r.Counts["qppjson.count.sum"] != n || r.Counts["qppjson.measure.duplicate"] != n-1 {
+		t.Fatalf("listed %d, truncated %v, total %d, valid %v, counts %v", len(r.Findings), r.Truncated, r.Total, r.Valid, r.Counts)
+	}
+	small := Validate("one.json", []byte(strings.Replace(doc, strings.Join(ms, ","), ms[0], 1)), 0)
+	if small.Truncated || small.Total != len(small.Findings) || small.Counts["qppjson.count.met"] != 1 {
+		t.Fatalf("small file: %+v", small)
+	}
+}
+
+// cmsSample reads a gzipped CMS sample from testdata/cms (origins in testdata/README.md).
+func cmsSample(t *testing.T, name string) []byte {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "cms", name+".gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// CMS's informative QRDA III samples, one or more per performance year, get
+// the verdict of the tool CMS published them with: each sits beside the CMS
+// QRDA III schematron of its year in esacinc/qrda ("Test Files" next to
+// "Schematron"), as a conformant example, so the expected verdict is valid.
+// The warnings listed are where a sample breaks a check no CMS tool makes.
+func TestCMSSampleVerdicts(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		year int
+		warn []string // must be among the findings, all warnings
+	}{
+		{"MIPS_GROUP_Sample_QRDA_III_2018_Informative.xml", 2018, nil},
+		// CMS159v7 stratum: NUMER 800 + DENEX 10 > DENOM 800 in one stratum.
+		{"Sample_QRDA_III_Informative_CMS159v7_Reporting_Stratifications-2019.xml", 2019, []string{"qrda3.stratum.counts"}},
+		// Its IA section reports for 2019 in a PY2020 file.
+		{"MIPS-GROUP-Sample-QRDA-III-Informative-2020-Final.xml", 2020, []string{"qrda3.reporting.year", "qrda3.stratum.counts"}},
+		// Sex and race counts add up to 50 for a DENEX of 100.
+		{"2021ComprehensivePrimaryCarePlusSampleQRDA-III-v1.0.xml", 2021, nil},
+		{"2022MIPSAPPGroupSampleQRDA-III-v1.0.xml", 2022, nil},
+		// Report - CMS 2022-05-01: the 2023 guide v1.0 (v1.1 has 2022-12-01).
+		{"2023MIPSAPPGroupSampleQRDA-III-v1.0.xml", 2023, nil},
+		// 2022-12-01 is 2023 v1.1's and 2024's: the reporting period decides.
+		{"2024MIPSAPPGroupSampleQRDA-III-v1.0.xml", 2024, nil},
+		// Issue 14: race counts add up to 1300 for an IPOP of 1000 (CMS122v13).
+		{"2025MIPSGroupSampleQRDA-III-v1.0.xml", 2025, []string{"qrda3.stratum.exceeds_population", "qrda3.stratum.counts"}},
+		// Measure section reports for 2023 under the 2025 guide: the guide names the year.
+		{"2025MIPSSubgroupMVPSampleQRDA-III-v1.0.xml", 2025, []string{"qrda3.reporting.year"}},
+		{"2025MIPSAPPGroupSampleQRDA-III-v1.0.xml", 2025, nil},
+		{"2025MakingCarePrimarySampleQRDA-III-v1.0.xml", 2025, []string{"qrda3.stratum.counts"}},
+		{"2025PrimaryCareFirstSampleQRDA-III-v1.0.xml", 2025, nil},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			r := Validate(tc.file, cmsSample(t, tc.file), 0)
+			if r.Format != QRDA3 || r.Year != tc.year || !r.Valid {
+				t.Errorf("format %q year %d valid %v; want qrda3 %d valid", r.Format, r.Year, r.Valid, tc.year)
+			}
+			expectCodes(t, r, tc.warn, nil)
+		})
+	}
+}
+
+// The supplemental-data counts are not compared with the population count
+// (CMS schematron: no such assertion; a patient may report several races).
+// The 2025 MIPS group sample's first CMS122v13 IPOP is 1000 and its race
+// counts add up to 1300.
+func TestSupplementalCountsNotSummed(t *testing.T) {
+	r := Validate("g.xml", cmsSample(t, "2025MIPSGroupSampleQRDA-III-v1.0.xml"), 0)
+	for code := range r.Counts {
+		if strings.HasPrefix(code, "qrda3.sde.") {
+			t.Errorf("supplemental-data finding %s:\n%s", code, r.Findings)
 		}
 	}
-	if n != 150 {
-		t.Fatalf("%d count findings, want 150", n)
+}
+
+// The Submissions API's answer envelope {"data":{"submission":{…}}} is a
+// submission (qpp-submissions-docs scoring-example-submission-input.json),
+// and findings point into the envelope.
+func TestQPPEnvelope(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "qpp", "scoring-example-submission-input.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Validate("scoring.json", data, 0)
+	if r.Format != QPPJSON || r.Year != 2017 || !r.Valid || !r.Findings.Has("qppjson.tin.test") {
+		t.Fatalf("format %q year %d valid %v:\n%s", r.Format, r.Year, r.Valid, r.Findings)
+	}
+	for _, f := range r.Findings {
+		if !strings.HasPrefix(f.Location, "/data/submission/") {
+			t.Errorf("location %s is not inside the envelope", f.Location)
+		}
+	}
+	// The envelope around a broken submission is still read as one.
+	bad := Validate("bad.json", []byte(`{"data":{"submission":{"performanceYear":"x"}}}`), 0)
+	if bad.Format != QPPJSON || bad.Valid || !bad.Findings.Has("qppjson.field.type") {
+		t.Fatalf("broken envelope: %q\n%s", bad.Format, bad.Findings)
+	}
+	// Other answers (a score, a measurement) are not submissions.
+	if r := Validate("score.json", []byte(`{"data":{"score":{"value":10}}}`), 0); r.Readable() {
+		t.Fatalf("a score answer read as a submission: %+v", r)
+	}
+}
+
+// Year edges: rules.Years() (CMS measure data, 2017–2027) is what the
+// validator knows. A year without measure data is a warning; a QRDA III year
+// before the first guide, or a QPP year before the API, is an error.
+func TestYearEdges(t *testing.T) {
+	qpp := func(y int) []byte {
+		return []byte(fmt.Sprintf(`{"entityType":"group","taxpayerIdentificationNumber":"123456789","performanceYear":%d,"measurementSets":[{"category":"quality",
+			"submissionMethod":"registry","performanceStart":"%d-01-01","performanceEnd":"%d-12-31","measurements":[{"measureId":"418","value":{"isEndToEndReported":true,"performanceMet":1,"eligiblePopulation":2}}]}]}`, y, y, y))
+	}
+	app := cmsSample(t, "2025MIPSAPPGroupSampleQRDA-III-v1.0.xml")
+	for _, tc := range []struct {
+		name  string
+		data  []byte
+		year  int
+		valid bool
+		has   []string
+		not   []string
+	}{
+		{"QPP first year", qpp(2017), 0, true, nil, []string{"qppjson.year.no_measures"}},
+		{"QPP last year", qpp(2027), 0, true, nil, []string{"qppjson.year.no_measures"}},
+		{"QPP one after", qpp(2028), 0, true, []string{"qppjson.year.no_measures"}, []string{"qppjson.measure.year"}},
+		{"QPP one before", qpp(2016), 0, false, []string{"qppjson.year.no_measures", "qppjson.year.unsupported"}, nil},
+		// The 2025 sample checked as other years: its templates are 2025's, so
+		// only the year findings differ.
+		{"QRDA III first year", app, 2017, false, []string{"qrda3.template.extension"}, []string{"qrda3.year.unsupported", "qrda3.year.no_measures"}},
+		{"QRDA III last guide", app, 2026, false, []string{"qrda3.template.extension"}, []string{"qrda3.year.provisional_guide"}},
+		{"QRDA III last year", app, 2027, false, []string{"qrda3.year.provisional_guide"}, []string{"qrda3.year.no_measures"}},
+		{"QRDA III one after", app, 2028, false, []string{"qrda3.year.provisional_guide", "qrda3.year.no_measures"}, nil},
+		{"QRDA III one before", app, 2016, false, []string{"qrda3.year.unsupported", "qrda3.year.no_measures"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Validate("f", tc.data, tc.year)
+			if r.Valid != tc.valid {
+				t.Errorf("valid %v, want %v", r.Valid, tc.valid)
+			}
+			expectCodes(t, r, tc.has, tc.not)
+		})
 	}
 }

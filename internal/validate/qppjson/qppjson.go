@@ -32,7 +32,8 @@ var (
 	rType            = Rules.New("qppjson.field.type", finding.Error, "A field has the wrong JSON type, e.g. performanceYear not an integer (§3.1).")
 	rEnum            = Rules.New("qppjson.field.enum", finding.Error, "A field's value is not one the year allows: entityType, category, submissionMethod, programName (§3.1, §3.4).")
 	rYearMismatch    = Rules.New("qppjson.year.mismatch", finding.Error, "performanceYear differs from the year asked to validate against.")
-	rYearUnsupported = Rules.New("qppjson.year.unsupported", finding.Error, "No measure data for that performance year (covered: 2017–2027).")
+	rYearUnsupported = Rules.New("qppjson.year.unsupported", finding.Error, "A performance year before the Submissions API's first, 2017 (CMSgov/qpp-submissions-schema, §3.4).")
+	rYearNoMeasures  = Rules.New("qppjson.year.no_measures", finding.Warning, "No CMS measure data for that performance year (Liaison has 2017–2027, rules.Years), so measure ids are not checked.")
 	rDate            = Rules.New("qppjson.date.format", finding.Error, "performanceStart/End is not an RFC 3339 full-date (YYYY-MM-DD) (§3.1).")
 	rDateYear        = Rules.New("qppjson.date.year", finding.Error, "performanceStart/End lies outside the performance year.")
 	rDateOrder       = Rules.New("qppjson.date.order", finding.Error, "performanceStart is after performanceEnd.")
@@ -74,8 +75,27 @@ func Parse(data []byte) (any, error) {
 	return v, nil
 }
 
-// IsSubmission reports whether v looks like a submission or a measurement set.
+// unwrap takes a submission out of the Submissions API's answer envelope,
+// {"data":{"submission":{…}}} (qpp-submissions-docs@485527ca
+// src/app/components/references/json/scoring-example-submission-input.json),
+// returning it with its JSON pointer. The docs show no list envelope
+// ({"data":{"submissions":[…]}}); other data members (measurementSet,
+// measurement, score) are answers about part of a submission.
+func unwrap(v any) (any, string) {
+	if o, ok := v.(map[string]any); ok && len(o) == 1 {
+		if d, ok := o["data"].(map[string]any); ok && len(d) == 1 {
+			if s, ok := d["submission"].(map[string]any); ok {
+				return s, "/data/submission"
+			}
+		}
+	}
+	return v, ""
+}
+
+// IsSubmission reports whether v looks like a submission or a measurement
+// set, bare or in the API's answer envelope.
 func IsSubmission(v any) bool {
+	v, _ = unwrap(v)
 	o, ok := v.(map[string]any)
 	if !ok {
 		return false
@@ -99,6 +119,7 @@ type checker struct {
 // document's performanceYear). It returns the year checked against.
 func Check(v any, year int) (int, finding.List) {
 	c := &checker{year: year}
+	v, base := unwrap(v)
 	root, ok := v.(map[string]any)
 	if !ok {
 		c.f.Add(rRoot, "", "the document must be a JSON object")
@@ -108,15 +129,15 @@ func Check(v any, year int) (int, finding.List) {
 		// A registry's measurement set: the entity is nested under "submission".
 		sub, _ := root["submission"].(map[string]any)
 		if sub == nil {
-			c.f.Add(rMissing, "/submission", "a measurement set needs its submission object (entityType, taxpayerIdentificationNumber, performanceYear)")
+			c.f.Add(rMissing, ptr(base, "submission"), "a measurement set needs its submission object (entityType, taxpayerIdentificationNumber, performanceYear)")
 		} else {
-			c.entity(sub, "/submission")
+			c.entity(sub, ptr(base, "submission"))
 		}
-		c.measurementSet(root, "")
+		c.measurementSet(root, base)
 		return c.year, c.f
 	}
-	c.entity(root, "")
-	sets, _ := c.objects(root, "", "measurementSets", "a measurement set")
+	c.entity(root, base)
+	sets, _ := c.objects(root, base, "measurementSets", "a measurement set")
 	for _, s := range sets {
 		c.measurementSet(s.obj, s.at)
 	}
@@ -276,10 +297,13 @@ func (c *checker) entity(o map[string]any, base string) {
 			c.year = y
 		}
 	}
-	if ys := rules.MeasureYears(); c.year != 0 && !slices.Contains(ys, c.year) {
-		c.f.Add(rYearUnsupported, ptr(base, "performanceYear"), "no measure data for performance year %d; Liaison covers %d–%d", c.year, ys[0], ys[len(ys)-1])
+	era, known := rules.QPP(c.year)
+	if ys := rules.Years(); c.year != 0 && !rules.HasMeasureData(c.year) {
+		if !known {
+			c.f.Add(rYearUnsupported, ptr(base, "performanceYear"), "performance year %d is before the QPP Submissions API's first, %d", c.year, era.From)
+		}
+		c.f.Add(rYearNoMeasures, ptr(base, "performanceYear"), "no CMS measure data for performance year %d (Liaison has %d–%d); measure ids are not checked", c.year, ys[0], ys[len(ys)-1])
 	}
-	era := rules.QPP(c.year)
 	et, _ := c.enum(o, base, "entityType", true, era.EntityTypes)
 	if tin, ok := c.str(o, base, "taxpayerIdentificationNumber", et == "individual" || et == "group"); ok {
 		ids.TIN(&c.f, ptr(base, "taxpayerIdentificationNumber"), tin)
@@ -316,7 +340,7 @@ func (c *checker) date(o map[string]any, base, key string) (time.Time, bool) {
 }
 
 func (c *checker) measurementSet(o map[string]any, base string) {
-	era := rules.QPP(c.year)
+	era, _ := rules.QPP(c.year)
 	cat, _ := c.enum(o, base, "category", true, era.Categories)
 	method, methodOK := c.enum(o, base, "submissionMethod", true, rules.SubmissionMethods)
 	start, ok1 := c.date(o, base, "performanceStart")
@@ -364,7 +388,7 @@ func (c *checker) measurement(id string, v any, mp, category, method string, met
 	p, at := ptr(mp, "value"), ptr(mp, "measureId")
 	metric := ""
 	registryMeasure := !mipsID.MatchString(id)
-	if id != "" && c.year != 0 {
+	if id != "" && rules.HasMeasureData(c.year) {
 		if m, ok := rules.LookupMeasure(c.year, id); ok {
 			metric, registryMeasure = m.MetricType, m.IsRegistryMeasure
 			if category != "" && category != "quality" {

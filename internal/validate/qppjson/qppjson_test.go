@@ -71,6 +71,11 @@ var cases = []struct {
 		set(o)["performanceStart"], set(o)["performanceEnd"] = "2016-01-01", "2016-12-31"
 		return o
 	}, want: "qppjson.year.unsupported"},
+	{name: "year without measure data", mutate: func(o obj) obj {
+		o["performanceYear"] = 2028
+		set(o)["performanceStart"], set(o)["performanceEnd"] = "2028-01-01", "2028-12-31"
+		return o
+	}, want: "qppjson.year.no_measures"},
 	{name: "entityType unknown", mutate: func(o obj) obj { o["entityType"] = "practice"; return o }, want: "qppjson.field.enum"},
 	{name: "category aci after 2017", mutate: func(o obj) obj { set(o)["category"] = "aci"; return o }, want: "qppjson.field.enum"},
 	{name: "programName unknown", mutate: func(o obj) obj { set(o)["programName"] = "pqrs"; return o }, want: "qppjson.field.enum"},

@@ -68,8 +68,14 @@ var cases = []struct {
 	edit func(t *testing.T, doc string) string
 	want string // expected code; "" = no findings at all
 }{
-	{name: "year unknown", spec: func(d *docSpec) { d.low = "" }, want: "qrda3.year.unknown"},
-	{name: "year unsupported", spec: func(d *docSpec) { d.low, d.high = "20150101", "20151231" }, want: "qrda3.year.unsupported"},
+	// The guide version names the year; with an unknown version, the period.
+	{name: "year unknown", spec: func(d *docSpec) { d.low = "" }, edit: unknownGuide, want: "qrda3.year.unknown"},
+	{name: "year unsupported", spec: func(d *docSpec) { d.low, d.high = "20160101", "20161231" }, edit: unknownGuide, want: "qrda3.year.unsupported"},
+	{name: "the guide names the year; a period outside it warns", spec: func(d *docSpec) { d.low, d.high = "20230101", "20231231" }, edit: func(t *testing.T, d string) string {
+		return replace(t, d, `<templateId root="2.16.840.1.113883.10.20.27.1.2" extension="2024-12-01"/>`, `<templateId root="2.16.840.1.113883.10.20.27.1.2" extension="2024-07-01"/>`)
+	}, want: "qrda3.reporting.year"},
+	{name: "year after the newest guide", year: 2027, want: "qrda3.year.provisional_guide"},
+	{name: "year without measure data", year: 2028, want: "qrda3.year.no_measures"},
 	{name: "explicit year overrides the file", year: 2024, want: "qrda3.reporting.year"},
 	{name: "realmCode", edit: func(t *testing.T, d string) string {
 		return replace(t, d, `<realmCode code="US"/>`, `<realmCode code="UK"/>`)
@@ -199,7 +205,7 @@ var cases = []struct {
 	{name: "stratum DENOM above stratum IPOP", edit: func(t *testing.T, d string) string {
 		d = replace(t, d, strataIPOP+"\n"+aggregate(100), strataIPOP+"\n"+aggregate(100)+stratum(10))
 		return replace(t, d, strataDENOM+"\n"+aggregate(90), strataDENOM+"\n"+aggregate(90)+stratum(11))
-	}, want: "qrda3.count.denominator"},
+	}, want: "qrda3.stratum.counts"},
 	{name: "rate without value", spec: func(d *docSpec) { d.measures[0].rate = "" }, edit: func(t *testing.T, d string) string {
 		return replace(t, d, `<value xsi:type="REAL" value="0.750000"/>`, `<value xsi:type="REAL"/>`)
 	}, want: "qrda3.rate.missing"},
@@ -233,9 +239,19 @@ var cases = []struct {
 	{name: "unknown sex code", edit: func(t *testing.T, d string) string {
 		return replace(t, d, `<value xsi:type="CD" code="M"/>`, `<value xsi:type="CD" code="UN"/>`)
 	}, want: "qrda3.sde.code_unknown"},
-	{name: "sex counts do not add up", edit: func(t *testing.T, d string) string {
-		return replace(t, d, `<value xsi:type="CD" code="M"/>`+aggregate(50), `<value xsi:type="CD" code="M"/>`+aggregate(49))
-	}, want: "qrda3.sde.sum"},
+	// No CMS rule sums supplemental data (the schematron has none): a
+	// patient may report several races or payers, and an episode-based
+	// measure counts patients there but episodes in its populations.
+	{name: "pass: supplemental counts need not add up", edit: func(t *testing.T, d string) string {
+		d = replace(t, d, `<value xsi:type="CD" code="M"/>`+aggregate(50), `<value xsi:type="CD" code="M"/>`+aggregate(49))
+		return replace(t, d, `<value xsi:type="CD" code="2028-9"/>`+aggregate(0), `<value xsi:type="CD" code="2028-9"/>`+aggregate(30))
+	}},
+}
+
+// unknownGuide gives the document a Report - CMS version no guide has, so
+// the year comes from the reporting period.
+func unknownGuide(t *testing.T, d string) string {
+	return replace(t, d, `<templateId root="2.16.840.1.113883.10.20.27.1.2" extension="2024-12-01"/>`, `<templateId root="2.16.840.1.113883.10.20.27.1.2" extension="1999-01-01"/>`)
 }
 
 func TestRules(t *testing.T) {

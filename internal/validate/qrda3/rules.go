@@ -12,7 +12,9 @@ var Rules finding.Rules
 
 var (
 	rYearUnknown     = Rules.New("qrda3.year.unknown", finding.Error, "No performance year: none given and no reporting-parameters act with a readable start date (§1.5).")
-	rYearUnsupported = Rules.New("qrda3.year.unsupported", finding.Error, "No QRDA III rules for that performance year (covered: 2018–2026, §1.2).")
+	rYearUnsupported = Rules.New("qrda3.year.unsupported", finding.Error, "No QRDA III rules for that performance year: it is before the first CMS guide (PY2017, §1.2).")
+	rYearProvisional = Rules.New("qrda3.year.provisional_guide", finding.Warning, "No CMS QRDA III guide for that performance year in Liaison's sources (newest: PY2026); the newest guide is applied.")
+	rYearNoMeasures  = Rules.New("qrda3.year.no_measures", finding.Warning, "No CMS measure data for that performance year (Liaison has 2017–2027, rules.Years), so eCQM versions are not checked against it.")
 
 	rHeaderCardinality = Rules.New("qrda3.header.cardinality", finding.Error, "A header element required exactly once (or at least once) is missing or repeated (§1.1).")
 	rHeaderValue       = Rules.New("qrda3.header.value", finding.Error, "A header element has the wrong fixed value: realmCode US, typeId, code 55184-6, confidentialityCode N, languageCode en, recordTarget id nullFlavor NA, author, custodian id (§1.1).")
@@ -51,7 +53,7 @@ var (
 	rRPEnd       = Rules.New("qrda3.reporting.end", finding.Error, "The reporting period has no effectiveTime/high/@value (CT code 30).")
 	rRPFormat    = Rules.New("qrda3.reporting.format", finding.Error, "A reporting-period bound is not a date precise to the day (yyyyMMdd[HHmm[ss]][±zzzz]) (CT code 69, a-4484-26553..26556).")
 	rRPOrder     = Rules.New("qrda3.reporting.order", finding.Error, "The reporting period starts after it ends.")
-	rRPYear      = Rules.New("qrda3.reporting.year", finding.Error, "A reporting-period bound lies outside the performance year (CT code 31 checks only the start year).")
+	rRPYear      = Rules.New("qrda3.reporting.year", finding.Warning, "A reporting-period bound lies outside the performance year. Neither the CMS schematron nor CMS's conversion tool compares them, and CMS's own samples differ (2020 MIPS group: IA section 2019; 2025 subgroup: measure section 2023).")
 
 	rMeasureMissing   = Rules.New("qrda3.measure.missing", finding.Error, "The measure section has no Measure Reference and Results entry (27.3.1) (CT code 81).")
 	rMeasureGUID      = Rules.New("qrda3.measure.guid", finding.Error, "A measure entry lacks exactly one reference/externalDocument/id root 2.16.840.1.113883.4.738 with the eCQM version GUID as @extension (CT code 70, a-4484-17890).")
@@ -67,7 +69,8 @@ var (
 	rCountNegative    = Rules.New("qrda3.count.negative", finding.Error, "An Aggregate Count is negative (CT code 53).")
 	rCountDenominator = Rules.New("qrda3.count.denominator", finding.Error, "DENOM exceeds IPOP, overall or in a stratum (CT code 13).")
 	rCountNumerator   = Rules.New("qrda3.count.numerator", finding.Error, "NUMER + DENEX + DENEXCEP exceeds DENOM, overall or in a stratum (Cypress cat3_population_validator, §1.6).")
-	rStratumExceeds   = Rules.New("qrda3.stratum.exceeds_population", finding.Error, "A reporting stratum's count exceeds its population's count (§6 E-STR-1).")
+	rStratumExceeds   = Rules.New("qrda3.stratum.exceeds_population", finding.Warning, "A reporting stratum's count exceeds its population's count. No CMS rule checks strata counts (the schematron has none; Cypress compares only whole populations), and CMS's samples break it (2025 MIPS group, CMS159).")
+	rStratumCounts    = Rules.New("qrda3.stratum.counts", finding.Warning, "In one reporting stratum DENOM exceeds IPOP, or NUMER + DENEX + DENEXCEP exceeds DENOM. A warning for the reason above: CMS's samples since 2019 (CMS159 stratum: 810 > 800) break it.")
 
 	rRateMissing   = Rules.New("qrda3.rate.missing", finding.Error, "A performance rate has neither a value nor nullFlavor=\"NA\" (CT code 72).")
 	rRateValue     = Rules.New("qrda3.rate.value", finding.Error, "A performance rate is not an xsi:type REAL number in [0, 1] (CT code 33, CMS_62).")
@@ -80,5 +83,4 @@ var (
 	rSDECode    = Rules.New("qrda3.sde.code_missing", finding.Error, "A supplemental-data code of the value set is not reported (report 0 counts too; Cypress verify_all_codes_reported).")
 	rSDEUnknown = Rules.New("qrda3.sde.code_unknown", finding.Error, "A supplemental-data code is not in its value set (§1.5).")
 	rSDEDupCode = Rules.New("qrda3.sde.code_duplicate", finding.Error, "A supplemental-data code is reported twice for one population.")
-	rSDESum     = Rules.New("qrda3.sde.sum", finding.Error, "A supplemental-data category's counts do not add up to the population's count.")
 )

@@ -77,14 +77,50 @@ func init() {
 	}
 }
 
+// Years lists the performance years the validators know: the years of CMS's
+// measure data (measures.json). It is the one source of truth; every format's
+// per-year rules cover each of these years (rules_test checks it).
+func Years() []int { return MeasureYears() }
+
+// HasMeasureData reports whether year is one of Years.
+func HasMeasureData(year int) bool { return slices.Contains(Years(), year) }
+
 // QRDA3Guides returns the implementation guides accepted for a performance
-// year (two for 2025: v1.0 and v1.1), or nil when the year is not covered.
-func QRDA3Guides(year int) []Guide {
-	return q3.Years[strconv.Itoa(year)].Guides
+// year (two for 2023 and 2025: v1.0 and v1.1), or nil when the year is before
+// the first guide. A year after the newest published guide gets the newest
+// guide, with provisional set: CMS publishes each year's guide late in the
+// year before, so files for the next year are checked against the last one.
+func QRDA3Guides(year int) (guides []Guide, provisional bool) {
+	if g := q3.Years[strconv.Itoa(year)].Guides; g != nil {
+		return g, false
+	}
+	ys := QRDA3Years()
+	if last := ys[len(ys)-1]; year > last {
+		return q3.Years[strconv.Itoa(last)].Guides, true
+	}
+	return nil, false
 }
 
-// QRDA3Years lists the performance years with QRDA III rules.
+// QRDA3Years lists the performance years with a published QRDA III guide.
 func QRDA3Years() []int { return sortedYears(q3.Years) }
+
+// QRDA3YearOf returns the performance year whose published guides alone use
+// ext as the QRDA III Report - CMS (27.1.2) templateId extension, or 0 when
+// no year or several years (2023 and 2024 share 2022-12-01) do.
+func QRDA3YearOf(ext string) int {
+	found := 0
+	for _, y := range QRDA3Years() {
+		for _, g := range q3.Years[strconv.Itoa(y)].Guides {
+			if g.Templates["2.16.840.1.113883.10.20.27.1.2"] == ext {
+				if found != 0 && found != y {
+					return 0
+				}
+				found = y
+			}
+		}
+	}
+	return found
+}
 
 // sortedYears returns a year-keyed map's years in order.
 func sortedYears[V any](m map[string]V) []int {
@@ -308,14 +344,15 @@ func init() {
 	mvpID = regexp.MustCompile(qpp.MVPIDPattern)
 }
 
-// QPP returns the Submissions API enums for a performance year.
-func QPP(year int) QPPEra {
+// QPP returns the Submissions API enums for a performance year; ok is false
+// for a year before the API's first (2017), which gets the first era's.
+func QPP(year int) (era QPPEra, ok bool) {
 	for _, e := range qpp.Eras {
 		if year >= e.From && year <= e.To {
-			return e
+			return e, true
 		}
 	}
-	return qpp.Eras[len(qpp.Eras)-1]
+	return qpp.Eras[0], false
 }
 
 // QPPProgramName reports whether name is a measurement-set programName: a

@@ -399,15 +399,24 @@ func (x *Finding) GetLocation() string {
 	return ""
 }
 
-// ValidationReport lists every finding in a file.
+// ValidationReport is the verdict on a file with its findings. The answer is
+// bounded: findings holds at most the first 1,000 (in document order for
+// XML); finding_counts and total_findings cover every finding, and valid
+// accounts for those left out too.
 type ValidationReport struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	File  string                 `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
 	// "qrda3", "qpp-json" or "pqrs-xml".
-	Format        string     `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"`
-	Year          int32      `protobuf:"varint,3,opt,name=year,proto3" json:"year,omitempty"`
-	Valid         bool       `protobuf:"varint,4,opt,name=valid,proto3" json:"valid,omitempty"`
-	Findings      []*Finding `protobuf:"bytes,5,rep,name=findings,proto3" json:"findings,omitempty"`
+	Format   string     `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"`
+	Year     int32      `protobuf:"varint,3,opt,name=year,proto3" json:"year,omitempty"`
+	Valid    bool       `protobuf:"varint,4,opt,name=valid,proto3" json:"valid,omitempty"`
+	Findings []*Finding `protobuf:"bytes,5,rep,name=findings,proto3" json:"findings,omitempty"`
+	// Number of findings in the file, listed or not.
+	TotalFindings int32 `protobuf:"varint,6,opt,name=total_findings,json=totalFindings,proto3" json:"total_findings,omitempty"`
+	// True when findings lists fewer than total_findings.
+	Truncated bool `protobuf:"varint,7,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	// Number of findings per code, over the whole file.
+	FindingCounts map[string]int32 `protobuf:"bytes,8,rep,name=finding_counts,json=findingCounts,proto3" json:"finding_counts,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -477,6 +486,27 @@ func (x *ValidationReport) GetFindings() []*Finding {
 	return nil
 }
 
+func (x *ValidationReport) GetTotalFindings() int32 {
+	if x != nil {
+		return x.TotalFindings
+	}
+	return 0
+}
+
+func (x *ValidationReport) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+func (x *ValidationReport) GetFindingCounts() map[string]int32 {
+	if x != nil {
+		return x.FindingCounts
+	}
+	return nil
+}
+
 var File_liaison_v1_submission_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_submission_proto_rawDesc = "" +
@@ -506,13 +536,19 @@ const file_liaison_v1_submission_proto_rawDesc = "" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
 	"\bseverity\x18\x02 \x01(\tR\bseverity\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x1a\n" +
-	"\blocation\x18\x04 \x01(\tR\blocation\"\x99\x01\n" +
+	"\blocation\x18\x04 \x01(\tR\blocation\"\xf8\x02\n" +
 	"\x10ValidationReport\x12\x12\n" +
 	"\x04file\x18\x01 \x01(\tR\x04file\x12\x16\n" +
 	"\x06format\x18\x02 \x01(\tR\x06format\x12\x12\n" +
 	"\x04year\x18\x03 \x01(\x05R\x04year\x12\x14\n" +
 	"\x05valid\x18\x04 \x01(\bR\x05valid\x12/\n" +
-	"\bfindings\x18\x05 \x03(\v2\x13.liaison.v1.FindingR\bfindings*\x92\x01\n" +
+	"\bfindings\x18\x05 \x03(\v2\x13.liaison.v1.FindingR\bfindings\x12%\n" +
+	"\x0etotal_findings\x18\x06 \x01(\x05R\rtotalFindings\x12\x1c\n" +
+	"\ttruncated\x18\a \x01(\bR\ttruncated\x12V\n" +
+	"\x0efinding_counts\x18\b \x03(\v2/.liaison.v1.ValidationReport.FindingCountsEntryR\rfindingCounts\x1a@\n" +
+	"\x12FindingCountsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01*\x92\x01\n" +
 	"\x10SubmissionFormat\x12!\n" +
 	"\x1dSUBMISSION_FORMAT_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aSUBMISSION_FORMAT_QPP_JSON\x10\x01\x12\x1b\n" +
@@ -535,7 +571,7 @@ func file_liaison_v1_submission_proto_rawDescGZIP() []byte {
 }
 
 var file_liaison_v1_submission_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_liaison_v1_submission_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_liaison_v1_submission_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_liaison_v1_submission_proto_goTypes = []any{
 	(SubmissionFormat)(0),              // 0: liaison.v1.SubmissionFormat
 	(*BuildSubmissionRequest)(nil),     // 1: liaison.v1.BuildSubmissionRequest
@@ -544,21 +580,23 @@ var file_liaison_v1_submission_proto_goTypes = []any{
 	(*ValidateSubmissionResponse)(nil), // 4: liaison.v1.ValidateSubmissionResponse
 	(*Finding)(nil),                    // 5: liaison.v1.Finding
 	(*ValidationReport)(nil),           // 6: liaison.v1.ValidationReport
+	nil,                                // 7: liaison.v1.ValidationReport.FindingCountsEntry
 }
 var file_liaison_v1_submission_proto_depIdxs = []int32{
 	0, // 0: liaison.v1.BuildSubmissionRequest.format:type_name -> liaison.v1.SubmissionFormat
 	6, // 1: liaison.v1.BuildSubmissionResponse.validation:type_name -> liaison.v1.ValidationReport
 	6, // 2: liaison.v1.ValidateSubmissionResponse.report:type_name -> liaison.v1.ValidationReport
 	5, // 3: liaison.v1.ValidationReport.findings:type_name -> liaison.v1.Finding
-	1, // 4: liaison.v1.SubmissionService.BuildSubmission:input_type -> liaison.v1.BuildSubmissionRequest
-	3, // 5: liaison.v1.SubmissionService.ValidateSubmission:input_type -> liaison.v1.ValidateSubmissionRequest
-	2, // 6: liaison.v1.SubmissionService.BuildSubmission:output_type -> liaison.v1.BuildSubmissionResponse
-	4, // 7: liaison.v1.SubmissionService.ValidateSubmission:output_type -> liaison.v1.ValidateSubmissionResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	7, // 4: liaison.v1.ValidationReport.finding_counts:type_name -> liaison.v1.ValidationReport.FindingCountsEntry
+	1, // 5: liaison.v1.SubmissionService.BuildSubmission:input_type -> liaison.v1.BuildSubmissionRequest
+	3, // 6: liaison.v1.SubmissionService.ValidateSubmission:input_type -> liaison.v1.ValidateSubmissionRequest
+	2, // 7: liaison.v1.SubmissionService.BuildSubmission:output_type -> liaison.v1.BuildSubmissionResponse
+	4, // 8: liaison.v1.SubmissionService.ValidateSubmission:output_type -> liaison.v1.ValidateSubmissionResponse
+	7, // [7:9] is the sub-list for method output_type
+	5, // [5:7] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_submission_proto_init() }
@@ -572,7 +610,7 @@ func file_liaison_v1_submission_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_submission_proto_rawDesc), len(file_liaison_v1_submission_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
