@@ -213,7 +213,7 @@ func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
 			if r := m.codes.roles(e.Diagnoses[j]); r != 0 {
 				dx |= r
 				sc.hits = append(sc.hits, hit{roles: r, date: e.Start, end: e.Start, src: srcEncDx, rec: int32(i), sub: int32(j)})
-				if r&m.fractureMask != 0 && !fracture {
+				if !fracture && m.fractureOn(r, e.Start) {
 					fracture = true
 					ep := e.Start
 					if m.episode != nil && m.episode.inpatientDischarge && e.Class == clinical.Inpatient {
@@ -244,7 +244,7 @@ func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
 		c := &p.Conditions[i]
 		if r := m.codes.roles(c.Code); r != 0 {
 			sc.hits = append(sc.hits, hit{roles: r, date: c.Onset, end: c.Onset, src: srcCond, rec: int32(i)})
-			if r&m.fractureMask != 0 {
+			if m.fractureOn(r, c.Onset) {
 				sc.occ = append(sc.occ, occurrence{date: c.Onset, epDate: c.Onset, enc: -1, hit: int32(len(sc.hits) - 1)})
 			}
 		}
@@ -325,7 +325,7 @@ func (m *Measure) linkToEncounters(p *clinical.PatientData, sc *scratch) {
 				if e.SourceID != id {
 					continue
 				}
-				if h.roles&m.fractureMask != 0 && sc.dxRoles[i]&m.fractureMask == 0 {
+				if m.fractureOn(h.roles, e.Start) && !m.fractureOn(sc.dxRoles[i], e.Start) {
 					// The encounter's fracture, as if it were on its claim.
 					ep := e.Start
 					if m.episode != nil && m.episode.inpatientDischarge && e.Class == clinical.Inpatient {
@@ -337,6 +337,24 @@ func (m *Measure) linkToEncounters(p *clinical.PatientData, sc *scratch) {
 			}
 		}
 	}
+}
+
+// fractureOn reports whether a diagnosis with these roles, dated d, is the
+// fracture of an eligibility option that holds on d (PQRS 2015: ICD-9-CM
+// until 30 September, ICD-10-CM from 1 October).
+func (m *Measure) fractureOn(roles uint64, d clinical.Date) bool {
+	if roles&m.fractureMask&^m.datedDx != 0 {
+		return true
+	}
+	if roles&m.datedDx == 0 {
+		return false
+	}
+	for i := range m.options {
+		if o := &m.options[i]; roles&o.dxMask != 0 && o.valid.Contains(d) {
+			return true
+		}
+	}
+	return false
 }
 
 // encounterEnd is the last day of an encounter: its end, else its discharge, else its start.
@@ -369,7 +387,9 @@ func (m *Measure) qualifies(p *clinical.PatientData, sc *scratch, i int) (ok, vi
 	e := &p.Encounters[i]
 	for k := range m.options {
 		o := &m.options[k]
-		if o.dxMask != 0 && sc.dxRoles[i]&o.dxMask == 0 {
+		// Validity is judged on the encounter's date of service, the date its
+		// diagnoses carry.
+		if o.dxMask != 0 && sc.dxRoles[i]&o.dxMask == 0 || !o.valid.Contains(e.Start) {
 			continue
 		}
 		own := o.procMask == 0 || sc.lnRoles[i]&o.procMask != 0

@@ -109,6 +109,10 @@ type optionYAML struct {
 	Procedures    string   `yaml:"procedures"`
 	Classes       []string `yaml:"classes"`
 	POSExclusions []string `yaml:"posExclusions"`
+	// Dates of service the option holds for, inclusive; empty: open. PQRS
+	// 2015 listed ICD-9-CM codes up to 2015-09-30 and ICD-10-CM from 2015-10-01.
+	ValidFrom string `yaml:"validFrom"`
+	ValidTo   string `yaml:"validTo"`
 }
 
 type qualityCodeYAML struct {
