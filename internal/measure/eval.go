@@ -562,11 +562,7 @@ func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	k.Populations.add(Denominator)
 	k.Evidence = append(k.Evidence, m.ippEvidence(p, sc, c), m.denominatorEvidence(p, c))
 
-	qw := clinical.Period{}
-	if m.hasQualityWindow {
-		qw = m.qualityWindow.resolve(c.index)
-		qw.End = min(qw.End, c.spanEnd)
-	}
+	qw := m.qualityPeriod(c)
 	excluded := m.collect(p, sc, c, qw, CatExclusion, m.exclusions, DenominatorExclusion, &k.Evidence)
 	if excluded {
 		k.Populations.add(DenominatorExclusion)
@@ -585,6 +581,17 @@ func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 		k.Evidence = append(k.Evidence, m.noEvidence(c))
 	}
 	return k
+}
+
+// qualityPeriod is when quality-data codes count for the case: the spec's
+// qualityWindow, ended by the next episode's start (empty without one).
+func (m *Measure) qualityPeriod(c *caseCtx) clinical.Period {
+	if !m.hasQualityWindow {
+		return clinical.Period{}
+	}
+	qw := m.qualityWindow.resolve(c.index)
+	qw.End = min(qw.End, c.spanEnd)
+	return qw
 }
 
 // collect appends evidence for every quality-data code of category cat and
