@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"math"
 	"slices"
 	"sync"
 
@@ -677,6 +678,7 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 	mt.window = w
 	switch r.kind {
 	case kindFlag:
+		var spans []clinical.Period // daysTotal: each span's days inside the window
 		for i := range p.Flags {
 			f := &p.Flags[i]
 			if f.Kind != r.flag {
@@ -688,11 +690,19 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 			}
 			start := max(f.Start, w.Start)
 			days := int(end-start) + 1
-			if days <= 0 || days < r.minDays {
+			if days <= 0 || !r.daysTotal && days < r.minDays {
 				continue
 			}
 			mt.add(-1, int32(i), f.Start)
 			mt.days = max(mt.days, days)
+			if r.daysTotal {
+				spans = append(spans, clinical.Period{Start: start, End: end})
+			}
+		}
+		if r.daysTotal {
+			if mt.days = daysCovered(spans); mt.days < r.minDays {
+				return match{}, false
+			}
 		}
 	case kindDeath:
 		if d := p.Patient.DeathDate; d.Valid && w.Contains(d.Date) {
@@ -715,6 +725,20 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 		}
 	}
 	return mt, mt.n > 0
+}
+
+// daysCovered counts the days of spans, a day covered twice once.
+func daysCovered(spans []clinical.Period) int {
+	slices.SortFunc(spans, func(a, b clinical.Period) int { return int(a.Start) - int(b.Start) })
+	n, next := 0, clinical.Date(math.MinInt32) // next: first day not yet counted
+	for _, s := range spans {
+		from := max(s.Start, next)
+		if s.End >= from {
+			n += int(s.End-from) + 1
+			next = s.End + 1
+		}
+	}
+	return n
 }
 
 // accepts says whether a hit's record kind is evidence for the rule's kind.

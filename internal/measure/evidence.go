@@ -167,7 +167,14 @@ func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c 
 		}
 		ev.Text = fmt.Sprintf("%s from %s %s", capital(strings.ReplaceAll(string(f.Kind), "_", " ")), f.Start, end)
 		if r.minDays > 0 {
-			ev.Text += fmt.Sprintf(": %d days within %s to %s (at least %d required)", mt.days, mt.window.Start, mt.window.End, r.minDays)
+			days := "days"
+			if r.daysTotal {
+				days = "days in all"
+				if mt.n > 1 {
+					ev.Text += fmt.Sprintf(" and %d more span(s)", mt.n-1)
+				}
+			}
+			ev.Text += fmt.Sprintf(": %d %s within %s to %s (at least %d required)", mt.days, days, mt.window.Start, mt.window.End, r.minDays)
 		} else {
 			ev.Text += fmt.Sprintf(", overlapping %s to %s", mt.window.Start, mt.window.End)
 		}

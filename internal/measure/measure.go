@@ -113,6 +113,7 @@ type rule struct {
 	hasWin         bool
 	activeSupply   bool
 	minDays        int
+	daysTotal      bool
 	minAge, maxAge int
 }
 
@@ -495,7 +496,7 @@ func qualitySystem(code string) (string, clinical.System, error) {
 }
 
 func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inheritWindow bool) (rule, error) {
-	r := rule{name: ry.Name, label: ry.Label, activeSupply: ry.ActiveSupply, minDays: ry.MinDays,
+	r := rule{name: ry.Name, label: ry.Label, activeSupply: ry.ActiveSupply, minDays: ry.MinDays, daysTotal: ry.DaysTotal,
 		minAge: intOr(ry.MinAge, -1), maxAge: intOr(ry.MaxAge, -1)}
 	if ry.Name == "" {
 		return r, c.errf(field+".name", "required (it is the rule id in evidence)")
@@ -536,6 +537,9 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 	}
 	if kind != kindFlag && ry.MinDays != 0 {
 		return r, c.errf(field+".minDays", "applies to flag rules only")
+	}
+	if ry.DaysTotal && ry.MinDays <= 0 {
+		return r, c.errf(field+".daysTotal", "needs minDays (the total to reach)")
 	}
 	for _, k := range ry.MedKinds {
 		switch mk := clinical.MedicationKind(k); mk {

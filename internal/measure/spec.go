@@ -85,6 +85,7 @@ type ruleYAML struct {
 	Window       []string `yaml:"window"`
 	ActiveSupply bool     `yaml:"activeSupply"`
 	MinDays      int      `yaml:"minDays"`
+	DaysTotal    bool     `yaml:"daysTotal"` // minDays counts all spans' days together, not one span's
 	MinAge       *int     `yaml:"minAge"`
 	MaxAge       *int     `yaml:"maxAge"`
 }
