@@ -68,7 +68,7 @@ func benchIngest(args []string, stdout, stderr io.Writer) error {
 func benchEngine(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("bench engine", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	key := fl.String("measure", "mips-418@2024", "measure version, ID@VERSION")
+	key := fl.String("measure", bench.BaselineMeasure, "measure version, ID@VERSION")
 	n := fl.Int("patients", 1_000_000, "synthetic patients to evaluate")
 	seed := fl.Uint64("seed", 1, "synthetic population seed")
 	if err := fl.Parse(args); err != nil {
@@ -109,8 +109,8 @@ func benchEvaluate(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	// BaselineMeasure is mips-418@2024: centre the data on 2024.
-	src := bench.Stream(synth.New(synth.Defaults(1, 2024)), *n, 20_000)
+	// Centre the data on BaselineMeasure's year.
+	src := bench.Stream(synth.New(synth.Defaults(1, bench.BaselineYear)), *n, 20_000)
 	if *keep != "" {
 		*keep = filepath.Join(*keep, fmt.Sprintf("patients-%d", *n))
 	}
@@ -144,7 +144,7 @@ func benchValidate(args []string, stdout, stderr io.Writer) error {
 func benchReports(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("bench reports", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	key := fl.String("measure", "mips-418@2024", "measure version, ID@VERSION")
+	key := fl.String("measure", bench.BaselineMeasure, "measure version, ID@VERSION")
 	n := fl.Int("workbooks", 1000, "physician workbooks to build")
 	patients := fl.Int("patients", 1_000_000, "synthetic patients in the run (not timed; about 20 cases per physician)")
 	if err := fl.Parse(args); err != nil {

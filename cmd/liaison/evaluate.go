@@ -29,15 +29,12 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // report is the JSON document evaluate prints.
 type report struct {
-	Measure     string         `json:"measure"`
-	Version     string         `json:"version"`
-	PeriodStart string         `json:"periodStart"`
-	PeriodEnd   string         `json:"periodEnd"`
-	Counts      measure.Counts `json:"counts"`
-	Rate        *float64       `json:"performanceRate"`
-	Cases       []measure.Case `json:"cases"`
-	Compare     *comparison    `json:"compare,omitempty"`
-	Input       inputReport    `json:"input"`
+	version
+	Counts  measure.Counts `json:"counts"`
+	Rate    *float64       `json:"performanceRate"`
+	Cases   []measure.Case `json:"cases"`
+	Compare *comparison    `json:"compare,omitempty"`
+	Input   inputReport    `json:"input"`
 }
 
 // inputReport accounts for what was read: every item, the records it gave,
@@ -58,13 +55,27 @@ type inputReport struct {
 // comparison is the second version's totals and the cases whose
 // populations differ between the two versions.
 type comparison struct {
-	Measure     string         `json:"measure"`
-	Version     string         `json:"version"`
-	PeriodStart string         `json:"periodStart"`
-	PeriodEnd   string         `json:"periodEnd"`
+	version
 	Counts      measure.Counts `json:"counts"`
 	Rate        *float64       `json:"performanceRate"`
 	Differences []difference   `json:"differences"`
+}
+
+// version names a measure version, its period and its provenance: where its
+// lists came from and, when it is provisional, why.
+type version struct {
+	Measure            string   `json:"measure"`
+	Version            string   `json:"version"`
+	PeriodStart        string   `json:"periodStart"`
+	PeriodEnd          string   `json:"periodEnd"`
+	Provisional        bool     `json:"provisional"`
+	ProvisionalReasons []string `json:"provisionalReasons,omitempty"`
+	Sources            []string `json:"sources"`
+}
+
+func versionOf(m *measure.Measure) version {
+	return version{Measure: m.ID, Version: m.Version, PeriodStart: m.Period().Start.String(), PeriodEnd: m.Period().End.String(),
+		Provisional: len(m.Provisional) > 0, ProvisionalReasons: m.Provisional, Sources: append([]string{}, m.Sources...)}
 }
 
 type difference struct {
@@ -79,7 +90,7 @@ type difference struct {
 func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("evaluate", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	key := fl.String("measure", "", "measure version to evaluate, ID@VERSION (e.g. mips-418@2024)")
+	key := fl.String("measure", "", "measure version to evaluate, ID@VERSION (e.g. mips-418@2026)")
 	compare := fl.String("compare", "", "another version of the same measure, ID@VERSION, to list cases whose populations differ")
 	tz := fl.String("tz", "", "IANA time zone datetimes are read in when their practice names none (default: none, a datetime keeps the date it was written with)")
 	tin := fl.String("tin", "", "practice TIN for records whose TIN the data does not give (single-practice exports)")
@@ -135,13 +146,16 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	case in.Rejected > 0 && len(patients) == 0:
 		return badInput(fmt.Errorf("evaluate: nothing usable: every patient was rejected (%d invalid items or records)", in.Rejected))
 	}
+	for _, v := range []*measure.Measure{m, other} {
+		if v != nil && len(v.Provisional) > 0 {
+			fmt.Fprintf(stderr, "%s is PROVISIONAL: %s\n", v.Key(), strings.Join(v.Provisional, "; "))
+		}
+	}
 	res := m.Run(patients, true)
-	out := report{Measure: m.ID, Version: m.Version, PeriodStart: m.Period().Start.String(), PeriodEnd: m.Period().End.String(),
-		Counts: res.Counts, Rate: res.Counts.Rate(), Cases: res.Cases, Input: in}
+	out := report{version: versionOf(m), Counts: res.Counts, Rate: res.Counts.Rate(), Cases: res.Cases, Input: in}
 	if other != nil {
 		res2 := other.Run(patients, true)
-		out.Compare = &comparison{Measure: other.ID, Version: other.Version, PeriodStart: other.Period().Start.String(), PeriodEnd: other.Period().End.String(),
-			Counts: res2.Counts, Rate: res2.Counts.Rate(), Differences: diff(res.Cases, res2.Cases)}
+		out.Compare = &comparison{version: versionOf(other), Counts: res2.Counts, Rate: res2.Counts.Rate(), Differences: diff(res.Cases, res2.Cases)}
 	}
 	w := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(w)

@@ -227,3 +227,45 @@ func evaluateCases(t *testing.T, measure, input string, describe func(evalCase) 
 	}
 	return got
 }
+
+// The performance year being submitted has no CMS lists yet: evaluate runs
+// the provisional version and says so, with where its lists came from, on
+// stderr and in the output (issue 14, "Done when").
+func TestEvaluateProvisionalVersion(t *testing.T) {
+	dir := t.TempDir()
+	in := strings.ReplaceAll(`{"practice":{"tin":"123456789","name":"Bone Clinic"}}
+{"clinician":{"npi":"1234567893","name":"Dr A"}}
+{"patient":{"tin":"123456789","sourceId":"open-gap","birthDate":"1948-11-02","sex":"SEX_FEMALE"}}
+{"encounter":{"tin":"123456789","sourceId":"e2","patientId":"open-gap","renderingNpi":"1234567893","start":"Y-05-01","class":"ENCOUNTER_CLASS_AMBULATORY","lines":[{"code":{"system":"CPT","code":"99214"}}],"diagnoses":[{"system":"ICD10CM","code":"S52.501A"}],"placeOfService":"11"}}
+`, "Y-", "2026-")
+	if err := os.WriteFile(filepath.Join(dir, "p.ndjson"), []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"mips-418@2026", "mips-418@2027"} {
+		code, out, errs := runCLI("evaluate", "--measure", key, "--input", dir)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", key, code, errs)
+		}
+		if !strings.Contains(errs, key+" is PROVISIONAL: ") || !strings.Contains(errs, "code lists of 2025 carried forward") {
+			t.Errorf("%s: stderr does not say the version is provisional: %q", key, errs)
+		}
+		var doc struct {
+			Provisional bool     `json:"provisional"`
+			Reasons     []string `json:"provisionalReasons"`
+			Sources     []string `json:"sources"`
+			Cases       []struct {
+				Populations []string `json:"populations"`
+			} `json:"cases"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if !doc.Provisional || len(doc.Reasons) != 2 || len(doc.Sources) != 1 || !strings.Contains(doc.Sources[0], "measures-2025.json") {
+			t.Errorf("%s: provisional %v, reasons %q, sources %q", key, doc.Provisional, doc.Reasons, doc.Sources)
+		}
+		// A 2026 fracture forms a 2026 case; in 2027 it is outside the intake.
+		if want := map[string]int{"mips-418@2026": 1, "mips-418@2027": 0}[key]; len(doc.Cases) != want {
+			t.Errorf("%s: %d cases, want %d", key, len(doc.Cases), want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -25,7 +26,7 @@ func TestCommittedListsAreReproducible(t *testing.T) {
 		t.Skipf("CMS reference data not present at %s", refDir)
 	}
 	out := t.TempDir()
-	for y := 2017; y <= 2025; y++ {
+	for y := 2017; y <= 2027; y++ {
 		for _, id := range []string{"418", "024", "039"} {
 			if err := Generate(refDir, out, id, y); err != nil {
 				t.Fatal(err)
@@ -117,5 +118,74 @@ func TestParsePQRS040(t *testing.T) {
 	}
 	if !strings.HasSuffix(string(b), "ICD9CM 733.12\nICD9CM 820.8\n") || !strings.Contains(string(b), "dates of service 2015-01-01 to 2015-09-30") {
 		t.Errorf("fractures-2-icd9.txt:\n%s", b)
+	}
+}
+
+// fakeRef copies CMS's 2025 data and writes a measures-2026.json in which
+// #418 is changed by edit: the way CMS's file would look on other days.
+func fakeRef(t *testing.T, edit func(m map[string]any, y2025 map[string]any)) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range []string{"measures-2025.json", "claims-single-source-2025_V9.1.csv"} {
+		b, err := os.ReadFile(filepath.Join(refDir, f))
+		if err != nil {
+			t.Skipf("CMS reference data not present: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var y2025, y2026 []map[string]any
+	for f, v := range map[string]*[]map[string]any{"measures-2025.json": &y2025, "measures-2026.json": &y2026} {
+		b, err := os.ReadFile(filepath.Join(refDir, f))
+		if err != nil {
+			t.Skip(err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	find := func(all []map[string]any) map[string]any {
+		for _, m := range all {
+			if m["measureId"] == "418" {
+				return m
+			}
+		}
+		t.Fatal("no measure 418")
+		return nil
+	}
+	edit(find(y2026), find(y2025))
+	b, _ := json.Marshal(y2026)
+	if err := os.WriteFile(filepath.Join(dir, "measures-2026.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// The day CMS publishes 2026's lists, `make measures` builds 2026 from them
+// and the version is no longer provisional.
+func TestPublishedYearIsNoLongerProvisional(t *testing.T) {
+	ref := fakeRef(t, func(m, y2025 map[string]any) {
+		m["eligibilityOptions"], m["performanceOptions"] = y2025["eligibilityOptions"], y2025["performanceOptions"]
+	})
+	out := t.TempDir()
+	if err := Generate(ref, out, "418", 2026); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "mips-418", "2026", "cms.yaml"))
+	if bytes.Contains(b, []byte("provisional")) || !bytes.Contains(b, []byte("measures/2026/measures-data.json")) {
+		t.Errorf("cms.yaml of a published year:\n%s", b)
+	}
+}
+
+// A year without lists that CMS marks ICD-impacted cannot borrow last year's:
+// new ICD-10-CM codes would be missing without a word.
+func TestICDImpactedYearIsNotCarriedForward(t *testing.T) {
+	for _, flag := range []string{"isIcdImpacted", "isClinicalGuidelineChanged"} {
+		ref := fakeRef(t, func(m, _ map[string]any) { m[flag] = true })
+		err := Generate(ref, t.TempDir(), "418", 2026)
+		if err == nil || !strings.Contains(err.Error(), "measures-2026.json") || !strings.Contains(err.Error(), "cannot stand for it") {
+			t.Errorf("%s: err = %v, want a refusal naming measures-2026.json", flag, err)
+		}
 	}
 }

@@ -17,7 +17,7 @@ func main() {
 	ref := flag.String("ref", "../shared/reference/qpp-measures", "folder holding CMS measures-YYYY.json and claims-single-source-YYYY_*.csv")
 	out := flag.String("out", "measures", "measures folder to write mips-<id>/<year>/ into")
 	ids := flag.String("measures", "418,024,039", "comma-separated MIPS measure ids")
-	years := flag.String("years", "2017-2025", "performance years, FIRST-LAST")
+	years := flag.String("years", "2017-2027", "performance years, FIRST-LAST")
 	pqrs040 := flag.String("pqrs040", "", "text of the 2015 PQRS #040 specification (measures/README.md); empty: leave pqrs-040's lists as they are")
 	pqrs040Ref := flag.String("pqrs040-ref", "", "where the -pqrs040 text comes from, for the generated headers")
 	flag.Parse()

@@ -235,7 +235,8 @@ func runMsg(r store.Run) *pb.Run {
 	m := &pb.Run{Id: r.ID, MeasureId: r.MeasureKey, Tins: r.TINs, Status: runStatuses[r.Status], Error: r.Error,
 		CreatedAt: rfc3339(r.CreatedAt), StartedAt: rfc3339(r.StartedAt), FinishedAt: rfc3339(r.FinishedAt),
 		PatientsTotal: r.PatientsTotal, PatientsDone: r.PatientsDone, SpecHash: r.SpecHash,
-		DataCutoff: rfc3339(r.DataCutoffAt), SoftwareVersion: r.SoftwareVersion}
+		DataCutoff: rfc3339(r.DataCutoffAt), SoftwareVersion: r.SoftwareVersion,
+		Provisional: len(r.Provisional) > 0, ProvisionalReasons: r.Provisional, Sources: r.Sources}
 	if r.Status == store.RunSucceeded {
 		m.Counts, m.PerformanceRate = countsMsg(r.Counts), r.Counts.Rate()
 	}

@@ -11,25 +11,30 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/measures"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
-// baselineSQL computes mips-418@2024's counts in one set-based query: the
+// baselineSQL computes mips-418@BaselineYear's counts in one set-based query: the
 // way a registry would do it without Liaison, and the reference its
 // engine's speed and counts are checked against.
 //
 //go:embed baseline.sql
 var baselineSQL string
 
+// BaselineYear is the performance year the benchmarks measure: the one
+// being submitted (2026 in December 2026), provisional or not.
+const BaselineYear = 2026
+
 // BaselineMeasure is the measure version baseline.sql implements.
-const BaselineMeasure = "mips-418@2024"
+var BaselineMeasure = fmt.Sprintf("mips-418@%d", BaselineYear)
 
 // baselineLists are the code lists baseline.sql takes, in parameter order.
 var baselineLists = []string{
-	"mips-418/2024/diagnoses.txt",
-	"mips-418/2024/procedures-00.txt",
-	"mips-418/2024/procedures-01.txt",
+	fmt.Sprintf("mips-418/%d/diagnoses.txt", BaselineYear),
+	fmt.Sprintf("mips-418/%d/procedures-00.txt", BaselineYear),
+	fmt.Sprintf("mips-418/%d/procedures-01.txt", BaselineYear),
 	"valuesets/bmd.txt",
 	"valuesets/osteoporosis-meds.txt",
 	"valuesets/palliative.txt",
@@ -37,7 +42,7 @@ var baselineLists = []string{
 
 // SQLBaseline runs baseline.sql against url and returns its counts and time.
 func SQLBaseline(ctx context.Context, url string) (*pb.PopulationCounts, float64, error) {
-	args := make([]any, len(baselineLists))
+	args := make([]any, len(baselineLists), len(baselineLists)+4)
 	for i, name := range baselineLists {
 		codes, err := codeList(measures.FS(), name)
 		if err != nil {
@@ -45,6 +50,10 @@ func SQLBaseline(ctx context.Context, url string) (*pb.PopulationCounts, float64
 		}
 		args[i] = codes
 	}
+	// The period and the fracture intake (1 July before it to 30 June).
+	y := BaselineYear
+	args = append(args, clinical.NewDate(y, 1, 1).String(), clinical.NewDate(y, 12, 31).String(),
+		clinical.NewDate(y-1, 7, 1).String(), clinical.NewDate(y, 6, 30).String())
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return nil, 0, err

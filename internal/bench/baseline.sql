@@ -1,11 +1,14 @@
--- MIPS #418 (2024), as an analyst would compute it in one set-based query:
--- the counts Liaison's engine reports for mips-418@2024, from the same
+-- MIPS #418 (2024-2027), as an analyst would compute it in one set-based query:
+-- the counts Liaison's engine reports for mips-418@<year>, from the same
 -- tables. Code lists come in as parameters, each entry 'SYSTEM|CODE':
 --   $1 fracture diagnoses          $2 option-00 encounter codes (not at POS 21)
 --   $3 option-01 surgery codes     $4 BMD tests
 --   $5 osteoporosis medications    $6 palliative-care diagnoses
+--   $7, $8 the performance period  $9, $10 the fracture intake period
 -- Quality-data codes, their categories, modifiers and ages are the 2024
--- CMS list (measures/mips-418/2024/cms.yaml), written out below.
+-- CMS list (measures/mips-418/2024/cms.yaml), written out below; 2025's and
+-- 2026's (carried forward) are the same; internal/api's
+-- TestSQLBaselineAgreesWithTheRun holds the two to the same counts.
 WITH
 fracture_dx AS (SELECT DISTINCT unnest($1::text[]) AS code),
 visit_00 AS (SELECT DISTINCT unnest($2::text[]) AS code),
@@ -63,17 +66,17 @@ episode AS (
     WHERE prev IS NULL OR d - prev > 60
 ),
 -- Fracture in the intake window, and the episode's first qualifying
--- encounter in 2024 with the woman 50-85 on its date.
+-- encounter in the period with the woman 50-85 on its date.
 cases AS (
     SELECT DISTINCT ON (x.tin, x.pid, x.start)
         x.tin, x.pid, x.start AS idx, (x.start + interval '6 months')::date AS due,
-        least(date '2024-12-31', x.span_end) AS qdc_end,
+        least($8::date, x.span_end) AS qdc_end,
         date_part('year', age(q.d, w.birth_date)) AS age_at_encounter
     FROM episode x
     JOIN women w ON w.tin = x.tin AND w.pid = x.pid
     JOIN qualifying q ON q.tin = x.tin AND q.pid = x.pid
-    WHERE x.start BETWEEN date '2023-07-01' AND date '2024-06-30'
-      AND q.d BETWEEN greatest(x.start, date '2024-01-01') AND least(x.span_end, date '2024-12-31')
+    WHERE x.start BETWEEN $9::date AND $10::date
+      AND q.d BETWEEN greatest(x.start, $7::date) AND least(x.span_end, $8::date)
       AND date_part('year', age(q.d, w.birth_date)) BETWEEN 50 AND 85
     ORDER BY x.tin, x.pid, x.start, q.d, q.source_id
 ),
@@ -121,7 +124,7 @@ excluded AS (
     WHERE q.cat = 'excl' AND q.d BETWEEN c.idx AND c.qdc_end
     UNION
     SELECT c.tin, c.pid, c.idx FROM cases c JOIN institutional_flags f ON f.tin = c.tin AND f.patient_id = c.pid
-    WHERE f.kind = 'hospice' AND f.start_date <= date '2024-12-31' AND coalesce(f.end_date, 'infinity') >= date '2024-01-01'
+    WHERE f.kind = 'hospice' AND f.start_date <= $8::date AND coalesce(f.end_date, 'infinity') >= $7::date
     UNION
     SELECT c.tin, c.pid, c.idx FROM cases c JOIN bmd_test b USING (tin, pid)
     WHERE b.d BETWEEN c.idx - 730 AND c.idx - 1
@@ -131,10 +134,10 @@ excluded AS (
     UNION
     SELECT c.tin, c.pid, c.idx FROM cases c JOIN institutional_flags f ON f.tin = c.tin AND f.patient_id = c.pid
     WHERE c.age_at_encounter >= 66 AND f.kind = 'long_term_institution'
-      AND least(coalesce(f.end_date, 'infinity'), date '2024-12-31') - greatest(f.start_date, date '2023-07-01') + 1 >= 91
+      AND least(coalesce(f.end_date, 'infinity'), $8::date) - greatest(f.start_date, $9::date) + 1 >= 91
     UNION
     SELECT c.tin, c.pid, c.idx FROM cases c JOIN palliative_dx p USING (tin, pid)
-    WHERE p.d BETWEEN date '2023-07-01' AND date '2024-12-31'
+    WHERE p.d BETWEEN $9::date AND $8::date
 ),
 met AS (
     SELECT c.tin, c.pid, c.idx FROM cases c JOIN qdc q USING (tin, pid)

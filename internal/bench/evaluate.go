@@ -54,7 +54,7 @@ type Source func(yield func([]*pb.Record) bool)
 // benchmark: a later run with the same keep skips the load (the data must
 // come from the same source; the key file records the load finished).
 func Evaluate(ctx context.Context, liaisond string, src Source, keep string, progress io.Writer) (EvaluateResult, error) {
-	const measure = BaselineMeasure
+	measure := BaselineMeasure
 	var res EvaluateResult
 	dir := keep
 	if dir == "" {

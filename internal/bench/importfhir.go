@@ -73,11 +73,11 @@ func ImportFHIR(ctx context.Context, resources int, progress io.Writer) (ImportF
 	return res, nil
 }
 
-// writeFHIR writes the synthetic population (seed 1, 2024) as FHIR bulk
+// writeFHIR writes the synthetic population (seed 1, BaselineYear) as FHIR bulk
 // NDJSON into dir, with enough patients for at least `resources` resources:
 // a pilot of 200 patients gives the resources per patient.
 func writeFHIR(dir string, resources int) (int, error) {
-	g := synth.New(synth.Defaults(1, 2024))
+	g := synth.New(synth.Defaults(1, BaselineYear))
 	pilot, err := os.MkdirTemp("", "liaison-fhir-pilot")
 	if err != nil {
 		return 0, err

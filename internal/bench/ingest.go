@@ -39,7 +39,7 @@ var tablesInLoadOrder = []string{"practices", "clinicians", "patients", "encount
 // same rows, exported, loaded again into the same emptied tables by plain
 // COPY through psql.
 func Ingest(ctx context.Context, records int, progress io.Writer) (IngestResult, error) {
-	msgs, total := Messages(synth.New(synth.Defaults(1, 2024)), records/RecordsPerPatient, 5000)
+	msgs, total := Messages(synth.New(synth.Defaults(1, BaselineYear)), records/RecordsPerPatient, 5000)
 	srv, conn, stop, err := startInProcess(ctx)
 	if err != nil {
 		return IngestResult{}, err

@@ -64,7 +64,7 @@ const requestTimeout = 2 * time.Minute
 // NewWorkload prepares clients that each import batch patients per request
 // (about RecordsPerPatient records each).
 func NewWorkload(clients, batch int) *Workload {
-	g := synth.New(synth.Defaults(1, 2024)) // BaselineMeasure is mips-418@2024
+	g := synth.New(synth.Defaults(1, BaselineYear)) // BaselineMeasure is mips-418@BaselineYear
 	w := &Workload{clients: max(clients, 1), batch: max(batch, 2), gen: g}
 	for _, p := range g.Practices() {
 		w.tins = append(w.tins, p.TIN)

@@ -24,11 +24,18 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/liaison-registry/liaison/internal/app"
+	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/importer"
 	"github.com/liaison-registry/liaison/internal/ingest"
 	"github.com/liaison-registry/liaison/internal/synth"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
+
+// sampleOf is the sample with its dates in year: sample.ndjson writes the
+// year of its care as YYYY.
+func sampleOf(year int) []byte {
+	return bytes.ReplaceAll(sample, []byte(`"YYYY-`), []byte(fmt.Sprintf(`"%d-`, year)))
+}
 
 // sample is a small practice export in Liaison's native NDJSON (one API
 // Record per line). It contains two deliberately bad records.
@@ -38,6 +45,9 @@ var sample []byte
 
 // Options shape the main job.
 type Options struct {
+	// Year is the performance year evaluated; default CurrentYear(today).
+	// The data is exported as of today: a year under way has open gaps.
+	Year     int
 	Patients int       // synthetic registry size; default 20,000
 	Out      string    // where files go; default ./out
 	Progress io.Writer // import progress; nil for none
@@ -61,6 +71,9 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
 		o.Out = "out"
 	}
 	start := time.Now()
+	if o.Year == 0 {
+		o.Year = CurrentYear(start)
+	}
 	fmt.Fprintln(w, "Liaison demo: embedded PostgreSQL, liaisond, sample ingest")
 	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Logger: log})
 	if err != nil {
@@ -69,7 +82,7 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
 	defer srv.Stop() //nolint:errcheck // reported by the server's log
 	fmt.Fprintf(w, "  server up: gRPC %s, REST http://%s (%.1fs)\n", srv.GRPCAddr, srv.HTTPAddr, time.Since(start).Seconds())
 
-	recs, err := ingest.ReadNDJSON(bytes.NewReader(sample))
+	recs, err := ingest.ReadNDJSON(bytes.NewReader(sampleOf(o.Year)))
 	if err != nil {
 		return err
 	}
@@ -134,7 +147,7 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
 	}
 	tw.Flush()
 
-	if _, err := evaluate(ctx, w, api.evaluations, "mips-418@2024", sampleTINs(practices.Practices), true); err != nil {
+	if _, err := evaluate(ctx, w, api.evaluations, mainMeasures(o.Year)[0], sampleTINs(practices.Practices), true); err != nil {
 		return err
 	}
 	if err := mainJob(ctx, w, api, o); err != nil {
@@ -154,11 +167,12 @@ func sampleTINs(ps []*pb.PracticeSummary) []string {
 }
 
 // mainJob imports a synthetic registry as a bulk FHIR export through the
-// ingest API, evaluates the 2024 measures over its practices, and writes the
-// registry's files.
+// ingest API, evaluates the year's measures over its practices, and writes
+// the registry's files.
 func mainJob(ctx context.Context, w io.Writer, api clients, o Options) error {
-	so := synth.Defaults(1, 2024)
+	so := synth.Defaults(1, o.Year)
 	so.Practices, so.Clinicians = 5, 8
+	so.AsOf = clinical.DateOf(time.Now(), time.UTC)
 	g := synth.New(so)
 	dir, err := os.MkdirTemp("", "liaison-demo-fhir")
 	if err != nil {
@@ -180,7 +194,7 @@ func mainJob(ctx context.Context, w io.Writer, api clients, o Options) error {
 		tins = append(tins, p.TIN)
 	}
 	var runs []*pb.Run
-	for _, key := range mainMeasures {
+	for _, key := range mainMeasures(o.Year) {
 		run, err := evaluate(ctx, w, api.evaluations, key, tins, false)
 		if err != nil {
 			return err
@@ -224,6 +238,9 @@ func evaluate(ctx context.Context, w io.Writer, evals pb.EvaluationServiceClient
 		rate = fmt.Sprintf("%.1f%%", *run.PerformanceRate*100)
 	}
 	fmt.Fprintf(w, "\nEvaluated %s on the server (run %s):\n", key, run.Id)
+	if run.Provisional {
+		fmt.Fprintf(w, "  PROVISIONAL: %s\n", strings.Join(run.ProvisionalReasons, "; "))
+	}
 	fmt.Fprintf(w, "  %d cases: %d met, %d not met, %d excluded, %d exceptions; performance rate %s\n",
 		c.Denominator, c.Numerator, c.PerformanceNotMet, c.DenominatorExclusion, c.DenominatorException, rate)
 	if !worklist {
@@ -233,8 +250,17 @@ func evaluate(ctx context.Context, w io.Writer, evals pb.EvaluationServiceClient
 	if err != nil {
 		return nil, err
 	}
+	cutoff, err := time.Parse(time.RFC3339, run.DataCutoff)
+	if err != nil { // no ingest batch: the data ends today
+		cutoff = time.Now()
+	}
+	today := clinical.DateOf(cutoff, time.UTC)
 	for _, k := range cases.Cases {
-		fmt.Fprintf(w, "  not met: patient %s (TIN %s, NPI %s), fracture %s, due %s\n", k.PatientId, k.Tin, k.Npi, k.IndexDate, k.DueDate)
+		state := "window closed"
+		if due, err := clinical.ParseDate(k.DueDate); err == nil && due >= today {
+			state = fmt.Sprintf("open, %d days left", due.DaysSince(today))
+		}
+		fmt.Fprintf(w, "  not met: patient %s (TIN %s, NPI %s), fracture %s, due %s: %s\n", k.PatientId, k.Tin, k.Npi, k.IndexDate, k.DueDate, state)
 	}
 	return run, nil
 }

@@ -8,14 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDemoRunsEndToEnd runs the main job on a fresh embedded database and
-// checks what it reports, line by line (run ids and timings vary).
+// checks what it reports, line by line (run ids and timings vary). The year
+// is fixed: the default follows the clock (TestCurrentYear).
 func TestDemoRunsEndToEnd(t *testing.T) {
 	var out bytes.Buffer
 	dir := t.TempDir()
-	if err := Run(context.Background(), &out, slog.New(slog.DiscardHandler), Options{Patients: 2000, Out: dir}); err != nil {
+	if err := Run(context.Background(), &out, slog.New(slog.DiscardHandler), Options{Year: 2026, Patients: 2000, Out: dir}); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
@@ -26,10 +28,12 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		"ingest pass 2 over gRPC: 21 received, 19 stored, 2 rejected",
 		"123456789  Riverside Orthopedics     America/New_York  1 coverage, 4 encounter, 1 medication, 3 patient, 1 procedure, 1 qualityCode",
 		"4 cases: 2 met, 1 not met, 1 excluded, 0 exceptions; performance rate 66.7%",
-		"not met: patient MRN-1003 (TIN 123456789, NPI 1234567893), fracture 2024-06-25, due 2024-12-25",
+		// 180 days after 25 June 2026 (mips-418@2026's numerator window).
+		"not met: patient MRN-1003 (TIN 123456789, NPI 1234567893), fracture 2026-06-25, due 2026-12-22: ",
+		"PROVISIONAL: measure logic of 2025 carried forward",
 		"Synthetic registry: 2000 patients, 5 practices, 40 physicians",
 		"0 rejected",
-		"Evaluated mips-024@2024 on the server",
+		"Evaluated mips-024@2026 on the server",
 		"5 QPP JSON submissions (one per practice), each validated after writing: 0 invalid",
 		"5 practice overviews",
 	} {
@@ -38,7 +42,7 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		}
 	}
 	// The files it says it wrote are there and non-empty.
-	for _, glob := range []string{"submissions/qpp-2024-*.json", "reports/*/physician-*.xlsx", "reports/*/practice-*.xlsx"} {
+	for _, glob := range []string{"submissions/qpp-2026-*.json", "reports/*/physician-*.xlsx", "reports/*/practice-*.xlsx"} {
 		files, _ := filepath.Glob(filepath.Join(dir, glob))
 		if len(files) == 0 {
 			t.Errorf("no %s written", glob)
@@ -47,6 +51,20 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 			if st, err := os.Stat(f); err != nil || st.Size() == 0 {
 				t.Errorf("%s: empty or unreadable (%v)", f, err)
 			}
+		}
+	}
+}
+
+// The demo evaluates the year a practice is working on: during the
+// submission season (January-March) the year being submitted, never a year
+// with no version.
+func TestCurrentYear(t *testing.T) {
+	for day, want := range map[string]int{
+		"2026-12-06": 2026, "2027-01-02": 2026, "2027-03-31": 2026, "2027-04-01": 2027, "2031-06-01": 2027, "2025-02-01": 2024,
+	} {
+		now, _ := time.Parse(time.DateOnly, day)
+		if got := CurrentYear(now); got != want {
+			t.Errorf("CurrentYear(%s) = %d, want %d", day, got, want)
 		}
 	}
 }

@@ -7,13 +7,39 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"text/tabwriter"
+	"time"
 
+	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/measures"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
-// The main job's measures: the 2024 MIPS CQMs for osteoporosis after fracture.
-var mainMeasures = []string{"mips-418@2024", "mips-024@2024", "mips-039@2024"}
+// mainMeasures are the main job's measures: the year's MIPS CQMs for
+// osteoporosis after fracture.
+func mainMeasures(year int) []string {
+	return []string{fmt.Sprintf("mips-418@%d", year), fmt.Sprintf("mips-024@%d", year), fmt.Sprintf("mips-039@%d", year)}
+}
+
+// CurrentYear is the performance year a practice works on at now: the
+// previous one during the submission season (January to March), the
+// calendar year after it, never later than the newest version shipped.
+func CurrentYear(now time.Time) int {
+	y := now.Year()
+	if now.Month() <= time.March {
+		y--
+	}
+	newest := 0
+	for _, k := range measure.NewRegistry(measures.FS()).Keys() {
+		if id, v, _ := measure.ParseKey(k); id == "mips-418" {
+			if n, err := strconv.Atoi(v); err == nil {
+				newest = max(newest, n)
+			}
+		}
+	}
+	return min(y, newest)
+}
 
 // written counts the files the demo wrote, by kind.
 type written struct {

@@ -70,7 +70,7 @@ func (s *Service) Start(ctx context.Context, key string, tins []string) (store.R
 	if err != nil {
 		return store.Run{}, err
 	}
-	return s.Store.CreateRun(ctx, m.Key(), scope, hash, s.Version)
+	return s.Store.CreateRun(ctx, m.Key(), scope, runs.Provenance{SpecHash: hash, SoftwareVersion: s.Version, Sources: m.Sources, Provisional: m.Provisional})
 }
 
 // Work evaluates one run: read a page, evaluate it on every core, write its

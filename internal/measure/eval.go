@@ -252,12 +252,7 @@ func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
 	}
 	for i := range p.Medications {
 		md := &p.Medications[i]
-		r, byName := m.codes.roles(md.Code), false
-		if r == 0 && md.Display != "" {
-			r, _ = m.names.match(md.Code, md.Display)
-			byName = r != 0
-		}
-		if r != 0 {
+		if r, byName := m.medicationRoles(md.Code, md.Display); r != 0 {
 			end := md.Date
 			if md.DaysSupply > 1 {
 				end = md.Date.AddDays(int(md.DaysSupply) - 1)

@@ -52,6 +52,11 @@ var ruleKinds = map[string]ruleKind{
 // one value serves any number of concurrent Evaluate calls.
 type Measure struct {
 	ID, Version, Title, Program string
+	// Sources says where the generated lists came from; Provisional, why a
+	// version is not final (lists or logic carried from an earlier year),
+	// empty when it is. Runs, reports and the API repeat both.
+	Sources     []string
+	Provisional []string
 
 	unit           Unit
 	period         clinical.Period
@@ -225,6 +230,9 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 		}
 		m.hasIntake, intake = true, &m.intake
 	}
+	if s.Provisional != "" {
+		m.Provisional = append(m.Provisional, s.Provisional)
+	}
 	if err := c.eligibility(s); err != nil {
 		return nil, err
 	}
@@ -366,6 +374,12 @@ func (c *compiler) eligibility(s *specYAML) error {
 		m.sex = clinical.Sex(e.Sex)
 	default:
 		return c.errf(f("sex"), "%q: want F, M or nothing", e.Sex)
+	}
+	if e.Source != "" {
+		m.Sources = append(m.Sources, e.Source)
+	}
+	if e.Provisional != "" {
+		m.Provisional = append(m.Provisional, e.Provisional)
 	}
 	m.minAge, m.maxAge = intOr(e.MinAge, -1), intOr(e.MaxAge, -1)
 	if m.maxAge >= 0 && m.minAge > m.maxAge {

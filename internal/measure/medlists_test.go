@@ -144,3 +144,97 @@ func TestMedicationListShape(t *testing.T) {
 		})
 	}
 }
+
+// therapyMask is what a compiled measure's "osteoporosis-therapy" numerator
+// rule counts: the mask of its value set.
+func therapyMask(t *testing.T, m *Measure) uint64 {
+	t.Helper()
+	for _, r := range m.numerator {
+		if r.name == "osteoporosis-therapy" && r.kind == kindMedication {
+			return r.mask
+		}
+	}
+	t.Fatalf("%s@%s has no osteoporosis-therapy medication rule", m.ID, m.Version)
+	return 0
+}
+
+// A pharmacy claim or order for an osteoporosis drug counts as therapy in
+// every spec that uses the lists, by its code alone (an NDC from any of
+// several labelers and repackagers, a brand's RxNorm code) or, for a code no
+// list holds, by the drug its display text names; products the lists leave
+// out (oncology denosumab and zoledronic acid, Yorvipath) never count, by
+// code or by name, even when the text also names a listed ingredient. Each
+// code is cited in the list file that holds it.
+func TestOsteoporosisTherapyMatchesAgainstSpecs(t *testing.T) {
+	t.Parallel()
+	unknown := ndc("99999000101") // an NDC no list holds
+	type med struct {
+		code    clinical.Code
+		display string
+	}
+	alendronate := []med{
+		{ndc("16714063301"), ""}, // NorthStar 70 mg (openFDA)
+		{ndc("64980034112"), ""}, // Rising (DailyMed)
+		{ndc("69097022316"), ""}, // Cipla (DailyMed)
+		{ndc("00591317104"), ""}, // Actavis
+		{ndc("41616063868"), ""}, // Sun 70 mg unit dose
+		{ndc("61919068904"), ""}, // Direct Rx, a repackager
+		{ndc("76439013004"), ""}, // Virtus, a discontinued listing
+		{rx("904431"), ""},       // alendronic acid 70 MG Oral Tablet
+		{ndc("78206013501"), ""}, // Fosamax 70 mg (Organon)
+		{rx("114265"), ""},       // Fosamax (BN)
+		{rx("904421"), ""},       // alendronic acid 10 MG Oral Tablet [Fosamax]
+		{ndc("00178010102"), ""}, // Binosto 70 mg effervescent tablet
+		{ndc("78206013601"), ""}, // Fosamax Plus D 70 mg/5600 IU (generated)
+		{ndc("00006071044"), ""}, // Fosamax Plus D 70 mg/2800 IU (Merck), not linked by RxNorm
+		{ndc("54868548000"), ""}, // Fosamax Plus D, repackaged
+		{unknown, "alendronic acid 35 MG Oral Tablet"},
+		{unknown, "BINOSTO 70 mg effervescent tablet"},
+		{unknown, "Fosamax Plus D 70 mg/2800 IU"},
+	}
+	tymlos := []med{
+		{ndc("70539000102"), ""}, // carton
+		{ndc("70539000101"), ""}, // the pen inside it
+		{rx("1921069"), ""},
+		{unknown, "Tymlos 3120 mcg/1.56 mL pen"},
+	}
+	excluded := []med{
+		{ndc("55513073001"), "Xgeva (denosumab) 120 mg/1.7 mL"},     // by code, although the text names denosumab
+		{rx("1046398"), "1.7 ML denosumab 70 MG/ML Injection"},      // by code
+		{unknown, "denosumab 120 MG/1.7 ML [Xgeva]"},                // by brand name
+		{ndc("00409421501"), "zoledronic acid 4 mg/5 mL injection"}, // 4 mg, oncology dose
+		{unknown, "Zometa 4 mg/5 mL"},                               // by brand name
+		{ndc("73362010001"), "teriparatide 0.3 MG/ML Pen Injector"}, // Yorvipath, by code
+		{unknown, "Yorvipath (palopegteriparatide) pen"},            // by brand name
+		{unknown, "lisinopril 10 MG Oral Tablet"},                   // not an osteoporosis drug
+	}
+	for _, tc := range []struct {
+		key              string
+		counted, ignored []med
+	}{
+		{"hedis-omw@2025", slices.Concat(alendronate, tymlos), excluded},
+		{"mips-418@2024", slices.Concat(alendronate, tymlos), excluded},
+		{"mips-418@2025", slices.Concat(alendronate, tymlos), excluded},
+		// Abaloparatide is not a PQRS-era drug.
+		{"pqrs-040@2015", alendronate, slices.Concat(excluded, tymlos[:2])},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			t.Parallel()
+			m, err := registry.Get(tc.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mask := therapyMask(t, m)
+			for _, md := range tc.counted {
+				if r, _ := m.medicationRoles(md.code, md.display); r&mask == 0 {
+					t.Errorf("%s %q does not count as osteoporosis therapy", md.code, md.display)
+				}
+			}
+			for _, md := range tc.ignored {
+				if r, _ := m.medicationRoles(md.code, md.display); r&mask != 0 {
+					t.Errorf("%s %q counts as osteoporosis therapy", md.code, md.display)
+				}
+			}
+		})
+	}
+}

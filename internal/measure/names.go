@@ -58,3 +58,17 @@ func (n *drugNames) match(code clinical.Code, display string) (roles uint64, exc
 	}
 	return roles, false
 }
+
+// medicationRoles returns the roles a medication record plays: those of its
+// code or, when its code is in no list, those of the drug its display text
+// names (byName), unless an EXCLUDE line names its code or brand.
+func (m *Measure) medicationRoles(code clinical.Code, display string) (roles uint64, byName bool) {
+	if r := m.codes.roles(code); r != 0 {
+		return r, false
+	}
+	if display == "" {
+		return 0, false
+	}
+	r, _ := m.names.match(code, display)
+	return r, r != 0
+}

@@ -1,10 +1,12 @@
 package measure
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -43,7 +45,7 @@ func (r *Registry) Get(key string) (*Measure, error) {
 	}
 	dir := path.Join(id, version)
 	if _, err := fs.Stat(r.fsys, path.Join(dir, "spec.yaml")); err != nil {
-		return nil, fmt.Errorf("measure %s: no such version (known: %s)", key, strings.Join(r.Keys(), ", "))
+		return nil, r.unknown(key, id, version)
 	}
 	r.mu.Lock()
 	e, ok := r.done[key]
@@ -66,4 +68,75 @@ func (r *Registry) Keys() []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// unknown explains a key with no spec: which versions the measure has (and
+// which are provisional), or which measures exist, and whether the year asked
+// for is one CMS has not published yet.
+func (r *Registry) unknown(key, id, version string) error {
+	byID := map[string][]string{}
+	var ids []string
+	for _, k := range r.Keys() {
+		i, v, _ := ParseKey(k)
+		if byID[i] == nil {
+			ids = append(ids, i)
+		}
+		byID[i] = append(byID[i], v)
+	}
+	versions, ok := byID[id]
+	if !ok {
+		known := make([]string, len(ids))
+		for n, i := range ids {
+			known[n] = i + " (" + span(byID[i]) + ")"
+		}
+		return fmt.Errorf("measure %s: no such measure; known: %s", key, strings.Join(known, ", "))
+	}
+	msg := fmt.Sprintf("measure %s: no such version; %s has %s", key, id, span(versions))
+	var provisional []string
+	for _, v := range versions {
+		if m, err := r.Get(id + "@" + v); err == nil && len(m.Provisional) > 0 {
+			provisional = append(provisional, v)
+		}
+	}
+	if len(provisional) > 0 {
+		msg += " (" + span(provisional) + " provisional)"
+	}
+	// A year past the newest of every measure is one nobody has published;
+	// a retired measure's later years are simply not there.
+	newest := 0
+	for _, k := range r.Keys() {
+		_, v, _ := ParseKey(k)
+		if y, err := strconv.Atoi(v); err == nil {
+			newest = max(newest, y)
+		}
+	}
+	if y, err := strconv.Atoi(version); err == nil && y > newest {
+		msg += fmt.Sprintf("; %d is not yet published: a version is added when CMS publishes that year's measure data", y)
+	}
+	return errors.New(msg)
+}
+
+// span writes sorted versions compactly: consecutive years as a range
+// ("2017-2027"), anything else listed.
+func span(versions []string) string {
+	var out []string
+	for i := 0; i < len(versions); {
+		j := i
+		for j+1 < len(versions) && consecutive(versions[j], versions[j+1]) {
+			j++
+		}
+		if j > i {
+			out = append(out, versions[i]+"-"+versions[j])
+		} else {
+			out = append(out, versions[i])
+		}
+		i = j + 1
+	}
+	return strings.Join(out, ", ")
+}
+
+func consecutive(a, b string) bool {
+	x, err1 := strconv.Atoi(a)
+	y, err2 := strconv.Atoi(b)
+	return err1 == nil && err2 == nil && y == x+1
 }

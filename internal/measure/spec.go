@@ -34,6 +34,7 @@ type specYAML struct {
 	ID              string            `yaml:"id"`
 	Version         string            `yaml:"version"`
 	Title           string            `yaml:"title"`
+	Provisional     string            `yaml:"provisional"` // why the logic is not final
 	Program         string            `yaml:"program"`
 	Unit            string            `yaml:"unit"`
 	EligibilityFile string            `yaml:"eligibilityFile"`
@@ -96,6 +97,8 @@ type eligibilityYAML struct {
 	MeasureID           string            `yaml:"measureId"`
 	Year                int               `yaml:"year"`
 	Title               string            `yaml:"title"`
+	Source              string            `yaml:"source"`      // where the lists came from
+	Provisional         string            `yaml:"provisional"` // why they are not final
 	Sex                 string            `yaml:"sex"`
 	MinAge              *int              `yaml:"minAge"`
 	MaxAge              *int              `yaml:"maxAge"`

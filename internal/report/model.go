@@ -9,6 +9,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/benchmarks"
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/runs"
 )
 
 // CaseMinimum is the MIPS case minimum: a measure is scored against its
@@ -59,12 +60,11 @@ func MeasureOf(m *measure.Measure) Measure {
 
 // Run is one finished evaluation run as a report needs it.
 type Run struct {
-	ID              string
-	Measure         Measure
-	Cutoff          clinical.Date // the data cut-off day: a case is open if due on or after it
-	Finished        time.Time     // when the run succeeded
-	SpecHash        string
-	SoftwareVersion string
+	ID       string
+	Measure  Measure
+	Cutoff   clinical.Date // the data cut-off day: a case is open if due on or after it
+	Finished time.Time     // when the run succeeded
+	runs.Provenance
 }
 
 // Group is the counts of one practice (NPI "") or one physician in it.

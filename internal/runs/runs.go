@@ -21,22 +21,31 @@ const (
 
 // Run is an evaluation run as stored.
 type Run struct {
-	ID              string
-	MeasureKey      string
-	TINs            []string
-	Status          string
-	Error           string
-	Attempts        int
-	CreatedAt       time.Time
-	StartedAt       time.Time
-	FinishedAt      time.Time
-	PatientsTotal   int64
-	PatientsDone    int64
-	SpecHash        string
-	SoftwareVersion string
+	ID            string
+	MeasureKey    string
+	TINs          []string
+	Status        string
+	Error         string
+	Attempts      int
+	CreatedAt     time.Time
+	StartedAt     time.Time
+	FinishedAt    time.Time
+	PatientsTotal int64
+	PatientsDone  int64
+	Provenance
 	DataCutoffBatch int64
 	DataCutoffAt    time.Time
 	Counts          measure.Counts
+}
+
+// Provenance says what produced a run: the measure version's spec files (by
+// hash), the software, where the version's code lists came from and, when the
+// version is provisional, why.
+type Provenance struct {
+	SpecHash        string
+	SoftwareVersion string
+	Sources         []string
+	Provisional     []string
 }
 
 // CaseFilter selects a run's cases for ListCases.

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/pgtest"
+	"github.com/liaison-registry/liaison/internal/runs"
 	"github.com/liaison-registry/liaison/internal/synth"
 )
 
@@ -23,7 +24,7 @@ func TestRunReadReturnsKeptPatientsWhole(t *testing.T) {
 	ctx := context.Background()
 	pop := synth.Population(synth.Defaults(7, 2024), 400)
 	writePopulation(t, s, pop)
-	run, err := s.CreateRun(ctx, "mips-418@2024", nil, "spec", "test")
+	run, err := s.CreateRun(ctx, "mips-418@2024", nil, runs.Provenance{SpecHash: "spec", SoftwareVersion: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

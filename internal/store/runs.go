@@ -30,7 +30,7 @@ type (
 )
 
 const runColumns = `id::text, measure_key, tins, status, error, attempts, created_at, started_at, finished_at,
-	patients_total, patients_done, spec_hash, software_version, data_cutoff_batch, data_cutoff_at,
+	patients_total, patients_done, spec_hash, software_version, sources, provisional, data_cutoff_batch, data_cutoff_at,
 	initial_population, denominator, denominator_exclusion, denominator_exception, numerator, performance_not_met`
 
 func scanRun(r pgx.CollectableRow) (Run, error) {
@@ -39,7 +39,7 @@ func scanRun(r pgx.CollectableRow) (Run, error) {
 	var cutoff *int64
 	var c [6]int64
 	err := r.Scan(&run.ID, &run.MeasureKey, &run.TINs, &run.Status, &run.Error, &run.Attempts, &run.CreatedAt, &started, &finished,
-		&run.PatientsTotal, &run.PatientsDone, &run.SpecHash, &run.SoftwareVersion, &cutoff, &cutoffAt,
+		&run.PatientsTotal, &run.PatientsDone, &run.SpecHash, &run.SoftwareVersion, &run.Sources, &run.Provisional, &cutoff, &cutoffAt,
 		&c[0], &c[1], &c[2], &c[3], &c[4], &c[5])
 	run.StartedAt, run.FinishedAt, run.DataCutoffAt = timeOf(started), timeOf(finished), timeOf(cutoffAt)
 	if cutoff != nil {
@@ -52,14 +52,14 @@ func scanRun(r pgx.CollectableRow) (Run, error) {
 
 // CreateRun stores a queued run and enqueues its job in the same
 // transaction, so there is never a run without a job or a job without a run.
-func (s *Store) CreateRun(ctx context.Context, measureKey string, tins []string, specHash, version string) (Run, error) {
+func (s *Store) CreateRun(ctx context.Context, measureKey string, tins []string, p runs.Provenance) (Run, error) {
 	if s.jobs == nil {
 		return Run{}, errors.New("store opened without a job queue")
 	}
 	var run Run
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `INSERT INTO evaluation_runs (measure_key, tins, spec_hash, software_version)
-			VALUES ($1, $2, $3, $4) RETURNING `+runColumns, measureKey, nonNil(tins), specHash, version)
+		rows, err := tx.Query(ctx, `INSERT INTO evaluation_runs (measure_key, tins, spec_hash, software_version, sources, provisional)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+runColumns, measureKey, nonNil(tins), p.SpecHash, p.SoftwareVersion, nonNil(p.Sources), nonNil(p.Provisional))
 		if err != nil {
 			return err
 		}

@@ -47,6 +47,10 @@ type Options struct {
 	// BadRate is the share of patients with one deliberately invalid API
 	// record (Records only; 0 for benchmarks).
 	BadRate float64
+	// AsOf, when set, is the day the data is exported: nothing dated after
+	// it exists yet (a stay not yet ended is open), so a year still under
+	// way has the open gaps a practice would have today.
+	AsOf clinical.Date
 }
 
 // Defaults: 20 practices of 10 clinicians, a fifth of patients with a
@@ -247,5 +251,8 @@ func (g *Generator) Patient(i int) clinical.PatientData {
 	b := &builder{g: g, r: r, pr: &g.practices[min(pi, len(g.practices)-1)], id: PatientID(i), y: g.o.Year}
 	b.pcp = b.pr.pcp[r.IntN(len(b.pr.pcp))]
 	b.generate()
+	if g.o.AsOf != 0 {
+		asOf(&b.d, g.o.AsOf)
+	}
 	return b.d
 }

@@ -298,3 +298,53 @@ func TestReferenceRecords(t *testing.T) {
 		t.Error("reference data is not reproducible")
 	}
 }
+
+// AsOf exports the data a practice holds on that day: nothing after it, a
+// stay still open, and the same patients as without it up to that day.
+func TestAsOfHoldsNothingAfterTheDay(t *testing.T) {
+	day := clinical.NewDate(2026, 12, 6)
+	o := synth.Defaults(3, 2026)
+	all := synth.New(o)
+	o.AsOf = day
+	cut := synth.New(o)
+	dropped := 0
+	for i := 0; i < 2000; i++ {
+		full, d := all.Patient(i), cut.Patient(i)
+		for _, e := range d.Encounters {
+			if e.Start > day || e.End.Valid && e.End.Date > day || e.Discharge.Valid && e.Discharge.Date > day {
+				t.Fatalf("patient %d: encounter %s dated after %s: %+v", i, e.SourceID, day, e)
+			}
+		}
+		for _, m := range d.Medications {
+			if m.Date > day {
+				t.Fatalf("patient %d: medication after %s", i, day)
+			}
+		}
+		for _, p := range d.Procedures {
+			if p.Date > day {
+				t.Fatalf("patient %d: procedure after %s", i, day)
+			}
+		}
+		for _, q := range d.Quality {
+			if q.Date > day {
+				t.Fatalf("patient %d: quality code after %s", i, day)
+			}
+		}
+		if d.Patient.DeathDate.Valid && d.Patient.DeathDate.Date > day {
+			t.Fatalf("patient %d: death after %s", i, day)
+		}
+		kept := 0
+		for _, e := range full.Encounters {
+			if e.Start <= day {
+				kept++
+			}
+		}
+		if kept != len(d.Encounters) {
+			t.Fatalf("patient %d: %d encounters up to %s, AsOf kept %d", i, kept, day, len(d.Encounters))
+		}
+		dropped += len(full.Encounters) - kept
+	}
+	if dropped == 0 {
+		t.Error("no encounter after 6 December 2026 in 2000 patients: the test proves nothing")
+	}
+}

@@ -68,7 +68,7 @@ func Header(ctx context.Context, src Source, ms Measures, runID string) (report.
 		return report.Run{}, err
 	}
 	return report.Run{ID: run.ID, Measure: report.MeasureOf(m), Cutoff: run.CutoffDay(), Finished: run.FinishedAt,
-		SpecHash: run.SpecHash, SoftwareVersion: run.SoftwareVersion}, nil
+		Provenance: run.Provenance}, nil
 }
 
 // Run gathers one run for practice tin.

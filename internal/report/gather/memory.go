@@ -23,7 +23,8 @@ type Memory struct {
 // Evaluate runs m over patients with the given data cut-off.
 func Evaluate(m *measure.Measure, patients []clinical.PatientData, cutoff clinical.Date) *Memory {
 	agg := runs.NewAggregator()
-	mem := &Memory{run: report.Run{ID: "in-memory", Measure: report.MeasureOf(m), Cutoff: cutoff, SoftwareVersion: "in-memory"},
+	mem := &Memory{run: report.Run{ID: "in-memory", Measure: report.MeasureOf(m), Cutoff: cutoff,
+		Provenance: runs.Provenance{SoftwareVersion: "in-memory", Sources: m.Sources, Provisional: m.Provisional}},
 		practices: map[string]report.Group{}, physicians: map[string][]report.Group{}, cases: map[string][]measure.Case{}}
 	for _, p := range patients {
 		for _, c := range m.Evaluate(p) {

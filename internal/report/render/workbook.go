@@ -148,11 +148,14 @@ func writeSummary(f *excelize.File, st styles, s Scope, charts []chart) error {
 	if s.NPI == "" {
 		title, who = "Osteoporosis care after fracture: practice report", label(st, "Physicians", countPhysicians(s))
 	}
-	var keys, periods, runs, benches []string
+	var keys, periods, runs, benches, provisional []string
 	var cutoff clinical.Date
 	for _, rd := range s.Runs {
 		r := rd.Run
 		keys = append(keys, provenance(r))
+		if len(r.Provisional) > 0 {
+			provisional = append(provisional, r.Measure.Key+": "+strings.Join(r.Provisional, "; "))
+		}
 		periods = appendNew(periods, fmt.Sprintf("%s to %s", r.Measure.Period.Start, r.Measure.Period.End))
 		runs = append(runs, r.ID)
 		cutoff = max(cutoff, r.Cutoff)
@@ -172,6 +175,9 @@ func writeSummary(f *excelize.File, st styles, s Scope, charts []chart) error {
 		label(st, "Measure versions", strings.Join(keys, "; ")),
 		label(st, "Evaluation runs", strings.Join(runs, ", ")),
 		label(st, "Benchmarks", strings.Join(benches, "; ")),
+	}
+	if len(provisional) > 0 {
+		header = append(header, label(st, "PROVISIONAL versions", strings.Join(provisional, " | ")))
 	}
 	row := 1
 	for _, h := range header {
@@ -285,6 +291,10 @@ func summaryCells(st styles, r report.Row, practice *float64) []any {
 
 // provenance names a run's measure version, spec hash and software.
 func provenance(r report.Run) string {
+	key := r.Measure.Key
+	if len(r.Provisional) > 0 {
+		key += " PROVISIONAL"
+	}
 	var parts []string
 	if r.SpecHash != "" {
 		parts = append(parts, fmt.Sprintf("spec sha256 %.12s", r.SpecHash))
@@ -293,9 +303,9 @@ func provenance(r report.Run) string {
 		parts = append(parts, "Liaison "+r.SoftwareVersion)
 	}
 	if len(parts) == 0 {
-		return r.Measure.Key
+		return key
 	}
-	return r.Measure.Key + " (" + strings.Join(parts, ", ") + ")"
+	return key + " (" + strings.Join(parts, ", ") + ")"
 }
 
 func yesNo(b bool) string {

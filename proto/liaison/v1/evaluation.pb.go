@@ -238,8 +238,14 @@ type Run struct {
 	SpecHash        string `protobuf:"bytes,13,opt,name=spec_hash,json=specHash,proto3" json:"spec_hash,omitempty"`
 	DataCutoff      string `protobuf:"bytes,14,opt,name=data_cutoff,json=dataCutoff,proto3" json:"data_cutoff,omitempty"`
 	SoftwareVersion string `protobuf:"bytes,15,opt,name=software_version,json=softwareVersion,proto3" json:"software_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The measure version was provisional when the run started (see
+	// MeasureVersion.provisional), and why.
+	Provisional        bool     `protobuf:"varint,16,opt,name=provisional,proto3" json:"provisional,omitempty"`
+	ProvisionalReasons []string `protobuf:"bytes,17,rep,name=provisional_reasons,json=provisionalReasons,proto3" json:"provisional_reasons,omitempty"`
+	// Where the version's code lists came from.
+	Sources       []string `protobuf:"bytes,18,rep,name=sources,proto3" json:"sources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Run) Reset() {
@@ -375,6 +381,27 @@ func (x *Run) GetSoftwareVersion() string {
 		return x.SoftwareVersion
 	}
 	return ""
+}
+
+func (x *Run) GetProvisional() bool {
+	if x != nil {
+		return x.Provisional
+	}
+	return false
+}
+
+func (x *Run) GetProvisionalReasons() []string {
+	if x != nil {
+		return x.ProvisionalReasons
+	}
+	return nil
+}
+
+func (x *Run) GetSources() []string {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
 }
 
 type StartEvaluationRequest struct {
@@ -1192,7 +1219,7 @@ const file_liaison_v1_evaluation_proto_rawDesc = "" +
 	"\x15denominator_exclusion\x18\x03 \x01(\x03R\x14denominatorExclusion\x123\n" +
 	"\x15denominator_exception\x18\x04 \x01(\x03R\x14denominatorException\x12\x1c\n" +
 	"\tnumerator\x18\x05 \x01(\x03R\tnumerator\x12.\n" +
-	"\x13performance_not_met\x18\x06 \x01(\x03R\x11performanceNotMet\"\x9c\x04\n" +
+	"\x13performance_not_met\x18\x06 \x01(\x03R\x11performanceNotMet\"\x89\x05\n" +
 	"\x03Run\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1214,7 +1241,10 @@ const file_liaison_v1_evaluation_proto_rawDesc = "" +
 	"\tspec_hash\x18\r \x01(\tR\bspecHash\x12\x1f\n" +
 	"\vdata_cutoff\x18\x0e \x01(\tR\n" +
 	"dataCutoff\x12)\n" +
-	"\x10software_version\x18\x0f \x01(\tR\x0fsoftwareVersionB\x13\n" +
+	"\x10software_version\x18\x0f \x01(\tR\x0fsoftwareVersion\x12 \n" +
+	"\vprovisional\x18\x10 \x01(\bR\vprovisional\x12/\n" +
+	"\x13provisional_reasons\x18\x11 \x03(\tR\x12provisionalReasons\x12\x18\n" +
+	"\asources\x18\x12 \x03(\tR\asourcesB\x13\n" +
 	"\x11_performance_rate\"K\n" +
 	"\x16StartEvaluationRequest\x12\x1d\n" +
 	"\n" +

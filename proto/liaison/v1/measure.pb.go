@@ -38,6 +38,13 @@ type MeasureVersion struct {
 	ContentHash string `protobuf:"bytes,9,opt,name=content_hash,json=contentHash,proto3" json:"content_hash,omitempty"`
 	// Code lists by name with their sizes.
 	CodeListSizes map[string]int64 `protobuf:"bytes,10,rep,name=code_list_sizes,json=codeListSizes,proto3" json:"code_list_sizes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// True when the version is not final: CMS has not published the year's
+	// code lists or specification, and an earlier year's stand in for them.
+	Provisional bool `protobuf:"varint,11,opt,name=provisional,proto3" json:"provisional,omitempty"`
+	// Why it is provisional, one sentence per part carried forward.
+	ProvisionalReasons []string `protobuf:"bytes,12,rep,name=provisional_reasons,json=provisionalReasons,proto3" json:"provisional_reasons,omitempty"`
+	// Where the version's generated code lists came from (CMS files, commit).
+	Sources       []string `protobuf:"bytes,13,rep,name=sources,proto3" json:"sources,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -138,6 +145,27 @@ func (x *MeasureVersion) GetContentHash() string {
 func (x *MeasureVersion) GetCodeListSizes() map[string]int64 {
 	if x != nil {
 		return x.CodeListSizes
+	}
+	return nil
+}
+
+func (x *MeasureVersion) GetProvisional() bool {
+	if x != nil {
+		return x.Provisional
+	}
+	return false
+}
+
+func (x *MeasureVersion) GetProvisionalReasons() []string {
+	if x != nil {
+		return x.ProvisionalReasons
+	}
+	return nil
+}
+
+func (x *MeasureVersion) GetSources() []string {
+	if x != nil {
+		return x.Sources
 	}
 	return nil
 }
@@ -324,7 +352,7 @@ var File_liaison_v1_measure_proto protoreflect.FileDescriptor
 const file_liaison_v1_measure_proto_rawDesc = "" +
 	"\n" +
 	"\x18liaison/v1/measure.proto\x12\n" +
-	"liaison.v1\"\xa0\x03\n" +
+	"liaison.v1\"\x8d\x04\n" +
 	"\x0eMeasureVersion\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\ameasure\x18\x02 \x01(\tR\ameasure\x12\x18\n" +
@@ -337,7 +365,10 @@ const file_liaison_v1_measure_proto_rawDesc = "" +
 	"period_end\x18\b \x01(\tR\tperiodEnd\x12!\n" +
 	"\fcontent_hash\x18\t \x01(\tR\vcontentHash\x12U\n" +
 	"\x0fcode_list_sizes\x18\n" +
-	" \x03(\v2-.liaison.v1.MeasureVersion.CodeListSizesEntryR\rcodeListSizes\x1a@\n" +
+	" \x03(\v2-.liaison.v1.MeasureVersion.CodeListSizesEntryR\rcodeListSizes\x12 \n" +
+	"\vprovisional\x18\v \x01(\bR\vprovisional\x12/\n" +
+	"\x13provisional_reasons\x18\f \x03(\tR\x12provisionalReasons\x12\x18\n" +
+	"\asources\x18\r \x03(\tR\asources\x1a@\n" +
 	"\x12CodeListSizesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"/\n" +
