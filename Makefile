@@ -42,8 +42,12 @@ check-generated: generate
 	git diff --exit-code -- proto internal/api/openapi
 
 ## measures: regenerate the CMS-derived code lists of the MIPS specs (committed) from $(REF)
+## and, when PQRS040 names it, pqrs-040's fracture lists from the 2015 specification text
+## (not committed; measures/README.md says how to get it)
+PQRS040     ?=
+PQRS040_REF ?= SunCoastConnection/TheRealLibreEHR@999e93066f638e9544ba77ab6b0b5786524eafd1 library/classes/rulesets/PQRS/reports/PQRS_0040/README.TXT
 measures:
-	$(GO) run ./cmd/measuregen -ref $(REF) -out measures
+	$(GO) run ./cmd/measuregen -ref $(REF) -out measures -pqrs040 "$(PQRS040)" -pqrs040-ref "$(PQRS040_REF)"
 
 ## medlists: regenerate the generated sections of the osteoporosis medication lists
 ## (measures/valuesets/osteoporosis-meds*.txt, committed) from an RxNorm folder that is not

@@ -18,6 +18,8 @@ func main() {
 	out := flag.String("out", "measures", "measures folder to write mips-<id>/<year>/ into")
 	ids := flag.String("measures", "418,024,039", "comma-separated MIPS measure ids")
 	years := flag.String("years", "2017-2027", "performance years, FIRST-LAST")
+	pqrs040 := flag.String("pqrs040", "", "text of the 2015 PQRS #040 specification (measures/README.md); empty: leave pqrs-040's lists as they are")
+	pqrs040Ref := flag.String("pqrs040-ref", "", "where the -pqrs040 text comes from, for the generated headers")
 	flag.Parse()
 	first, last, err := parseYears(*years)
 	if err != nil {
@@ -30,7 +32,14 @@ func main() {
 			}
 		}
 	}
-	if err := GeneratePQRS040(*ref, *out); err != nil {
+	if *pqrs040 == "" {
+		log.Print("pqrs-040 lists not regenerated: no -pqrs040 specification text (see measures/README.md)")
+		return
+	}
+	if *pqrs040Ref == "" {
+		log.Fatal("-pqrs040 needs -pqrs040-ref (where the text comes from)")
+	}
+	if err := GeneratePQRS040(*pqrs040, *pqrs040Ref, *out); err != nil {
 		log.Fatal(err)
 	}
 }

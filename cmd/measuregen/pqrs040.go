@@ -1,104 +1,146 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
-// PQRS #040 (2015) predates CMS's machine-readable data, so its lists are
-// derived here from what reference/measures.md §6.2 records [S3]:
-//   - ICD-9-CM: 59 codes (option 2, fracture surgery, omits open vertebral 805.1x);
-//   - ICD-10-CM: the hip, spine and distal-radius ranges, taken from CMS's 2017
-//     #418 list (the first CMS list with those ranges, 7th characters A/B/C), less
-//     its physeal codes (S72.02x, S72.13x), plus pathological fractures M84.43x,
-//     M84.45x and M84.48XA, which #418 never listed.
-// The published 2015 list has 746 ICD-10 codes; this reconstruction is close
-// but not identical (see measures/README.md).
-
-var pqrs040ICD9 = func() []string {
-	s := []string{"733.12", "733.13", "733.14", "733.15", "733.19"}
-	for i := 0; i <= 8; i++ {
-		s = append(s, fmt.Sprintf("805.0%d", i))
-	}
-	for i := 1; i <= 7; i++ {
-		s = append(s, fmt.Sprintf("805.1%d", i))
-	}
-	for i := 2; i <= 8; i++ {
-		s = append(s, fmt.Sprintf("805.%d", i))
-	}
-	for i := 0; i <= 7; i++ {
-		s = append(s, fmt.Sprintf("813.4%d", i))
-	}
-	for i := 0; i <= 4; i++ {
-		s = append(s, fmt.Sprintf("813.5%d", i))
-	}
-	return append(s, "820.00", "820.01", "820.02", "820.03", "820.09", "820.10", "820.11", "820.12", "820.13",
-		"820.19", "820.20", "820.21", "820.22", "820.30", "820.31", "820.32", "820.8", "820.9")
-}()
+// PQRS #040 (2015) predates CMS's machine-readable data, so its fracture
+// lists are read from the published 2015 claims/registry specification, as
+// a text transcription (not committed; measures/README.md says where it
+// is). Each of the measure's two denominator options lists its diagnoses
+// under headings of the form
+//
+//	Diagnosis for hip, spine, or distal radial fracture (ICD-9-CM) [for use 1/1/2015-9/30/2015]: 733.12, ...
+//
+// and the list runs to the next heading or line reading "AND". The dates are the ICD-10
+// transition: the spec's own statement of when each code system applies.
 
 var (
-	pqrs040Prefixes = []string{"S12.", "S22.0", "S32.0", "S32.1", "S32.2", "S32.4", "S52.5", "S52.6", "S52.90X", "S72.0", "S72.1", "S72.2"}
-	pqrs040Physeal  = []string{"S72.02", "S72.13"}
-	pqrs040M84      = []string{"M84.431A", "M84.432A", "M84.433A", "M84.434A", "M84.439A", "M84.451A", "M84.452A", "M84.453A", "M84.454A", "M84.459A", "M84.48XA"}
+	reOption40  = regexp.MustCompile(`Option (\d+) - Denominator Criteria`)
+	reHeading40 = regexp.MustCompile(`Diagnosis for hip, spine, or distal radial fracture \((ICD-9-CM|ICD-10-CM)\) \[for use ([0-9/]+)-([0-9/]+)\]:`)
+	reCode40    = map[string]*regexp.Regexp{
+		"ICD-9-CM":  regexp.MustCompile(`^[0-9]{3}\.[0-9]{1,2}$`),
+		"ICD-10-CM": regexp.MustCompile(`^[A-Z][0-9]{2}\.[0-9A-Z]{1,4}$`),
+	}
 )
 
-// GeneratePQRS040 writes measures/pqrs-040/2015/fractures-{1,2}.txt.
-func GeneratePQRS040(ref, out string) error {
-	raw, err := os.ReadFile(filepath.Join(ref, "measures-2017.json"))
+// list40 is one diagnosis list of the specification.
+type list40 struct {
+	option, system string
+	from, to       time.Time
+	codes          []string
+}
+
+// parsePQRS040 returns the diagnosis lists of the specification text, in
+// order. Anything in a list that is not a code of its system is an error,
+// except a lone "OR" line: a page-break artefact of the transcription
+// (option 1's ICD-10-CM list has one).
+func parsePQRS040(text string) ([]list40, error) {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	options := reOption40.FindAllStringSubmatchIndex(text, -1)
+	var out []list40
+	for _, h := range reHeading40.FindAllStringSubmatchIndex(text, -1) {
+		l := list40{system: text[h[2]:h[3]]}
+		for _, o := range options {
+			if o[0] < h[0] {
+				l.option = text[o[2]:o[3]]
+			}
+		}
+		if l.option == "" {
+			return nil, fmt.Errorf("%s list at byte %d precedes any denominator option", l.system, h[0])
+		}
+		var err error
+		if l.from, err = time.Parse("1/2/2006", text[h[4]:h[5]]); err != nil {
+			return nil, fmt.Errorf("option %s %s: %w", l.option, l.system, err)
+		}
+		if l.to, err = time.Parse("1/2/2006", text[h[6]:h[7]]); err != nil {
+			return nil, fmt.Errorf("option %s %s: %w", l.option, l.system, err)
+		}
+		body := text[h[1]:]
+		end := strings.Index(body, "\nAND\n")
+		if end < 0 {
+			return nil, fmt.Errorf("option %s %s: no AND line ends the list", l.option, l.system)
+		}
+		if next := reHeading40.FindStringIndex(body); next != nil && next[0] < end {
+			end = next[0] // the ICD-10-CM heading follows the ICD-9-CM list directly
+		}
+		for _, line := range strings.Split(body[:end], "\n") {
+			if strings.TrimSpace(line) == "OR" {
+				continue
+			}
+			for _, tok := range strings.Split(line, ",") {
+				tok = strings.TrimSpace(tok)
+				if tok == "" {
+					continue
+				}
+				if !reCode40[l.system].MatchString(tok) {
+					return nil, fmt.Errorf("option %s %s: %q is not a code", l.option, l.system, tok)
+				}
+				l.codes = append(l.codes, tok)
+			}
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// GeneratePQRS040 writes measures/pqrs-040/2015/fractures-{1,2}-icd9.txt and
+// fractures-icd10.txt (both options list the same ICD-10-CM codes) from the
+// specification text at src; ref names it in the headers.
+func GeneratePQRS040(src, ref, out string) error {
+	raw, err := os.ReadFile(src)
 	if err != nil {
 		return err
 	}
-	var all []cmsMeasure
-	if err := json.Unmarshal(raw, &all); err != nil {
-		return err
+	lists, err := parsePQRS040(string(raw))
+	if err != nil {
+		return fmt.Errorf("%s: %w", src, err)
 	}
-	i := slices.IndexFunc(all, func(m cmsMeasure) bool { return m.MeasureID == "418" })
-	if i < 0 {
-		return fmt.Errorf("measures-2017.json: no measure 418")
-	}
-	var icd10 []string
-	for _, c := range all[i].EligibilityOptions[0].DiagnosisCodes {
-		in := slices.ContainsFunc(pqrs040Prefixes, func(p string) bool { return strings.HasPrefix(c, p) })
-		physeal := slices.ContainsFunc(pqrs040Physeal, func(p string) bool { return strings.HasPrefix(c, p) })
-		if in && !physeal {
-			icd10 = append(icd10, c)
+	files := map[string]list40{}
+	for _, l := range lists {
+		name := "fractures-icd10.txt"
+		if l.system == "ICD-9-CM" {
+			name = "fractures-" + l.option + "-icd9.txt"
 		}
+		if prev, dup := files[name]; dup {
+			if !slices.Equal(prev.codes, l.codes) || prev.from != l.from || prev.to != l.to {
+				return fmt.Errorf("%s: options %s and %s list different %s codes; give each its own file", src, prev.option, l.option, l.system)
+			}
+			prev.option += " and " + l.option
+			files[name] = prev
+			continue
+		}
+		files[name] = l
 	}
-	icd10 = dedupe(append(icd10, pqrs040M84...))
+	if len(files) != 3 {
+		return fmt.Errorf("%s: want ICD-9-CM lists for options 1 and 2 and one ICD-10-CM list, got %d files", src, len(files))
+	}
 	dir := filepath.Join(out, "pqrs-040", "2015")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, opt := range []string{"1", "2"} {
-		var b bytes.Buffer
-		fmt.Fprintf(&b, "# Generated by cmd/measuregen (make measures); do not edit.\n")
-		fmt.Fprintf(&b, "# Hip, spine and distal-radius fractures, PQRS #040 (2015), option %s: %d ICD-9-CM codes\n", opt, count(opt))
-		fmt.Fprintf(&b, "# (reference/measures.md §6.2 [S3]) and %d ICD-10-CM codes derived from CMS's 2017 #418 list\n", len(icd10))
-		b.WriteString("# (reference copy measures-2017.json) as cmd/measuregen/pqrs040.go explains.\n")
-		for _, c := range pqrs040ICD9 {
-			if opt == "2" && strings.HasPrefix(c, "805.1") {
-				continue
-			}
-			fmt.Fprintf(&b, "ICD9CM %s\n", c)
+	sum := sha256.Sum256(raw)
+	for name, l := range files {
+		opt := "option " + l.option
+		if strings.Contains(l.option, " and ") {
+			opt = "options " + l.option
 		}
-		for _, c := range icd10 {
-			fmt.Fprintf(&b, "ICD10CM %s\n", c)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "fractures-"+opt+".txt"), b.Bytes(), 0o644); err != nil {
+		system := strings.ReplaceAll(strings.TrimSuffix(l.system, "-CM"), "-", "") + "CM"
+		header := "# Generated by cmd/measuregen (make measures); do not edit.\n" +
+			fmt.Sprintf("# PQRS #040 (2015), %s: hip, spine or distal radial fracture, %d %s codes\n", opt, len(l.codes), l.system) +
+			fmt.Sprintf("# \"for use\" on dates of service %s to %s (spec.yaml's validFrom/validTo).\n", l.from.Format(time.DateOnly), l.to.Format(time.DateOnly)) +
+			"# Source: CMS 2015 PQRS claims/registry individual measure specification, #040, as transcribed in\n" +
+			fmt.Sprintf("#   %s\n#   (SHA-256 %x); reference/measures.md [S3].\n", ref, sum)
+		if err := writeList(filepath.Join(dir, name), header, system, l.codes); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func count(opt string) int {
-	if opt == "2" {
-		return len(pqrs040ICD9) - 7
-	}
-	return len(pqrs040ICD9)
 }

@@ -26,22 +26,29 @@ func (m *Measure) Describe() Description {
 	return d
 }
 
-// numeratorWays lists what meets the numerator: each rule's label, then
-// the performance-met quality-data codes.
+// numeratorWays lists what meets the numerator: each rule's label (once:
+// PQRS #040's look-back rules share their labels), then the
+// performance-met quality-data codes.
 func (m *Measure) numeratorWays() []string {
-	var what, codes []string
+	var what []string
 	for _, r := range m.numerator {
-		what = append(what, r.label)
+		what = appendUnique(what, r.label)
 	}
+	if codes := m.metCodes(); len(codes) > 0 {
+		what = append(what, "quality-data code "+strings.Join(codes, "/"))
+	}
+	return what
+}
+
+// metCodes are the performance-met quality-data codes, each once.
+func (m *Measure) metCodes() []string {
+	var codes []string
 	for _, q := range m.quality {
 		if q.cat == CatMet {
 			codes = appendUnique(codes, q.code)
 		}
 	}
-	if len(codes) > 0 {
-		what = append(what, "quality-data code "+strings.Join(codes, "/"))
-	}
-	return what
+	return codes
 }
 
 // words renders a numerator window for a sentence about the index date.

@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"math"
 	"slices"
 	"sync"
 
@@ -222,7 +223,7 @@ func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
 			if r := m.codes.roles(e.Diagnoses[j]); r != 0 {
 				dx |= r
 				sc.hits = append(sc.hits, hit{roles: r, date: e.Start, end: e.Start, src: srcEncDx, rec: int32(i), sub: int32(j)})
-				if r&m.fractureMask != 0 && !fracture && !m.historyExcluded(e) {
+				if !fracture && m.fractureOn(r, e.Start) && !m.historyExcluded(e) {
 					fracture = true
 					ep := e.Start
 					if m.episode != nil && m.episode.inpatientDischarge && e.Class == clinical.Inpatient {
@@ -253,7 +254,7 @@ func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
 		c := &p.Conditions[i]
 		if r := m.codes.roles(c.Code); r != 0 {
 			sc.hits = append(sc.hits, hit{roles: r, date: c.Onset, end: c.Onset, src: srcCond, rec: int32(i)})
-			if r&m.fractureMask != 0 {
+			if m.fractureOn(r, c.Onset) {
 				sc.occ = append(sc.occ, occurrence{date: c.Onset, epDate: c.Onset, enc: -1, hit: int32(len(sc.hits) - 1)})
 			}
 		}
@@ -329,7 +330,7 @@ func (m *Measure) linkToEncounters(p *clinical.PatientData, sc *scratch) {
 				if e.SourceID != id {
 					continue
 				}
-				if h.roles&m.fractureMask != 0 && sc.dxRoles[i]&m.fractureMask == 0 && !m.historyExcluded(e) {
+				if m.fractureOn(h.roles, e.Start) && !m.fractureOn(sc.dxRoles[i], e.Start) && !m.historyExcluded(e) {
 					// The encounter's fracture, as if it were on its claim.
 					ep := e.Start
 					if m.episode != nil && m.episode.inpatientDischarge && e.Class == clinical.Inpatient {
@@ -349,6 +350,24 @@ func (m *Measure) linkToEncounters(p *clinical.PatientData, sc *scratch) {
 func priorFracture(sc *scratch, day clinical.Date, days int) bool {
 	for _, o := range sc.occ {
 		if o.enc >= 0 && o.date < day && int(day-o.date) <= days {
+			return true
+		}
+	}
+	return false
+}
+
+// fractureOn reports whether a diagnosis with these roles, dated d, is the
+// fracture of an eligibility option that holds on d (PQRS 2015: ICD-9-CM
+// until 30 September, ICD-10-CM from 1 October).
+func (m *Measure) fractureOn(roles uint64, d clinical.Date) bool {
+	if roles&m.fractureMask&^m.datedDx != 0 {
+		return true
+	}
+	if roles&m.datedDx == 0 {
+		return false
+	}
+	for i := range m.options {
+		if o := &m.options[i]; roles&o.dxMask != 0 && o.valid.Contains(d) {
 			return true
 		}
 	}
@@ -430,7 +449,9 @@ func (m *Measure) qualifies(p *clinical.PatientData, sc *scratch, i int) (ok, vi
 	e := &p.Encounters[i]
 	for k := range m.options {
 		o := &m.options[k]
-		if o.dxMask != 0 && sc.dxRoles[i]&o.dxMask == 0 {
+		// Validity is judged on the encounter's date of service, the date its
+		// diagnoses carry.
+		if o.dxMask != 0 && sc.dxRoles[i]&o.dxMask == 0 || !o.valid.Contains(e.Start) {
 			continue
 		}
 		own := o.procMask == 0 || sc.lnRoles[i]&o.procMask != 0
@@ -606,11 +627,7 @@ func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	k.Populations.add(Denominator)
 	k.Evidence = append(k.Evidence, m.ippEvidence(p, sc, c), m.denominatorEvidence(p, c))
 
-	qw := clinical.Period{}
-	if m.hasQualityWindow {
-		qw = m.qualityWindow.resolve(c)
-		qw.End = min(qw.End, c.spanEnd)
-	}
+	qw := m.qualityPeriod(c)
 	excluded := m.collect(p, sc, c, qw, CatExclusion, m.exclusions, DenominatorExclusion, &k.Evidence)
 	if excluded {
 		k.Populations.add(DenominatorExclusion)
@@ -629,6 +646,17 @@ func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 		k.Evidence = append(k.Evidence, m.noEvidence(c))
 	}
 	return k
+}
+
+// qualityPeriod is when quality-data codes count for the case: the spec's
+// qualityWindow, ended by the next episode's start (empty without one).
+func (m *Measure) qualityPeriod(c *caseCtx) clinical.Period {
+	if !m.hasQualityWindow {
+		return clinical.Period{}
+	}
+	qw := m.qualityWindow.resolve(c)
+	qw.End = min(qw.End, c.spanEnd)
+	return qw
 }
 
 // collect appends evidence for every quality-data code of category cat and
@@ -714,6 +742,7 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 	mt.window = w
 	switch r.kind {
 	case kindFlag:
+		var spans []clinical.Period // daysTotal: each span's days inside the window
 		for i := range p.Flags {
 			f := &p.Flags[i]
 			if f.Kind != r.flag {
@@ -725,11 +754,19 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 			}
 			start := max(f.Start, w.Start)
 			days := int(end-start) + 1
-			if days <= 0 || days < r.minDays {
+			if days <= 0 || !r.daysTotal && days < r.minDays {
 				continue
 			}
 			mt.add(-1, int32(i), f.Start)
 			mt.days = max(mt.days, days)
+			if r.daysTotal {
+				spans = append(spans, clinical.Period{Start: start, End: end})
+			}
+		}
+		if r.daysTotal {
+			if mt.days = daysCovered(spans); mt.days < r.minDays {
+				return match{}, false
+			}
 		}
 	case kindDeath:
 		if d := p.Patient.DeathDate; d.Valid && w.Contains(d.Date) {
@@ -752,6 +789,20 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 		}
 	}
 	return mt, mt.n > 0
+}
+
+// daysCovered counts the days of spans, a day covered twice once.
+func daysCovered(spans []clinical.Period) int {
+	slices.SortFunc(spans, func(a, b clinical.Period) int { return int(a.Start) - int(b.Start) })
+	n, next := 0, clinical.Date(math.MinInt32) // next: first day not yet counted
+	for _, s := range spans {
+		from := max(s.Start, next)
+		if s.End >= from {
+			n += int(s.End-from) + 1
+			next = s.End + 1
+		}
+	}
+	return n
 }
 
 // accepts says whether a hit's record kind is evidence for the rule's kind.

@@ -167,7 +167,14 @@ func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c 
 		}
 		ev.Text = fmt.Sprintf("%s from %s %s", capital(strings.ReplaceAll(string(f.Kind), "_", " ")), f.Start, end)
 		if r.minDays > 0 {
-			ev.Text += fmt.Sprintf(": %d days within %s to %s (at least %d required)", mt.days, mt.window.Start, mt.window.End, r.minDays)
+			days := "days"
+			if r.daysTotal {
+				days = "days in all"
+				if mt.n > 1 {
+					ev.Text += fmt.Sprintf(" and %d more span(s)", mt.n-1)
+				}
+			}
+			ev.Text += fmt.Sprintf(": %d %s within %s to %s (at least %d required)", mt.days, days, mt.window.Start, mt.window.End, r.minDays)
 		} else {
 			ev.Text += fmt.Sprintf(", overlapping %s to %s", mt.window.Start, mt.window.End)
 		}
@@ -200,19 +207,50 @@ func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c 
 	return ev, true
 }
 
-// noEvidence explains a gap: what would have met the numerator, and by when.
+// noEvidence explains a gap: each way the numerator could have been met and
+// exactly the dates searched for it (a rule's window, the quality-data
+// codes' window), ways searched over the same dates named together.
 func (m *Measure) noEvidence(c *caseCtx) Evidence {
-	what := m.numeratorWays()
-	w := m.numWindow.resolve(c)
-	from := w.Start.String()
-	if w.Start == everDate {
-		from = "any time"
+	type search struct {
+		what   []string
+		w      clinical.Period
+		supply bool // a medication supply reaching the dates counted
+	}
+	var done []search
+	add := func(what string, w clinical.Period, supply bool) {
+		for i := range done {
+			if done[i].w == w && done[i].supply == supply {
+				done[i].what = appendUnique(done[i].what, what)
+				return
+			}
+		}
+		done = append(done, search{[]string{what}, w, supply})
+	}
+	for _, r := range m.numerator {
+		add(r.label, r.win.resolve(c), r.activeSupply)
+	}
+	if codes := m.metCodes(); len(codes) > 0 && m.hasQualityWindow {
+		add("quality-data code "+strings.Join(codes, "/"), m.qualityPeriod(c), false)
+	}
+	parts := make([]string, len(done))
+	for i, s := range done {
+		when := fmt.Sprintf("from %s to %s", s.w.Start, s.w.End)
+		switch {
+		case s.w.Start == everDate:
+			when = "any time up to " + s.w.End.String()
+		case s.supply:
+			when = fmt.Sprintf("with supply for any day from %s to %s", s.w.Start, s.w.End)
+		}
+		if s.w.End == c.due {
+			when += " (due date)"
+		}
+		parts[i] = "no " + strings.Join(s.what, " or ") + " " + when
 	}
 	return Evidence{
 		Population: PerformanceNotMet,
 		Rule:       "numerator-not-found",
 		RecordIDs:  []string{},
-		Text:       fmt.Sprintf("No %s found from %s to %s (due date).", strings.Join(what, " or "), from, w.End),
+		Text:       capital(strings.Join(parts, "; ")) + ".",
 	}
 }
 

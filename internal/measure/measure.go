@@ -68,6 +68,7 @@ type Measure struct {
 
 	options      []option
 	fractureMask uint64 // diagnoses of every option: what starts an episode
+	datedDx      uint64 // diagnoses of options valid only on some dates (fractureOn)
 	optionProcs  uint64 // procedures of every option: what makes an encounter qualify
 	episode      *episodeSpec
 	enrollment   *enrollmentYAML
@@ -105,7 +106,11 @@ type option struct {
 	procMask uint64
 	classes  []clinical.EncounterClass
 	posExcl  []string
+	valid    clinical.Period // dates of service the option holds for
 }
+
+// openPeriod is the validity of an option that names no dates.
+var openPeriod = clinical.Period{Start: everDate, End: clinical.Date(1 << 30)}
 
 type rule struct {
 	name, label    string
@@ -117,6 +122,7 @@ type rule struct {
 	hasWin         bool
 	activeSupply   bool
 	minDays        int
+	daysTotal      bool
 	minAge, maxAge int
 	excludePOS     []string
 }
@@ -396,13 +402,19 @@ func (c *compiler) eligibility(s *specYAML) error {
 	}
 	for i, o := range e.Options {
 		of := f(fmt.Sprintf("options[%d]", i))
-		op := option{group: o.Group, posExcl: o.POSExclusions}
+		op := option{group: o.Group, posExcl: o.POSExclusions, valid: openPeriod}
 		var err error
+		if op.valid, err = c.validity(of, o); err != nil {
+			return err
+		}
 		if o.Diagnoses != "" {
 			if op.dxMask, err = c.listMask(of+".diagnoses", o.Diagnoses); err != nil {
 				return err
 			}
 			m.fractureMask |= op.dxMask
+			if op.valid != openPeriod {
+				m.datedDx |= op.dxMask
+			}
 		}
 		if o.Procedures != "" {
 			if op.procMask, err = c.listMask(of+".procedures", o.Procedures); err != nil {
@@ -475,6 +487,28 @@ func (c *compiler) eligibility(s *specYAML) error {
 	return nil
 }
 
+// validity reads an option's validFrom/validTo (either may be open).
+func (c *compiler) validity(field string, o optionYAML) (clinical.Period, error) {
+	p := openPeriod
+	for _, b := range []struct {
+		name, in string
+		out      *clinical.Date
+	}{{"validFrom", o.ValidFrom, &p.Start}, {"validTo", o.ValidTo, &p.End}} {
+		if b.in == "" {
+			continue
+		}
+		d, err := clinical.ParseDate(b.in)
+		if err != nil {
+			return p, c.errf(field+"."+b.name, "%v", err)
+		}
+		*b.out = d
+	}
+	if p.End < p.Start {
+		return p, c.errf(field+".validTo", "before validFrom")
+	}
+	return p, nil
+}
+
 // qualitySystem tells CPT Category II codes (4 digits + F) from HCPCS
 // G-codes: CMS lists both as bare codes.
 func qualitySystem(code string) (string, clinical.System, error) {
@@ -488,7 +522,7 @@ func qualitySystem(code string) (string, clinical.System, error) {
 }
 
 func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inheritWindow bool) (rule, error) {
-	r := rule{name: ry.Name, label: ry.Label, activeSupply: ry.ActiveSupply, minDays: ry.MinDays,
+	r := rule{name: ry.Name, label: ry.Label, activeSupply: ry.ActiveSupply, minDays: ry.MinDays, daysTotal: ry.DaysTotal,
 		minAge: intOr(ry.MinAge, -1), maxAge: intOr(ry.MaxAge, -1), excludePOS: ry.ExcludePOS}
 	if ry.Name == "" {
 		return r, c.errf(field+".name", "required (it is the rule id in evidence)")
@@ -532,6 +566,9 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 	}
 	if kind != kindFlag && ry.MinDays != 0 {
 		return r, c.errf(field+".minDays", "applies to flag rules only")
+	}
+	if ry.DaysTotal && ry.MinDays <= 0 {
+		return r, c.errf(field+".daysTotal", "needs minDays (the total to reach)")
 	}
 	for _, k := range ry.MedKinds {
 		switch mk := clinical.MedicationKind(k); mk {

@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
@@ -59,4 +60,27 @@ func TestMIPS039(t *testing.T) {
 		{"99201-retired-2021", "mips-039@2021", woman("1950-01-01").visit("e1", "2021-05-01", "11", "99201"), nil},
 		{"99201-valid-2020", "mips-039@2020", woman("1950-01-01").visit("e1", "2020-05-01", "11", "99201"), []wantCase{{pops: notMet}}},
 	})
+}
+
+// #039 2017-2020 exclude a diagnosis of osteoporosis on the date of the
+// encounter (the qualifying visit); from 2021 the spec says no date, and any
+// diagnosis up to the period end excludes (each spec.yaml cites its text).
+func TestMIPS039OsteoporosisDiagnosisTiming(t *testing.T) {
+	var tests []golden
+	for y := 2017; y <= 2025; y++ {
+		key := fmt.Sprintf("mips-039@%d", y)
+		visit := func(dx string) *pb {
+			return woman("1950-01-01").visit("e1", fmt.Sprintf("%d-05-01", y), "11", "99214").cond("c1", dx, "M81.0")
+		}
+		onDate := []wantCase{{pops: excl3, rule: "osteoporosis-diagnosis"}}
+		tests = append(tests, golden{"diagnosis-on-visit-date-excluded", key, visit(fmt.Sprintf("%d-05-01", y)), onDate})
+		other := onDate // from 2021: any date up to the period end
+		if y <= 2020 {
+			other = []wantCase{{pops: notMet}}
+		}
+		tests = append(tests,
+			golden{"diagnosis-day-before-visit", key, visit(fmt.Sprintf("%d-04-30", y)), other},
+			golden{"diagnosis-day-after-visit", key, visit(fmt.Sprintf("%d-05-02", y)), other})
+	}
+	runGolden(t, tests)
 }

@@ -98,6 +98,7 @@ type ruleYAML struct {
 	ActiveSupply bool     `yaml:"activeSupply"`
 	MinDays      int      `yaml:"minDays"`
 	ExcludePOS   []string `yaml:"excludePOS"` // codes billed at these places of service do not count
+	DaysTotal    bool     `yaml:"daysTotal"`  // minDays counts all spans' days together, not one span's
 	MinAge       *int     `yaml:"minAge"`
 	MaxAge       *int     `yaml:"maxAge"`
 }
@@ -124,6 +125,10 @@ type optionYAML struct {
 	Procedures    string   `yaml:"procedures"`
 	Classes       []string `yaml:"classes"`
 	POSExclusions []string `yaml:"posExclusions"`
+	// Dates of service the option holds for, inclusive; empty: open. PQRS
+	// 2015 listed ICD-9-CM codes up to 2015-09-30 and ICD-10-CM from 2015-10-01.
+	ValidFrom string `yaml:"validFrom"`
+	ValidTo   string `yaml:"validTo"`
 }
 
 type qualityCodeYAML struct {

@@ -92,6 +92,9 @@ func TestInvalidSpecs(t *testing.T) {
 		{"episode-without-label", "label: fracture, ", "", nil, "spec.yaml", "episode.label", "required"},
 		{"no-new-episode-gap", "newAfterDays: 60", "newAfterDays: 0", nil, "spec.yaml", "episode.newAfterDays", "positive"},
 		{"bad-sex", "sex: F", "sex: female", nil, "spec.yaml", "eligibility.sex", "want F, M"},
+		{"option-valid-backwards", "procedures: enc.txt}", "procedures: enc.txt, validFrom: 2024-07-01, validTo: 2024-06-30}", nil, "spec.yaml", "eligibility.options[0].validTo", "before validFrom"},
+		{"option-valid-bad-date", "procedures: enc.txt}", "procedures: enc.txt, validFrom: 2024-02-30}", nil, "spec.yaml", "eligibility.options[0].validFrom", "not a calendar date"},
+		{"days-total-without-min-days", "flag: hospice,", "flag: hospice, daysTotal: true,", nil, "spec.yaml", "exclusions[0].daysTotal", "needs minDays"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !strings.Contains(validSpec, tc.from) {
