@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -322,6 +324,48 @@ func TestStartEvaluationRejectsUnknownMeasuresAndTINs(t *testing.T) {
 	for _, m := range ms.Measures {
 		if m.Measure != "mips-418" || m.ContentHash == "" || m.Basis != "episode" {
 			t.Errorf("measure %v", m)
+		}
+	}
+}
+
+// It is 6 December 2026: practices are about to submit 2026. A mips-418@2026
+// run over data that ends today lists, as open, the not-met cases whose
+// 180-day window has not closed (fractures from 9 June 2026), and says the
+// version is provisional; a 2025 run's windows are all closed.
+func TestWorklistOfTheYearBeingSubmitted(t *testing.T) {
+	e := newEnv(t)
+	e.cohortOf(2026, 3000)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, e.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const today = "2026-12-06"
+	for key, wantOpen := range map[string]bool{"mips-418@2026": true, "mips-418@2025": false} {
+		run := e.runToEnd(key)
+		if got := run.Provisional; got != (key == "mips-418@2026") || got && (len(run.ProvisionalReasons) != 2 || len(run.Sources) != 1) {
+			t.Errorf("%s: provisional %v, reasons %q, sources %q", key, got, run.ProvisionalReasons, run.Sources)
+		}
+		// The data was loaded moments ago: say it ended today, 6 December 2026.
+		if _, err := conn.Exec(ctx, `UPDATE evaluation_runs SET data_cutoff_at = $2::date + time '12:00' WHERE id = $1`, run.Id, today); err != nil {
+			t.Fatal(err)
+		}
+		all := e.allCases(&pb.ListCasesRequest{RunId: run.Id, PageSize: 1000})
+		open := e.allCases(&pb.ListCasesRequest{RunId: run.Id, OpenOnly: true, PageSize: 100})
+		want := 0
+		for _, c := range all {
+			if slices.Contains(c.Populations, "performanceNotMet") && c.DueDate >= today {
+				want++
+			}
+		}
+		if len(open) != want || (want > 0) != wantOpen {
+			t.Errorf("%s: %d open cases, want %d (not met, due on or after %s)", key, len(open), want, today)
+		}
+		for _, c := range open {
+			if c.DueDate < today || c.IndexDate < "2026-06-09" || !slices.Contains(c.Populations, "performanceNotMet") {
+				t.Errorf("%s: case %s (fracture %s, due %s, %v) is not an open gap on %s", key, c.CaseId, c.IndexDate, c.DueDate, c.Populations, today)
+			}
 		}
 	}
 }
