@@ -74,6 +74,7 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
 	if o.Year == 0 {
 		o.Year = CurrentYear(start)
 	}
+	shown := map[string]bool{} // provisional reasons already written out
 	fmt.Fprintln(w, "Liaison demo: embedded PostgreSQL, liaisond, sample ingest")
 	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Logger: log})
 	if err != nil {
@@ -147,10 +148,10 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
 	}
 	tw.Flush()
 
-	if _, err := evaluate(ctx, w, api.evaluations, mainMeasures(o.Year)[0], sampleTINs(practices.Practices), true); err != nil {
+	if _, err := evaluate(ctx, w, api.evaluations, mainMeasures(o.Year)[0], sampleTINs(practices.Practices), true, shown); err != nil {
 		return err
 	}
-	if err := mainJob(ctx, w, api, o); err != nil {
+	if err := mainJob(ctx, w, api, o, shown); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\nDone in %.1fs. Open the workbooks in %s/reports; check a submission with `liaison validate`.\n", time.Since(start).Seconds(), o.Out)
@@ -169,7 +170,7 @@ func sampleTINs(ps []*pb.PracticeSummary) []string {
 // mainJob imports a synthetic registry as a bulk FHIR export through the
 // ingest API, evaluates the year's measures over its practices, and writes
 // the registry's files.
-func mainJob(ctx context.Context, w io.Writer, api clients, o Options) error {
+func mainJob(ctx context.Context, w io.Writer, api clients, o Options, shown map[string]bool) error {
 	so := synth.Defaults(1, o.Year)
 	so.Practices, so.Clinicians = 5, 8
 	so.AsOf = clinical.DateOf(time.Now(), time.UTC)
@@ -195,7 +196,7 @@ func mainJob(ctx context.Context, w io.Writer, api clients, o Options) error {
 	}
 	var runs []*pb.Run
 	for _, key := range mainMeasures(o.Year) {
-		run, err := evaluate(ctx, w, api.evaluations, key, tins, false)
+		run, err := evaluate(ctx, w, api.evaluations, key, tins, false, shown)
 		if err != nil {
 			return err
 		}
@@ -205,13 +206,19 @@ func mainJob(ctx context.Context, w io.Writer, api clients, o Options) error {
 	if err != nil {
 		return err
 	}
-	summary(w, runs, files, o.Out)
+	open := make([]int, len(runs))
+	for i, r := range runs {
+		if open[i], err = countOpen(ctx, api.evaluations, r.Id); err != nil {
+			return err
+		}
+	}
+	summary(w, runs, open, files, o.Out)
 	return nil
 }
 
 // evaluate runs one measure version on the server (over tins, or every
 // practice) and prints its counts and, when asked, its open worklist.
-func evaluate(ctx context.Context, w io.Writer, evals pb.EvaluationServiceClient, key string, tins []string, worklist bool) (*pb.Run, error) {
+func evaluate(ctx context.Context, w io.Writer, evals pb.EvaluationServiceClient, key string, tins []string, worklist bool, shown map[string]bool) (*pb.Run, error) {
 	resp, err := evals.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: key, Tins: tins})
 	if err != nil {
 		return nil, err
@@ -239,7 +246,7 @@ func evaluate(ctx context.Context, w io.Writer, evals pb.EvaluationServiceClient
 	}
 	fmt.Fprintf(w, "\nEvaluated %s on the server (run %s):\n", key, run.Id)
 	if run.Provisional {
-		fmt.Fprintf(w, "  PROVISIONAL: %s\n", strings.Join(run.ProvisionalReasons, "; "))
+		fmt.Fprintf(w, "  PROVISIONAL: %s\n", provisionalNote(run.ProvisionalReasons, shown))
 	}
 	fmt.Fprintf(w, "  %d cases: %d met, %d not met, %d excluded, %d exceptions; performance rate %s\n",
 		c.Denominator, c.Numerator, c.PerformanceNotMet, c.DenominatorExclusion, c.DenominatorException, rate)
@@ -263,6 +270,40 @@ func evaluate(ctx context.Context, w io.Writer, evals pb.EvaluationServiceClient
 		fmt.Fprintf(w, "  not met: patient %s (TIN %s, NPI %s), fracture %s, due %s: %s\n", k.PatientId, k.Tin, k.Npi, k.IndexDate, k.DueDate, state)
 	}
 	return run, nil
+}
+
+// countOpen counts a run's open gaps: not met, due on or after the day its
+// data ends.
+func countOpen(ctx context.Context, evals pb.EvaluationServiceClient, runID string) (int, error) {
+	n, token := 0, ""
+	for {
+		resp, err := evals.ListCases(ctx, &pb.ListCasesRequest{RunId: runID, OpenOnly: true, PageSize: 1000, PageToken: token})
+		if err != nil {
+			return 0, err
+		}
+		n += len(resp.Cases)
+		if token = resp.NextPageToken; token == "" {
+			return n, nil
+		}
+	}
+}
+
+// provisionalNote is the reasons a run is provisional, each written out the
+// first time it appears (shown), then referred to: the demo does not repeat
+// a long sentence for each run.
+func provisionalNote(reasons []string, shown map[string]bool) string {
+	var parts []string
+	for _, r := range reasons {
+		if shown[r] {
+			continue
+		}
+		shown[r] = true
+		parts = append(parts, r)
+	}
+	if len(parts) == 0 {
+		return "for the reasons above"
+	}
+	return strings.Join(parts, "; ")
 }
 
 func countsLine(m map[string]int64) string {

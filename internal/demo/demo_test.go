@@ -36,6 +36,8 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		"Evaluated mips-024@2026 on the server",
 		"5 QPP JSON submissions (one per practice), each validated after writing: 0 invalid",
 		"5 practice overviews",
+		"PROVISIONAL: for the reasons above",
+		"mips-418@2026 (provisional)",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)

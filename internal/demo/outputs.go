@@ -145,17 +145,21 @@ func writeBytes(path string, b []byte) error {
 }
 
 // summary prints the table the main job ends with.
-func summary(w io.Writer, runs []*pb.Run, files written, out string) {
-	fmt.Fprintln(w, "\nSummary")
+func summary(w io.Writer, runs []*pb.Run, open []int, files written, out string) {
+	fmt.Fprintln(w, "\nSummary (open: not met and still due, the worklist)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "measure\tcases\tmet\tnot met\texcluded\trate\t")
-	for _, r := range runs {
+	fmt.Fprintln(tw, "measure\tcases\tmet\tnot met\topen\texcluded\trate\t")
+	for i, r := range runs {
 		c := r.Counts
 		rate := "n/a"
 		if r.PerformanceRate != nil {
 			rate = fmt.Sprintf("%.1f%%", *r.PerformanceRate*100)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t\n", r.MeasureId, c.Denominator, c.Numerator, c.PerformanceNotMet, c.DenominatorExclusion, rate)
+		id := r.MeasureId
+		if r.Provisional {
+			id += " (provisional)"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t\n", id, c.Denominator, c.Numerator, c.PerformanceNotMet, open[i], c.DenominatorExclusion, rate)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nWritten to %s/:\n", out)
