@@ -13,7 +13,7 @@ func TestDescribe(t *testing.T) {
 		{"mips-418@2024", Description{"women", "fracture", []string{"BMD test", "osteoporosis medication", "quality-data code 3095F/G8633"}, "within 6 months"}},
 		{"mips-024@2024", Description{"patients", "fracture visit", []string{"quality-data code 5015F"}, "within 3 months"}},
 		{"mips-039@2024", Description{"women", "qualifying visit", []string{"central DXA", "quality-data code G8399"}, "at any time up to 2024-12-31"}},
-		{"hedis-omw@2025", Description{"women", "fracture", []string{"BMD test", "osteoporosis therapy", "long-acting osteoporosis therapy", "dispensed osteoporosis medication"}, "within 180 days"}},
+		{"hedis-omw@2025", Description{"women", "fracture", []string{"BMD test", "osteoporosis medication"}, "within 180 days"}},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			m := mustMeasure(t, tc.key)
