@@ -717,14 +717,14 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 	mt.window = w
 	switch r.kind {
 	case kindAge:
-		mt.add(nil, -1, -1, c.ageDate)
+		mt.add(-1, -1, c.ageDate)
 	case kindAllOf:
 		for i := range r.sub {
 			if _, ok := m.firstMatch(p, sc, &r.sub[i], c); !ok {
 				return match{}, false
 			}
 		}
-		mt.add(nil, -1, -1, c.index)
+		mt.add(-1, -1, c.index)
 	case kindAnyOf:
 		for i := range r.sub {
 			if sm, ok := m.firstMatch(p, sc, &r.sub[i], c); ok {
@@ -746,12 +746,12 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 			if days <= 0 || days < r.minDays {
 				continue
 			}
-			mt.add(r, -1, int32(i), f.Start)
+			mt.add(-1, int32(i), f.Start)
 			mt.days = max(mt.days, days)
 		}
 	case kindDeath:
 		if d := p.Patient.DeathDate; d.Valid && w.Contains(d.Date) {
-			mt.add(r, -1, -1, d.Date)
+			mt.add(-1, -1, d.Date)
 		}
 	default:
 		for hi := range sc.hits {
@@ -766,7 +766,7 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 			} else if !w.Contains(h.date) {
 				continue
 			}
-			mt.add(r, int32(hi), -1, h.date)
+			mt.add(int32(hi), -1, h.date)
 		}
 	}
 	if mt.nd < r.minDates {
@@ -824,21 +824,20 @@ type match struct {
 	nf     int
 	days   int
 	window clinical.Period
-	// Distinct dates of the matches (as far as maxMinDates), each with the
-	// first hit and the rule that matched on it, for minDates and evidence.
-	dates    [maxMinDates]clinical.Date
-	dateHit  [maxMinDates]int32
-	dateRule [maxMinDates]*rule
-	nd       int
+	// Distinct dates of the matches (as far as maxMinDates), each with its
+	// first hit, for minDates and evidence.
+	dates   [maxMinDates]clinical.Date
+	dateHit [maxMinDates]int32
+	nd      int
 }
 
-func (mt *match) add(r *rule, hit, flag int32, d clinical.Date) {
+func (mt *match) add(hit, flag int32, d clinical.Date) {
 	if mt.n == 0 || d < mt.date {
 		mt.first, mt.flag, mt.date = hit, flag, d
 	}
 	mt.n++
 	if mt.nd < len(mt.dates) && !slices.Contains(mt.dates[:mt.nd], d) {
-		mt.dates[mt.nd], mt.dateHit[mt.nd], mt.dateRule[mt.nd] = d, hit, r
+		mt.dates[mt.nd], mt.dateHit[mt.nd] = d, hit
 		mt.nd++
 	}
 	if hit >= 0 && mt.nh < len(mt.hits) {
@@ -855,7 +854,7 @@ func (mt *match) add(r *rule, hit, flag int32, d clinical.Date) {
 // count towards the anyOf's minDates.
 func (mt *match) merge(o *match) {
 	for i := range o.nd {
-		mt.add(o.dateRule[i], o.dateHit[i], -1, o.dates[i])
+		mt.add(o.dateHit[i], -1, o.dates[i])
 	}
 	mt.n += o.n - o.nd // the matches beyond each date's first
 }
