@@ -26,7 +26,7 @@ type hit struct {
 	date, end clinical.Date // end: last day a medication's supply covers
 	src       source
 	byName    bool  // a medication recognised by the drug name in its display, not its code
-	rec, sub  int32 // index of the record, and of the line/diagnosis in it
+	rec, sub  int32 // index of the record, and of the line/diagnosis in it; a condition's sub is the encounter it names, or -1
 }
 
 // occurrence is one fracture diagnosis: on an encounter, or a condition.
@@ -253,7 +253,7 @@ func (m *Measure) scan(p *clinical.PatientData, sc *scratch) {
 	for i := range p.Conditions {
 		c := &p.Conditions[i]
 		if r := m.codes.roles(c.Code); r != 0 {
-			sc.hits = append(sc.hits, hit{roles: r, date: c.Onset, end: c.Onset, src: srcCond, rec: int32(i)})
+			sc.hits = append(sc.hits, hit{roles: r, date: c.Onset, end: c.Onset, src: srcCond, rec: int32(i), sub: -1})
 			if m.fractureOn(r, c.Onset) {
 				sc.occ = append(sc.occ, occurrence{date: c.Onset, epDate: c.Onset, enc: -1, hit: int32(len(sc.hits) - 1)})
 			}
@@ -329,6 +329,9 @@ func (m *Measure) linkToEncounters(p *clinical.PatientData, sc *scratch) {
 				e := &p.Encounters[i]
 				if e.SourceID != id {
 					continue
+				}
+				if h.sub < 0 {
+					h.sub = int32(i)
 				}
 				if m.fractureOn(h.roles, e.Start) && !m.fractureOn(sc.dxRoles[i], e.Start) && !m.historyExcluded(e) {
 					// The encounter's fracture, as if it were on its claim.
@@ -741,6 +744,21 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 	var mt match
 	mt.window = w
 	switch r.kind {
+	case kindAge:
+		mt.add(-1, -1, c.ageDate)
+	case kindAllOf:
+		for i := range r.sub {
+			if _, ok := m.firstMatch(p, sc, &r.sub[i], c); !ok {
+				return match{}, false
+			}
+		}
+		mt.add(-1, -1, c.index)
+	case kindAnyOf:
+		for i := range r.sub {
+			if sm, ok := m.firstMatch(p, sc, &r.sub[i], c); ok {
+				mt.merge(&sm)
+			}
+		}
 	case kindFlag:
 		var spans []clinical.Period // daysTotal: each span's days inside the window
 		for i := range p.Flags {
@@ -775,7 +793,7 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 	default:
 		for hi := range sc.hits {
 			h := &sc.hits[hi]
-			if h.roles&r.mask == 0 || !r.accepts(p, h) {
+			if h.roles&r.mask == 0 || !r.accepts(p, h) || (r.encMask != 0 && !onEncounter(sc, h, r.encMask)) {
 				continue
 			}
 			if r.activeSupply {
@@ -787,6 +805,9 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 			}
 			mt.add(int32(hi), -1, h.date)
 		}
+	}
+	if mt.nd < r.minDates {
+		return match{}, false
 	}
 	return mt, mt.n > 0
 }
@@ -803,6 +824,19 @@ func daysCovered(spans []clinical.Period) int {
 		}
 	}
 	return n
+}
+
+// onEncounter reports whether a diagnosis hit was recorded on an encounter
+// carrying a code of mask (a claim's diagnosis, or a condition naming the
+// encounter): "an acute inpatient encounter with advanced illness".
+func onEncounter(sc *scratch, h *hit, mask uint64) bool {
+	switch h.src {
+	case srcEncDx:
+		return sc.lnRoles[h.rec]&mask != 0
+	case srcCond:
+		return h.sub >= 0 && sc.lnRoles[h.sub]&mask != 0
+	}
+	return false
 }
 
 // accepts says whether a hit's record kind is evidence for the rule's kind.
@@ -841,6 +875,11 @@ type match struct {
 	nf     int
 	days   int
 	window clinical.Period
+	// Distinct dates of the matches (as far as maxMinDates), each with its
+	// first hit, for minDates and evidence.
+	dates   [maxMinDates]clinical.Date
+	dateHit [maxMinDates]int32
+	nd      int
 }
 
 func (mt *match) add(hit, flag int32, d clinical.Date) {
@@ -848,6 +887,10 @@ func (mt *match) add(hit, flag int32, d clinical.Date) {
 		mt.first, mt.flag, mt.date = hit, flag, d
 	}
 	mt.n++
+	if mt.nd < len(mt.dates) && !slices.Contains(mt.dates[:mt.nd], d) {
+		mt.dates[mt.nd], mt.dateHit[mt.nd] = d, hit
+		mt.nd++
+	}
 	if hit >= 0 && mt.nh < len(mt.hits) {
 		mt.hits[mt.nh] = hit
 		mt.nh++
@@ -856,6 +899,15 @@ func (mt *match) add(hit, flag int32, d clinical.Date) {
 		mt.flags[mt.nf] = flag
 		mt.nf++
 	}
+}
+
+// merge adds what satisfied a sub-rule of an anyOf: its distinct dates
+// count towards the anyOf's minDates.
+func (mt *match) merge(o *match) {
+	for i := range o.nd {
+		mt.add(o.dateHit[i], -1, o.dates[i])
+	}
+	mt.n += o.n - o.nd // the matches beyond each date's first
 }
 
 var performanceModifiers = map[string]bool{"1P": true, "2P": true, "3P": true, "8P": true}

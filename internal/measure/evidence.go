@@ -2,6 +2,7 @@ package measure
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
@@ -152,11 +153,21 @@ func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c 
 		return Evidence{}, false
 	}
 	ev := Evidence{Population: pop, Rule: r.name}
+	ev.Text = capital(m.matchText(p, sc, r, c, &mt, &ev.RecordIDs)) + "."
+	if ev.RecordIDs == nil {
+		ev.RecordIDs = []string{} // an age rule names no record
+	}
+	return ev, true
+}
+
+// matchText says what satisfied rule r (mt) and adds the records it names
+// to ids; a combined rule says it of each of its rules that held.
+func (m *Measure) matchText(p *clinical.PatientData, sc *scratch, r *rule, c *caseCtx, mt *match, ids *[]string) string {
 	for _, hi := range mt.hits[:mt.nh] {
-		ev.RecordIDs = appendUnique(ev.RecordIDs, recordID(p, &sc.hits[hi]))
+		*ids = appendUnique(*ids, recordID(p, &sc.hits[hi]))
 	}
 	for _, fi := range mt.flags[:mt.nf] {
-		ev.RecordIDs = appendUnique(ev.RecordIDs, p.Flags[fi].SourceID)
+		*ids = appendUnique(*ids, p.Flags[fi].SourceID)
 	}
 	switch r.kind {
 	case kindFlag:
@@ -165,46 +176,98 @@ func (m *Measure) ruleEvidence(p *clinical.PatientData, sc *scratch, r *rule, c 
 		if f.End.Valid {
 			end = "to " + f.End.Date.String()
 		}
-		ev.Text = fmt.Sprintf("%s from %s %s", capital(strings.ReplaceAll(string(f.Kind), "_", " ")), f.Start, end)
+		text := fmt.Sprintf("%s from %s %s", strings.ReplaceAll(string(f.Kind), "_", " "), f.Start, end)
 		if r.minDays > 0 {
 			days := "days"
 			if r.daysTotal {
 				days = "days in all"
 				if mt.n > 1 {
-					ev.Text += fmt.Sprintf(" and %d more span(s)", mt.n-1)
+					text += fmt.Sprintf(" and %d more span(s)", mt.n-1)
 				}
 			}
-			ev.Text += fmt.Sprintf(": %d %s within %s to %s (at least %d required)", mt.days, days, mt.window.Start, mt.window.End, r.minDays)
-		} else {
-			ev.Text += fmt.Sprintf(", overlapping %s to %s", mt.window.Start, mt.window.End)
+			return text + fmt.Sprintf(": %d %s within %s to %s (at least %d required)", mt.days, days, mt.window.Start, mt.window.End, r.minDays)
 		}
+		return text + fmt.Sprintf(", overlapping %s to %s", mt.window.Start, mt.window.End)
 	case kindDeath:
-		ev.RecordIDs = []string{p.Patient.SourceID}
-		ev.Text = fmt.Sprintf("Died on %s", p.Patient.DeathDate.Date)
-	default:
-		h := &sc.hits[mt.first]
-		verb := "on"
-		if r.kind == kindMedication {
-			kind := clinical.MedAdministration
-			if h.src == srcMed {
-				kind = p.Medications[h.rec].Kind
+		*ids = appendUnique(*ids, p.Patient.SourceID)
+		return fmt.Sprintf("died on %s", p.Patient.DeathDate.Date)
+	case kindAge:
+		return strings.TrimSpace(r.label + " " + m.ageText(p, r, c))
+	case kindAllOf, kindAnyOf:
+		head := r.label
+		if r.minAge >= 0 || r.maxAge >= 0 {
+			head += " (" + m.ageText(p, r, c) + ")"
+		}
+		if r.minDates > 0 {
+			head += fmt.Sprintf(" on %d dates (%s; at least %d required)", mt.nd, dateList(mt.dates[:mt.nd]), r.minDates)
+		}
+		var parts []string
+		for i := range r.sub {
+			if sm, ok := m.firstMatch(p, sc, &r.sub[i], c); ok {
+				parts = append(parts, m.matchText(p, sc, &r.sub[i], c, &sm, ids))
 			}
-			verb = medVerb[kind] + " on"
 		}
-		what := m.codeText(hitCode(p, h))
-		if h.byName {
-			what += fmt.Sprintf(" (matched by name: %q)", p.Medications[h.rec].Display)
+		sep := "; "
+		if r.kind == kindAllOf {
+			sep = "; and "
 		}
-		ev.Text = fmt.Sprintf("%s %s %s %s, %s", capital(r.label), what, verb, h.date, m.relative(h.date, c.index))
-		if r.activeSupply && h.date < mt.window.Start {
-			ev.Text += fmt.Sprintf(", supply lasting to %s", h.end)
-		}
-		if mt.n > 1 {
-			ev.Text += fmt.Sprintf(" (and %d more)", mt.n-1)
-		}
+		return head + ": " + strings.Join(parts, sep)
 	}
-	ev.Text += "."
-	return ev, true
+	h := &sc.hits[mt.first]
+	verb := "on"
+	if r.kind == kindMedication {
+		kind := clinical.MedAdministration
+		if h.src == srcMed {
+			kind = p.Medications[h.rec].Kind
+		}
+		verb = medVerb[kind] + " on"
+	}
+	what := m.codeText(hitCode(p, h))
+	if h.byName {
+		what += fmt.Sprintf(" (matched by name: %q)", p.Medications[h.rec].Display)
+	}
+	text := fmt.Sprintf("%s %s %s %s, %s", r.label, what, verb, h.date, m.relative(h.date, c.index))
+	if r.activeSupply && h.date < mt.window.Start {
+		text += fmt.Sprintf(", supply lasting to %s", h.end)
+	}
+	if r.minDates > 0 {
+		// The other dates that make up the count, each with its code.
+		var other []string
+		for i := range mt.nd {
+			if mt.dates[i] != h.date {
+				other = append(other, fmt.Sprintf("%s (%s)", mt.dates[i], hitCode(p, &sc.hits[mt.dateHit[i]]).Code))
+			}
+		}
+		text += fmt.Sprintf(", and on %d other date(s): %s (at least %d dates required)", len(other), strings.Join(other, ", "), r.minDates)
+	} else if mt.n > 1 {
+		text += fmt.Sprintf(" (and %d more)", mt.n-1)
+	}
+	return text
+}
+
+// ageText gives the case's age with the band rule r requires.
+func (m *Measure) ageText(p *clinical.PatientData, r *rule, c *caseCtx) string {
+	band := fmt.Sprintf("%d to %d", r.minAge, r.maxAge)
+	switch {
+	case r.maxAge < 0:
+		band = fmt.Sprintf("%d or older", r.minAge)
+	case r.minAge < 0:
+		band = fmt.Sprintf("%d or younger", r.maxAge)
+	}
+	young, old := p.Patient.Ages(c.ageDate)
+	if young != old {
+		return fmt.Sprintf("age %d to %d on %s, %s", young, old, c.ageDate, band)
+	}
+	return fmt.Sprintf("age %d on %s, %s", young, c.ageDate, band)
+}
+
+// dateList lists dates in calendar order.
+func dateList(ds []clinical.Date) string {
+	s := make([]string, len(ds))
+	for i, d := range slices.Sorted(slices.Values(ds)) {
+		s[i] = d.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 // noEvidence explains a gap: each way the numerator could have been met and

@@ -41,12 +41,19 @@ const (
 	kindDiagnosis
 	kindFlag
 	kindDeath
+	kindAge   // holds when the case's age is within minAge..maxAge
+	kindAllOf // every sub-rule holds
+	kindAnyOf // some sub-rule holds; minDates counts the dates of all that do
 )
 
 var ruleKinds = map[string]ruleKind{
 	"procedure": kindProcedure, "medication": kindMedication, "diagnosis": kindDiagnosis,
-	"flag": kindFlag, "death": kindDeath,
+	"flag": kindFlag, "death": kindDeath, "age": kindAge, "allOf": kindAllOf, "anyOf": kindAnyOf,
 }
+
+// maxMinDates bounds minDates so a match keeps its distinct dates in a
+// fixed array: counting them allocates nothing.
+const maxMinDates = 8
 
 // Measure is one compiled measure version. It is immutable after Load, so
 // one value serves any number of concurrent Evaluate calls.
@@ -125,6 +132,9 @@ type rule struct {
 	daysTotal      bool
 	minAge, maxAge int
 	excludePOS     []string
+	minDates       int    // 0: one match suffices
+	encMask        uint64 // diagnosis rules: the encounter must carry a code of these lists
+	sub            []rule // allOf, anyOf
 }
 
 type qualityCode struct {
@@ -143,13 +153,14 @@ func (m *Measure) Period() clinical.Period { return m.period }
 func (m *Measure) Key() string { return m.ID + "@" + m.Version }
 
 type compiler struct {
-	fsys fs.FS
-	dir  string
-	file string
-	m    *Measure
-	bits map[string]uint // value-set path or "qdc:"+code -> bit
-	used map[string]bool // value-set names referenced by rules
-	sets map[string]string
+	fsys  fs.FS
+	dir   string
+	file  string
+	m     *Measure
+	bits  map[string]uint // value-set path or "qdc:"+code -> bit
+	used  map[string]bool // value-set names referenced by rules
+	sets  map[string]string
+	names map[string]string // rule name -> the field that defined it
 }
 
 func (c *compiler) errf(field, format string, a ...any) error {
@@ -202,6 +213,7 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 	c.bits = map[string]uint{}
 	c.used = map[string]bool{}
 	c.sets = s.ValueSets
+	c.names = map[string]string{}
 
 	if want := path.Base(path.Dir(c.dir)); s.ID != want {
 		return nil, c.errf("id", "%q does not match its folder %q", s.ID, want)
@@ -299,7 +311,6 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 	if !m.numWindow.to.fromIndex && m.numWindow.to.fixed > m.period.End.AddDays(366) {
 		return nil, c.errf("numerator.window", "ends more than a year after the period")
 	}
-	names := map[string]string{}
 	for _, g := range []struct {
 		field string
 		in    []ruleYAML
@@ -313,10 +324,6 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 	} {
 		for i, ry := range g.in {
 			field := fmt.Sprintf("%s[%d]", g.field, i)
-			if prev, dup := names[ry.Name]; dup {
-				return nil, c.errf(field+".name", "%q already names %s", ry.Name, prev)
-			}
-			names[ry.Name] = field
 			r, err := c.rule(field, ry, intake, g.win)
 			if err != nil {
 				return nil, err
@@ -523,32 +530,50 @@ func qualitySystem(code string) (string, clinical.System, error) {
 
 func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inheritWindow bool) (rule, error) {
 	r := rule{name: ry.Name, label: ry.Label, activeSupply: ry.ActiveSupply, minDays: ry.MinDays, daysTotal: ry.DaysTotal,
-		minAge: intOr(ry.MinAge, -1), maxAge: intOr(ry.MaxAge, -1), excludePOS: ry.ExcludePOS}
+		minAge: intOr(ry.MinAge, -1), maxAge: intOr(ry.MaxAge, -1), excludePOS: ry.ExcludePOS, minDates: ry.MinDates}
 	if ry.Name == "" {
 		return r, c.errf(field+".name", "required (it is the rule id in evidence)")
 	}
+	if prev, dup := c.names[ry.Name]; dup {
+		return r, c.errf(field+".name", "%q already names %s", ry.Name, prev)
+	}
+	c.names[ry.Name] = field
 	kind, ok := ruleKinds[ry.Kind]
 	if !ok {
-		return r, c.errf(field+".kind", "%q: want procedure, medication, diagnosis, flag or death", ry.Kind)
+		return r, c.errf(field+".kind", "%q: want procedure, medication, diagnosis, flag, death, age, allOf or anyOf", ry.Kind)
 	}
 	r.kind = kind
+	composite := kind == kindAllOf || kind == kindAnyOf
+	if composite != (len(ry.Rules) > 0) {
+		return r, c.errf(field+".rules", "allOf and anyOf rules, and only they, combine rules")
+	}
 	switch kind {
 	case kindProcedure, kindMedication, kindDiagnosis:
-		if ry.ValueSet == "" {
-			return r, c.errf(field+".valueSet", "required for kind %s", ry.Kind)
-		}
-		rel, ok := c.sets[ry.ValueSet]
-		if !ok {
-			return r, c.errf(field+".valueSet", "%q is not declared under valueSets", ry.ValueSet)
-		}
-		c.used[ry.ValueSet] = true
-		mask, err := c.listMask("valueSets."+ry.ValueSet, rel)
+		mask, err := c.valueSet(field+".valueSet", ry.ValueSet, ry.Kind)
 		if err != nil {
 			return r, err
 		}
 		r.mask = mask
 		if r.label == "" {
 			return r, c.errf(field+".label", "required for kind %s (names the evidence, e.g. \"BMD test\")", ry.Kind)
+		}
+	case kindAge:
+		if r.minAge < 0 && r.maxAge < 0 {
+			return r, c.errf(field, "an age rule needs minAge or maxAge")
+		}
+	case kindAllOf, kindAnyOf:
+		if r.label == "" {
+			return r, c.errf(field+".label", "required for kind %s (names the evidence, e.g. \"frailty\")", ry.Kind)
+		}
+		if ry.Window != nil {
+			return r, c.errf(field+".window", "the rules of %s have their own windows", ry.Kind)
+		}
+		for i, sub := range ry.Rules {
+			s, err := c.rule(fmt.Sprintf("%s.rules[%d]", field, i), sub, intake, inheritWindow)
+			if err != nil {
+				return r, err
+			}
+			r.sub = append(r.sub, s)
 		}
 	case kindFlag:
 		switch fk := clinical.FlagKind(ry.Flag); fk {
@@ -570,6 +595,24 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 	if ry.DaysTotal && ry.MinDays <= 0 {
 		return r, c.errf(field+".daysTotal", "needs minDays (the total to reach)")
 	}
+	if ry.MinDates != 0 {
+		if kind != kindProcedure && kind != kindMedication && kind != kindDiagnosis && kind != kindAnyOf {
+			return r, c.errf(field+".minDates", "applies to procedure, medication, diagnosis and anyOf rules only")
+		}
+		if ry.MinDates < 2 || ry.MinDates > maxMinDates {
+			return r, c.errf(field+".minDates", "%d: want 2 to %d distinct dates", ry.MinDates, maxMinDates)
+		}
+	}
+	if len(ry.OnEncounter) > 0 && kind != kindDiagnosis {
+		return r, c.errf(field+".onEncounter", "applies to diagnosis rules only")
+	}
+	for _, name := range ry.OnEncounter {
+		mask, err := c.valueSet(field+".onEncounter", name, "")
+		if err != nil {
+			return r, err
+		}
+		r.encMask |= mask
+	}
 	for _, k := range ry.MedKinds {
 		switch mk := clinical.MedicationKind(k); mk {
 		case clinical.MedOrder, clinical.MedDispense, clinical.MedAdministration, clinical.MedStatement:
@@ -579,6 +622,10 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 		}
 	}
 	switch {
+	case composite || kind == kindAge:
+		if ry.Window != nil && kind == kindAge {
+			return r, c.errf(field+".window", "an age rule has no window: the age is the case's")
+		}
 	case ry.Window != nil:
 		w, err := parseWindow(ry.Window, c.m.period, intake)
 		if err != nil {
@@ -591,6 +638,19 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 		return r, c.errf(field+".window", "required")
 	}
 	return r, nil
+}
+
+// valueSet marks the list a rule names as used and returns its role bit.
+func (c *compiler) valueSet(field, name, kind string) (uint64, error) {
+	if name == "" {
+		return 0, c.errf(field, "required for kind %s", kind)
+	}
+	rel, ok := c.sets[name]
+	if !ok {
+		return 0, c.errf(field, "%q is not declared under valueSets", name)
+	}
+	c.used[name] = true
+	return c.listMask("valueSets."+name, rel)
 }
 
 func intOr(p *int, def int) int {

@@ -17,13 +17,19 @@ func SpecHash(fsys fs.FS, key string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var files []string
-	for _, pattern := range []string{path.Join(id, version, "*"), "valuesets/*"} {
-		m, err := fs.Glob(fsys, pattern)
-		if err != nil {
-			return "", err
+	files, err := fs.Glob(fsys, path.Join(id, version, "*"))
+	if err != nil {
+		return "", err
+	}
+	// Shared lists may sit in sub-folders (valuesets/frailty/<expansion>/).
+	err = fs.WalkDir(fsys, "valuesets", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
 		}
-		files = append(files, m...)
+		return err
+	})
+	if err != nil {
+		return "", err
 	}
 	slices.Sort(files)
 	h := sha256.New()

@@ -88,19 +88,22 @@ type numeratorYAML struct {
 }
 
 type ruleYAML struct {
-	Name         string   `yaml:"name"`
-	Kind         string   `yaml:"kind"` // procedure | medication | diagnosis | flag | death
-	ValueSet     string   `yaml:"valueSet"`
-	Label        string   `yaml:"label"`
-	MedKinds     []string `yaml:"medKinds"`
-	Flag         string   `yaml:"flag"`
-	Window       []string `yaml:"window"`
-	ActiveSupply bool     `yaml:"activeSupply"`
-	MinDays      int      `yaml:"minDays"`
-	ExcludePOS   []string `yaml:"excludePOS"` // codes billed at these places of service do not count
-	DaysTotal    bool     `yaml:"daysTotal"`  // minDays counts all spans' days together, not one span's
-	MinAge       *int     `yaml:"minAge"`
-	MaxAge       *int     `yaml:"maxAge"`
+	Name         string     `yaml:"name"`
+	Kind         string     `yaml:"kind"` // procedure | medication | diagnosis | flag | death | age | allOf | anyOf
+	ValueSet     string     `yaml:"valueSet"`
+	Label        string     `yaml:"label"`
+	MedKinds     []string   `yaml:"medKinds"`
+	Flag         string     `yaml:"flag"`
+	Window       []string   `yaml:"window"`
+	ActiveSupply bool       `yaml:"activeSupply"`
+	MinDays      int        `yaml:"minDays"`
+	ExcludePOS   []string   `yaml:"excludePOS"` // codes billed at these places of service do not count
+	DaysTotal    bool       `yaml:"daysTotal"`  // minDays counts all spans' days together, not one span's
+	MinAge       *int       `yaml:"minAge"`
+	MaxAge       *int       `yaml:"maxAge"`
+	MinDates     int        `yaml:"minDates"`    // matches on at least this many distinct dates
+	OnEncounter  []string   `yaml:"onEncounter"` // diagnosis rules: value sets of the encounter's own codes
+	Rules        []ruleYAML `yaml:"rules"`       // allOf, anyOf: the rules combined
 }
 
 // eligibilityYAML is cms.yaml (generated for MIPS) or the inline

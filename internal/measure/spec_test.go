@@ -95,6 +95,18 @@ func TestInvalidSpecs(t *testing.T) {
 		{"option-valid-backwards", "procedures: enc.txt}", "procedures: enc.txt, validFrom: 2024-07-01, validTo: 2024-06-30}", nil, "spec.yaml", "eligibility.options[0].validTo", "before validFrom"},
 		{"option-valid-bad-date", "procedures: enc.txt}", "procedures: enc.txt, validFrom: 2024-02-30}", nil, "spec.yaml", "eligibility.options[0].validFrom", "not a calendar date"},
 		{"days-total-without-min-days", "flag: hospice,", "flag: hospice, daysTotal: true,", nil, "spec.yaml", "exclusions[0].daysTotal", "needs minDays"},
+		// Combined rules (allOf, anyOf), age rules, minDates and onEncounter.
+		{"combination-without-rules", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: anyOf, label: x}", nil, "spec.yaml", "exclusions[0].rules", "combine rules"},
+		{"rules-under-a-plain-rule", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: death, window: [periodStart, periodEnd], rules: [{name: y, kind: death, window: [periodStart, periodEnd]}]}", nil, "spec.yaml", "exclusions[0].rules", "combine rules"},
+		{"combination-with-window", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: allOf, label: x, window: [periodStart, periodEnd], rules: [{name: y, kind: death, window: [periodStart, periodEnd]}]}", nil, "spec.yaml", "exclusions[0].window", "their own windows"},
+		{"combination-without-label", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: allOf, rules: [{name: y, kind: death, window: [periodStart, periodEnd]}]}", nil, "spec.yaml", "exclusions[0].label", "required"},
+		{"duplicate-name-inside-combination", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: anyOf, label: x, rules: [{name: bmd-test, kind: death, window: [periodStart, periodEnd]}]}", nil, "spec.yaml", "exclusions[0].rules[0].name", "already names"},
+		{"age-rule-without-bounds", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: age}", nil, "spec.yaml", "exclusions[0]", "needs minAge or maxAge"},
+		{"age-rule-with-window", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: age, minAge: 81, window: [periodStart, periodEnd]}", nil, "spec.yaml", "exclusions[0].window", "no window"},
+		{"min-dates-one", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: procedure, valueSet: bmd, label: b, minDates: 1, window: [periodStart, periodEnd]}", nil, "spec.yaml", "exclusions[0].minDates", "want 2 to 8"},
+		{"min-dates-on-a-flag", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: flag, flag: hospice, minDates: 2, window: [periodStart, periodEnd]}", nil, "spec.yaml", "exclusions[0].minDates", "applies to"},
+		{"on-encounter-on-a-procedure", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: procedure, valueSet: bmd, label: b, onEncounter: [bmd], window: [periodStart, periodEnd]}", nil, "spec.yaml", "exclusions[0].onEncounter", "diagnosis rules only"},
+		{"on-encounter-undeclared-list", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: diagnosis, valueSet: bmd, label: b, onEncounter: [inpatient], window: [periodStart, periodEnd]}", nil, "spec.yaml", "exclusions[0].onEncounter", "not declared"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !strings.Contains(validSpec, tc.from) {

@@ -34,34 +34,45 @@ func (r *Registry) Vocabulary() (*Vocabulary, error) {
 			return nil, err
 		}
 		for _, rules := range [][]ruleYAML{s.Numerator.Rules, s.EpisodeFilters, s.Exclusions, s.Exceptions} {
-			for _, ry := range rules {
-				var into map[clinical.Code]bool
-				switch ry.Kind {
-				case "procedure":
-					into = v.procedures
-				case "medication":
-					into = v.medications
-				default:
-					continue
-				}
-				rel, ok := s.ValueSets[ry.ValueSet]
-				file := path.Join(dir, rel)
-				if !ok || read[file] || !fs.ValidPath(file) {
-					continue // read already, or a bad spec: Get's to report
-				}
-				read[file] = true
-				vs, err := readValueSet(r.fsys, file)
-				if err != nil {
-					return nil, err
-				}
-				for _, c := range vs.codes {
-					into[c] = true
-				}
-				v.names.add(vs, 0)
+			if err := v.read(r.fsys, dir, s.ValueSets, rules, read); err != nil {
+				return nil, err
 			}
 		}
 	}
 	return v, nil
+}
+
+// read adds the lists of rules (and of the rules they combine).
+func (v *Vocabulary) read(fsys fs.FS, dir string, sets map[string]string, rules []ruleYAML, read map[string]bool) error {
+	for _, ry := range rules {
+		if err := v.read(fsys, dir, sets, ry.Rules, read); err != nil {
+			return err
+		}
+		var into map[clinical.Code]bool
+		switch ry.Kind {
+		case "procedure":
+			into = v.procedures
+		case "medication":
+			into = v.medications
+		default:
+			continue
+		}
+		rel, ok := sets[ry.ValueSet]
+		file := path.Join(dir, rel)
+		if !ok || read[file] || !fs.ValidPath(file) {
+			continue // read already, or a bad spec: Get's to report
+		}
+		read[file] = true
+		vs, err := readValueSet(fsys, file)
+		if err != nil {
+			return err
+		}
+		for _, c := range vs.codes {
+			into[c] = true
+		}
+		v.names.add(vs, 0)
+	}
+	return nil
 }
 
 // Procedure reports whether some measure's procedure rule counts c.

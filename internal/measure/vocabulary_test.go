@@ -56,12 +56,17 @@ func TestVocabularyIsWhatTheCompiledMeasuresCount(t *testing.T) {
 // ruleCodes adds to out every code a compiled rule of kind counts.
 func (m *Measure) ruleCodes(kind ruleKind, out map[clinical.Code]bool) {
 	var mask uint64
-	for _, rules := range [][]rule{m.numerator, m.filters, m.exclusions, m.exceptions} {
+	var walk func([]rule)
+	walk = func(rules []rule) {
 		for _, r := range rules {
 			if r.kind == kind {
 				mask |= r.mask
 			}
+			walk(r.sub)
 		}
+	}
+	for _, rules := range [][]rule{m.numerator, m.filters, m.exclusions, m.exceptions} {
+		walk(rules)
 	}
 	for i, bySys := range m.codes.bySystem {
 		for code, roles := range bySys {
