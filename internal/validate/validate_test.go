@@ -340,6 +340,10 @@ func TestCMSSampleVerdicts(t *testing.T) {
 		year int
 		warn []string // must be among the findings, all warnings
 	}{
+		// PY2017: a group NPI and an empty CEHRT id (no rule for either before the
+		// 2019 and 2020 guides), rates rounded to 3 decimals, zero-count race codes
+		// left out.
+		{"EC_MU_GROUP_Sample_QRDA_III_2017_Informative.xml", 2017, []string{"qrda3.sde.code_missing"}},
 		{"MIPS_GROUP_Sample_QRDA_III_2018_Informative.xml", 2018, nil},
 		// CMS159v7 stratum: NUMER 800 + DENEX 10 > DENOM 800 in one stratum.
 		{"Sample_QRDA_III_Informative_CMS159v7_Reporting_Stratifications-2019.xml", 2019, []string{"qrda3.stratum.counts"}},

@@ -360,9 +360,9 @@ func (c *checker) performers(doc *xmltree.Node, program string) {
 	switch {
 	case rule.NPI == "one" && npis != 1:
 		c.f.Add(rPerformerNPI, at, "%s reporting needs exactly one NPI (performer/assignedEntity/id root=%q); found %d", program, oidNPI, npis)
-	case (rule.NPI == "none" || rule.NPI == "null") && npis > 0:
+	case (rule.NPI == "none" || rule.NPI == "null") && npis > 0 && c.year >= firstGroupNPIYear:
 		c.f.Add(rPerformerNPI, at, "%s reporting must not carry an NPI (group data are reported under the TIN); found %d", program, npis)
-	case rule.NPI == "null" && nullNPIs == 0:
+	case rule.NPI == "null" && nullNPIs == 0 && c.year >= firstGroupNPIYear:
 		c.f.Add(rPerformerGroupNPI, at, "%s reporting: add performer/assignedEntity/id root=%q nullFlavor=\"NA\"", program, oidNPI)
 	}
 	if rule.Entity != "" && entities != 1 {
@@ -403,7 +403,21 @@ func (c *checker) tin(id *xmltree.Node, v string) { ids.TIN(&c.f, id.LocAttr("ex
 
 func (c *checker) npi(id *xmltree.Node, v string) { ids.NPI(&c.f, id.LocAttr("extension"), v) }
 
+// The CMS QRDA III schematrons assert a group's "no NPI" from the 2019 guide
+// and know the CEHRT id (root 2.16.840.1.113883.3.2074.1, a-CMS_88..91) from
+// the 2020 guide; the 2017 and 2018 ones have neither (esacinc/qrda
+// @0154c8a3994eb8436d0b631e5a23b1508cdc2ebb, Published Schematrons/CMS QRDA
+// III/<year> CMS QRDA III/v1.0/Schematron/), and CMS's 2017 sample carries a
+// group NPI and an empty CEHRT id.
+const (
+	firstGroupNPIYear = 2019
+	firstCEHRTYear    = 2020
+)
+
 func (c *checker) cehrt(doc *xmltree.Node) {
+	if c.year != 0 && c.year < firstCEHRTYear {
+		return
+	}
 	for _, id := range doc.Path("participant", "associatedEntity", "id") {
 		if id.A("root") != oidCEHRT {
 			continue
@@ -915,9 +929,21 @@ func (c *checker) rate(obs *xmltree.Node, byKind map[string][]*population, singl
 		c.f.Add(rRateNA, v.Loc(), "the rate is NA but DENOM − DENEX − DENEXCEP = %d; it must be %.6f", pd, float64(numer.count)/float64(pd))
 	case pd > 0:
 		want := float64(numer.count) / float64(pd)
-		if math.Abs(got-want) > 1e-6+1e-12 {
+		if math.Abs(got-want) > rateTolerance(v.A("value")) {
 			c.f.Add(rRateMismatch, v.LocAttr("value"), "performance rate %s does not match the counts: NUMER %d / (DENOM %d − DENEX %d − DENEXCEP %d) = %s",
 				v.A("value"), numer.count, denom, denex, denexcep, strconv.FormatFloat(want, 'f', 6, 64))
 		}
 	}
+}
+
+// rateTolerance is how far a written rate may be from the exact one: half a
+// unit of its last decimal (a rate rounded as written is right: CMS's 2017
+// sample writes 800/950 as 0.842), and never less than 0.000001, the
+// precision of the six decimals the guides allow.
+func rateTolerance(written string) float64 {
+	decimals := 0
+	if _, frac, ok := strings.Cut(written, "."); ok {
+		decimals = len(frac)
+	}
+	return max(0.5*math.Pow10(-decimals), 1e-6) + 1e-12
 }

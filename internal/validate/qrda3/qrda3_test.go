@@ -218,6 +218,12 @@ var cases = []struct {
 	}, want: "qrda3.rate.reference"},
 	{name: "rate not matching counts", spec: func(d *docSpec) { d.measures[0].rate = "0.760000" }, want: "qrda3.rate.mismatch"},
 	{name: "pass: rate within 0.000001", spec: func(d *docSpec) { d.measures[0].rate = "0.750001" }},
+	// A rate is right when it is the exact one rounded as written: CMS's 2017
+	// sample writes 800 / (1000 − 50) = 0.842105… as 0.842.
+	{name: "pass: rate rounded to its 3 decimals", spec: func(d *docSpec) { d.measures[0].counts, d.measures[0].rate = rounding(), "0.842" }},
+	{name: "pass: rate rounded to its 2 decimals", spec: func(d *docSpec) { d.measures[0].counts, d.measures[0].rate = rounding(), "0.84" }},
+	{name: "rate off by more than its rounding", spec: func(d *docSpec) { d.measures[0].counts, d.measures[0].rate = rounding(), "0.85" }, want: "qrda3.rate.mismatch"},
+	{name: "rate with 6 decimals off by 0.000005", spec: func(d *docSpec) { d.measures[0].counts, d.measures[0].rate = rounding(), "0.842110" }, want: "qrda3.rate.mismatch"},
 	{name: "pass: rate NA when nobody is left", spec: func(d *docSpec) {
 		d.measures[0].counts = map[string]int64{"IPOP": 10, "DENOM": 10, "NUMER": 0, "DENEX": 6, "DENEXCEP": 4}
 		d.measures[0].rate = "NA"
@@ -246,6 +252,11 @@ var cases = []struct {
 		d = replace(t, d, `<value xsi:type="CD" code="M"/>`+aggregate(50), `<value xsi:type="CD" code="M"/>`+aggregate(49))
 		return replace(t, d, `<value xsi:type="CD" code="2028-9"/>`+aggregate(0), `<value xsi:type="CD" code="2028-9"/>`+aggregate(30))
 	}},
+}
+
+// rounding is counts whose rate, 800/950, has no short decimal form.
+func rounding() map[string]int64 {
+	return map[string]int64{"IPOP": 1000, "DENOM": 1000, "NUMER": 800, "DENEX": 50, "DENEXCEP": 0}
 }
 
 // unknownGuide gives the document a Report - CMS version no guide has, so

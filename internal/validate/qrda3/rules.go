@@ -76,11 +76,11 @@ var (
 	rRateValue     = Rules.New("qrda3.rate.value", finding.Error, "A performance rate is not an xsi:type REAL number in [0, 1] (CT code 33, CMS_62).")
 	rRatePrecision = Rules.New("qrda3.rate.precision", finding.Error, "A performance rate has more than 6 decimal places (CMS_63).")
 	rRateReference = Rules.New("qrda3.rate.reference", finding.Error, "A performance rate does not reference the NUMER population's UUID of its measure (CT code 61, a-4484-19658).")
-	rRateMismatch  = Rules.New("qrda3.rate.mismatch", finding.Error, "A performance rate differs from NUMER / (DENOM − DENEX − DENEXCEP) by more than 0.000001 (cqm-validators performance_rate_validator).")
+	rRateMismatch  = Rules.New("qrda3.rate.mismatch", finding.Error, "A performance rate differs from NUMER / (DENOM − DENEX − DENEXCEP) by more than its written rounding (half a unit of its last decimal, at least 0.000001; cqm-validators performance_rate_validator).")
 	rRateNA        = Rules.New("qrda3.rate.na", finding.Error, "nullFlavor=\"NA\" is used while DENOM − DENEX − DENEXCEP > 0, or a value while it is 0 (§1.6).")
 
 	rSDEMissing = Rules.New("qrda3.sde.missing", finding.Error, "A population lacks a sex, ethnicity, race or payer supplemental-data category (a-4427-18136/18139/18140/18141_C01).")
-	rSDECode    = Rules.New("qrda3.sde.code_missing", finding.Error, "A supplemental-data code of the value set is not reported (report 0 counts too; Cypress verify_all_codes_reported).")
+	rSDECode    = Rules.New("qrda3.sde.code_missing", finding.Warning, "A supplemental-data code of the value set is not reported (report 0 counts too; Cypress verify_all_codes_reported). A warning: CMS's schematrons require each category, not each code, and CMS's 2017 sample omits zero-count race codes.")
 	rSDEUnknown = Rules.New("qrda3.sde.code_unknown", finding.Error, "A supplemental-data code is not in its value set (§1.5).")
 	rSDEDupCode = Rules.New("qrda3.sde.code_duplicate", finding.Error, "A supplemental-data code is reported twice for one population.")
 )
