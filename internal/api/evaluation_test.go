@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -325,6 +326,15 @@ func TestStartEvaluationRejectsUnknownMeasuresAndTINs(t *testing.T) {
 		if m.Measure != "mips-418" || m.ContentHash == "" || m.Basis != "episode" {
 			t.Errorf("measure %v", m)
 		}
+		// CMS publishes no 2026 or 2027 lists: those versions say so, and every
+		// version says where its lists came from.
+		if want := m.Version >= "2026"; m.Provisional != want || (len(m.ProvisionalReasons) > 0) != want || len(m.Sources) != 1 {
+			t.Errorf("%s: provisional %v %q, sources %q", m.Id, m.Provisional, m.ProvisionalReasons, m.Sources)
+		}
+	}
+	_, err = pb.NewMeasureServiceClient(e.conn).GetMeasure(ctx, &pb.GetMeasureRequest{Id: "mips-418@2028"})
+	if status.Code(err) != codes.NotFound || !strings.Contains(err.Error(), "mips-418 has 2017-2027") || !strings.Contains(err.Error(), "not yet published") {
+		t.Errorf("GetMeasure(mips-418@2028): %v", err)
 	}
 }
 

@@ -328,3 +328,38 @@ func TestWorkbookOverSeveralRuns(t *testing.T) {
 		t.Errorf("worklist rows %d, cases %d+%d", len(wl)-1, len(a.Cases), len(b.Cases))
 	}
 }
+
+// A workbook of a provisional version says so beside the version and gives
+// the reasons (issue 14: "mark the version provisional ... in reports").
+func TestWorkbookMarksProvisionalVersions(t *testing.T) {
+	rd := fixture(t, "mips-418@2026")
+	var buf bytes.Buffer
+	if err := Workbook(&buf, Scope{TIN: rd.Practice.TIN, Runs: []report.RunData{rd}}); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := open(t, buf.Bytes()).GetRows(SummarySheet)
+	if !strings.HasPrefix(rows[5][1], "mips-418@2026 PROVISIONAL") {
+		t.Errorf("measure versions %q", rows[5][1])
+	}
+	found := false
+	for _, r := range rows[:12] {
+		if len(r) > 1 && r[0] == "PROVISIONAL versions" && strings.Contains(r[1], "code lists of 2025 carried forward") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no PROVISIONAL versions line with its reasons in %q", rows[:12])
+	}
+	// A final version has neither.
+	final := fixture(t, "mips-418@2025")
+	buf.Reset()
+	if err := Workbook(&buf, Scope{TIN: final.Practice.TIN, Runs: []report.RunData{final}}); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ = open(t, buf.Bytes()).GetRows(SummarySheet)
+	for _, r := range rows[:12] {
+		if strings.Contains(strings.Join(r, " "), "PROVISIONAL") {
+			t.Errorf("final version marked provisional: %q", r)
+		}
+	}
+}
