@@ -38,7 +38,16 @@ type authenticator struct {
 	verified map[[32]byte]*verifiedKey
 	flight   singleflight.Group
 	hashing  chan struct{}
+	looking  chan struct{} // tokens being looked up (not yet verified here)
 }
+
+// maxLookups bounds the tokens looked up at once: work for callers not yet
+// known to hold a key. Beyond it a new token is refused at once (retry),
+// so random keys sent in bulk cannot queue up database reads.
+const maxLookups = 32
+
+// errBusy refuses a lookup beyond maxLookups.
+var errBusy = errors.New("too many API keys being checked at once; retry in a moment")
 
 type verifiedKey struct {
 	principal access.Principal
@@ -47,13 +56,20 @@ type verifiedKey struct {
 }
 
 func newAuthenticator(st *store.Store, log *slog.Logger) *authenticator {
-	return &authenticator{store: st, log: log, now: time.Now, verified: map[[32]byte]*verifiedKey{}, hashing: make(chan struct{}, 2)}
+	return &authenticator{store: st, log: log, now: time.Now, verified: map[[32]byte]*verifiedKey{}, hashing: make(chan struct{}, 2),
+		looking: make(chan struct{}, maxLookups)}
 }
 
 // bearer reads the token from gRPC metadata; the REST gateway passes the
 // HTTP Authorization header through as the same metadata.
 func bearer(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
+	return bearerOf(md)
+}
+
+// bearerOf reads the token from request headers (gRPC metadata, or HTTP
+// headers under lower-case names).
+func bearerOf(md metadata.MD) string {
 	const scheme = "bearer " // matched without regard to case (RFC 6750 §2.1, RFC 9110 §11.1)
 	for _, v := range md.Get("authorization") {
 		if len(v) > len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) {
@@ -80,6 +96,14 @@ func (a *authenticator) authenticate(ctx context.Context, token string) (access.
 	}
 	a.mu.Unlock()
 	p, err, _ := a.flight.Do(string(sum[:]), func() (any, error) {
+		// One slot per distinct token: callers sharing a new token wait
+		// for its one lookup.
+		select {
+		case a.looking <- struct{}{}:
+			defer func() { <-a.looking }()
+		default:
+			return nil, errBusy
+		}
 		k, err := a.store.GetKey(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, errUnauthenticated

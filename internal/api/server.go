@@ -5,6 +5,7 @@ package api
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,10 +21,12 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 
+	"github.com/liaison-registry/liaison/internal/access"
 	"github.com/liaison-registry/liaison/internal/api/openapi"
 	"github.com/liaison-registry/liaison/internal/client"
 	"github.com/liaison-registry/liaison/internal/evaluation"
@@ -49,6 +52,7 @@ type Server struct {
 	health *health.Server
 	mem    *bufconn.Listener
 	audit  *auditor
+	auth   *authenticator
 	tls    *tls.Config
 }
 
@@ -69,8 +73,11 @@ func New(d Deps) *Server {
 	}
 	s := &Server{log: log, store: st, health: health.NewServer(), mem: bufconn.Listen(1 << 20), audit: newAuditor(st, log), tls: d.TLS}
 	auth := newAuthenticator(st, log)
+	s.auth = auth
 	g := &guard{auth: auth, audit: s.audit, log: log}
 	opts := []grpc.ServerOption{
+		// The key is checked on the headers, before the message is read.
+		grpc.InTapHandle(g.tap),
 		grpc.MaxRecvMsgSize(MaxMessageBytes),
 		// Bounds per connection, and pings no more often than a client
 		// that keeps a stream open needs.
@@ -169,7 +176,7 @@ func (s *Server) gateway(ctx context.Context) (http.Handler, *grpc.ClientConn, e
 	mux := http.NewServeMux()
 	// A REST body is bounded like a gRPC message (JSON spells bytes in
 	// base64, so it gets a third more).
-	mux.Handle("/v1/", http.MaxBytesHandler(gw, MaxMessageBytes*4/3+1<<20))
+	mux.Handle("/v1/", s.keyFirst(http.MaxBytesHandler(gw, MaxMessageBytes*4/3+1<<20)))
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openapi.JSON) //nolint:errcheck
@@ -260,4 +267,29 @@ func (s *Server) watchDatabase(ctx context.Context) {
 			s.health.SetServingStatus("", st)
 		}
 	}
+}
+
+// keyFirst checks a REST request's key before its body is read: a request
+// without a valid key is answered 401 (as the API answers it) and its
+// connection closed, so its body is neither read nor drained.
+func (s *Server) keyFirst(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := s.auth.authenticate(r.Context(), bearerOf(metadata.MD{"authorization": r.Header.Values("Authorization")}))
+		if err := authStatus(err); err != nil && status.Code(err) != codes.Unavailable {
+			s.audit.record(r.Context(), access.Principal{}, store.AuditEvent{Method: r.Method + " " + r.URL.Path}, time.Now(), err)
+			st := status.Convert(err)
+			code := http.StatusUnauthorized
+			if st.Code() == codes.ResourceExhausted {
+				code = http.StatusTooManyRequests
+			} else {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+			}
+			w.Header().Set("Connection", "close")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			json.NewEncoder(w).Encode(map[string]any{"code": st.Code(), "message": st.Message(), "details": []any{}}) //nolint:errcheck
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
