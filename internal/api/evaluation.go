@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/runs"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -89,16 +91,23 @@ func (s *evaluationServer) ListEvaluations(ctx context.Context, req *pb.ListEval
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
-	runs, err := s.store.ListRuns(ctx, req.GetMeasureId(), access.From(ctx).TIN, req.GetPageToken(), size+1)
+	var before *runs.RunCursor
+	if t := req.GetPageToken(); t != "" {
+		if before, err = decodeRunCursor(t); err != nil {
+			return nil, toStatus(ctx, s.log, err, nil)
+		}
+	}
+	list, err := s.store.ListRuns(ctx, req.GetMeasureId(), access.From(ctx).TIN, before, size+1)
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
 	resp := &pb.ListEvaluationsResponse{}
-	if len(runs) > size {
-		runs = runs[:size]
-		resp.NextPageToken = runs[size-1].ID
+	if len(list) > size {
+		list = list[:size]
+		last := list[size-1]
+		resp.NextPageToken = encodeRunCursor(runs.RunCursor{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
-	for _, r := range runs {
+	for _, r := range list {
 		if r, err = s.asSeenBy(ctx, r); err != nil {
 			return nil, toStatus(ctx, s.log, err, nil)
 		}
@@ -200,6 +209,28 @@ func (s *evaluationServer) finishedRun(ctx context.Context, id string) (store.Ru
 
 func encodeCursor(c store.CaseCursor) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(c.DueDate.String() + "\x00" + c.TIN + "\x00" + c.CaseID))
+}
+
+var reUUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// A runs page token is the last run's creation time and id, opaque to
+// clients and never looked up.
+func encodeRunCursor(c runs.RunCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.CreatedAt.UTC().Format(time.RFC3339Nano) + "\x00" + c.ID))
+}
+
+func decodeRunCursor(token string) (*runs.RunCursor, error) {
+	bad := invalid("page_token", "page_token.invalid", "page_token was not returned by ListEvaluations")
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return nil, bad
+	}
+	at, id, ok := strings.Cut(string(raw), "\x00")
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if !ok || err != nil || !reUUID.MatchString(id) {
+		return nil, bad
+	}
+	return &runs.RunCursor{CreatedAt: t, ID: id}, nil
 }
 
 func decodeCursor(token string) (*store.CaseCursor, error) {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/intake"
 	"io"
 	"log/slog"
+	"unicode/utf8"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/store"
@@ -97,8 +99,10 @@ func (s *ingestServer) ListPatients(ctx context.Context, req *pb.ListPatientsReq
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
+	// The token is the last source id of the previous page: one the
+	// server could have handed out is valid text without NUL.
 	after, err := base64.RawURLEncoding.DecodeString(req.GetPageToken())
-	if err != nil {
+	if err != nil || !utf8.Valid(after) || bytes.IndexByte(after, 0) >= 0 || len(after) > 200 {
 		return nil, toStatus(ctx, s.log, invalid("page_token", "page_token.invalid", "page_token was not returned by ListPatients"), nil)
 	}
 	ps, err := s.store.ListPatients(ctx, req.GetTin(), string(after), size+1)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -179,17 +180,45 @@ func (c *checker) keyed(typ, tin, id string) {
 	switch {
 	case id == "":
 		c.fail("source_id", "source_id.required", "source_id is required: it is the record's key within the TIN")
-	case len(id) > 200:
-		c.fail("source_id", "source_id.length", "source_id is longer than 200 characters")
+	case len(id) > maxID:
+		c.fail("source_id", "source_id.length", fmt.Sprintf("source_id is longer than %d characters", maxID))
+	default:
+		c.text("source_id", id, maxID)
 	}
 }
 
-// maxOrigin bounds a record's origin (a file name and line, a message id).
-const maxOrigin = 500
+// maxQuantity bounds a dispensed quantity (units, tablets, mL): far above
+// any real fill, and finite.
+const maxQuantity = 1_000_000
+
+// Bounds of free text, in bytes: ids (a record's key or a reference to
+// one), names, short labels, and a record's origin or a drug's display.
+const (
+	maxID     = 200
+	maxName   = 200
+	maxLabel  = 50
+	maxOrigin = 500
+)
+
+// text checks a free-text field: no NUL byte (PostgreSQL text cannot hold
+// one), valid UTF-8, at most max bytes. Fields with a format (codes, dates,
+// NPIs) are checked by it instead.
+func (c *checker) text(field, s string, max int) {
+	switch {
+	case len(s) > max:
+		c.fail(field, "text.length", fmt.Sprintf("%s is %d bytes; at most %d", field, len(s), max))
+	case strings.IndexByte(s, 0) >= 0:
+		c.fail(field, "text.nul", field+" contains a NUL byte (U+0000), which no text field may hold")
+	case !utf8.ValidString(s):
+		c.fail(field, "text.utf8", field+" is not valid UTF-8")
+	}
+}
 
 func (c *checker) origin(o string) string {
 	if len(o) > maxOrigin {
 		c.fail("origin", "origin.length", fmt.Sprintf("origin is %d characters; at most %d", len(o), maxOrigin))
+	} else {
+		c.text("origin", o, maxOrigin)
 	}
 	return o
 }
@@ -199,6 +228,13 @@ func (c *checker) patientOf(field, id string) {
 	if id == "" {
 		c.fail(field, "reference.required", "patient_id is required")
 	}
+	c.text(field, id, maxID)
+}
+
+// encounterOf notes a reference to an encounter (optional).
+func (c *checker) encounterOf(field, id string) {
+	c.encounterRef = id
+	c.text(field, id, maxID)
 }
 
 func (c *checker) npi(field, npi string, required bool) {
@@ -300,6 +336,7 @@ func (c *checker) practice(p *pb.Practice) clinical.Practice {
 	if _, err := time.LoadLocation(p.GetTimeZone()); err != nil || strings.EqualFold(p.GetTimeZone(), "local") {
 		c.fail("time_zone", "time_zone.unknown", fmt.Sprintf("time zone %q is not an IANA time zone name", p.GetTimeZone()))
 	}
+	c.text("name", p.GetName(), maxName)
 	return clinical.Practice{TIN: p.GetTin(), Name: p.GetName(), TimeZone: p.GetTimeZone()}
 }
 
@@ -307,6 +344,8 @@ func (c *checker) clinician(p *pb.Clinician) clinical.Clinician {
 	c.known("", p)
 	c.typ, c.id = "clinician", p.GetNpi()
 	c.npi("npi", p.GetNpi(), true)
+	c.text("name", p.GetName(), maxName)
+	c.text("specialty", p.GetSpecialty(), maxLabel)
 	return clinical.Clinician{NPI: p.GetNpi(), Name: p.GetName(), Specialty: p.GetSpecialty()}
 }
 
@@ -325,6 +364,7 @@ func (c *checker) patient(p *pb.Patient) clinical.Patient {
 			c.fail(fmt.Sprintf("race[%d]", i), "race.format", fmt.Sprintf("race %q is not a CDC race code like 2106-3", r))
 		}
 	}
+	c.text("payer_type", p.GetPayerType(), maxLabel)
 	if e := p.GetEthnicity(); e != "" && !cdcCode(e) {
 		c.fail("ethnicity", "ethnicity.format", fmt.Sprintf("ethnicity %q is not a CDC ethnicity code like 2186-5", e))
 	}
@@ -390,7 +430,7 @@ func (c *checker) procedure(p *pb.Procedure, zones Zones) clinical.Procedure {
 	c.known("", p)
 	c.keyed("procedure", p.GetTin(), p.GetSourceId())
 	c.patientOf("patient_id", p.GetPatientId())
-	c.encounterRef = p.GetEncounterId()
+	c.encounterOf("encounter_id", p.GetEncounterId())
 	c.npi("npi", p.GetNpi(), false)
 	date, _ := c.when("date", p.GetDate(), true, zones)
 	return clinical.Procedure{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Date: date.Date,
@@ -402,7 +442,7 @@ func (c *checker) condition(p *pb.Condition, zones Zones) clinical.Condition {
 	c.known("", p)
 	c.keyed("condition", p.GetTin(), p.GetSourceId())
 	c.patientOf("patient_id", p.GetPatientId())
-	c.encounterRef = p.GetEncounterId()
+	c.encounterOf("encounter_id", p.GetEncounterId())
 	onset, _ := c.when("onset_date", p.GetOnsetDate(), true, zones)
 	return clinical.Condition{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Onset: onset.Date,
 		Code: c.code("code", p.GetCode(), clinical.ICD10CM, clinical.ICD9CM, clinical.SNOMEDCT), EncounterID: p.GetEncounterId(),
@@ -418,9 +458,10 @@ func (c *checker) medication(m *pb.MedicationEvent, zones Zones) clinical.Medica
 	if m.GetDaysSupply() < 0 {
 		c.fail("days_supply", "days_supply.negative", fmt.Sprintf("days supply %d must be 0 or more", m.GetDaysSupply()))
 	}
-	if q := m.GetQuantity(); q < 0 || q != q {
-		c.fail("quantity", "quantity.negative", "quantity must be a number 0 or more")
+	if q := m.GetQuantity(); q < 0 || q != q || q > maxQuantity {
+		c.fail("quantity", "quantity.range", fmt.Sprintf("quantity must be a number from 0 to %d", maxQuantity))
 	}
+	c.text("display", m.GetDisplay(), maxOrigin)
 	date, _ := c.when("date", m.GetDate(), true, zones)
 	return clinical.MedicationEvent{TIN: m.GetTin(), SourceID: m.GetSourceId(), PatientID: m.GetPatientId(), Kind: kind, Date: date.Date,
 		Code:       c.code("code", m.GetCode(), clinical.RxNorm, clinical.NDC, clinical.HCPCS),
@@ -431,7 +472,7 @@ func (c *checker) quality(q *pb.QualityCode, zones Zones) clinical.QualityCode {
 	c.known("", q)
 	c.keyed("qualityCode", q.GetTin(), q.GetSourceId())
 	c.patientOf("patient_id", q.GetPatientId())
-	c.encounterRef = q.GetEncounterId()
+	c.encounterOf("encounter_id", q.GetEncounterId())
 	c.npi("npi", q.GetNpi(), false)
 	date, _ := c.when("date", q.GetDate(), true, zones)
 	return clinical.QualityCode{TIN: q.GetTin(), SourceID: q.GetSourceId(), PatientID: q.GetPatientId(), Date: date.Date,
@@ -446,6 +487,7 @@ func (c *checker) coverage(p *pb.Coverage) clinical.Coverage {
 	start := c.date("start_date", p.GetStartDate(), true)
 	end := c.date("end_date", p.GetEndDate(), false)
 	c.order("end_date", start, end, "start_date")
+	c.text("payer_type", p.GetPayerType(), maxLabel)
 	return clinical.Coverage{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Start: start.Date, End: end, PayerType: p.GetPayerType(),
 		Origin: c.origin(p.GetOrigin())}
 }

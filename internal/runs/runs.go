@@ -57,6 +57,13 @@ type CaseFilter struct {
 	Limit           int
 }
 
+// RunCursor is the position after which a page of runs starts (runs are
+// listed newest first).
+type RunCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
 // CaseCursor is the position after which a page of cases starts.
 type CaseCursor struct {
 	DueDate     clinical.Date

@@ -97,15 +97,24 @@ func (s *Store) GetRun(ctx context.Context, id string) (Run, error) {
 // ListRuns returns runs newest first, optionally of one measure version and
 // of those covering one TIN (runs of every practice cover it), created
 // before the run `before` (keyset paging; "" for the first page).
-func (s *Store) ListRuns(ctx context.Context, measureKey, tin, before string, limit int) ([]Run, error) {
-	if before != "" && !validUUID(before) {
-		return nil, ErrNotFound
+//
+// before is the position after the previous page (its last run's creation
+// time and id), carried by the page token itself: a token is never looked
+// up, so one made from another tenant's run id reveals nothing.
+func (s *Store) ListRuns(ctx context.Context, measureKey, tin string, before *runs.RunCursor, limit int) ([]Run, error) {
+	var at *time.Time
+	var id *string
+	if before != nil {
+		if !validUUID(before.ID) {
+			return nil, ErrNotFound
+		}
+		at, id = &before.CreatedAt, &before.ID
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM evaluation_runs
 		WHERE ($1 = '' OR measure_key = $1)
-		  AND ($2 = '' OR (created_at, id) < (SELECT created_at, id FROM evaluation_runs WHERE id = NULLIF($2, '')::uuid))
+		  AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $5::uuid))
 		  AND ($4 = '' OR tins = '{}' OR $4 = ANY (tins))
-		ORDER BY created_at DESC, id DESC LIMIT $3`, measureKey, before, limit, tin)
+		ORDER BY created_at DESC, id DESC LIMIT $3`, measureKey, at, limit, tin, id)
 	if err != nil {
 		return nil, classify(err)
 	}
