@@ -53,6 +53,7 @@ type verifiedKey struct {
 	principal access.Principal
 	checked   time.Time
 	touched   time.Time
+	expires   time.Time // zero: never; a cached key stops at its expiry, not at the next recheck
 }
 
 func newAuthenticator(st *store.Store, log *slog.Logger) *authenticator {
@@ -89,6 +90,11 @@ func (a *authenticator) authenticate(ctx context.Context, token string) (access.
 	now := a.now()
 	a.mu.Lock()
 	v := a.verified[sum]
+	if v != nil && !v.expires.IsZero() && !now.Before(v.expires) {
+		delete(a.verified, sum)
+		a.mu.Unlock()
+		return access.Principal{}, errUnauthenticated
+	}
 	if v != nil && now.Sub(v.checked) < keyRecheck {
 		p := v.principal
 		a.mu.Unlock()
@@ -129,7 +135,7 @@ func (a *authenticator) authenticate(ctx context.Context, token string) (access.
 			}
 		}
 		a.mu.Lock()
-		nv := &verifiedKey{principal: k.Principal, checked: now}
+		nv := &verifiedKey{principal: k.Principal, checked: now, expires: k.ExpiresAt}
 		if v != nil {
 			nv.touched = v.touched
 		}

@@ -158,3 +158,36 @@ func TestOneNewKeyManyCallers(t *testing.T) {
 		}
 	}
 }
+
+// Issue 15, item 8: a key stops working at its expiry, not up to five
+// seconds later when the cache would next read its row.
+func TestExpiredKeyStopsAtItsExpiry(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	expires := time.Now().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
+	k, err := pb.NewAccessServiceClient(e.conn).CreateKey(ctx, &pb.CreateKeyRequest{Role: pb.Role_ROLE_OPERATOR, ExpiresAt: expires.Format(time.RFC3339)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := grpc.NewClient(e.srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bare.Close()
+	call := func() error {
+		kctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+k.Secret)
+		_, err := pb.NewMeasureServiceClient(bare).ListMeasures(kctx, &pb.ListMeasuresRequest{})
+		return err
+	}
+	// Used before its expiry, the key is cached as verified.
+	for time.Until(expires) > 500*time.Millisecond {
+		if err := call(); err != nil {
+			t.Fatalf("before expiry: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(time.Until(expires) + 100*time.Millisecond)
+	if err := call(); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("100 ms after expiry: %v, want Unauthenticated", err)
+	}
+}
