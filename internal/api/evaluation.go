@@ -26,7 +26,7 @@ type evaluationServer struct {
 }
 
 func (s *evaluationServer) StartEvaluation(ctx context.Context, req *pb.StartEvaluationRequest) (*pb.StartEvaluationResponse, error) {
-	run, err := s.svc.Start(ctx, req.GetMeasureId(), req.GetTins())
+	run, err := s.svc.Start(ctx, req.GetMeasureId(), req.GetTins(), access.From(ctx).TIN)
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/app"
+	"github.com/liaison-registry/liaison/internal/client"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -48,7 +49,7 @@ func TestRequestLimits(t *testing.T) {
 		}
 	}
 	_, err = ev.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2024"})
-	check("a third run while two wait", err, codes.ResourceExhausted, "the limit is 2")
+	check("a third run while two wait", err, codes.ResourceExhausted, "as many runs waiting as it takes")
 	if n := e.count("evaluation_runs"); n != 2 {
 		t.Errorf("%d runs stored, want the 2 accepted", n)
 	}
@@ -59,5 +60,44 @@ func TestRequestLimits(t *testing.T) {
 	}
 	if n := e.count("patients"); n != 1 {
 		t.Errorf("%d patients stored, want 1", n)
+	}
+}
+
+// Issue 15, item 4: one practice cannot fill the queue for everyone. Its
+// keys may keep 4 runs waiting; the fifth is refused with its own count
+// only, and another practice still starts runs.
+func TestPracticeQuotaForWaitingRuns(t *testing.T) {
+	e := newEnvWith(t, app.Options{EvaluationWorkers: -1}) // runs stay queued
+	ctx := context.Background()
+	keyed := func(tin string) pb.EvaluationServiceClient {
+		k, err := pb.NewAccessServiceClient(e.conn).CreateKey(ctx, &pb.CreateKeyRequest{Role: pb.Role_ROLE_PRACTICE, Tin: tin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := client.Dial(e.srv.GRPCAddr, client.Options{Key: k.Secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return pb.NewEvaluationServiceClient(c)
+	}
+	a, b := keyed("111111111"), keyed("222222222")
+	// The operator's runs over every practice count for everyone, not for a.
+	for range 3 {
+		if _, err := e.evaluations().StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2026"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 4 {
+		if _, err := a.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2026"}); err != nil {
+			t.Fatalf("practice A's run %d: %v", i+1, err)
+		}
+	}
+	_, err := a.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2026"})
+	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "your practice has 4 runs") || strings.Contains(err.Error(), "7") {
+		t.Errorf("practice A's fifth run: %v, want a refusal naming its own 4 runs only", err)
+	}
+	if _, err := b.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2026"}); err != nil {
+		t.Errorf("practice B while A is at its limit: %v", err)
 	}
 }

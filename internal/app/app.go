@@ -39,6 +39,9 @@ type Options struct {
 	// MaxPendingRuns bounds evaluation runs queued or running; more are
 	// refused with RESOURCE_EXHAUSTED (default evaluation.DefaultMaxPending).
 	MaxPendingRuns int
+	// MaxPendingRunsPerPractice bounds those a practice's keys started
+	// (default evaluation.DefaultMaxPendingPerPractice).
+	MaxPendingRunsPerPractice int
 	// TLSCert and TLSKey (PEM files) serve gRPC and HTTP over TLS. Without
 	// them the server listens on loopback only.
 	TLSCert, TLSKey string
@@ -164,7 +167,8 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	}
 	r.GRPCAddr, r.HTTPAddr = gl.Addr().String(), hl.Addr().String()
 	specs := measures.FS()
-	evals := &evaluation.Service{Store: st, Measures: measure.NewRegistry(specs), Specs: specs, Version: Version(), MaxPending: o.MaxPendingRuns}
+	evals := &evaluation.Service{Store: st, Measures: measure.NewRegistry(specs), Specs: specs, Version: Version(), MaxPending: o.MaxPendingRuns,
+		MaxPendingPerPractice: o.MaxPendingRunsPerPractice}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
 	stopWorkers := func(context.Context) error { return nil }

@@ -26,8 +26,13 @@ var ErrInvalid = errors.New("invalid request")
 // bounded number at once, and an unbounded queue only grows the wait.
 var ErrBusy = errors.New("too many evaluation runs waiting")
 
-// DefaultMaxPending bounds the runs queued or running at once.
-const DefaultMaxPending = 32
+// DefaultMaxPending bounds the runs queued or running at once, and
+// DefaultMaxPendingPerPractice those a practice's keys started: one
+// practice cannot fill the queue for everyone.
+const (
+	DefaultMaxPending            = 32
+	DefaultMaxPendingPerPractice = 4
+)
 
 // Service starts runs and evaluates them when their job comes up.
 type Service struct {
@@ -35,8 +40,11 @@ type Service struct {
 	Measures *measure.Registry
 	Specs    fs.FS  // the spec tree Measures compiles, hashed for provenance
 	Version  string // software version recorded with every run
-	// MaxPending bounds runs queued or running (DefaultMaxPending if 0).
-	MaxPending int
+	// MaxPending bounds runs queued or running (DefaultMaxPending if 0);
+	// MaxPendingPerPractice, those of one practice's keys
+	// (DefaultMaxPendingPerPractice if 0).
+	MaxPending            int
+	MaxPendingPerPractice int
 }
 
 // pageSize is how many patients are read, evaluated and written together:
@@ -44,8 +52,10 @@ type Service struct {
 const pageSize = 2000
 
 // Start queues a run of the measure version key over the given practices
-// (all when empty) and returns it at once.
-func (s *Service) Start(ctx context.Context, key string, tins []string) (store.Run, error) {
+// (all when empty) and returns it at once. practice is the TIN of the
+// caller's key ("" for an operator): its own runs waiting are bounded
+// apart from everyone's.
+func (s *Service) Start(ctx context.Context, key string, tins []string, practice string) (store.Run, error) {
 	m, err := s.Measures.Get(key)
 	if err != nil {
 		return store.Run{}, fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -60,11 +70,19 @@ func (s *Service) Start(ctx context.Context, key string, tins []string) (store.R
 		}
 	}
 	slices.Sort(scope)
-	limit := cmp.Or(s.MaxPending, DefaultMaxPending)
-	if n, err := s.Store.PendingRuns(ctx); err != nil {
+	if practice != "" {
+		limit := cmp.Or(s.MaxPendingPerPractice, DefaultMaxPendingPerPractice)
+		if n, err := s.Store.PendingRuns(ctx, practice); err != nil {
+			return store.Run{}, err
+		} else if n >= limit {
+			return store.Run{}, fmt.Errorf("%w: your practice has %d runs queued or running (its limit is %d); start this one when one has finished", ErrBusy, n, limit)
+		}
+	}
+	// Everyone's: the refusal does not say how many others wait.
+	if n, err := s.Store.PendingRuns(ctx, ""); err != nil {
 		return store.Run{}, err
-	} else if n >= limit {
-		return store.Run{}, fmt.Errorf("%w: %d runs are queued or running (the limit is %d); start this one when some have finished", ErrBusy, n, limit)
+	} else if n >= cmp.Or(s.MaxPending, DefaultMaxPending) {
+		return store.Run{}, fmt.Errorf("%w: the server has as many runs waiting as it takes; start this one in a few minutes", ErrBusy)
 	}
 	hash, err := measure.SpecHash(s.Specs, m.Key())
 	if err != nil {

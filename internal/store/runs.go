@@ -71,10 +71,12 @@ func (s *Store) CreateRun(ctx context.Context, measureKey string, tins []string,
 	return run, classify(err)
 }
 
-// PendingRuns counts runs queued or running.
-func (s *Store) PendingRuns(ctx context.Context) (int, error) {
+// PendingRuns counts runs queued or running: all of them, or (tin set)
+// those over that practice alone, as its keys start them.
+func (s *Store) PendingRuns(ctx context.Context, tin string) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM evaluation_runs WHERE status IN ('queued', 'running')`).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM evaluation_runs WHERE status IN ('queued', 'running')
+		AND ($1 = '' OR tins = ARRAY[$1]::text[])`, tin).Scan(&n)
 	return n, classify(err)
 }
 
