@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strings"
 	"log/slog"
 	"strconv"
 	"time"
@@ -74,6 +75,9 @@ func checkKeyRequest(req *pb.CreateKeyRequest, now time.Time) (store.APIKey, err
 	}
 	if len(k.Label) > 200 {
 		return k, invalid("label", "label.length", "label is %d characters; at most 200", len(k.Label))
+	}
+	if strings.IndexByte(k.Label, 0) >= 0 {
+		return k, invalid("label", "text.nul", "label contains a NUL byte (U+0000), which no text field may hold")
 	}
 	if e := req.GetExpiresAt(); e != "" {
 		t, err := time.Parse(time.RFC3339, e)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -103,9 +105,30 @@ func newRESTJSON() runtime.Marshaler {
 
 func (j *restJSON) Unmarshal(data []byte, v any) error {
 	if m, ok := v.(proto.Message); ok {
-		return schema.UnmarshalJSON(data, m)
+		return schema.UnmarshalJSON(repairedJSON(data, m), m)
 	}
 	return j.JSONPb.Unmarshal(data, v)
+}
+
+// carriesRecords reports the requests whose records are checked one by
+// one: a string that is not UTF-8 in one of them is that record's
+// rejection (text.utf8), not a refusal of the whole request.
+func carriesRecords(m any) bool {
+	switch m.(type) {
+	case *pb.IngestRequest, *pb.IngestStreamRequest:
+		return true
+	}
+	return false
+}
+
+// repairedJSON marks the bytes that are not UTF-8 in a records request
+// (schema.InvalidUTF8), so that it decodes and the record holding them is
+// rejected alone; other requests are decoded as sent.
+func repairedJSON(data []byte, m proto.Message) []byte {
+	if carriesRecords(m) {
+		data, _ = schema.RepairJSONUTF8(data)
+	}
+	return data
 }
 
 // NewDecoder reads one JSON value per Decode, as grpc-gateway's does (a
@@ -122,6 +145,26 @@ func (j *restJSON) NewDecoder(r io.Reader) runtime.Decoder {
 		if err := d.Decode(&raw); err != nil {
 			return err
 		}
-		return schema.UnmarshalJSON(raw, m)
+		return schema.UnmarshalJSON(repairedJSON(raw, m), m)
 	})
+}
+
+// recordsCodec is gRPC's protobuf codec, except that a records request
+// whose strings are not all UTF-8 (which protobuf refuses for the whole
+// message) is decoded with those strings marked, for the records holding
+// them to be rejected alone.
+type recordsCodec struct{ encoding.CodecV2 }
+
+func (c recordsCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	err := c.CodecV2.Unmarshal(data, v)
+	if err == nil || !carriesRecords(v) {
+		return err
+	}
+	m := v.(proto.Message)
+	fixed, changed := schema.RepairUTF8(data.Materialize(), m.ProtoReflect().Descriptor())
+	if !changed {
+		return err
+	}
+	proto.Reset(m)
+	return proto.Unmarshal(fixed, m)
 }

@@ -18,6 +18,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding"
+	gproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -78,6 +80,7 @@ func New(d Deps) *Server {
 	opts := []grpc.ServerOption{
 		// The key is checked on the headers, before the message is read.
 		grpc.InTapHandle(g.tap),
+		grpc.ForceServerCodecV2(recordsCodec{encoding.GetCodecV2(gproto.Name)}),
 		grpc.MaxRecvMsgSize(MaxMessageBytes),
 		// Bounds per connection, and pings no more often than a client
 		// that keeps a stream open needs.

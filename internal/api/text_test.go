@@ -1,12 +1,19 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"strings"
 	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -66,4 +73,62 @@ func toJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// rawCodec sends bytes as they are: a Go client refuses to marshal a
+// string that is not UTF-8, other clients send it.
+type rawCodec struct{ b []byte }
+
+func (c rawCodec) Marshal(any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(c.b)}, nil
+}
+func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	return proto.Unmarshal(data.Materialize(), v.(proto.Message))
+}
+func (rawCodec) Name() string { return "proto" }
+
+// Issue 15, item 3: a string that is not UTF-8 failed the whole message's
+// decoding (INTERNAL over gRPC, 400 over REST), losing its valid records;
+// now the record holding it is rejected alone, naming the field.
+func TestInvalidUTF8IsRejectedPerRecord(t *testing.T) {
+	e := newEnv(t)
+	bad := patient("badXYZ")
+	ref := encounter("e1", "okXYZ", "2024-03-01")
+	req := &pb.IngestRequest{Mode: pb.IngestMode_INGEST_MODE_PARTIAL, Records: []*pb.Record{practice("America/New_York"), patient("ok"), bad, ref}}
+	wire, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire = bytes.ReplaceAll(wire, []byte("XYZ"), []byte("\xff\xfe\xc3"))
+	resp := &pb.IngestResponse{}
+	if err := e.conn.Invoke(context.Background(), pb.IngestService_Ingest_FullMethodName, req, resp, grpc.ForceCodecV2(rawCodec{wire})); err != nil {
+		t.Fatalf("gRPC: %v", err)
+	}
+	wantUTF8(t, "gRPC", resp.Result, 2)
+
+	e2 := newEnv(t)
+	body := `{"mode":"INGEST_MODE_PARTIAL","records":[` +
+		`{"practice":{"tin":"123456789","name":"Bone Clinic","timeZone":"America/New_York"}},` +
+		`{"patient":{"tin":"123456789","sourceId":"ok","birthDate":"1950-01-01","sex":"SEX_FEMALE"}},` +
+		`{"patient":{"tin":"123456789","sourceId":"bad` + "\xff\xfe" + `","birthDate":"1950-01-01","sex":"SEX_FEMALE"}},` +
+		`{"encounter":{"tin":"123456789","sourceId":"e1","patientId":"ok` + "\xc3" + `","start":"2024-03-01","class":"ENCOUNTER_CLASS_AMBULATORY"}}]}`
+	hr := e2.do(http.MethodPost, "/v1/ingest", "application/json", strings.NewReader(body))
+	defer hr.Body.Close()
+	raw, _ := io.ReadAll(hr.Body)
+	var rest pb.IngestResponse
+	if hr.StatusCode != http.StatusOK || protojson.Unmarshal(raw, &rest) != nil {
+		t.Fatalf("REST: %d %s", hr.StatusCode, raw)
+	}
+	wantUTF8(t, "REST", rest.Result, 2)
+}
+
+func wantUTF8(t *testing.T, path string, r *pb.IngestResult, stored int64) {
+	t.Helper()
+	got := map[string]string{}
+	for _, x := range r.GetRejections() {
+		got[x.Field] = x.Rule
+	}
+	if got["patient.source_id"] != "text.utf8" || got["encounter.patient_id"] != "text.utf8" || r.GetStored() != stored {
+		t.Errorf("%s: stored %d, rejections %v; want the two bad records rejected for text.utf8 and the %d others stored", path, r.GetStored(), got, stored)
+	}
 }

@@ -207,10 +207,10 @@ func (c *checker) text(field, s string, max int) {
 	switch {
 	case len(s) > max:
 		c.fail(field, "text.length", fmt.Sprintf("%s is %d bytes; at most %d", field, len(s), max))
+	case strings.Contains(s, schema.InvalidUTF8) || !utf8.ValidString(s):
+		c.fail(field, "text.utf8", field+" is not valid UTF-8")
 	case strings.IndexByte(s, 0) >= 0:
 		c.fail(field, "text.nul", field+" contains a NUL byte (U+0000), which no text field may hold")
-	case !utf8.ValidString(s):
-		c.fail(field, "text.utf8", field+" is not valid UTF-8")
 	}
 }
 
