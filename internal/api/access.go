@@ -2,9 +2,9 @@ package api
 
 import (
 	"context"
-	"strings"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/liaison-registry/liaison/internal/access"
