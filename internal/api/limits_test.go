@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -99,5 +102,49 @@ func TestPracticeQuotaForWaitingRuns(t *testing.T) {
 	}
 	if _, err := b.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2026"}); err != nil {
 		t.Errorf("practice B while A is at its limit: %v", err)
+	}
+}
+
+// Issue 15, item 11: a run that fails on a database error shows a reason
+// that names no table, query or SQLSTATE; the detail is in the server log.
+func TestRunErrorsAreSanitised(t *testing.T) {
+	e := newEnv(t)
+	e.cohortOf(2026, 50)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, e.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	// The results table goes away: writing cases fails inside the database.
+	if _, err := conn.Exec(ctx, `ALTER TABLE evaluation_cases RENAME TO evaluation_cases_gone`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.evaluations().StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2026"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	var run *pb.Run
+	for time.Now().Before(deadline) {
+		got, err := e.evaluations().GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: r.Run.Id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run = got.Run; run.Error != "" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if run.Error == "" {
+		t.Fatalf("the run never failed: %v", run.Status)
+	}
+	for _, leak := range []string{"evaluation_cases", "SQLSTATE", "relation", "ERROR"} {
+		if strings.Contains(run.Error, leak) {
+			t.Errorf("run error %q shows %q", run.Error, leak)
+		}
+	}
+	if !strings.Contains(run.Error, "attempt 1 failed") {
+		t.Errorf("run error %q does not say which attempt failed", run.Error)
 	}
 }

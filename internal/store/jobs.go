@@ -212,13 +212,25 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[evaluateArgs]) erro
 	}
 	s.log.Warn("evaluation run attempt failed", "run", run.ID, "attempt", job.Attempt, "final", final, "err", err)
 	if _, uerr := s.pool.Exec(context.WithoutCancel(ctx), `UPDATE evaluation_runs SET status = $2, error = $3,
-		finished_at = CASE WHEN $2 = 'failed' THEN now() END WHERE id = $1`, run.ID, status, err.Error()); uerr != nil {
+		finished_at = CASE WHEN $2 = 'failed' THEN now() END WHERE id = $1`, run.ID, status, failureReason(err, job.Attempt)); uerr != nil {
 		return uerr
 	}
 	if final {
 		return river.JobCancel(err)
 	}
 	return err
+}
+
+// failureReason is what a run shows of its error to whoever may read it
+// (a practice's keys too): a permanent error says why in its own words,
+// which name only the measure version; anything else (a database or
+// program error, whose text may name tables, hosts or other runs) is
+// summarised, and its detail is in the server's log under the run's id.
+func failureReason(err error, attempt int) string {
+	if errors.Is(err, ErrPermanent) {
+		return err.Error()
+	}
+	return fmt.Sprintf("attempt %d failed on the server; the operator's log has the cause under this run's id", attempt)
 }
 
 // ErrPermanent marks a run error that another attempt cannot fix (an unknown
