@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/mem"
@@ -130,5 +131,46 @@ func wantUTF8(t *testing.T, path string, r *pb.IngestResult, stored int64) {
 	}
 	if got["patient.source_id"] != "text.utf8" || got["encounter.patient_id"] != "text.utf8" || r.GetStored() != stored {
 		t.Errorf("%s: stored %d, rejections %v; want the two bad records rejected for text.utf8 and the %d others stored", path, r.GetStored(), got, stored)
+	}
+}
+
+// Issue 15, item 6: datetimes far in the past or future came back wrong
+// from GetPatient (nanosecond overflow). The API takes dates from 1800 to
+// 2199, refuses others per record, and gives back exactly what it stored.
+func TestDatesOutsideTheAPIsRangeAreRejected(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	early, late := encounter("e-early", "ok", "1800-01-01T00:00:00.123456-05:00"), encounter("e-late", "ok", "2199-12-31T18:30:00Z")
+	tooEarly, tooLate := encounter("e-1799", "ok", "1799-12-31T12:00:00Z"), encounter("e-2200", "ok", "2200-01-01")
+	old := patient("old")
+	old.GetPatient().BirthDate = "1700-05-01"
+	resp, err := e.ingest.Ingest(ctx, &pb.IngestRequest{Mode: pb.IngestMode_INGEST_MODE_PARTIAL,
+		Records: []*pb.Record{practice("UTC"), patient("ok"), early, late, tooEarly, tooLate, old}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejected := map[string]string{}
+	for _, r := range resp.Result.Rejections {
+		rejected[r.SourceId] = r.Field + " " + r.Rule
+	}
+	for id, want := range map[string]string{"e-1799": "encounter.start date.range", "e-2200": "encounter.start date.range", "old": "patient.birth_date date.range"} {
+		if rejected[id] != want {
+			t.Errorf("%s: %q, want %q", id, rejected[id], want)
+		}
+	}
+	got, err := e.ingest.GetPatient(ctx, &pb.GetPatientRequest{Tin: tin, SourceId: "ok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	starts := map[string]string{}
+	for _, enc := range got.Encounters {
+		starts[enc.SourceId] = enc.Start
+	}
+	for id, sent := range map[string]string{"e-early": "1800-01-01T00:00:00.123456-05:00", "e-late": "2199-12-31T18:30:00Z"} {
+		want, _ := time.Parse(time.RFC3339Nano, sent)
+		back, err := time.Parse(time.RFC3339Nano, starts[id])
+		if err != nil || !back.Equal(want) {
+			t.Errorf("%s: sent %s, got back %q", id, sent, starts[id])
+		}
 	}
 }

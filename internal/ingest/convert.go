@@ -259,6 +259,23 @@ func (c *checker) date(field, s string, required bool) clinical.NullDate {
 		c.fail(field, "date.format", err.Error())
 		return clinical.NullDate{}
 	}
+	return c.inRange(field, d)
+}
+
+// The dates the API takes: wide enough for any birth and any care, and well
+// inside what timestamps hold to the nanosecond (1678-2262), so a datetime
+// comes back exactly as it was stored.
+var (
+	firstDate = clinical.NewDate(1800, 1, 1)
+	lastDate  = clinical.NewDate(2199, 12, 31)
+)
+
+// inRange refuses a date outside the range the API takes.
+func (c *checker) inRange(field string, d clinical.Date) clinical.NullDate {
+	if d < firstDate || d > lastDate {
+		c.fail(field, "date.range", fmt.Sprintf("%s %s is outside the dates the API takes (%s to %s)", field, d, firstDate, lastDate))
+		return clinical.NullDate{}
+	}
 	return clinical.Some(d)
 }
 
@@ -274,6 +291,9 @@ func (c *checker) when(field, s string, required bool, zones Zones) (clinical.Nu
 	case err != nil:
 		c.fail(field, "date.format", err.Error())
 		return clinical.NullDate{}, time.Time{}
+	}
+	if nd := c.inRange(field, d); !nd.Valid {
+		return nd, time.Time{}
 	}
 	return clinical.Some(d), at
 }
@@ -384,7 +404,7 @@ func (c *checker) birthDate(s string) clinical.NullDate {
 		return clinical.NullDate{}
 	}
 	c.birthPrec = prec
-	return clinical.Some(d)
+	return c.inRange("birth_date", d)
 }
 
 // cdcCode reports whether s has the shape of a CDC Race & Ethnicity code (NNNN-N).
