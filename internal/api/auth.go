@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -39,6 +40,8 @@ type authenticator struct {
 	flight   singleflight.Group
 	hashing  chan struct{}
 	looking  chan struct{} // tokens being looked up (not yet verified here)
+	fails    failures
+	hashed   atomic.Int64 // slow hashes computed, for tests of their equal cost
 }
 
 // maxLookups bounds the tokens looked up at once: work for callers not yet
@@ -49,6 +52,10 @@ const maxLookups = 32
 // errBusy refuses a lookup beyond maxLookups.
 var errBusy = errors.New("too many API keys being checked at once; retry in a moment")
 
+// errTooManyFailures refuses a key id or a client with too many failed
+// attempts in the last failPeriod, before any work on the token.
+var errTooManyFailures = errors.New("too many failed attempts with this key or from this client; wait a minute")
+
 type verifiedKey struct {
 	principal access.Principal
 	checked   time.Time
@@ -58,7 +65,7 @@ type verifiedKey struct {
 
 func newAuthenticator(st *store.Store, log *slog.Logger) *authenticator {
 	return &authenticator{store: st, log: log, now: time.Now, verified: map[[32]byte]*verifiedKey{}, hashing: make(chan struct{}, 2),
-		looking: make(chan struct{}, maxLookups)}
+		looking: make(chan struct{}, maxLookups), fails: failures{max: DefaultMaxAuthFailures, m: map[string]*failWindow{}}}
 }
 
 // bearer reads the token from gRPC metadata; the REST gateway passes the
@@ -80,8 +87,11 @@ func bearerOf(md metadata.MD) string {
 	return ""
 }
 
-// authenticate returns the caller, or errUnauthenticated, or a database error.
-func (a *authenticator) authenticate(ctx context.Context, token string) (access.Principal, error) {
+// authenticate returns the caller, or errUnauthenticated, errBusy,
+// errTooManyFailures or a database error. client names where the call came
+// from (an address; "" for calls already checked at the door), for the
+// bound on failed attempts.
+func (a *authenticator) authenticate(ctx context.Context, token, client string) (access.Principal, error) {
 	id, secret, ok := access.ParseToken(token)
 	if !ok {
 		return access.Principal{}, errUnauthenticated
@@ -101,6 +111,11 @@ func (a *authenticator) authenticate(ctx context.Context, token string) (access.
 		return p, nil
 	}
 	a.mu.Unlock()
+	// A token not verified here is worth guessing at: bound the failures
+	// per key id and per client before any lookup or hash.
+	if a.fails.blocked(now, "key:"+id, "client:"+client) {
+		return access.Principal{}, errTooManyFailures
+	}
 	p, err, _ := a.flight.Do(string(sum[:]), func() (any, error) {
 		// One slot per distinct token: callers sharing a new token wait
 		// for its one lookup.
@@ -111,28 +126,33 @@ func (a *authenticator) authenticate(ctx context.Context, token string) (access.
 			return nil, errBusy
 		}
 		k, err := a.store.GetKey(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, errUnauthenticated
-		}
-		if err != nil {
+		known := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
-		if !k.Active(now) {
-			a.forget(sum)
-			return nil, errUnauthenticated
-		}
-		if v == nil {
-			// First sight of this token here: the slow hash, bounded.
+		if v == nil || !known {
+			// First sight of this token here: the slow hash, bounded. An
+			// unknown key id is hashed too, against a stand-in, so that
+			// its answer takes as long as a wrong secret's.
+			salt, hash := k.Salt, k.Hash
+			if !known {
+				salt, hash = standIn.salt, standIn.hash
+			}
 			select {
 			case a.hashing <- struct{}{}:
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}
-			ok := access.Verify(secret, k.Salt, k.Hash)
+			ok := access.Verify(secret, salt, hash)
+			a.hashed.Add(1)
 			<-a.hashing
-			if !ok {
+			if !ok || !known {
 				return nil, errUnauthenticated
 			}
+		}
+		if !k.Active(now) {
+			a.forget(sum)
+			return nil, errUnauthenticated
 		}
 		a.mu.Lock()
 		nv := &verifiedKey{principal: k.Principal, checked: now, expires: k.ExpiresAt}
@@ -158,11 +178,23 @@ func (a *authenticator) authenticate(ctx context.Context, token string) (access.
 		}
 		return k.Principal, nil
 	})
+	if errors.Is(err, errUnauthenticated) {
+		a.fails.add(now, "key:"+id, "client:"+client)
+	}
 	if err != nil {
 		return access.Principal{}, err
 	}
 	return p.(access.Principal), nil
 }
+
+// standIn is a salt and hash no secret matches, verified against for an
+// unknown key id.
+var standIn = func() (k struct{ salt, hash []byte }) {
+	k.salt = []byte("liaison-stand-in")
+	k.hash = access.Hash("no secret matches this", k.salt)
+	k.hash[0] ^= 0xff
+	return k
+}()
 
 func (a *authenticator) forget(sum [32]byte) {
 	a.mu.Lock()

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 	"google.golang.org/protobuf/proto"
@@ -47,7 +49,7 @@ func (g *guard) tap(ctx context.Context, info *tap.Info) (context.Context, error
 	if open(info.FullMethodName) {
 		return ctx, nil
 	}
-	p, err := g.auth.authenticate(ctx, bearerOf(info.Header))
+	p, err := g.auth.authenticate(ctx, bearerOf(info.Header), clientOf(ctx))
 	if err := authStatus(err); err != nil && status.Code(err) != codes.Unavailable {
 		g.audit.record(ctx, p, store.AuditEvent{Method: info.FullMethodName}, time.Now(), err)
 		return ctx, err
@@ -55,6 +57,21 @@ func (g *guard) tap(ctx context.Context, info *tap.Info) (context.Context, error
 		return ctx, nil // the database: the guard answers as for any call
 	}
 	return context.WithValue(ctx, tapped{}, p), nil
+}
+
+// clientOf names a call's client by its address without the port; calls of
+// the in-process REST gateway are "": their client was counted at the door
+// (keyFirst), and all REST traffic shares that one connection.
+func clientOf(ctx context.Context) string {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil || p.Addr.Network() != "tcp" {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(p.Addr.String())
+	if err != nil {
+		return p.Addr.String()
+	}
+	return host
 }
 
 // authStatus is the answer to an authentication error: Unauthenticated for
@@ -66,7 +83,7 @@ func authStatus(err error) error {
 		return nil
 	case errors.Is(err, errUnauthenticated):
 		return status.Error(codes.Unauthenticated, err.Error())
-	case errors.Is(err, errBusy):
+	case errors.Is(err, errBusy), errors.Is(err, errTooManyFailures):
 		return status.Error(codes.ResourceExhausted, err.Error())
 	}
 	return status.Error(codes.Unavailable, "cannot check the API key now: the database is unavailable")
@@ -78,8 +95,8 @@ func (g *guard) admit(ctx context.Context, method string) (access.Principal, rul
 	p, ok := ctx.Value(tapped{}).(access.Principal)
 	if !ok {
 		var err error
-		if p, err = g.auth.authenticate(ctx, bearer(ctx)); err != nil {
-			if errors.Is(err, errUnauthenticated) || errors.Is(err, errBusy) {
+		if p, err = g.auth.authenticate(ctx, bearer(ctx), clientOf(ctx)); err != nil {
+			if errors.Is(err, errUnauthenticated) || errors.Is(err, errBusy) || errors.Is(err, errTooManyFailures) {
 				return p, rule{}, authStatus(err)
 			}
 			return p, rule{}, toStatus(ctx, g.log, err, nil)

@@ -75,3 +75,31 @@ func TestBearerSchemeIgnoresCase(t *testing.T) {
 		}
 	}
 }
+
+// Issue 15, item 9: an unknown key id costs the slow hash a wrong secret
+// costs (against a stand-in), so the time of a 401 says nothing of whether
+// the key id exists. Counted, not timed: the machine is shared.
+func TestUnknownKeyCostsWhatAWrongSecretCosts(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.NewDB(t), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, token, err := CreateKey(ctx, st, store.APIKey{Principal: access.Principal{Role: access.Operator}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAuthenticator(st, slog.New(slog.DiscardHandler))
+	wrongSecret := token[:len(token)-1] + map[bool]string{true: "A", false: "B"}[token[len(token)-1] != 'A']
+	unknownID := "lsk_00000000000000ab_" + token[len(token)-43:]
+	for name, tok := range map[string]string{"wrong secret": wrongSecret, "unknown key id": unknownID} {
+		before := a.hashed.Load()
+		if _, err := a.authenticate(ctx, tok, "192.0.2.1"); err != errUnauthenticated {
+			t.Errorf("%s: %v, want errUnauthenticated", name, err)
+		}
+		if n := a.hashed.Load() - before; n != 1 {
+			t.Errorf("%s: %d slow hashes, want 1", name, n)
+		}
+	}
+}

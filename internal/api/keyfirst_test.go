@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/liaison-registry/liaison/internal/app"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -189,5 +190,48 @@ func TestExpiredKeyStopsAtItsExpiry(t *testing.T) {
 	time.Sleep(time.Until(expires) + 100*time.Millisecond)
 	if err := call(); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("100 ms after expiry: %v, want Unauthenticated", err)
+	}
+}
+
+// Issue 15, item 9: failed attempts are bounded per key id and per client.
+// With a bound of 5, a client that fails 5 times is refused at once (429 /
+// RESOURCE_EXHAUSTED) for the rest of the minute, whatever key it tries;
+// a key id guessed at 5 times is refused from any client; a key verified
+// before is not held up.
+func TestFailedAttemptsAreBounded(t *testing.T) {
+	e := newEnvWith(t, app.Options{MaxAuthFailures: 5})
+	restWith := func(key string) int {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+e.srv.HTTPAddr+"/v1/measures", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if c := restWith(e.srv.OperatorKey); c != http.StatusOK { // verified, cached
+		t.Fatalf("operator key: %d", c)
+	}
+	var answers []int
+	for i := range 8 {
+		answers = append(answers, restWith(fmt.Sprintf("lsk_%016x_%043d", 0xa0+i, i)))
+	}
+	want := []int{401, 401, 401, 401, 401, 429, 429, 429}
+	if fmt.Sprint(answers) != fmt.Sprint(want) {
+		t.Errorf("answers to 8 unknown keys from one client: %v, want %v", answers, want)
+	}
+	if c := restWith(e.srv.OperatorKey); c != http.StatusOK {
+		t.Errorf("a verified key from the same client: %d, want 200", c)
+	}
+	// Over gRPC from the same address: the client is refused on its headers.
+	bare, err := grpc.NewClient(e.srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bare.Close()
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer lsk_00000000000000ee_0000000000000000000000000000000000000000000")
+	if _, err := pb.NewMeasureServiceClient(bare).ListMeasures(ctx, &pb.ListMeasuresRequest{}); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("gRPC from the blocked client: %v, want ResourceExhausted", err)
 	}
 }

@@ -3,6 +3,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -65,6 +66,9 @@ type Deps struct {
 	Log         *slog.Logger
 	// TLS, when set, serves gRPC and HTTP over TLS.
 	TLS *tls.Config
+	// MaxAuthFailures bounds failed authentications per key id and per
+	// client in a minute (DefaultMaxAuthFailures if 0; negative: unbounded).
+	MaxAuthFailures int
 }
 
 // New builds the server.
@@ -75,6 +79,7 @@ func New(d Deps) *Server {
 	}
 	s := &Server{log: log, store: st, health: health.NewServer(), mem: bufconn.Listen(1 << 20), audit: newAuditor(st, log), tls: d.TLS}
 	auth := newAuthenticator(st, log)
+	auth.fails.max = cmp.Or(d.MaxAuthFailures, DefaultMaxAuthFailures)
 	s.auth = auth
 	g := &guard{auth: auth, audit: s.audit, log: log}
 	opts := []grpc.ServerOption{
@@ -277,7 +282,8 @@ func (s *Server) watchDatabase(ctx context.Context) {
 // connection closed, so its body is neither read nor drained.
 func (s *Server) keyFirst(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, err := s.auth.authenticate(r.Context(), bearerOf(metadata.MD{"authorization": r.Header.Values("Authorization")}))
+		client, _, _ := net.SplitHostPort(r.RemoteAddr)
+		_, err := s.auth.authenticate(r.Context(), bearerOf(metadata.MD{"authorization": r.Header.Values("Authorization")}), client)
 		if err := authStatus(err); err != nil && status.Code(err) != codes.Unavailable {
 			s.audit.record(r.Context(), access.Principal{}, store.AuditEvent{Method: r.Method + " " + r.URL.Path}, time.Now(), err)
 			st := status.Convert(err)

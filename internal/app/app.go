@@ -42,6 +42,10 @@ type Options struct {
 	// MaxPendingRunsPerPractice bounds those a practice's keys started
 	// (default evaluation.DefaultMaxPendingPerPractice).
 	MaxPendingRunsPerPractice int
+	// MaxAuthFailures bounds failed authentications per key id and per
+	// client in a minute (default 20; negative: unbounded, for tests that
+	// try every bad key on every call).
+	MaxAuthFailures int
 	// TLSCert and TLSKey (PEM files) serve gRPC and HTTP over TLS. Without
 	// them the server listens on loopback only.
 	TLSCert, TLSKey string
@@ -181,7 +185,7 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 			return fail(fmt.Errorf("evaluation workers: %w", err))
 		}
 	}
-	srv := api.New(api.Deps{Store: st, Evaluations: evals, Log: log, TLS: tlsConfig})
+	srv := api.New(api.Deps{Store: st, Evaluations: evals, Log: log, TLS: tlsConfig, MaxAuthFailures: o.MaxAuthFailures})
 	go func() {
 		err := srv.Serve(sctx, gl, hl)
 		stopCtx, done := context.WithTimeout(context.Background(), 10*time.Second)

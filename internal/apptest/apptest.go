@@ -41,6 +41,11 @@ func Serve(t *testing.T, url string, o app.Options) *Server {
 	if o.RescueAfter == 0 {
 		o.RescueAfter = time.Second
 	}
+	if o.MaxAuthFailures == 0 {
+		// Tests try every bad key on every call from one address; the
+		// bound has its own test.
+		o.MaxAuthFailures = -1
+	}
 	srv, err := app.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
