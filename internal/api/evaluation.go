@@ -49,6 +49,20 @@ func (s *evaluationServer) GetEvaluation(ctx context.Context, req *pb.GetEvaluat
 // only their part: their TIN (and NPI) and their counts; a run spanning
 // other practices hides its size. Others' runs are not found, not denied,
 // so a run id says nothing about another practice.
+// visibleRuns is the store as report and submission building read it: a
+// run the caller may not see is not found, exactly as GetEvaluation
+// answers, so another tenant's run id reveals neither its measure version,
+// its spec hash nor its status.
+type visibleRuns struct{ *store.Store }
+
+func (v visibleRuns) GetRun(ctx context.Context, id string) (runs.Run, error) {
+	run, err := v.Store.GetRun(ctx, id)
+	if err == nil {
+		err = visible(ctx, run)
+	}
+	return run, err
+}
+
 // visible refuses a run that does not cover the caller's practice, as not found.
 func visible(ctx context.Context, run store.Run) error {
 	if !access.From(ctx).SeesTINs(run.TINs) {

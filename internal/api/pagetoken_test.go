@@ -2,12 +2,14 @@ package api_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/app"
+	"github.com/liaison-registry/liaison/internal/client"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -60,6 +62,42 @@ func TestPageTokensAreOpaqueAndChecked(t *testing.T) {
 			if status.Code(err) != codes.InvalidArgument {
 				t.Errorf("%s with page token %q: %v, want InvalidArgument", name, bad, err)
 			}
+		}
+	}
+}
+
+// Issue 15, item 7: report and submission building apply GetEvaluation's
+// visibility: another practice's run id is not found, whatever its state,
+// and the answer names nothing of it.
+func TestOtherPracticesRunsAreNotFoundEverywhere(t *testing.T) {
+	e := newEnvWith(t, app.Options{EvaluationWorkers: -1}) // runs stay queued
+	ctx := context.Background()
+	other, err := e.evaluations().StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2026", Tins: []string{"222222222"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := pb.NewAccessServiceClient(e.conn).CreateKey(ctx, &pb.CreateKeyRequest{Role: pb.Role_ROLE_PRACTICE, Tin: "111111111"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(e.srv.GRPCAddr, client.Options{Key: k.Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	id := other.Run.Id
+	calls := map[string]error{}
+	_, calls["GetEvaluation"] = pb.NewEvaluationServiceClient(c).GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: id})
+	_, calls["BuildSubmission"] = pb.NewSubmissionServiceClient(c).BuildSubmission(ctx, &pb.BuildSubmissionRequest{RunIds: []string{id},
+		Format: pb.SubmissionFormat_SUBMISSION_FORMAT_QPP_JSON, Tin: "111111111"})
+	stream, err := pb.NewReportServiceClient(c).BuildReport(ctx, &pb.BuildReportRequest{RunIds: []string{id}, Kind: pb.ReportKind_REPORT_KIND_WORKLIST_CSV, Tin: "111111111"})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	calls["BuildReport"] = err
+	for name, err := range calls {
+		if status.Code(err) != codes.NotFound || strings.Contains(err.Error(), "mips-418") || strings.Contains(err.Error(), "queued") {
+			t.Errorf("%s of another practice's run: %v, want NotFound naming nothing of it", name, err)
 		}
 	}
 }

@@ -51,7 +51,7 @@ func (s *reportServer) prepare(ctx context.Context, req *pb.BuildReportRequest) 
 	if req.GetKind() == pb.ReportKind_REPORT_KIND_PRACTICE && tin == "" {
 		return s.overview(ctx, ids)
 	}
-	runs, err := gather.Runs(ctx, s.store, s.measures, ids, tin, npi)
+	runs, err := gather.Runs(ctx, visibleRuns{s.store}, s.measures, ids, tin, npi)
 	if err != nil {
 		return "", "", nil, err
 	}
@@ -67,7 +67,7 @@ func (s *reportServer) prepare(ctx context.Context, req *pb.BuildReportRequest) 
 func (s *reportServer) overview(ctx context.Context, ids []string) (string, string, func(io.Writer) error, error) {
 	var runs []render.OverviewRun
 	for _, id := range ids {
-		hdr, err := gather.Header(ctx, s.store, s.measures, id)
+		hdr, err := gather.Header(ctx, visibleRuns{s.store}, s.measures, id)
 		if err != nil {
 			return "", "", nil, err
 		}

@@ -102,7 +102,7 @@ func (s *submissionServer) gather(ctx context.Context, ids []string, program, ti
 	var order []string
 	seen := map[string]string{} // measure id → run
 	for _, id := range ids {
-		hdr, err := gather.Header(ctx, s.store, s.measures, id)
+		hdr, err := gather.Header(ctx, visibleRuns{s.store}, s.measures, id)
 		if err != nil {
 			return f, err
 		}
