@@ -65,7 +65,7 @@ func Read(ctx context.Context, path string, opts Options, sink source.Sink) (sou
 		return source.Summary{}, err
 	}
 	defer f.Close()
-	return ReadFrom(ctx, f, path, opts, sink)
+	return ReadFrom(ctx, source.Lines(f, path, source.MaxLineBytes), path, opts, sink)
 }
 
 // ReadFrom is Read over any reader; name is used in origins.

@@ -14,7 +14,12 @@ import (
 
 // MaxLineBytes bounds one NDJSON line (one resource), so a file without
 // newlines cannot exhaust memory.
-const MaxLineBytes = 64 << 20
+const MaxLineBytes = source.MaxLineBytes
+
+// MaxDocumentBytes bounds a FHIR JSON document (a Bundle or one resource),
+// which is read whole: a larger export is sent as NDJSON, one resource per
+// line, as bulk data is.
+const MaxDocumentBytes = 256 << 20
 
 // item is one resource as read: its raw JSON and where it starts.
 type item struct {
@@ -141,9 +146,12 @@ func walkFile(ctx context.Context, path string, keep func(it *item) bool, fn fun
 	name := path
 	b := &batcher{fn: fn, keep: keep}
 	if isDocument(path, br) {
-		data, err := io.ReadAll(br)
+		data, err := io.ReadAll(io.LimitReader(br, MaxDocumentBytes+1))
 		if err != nil {
 			return err
+		}
+		if len(data) > MaxDocumentBytes {
+			return fmt.Errorf("%s: a FHIR document over %d MiB; send an export this large as NDJSON (one resource per line, as FHIR bulk data)", name, MaxDocumentBytes>>20)
 		}
 		if err := b.add(item{file: name, line: 1 + leadingLines(data), data: data}); err != nil {
 			return err

@@ -169,3 +169,46 @@ func TestUnknownMedicationsAreCounted(t *testing.T) {
 		t.Errorf("unknown drugs = %+v, want lisinopril twice", got)
 	}
 }
+
+// Issue 15, item 5: `liaison import` read whole files and decompressed
+// without bound (a 4.5 MB .json.gz of blanks took 3.8 GB, a .csv.gz 6.4 GB).
+// Now a .gz that expands past source.MaxRatio, a line past
+// source.MaxLineBytes and a FHIR document past fhir.MaxDocumentBytes stop
+// the read with an error naming the file.
+func TestInputsThatWouldExhaustMemory(t *testing.T) {
+	dir := t.TempDir()
+	gz := func(name string, size int, b byte) string {
+		p := filepath.Join(dir, name)
+		var buf bytes.Buffer
+		z, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		chunk := bytes.Repeat([]byte{b}, 1<<20)
+		for range size >> 20 {
+			z.Write(chunk)
+		}
+		z.Close()
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plain := filepath.Join(dir, "oneline.csv")
+	body := append([]byte("patient_id,claim_id,line_number,date_of_service\n"), bytes.Repeat([]byte("x"), 65<<20)...)
+	if err := os.WriteFile(plain, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc := filepath.Join(dir, "huge.json")
+	if err := os.WriteFile(doc, append([]byte(`{"resourceType":"Bundle","type":"collection","entry":[`), bytes.Repeat([]byte(" "), 257<<20)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{doc, "a FHIR document over 256 MiB"},
+		{gz("blanks.json.gz", 300<<20, ' '), "expands more than 200 times"},
+		{gz("blanks.csv.gz", 300<<20, ' '), "expands more than 200 times"},
+		{plain, "oneline.csv:2: a line longer than 64 MiB"},
+	} {
+		_, err := Read(context.Background(), []string{tc.path}, Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), filepath.Base(tc.path)) {
+			t.Errorf("%s: %v, want an error naming the file and %q", filepath.Base(tc.path), err, tc.want)
+		}
+	}
+}
