@@ -100,6 +100,11 @@ type Running struct {
 	done        chan error
 }
 
+// maxDatabaseRestarts bounds how often an hour the embedded PostgreSQL is
+// restarted after it exits on its own; past it, liaisond answers 503 and
+// its log says why.
+const maxDatabaseRestarts = 5
+
 // DefaultDataDir is where the embedded cluster lives when no --data-dir is
 // given. As root the cluster runs as the postgres user, which cannot enter
 // /root, so root's default is under /var/lib.
@@ -136,6 +141,8 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 			return nil, fmt.Errorf("embedded PostgreSQL: %w", err)
 		}
 		r.cluster = c
+		// If PostgreSQL dies under us, bring it back (Stop ends this).
+		c.Supervise(context.WithoutCancel(ctx), maxDatabaseRestarts)
 		url = c.URL(pgembed.Database)
 		log.Info("embedded PostgreSQL started", "data_dir", o.DataDir)
 	}

@@ -76,6 +76,9 @@ type Cluster struct {
 	done     chan struct{}     // closed when the server process has exited
 	waitErr  error             // valid after done is closed
 
+	mu       sync.Mutex // guards done and stopping against Supervise
+	stopping bool       // Stop or Halt asked the server to exit
+
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -164,7 +167,9 @@ func (c *Cluster) initDataDir(dir string) error {
 	}
 	// Trust auth is safe because only the private socket is reachable.
 	// --no-locale keeps sorting and behaviour independent of the host locale.
-	args := []string{"-D", dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"}
+	// --data-checksums: a page damaged on disk is reported when read, not
+	// served as data.
+	args := []string{"-D", dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--data-checksums"}
 	if temp {
 		args = append(args, "--no-sync") // nothing to protect
 	}
@@ -236,9 +241,10 @@ func (c *Cluster) startServer(extra map[string]string) error {
 		c.cmd = nil
 		return fmt.Errorf("pgembed: start postgres: %w", err)
 	}
+	cmd, done := c.cmd, c.done
 	go func() {
-		c.waitErr = c.cmd.Wait()
-		close(c.done)
+		c.waitErr = cmd.Wait()
+		close(done)
 	}()
 	return nil
 }
@@ -295,6 +301,9 @@ func (c *Cluster) Stop() error {
 
 func (c *Cluster) stop() error {
 	var err error
+	c.mu.Lock()
+	c.stopping = true
+	c.mu.Unlock()
 	if c.cmd != nil {
 		// Fast shutdown: abort transactions, checkpoint, exit.
 		err = c.signalAndWait(syscall.SIGINT)
@@ -339,6 +348,9 @@ func (c *Cluster) Halt(immediate bool) error {
 	if immediate {
 		sig = syscall.SIGQUIT
 	}
+	c.mu.Lock()
+	c.stopping = true
+	c.mu.Unlock()
 	err := c.signalAndWait(sig)
 	c.cmd = nil
 	c.log.Info("postgres halted", "datadir", c.dataDir, "immediate", immediate, "err", err)
@@ -351,8 +363,74 @@ func (c *Cluster) Restart(ctx context.Context) error {
 	if c.cmd != nil {
 		return errors.New("pgembed: Restart: the server is running; Halt it first")
 	}
-	c.done, c.waitErr = make(chan struct{}), nil
+	c.mu.Lock()
+	c.done, c.waitErr, c.stopping = make(chan struct{}), nil, false
+	c.mu.Unlock()
 	return c.run(ctx)
+}
+
+// Supervise brings the server back whenever it exits on its own (a crash,
+// a kill, the OOM killer), not by Stop or Halt, so that liaisond keeps
+// serving instead of answering 503 until someone restarts it. It tries at
+// most maxRestarts times an hour, waiting longer after each failed try,
+// and says in the log when it gives up. It returns at once; supervision
+// ends with ctx, Stop or Halt.
+func (c *Cluster) Supervise(ctx context.Context, maxRestarts int) {
+	go func() {
+		var recent []time.Time
+		for {
+			c.mu.Lock()
+			done := c.done
+			c.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return
+			case <-done:
+			}
+			c.mu.Lock()
+			stopping := c.stopping
+			c.mu.Unlock()
+			if stopping {
+				return
+			}
+			c.log.Warn("postgres exited on its own; restarting it", "err", c.waitErr, "datadir", c.dataDir)
+			for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+				now := time.Now()
+				recent = slices.DeleteFunc(recent, func(t time.Time) bool { return now.Sub(t) > time.Hour })
+				if len(recent) >= maxRestarts {
+					c.log.Error("postgres keeps exiting; no more restarts this hour", "restarts", len(recent), "log", c.logPath())
+					return
+				}
+				recent = append(recent, now)
+				c.mu.Lock()
+				c.cmd, c.done, c.waitErr = nil, make(chan struct{}), nil
+				c.mu.Unlock()
+				err := c.run(ctx)
+				if err == nil {
+					c.log.Info("postgres restarted", "restarts this hour", len(recent))
+					break
+				}
+				c.log.Error("restarting postgres", "err", err)
+				if c.cmd != nil { // it started but never became ready
+					_ = c.signalAndWait(syscall.SIGKILL)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+		}
+	}()
+}
+
+// PID is the server process's id (0 when it is not running), for tests
+// that kill it.
+func (c *Cluster) PID() int {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return 0
+	}
+	return c.cmd.Process.Pid
 }
 
 func (c *Cluster) logPath() string { return filepath.Join(c.dataDir, logName) }
