@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
@@ -30,6 +32,22 @@ type guard struct {
 	auth  *authenticator
 	audit *auditor
 	log   *slog.Logger
+	// requests are the REST requests (by the id keyFirst gave them) that
+	// reached a call here and were audited by it.
+	requests sync.Map
+}
+
+// requestHeader carries a REST request's id to the call it makes (the
+// gateway forwards Grpc-Metadata-* headers as metadata).
+const requestHeader = "liaison-request"
+
+// seen notes that the REST request a call belongs to was audited here.
+// Only the in-process gateway's calls carry one (any other client could
+// send the header, and fill the map).
+func (g *guard) seen(ctx context.Context, md metadata.MD) {
+	if ids := md.Get(requestHeader); len(ids) > 0 && clientOf(ctx) == "" {
+		g.requests.Store(ids[0], true)
+	}
 }
 
 // open methods need no key: health checks and reflection carry no data.
@@ -49,9 +67,12 @@ func (g *guard) tap(ctx context.Context, info *tap.Info) (context.Context, error
 	if open(info.FullMethodName) {
 		return ctx, nil
 	}
-	p, err := g.auth.authenticate(ctx, bearerOf(info.Header), clientOf(ctx))
+	token := bearerOf(info.Header)
+	p, err := g.auth.authenticate(ctx, token, clientOf(ctx))
 	if err := authStatus(err); err != nil && status.Code(err) != codes.Unavailable {
-		g.audit.record(ctx, p, store.AuditEvent{Method: info.FullMethodName}, time.Now(), err)
+		id, _, _ := access.ParseToken(token)
+		g.audit.record(ctx, p, store.AuditEvent{Method: info.FullMethodName, KeyID: id}, time.Now(), err)
+		g.seen(ctx, info.Header)
 		return ctx, err
 	} else if err != nil {
 		return ctx, nil // the database: the guard answers as for any call
@@ -125,21 +146,36 @@ func (g *guard) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 		return next(ctx, req)
 	}
 	start := time.Now()
-	ev := store.AuditEvent{Method: info.FullMethod}
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		g.seen(ctx, md)
+	}
+	slot := &store.AuditSlot{Event: store.AuditEvent{Method: info.FullMethod, Subject: subjectOf(req)}}
+	ev := &slot.Event
 	p, r, err := g.admit(ctx, info.FullMethod)
 	var resp any
 	if err == nil {
 		ev.TIN, ev.NPI, err = r.scope(p, req)
 		err = deniedStatus(err)
 	}
-	if err == nil {
-		ctx, cancel := context.WithTimeout(access.With(ctx, p), unaryDeadline)
-		resp, err = next(ctx, req)
-		cancel()
-		ev.Items = itemsOf(resp)
+	if err != nil {
+		// Denied: say which key was presented for which practice.
+		ev.KeyID, ev.TIN = presentedKey(ctx, p), askedTIN(req, ev.TIN)
+		g.audit.record(ctx, p, *ev, start, err)
+		return nil, err
 	}
-	g.audit.record(ctx, p, ev, start, err)
-	return resp, err
+	cctx, cancel := context.WithTimeout(store.WithAudit(access.With(ctx, p), slot), unaryDeadline)
+	resp, err = next(cctx, req)
+	cancel()
+	ev.Items = itemsOf(resp)
+	if err != nil || slot.Written {
+		g.audit.record(ctx, p, *ev, start, err)
+		return resp, err
+	}
+	// What was read leaves the server only once its reading is on record.
+	if err := g.audit.durable(ctx, p, *ev, start); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 func (g *guard) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, next grpc.StreamHandler) error {
@@ -147,25 +183,78 @@ func (g *guard) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInf
 		return next(srv, ss)
 	}
 	start := time.Now()
-	ev := store.AuditEvent{Method: info.FullMethod}
+	if md, ok := metadata.FromIncomingContext(ss.Context()); ok {
+		g.seen(ss.Context(), md)
+	}
+	slot := &store.AuditSlot{Event: store.AuditEvent{Method: info.FullMethod}}
 	p, r, err := g.admit(ss.Context(), info.FullMethod)
+	gs := &guardedStream{ServerStream: ss, p: p, rule: r, slot: slot, g: g, start: start}
 	if err == nil {
-		ctx, cancel := context.WithTimeout(access.With(ss.Context(), p), streamDeadline)
-		gs := &guardedStream{ServerStream: ss, ctx: ctx, p: p, rule: r, ev: &ev}
+		ctx, cancel := context.WithTimeout(store.WithAudit(access.With(ss.Context(), p), slot), streamDeadline)
+		gs.ctx = ctx
 		err = next(srv, gs)
 		cancel()
+	} else {
+		slot.Event.KeyID = presentedKey(ss.Context(), p)
 	}
-	g.audit.record(ss.Context(), p, ev, start, err)
+	if !gs.recorded && !slot.Written {
+		g.audit.record(ss.Context(), p, slot.Event, start, err)
+	}
 	return err
 }
 
-// guardedStream scopes each received message and counts what is sent.
+// presentedKey is the caller's key id, or for a call that presented no
+// valid key, the id its token names ("" when it names none).
+func presentedKey(ctx context.Context, p access.Principal) string {
+	if p.KeyID != "" {
+		return p.KeyID
+	}
+	id, _, _ := access.ParseToken(bearer(ctx))
+	return id
+}
+
+// askedTIN is the practice a denied request asked for.
+func askedTIN(req any, scoped string) string {
+	if scoped != "" {
+		return scoped
+	}
+	if r, ok := req.(interface{ GetTin() string }); ok {
+		return r.GetTin()
+	}
+	return ""
+}
+
+// subjectOf names what a request reads, for "who read patient X" or "who
+// read run R": a patient by TIN and source id, runs by id.
+func subjectOf(req any) string {
+	switch r := req.(type) {
+	case *pb.GetPatientRequest:
+		return "patient:" + r.GetTin() + "/" + r.GetSourceId()
+	case *pb.GetEvaluationRequest:
+		return "run:" + r.GetRunId()
+	case *pb.ListCasesRequest:
+		return "run:" + r.GetRunId()
+	case *pb.ListAggregatesRequest:
+		return "run:" + r.GetRunId()
+	case *pb.BuildReportRequest:
+		return "run:" + strings.Join(r.GetRunIds(), ",")
+	case *pb.BuildSubmissionRequest:
+		return "run:" + strings.Join(r.GetRunIds(), ",")
+	}
+	return ""
+}
+
+// guardedStream scopes each received message, names what it reads, and
+// records the call durably before its first answer leaves.
 type guardedStream struct {
 	grpc.ServerStream
-	ctx  context.Context
-	p    access.Principal
-	rule rule
-	ev   *store.AuditEvent
+	ctx      context.Context
+	p        access.Principal
+	rule     rule
+	slot     *store.AuditSlot
+	g        *guard
+	start    time.Time
+	recorded bool
 }
 
 func (s *guardedStream) Context() context.Context { return s.ctx }
@@ -178,20 +267,28 @@ func (s *guardedStream) RecvMsg(m any) error {
 	if err != nil {
 		return deniedStatus(err)
 	}
-	s.ev.TIN, s.ev.NPI = tin, npi
+	ev := &s.slot.Event
+	ev.TIN, ev.NPI = tin, npi
+	if sub := subjectOf(m); sub != "" {
+		ev.Subject = sub
+	}
 	return nil
 }
 
 func (s *guardedStream) SendMsg(m any) error {
-	if err := s.ServerStream.SendMsg(m); err != nil {
-		return err
-	}
+	ev := &s.slot.Event
 	if _, chunk := m.(*pb.BuildReportResponse); chunk {
-		s.ev.Items = 1 // one file, however many pieces
+		ev.Items = 1 // one file, however many pieces
 	} else {
-		s.ev.Items += itemsOf(m)
+		ev.Items += itemsOf(m)
 	}
-	return nil
+	if !s.recorded && !s.slot.Written {
+		if err := s.g.audit.durable(s.ServerStream.Context(), s.p, *ev, s.start); err != nil {
+			return err
+		}
+		s.recorded = true
+	}
+	return s.ServerStream.SendMsg(m)
 }
 
 // itemsOf counts what a response carries: records stored by an ingest,
@@ -250,11 +347,23 @@ func newAuditor(st *store.Store, log *slog.Logger) *auditor {
 	return &auditor{store: st, log: log}
 }
 
+// durable stores an answered call's event before the answer leaves; if it
+// cannot, the answer does not leave either (UNAVAILABLE).
+func (a *auditor) durable(ctx context.Context, p access.Principal, ev store.AuditEvent, start time.Time) error {
+	ev.At, ev.KeyID, ev.Role, ev.Code = start, cmp.Or(p.KeyID, ev.KeyID), p.Role, codes.OK.String()
+	a.logEvent(ctx, ev)
+	if err := a.store.RecordAudit(context.WithoutCancel(ctx), ev); err != nil {
+		a.log.Error("recording an audit event; the answer is withheld", "method", ev.Method, "err", err)
+		return status.Error(codes.Unavailable, "the call could not be recorded in the audit log, so its answer is withheld; retry")
+	}
+	return nil
+}
+
+// record queues the event of a call that returned no data (denied, refused,
+// failed): written in the next batch.
 func (a *auditor) record(ctx context.Context, p access.Principal, ev store.AuditEvent, start time.Time, err error) {
-	ev.At, ev.KeyID, ev.Role, ev.Code = start, p.KeyID, p.Role, status.Code(err).String()
-	a.log.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("key_id", ev.KeyID), slog.String("role", string(ev.Role)),
-		slog.String("method", ev.Method), slog.String("tin", ev.TIN), slog.String("npi", ev.NPI),
-		slog.String("code", ev.Code), slog.Int64("items", ev.Items))
+	ev.At, ev.KeyID, ev.Role, ev.Code = start, cmp.Or(p.KeyID, ev.KeyID), p.Role, status.Code(err).String()
+	a.logEvent(ctx, ev)
 	a.mu.Lock()
 	if len(a.pending) < maxPending {
 		a.pending = append(a.pending, ev)
@@ -262,6 +371,14 @@ func (a *auditor) record(ctx context.Context, p access.Principal, ev store.Audit
 		a.dropped++
 	}
 	a.mu.Unlock()
+}
+
+// logEvent writes the event as one log line (no patient data: a subject
+// is an id the caller sent).
+func (a *auditor) logEvent(ctx context.Context, ev store.AuditEvent) {
+	a.log.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("key_id", ev.KeyID), slog.String("role", string(ev.Role)),
+		slog.String("method", ev.Method), slog.String("tin", ev.TIN), slog.String("npi", ev.NPI),
+		slog.String("subject", ev.Subject), slog.String("code", ev.Code), slog.Int64("items", ev.Items))
 }
 
 // run flushes until ctx ends, then flushes what is left once more.

@@ -94,14 +94,17 @@ func callerScope(p access.Principal, _ any) (string, string, error) { return p.T
 
 func scopeTIN(p access.Principal, tin *string) (string, string, error) {
 	t, err := p.ScopeTIN(*tin)
+	if err != nil {
+		return *tin, "", err // the TIN asked for, for the audit log
+	}
 	*tin = t
-	return t, "", err
+	return t, "", nil
 }
 
 func scopeTINNPI(p access.Principal, tin, npi *string) (string, string, error) {
 	t, err := p.ScopeTIN(*tin)
 	if err != nil {
-		return "", "", err
+		return *tin, *npi, err // what was asked for, for the audit log
 	}
 	n, err := p.ScopeNPI(*npi)
 	*tin, *npi = t, n

@@ -5,6 +5,7 @@ package api
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -56,6 +57,7 @@ type Server struct {
 	mem    *bufconn.Listener
 	audit  *auditor
 	auth   *authenticator
+	guard  *guard
 	tls    *tls.Config
 }
 
@@ -82,6 +84,7 @@ func New(d Deps) *Server {
 	auth.fails.max = cmp.Or(d.MaxAuthFailures, DefaultMaxAuthFailures)
 	s.auth = auth
 	g := &guard{auth: auth, audit: s.audit, log: log}
+	s.guard = g
 	opts := []grpc.ServerOption{
 		// The key is checked on the headers, before the message is read.
 		grpc.InTapHandle(g.tap),
@@ -125,7 +128,7 @@ func (s *Server) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error
 		grpcLis = tls.NewListener(grpcLis, withALPN(s.tls, "h2"))
 		httpLis = tls.NewListener(httpLis, withALPN(s.tls, "http/1.1"))
 	}
-	httpSrv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Hour, IdleTimeout: 2 * time.Minute}
+	httpSrv := &http.Server{Handler: s.auditRefused(gw), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Hour, IdleTimeout: 2 * time.Minute}
 	go s.audit.run(ctx)
 	go s.watchDatabase(ctx)
 	errc := make(chan error, 3)
@@ -283,9 +286,12 @@ func (s *Server) watchDatabase(ctx context.Context) {
 func (s *Server) keyFirst(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		client, _, _ := net.SplitHostPort(r.RemoteAddr)
-		_, err := s.auth.authenticate(r.Context(), bearerOf(metadata.MD{"authorization": r.Header.Values("Authorization")}), client)
+		token := bearerOf(metadata.MD{"authorization": r.Header.Values("Authorization")})
+		_, err := s.auth.authenticate(r.Context(), token, client)
 		if err := authStatus(err); err != nil && status.Code(err) != codes.Unavailable {
-			s.audit.record(r.Context(), access.Principal{}, store.AuditEvent{Method: r.Method + " " + r.URL.Path}, time.Now(), err)
+			id, _, _ := access.ParseToken(token)
+			s.audit.record(r.Context(), access.Principal{}, store.AuditEvent{Method: r.Method + " " + r.URL.Path, KeyID: id}, time.Now(), err)
+			s.guard.requests.Store(r.Header.Get(gatewayRequestHeader), true)
 			st := status.Convert(err)
 			code := http.StatusUnauthorized
 			if st.Code() == codes.ResourceExhausted {
@@ -301,4 +307,56 @@ func (s *Server) keyFirst(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// gatewayRequestHeader is the HTTP header that reaches calls as
+// requestHeader metadata.
+const gatewayRequestHeader = "Grpc-Metadata-" + requestHeader
+
+// auditRefused gives each HTTP request an id and records, in the audit
+// log, a request refused before it reached a call (bad JSON, a body over
+// the limit, an unknown route): the calls record the rest.
+func (s *Server) auditRefused(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := rand.Text()
+		r.Header.Set(gatewayRequestHeader, id)
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(sw, r)
+		if _, audited := s.guard.requests.LoadAndDelete(id); !audited && sw.code >= 400 {
+			keyID, _, _ := access.ParseToken(bearerOf(metadata.MD{"authorization": r.Header.Values("Authorization")}))
+			s.audit.record(r.Context(), access.Principal{}, store.AuditEvent{Method: r.Method + " " + r.URL.Path, KeyID: keyID},
+				start, status.Error(httpCode(sw.code), http.StatusText(sw.code)))
+		}
+	})
+}
+
+// statusWriter remembers the status an HTTP answer was given.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// httpCode is the gRPC code an HTTP refusal stands for, for the audit log.
+func httpCode(status int) codes.Code {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+		return codes.InvalidArgument
+	case http.StatusUnauthorized:
+		return codes.Unauthenticated
+	case http.StatusForbidden:
+		return codes.PermissionDenied
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		return codes.NotFound
+	case http.StatusTooManyRequests:
+		return codes.ResourceExhausted
+	}
+	return codes.Unknown
 }

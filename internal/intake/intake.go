@@ -76,8 +76,18 @@ func (s *Service) Ingest(ctx context.Context, mode pb.IngestMode, next Next) (*p
 			return ErrRejected
 		}
 		res.Committed = true
+		if slot := store.AuditIn(ctx); slot != nil {
+			// The write and its audit event commit together.
+			slot.Event.Items, slot.Event.Code = res.Stored, "OK"
+			if err := tx.RecordAudit(ctx, slot.Event); err != nil {
+				return err
+			}
+		}
 		return tx.FinishBatch(ctx, batchID, res.Received, res.Stored, res.Rejected)
 	})
+	if slot := store.AuditIn(ctx); slot != nil && err == nil {
+		slot.Written = true
+	}
 	// Conversion and reference checks report separately; callers get input order.
 	sort.SliceStable(res.Rejections, func(i, j int) bool { return res.Rejections[i].Index < res.Rejections[j].Index })
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/liaison-registry/liaison/internal/access"
 )
@@ -100,38 +101,80 @@ type AuditEvent struct {
 	TIN, NPI string
 	Code     string
 	Items    int64
+	// Subject names what the call read or wrote ("patient:<tin>/<id>",
+	// "run:<id>"); "" for calls on no one record.
+	Subject string
 }
 
 // AppendAudit stores events in one COPY.
 func (s *Store) AppendAudit(ctx context.Context, events []AuditEvent) error {
 	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"audit_events"},
-		[]string{"at", "key_id", "role", "method", "tin", "npi", "code", "items"},
+		[]string{"at", "key_id", "role", "method", "tin", "npi", "code", "items", "subject"},
 		pgx.CopyFromSlice(len(events), func(i int) ([]any, error) {
 			e := events[i]
-			return []any{e.At, e.KeyID, string(e.Role), e.Method, e.TIN, e.NPI, e.Code, e.Items}, nil
+			return []any{e.At, e.KeyID, string(e.Role), e.Method, e.TIN, e.NPI, e.Code, e.Items, e.Subject}, nil
 		}))
 	return classify(err)
 }
 
+// insert writes one event through q (the pool, or a transaction).
+func (e *AuditEvent) insert(ctx context.Context, q interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}) error {
+	_, err := q.Exec(ctx, `INSERT INTO audit_events (at, key_id, role, method, tin, npi, code, items, subject)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, e.At, e.KeyID, string(e.Role), e.Method, e.TIN, e.NPI, e.Code, e.Items, e.Subject)
+	return classify(err)
+}
+
+// RecordAudit stores one event now, for calls whose answer must not leave
+// the server before its audit event is durable.
+func (s *Store) RecordAudit(ctx context.Context, e AuditEvent) error { return e.insert(ctx, s.pool) }
+
+// RecordAudit stores the event of the call this transaction belongs to, in
+// the transaction: a write and its audit event commit together or not at all.
+func (t *Tx) RecordAudit(ctx context.Context, e AuditEvent) error { return e.insert(ctx, t.tx) }
+
+// auditKey carries, in a call's context, the audit event its write
+// transaction records (WithAudit, AuditIn).
+type auditKey struct{}
+
+// AuditSlot is a call's audit event and whether its write transaction has
+// recorded it.
+type AuditSlot struct {
+	Event   AuditEvent
+	Written bool
+}
+
+// WithAudit gives a call's write transaction the slot of its audit event.
+func WithAudit(ctx context.Context, slot *AuditSlot) context.Context {
+	return context.WithValue(ctx, auditKey{}, slot)
+}
+
+// AuditIn returns the call's audit slot, or nil.
+func AuditIn(ctx context.Context) *AuditSlot {
+	s, _ := ctx.Value(auditKey{}).(*AuditSlot)
+	return s
+}
+
 // AuditFilter selects audit events, newest first.
 type AuditFilter struct {
-	KeyID, TIN string
-	Before     int64 // 0: from the newest
-	Limit      int
+	KeyID, TIN, Subject string
+	Before              int64 // 0: from the newest
+	Limit               int
 }
 
 // ListAudit returns audit events newest first.
 func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, at, key_id, role, method, tin, npi, code, items FROM audit_events
-		WHERE ($1 = '' OR key_id = $1) AND ($2 = '' OR tin = $2) AND ($3 = 0 OR id < $3)
-		ORDER BY id DESC LIMIT $4`, f.KeyID, f.TIN, f.Before, f.Limit)
+	rows, err := s.pool.Query(ctx, `SELECT id, at, key_id, role, method, tin, npi, code, items, subject FROM audit_events
+		WHERE ($1 = '' OR key_id = $1) AND ($2 = '' OR tin = $2) AND ($3 = 0 OR id < $3) AND ($5 = '' OR subject = $5)
+		ORDER BY id DESC LIMIT $4`, f.KeyID, f.TIN, f.Before, f.Limit, f.Subject)
 	if err != nil {
 		return nil, classify(err)
 	}
 	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEvent, error) {
 		var e AuditEvent
 		var role string
-		err := r.Scan(&e.ID, &e.At, &e.KeyID, &role, &e.Method, &e.TIN, &e.NPI, &e.Code, &e.Items)
+		err := r.Scan(&e.ID, &e.At, &e.KeyID, &role, &e.Method, &e.TIN, &e.NPI, &e.Code, &e.Items, &e.Subject)
 		e.Role = access.Role(role)
 		return e, err
 	})

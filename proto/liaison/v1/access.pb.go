@@ -511,7 +511,10 @@ type AuditEvent struct {
 	// gRPC status code name, e.g. "OK", "PERMISSION_DENIED".
 	Code string `protobuf:"bytes,8,opt,name=code,proto3" json:"code,omitempty"`
 	// Records written or results returned.
-	Items         int64 `protobuf:"varint,9,opt,name=items,proto3" json:"items,omitempty"`
+	Items int64 `protobuf:"varint,9,opt,name=items,proto3" json:"items,omitempty"`
+	// What the call read or wrote, when it names one record: "patient:<tin>/<source id>",
+	// "run:<id>[,<id>...]". Answers "who read patient X".
+	Subject       string `protobuf:"bytes,10,opt,name=subject,proto3" json:"subject,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -609,13 +612,22 @@ func (x *AuditEvent) GetItems() int64 {
 	return 0
 }
 
+func (x *AuditEvent) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
 type ListAuditEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Optional filters.
-	KeyId         string `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
-	Tin           string `protobuf:"bytes,2,opt,name=tin,proto3" json:"tin,omitempty"`
-	PageSize      int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	KeyId     string `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	Tin       string `protobuf:"bytes,2,opt,name=tin,proto3" json:"tin,omitempty"`
+	PageSize  int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only events on this subject, e.g. "patient:123456789/MRN-1" or "run:<id>".
+	Subject       string `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -674,6 +686,13 @@ func (x *ListAuditEventsRequest) GetPageSize() int32 {
 func (x *ListAuditEventsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListAuditEventsRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
 	}
 	return ""
 }
@@ -767,7 +786,7 @@ const file_liaison_v1_access_proto_rawDesc = "" +
 	"\x10RevokeKeyRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"9\n" +
 	"\x11RevokeKeyResponse\x12$\n" +
-	"\x03key\x18\x01 \x01(\v2\x12.liaison.v1.ApiKeyR\x03key\"\xcf\x01\n" +
+	"\x03key\x18\x01 \x01(\v2\x12.liaison.v1.ApiKeyR\x03key\"\xe9\x01\n" +
 	"\n" +
 	"AuditEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x0e\n" +
@@ -778,13 +797,16 @@ const file_liaison_v1_access_proto_rawDesc = "" +
 	"\x03tin\x18\x06 \x01(\tR\x03tin\x12\x10\n" +
 	"\x03npi\x18\a \x01(\tR\x03npi\x12\x12\n" +
 	"\x04code\x18\b \x01(\tR\x04code\x12\x14\n" +
-	"\x05items\x18\t \x01(\x03R\x05items\"}\n" +
+	"\x05items\x18\t \x01(\x03R\x05items\x12\x18\n" +
+	"\asubject\x18\n" +
+	" \x01(\tR\asubject\"\x97\x01\n" +
 	"\x16ListAuditEventsRequest\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x10\n" +
 	"\x03tin\x18\x02 \x01(\tR\x03tin\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"q\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12\x18\n" +
+	"\asubject\x18\x05 \x01(\tR\asubject\"q\n" +
 	"\x17ListAuditEventsResponse\x12.\n" +
 	"\x06events\x18\x01 \x03(\v2\x16.liaison.v1.AuditEventR\x06events\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*V\n" +
