@@ -59,6 +59,8 @@ type Server struct {
 	auth   *authenticator
 	guard  *guard
 	tls    *tls.Config
+	// maxConns bounds the connections one address holds on each port.
+	maxConns int
 }
 
 // Deps are what the services run on.
@@ -71,6 +73,9 @@ type Deps struct {
 	// MaxAuthFailures bounds failed authentications per key id and per
 	// client in a minute (DefaultMaxAuthFailures if 0; negative: unbounded).
 	MaxAuthFailures int
+	// MaxConnsPerClient bounds the connections one address holds open on
+	// each port (DefaultMaxConnsPerClient if 0).
+	MaxConnsPerClient int
 }
 
 // New builds the server.
@@ -79,7 +84,8 @@ func New(d Deps) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{log: log, store: st, health: health.NewServer(), mem: bufconn.Listen(1 << 20), audit: newAuditor(st, log), tls: d.TLS}
+	s := &Server{log: log, store: st, health: health.NewServer(), mem: bufconn.Listen(1 << 20), audit: newAuditor(st, log), tls: d.TLS,
+		maxConns: cmp.Or(d.MaxConnsPerClient, DefaultMaxConnsPerClient)}
 	auth := newAuthenticator(st, log)
 	auth.fails.max = cmp.Or(d.MaxAuthFailures, DefaultMaxAuthFailures)
 	s.auth = auth
@@ -88,6 +94,10 @@ func New(d Deps) *Server {
 	opts := []grpc.ServerOption{
 		// The key is checked on the headers, before the message is read.
 		grpc.InTapHandle(g.tap),
+		// A connection must finish its handshake in 10 s, and one with no
+		// call open for 10 min is closed: neither holds a slot for ever.
+		grpc.ConnectionTimeout(10 * time.Second),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 10 * time.Minute}),
 		grpc.ForceServerCodecV2(recordsCodec{encoding.GetCodecV2(gproto.Name)}),
 		grpc.MaxRecvMsgSize(MaxMessageBytes),
 		// Bounds per connection, and pings no more often than a client
@@ -122,6 +132,7 @@ func (s *Server) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error
 		return err
 	}
 	defer conn.Close()
+	grpcLis, httpLis = limitPerClient(grpcLis, s.maxConns), limitPerClient(httpLis, s.maxConns)
 	if s.tls != nil {
 		// TLS ends at the listeners; the in-process gateway connection is
 		// in memory and needs none.

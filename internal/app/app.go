@@ -46,6 +46,9 @@ type Options struct {
 	// client in a minute (default 20; negative: unbounded, for tests that
 	// try every bad key on every call).
 	MaxAuthFailures int
+	// MaxConnsPerClient bounds the connections one address holds open on
+	// each port (default api.DefaultMaxConnsPerClient).
+	MaxConnsPerClient int
 	// TLSCert and TLSKey (PEM files) serve gRPC and HTTP over TLS. Without
 	// them the server listens on loopback only.
 	TLSCert, TLSKey string
@@ -192,7 +195,8 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 			return fail(fmt.Errorf("evaluation workers: %w", err))
 		}
 	}
-	srv := api.New(api.Deps{Store: st, Evaluations: evals, Log: log, TLS: tlsConfig, MaxAuthFailures: o.MaxAuthFailures})
+	srv := api.New(api.Deps{Store: st, Evaluations: evals, Log: log, TLS: tlsConfig, MaxAuthFailures: o.MaxAuthFailures,
+		MaxConnsPerClient: o.MaxConnsPerClient})
 	go func() {
 		err := srv.Serve(sctx, gl, hl)
 		stopCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
