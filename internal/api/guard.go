@@ -329,6 +329,7 @@ type auditor struct {
 	mu      sync.Mutex
 	pending []store.AuditEvent
 	dropped int
+	waiting []durableWrite // answered calls waiting for their event to be written
 }
 
 // Every call has a deadline: the client's, or these at most. Streams carry
@@ -348,15 +349,56 @@ func newAuditor(st *store.Store, log *slog.Logger) *auditor {
 }
 
 // durable stores an answered call's event before the answer leaves; if it
-// cannot, the answer does not leave either (UNAVAILABLE).
+// cannot, the answer does not leave either (UNAVAILABLE). Calls answered
+// at the same moment share one write (group commit): one COPY and one
+// flush of the log for all of them, not one each.
 func (a *auditor) durable(ctx context.Context, p access.Principal, ev store.AuditEvent, start time.Time) error {
 	ev.At, ev.KeyID, ev.Role, ev.Code = start, cmp.Or(p.KeyID, ev.KeyID), p.Role, codes.OK.String()
 	a.logEvent(ctx, ev)
-	if err := a.store.RecordAudit(context.WithoutCancel(ctx), ev); err != nil {
+	w := durableWrite{ev: ev, done: make(chan error, 1)}
+	a.mu.Lock()
+	a.waiting = append(a.waiting, w)
+	lead := len(a.waiting) == 1
+	a.mu.Unlock()
+	if lead {
+		// The first waiter writes, after a moment for others to join.
+		time.Sleep(groupCommitWait)
+		a.writeWaiting(ctx)
+	}
+	if err := <-w.done; err != nil {
 		a.log.Error("recording an audit event; the answer is withheld", "method", ev.Method, "err", err)
 		return status.Error(codes.Unavailable, "the call could not be recorded in the audit log, so its answer is withheld; retry")
 	}
 	return nil
+}
+
+// groupCommitWait is how long the first of a group of answered calls waits
+// for others to share its audit write.
+const groupCommitWait = time.Millisecond
+
+// durableWrite is an event waiting to be written before its answer leaves.
+type durableWrite struct {
+	ev   store.AuditEvent
+	done chan error
+}
+
+// writeWaiting writes every waiting event in one COPY and tells each waiter
+// how it went.
+func (a *auditor) writeWaiting(ctx context.Context) {
+	a.mu.Lock()
+	group := a.waiting
+	a.waiting = nil
+	a.mu.Unlock()
+	events := make([]store.AuditEvent, len(group))
+	for i, w := range group {
+		events[i] = w.ev
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	err := a.store.AppendAudit(wctx, events)
+	cancel()
+	for _, w := range group {
+		w.done <- err
+	}
 }
 
 // record queues the event of a call that returned no data (denied, refused,

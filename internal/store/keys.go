@@ -126,10 +126,6 @@ func (e *AuditEvent) insert(ctx context.Context, q interface {
 	return classify(err)
 }
 
-// RecordAudit stores one event now, for calls whose answer must not leave
-// the server before its audit event is durable.
-func (s *Store) RecordAudit(ctx context.Context, e AuditEvent) error { return e.insert(ctx, s.pool) }
-
 // RecordAudit stores the event of the call this transaction belongs to, in
 // the transaction: a write and its audit event commit together or not at all.
 func (t *Tx) RecordAudit(ctx context.Context, e AuditEvent) error { return e.insert(ctx, t.tx) }
