@@ -32,7 +32,7 @@ func (s *ingestServer) Ingest(ctx context.Context, req *pb.IngestRequest) (*pb.I
 		return nil, toStatus(ctx, s.log, invalid("records", "batch.size", "%d records in one request; the limit is %d (use IngestStream for more)", len(req.GetRecords()), maxBatch), nil)
 	}
 	sent := false
-	res, err := s.svc.Ingest(ctx, req.GetMode(), func() ([]*pb.Record, error) {
+	res, err := s.svc.Ingest(ctx, req.GetMode(), access.From(ctx).TIN, func() ([]*pb.Record, error) {
 		if sent {
 			return nil, io.EOF
 		}
@@ -55,7 +55,7 @@ func (s *ingestServer) IngestStream(stream pb.IngestService_IngestStreamServer) 
 		return err
 	}
 	pending := first
-	res, err := s.svc.Ingest(ctx, first.GetMode(), func() ([]*pb.Record, error) {
+	res, err := s.svc.Ingest(ctx, first.GetMode(), access.From(ctx).TIN, func() ([]*pb.Record, error) {
 		msg := pending
 		pending = nil
 		if msg == nil {

@@ -101,3 +101,34 @@ func TestOtherPracticesRunsAreNotFoundEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// Issue 15, item 10: clinician details are what each practice says of its
+// clinician; one practice can no longer rename another's.
+func TestClinicianDetailsArePerPractice(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	send := func(tin, name string) {
+		k, err := pb.NewAccessServiceClient(e.conn).CreateKey(ctx, &pb.CreateKeyRequest{Role: pb.Role_ROLE_PRACTICE, Tin: tin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := client.Dial(e.srv.GRPCAddr, client.Options{Key: k.Secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, err = pb.NewIngestServiceClient(c).Ingest(ctx, &pb.IngestRequest{Records: []*pb.Record{
+			{Kind: &pb.Record_Clinician{Clinician: &pb.Clinician{Npi: npi, Name: name}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("111111111", "Dr Ada Okafor")
+	send("222222222", "Someone Else")
+	if got := e.queryString(`SELECT name FROM clinicians WHERE tin = '111111111' AND npi = $1`, npi); got != "Dr Ada Okafor" {
+		t.Errorf("practice A's clinician is now %q", got)
+	}
+	if n := e.count("clinicians"); n != 2 {
+		t.Errorf("%d clinician rows, want one per practice", n)
+	}
+}

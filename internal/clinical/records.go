@@ -57,6 +57,9 @@ type Practice struct {
 
 // Clinician is identified by NPI across practices.
 type Clinician struct {
+	// TIN is the practice that sent these details ("" for the registry's
+	// operator): each practice keeps its own name for a clinician.
+	TIN       string
 	NPI       string
 	Name      string
 	Specialty string // e.g. a NUCC taxonomy code or a plain name

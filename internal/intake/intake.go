@@ -39,7 +39,10 @@ type Next func() ([]*pb.Record, error)
 //
 // Reading and converting the next message runs in its own goroutine while
 // the current one is written, so the database and the CPU work overlap.
-func (s *Service) Ingest(ctx context.Context, mode pb.IngestMode, next Next) (*pb.IngestResult, error) {
+//
+// practice is the TIN of the sender's key ("" for an operator): the
+// clinician details it sends are its own, kept apart from other practices'.
+func (s *Service) Ingest(ctx context.Context, mode pb.IngestMode, practice string, next Next) (*pb.IngestResult, error) {
 	partial := mode == pb.IngestMode_INGEST_MODE_PARTIAL
 	res := &pb.IngestResult{StoredByType: map[string]int64{}}
 	err := s.Store.InTxOnce(ctx, func(tx *store.Tx) error {
@@ -51,7 +54,7 @@ func (s *Service) Ingest(ctx context.Context, mode pb.IngestMode, next Next) (*p
 		if err != nil {
 			return err
 		}
-		r := &request{tx: tx, res: res}
+		r := &request{tx: tx, res: res, practice: practice}
 		cctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		msgs := convertAll(cctx, next, newZones(stored))
@@ -201,8 +204,9 @@ func (z *zones) of(tin string) *time.Location { return z.byTIN[tin] }
 
 // request is the state of one atomic request across its messages.
 type request struct {
-	tx  *store.Tx
-	res *pb.IngestResult
+	tx       *store.Tx
+	res      *pb.IngestResult
+	practice string // the sender's TIN, given to the clinician details it sends
 }
 
 // message resolves a converted message's references and returns its valid
@@ -213,6 +217,12 @@ func (r *request) message(ctx context.Context, msg converted) (*store.Batch, err
 		r.reject(rej)
 	}
 	converted := msg.records
+	for i, rec := range converted {
+		if c, ok := rec.Value.(clinical.Clinician); ok {
+			c.TIN = r.practice
+			converted[i].Value = c
+		}
+	}
 	if err := r.resolve(ctx, converted); err != nil {
 		return nil, err
 	}

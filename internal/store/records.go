@@ -29,9 +29,9 @@ var (
 	practiceTable = table[clinical.Practice]{name: "practices", key: "tin",
 		cols: []string{"tin", "name", "time_zone"},
 		row:  func(p clinical.Practice) []any { return []any{p.TIN, p.Name, p.TimeZone} }}
-	clinicianTable = table[clinical.Clinician]{name: "clinicians", key: "npi",
-		cols: []string{"npi", "name", "specialty"},
-		row:  func(c clinical.Clinician) []any { return []any{c.NPI, c.Name, c.Specialty} }}
+	clinicianTable = table[clinical.Clinician]{name: "clinicians", key: "tin, npi",
+		cols: []string{"tin", "npi", "name", "specialty"},
+		row:  func(c clinical.Clinician) []any { return []any{c.TIN, c.NPI, c.Name, c.Specialty} }}
 	patientTable = table[clinical.Patient]{name: "patients", key: "tin, source_id",
 		cols: []string{"tin", "source_id", "birth_date", "sex", "race", "ethnicity", "payer_type", "death_date", "birth_precision", "origin"},
 		row: func(p clinical.Patient) []any {
