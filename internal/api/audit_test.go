@@ -9,7 +9,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/liaison-registry/liaison/internal/client"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -29,15 +28,7 @@ func TestAuditTrail(t *testing.T) {
 	if n := e.queryInt(`SELECT count(*) FROM audit_events WHERE method = $1 AND code = 'OK' AND items = 2`, pb.IngestService_Ingest_FullMethodName); n != 1 {
 		t.Errorf("ingest audit events in the database right after the answer: %d, want 1", n)
 	}
-	k, err := pb.NewAccessServiceClient(e.conn).CreateKey(ctx, &pb.CreateKeyRequest{Role: pb.Role_ROLE_PRACTICE, Tin: tin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.Dial(e.srv.GRPCAddr, client.Options{Key: k.Secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, k := e.practiceConn(tin)
 	practiceKey := pb.NewIngestServiceClient(c)
 	for range 50 {
 		if _, err := practiceKey.GetPatient(ctx, &pb.GetPatientRequest{Tin: tin, SourceId: "MRN-1"}); err != nil {

@@ -19,15 +19,7 @@ import (
 // server's cap otherwise, so no call holds a connection for ever.
 func TestEveryCallHasADeadline(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, pgtest.NewDB(t), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	_, token, err := CreateKey(ctx, st, store.APIKey{Principal: access.Principal{Role: access.Operator}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, token := keyedStore(t)
 	log := slog.New(slog.DiscardHandler)
 	g := &guard{auth: newAuthenticator(st, log), audit: newAuditor(st, log), log: log}
 	info := &grpc.UnaryServerInfo{FullMethod: pb.MeasureService_ListMeasures_FullMethodName}
@@ -81,15 +73,7 @@ func TestBearerSchemeIgnoresCase(t *testing.T) {
 // the key id exists. Counted, not timed: the machine is shared.
 func TestUnknownKeyCostsWhatAWrongSecretCosts(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, pgtest.NewDB(t), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	_, token, err := CreateKey(ctx, st, store.APIKey{Principal: access.Principal{Role: access.Operator}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, token := keyedStore(t)
 	a := newAuthenticator(st, slog.New(slog.DiscardHandler))
 	wrongSecret := token[:len(token)-1] + map[bool]string{true: "A", false: "B"}[token[len(token)-1] != 'A']
 	unknownID := "lsk_00000000000000ab_" + token[len(token)-43:]
@@ -102,4 +86,20 @@ func TestUnknownKeyCostsWhatAWrongSecretCosts(t *testing.T) {
 			t.Errorf("%s: %d slow hashes, want 1", name, n)
 		}
 	}
+}
+
+// keyedStore is a store on a throwaway database with one operator key.
+func keyedStore(t *testing.T) (*store.Store, string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.NewDB(t), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	_, token, err := CreateKey(ctx, st, store.APIKey{Principal: access.Principal{Role: access.Operator}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, token
 }

@@ -110,17 +110,7 @@ func TestUnknownKeysInBulkAreBounded(t *testing.T) {
 	const n = 200
 	codes := make(chan int, n)
 	for i := range n {
-		go func() {
-			req, _ := http.NewRequest(http.MethodGet, "http://"+e.srv.HTTPAddr+"/v1/practices", nil)
-			req.Header.Set("Authorization", fmt.Sprintf("Bearer lsk_%016x_%043d", i, i))
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				codes <- 0
-				return
-			}
-			resp.Body.Close()
-			codes <- resp.StatusCode
-		}()
+		go func() { codes <- getWithKey(e, "/v1/practices", fmt.Sprintf("lsk_%016x_%043d", i, i)) }()
 	}
 	seen := map[int]int{}
 	for range n {
@@ -141,17 +131,7 @@ func TestOneNewKeyManyCallers(t *testing.T) {
 	const n = 64
 	codes := make(chan int, n)
 	for range n {
-		go func() {
-			req, _ := http.NewRequest(http.MethodGet, "http://"+e.srv.HTTPAddr+"/v1/measures", nil)
-			req.Header.Set("Authorization", "Bearer "+e.srv.OperatorKey)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				codes <- 0
-				return
-			}
-			resp.Body.Close()
-			codes <- resp.StatusCode
-		}()
+		go func() { codes <- getWithKey(e, "/v1/measures", e.srv.OperatorKey) }()
 	}
 	for range n {
 		if c := <-codes; c != http.StatusOK {
@@ -200,16 +180,7 @@ func TestExpiredKeyStopsAtItsExpiry(t *testing.T) {
 // before is not held up.
 func TestFailedAttemptsAreBounded(t *testing.T) {
 	e := newEnvWith(t, app.Options{MaxAuthFailures: 5})
-	restWith := func(key string) int {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+e.srv.HTTPAddr+"/v1/measures", nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	restWith := func(key string) int { return getWithKey(e, "/v1/measures", key) }
 	if c := restWith(e.srv.OperatorKey); c != http.StatusOK { // verified, cached
 		t.Fatalf("operator key: %d", c)
 	}
@@ -234,4 +205,17 @@ func TestFailedAttemptsAreBounded(t *testing.T) {
 	if _, err := pb.NewMeasureServiceClient(bare).ListMeasures(ctx, &pb.ListMeasuresRequest{}); status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("gRPC from the blocked client: %v, want ResourceExhausted", err)
 	}
+}
+
+// getWithKey GETs a REST path with key and returns the status (0 when the
+// request failed), safe to call from goroutines.
+func getWithKey(e *env, path, key string) int {
+	req, _ := http.NewRequest(http.MethodGet, "http://"+e.srv.HTTPAddr+path, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

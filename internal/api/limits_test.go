@@ -14,7 +14,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/app"
-	"github.com/liaison-registry/liaison/internal/client"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -73,15 +72,7 @@ func TestPracticeQuotaForWaitingRuns(t *testing.T) {
 	e := newEnvWith(t, app.Options{EvaluationWorkers: -1}) // runs stay queued
 	ctx := context.Background()
 	keyed := func(tin string) pb.EvaluationServiceClient {
-		k, err := pb.NewAccessServiceClient(e.conn).CreateKey(ctx, &pb.CreateKeyRequest{Role: pb.Role_ROLE_PRACTICE, Tin: tin})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := client.Dial(e.srv.GRPCAddr, client.Options{Key: k.Secret})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
+		c, _ := e.practiceConn(tin)
 		return pb.NewEvaluationServiceClient(c)
 	}
 	a, b := keyed("111111111"), keyed("222222222")

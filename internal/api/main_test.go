@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/liaison-registry/liaison/internal/app"
 	"github.com/liaison-registry/liaison/internal/apptest"
+	"github.com/liaison-registry/liaison/internal/client"
 	"github.com/liaison-registry/liaison/internal/pgtest"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -101,4 +103,19 @@ func (e *env) rest(method, path string, body any) (int, map[string]any) {
 		}
 	}
 	return resp.StatusCode, out
+}
+
+// practiceConn is a connection with a new practice key of tin.
+func (e *env) practiceConn(tin string) (*grpc.ClientConn, *pb.CreateKeyResponse) {
+	e.t.Helper()
+	k, err := pb.NewAccessServiceClient(e.conn).CreateKey(context.Background(), &pb.CreateKeyRequest{Role: pb.Role_ROLE_PRACTICE, Tin: tin})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c, err := client.Dial(e.srv.GRPCAddr, client.Options{Key: k.Secret})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { c.Close() })
+	return c, k
 }

@@ -9,7 +9,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/app"
-	"github.com/liaison-registry/liaison/internal/client"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -76,15 +75,7 @@ func TestOtherPracticesRunsAreNotFoundEverywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := pb.NewAccessServiceClient(e.conn).CreateKey(ctx, &pb.CreateKeyRequest{Role: pb.Role_ROLE_PRACTICE, Tin: "111111111"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.Dial(e.srv.GRPCAddr, client.Options{Key: k.Secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, _ := e.practiceConn("111111111")
 	id := other.Run.Id
 	calls := map[string]error{}
 	_, calls["GetEvaluation"] = pb.NewEvaluationServiceClient(c).GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: id})
@@ -108,16 +99,8 @@ func TestClinicianDetailsArePerPractice(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	send := func(tin, name string) {
-		k, err := pb.NewAccessServiceClient(e.conn).CreateKey(ctx, &pb.CreateKeyRequest{Role: pb.Role_ROLE_PRACTICE, Tin: tin})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := client.Dial(e.srv.GRPCAddr, client.Options{Key: k.Secret})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		_, err = pb.NewIngestServiceClient(c).Ingest(ctx, &pb.IngestRequest{Records: []*pb.Record{
+		c, _ := e.practiceConn(tin)
+		_, err := pb.NewIngestServiceClient(c).Ingest(ctx, &pb.IngestRequest{Records: []*pb.Record{
 			{Kind: &pb.Record_Clinician{Clinician: &pb.Clinician{Npi: npi, Name: name}}}}})
 		if err != nil {
 			t.Fatal(err)
