@@ -114,7 +114,7 @@ type AuditEvent struct {
 // write). PostgreSQL writes them to disk within a few hundred
 // milliseconds; only a crash of PostgreSQL itself in that moment loses them.
 func (s *Store) AppendAudit(ctx context.Context, events []AuditEvent) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.audit, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
 			return err
 		}

@@ -37,8 +37,12 @@ const minPoolConns = 32
 // Store is a connection pool with Liaison's queries.
 type Store struct {
 	pool *pgxpool.Pool
-	log  *slog.Logger
-	jobs *jobs
+	// audit is a pool of its own for the audit log: a call's event is
+	// written before its answer leaves, and must never queue behind
+	// ingests and evaluation runs holding the main pool.
+	audit *pgxpool.Pool
+	log   *slog.Logger
+	jobs  *jobs
 }
 
 // Open connects to url and applies pending migrations.
@@ -64,24 +68,37 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Store{pool: pool, log: log}
-	if err := s.migrate(ctx, migrations.FS); err != nil {
+	acfg := cfg.Copy()
+	acfg.MaxConns = auditPoolConns
+	audit, err := pgxpool.NewWithConfig(ctx, acfg)
+	if err != nil {
 		pool.Close()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	s := &Store{pool: pool, audit: audit, log: log}
+	if err := s.migrate(ctx, migrations.FS); err != nil {
+		s.Close()
 		return nil, err
 	}
 	if err := migrateRiver(ctx, pool); err != nil {
-		pool.Close()
+		s.Close()
 		return nil, fmt.Errorf("job queue migrations: %w", err)
 	}
 	if s.jobs, err = newInsertOnlyJobs(pool, log); err != nil {
-		pool.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close releases the pool.
-func (s *Store) Close() { s.pool.Close() }
+// Close releases the pools.
+func (s *Store) Close() {
+	s.pool.Close()
+	s.audit.Close()
+}
+
+// auditPoolConns sizes the audit log's own pool.
+const auditPoolConns = 4
 
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error {
