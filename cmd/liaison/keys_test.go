@@ -49,7 +49,13 @@ func TestKeysCreateListRevokeAudit(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "/liaison.v1.AccessService/ListKeys") || !strings.Contains(out, "PermissionDenied") {
 		t.Errorf("audit: exit %d\n%s", code, out)
 	}
+	// Who read patient X: no call touched MRN-404, so only the header.
+	code, out, _ = runCLI("keys", "audit", "--patient", "123456789/MRN-404")
+	if code != 0 || !strings.Contains(out, "SUBJECT") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("audit --patient: exit %d\n%s", code, out)
+	}
 	for _, args := range [][]string{
+		{"keys", "audit", "--patient", "MRN-1"}, {"keys", "audit", "--patient", "1/2", "--run", "x"},
 		{"keys"}, {"keys", "create"}, {"keys", "create", "--role", "admin"}, {"keys", "create", "--role", "practice"},
 		{"keys", "create", "--role", "practice", "--tin", "123456789", "--expires", "soon"}, {"keys", "revoke"}, {"keys", "rotate"},
 	} {
