@@ -32,10 +32,7 @@ func (l *perClientListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		host, _, err := net.SplitHostPort(c.RemoteAddr().String())
-		if err != nil {
-			host = c.RemoteAddr().String()
-		}
+		host := hostOf(c.RemoteAddr().String())
 		l.mu.Lock()
 		if l.n[host] >= l.max {
 			l.mu.Unlock()

@@ -34,7 +34,7 @@ func (s *evaluationServer) StartEvaluation(ctx context.Context, req *pb.StartEva
 }
 
 func (s *evaluationServer) GetEvaluation(ctx context.Context, req *pb.GetEvaluationRequest) (*pb.GetEvaluationResponse, error) {
-	run, err := s.store.GetRun(ctx, req.GetRunId())
+	run, err := visibleRuns{s.store}.GetRun(ctx, req.GetRunId())
 	if err == nil {
 		run, err = s.asSeenBy(ctx, run)
 	}
@@ -44,15 +44,10 @@ func (s *evaluationServer) GetEvaluation(ctx context.Context, req *pb.GetEvaluat
 	return &pb.GetEvaluationResponse{Run: runMsg(run)}, nil
 }
 
-// asSeenBy is a run as the caller may see it. Operators see it whole. A
-// practice or physician sees a run only if it covers their TIN, and then
-// only their part: their TIN (and NPI) and their counts; a run spanning
-// other practices hides its size. Others' runs are not found, not denied,
-// so a run id says nothing about another practice.
-// visibleRuns is the store as report and submission building read it: a
-// run the caller may not see is not found, exactly as GetEvaluation
-// answers, so another tenant's run id reveals neither its measure version,
-// its spec hash nor its status.
+// visibleRuns is the store as every path that takes a run id reads it: a
+// run the caller may not see is not found (not denied), so another
+// tenant's run id reveals neither its measure version, its spec hash nor
+// its status.
 type visibleRuns struct{ *store.Store }
 
 func (v visibleRuns) GetRun(ctx context.Context, id string) (runs.Run, error) {
@@ -71,6 +66,10 @@ func visible(ctx context.Context, run store.Run) error {
 	return nil
 }
 
+// asSeenBy is a run as the caller may see it. Operators see it whole. A
+// practice or physician sees a run only if it covers their TIN, and then
+// only their part: their TIN (and NPI) and their counts; a run spanning
+// other practices hides its size.
 func (s *evaluationServer) asSeenBy(ctx context.Context, run store.Run) (store.Run, error) {
 	p := access.From(ctx)
 	if p.Role == access.Operator {
@@ -208,10 +207,8 @@ func (s *evaluationServer) ListCases(ctx context.Context, req *pb.ListCasesReque
 // finishedRun returns a run whose results can be read: results exist only
 // once a run has succeeded.
 func (s *evaluationServer) finishedRun(ctx context.Context, id string) (store.Run, error) {
-	run, err := s.store.GetRun(ctx, id)
-	if err == nil {
-		err = visible(ctx, run) // the results read next are scoped; the run's own counts are not used
-	}
+	// The results read next are scoped; the run's own counts are not used.
+	run, err := visibleRuns{s.store}.GetRun(ctx, id)
 	if err != nil {
 		return run, err
 	}

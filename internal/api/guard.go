@@ -69,15 +69,34 @@ func (g *guard) tap(ctx context.Context, info *tap.Info) (context.Context, error
 	}
 	token := bearerOf(info.Header)
 	p, err := g.auth.authenticate(ctx, token, clientOf(ctx))
-	if err := authStatus(err); err != nil && status.Code(err) != codes.Unavailable {
-		id, _, _ := access.ParseToken(token)
-		g.audit.record(ctx, p, store.AuditEvent{Method: info.FullMethodName, KeyID: id}, time.Now(), err)
-		g.seen(ctx, info.Header)
-		return ctx, err
-	} else if err != nil {
-		return ctx, nil // the database: the guard answers as for any call
+	if err == nil {
+		return context.WithValue(ctx, tapped{}, p), nil
 	}
-	return context.WithValue(ctx, tapped{}, p), nil
+	if refused := refusal(err); refused != nil {
+		id, _, _ := access.ParseToken(token)
+		g.audit.record(ctx, p, store.AuditEvent{Method: info.FullMethodName, KeyID: id}, time.Now(), refused)
+		g.seen(ctx, info.Header)
+		return ctx, refused
+	}
+	return ctx, nil
+}
+
+// refusal is the answer a failed authentication gets at the door (tap,
+// keyFirst), or nil when the database could not say: the call goes on and
+// the guard answers UNAVAILABLE, as for any call.
+func refusal(err error) error {
+	if err = authStatus(err); status.Code(err) == codes.Unavailable {
+		return nil
+	}
+	return err
+}
+
+// hostOf is an address without its port.
+func hostOf(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 // clientOf names a call's client by its address without the port; calls of
@@ -88,11 +107,7 @@ func clientOf(ctx context.Context) string {
 	if !ok || p.Addr == nil || p.Addr.Network() != "tcp" {
 		return ""
 	}
-	host, _, err := net.SplitHostPort(p.Addr.String())
-	if err != nil {
-		return p.Addr.String()
-	}
-	return host
+	return hostOf(p.Addr.String())
 }
 
 // authStatus is the answer to an authentication error: Unauthenticated for
@@ -117,8 +132,8 @@ func (g *guard) admit(ctx context.Context, method string) (access.Principal, rul
 	if !ok {
 		var err error
 		if p, err = g.auth.authenticate(ctx, bearer(ctx), clientOf(ctx)); err != nil {
-			if errors.Is(err, errUnauthenticated) || errors.Is(err, errBusy) || errors.Is(err, errTooManyFailures) {
-				return p, rule{}, authStatus(err)
+			if refused := refusal(err); refused != nil {
+				return p, rule{}, refused
 			}
 			return p, rule{}, toStatus(ctx, g.log, err, nil)
 		}

@@ -296,10 +296,9 @@ func (s *Server) watchDatabase(ctx context.Context) {
 // connection closed, so its body is neither read nor drained.
 func (s *Server) keyFirst(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		client, _, _ := net.SplitHostPort(r.RemoteAddr)
-		token := bearerOf(metadata.MD{"authorization": r.Header.Values("Authorization")})
-		_, err := s.auth.authenticate(r.Context(), token, client)
-		if err := authStatus(err); err != nil && status.Code(err) != codes.Unavailable {
+		token := httpBearer(r)
+		_, err := s.auth.authenticate(r.Context(), token, hostOf(r.RemoteAddr))
+		if err := refusal(err); err != nil {
 			id, _, _ := access.ParseToken(token)
 			s.audit.record(r.Context(), access.Principal{}, store.AuditEvent{Method: r.Method + " " + r.URL.Path, KeyID: id}, time.Now(), err)
 			s.guard.requests.Store(r.Header.Get(gatewayRequestHeader), true)
@@ -335,7 +334,7 @@ func (s *Server) auditRefused(next http.Handler) http.Handler {
 		start := time.Now()
 		next.ServeHTTP(sw, r)
 		if _, audited := s.guard.requests.LoadAndDelete(id); !audited && sw.code >= 400 {
-			keyID, _, _ := access.ParseToken(bearerOf(metadata.MD{"authorization": r.Header.Values("Authorization")}))
+			keyID, _, _ := access.ParseToken(httpBearer(r))
 			s.audit.record(r.Context(), access.Principal{}, store.AuditEvent{Method: r.Method + " " + r.URL.Path, KeyID: keyID},
 				start, status.Error(httpCode(sw.code), http.StatusText(sw.code)))
 		}
@@ -370,4 +369,9 @@ func httpCode(status int) codes.Code {
 		return codes.ResourceExhausted
 	}
 	return codes.Unknown
+}
+
+// httpBearer reads the token from an HTTP request's Authorization header.
+func httpBearer(r *http.Request) string {
+	return bearerOf(metadata.MD{"authorization": r.Header.Values("Authorization")})
 }

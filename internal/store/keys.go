@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/liaison-registry/liaison/internal/access"
 )
@@ -129,18 +128,13 @@ func (s *Store) AppendAudit(ctx context.Context, events []AuditEvent) error {
 	return classify(err)
 }
 
-// insert writes one event through q (the pool, or a transaction).
-func (e *AuditEvent) insert(ctx context.Context, q interface {
-	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
-}) error {
-	_, err := q.Exec(ctx, `INSERT INTO audit_events (at, key_id, role, method, tin, npi, code, items, subject)
+// RecordAudit stores the event of the call this transaction belongs to, in
+// the transaction: a write and its audit event commit together or not at all.
+func (t *Tx) RecordAudit(ctx context.Context, e AuditEvent) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO audit_events (at, key_id, role, method, tin, npi, code, items, subject)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, e.At, e.KeyID, string(e.Role), e.Method, e.TIN, e.NPI, e.Code, e.Items, e.Subject)
 	return classify(err)
 }
-
-// RecordAudit stores the event of the call this transaction belongs to, in
-// the transaction: a write and its audit event commit together or not at all.
-func (t *Tx) RecordAudit(ctx context.Context, e AuditEvent) error { return e.insert(ctx, t.tx) }
 
 // auditKey carries, in a call's context, the audit event its write
 // transaction records (WithAudit, AuditIn).
