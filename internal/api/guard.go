@@ -341,10 +341,11 @@ type auditor struct {
 	store *store.Store
 	log   *slog.Logger
 
-	mu      sync.Mutex
-	pending []store.AuditEvent
-	dropped int
-	waiting []durableWrite // answered calls waiting for their event to be written
+	flushing sync.Mutex // one flush at a time: Flush returns only once what was pending is stored
+	mu       sync.Mutex
+	pending  []store.AuditEvent
+	dropped  int
+	waiting  []durableWrite // answered calls waiting for their event to be written
 }
 
 // Every call has a deadline: the client's, or these at most. Streams carry
@@ -456,6 +457,8 @@ func (a *auditor) run(ctx context.Context) {
 }
 
 func (a *auditor) flush(ctx context.Context) {
+	a.flushing.Lock()
+	defer a.flushing.Unlock()
 	a.mu.Lock()
 	batch, dropped := a.pending, a.dropped
 	a.pending, a.dropped = nil, 0
