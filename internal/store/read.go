@@ -268,24 +268,42 @@ func (s *Store) ListPractices(ctx context.Context, tin string) ([]PracticeSummar
 	if err != nil {
 		return nil, classify(err)
 	}
-	for _, rt := range recordTables {
-		rows, err := s.pool.Query(ctx, `SELECT tin, count(*) FROM `+rt.table+` WHERE $1 = '' OR tin = $1 GROUP BY tin`, tin)
-		if err != nil {
-			return nil, classify(err)
+	// record_counts holds a row per inserting statement until compacted.
+	rows, err = s.pool.Query(ctx, `SELECT tin, kind, sum(n)::bigint, count(*) FROM record_counts WHERE $1 = '' OR tin = $1 GROUP BY tin, kind`, tin)
+	if err != nil {
+		return nil, classify(err)
+	}
+	var kind string
+	var n, parts int64
+	fragmented := false
+	_, err = pgx.ForEachRow(rows, []any{&p.TIN, &kind, &n, &parts}, func() error {
+		if i, ok := idx[p.TIN]; ok {
+			out[i].Counts[kind] = n
 		}
-		var tin string
-		var n int64
-		_, err = pgx.ForEachRow(rows, []any{&tin, &n}, func() error {
-			if i, ok := idx[tin]; ok {
-				out[i].Counts[rt.typ] = n
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, classify(err)
-		}
+		fragmented = fragmented || parts > compactAfter
+		return nil
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	if fragmented {
+		// Folding is exact whenever it runs; a failure only leaves it for the next reader.
+		_ = s.CompactRecordCounts(ctx)
 	}
 	return out, nil
+}
+
+// compactAfter is how many count rows one practice and type may collect
+// before a reader folds them.
+const compactAfter = 64
+
+// CompactRecordCounts folds the count rows into one per practice and type.
+// Rows inserted meanwhile are not seen by the DELETE and stay as they are,
+// so the sums never change.
+func (s *Store) CompactRecordCounts(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `WITH gone AS (DELETE FROM record_counts RETURNING tin, kind, n)
+		INSERT INTO record_counts (tin, kind, n) SELECT tin, kind, sum(n) FROM gone GROUP BY tin, kind`)
+	return classify(err)
 }
 
 func dateOf(t time.Time) clinical.Date {
