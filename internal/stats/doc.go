@@ -1,10 +1,18 @@
 // Package stats holds the aggregate statistics the fracture-liaison (FLS)
-// measures report. It is pure computation: no I/O, no allocation beyond one
-// sorted copy of the input, O(n log n) at most.
+// measures report: a sample's quartiles (time to treatment, PDC) and a
+// Poisson rate with its exact interval (refracture per 100 person-years). It is
+// pure computation, without I/O; a function sorts at most one copy of its
+// input, so none is worse than O(n log n), and none modifies its input.
 //
 // Methods and their sources:
 //
 //   - Quantiles are Hyndman & Fan's type 7 (linear interpolation between
 //     order statistics): Hyndman RJ, Fan Y. Sample quantiles in statistical
 //     packages. Am Stat 1996;50:361–365. See Quantiles for why this type.
+//   - The rate interval is the exact (Garwood) Poisson interval, from
+//     chi-square quantiles: Garwood F. Fiducial limits for the Poisson
+//     distribution. Biometrika 1936;28:437–442. fls.md §6.3 asks for it.
+//     The chi-square quantile inverts the regularized incomplete gamma
+//     function, computed by its series and its continued fraction (Press
+//     WH et al., Numerical Recipes, 3rd ed. 2007, §6.2).
 package stats
