@@ -1,6 +1,7 @@
 // Package stats holds the aggregate statistics the fracture-liaison (FLS)
-// measures report: a sample's quartiles (time to treatment, PDC) and a
-// Poisson rate with its exact interval (refracture per 100 person-years). It is
+// measures report: a sample's quartiles (time to treatment, PDC), a Poisson
+// rate with its exact interval (refracture per 100 person-years) and the
+// cumulative incidence of an event with death as a competing risk. It is
 // pure computation, without I/O; a function sorts at most one copy of its
 // input, so none is worse than O(n log n), and none modifies its input.
 //
@@ -15,4 +16,10 @@
 //     The chi-square quantile inverts the regularized incomplete gamma
 //     function, computed by its series and its continued fraction (Press
 //     WH et al., Numerical Recipes, 3rd ed. 2007, §6.2).
+//   - Cumulative incidence with a competing risk is the Aalen–Johansen
+//     estimator: Putter H, Fiocco M, Geskus RB. Tutorial in biostatistics:
+//     competing risks and multi-state models. Stat Med 2007;26:2389–2430
+//     (1 − Kaplan–Meier of the event, competing events censored, overstates
+//     its incidence). fls.md §6.3 asks for it for refracture and
+//     for time to treatment.
 package stats
