@@ -15,8 +15,7 @@ func BenchmarkPDCOnePatient(b *testing.B) {
 	for i := range 13 {
 		fills = append(fills, Fill{Date: start.AddDays(i * 26), DaysSupply: 28, Drug: "alendronate", Class: "AOM"})
 	}
-	fills = append(fills,
-		Fill{Date: d("2024-10-01"), DaysSupply: 183, Drug: "denosumab", Class: "AOM"},
+	fills = append(fills, aom("denosumab", "2024-10-01", 183),
 		Fill{Date: d("2024-02-01"), DaysSupply: 90, Drug: "atorvastatin", Class: "statins"})
 	period := clinical.Period{Start: start, End: d("2024-12-31")}
 	opt := Options{Stays: []clinical.Period{span("2024-05-10", "2024-05-17")}}

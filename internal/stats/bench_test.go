@@ -67,27 +67,22 @@ func benchCohort(continuous bool) []Subject {
 	return subjects
 }
 
-// BenchmarkCumulativeIncidence1MDays: follow-up in whole days, at most 731
-// distinct times.
-func BenchmarkCumulativeIncidence1MDays(b *testing.B) {
-	cohort := benchCohort(false)
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := CumulativeIncidence(cohort); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkCumulativeIncidence1MContinuous: every time distinct, so a step
-// for every event: the worst case for the output's size.
-func BenchmarkCumulativeIncidence1MContinuous(b *testing.B) {
-	cohort := benchCohort(true)
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := CumulativeIncidence(cohort); err != nil {
-			b.Fatal(err)
-		}
+// BenchmarkCumulativeIncidence1M: follow-up in whole days (at most 731
+// distinct times, as the registry has it), and continuous, every time
+// distinct and a step for every event: the worst case for the output's size.
+func BenchmarkCumulativeIncidence1M(b *testing.B) {
+	for _, tc := range []struct {
+		name       string
+		continuous bool
+	}{{"days", false}, {"continuous", true}} {
+		cohort := benchCohort(tc.continuous)
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := CumulativeIncidence(cohort); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

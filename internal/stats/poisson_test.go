@@ -179,10 +179,9 @@ func TestRatePer100PersonYears(t *testing.T) {
 
 func TestPoissonRateCIRefusesNonsense(t *testing.T) {
 	tests := []struct {
-		name     string
-		events   int
-		exposure float64
-		level    float64
+		name            string
+		events          int
+		exposure, level float64
 	}{
 		{"negative count", -1, 10, 0.95},
 		{"no person-time", 3, 0, 0.95},
