@@ -16,9 +16,9 @@
 //     example is worked with its figures in
 //     https://github.com/joelmontavon/pdc-python, the golden test here).
 //   - A day is covered when any drug of the therapeutic class covers it, so a
-//     switch within the class (alendronate → denosumab) is covered (PQA's
-//     "same drug or another in its therapeutic category", fls.md §5.1 and
-//     §5.3). Overlapping supplies of different drugs are merged (the union
+//     switch within the class (alendronate → denosumab) is covered (fls.md
+//     §5.1's PQA definition: days "covered by claims for the same drug or
+//     another in its therapeutic category"; §5.3). Overlapping supplies of different drugs are merged (the union
 //     of their days), not shifted: fls.md §5.3 leaves this to the spec, and
 //     merging is the therapeutic-category reading: a patient switched to a
 //     new agent starts it at once rather than finishing the old one first
@@ -41,7 +41,8 @@
 // to the end of the measurement year; an FLS PDC from the first fill to the
 // fracture date + 365 days (fls.md §5.3). Which fills belong to a class,
 // and how many days' supply a parenteral dose carries (zoledronic acid 365,
-// denosumab ~183), are the measure's data, not this package's.
+// denosumab ~183: fls.md §5.3 asks for a versioned map), are the measure's
+// data, not this package's.
 package adherence
 
 import (

@@ -34,7 +34,7 @@ type Subject struct {
 // next step.
 type Step struct {
 	Time      float64
-	AtRisk    int // subjects still followed just before Time (Time ≥ this time)
+	AtRisk    int // n, the risk set: subjects whose follow-up reaches Time
 	Events    int // events of interest at Time
 	Competing int // competing events at Time
 	Censored  int // censored at Time, counted at risk for the events at Time
