@@ -84,7 +84,7 @@ func benchEngine(args []string, stdout, stderr io.Writer) error {
 	res := m.Run(pop, false)
 	secs := time.Since(start).Seconds()
 	fmt.Fprintf(stderr, "cpus=%d cases=%d numerator=%d notMet=%d exclusions=%d\n", runtime.GOMAXPROCS(0),
-		res.Counts.InitialPopulation, res.Counts.Numerator, res.Counts.PerformanceNotMet, res.Counts.DenominatorExclusion)
+		res.Counts[measure.InitialPopulation], res.Counts[measure.Numerator], res.Counts[measure.PerformanceNotMet], res.Counts[measure.DenominatorExclusion])
 	fmt.Fprintf(stdout, "BENCH engine measure=%s patients=%d seconds=%.3f patients_per_s=%.0f\n", *key, *n, secs, float64(*n)/secs)
 	return nil
 }

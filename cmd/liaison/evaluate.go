@@ -17,6 +17,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/input"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/ndjson"
+	"github.com/liaison-registry/liaison/internal/runs"
 	"github.com/liaison-registry/liaison/internal/source"
 	"github.com/liaison-registry/liaison/measures"
 )
@@ -30,11 +31,12 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // report is the JSON document evaluate prints.
 type report struct {
 	version
-	Counts  measure.Counts `json:"counts"`
-	Rate    *float64       `json:"performanceRate"`
-	Cases   []measure.Case `json:"cases"`
-	Compare *comparison    `json:"compare,omitempty"`
-	Input   inputReport    `json:"input"`
+	Counts    measure.Counts `json:"counts"`
+	Rate      *float64       `json:"performanceRate"`
+	Aggregate aggregate      `json:"aggregate"`
+	Cases     []measure.Case `json:"cases"`
+	Compare   *comparison    `json:"compare,omitempty"`
+	Input     inputReport    `json:"input"`
 }
 
 // inputReport accounts for what was read: every item, the records it gave,
@@ -58,6 +60,7 @@ type comparison struct {
 	version
 	Counts      measure.Counts `json:"counts"`
 	Rate        *float64       `json:"performanceRate"`
+	Aggregate   aggregate      `json:"aggregate"`
 	Differences []difference   `json:"differences"`
 }
 
@@ -68,6 +71,7 @@ type version struct {
 	Version            string   `json:"version"`
 	PeriodStart        string   `json:"periodStart"`
 	PeriodEnd          string   `json:"periodEnd"`
+	Scoring            string   `json:"scoring"`
 	Provisional        bool     `json:"provisional"`
 	ProvisionalReasons []string `json:"provisionalReasons,omitempty"`
 	Sources            []string `json:"sources"`
@@ -75,7 +79,45 @@ type version struct {
 
 func versionOf(m *measure.Measure) version {
 	return version{Measure: m.ID, Version: m.Version, PeriodStart: m.Period().Start.String(), PeriodEnd: m.Period().End.String(),
-		Provisional: len(m.Provisional) > 0, ProvisionalReasons: m.Provisional, Sources: append([]string{}, m.Sources...)}
+		Scoring: string(m.Scoring), Provisional: len(m.Provisional) > 0, ProvisionalReasons: m.Provisional, Sources: append([]string{}, m.Sources...)}
+}
+
+// aggregate is what all the cases add up to, for any scoring: counts by
+// population name, the observations' distribution (continuous and ratio
+// measures), and a ratio measure's events, person-years and rate per 100
+// person-years with its exact 95% interval.
+type aggregate struct {
+	Populations measure.Counts `json:"populations"`
+	Observation *observation   `json:"observation,omitempty"`
+	Events      *int64         `json:"events,omitempty"`
+	PersonYears *float64       `json:"personYears,omitempty"`
+	Rate        *float64       `json:"rate,omitempty"`
+	RateLow     *float64       `json:"rateLow,omitempty"`
+	RateHigh    *float64       `json:"rateHigh,omitempty"`
+}
+
+type observation struct {
+	N      int64   `json:"n"`
+	Sum    float64 `json:"sum"`
+	Median float64 `json:"median"`
+	Q1     float64 `json:"q1"`
+	Q3     float64 `json:"q3"`
+}
+
+func aggregateOf(m *measure.Measure, cases []measure.Case) aggregate {
+	t := runs.TallyOf(cases)
+	a := aggregate{Populations: t.Counts}
+	if m.Scoring.Observed() {
+		o := t.Observation
+		a.Observation = &observation{N: o.N, Sum: o.Sum, Median: o.Median, Q1: o.Q1, Q3: o.Q3}
+	}
+	if m.Scoring == measure.Ratio {
+		a.Events, a.PersonYears = &t.Events, &t.PersonYears
+		if r, ok := t.Rate(); ok {
+			a.Rate, a.RateLow, a.RateHigh = &r.Rate, &r.Low, &r.High
+		}
+	}
+	return a
 }
 
 type difference struct {
@@ -152,10 +194,11 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	res := m.Run(patients, true)
-	out := report{version: versionOf(m), Counts: res.Counts, Rate: res.Counts.Rate(), Cases: res.Cases, Input: in}
+	out := report{version: versionOf(m), Counts: res.Counts, Rate: res.Counts.Rate(), Aggregate: aggregateOf(m, res.Cases), Cases: res.Cases, Input: in}
 	if other != nil {
 		res2 := other.Run(patients, true)
-		out.Compare = &comparison{version: versionOf(other), Counts: res2.Counts, Rate: res2.Counts.Rate(), Differences: diff(res.Cases, res2.Cases)}
+		out.Compare = &comparison{version: versionOf(other), Counts: res2.Counts, Rate: res2.Counts.Rate(), Aggregate: aggregateOf(other, res2.Cases),
+			Differences: diff(res.Cases, res2.Cases)}
 	}
 	w := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(w)

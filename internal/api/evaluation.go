@@ -90,10 +90,10 @@ func (s *evaluationServer) asSeenBy(ctx context.Context, run store.Run) (store.R
 		level = "tin_npi"
 	}
 	aggs, err := s.store.ListAggregates(ctx, run.ID, level, p.TIN)
-	run.Counts = measure.Counts{}
+	run.Tally = runs.Tally{}
 	for _, a := range aggs {
 		if a.NPI == p.NPI {
-			run.Counts = a.Counts
+			run.Tally = a.Tally
 		}
 	}
 	return run, err
@@ -153,7 +153,7 @@ func (s *evaluationServer) ListAggregates(ctx context.Context, req *pb.ListAggre
 			continue
 		}
 		resp.Aggregates = append(resp.Aggregates, &pb.Aggregate{Tin: a.TIN, Npi: a.NPI, Stratum: a.Stratum, StratumValue: a.StratumValue,
-			Counts: countsMsg(a.Counts), PerformanceRate: a.Counts.Rate()})
+			Counts: countsMsg(a.Counts), PerformanceRate: a.Counts.Rate(), Tally: tallyMsg(a.Tally)})
 	}
 	return resp, nil
 }
@@ -278,25 +278,41 @@ func runMsg(r store.Run) *pb.Run {
 		CreatedAt: rfc3339(r.CreatedAt), StartedAt: rfc3339(r.StartedAt), FinishedAt: rfc3339(r.FinishedAt),
 		PatientsTotal: r.PatientsTotal, PatientsDone: r.PatientsDone, SpecHash: r.SpecHash,
 		DataCutoff: rfc3339(r.DataCutoffAt), SoftwareVersion: r.SoftwareVersion,
-		Provisional: len(r.Provisional) > 0, ProvisionalReasons: r.Provisional, Sources: r.Sources}
+		Provisional: len(r.Provisional) > 0, ProvisionalReasons: r.Provisional, Sources: r.Sources, Scoring: string(r.Scoring)}
 	if r.Status == store.RunSucceeded {
-		m.Counts, m.PerformanceRate = countsMsg(r.Counts), r.Counts.Rate()
+		m.Counts, m.PerformanceRate, m.Tally = countsMsg(r.Counts), r.Counts.Rate(), tallyMsg(r.Tally)
 	}
 	return m
 }
 
 func countsMsg(c measure.Counts) *pb.PopulationCounts {
-	return &pb.PopulationCounts{InitialPopulation: int64(c.InitialPopulation), Denominator: int64(c.Denominator),
-		DenominatorExclusion: int64(c.DenominatorExclusion), DenominatorException: int64(c.DenominatorException),
-		Numerator: int64(c.Numerator), PerformanceNotMet: int64(c.PerformanceNotMet)}
+	return &pb.PopulationCounts{InitialPopulation: int64(c[measure.InitialPopulation]), Denominator: int64(c[measure.Denominator]),
+		DenominatorExclusion: int64(c[measure.DenominatorExclusion]), DenominatorException: int64(c[measure.DenominatorException]),
+		Numerator: int64(c[measure.Numerator]), PerformanceNotMet: int64(c[measure.PerformanceNotMet])}
+}
+
+func tallyMsg(t runs.Tally) *pb.Tally {
+	m := &pb.Tally{Populations: map[string]int64{}, Events: t.Events, PersonYears: t.PersonYears}
+	for name, n := range t.Counts.ByName() {
+		m.Populations[name] = int64(n)
+	}
+	if o := t.Observation; o.N > 0 {
+		m.Observation = &pb.ObservationSummary{N: o.N, Sum: o.Sum, Median: o.Median, Q1: o.Q1, Q3: o.Q3}
+	}
+	if r, ok := t.Rate(); ok {
+		m.Rate, m.RateLow, m.RateHigh = &r.Rate, &r.Low, &r.High
+	}
+	return m
 }
 
 func caseMsg(c measure.Case) *pb.Case {
 	m := &pb.Case{CaseId: c.CaseID, PatientId: c.PatientID, Tin: c.TIN, Npi: c.NPI,
 		IndexDate: c.IndexDate.String(), DueDate: c.DueDate.String()}
-	for _, p := range c.Populations.List() {
-		m.Populations = append(m.Populations, p.String())
+	m.Populations = c.Populations.Names()
+	if c.Observed {
+		m.Observation = &c.Observation
 	}
+	m.Events, m.PersonYears = int64(c.Events), c.PersonYears
 	for _, e := range c.Evidence {
 		m.Evidence = append(m.Evidence, &pb.Evidence{Population: e.Population.String(), Rule: e.Rule, RecordIds: e.RecordIDs, Text: e.Text})
 	}

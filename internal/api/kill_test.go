@@ -12,6 +12,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/app"
 	"github.com/liaison-registry/liaison/internal/apptest"
 	"github.com/liaison-registry/liaison/internal/client"
+	"github.com/liaison-registry/liaison/internal/measure"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -160,7 +161,7 @@ func TestRunInterruptedByACrashIsFinishedByAnotherServer(t *testing.T) {
 	if n := e.queryInt(`SELECT attempts FROM evaluation_runs WHERE id = $1`, id); n != 2 {
 		t.Errorf("%d attempts, want 2: the killed one and the rescue", n)
 	}
-	if n := e.queryInt(`SELECT count(*) FROM evaluation_cases WHERE run_id = $1`, id); n != int(want.InitialPopulation) {
-		t.Errorf("%d cases stored, want %d", n, want.InitialPopulation)
+	if n := e.queryInt(`SELECT count(*) FROM evaluation_cases WHERE run_id = $1`, id); n != want[measure.InitialPopulation] {
+		t.Errorf("%d cases stored, want %d", n, want[measure.InitialPopulation])
 	}
 }

@@ -55,5 +55,5 @@ func (s *measureServer) version(key string) (*pb.MeasureVersion, error) {
 	p := m.Period()
 	return &pb.MeasureVersion{Id: m.Key(), Measure: m.ID, Version: m.Version, Title: m.Title, Basis: m.Basis(),
 		PeriodStart: p.Start.String(), PeriodEnd: p.End.String(), ContentHash: hash,
-		Provisional: len(m.Provisional) > 0, ProvisionalReasons: m.Provisional, Sources: m.Sources}, nil
+		Provisional: len(m.Provisional) > 0, ProvisionalReasons: m.Provisional, Sources: m.Sources, Scoring: string(m.Scoring)}, nil
 }

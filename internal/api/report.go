@@ -116,6 +116,8 @@ func reportError(err error) error {
 	switch {
 	case errors.Is(err, gather.ErrNotFinished):
 		return invalid("run_ids", "run.not_finished", "%v; reports and submission files are built from succeeded runs", err)
+	case errors.Is(err, gather.ErrNotProportion):
+		return invalid("run_ids", "run.scoring", "%v", err)
 	case errors.Is(err, gather.ErrNoData):
 		return notFound(err.Error())
 	case errors.Is(err, store.ErrNotFound):

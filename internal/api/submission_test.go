@@ -208,3 +208,36 @@ func TestSubmissionPQRS(t *testing.T) {
 		t.Errorf("first provider's eligible instances not %d:\n%s", a.Counts.Denominator, resp.Content)
 	}
 }
+
+// Workbooks and submission files carry proportion measures; a run of any
+// other scoring is refused, naming the run, its measure and its scoring.
+func TestOutputsOfProportionsRefuseOtherScorings(t *testing.T) {
+	e := newEnvWith(t, app.Options{EvaluationWorkers: -1}) // serves, never evaluates
+	resp, err := e.evaluations().StartEvaluation(context.Background(), &pb.StartEvaluationRequest{MeasureId: "mips-418@2024"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.Run.Id
+	// No ratio measure ships yet: the run is made one in the database.
+	e.queryInt(`UPDATE evaluation_runs SET status = 'succeeded', finished_at = now(), scoring = 'ratio',
+		counts = '{"initialPopulation": 2}', events = 1, person_years = 1.5 WHERE id = $1 RETURNING 1`, id)
+	got, err := e.evaluations().GetEvaluation(context.Background(), &pb.GetEvaluationRequest{RunId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := got.Run; r.Scoring != "ratio" || r.Tally.GetEvents() != 1 || r.Tally.GetPopulations()["initialPopulation"] != 2 || r.Tally.Rate == nil {
+		t.Errorf("run as served: scoring %q, tally %v; want ratio, 1 event, 2 cases and a rate", r.Scoring, r.Tally)
+	}
+	want := func(what string, err error) {
+		t.Helper()
+		st := status.Convert(err)
+		if st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), id) || !strings.Contains(st.Message(), "a ratio measure") ||
+			!strings.Contains(st.Message(), "proportion measures only") {
+			t.Errorf("%s of a ratio run: %v", what, err)
+		}
+	}
+	_, err = e.buildSubmission(&pb.BuildSubmissionRequest{RunIds: []string{id}, Format: pb.SubmissionFormat_SUBMISSION_FORMAT_QPP_JSON, Tin: "123456789"})
+	want("QPP JSON", err)
+	_, _, _, _, err = e.buildReport(&pb.BuildReportRequest{RunIds: []string{id}, Kind: pb.ReportKind_REPORT_KIND_PRACTICE, Tin: "123456789"})
+	want("a practice workbook", err)
+}

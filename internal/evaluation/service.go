@@ -88,7 +88,7 @@ func (s *Service) Start(ctx context.Context, key string, tins []string, practice
 	if err != nil {
 		return store.Run{}, err
 	}
-	return s.Store.CreateRun(ctx, m.Key(), scope, runs.Provenance{SpecHash: hash, SoftwareVersion: s.Version, Sources: m.Sources, Provisional: m.Provisional})
+	return s.Store.CreateRun(ctx, m.Key(), scope, runs.Provenance{SpecHash: hash, SoftwareVersion: s.Version, Sources: m.Sources, Provisional: m.Provisional, Scoring: m.Scoring})
 }
 
 // Work evaluates one run: read a page, evaluate it on every core, write its

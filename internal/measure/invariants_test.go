@@ -34,7 +34,7 @@ func TestPopulationInvariants(t *testing.T) {
 			}
 		}
 		k := res.Counts
-		if k.Numerator+k.PerformanceNotMet+k.DenominatorExclusion+k.DenominatorException != k.Denominator || k.InitialPopulation != len(res.Cases) {
+		if k[Numerator]+k[PerformanceNotMet]+k[DenominatorExclusion]+k[DenominatorException] != k[Denominator] || k[InitialPopulation] != len(res.Cases) {
 			t.Errorf("%s: counts do not add up: %+v", key, k)
 		}
 		// Counting without keeping cases gives the same totals.

@@ -64,6 +64,8 @@ type Measure struct {
 	// empty when it is. Runs, reports and the API repeat both.
 	Sources     []string
 	Provisional []string
+	// Scoring is how the cases add up: proportion unless the spec says.
+	Scoring Scoring
 
 	unit           Unit
 	period         clinical.Period
@@ -249,6 +251,14 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 	}
 	if s.Provisional != "" {
 		m.Provisional = append(m.Provisional, s.Provisional)
+	}
+	if m.Scoring, err = ParseScoring(s.Scoring); err != nil {
+		return nil, c.errf("scoring", "%v", err)
+	}
+	if m.Scoring != Proportion {
+		// The result model carries every scoring; the engine's rules
+		// decide only proportion populations so far.
+		return nil, c.errf("scoring", "%s measures are not evaluated by this engine yet", m.Scoring)
 	}
 	if err := c.eligibility(s); err != nil {
 		return nil, err

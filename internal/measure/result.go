@@ -2,15 +2,48 @@ package measure
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 )
 
-// Population is one eCQM population a case can belong to.
+// Scoring is how a measure's cases add up (spec.yaml `scoring`).
+type Scoring string
+
+const (
+	// Proportion is CMS's and NCQA's: the eCQM populations and a
+	// performance rate.
+	Proportion Scoring = "proportion"
+	// Ratio counts events over person-time (refractures per 100
+	// person-years): each case carries its events and follow-up.
+	Ratio Scoring = "ratio"
+	// Continuous gives each case a value (days to treatment, PDC) whose
+	// distribution is reported.
+	Continuous Scoring = "continuous"
+	// Cohort counts who is in the population and nothing more.
+	Cohort Scoring = "cohort"
+)
+
+// ParseScoring reads spec.yaml's scoring; empty is proportion.
+func ParseScoring(s string) (Scoring, error) {
+	switch sc := Scoring(s); sc {
+	case "":
+		return Proportion, nil
+	case Proportion, Ratio, Continuous, Cohort:
+		return sc, nil
+	}
+	return "", fmt.Errorf("%q: want proportion, ratio, continuous or cohort", s)
+}
+
+// Observed reports whether the scoring gives each case an observation.
+func (s Scoring) Observed() bool { return s == Ratio || s == Continuous }
+
+// Population is one population a case can belong to. Its value is a
+// position in memory only: everything stored or sent names it.
 type Population uint8
 
-// In eCQM order; the JSON names are the ones reports and the API use.
+// The eCQM populations (QDM/CQL names), and CMS's performance not met.
 const (
 	InitialPopulation Population = iota
 	Denominator
@@ -18,29 +51,52 @@ const (
 	Numerator
 	DenominatorException
 	PerformanceNotMet
-	numPopulations
+	NumeratorExclusion
+	MeasurePopulation
+	MeasurePopulationExclusion
+	NumPopulations
 )
 
-var populationNames = [numPopulations]string{
+var populationNames = [NumPopulations]string{
 	"initialPopulation", "denominator", "denominatorExclusion", "numerator", "denominatorException", "performanceNotMet",
+	"numeratorExclusion", "measurePopulation", "measurePopulationExclusion",
 }
 
 func (p Population) String() string { return populationNames[p] }
 
 func (p Population) MarshalJSON() ([]byte, error) { return json.Marshal(p.String()) }
 
+// PopulationNamed returns the population with this name.
+func PopulationNamed(name string) (Population, bool) {
+	for p, n := range populationNames {
+		if n == name {
+			return Population(p), true
+		}
+	}
+	return 0, false
+}
+
 // Populations is a set of populations.
-type Populations uint8
+type Populations uint16
 
 // Has reports whether p is in the set.
 func (s Populations) Has(p Population) bool { return s&(1<<p) != 0 }
 
 func (s *Populations) add(p Population) { *s |= 1 << p }
 
+// PopulationsOf returns the set of ps.
+func PopulationsOf(ps ...Population) Populations {
+	var s Populations
+	for _, p := range ps {
+		s.add(p)
+	}
+	return s
+}
+
 // List returns the members in eCQM order.
 func (s Populations) List() []Population {
 	var out []Population
-	for p := range numPopulations {
+	for p := range NumPopulations {
 		if s.Has(p) {
 			out = append(out, p)
 		}
@@ -48,13 +104,30 @@ func (s Populations) List() []Population {
 	return out
 }
 
-func (s Populations) MarshalJSON() ([]byte, error) {
+// Names returns the members' names in eCQM order: how they are stored.
+func (s Populations) Names() []string {
 	names := []string{}
 	for _, p := range s.List() {
 		names = append(names, p.String())
 	}
-	return json.Marshal(names)
+	return names
 }
+
+// PopulationsNamed is the set of the named populations; it fails on a name
+// it does not know.
+func PopulationsNamed(names []string) (Populations, error) {
+	var s Populations
+	for _, n := range names {
+		p, ok := PopulationNamed(n)
+		if !ok {
+			return 0, fmt.Errorf("unknown population %q", n)
+		}
+		s.add(p)
+	}
+	return s, nil
+}
+
+func (s Populations) MarshalJSON() ([]byte, error) { return json.Marshal(s.Names()) }
 
 // Evidence is why a case is in one population: the rule that decided it,
 // the records that satisfied it, and a sentence a physician can read.
@@ -68,71 +141,137 @@ type Evidence struct {
 // Case is one counted unit: a fracture episode (episode measures) or a
 // patient (patient measures).
 type Case struct {
-	PatientID   string        `json:"patientId"`
-	CaseID      string        `json:"caseId"`
-	IndexDate   clinical.Date `json:"-"`
-	DueDate     clinical.Date `json:"-"` // last day the numerator can still be met
-	TIN         string        `json:"tin"`
-	NPI         string        `json:"npi"`
-	Populations Populations   `json:"populations"`
-	Evidence    []Evidence    `json:"evidence"`
+	PatientID   string
+	CaseID      string
+	IndexDate   clinical.Date
+	DueDate     clinical.Date // last day the numerator can still be met
+	TIN         string
+	NPI         string
+	Populations Populations
+	// Observation is the case's value in continuous measures (days, or a
+	// PDC as a fraction) and its follow-up in days in ratio measures; it
+	// is meaningful only when Observed.
+	Observation float64
+	Observed    bool
+	// Events and PersonYears are a ratio measure's numerator and
+	// denominator for this case.
+	Events      int
+	PersonYears float64
+	Evidence    []Evidence
 }
 
 func (c Case) MarshalJSON() ([]byte, error) {
-	type plain Case
-	return json.Marshal(struct {
-		PatientID string `json:"patientId"`
-		CaseID    string `json:"caseId"`
-		IndexDate string `json:"indexDate"`
-		DueDate   string `json:"dueDate"`
-		plain
-	}{c.PatientID, c.CaseID, c.IndexDate.String(), c.DueDate.String(), plain(c)})
+	type out struct {
+		PatientID   string      `json:"patientId"`
+		CaseID      string      `json:"caseId"`
+		IndexDate   string      `json:"indexDate"`
+		DueDate     string      `json:"dueDate"`
+		TIN         string      `json:"tin"`
+		NPI         string      `json:"npi"`
+		Populations Populations `json:"populations"`
+		Observation *float64    `json:"observation,omitempty"`
+		PersonYears *float64    `json:"personYears,omitempty"`
+		Events      *int        `json:"events,omitempty"`
+		Evidence    []Evidence  `json:"evidence"`
+	}
+	o := out{c.PatientID, c.CaseID, c.IndexDate.String(), c.DueDate.String(), c.TIN, c.NPI, c.Populations, nil, nil, nil, c.Evidence}
+	if c.Observed {
+		o.Observation = &c.Observation
+	}
+	if c.PersonYears > 0 || c.Events > 0 {
+		o.PersonYears, o.Events = &c.PersonYears, &c.Events
+	}
+	return json.Marshal(o)
 }
 
-// Counts are the six population totals of a set of cases.
-type Counts struct {
-	InitialPopulation    int `json:"initialPopulation"`
-	Denominator          int `json:"denominator"`
-	DenominatorExclusion int `json:"denominatorExclusion"`
-	DenominatorException int `json:"denominatorException"`
-	Numerator            int `json:"numerator"`
-	PerformanceNotMet    int `json:"performanceNotMet"`
-}
+// Counts are a set of cases' totals per population, indexed by Population.
+type Counts [NumPopulations]int
 
 // Add counts one case.
 func (c *Counts) Add(k Case) {
-	p := k.Populations
-	for _, x := range []struct {
-		pop Population
-		n   *int
-	}{
-		{InitialPopulation, &c.InitialPopulation}, {Denominator, &c.Denominator},
-		{DenominatorExclusion, &c.DenominatorExclusion}, {DenominatorException, &c.DenominatorException},
-		{Numerator, &c.Numerator}, {PerformanceNotMet, &c.PerformanceNotMet},
-	} {
-		if p.Has(x.pop) {
-			*x.n++
+	for p := range NumPopulations {
+		if k.Populations.Has(p) {
+			c[p]++
 		}
 	}
 }
 
 // Merge adds another set of counts (e.g. from another worker).
 func (c *Counts) Merge(o Counts) {
-	c.InitialPopulation += o.InitialPopulation
-	c.Denominator += o.Denominator
-	c.DenominatorExclusion += o.DenominatorExclusion
-	c.DenominatorException += o.DenominatorException
-	c.Numerator += o.Numerator
-	c.PerformanceNotMet += o.PerformanceNotMet
+	for p := range c {
+		c[p] += o[p]
+	}
+}
+
+// proportionOrder is the order the proportion populations have always been
+// written in; other populations follow when they count anything.
+var proportionOrder = []Population{InitialPopulation, Denominator, DenominatorExclusion, DenominatorException, Numerator, PerformanceNotMet}
+
+// ByName returns the counts keyed by population name: the six of a
+// proportion measure always, the others when not zero.
+func (c Counts) ByName() map[string]int {
+	out := map[string]int{}
+	for p := range NumPopulations {
+		if c[p] != 0 || p <= PerformanceNotMet {
+			out[p.String()] = c[p]
+		}
+	}
+	return out
+}
+
+// CountsByName reads counts keyed by population name; it fails on a name
+// it does not know.
+func CountsByName(m map[string]int) (Counts, error) {
+	var c Counts
+	for n, v := range m {
+		p, ok := PopulationNamed(n)
+		if !ok {
+			return Counts{}, fmt.Errorf("unknown population %q", n)
+		}
+		c[p] = v
+	}
+	return c, nil
+}
+
+func (c Counts) MarshalJSON() ([]byte, error) {
+	// Written by hand to keep a stable key order.
+	b := []byte{'{'}
+	first := true
+	put := func(p Population) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = fmt.Appendf(b, "%q:%d", p.String(), c[p])
+	}
+	for _, p := range proportionOrder {
+		put(p)
+	}
+	for p := PerformanceNotMet + 1; p < NumPopulations; p++ {
+		if c[p] != 0 {
+			put(p)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func (c *Counts) UnmarshalJSON(b []byte) error {
+	var m map[string]int
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	v, err := CountsByName(m)
+	*c = v
+	return err
 }
 
 // Rate is performance met / (denominator - exclusions - exceptions); nil
 // when that is zero, because no rate exists rather than a rate of 0.
 func (c Counts) Rate() *float64 {
-	d := c.Denominator - c.DenominatorExclusion - c.DenominatorException
+	d := c[Denominator] - c[DenominatorExclusion] - c[DenominatorException]
 	if d <= 0 {
 		return nil
 	}
-	r := math.Round(float64(c.Numerator)/float64(d)*1e6) / 1e6
+	r := math.Round(float64(c[Numerator])/float64(d)*1e6) / 1e6
 	return &r
 }

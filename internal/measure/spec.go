@@ -36,6 +36,7 @@ type specYAML struct {
 	Title           string            `yaml:"title"`
 	Provisional     string            `yaml:"provisional"` // why the logic is not final
 	Program         string            `yaml:"program"`
+	Scoring         string            `yaml:"scoring"` // proportion (default), ratio, continuous, cohort
 	Unit            string            `yaml:"unit"`
 	EligibilityFile string            `yaml:"eligibilityFile"`
 	Eligibility     *eligibilityYAML  `yaml:"eligibility"`

@@ -55,8 +55,11 @@ func TestValidSpecLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := m.Evaluate(woman("1950-01-01").visit("e1", "2024-02-01", "11", "99213", "S72.001A").p)
-	if len(got) != 1 || !got[0].Populations.Has(PerformanceNotMet) {
+	if len(got) != 1 || !got[0].Populations.Has(PerformanceNotMet) || got[0].Observed {
 		t.Fatalf("got %+v", got)
+	}
+	if m.Scoring != Proportion {
+		t.Errorf("a spec that names no scoring is a proportion measure, got %q", m.Scoring)
 	}
 }
 
@@ -72,6 +75,8 @@ func TestInvalidSpecs(t *testing.T) {
 		{"version-not-folder", `version: "2024"`, `version: "2023"`, nil, "spec.yaml", "version", "does not match"},
 		{"unknown-key", "program: test", "program: test\nnumerater: {}", nil, "spec.yaml", "", "field numerater not found"},
 		{"bad-unit", "unit: episode", "unit: instance", nil, "spec.yaml", "unit", "want episode or patient"},
+		{"bad-scoring", "program: test", "program: test\nscoring: rate", nil, "spec.yaml", "scoring", "want proportion, ratio, continuous or cohort"},
+		{"scoring-the-engine-cannot-decide", "program: test", "program: test\nscoring: continuous", nil, "spec.yaml", "scoring", "not evaluated by this engine yet"},
 		{"bad-date", "start: 2024-01-01", "start: 2024-13-01", nil, "spec.yaml", "period.start", "not a calendar date"},
 		{"period-backwards", "end: 2024-12-31", "end: 2023-12-31", nil, "spec.yaml", "period", "ends before it starts"},
 		{"window-without-unit", "index+6m", "index+6", nil, "spec.yaml", "numerator.window", "want ANCHOR"},
@@ -173,7 +178,7 @@ func TestCountsAndRate(t *testing.T) {
 	add(InitialPopulation, Denominator, PerformanceNotMet)
 	add(InitialPopulation, Denominator, DenominatorExclusion)
 	add(InitialPopulation, Denominator, DenominatorException)
-	if c.Denominator != 5 || c.Numerator != 1 || c.PerformanceNotMet != 2 {
+	if c[Denominator] != 5 || c[Numerator] != 1 || c[PerformanceNotMet] != 2 {
 		t.Fatalf("counts %+v", c)
 	}
 	if r := c.Rate(); r == nil || *r != 0.333333 {

@@ -104,18 +104,18 @@ type Row struct {
 // Summarize computes a row's figures from its counts.
 func Summarize(m Measure, g Group) Row {
 	c := g.Counts
-	r := Row{Measure: m, TIN: g.TIN, NPI: g.NPI, Counts: c, Rated: c.Numerator + c.PerformanceNotMet,
+	r := Row{Measure: m, TIN: g.TIN, NPI: g.NPI, Counts: c, Rated: c[measure.Numerator] + c[measure.PerformanceNotMet],
 		Rate: c.Rate(), Threshold: CompletenessThreshold(m.Period.Start.Year())}
 	r.FewCases = r.Rated < CaseMinimum
 	if r.Rate != nil {
-		r.Low, r.High = Wilson(c.Numerator, r.Rated)
+		r.Low, r.High = Wilson(c[measure.Numerator], r.Rated)
 		if m.Benchmark != nil {
 			r.Decile = m.Benchmark.Decile(*r.Rate)
 		}
 	}
-	if c.Denominator > 0 {
-		reported := c.Numerator + c.PerformanceNotMet + c.DenominatorExclusion + c.DenominatorException
-		r.Reported = float64(min(reported, c.Denominator)) / float64(c.Denominator)
+	if c[measure.Denominator] > 0 {
+		reported := c[measure.Numerator] + c[measure.PerformanceNotMet] + c[measure.DenominatorExclusion] + c[measure.DenominatorException]
+		r.Reported = float64(min(reported, c[measure.Denominator])) / float64(c[measure.Denominator])
 		r.BelowCompleteness = r.Threshold > 0 && r.Reported*100 < r.Threshold
 	}
 	return r
@@ -137,7 +137,7 @@ func Line(r Row, patients int) string {
 		who = fmt.Sprintf("%ss (in %d %s)", d.IndexLabel, patients, d.Subjects)
 	}
 	var b strings.Builder
-	excluded := r.Counts.DenominatorExclusion + r.Counts.DenominatorException
+	excluded := r.Counts[measure.DenominatorExclusion] + r.Counts[measure.DenominatorException]
 	if r.Rated == 0 {
 		fmt.Fprintf(&b, "No %s were counted for this measure", who)
 		if excluded > 0 {
@@ -145,7 +145,7 @@ func Line(r Row, patients int) string {
 		}
 		return b.String() + "."
 	}
-	fmt.Fprintf(&b, "%d of %d %s had %s %s", r.Counts.Numerator, r.Rated, who, plainWays(d.Ways), d.Window)
+	fmt.Fprintf(&b, "%d of %d %s had %s %s", r.Counts[measure.Numerator], r.Rated, who, plainWays(d.Ways), d.Window)
 	if strings.HasPrefix(d.Window, "within ") {
 		fmt.Fprintf(&b, " of the %s", d.IndexLabel)
 	}

@@ -24,7 +24,7 @@ func measureOf(t testing.TB, key string) Measure {
 
 func counts(num, notMet, excl, exc int) measure.Counts {
 	d := num + notMet + excl + exc
-	return measure.Counts{InitialPopulation: d, Denominator: d, Numerator: num, PerformanceNotMet: notMet, DenominatorExclusion: excl, DenominatorException: exc}
+	return measure.Counts{measure.InitialPopulation: d, measure.Denominator: d, measure.Numerator: num, measure.PerformanceNotMet: notMet, measure.DenominatorExclusion: excl, measure.DenominatorException: exc}
 }
 
 func TestSummaryLinesGolden(t *testing.T) {
@@ -64,7 +64,7 @@ func TestSummarizeFlags(t *testing.T) {
 		{"20 are enough", counts(5, 15, 0, 0), false, 8, true, false, 1},
 		{"exclusions do not count toward the minimum", counts(5, 14, 4, 0), true, 8, true, false, 1},
 		{"no rated case, no rate and no decile", counts(0, 0, 3, 0), true, 0, false, false, 1},
-		{"a denominator without outcomes is below the threshold", measure.Counts{InitialPopulation: 40, Denominator: 40, Numerator: 10, PerformanceNotMet: 10}, false, 8, true, true, 0.5},
+		{"a denominator without outcomes is below the threshold", measure.Counts{measure.InitialPopulation: 40, measure.Denominator: 40, measure.Numerator: 10, measure.PerformanceNotMet: 10}, false, 8, true, true, 0.5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Summarize(m, Group{Counts: tc.c})

@@ -220,7 +220,7 @@ func (m Mask) Any() bool { return m.Rate || slices.Contains(m.Counts[:], true) }
 
 // CountsOf lists counts in Mask order.
 func CountsOf(c measure.Counts) [6]int {
-	return [6]int{c.InitialPopulation, c.Denominator, c.DenominatorExclusion, c.DenominatorException, c.Numerator, c.PerformanceNotMet}
+	return [6]int{c[measure.InitialPopulation], c[measure.Denominator], c[measure.DenominatorExclusion], c[measure.DenominatorException], c[measure.Numerator], c[measure.PerformanceNotMet]}
 }
 
 // SuppressRows protects rows of counts (one per practice, say) published
@@ -240,7 +240,7 @@ func SuppressRows(rows []measure.Counts) []Mask {
 		b := i * width
 		v := CountsOf(c)
 		copy(t.Values[b:], v[:])
-		t.Values[b+6] = c.InitialPopulation - c.Denominator
+		t.Values[b+6] = c[measure.InitialPopulation] - c[measure.Denominator]
 		t.Implied[b+6] = true
 		t.Margins[b], t.Margins[b+1] = true, true
 		t.Sums = append(t.Sums, Sum{b + 1, []int{b + 2, b + 3, b + 4, b + 5}}, Sum{b, []int{b + 1, b + 6}})

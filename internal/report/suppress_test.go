@@ -77,7 +77,7 @@ func TestSuppressImpliedCell(t *testing.T) {
 
 func TestSuppressRowsAcrossPractices(t *testing.T) {
 	c := func(num, notMet int) measure.Counts {
-		return measure.Counts{InitialPopulation: num + notMet, Denominator: num + notMet, Numerator: num, PerformanceNotMet: notMet}
+		return measure.Counts{measure.InitialPopulation: num + notMet, measure.Denominator: num + notMet, measure.Numerator: num, measure.PerformanceNotMet: notMet}
 	}
 	// Practice A's numerator of 4 is small. Hiding it alone would let a
 	// reader subtract it back from A's denominator, or from the total row.

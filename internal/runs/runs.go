@@ -9,6 +9,7 @@ import (
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/stats"
 )
 
 // Run statuses.
@@ -35,7 +36,25 @@ type Run struct {
 	Provenance
 	DataCutoffBatch int64
 	DataCutoffAt    time.Time
-	Counts          measure.Counts
+	Tally           // over all the run's cases
+}
+
+// Tally is what a group of cases adds up to: counts per population, the
+// distribution of their observations (continuous and ratio measures), and
+// a ratio measure's events over person-time.
+type Tally struct {
+	Counts      measure.Counts
+	Observation Observation
+	Events      int64
+	PersonYears float64
+}
+
+// Observation summarises the observations of a group of cases; N is 0
+// when none has one, and then the other fields mean nothing.
+type Observation struct {
+	N              int64
+	Sum            float64
+	Median, Q1, Q3 float64
 }
 
 // Provenance says what produced a run: the measure version's spec files (by
@@ -46,6 +65,7 @@ type Provenance struct {
 	SoftwareVersion string
 	Sources         []string
 	Provisional     []string
+	Scoring         measure.Scoring
 }
 
 // CaseFilter selects a run's cases for ListCases.
@@ -75,7 +95,7 @@ type Aggregate struct {
 	Level                 string // "tin", "tin_npi" or "stratum"
 	TIN, NPI              string
 	Stratum, StratumValue string
-	Counts                measure.Counts
+	Tally
 }
 
 // CutoffDay is the day a run's data ends: the date of its data cut-off, or
@@ -86,4 +106,18 @@ func (r Run) CutoffDay() clinical.Date {
 		return clinical.DateOf(r.CreatedAt, time.UTC)
 	}
 	return clinical.DateOf(r.DataCutoffAt, time.UTC)
+}
+
+// RateCI is a ratio measure's rate per 100 person-years with its exact
+// (Garwood) 95% interval.
+type RateCI = stats.RateCI
+
+// Rate is the tally's events per 100 person-years with its exact 95%
+// interval; false when it has no person-time (no rate exists).
+func (t Tally) Rate() (RateCI, bool) {
+	if t.PersonYears <= 0 {
+		return RateCI{}, false
+	}
+	r, err := stats.RatePer100PersonYears(int(t.Events), t.PersonYears, 0.95)
+	return r, err == nil
 }

@@ -689,11 +689,17 @@ func (j *RunJob) WriteCases(ctx context.Context, cases []measure.Case) error {
 		return classify(err)
 	}
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"evaluation_cases"},
-		[]string{"tin", "run_id", "case_id", "patient_id", "npi", "index_date", "due_date", "populations", "evidence"},
+		[]string{"tin", "run_id", "case_id", "patient_id", "npi", "index_date", "due_date", "populations", "evidence",
+			"observation", "events", "person_years"},
 		pgx.CopyFromSlice(len(cases), func(i int) ([]any, error) {
 			c := cases[i]
 			ev, err := json.Marshal(nonNilEvidence(c.Evidence))
-			return []any{c.TIN, j.Run.ID, c.CaseID, c.PatientID, c.NPI, c.IndexDate.Time(), c.DueDate.Time(), int16(c.Populations), ev}, err
+			var obs *float64
+			if c.Observed {
+				obs = &c.Observation
+			}
+			return []any{c.TIN, j.Run.ID, c.CaseID, c.PatientID, c.NPI, c.IndexDate.Time(), c.DueDate.Time(), c.Populations.Names(), ev,
+				obs, c.Events, c.PersonYears}, err
 		}))
 	if err != nil {
 		return fmt.Errorf("writing cases: %w", classify(err))
@@ -703,24 +709,22 @@ func (j *RunJob) WriteCases(ctx context.Context, cases []measure.Case) error {
 
 // Finish writes the run's aggregates and totals and marks it succeeded, in
 // the transaction that holds its cases.
-func (j *RunJob) Finish(ctx context.Context, total measure.Counts, aggs []Aggregate) error {
+func (j *RunJob) Finish(ctx context.Context, total Tally, aggs []Aggregate) error {
 	tx, err := j.resultsTx(ctx)
 	if err != nil {
 		return classify(err)
 	}
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"evaluation_aggregates"},
-		[]string{"run_id", "level", "tin", "npi", "stratum", "stratum_value", "initial_population", "denominator",
-			"denominator_exclusion", "denominator_exception", "numerator", "performance_not_met"},
+		append([]string{"run_id", "level", "tin", "npi", "stratum", "stratum_value"}, strings.Split(tallyColumns, ", ")...),
 		pgx.CopyFromSlice(len(aggs), func(i int) ([]any, error) {
 			a := aggs[i]
-			return append([]any{j.Run.ID, a.Level, a.TIN, a.NPI, a.Stratum, a.StratumValue}, countsArgs(a.Counts)...), nil
+			return append([]any{j.Run.ID, a.Level, a.TIN, a.NPI, a.Stratum, a.StratumValue}, tallyArgs(a.Tally)...), nil
 		}))
 	if err != nil {
 		return fmt.Errorf("writing aggregates: %w", classify(err))
 	}
 	if _, err := tx.Exec(ctx, `UPDATE evaluation_runs SET status = 'succeeded', finished_at = clock_timestamp(), error = '',
-		initial_population = $2, denominator = $3, denominator_exclusion = $4, denominator_exception = $5,
-		numerator = $6, performance_not_met = $7 WHERE id = $1`, append([]any{j.Run.ID}, countsArgs(total)...)...); err != nil {
+		(`+tallyColumns+`) = ($2, $3, $4, $5, $6, $7, $8, $9) WHERE id = $1`, append([]any{j.Run.ID}, tallyArgs(total)...)...); err != nil {
 		return classify(err)
 	}
 	err = tx.Commit(ctx)

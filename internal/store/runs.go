@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,27 +29,64 @@ type (
 	Aggregate  = runs.Aggregate
 	CaseFilter = runs.CaseFilter
 	CaseCursor = runs.CaseCursor
+	Tally      = runs.Tally
 )
 
 const runColumns = `id::text, measure_key, tins, status, error, attempts, created_at, started_at, finished_at,
 	patients_total, patients_done, spec_hash, software_version, sources, provisional, data_cutoff_batch, data_cutoff_at,
-	initial_population, denominator, denominator_exclusion, denominator_exception, numerator, performance_not_met`
+	scoring, ` + tallyColumns
 
 func scanRun(r pgx.CollectableRow) (Run, error) {
 	var run Run
 	var started, finished, cutoffAt *time.Time
 	var cutoff *int64
-	var c [6]int64
-	err := r.Scan(&run.ID, &run.MeasureKey, &run.TINs, &run.Status, &run.Error, &run.Attempts, &run.CreatedAt, &started, &finished,
+	var t scannedTally
+	err := r.Scan(append([]any{&run.ID, &run.MeasureKey, &run.TINs, &run.Status, &run.Error, &run.Attempts, &run.CreatedAt, &started, &finished,
 		&run.PatientsTotal, &run.PatientsDone, &run.SpecHash, &run.SoftwareVersion, &run.Sources, &run.Provisional, &cutoff, &cutoffAt,
-		&c[0], &c[1], &c[2], &c[3], &c[4], &c[5])
+		&run.Provenance.Scoring}, t.dest()...)...)
+	if err != nil {
+		return run, err
+	}
 	run.StartedAt, run.FinishedAt, run.DataCutoffAt = timeOf(started), timeOf(finished), timeOf(cutoffAt)
 	if cutoff != nil {
 		run.DataCutoffBatch = *cutoff
 	}
-	run.Counts = measure.Counts{InitialPopulation: int(c[0]), Denominator: int(c[1]), DenominatorExclusion: int(c[2]),
-		DenominatorException: int(c[3]), Numerator: int(c[4]), PerformanceNotMet: int(c[5])}
+	run.Tally, err = t.tally()
 	return run, err
+}
+
+// tallyColumns are a tally's columns, the same on runs (their totals) and
+// aggregates.
+const tallyColumns = `counts, observation_n, observation_sum, observation_median, observation_q1, observation_q3, events, person_years`
+
+// scannedTally is a tally as its columns are scanned.
+type scannedTally struct {
+	counts           map[string]int
+	n, events        int64
+	sum, personYears float64
+	median, q1, q3   *float64
+}
+
+func (t *scannedTally) dest() []any {
+	return []any{&t.counts, &t.n, &t.sum, &t.median, &t.q1, &t.q3, &t.events, &t.personYears}
+}
+
+func (t *scannedTally) tally() (runs.Tally, error) {
+	c, err := measure.CountsByName(t.counts)
+	out := runs.Tally{Counts: c, Events: t.events, PersonYears: t.personYears, Observation: runs.Observation{N: t.n, Sum: t.sum}}
+	if t.n > 0 && t.median != nil && t.q1 != nil && t.q3 != nil {
+		out.Observation.Median, out.Observation.Q1, out.Observation.Q3 = *t.median, *t.q1, *t.q3
+	}
+	return out, err
+}
+
+// tallyArgs are a tally's column values, in tallyColumns' order.
+func tallyArgs(t runs.Tally) []any {
+	var median, q1, q3 *float64
+	if o := t.Observation; o.N > 0 {
+		median, q1, q3 = &o.Median, &o.Q1, &o.Q3
+	}
+	return []any{t.Counts.ByName(), t.Observation.N, t.Observation.Sum, median, q1, q3, t.Events, t.PersonYears}
 }
 
 // CreateRun stores a queued run and enqueues its job in the same
@@ -58,8 +97,9 @@ func (s *Store) CreateRun(ctx context.Context, measureKey string, tins []string,
 	}
 	var run Run
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `INSERT INTO evaluation_runs (measure_key, tins, spec_hash, software_version, sources, provisional)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+runColumns, measureKey, nonNil(tins), p.SpecHash, p.SoftwareVersion, nonNil(p.Sources), nonNil(p.Provisional))
+		rows, err := tx.Query(ctx, `INSERT INTO evaluation_runs (measure_key, tins, spec_hash, software_version, sources, provisional, scoring)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+runColumns,
+			measureKey, nonNil(tins), p.SpecHash, p.SoftwareVersion, nonNil(p.Sources), nonNil(p.Provisional), cmp.Or(p.Scoring, measure.Proportion))
 		if err != nil {
 			return err
 		}
@@ -131,15 +171,15 @@ func validUUID(s string) bool {
 
 // ListCases returns cases in due-date order (then TIN, case id).
 func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]measure.Case, error) {
-	var pop, open int16 = -1, 0
+	pop := ""
 	if f.Population != nil {
-		pop = int16(1) << *f.Population
+		pop = f.Population.String()
 	}
 	var openOn *time.Time
+	open := measure.PopulationsOf(measure.Denominator, measure.PerformanceNotMet).Names()
 	if f.OpenOn != nil {
 		t := f.OpenOn.Time()
 		openOn = &t
-		open = int16(1)<<measure.Denominator | int16(1)<<measure.PerformanceNotMet
 	}
 	var afterDue *time.Time
 	var afterTIN, afterCase string
@@ -147,11 +187,12 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]measure.Case, er
 		t := f.After.DueDate.Time()
 		afterDue, afterTIN, afterCase = &t, f.After.TIN, f.After.CaseID
 	}
-	rows, err := s.pool.Query(ctx, `SELECT case_id, patient_id, tin, npi, index_date, due_date, populations, evidence
+	rows, err := s.pool.Query(ctx, `SELECT case_id, patient_id, tin, npi, index_date, due_date, populations, evidence,
+			observation, events, person_years
 		FROM evaluation_cases
 		WHERE run_id = $1 AND ($2 = '' OR tin = $2) AND ($3 = '' OR npi = $3)
-		  AND ($4 < 0 OR populations & $4 <> 0)
-		  AND ($5::date IS NULL OR (populations & $6 = $6 AND due_date >= $5))
+		  AND ($4 = '' OR $4 = ANY (populations))
+		  AND ($5::date IS NULL OR (populations @> $6::text[] AND due_date >= $5))
 		  AND ($7::date IS NULL OR (due_date, tin, case_id) > ($7, $8, $9))
 		ORDER BY due_date, tin, case_id LIMIT $10`,
 		f.RunID, f.TIN, f.NPI, pop, openOn, open, afterDue, afterTIN, afterCase, f.Limit)
@@ -161,12 +202,20 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]measure.Case, er
 	cases, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (measure.Case, error) {
 		var c measure.Case
 		var index, due time.Time
-		var pops int16
+		var pops []string
 		var ev []byte
-		if err := r.Scan(&c.CaseID, &c.PatientID, &c.TIN, &c.NPI, &index, &due, &pops, &ev); err != nil {
+		var obs *float64
+		if err := r.Scan(&c.CaseID, &c.PatientID, &c.TIN, &c.NPI, &index, &due, &pops, &ev, &obs, &c.Events, &c.PersonYears); err != nil {
 			return c, err
 		}
-		c.IndexDate, c.DueDate, c.Populations = dateOf(index), dateOf(due), measure.Populations(pops)
+		c.IndexDate, c.DueDate = dateOf(index), dateOf(due)
+		if obs != nil {
+			c.Observation, c.Observed = *obs, true
+		}
+		var err error
+		if c.Populations, err = measure.PopulationsNamed(pops); err != nil {
+			return c, fmt.Errorf("case %s: %w", c.CaseID, err)
+		}
 		return c, json.Unmarshal(ev, &c.Evidence)
 	})
 	return cases, classify(err)
@@ -174,8 +223,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]measure.Case, er
 
 // ListAggregates returns a run's aggregates of one level, optionally of one TIN.
 func (s *Store) ListAggregates(ctx context.Context, runID, level, tin string) ([]Aggregate, error) {
-	rows, err := s.pool.Query(ctx, `SELECT level, tin, npi, stratum, stratum_value, initial_population, denominator,
-			denominator_exclusion, denominator_exception, numerator, performance_not_met
+	rows, err := s.pool.Query(ctx, `SELECT level, tin, npi, stratum, stratum_value, `+tallyColumns+`
 		FROM evaluation_aggregates WHERE run_id = $1 AND level = $2 AND ($3 = '' OR tin = $3)
 		ORDER BY tin, npi, stratum, stratum_value`, runID, level, tin)
 	if err != nil {
@@ -183,16 +231,13 @@ func (s *Store) ListAggregates(ctx context.Context, runID, level, tin string) ([
 	}
 	aggs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Aggregate, error) {
 		var a Aggregate
-		var c [6]int64
-		err := r.Scan(&a.Level, &a.TIN, &a.NPI, &a.Stratum, &a.StratumValue, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5])
-		a.Counts = measure.Counts{InitialPopulation: int(c[0]), Denominator: int(c[1]), DenominatorExclusion: int(c[2]),
-			DenominatorException: int(c[3]), Numerator: int(c[4]), PerformanceNotMet: int(c[5])}
+		var t scannedTally
+		if err := r.Scan(append([]any{&a.Level, &a.TIN, &a.NPI, &a.Stratum, &a.StratumValue}, t.dest()...)...); err != nil {
+			return a, err
+		}
+		var err error
+		a.Tally, err = t.tally()
 		return a, err
 	})
 	return aggs, classify(err)
-}
-
-func countsArgs(c measure.Counts) []any {
-	return []any{int64(c.InitialPopulation), int64(c.Denominator), int64(c.DenominatorExclusion),
-		int64(c.DenominatorException), int64(c.Numerator), int64(c.PerformanceNotMet)}
 }

@@ -14,7 +14,7 @@ import (
 // performance exclusions) together, eligible-instances the whole
 // denominator.
 func PQRSInstances(c measure.Counts) (eligible, meets, exclusion, notMet int) {
-	return c.Denominator, c.Numerator, c.DenominatorExclusion + c.DenominatorException, c.PerformanceNotMet
+	return c[measure.Denominator], c[measure.Numerator], c[measure.DenominatorExclusion] + c[measure.DenominatorException], c[measure.PerformanceNotMet]
 }
 
 // rate is num/den × 100 with two decimals; nil when den is 0.

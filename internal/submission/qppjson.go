@@ -50,12 +50,12 @@ type (
 // eligiblePopulationExclusion 0 for MIPS (non-QCDR) measures and removes
 // the excluded patients from eligiblePopulation instead (§3.3).
 func QPPValue(year int, id string, c measure.Counts) (eligible, met, notMet, exclusion, exception int) {
-	eligible, exclusion = c.Denominator, c.DenominatorExclusion
+	eligible, exclusion = c[measure.Denominator], c[measure.DenominatorExclusion]
 	m, _ := rules.LookupMeasure(year, id)
 	if !m.IsRegistryMeasure && rules.RegistryExclusionMustBeZero(year) {
-		eligible, exclusion = c.Denominator-c.DenominatorExclusion, 0
+		eligible, exclusion = c[measure.Denominator]-c[measure.DenominatorExclusion], 0
 	}
-	return eligible, c.Numerator, c.PerformanceNotMet, exclusion, c.DenominatorException
+	return eligible, c[measure.Numerator], c[measure.PerformanceNotMet], exclusion, c[measure.DenominatorException]
 }
 
 func qppJSON(f File, setOnly bool) (Output, error) {

@@ -13,8 +13,8 @@ import (
 )
 
 var (
-	c418 = measure.Counts{InitialPopulation: 12, Denominator: 10, DenominatorExclusion: 2, DenominatorException: 1, Numerator: 4, PerformanceNotMet: 3}
-	c024 = measure.Counts{InitialPopulation: 5, Denominator: 5, Numerator: 5}
+	c418 = measure.Counts{measure.InitialPopulation: 12, measure.Denominator: 10, measure.DenominatorExclusion: 2, measure.DenominatorException: 1, measure.Numerator: 4, measure.PerformanceNotMet: 3}
+	c024 = measure.Counts{measure.InitialPopulation: 5, measure.Denominator: 5, measure.Numerator: 5}
 )
 
 func file(year int, npi string) File {
@@ -74,9 +74,9 @@ func TestQPPRoundTrip(t *testing.T) {
 		for id, c := range map[string]measure.Counts{"418": c418, "024": c024} {
 			v := got[id]
 			// PY2024 registry: exclusions leave eligiblePopulation, and are sent as 0.
-			if v["performanceMet"] != c.Numerator || v["performanceNotMet"] != c.PerformanceNotMet ||
-				v["eligiblePopulationException"] != c.DenominatorException || v["eligiblePopulationExclusion"] != 0 ||
-				v["eligiblePopulation"]+c.DenominatorExclusion != c.Denominator {
+			if v["performanceMet"] != c[measure.Numerator] || v["performanceNotMet"] != c[measure.PerformanceNotMet] ||
+				v["eligiblePopulationException"] != c[measure.DenominatorException] || v["eligiblePopulationExclusion"] != 0 ||
+				v["eligiblePopulation"]+c[measure.DenominatorExclusion] != c[measure.Denominator] {
 				t.Errorf("%s measure %s: %v, run counts %+v", out.Name, id, v, c)
 			}
 		}
@@ -127,7 +127,7 @@ func TestInvalidNotReturned(t *testing.T) {
 		t.Errorf("error does not list the finding: %v", err)
 	}
 	f = file(2024, "")
-	f.Providers[0].Measures[0].Counts.Numerator = 50 // more met than eligible
+	f.Providers[0].Measures[0].Counts[measure.Numerator] = 50 // more met than eligible
 	if _, err := Write(QPPDocument, f); !errors.As(err, &inv) || !strings.Contains(err.Error(), "qppjson.count") {
 		t.Errorf("impossible counts: %v", err)
 	}
@@ -136,7 +136,7 @@ func TestInvalidNotReturned(t *testing.T) {
 func TestPQRS(t *testing.T) {
 	f := file(2015, "1234567893")
 	f.Providers[0].Measures = []Measurement{{"040", c418}}
-	f.Providers = append(f.Providers, Provider{TIN: "123456789", NPI: "1245319599", Measures: []Measurement{{"040", measure.Counts{Denominator: 2, DenominatorExclusion: 2}}}})
+	f.Providers = append(f.Providers, Provider{TIN: "123456789", NPI: "1245319599", Measures: []Measurement{{"040", measure.Counts{measure.Denominator: 2, measure.DenominatorExclusion: 2}}}})
 	out, err := Write(PQRSXML, f)
 	if err != nil {
 		t.Fatal(err)

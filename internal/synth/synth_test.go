@@ -259,7 +259,7 @@ func TestMeasuresHaveSomethingToShow(t *testing.T) {
 		res := m.Run(pop, true)
 		k := res.Counts
 		t.Logf("%s: %+v", key, k)
-		if k.Denominator < 200 || k.Numerator < 50 || k.PerformanceNotMet < 50 || k.DenominatorExclusion < 20 {
+		if k[measure.Denominator] < 200 || k[measure.Numerator] < 50 || k[measure.PerformanceNotMet] < 50 || k[measure.DenominatorExclusion] < 20 {
 			t.Errorf("%s: counts %+v, want a real denominator, numerator, not-met and exclusions", key, k)
 		}
 		if key != "mips-418@2024" {

@@ -28,6 +28,11 @@ type Measures interface {
 // ErrNotFinished is a run whose results do not exist yet.
 var ErrNotFinished = errors.New("run has not succeeded")
 
+// ErrNotProportion is a run of a measure that is not scored as a
+// proportion: workbooks (with their deciles and rates) and submission
+// files carry proportion measures only.
+var ErrNotProportion = errors.New("physician and practice workbooks, benchmark deciles, QPP JSON and PQRS XML carry proportion measures only")
+
 // ErrNoData is a scope with no cases in any of the runs.
 var ErrNoData = errors.New("no cases for this practice or physician in these runs")
 
@@ -62,6 +67,9 @@ func Header(ctx context.Context, src Source, ms Measures, runID string) (report.
 	}
 	if run.Status != runs.Succeeded {
 		return report.Run{}, fmt.Errorf("run %s is %s: %w", runID, run.Status, ErrNotFinished)
+	}
+	if sc := run.Scoring; sc != "" && sc != measure.Proportion {
+		return report.Run{}, fmt.Errorf("run %s evaluates %s, a %s measure: %w", runID, run.MeasureKey, sc, ErrNotProportion)
 	}
 	m, err := ms.Get(run.MeasureKey)
 	if err != nil {

@@ -96,7 +96,7 @@ func TestPhysicianWorkbook(t *testing.T) {
 	}
 	fig := hdr + 2 // 1-based row of the physician's figures
 	c := g.Counts
-	for col, v := range map[string]int{"D": c.InitialPopulation, "E": c.Denominator, "F": c.DenominatorExclusion, "H": c.Numerator, "I": c.PerformanceNotMet, "J": want.Rated} {
+	for col, v := range map[string]int{"D": c[measure.InitialPopulation], "E": c[measure.Denominator], "F": c[measure.DenominatorExclusion], "H": c[measure.Numerator], "I": c[measure.PerformanceNotMet], "J": want.Rated} {
 		if got := raw(t, f, SummarySheet, col, fig); got != itoa(v) {
 			t.Errorf("%s%d = %s, want %d", col, fig, got, v)
 		}
@@ -268,7 +268,7 @@ func TestOverviewSuppressesSmallCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := func(num, notMet int) measure.Counts {
-		return measure.Counts{InitialPopulation: num + notMet, Denominator: num + notMet, Numerator: num, PerformanceNotMet: notMet}
+		return measure.Counts{measure.InitialPopulation: num + notMet, measure.Denominator: num + notMet, measure.Numerator: num, measure.PerformanceNotMet: notMet}
 	}
 	run := OverviewRun{Run: report.Run{Measure: report.MeasureOf(m)}, Practices: []report.Group{
 		{TIN: "111111111", Counts: c(4, 30)}, {TIN: "222222222", Counts: c(25, 40)}, {TIN: "333333333", Counts: c(50, 60)}}}

@@ -9,6 +9,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/report"
 )
 
@@ -266,8 +267,8 @@ func summaryCells(st styles, r report.Row, practice *float64) []any {
 		npi = "All physicians"
 	}
 	c := r.Counts
-	out := []any{r.Measure.Key, r.Measure.Title, npi, c.InitialPopulation, c.Denominator, c.DenominatorExclusion,
-		c.DenominatorException, c.Numerator, c.PerformanceNotMet, r.Rated, nil, nil, nil, nil, nil, yesNo(r.FewCases), nil, nil, completeness(r)}
+	out := []any{r.Measure.Key, r.Measure.Title, npi, c[measure.InitialPopulation], c[measure.Denominator], c[measure.DenominatorExclusion],
+		c[measure.DenominatorException], c[measure.Numerator], c[measure.PerformanceNotMet], r.Rated, nil, nil, nil, nil, nil, yesNo(r.FewCases), nil, nil, completeness(r)}
 	if r.Rate != nil {
 		out[10], out[11], out[12] = st.pctCell(*r.Rate), st.pctCell(r.Low), st.pctCell(r.High)
 	}
@@ -277,7 +278,7 @@ func summaryCells(st styles, r report.Row, practice *float64) []any {
 	if practice != nil {
 		out[14] = st.pctCell(*practice)
 	}
-	if c.Denominator > 0 {
+	if c[measure.Denominator] > 0 {
 		out[16] = st.pctCell(r.Reported)
 	}
 	if r.Threshold > 0 {
@@ -320,7 +321,7 @@ func completeness(r report.Row) string {
 	switch {
 	case r.Threshold == 0:
 		return "No MIPS data-completeness threshold for this year."
-	case r.Counts.Denominator == 0:
+	case r.Counts[measure.Denominator] == 0:
 		return "No eligible cases."
 	case r.BelowCompleteness:
 		return fmt.Sprintf("Below the %.0f%% threshold: fewer eligible cases have an outcome than MIPS requires.", r.Threshold)

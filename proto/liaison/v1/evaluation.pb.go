@@ -130,7 +130,8 @@ func (AggregateLevel) EnumDescriptor() ([]byte, []int) {
 	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{1}
 }
 
-// PopulationCounts are the six eCQM population counts.
+// PopulationCounts are the six population counts of a proportion measure
+// (also in Tally.populations, by name).
 type PopulationCounts struct {
 	state                protoimpl.MessageState `protogen:"open.v1"`
 	InitialPopulation    int64                  `protobuf:"varint,1,opt,name=initial_population,json=initialPopulation,proto3" json:"initial_population,omitempty"`
@@ -215,6 +216,185 @@ func (x *PopulationCounts) GetPerformanceNotMet() int64 {
 	return 0
 }
 
+// Tally is what a group of cases adds up to, whatever the measure's
+// scoring.
+type Tally struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Cases per population, keyed by eCQM population name
+	// ("initialPopulation", "denominator", "numerator", "measurePopulation", ...).
+	Populations map[string]int64 `protobuf:"bytes,1,rep,name=populations,proto3" json:"populations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// The distribution of the cases' observations (continuous and ratio
+	// measures); absent when no case has one.
+	Observation *ObservationSummary `protobuf:"bytes,2,opt,name=observation,proto3" json:"observation,omitempty"`
+	// Ratio measures: events over person-time, and the rate per 100
+	// person-years with its exact Poisson (Garwood) 95% interval; the rate is
+	// absent when there is no person-time.
+	Events        int64    `protobuf:"varint,3,opt,name=events,proto3" json:"events,omitempty"`
+	PersonYears   float64  `protobuf:"fixed64,4,opt,name=person_years,json=personYears,proto3" json:"person_years,omitempty"`
+	Rate          *float64 `protobuf:"fixed64,5,opt,name=rate,proto3,oneof" json:"rate,omitempty"`
+	RateLow       *float64 `protobuf:"fixed64,6,opt,name=rate_low,json=rateLow,proto3,oneof" json:"rate_low,omitempty"`
+	RateHigh      *float64 `protobuf:"fixed64,7,opt,name=rate_high,json=rateHigh,proto3,oneof" json:"rate_high,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Tally) Reset() {
+	*x = Tally{}
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Tally) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Tally) ProtoMessage() {}
+
+func (x *Tally) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Tally.ProtoReflect.Descriptor instead.
+func (*Tally) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Tally) GetPopulations() map[string]int64 {
+	if x != nil {
+		return x.Populations
+	}
+	return nil
+}
+
+func (x *Tally) GetObservation() *ObservationSummary {
+	if x != nil {
+		return x.Observation
+	}
+	return nil
+}
+
+func (x *Tally) GetEvents() int64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
+func (x *Tally) GetPersonYears() float64 {
+	if x != nil {
+		return x.PersonYears
+	}
+	return 0
+}
+
+func (x *Tally) GetRate() float64 {
+	if x != nil && x.Rate != nil {
+		return *x.Rate
+	}
+	return 0
+}
+
+func (x *Tally) GetRateLow() float64 {
+	if x != nil && x.RateLow != nil {
+		return *x.RateLow
+	}
+	return 0
+}
+
+func (x *Tally) GetRateHigh() float64 {
+	if x != nil && x.RateHigh != nil {
+		return *x.RateHigh
+	}
+	return 0
+}
+
+// ObservationSummary is the distribution of a group's observations:
+// count, sum, median and quartiles (Hyndman-Fan type 7).
+type ObservationSummary struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	N             int64                  `protobuf:"varint,1,opt,name=n,proto3" json:"n,omitempty"`
+	Sum           float64                `protobuf:"fixed64,2,opt,name=sum,proto3" json:"sum,omitempty"`
+	Median        float64                `protobuf:"fixed64,3,opt,name=median,proto3" json:"median,omitempty"`
+	Q1            float64                `protobuf:"fixed64,4,opt,name=q1,proto3" json:"q1,omitempty"`
+	Q3            float64                `protobuf:"fixed64,5,opt,name=q3,proto3" json:"q3,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ObservationSummary) Reset() {
+	*x = ObservationSummary{}
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObservationSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObservationSummary) ProtoMessage() {}
+
+func (x *ObservationSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObservationSummary.ProtoReflect.Descriptor instead.
+func (*ObservationSummary) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ObservationSummary) GetN() int64 {
+	if x != nil {
+		return x.N
+	}
+	return 0
+}
+
+func (x *ObservationSummary) GetSum() float64 {
+	if x != nil {
+		return x.Sum
+	}
+	return 0
+}
+
+func (x *ObservationSummary) GetMedian() float64 {
+	if x != nil {
+		return x.Median
+	}
+	return 0
+}
+
+func (x *ObservationSummary) GetQ1() float64 {
+	if x != nil {
+		return x.Q1
+	}
+	return 0
+}
+
+func (x *ObservationSummary) GetQ3() float64 {
+	if x != nil {
+		return x.Q3
+	}
+	return 0
+}
+
 // Run is one evaluation of a measure version over a scope of practices.
 type Run struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -243,14 +423,19 @@ type Run struct {
 	Provisional        bool     `protobuf:"varint,16,opt,name=provisional,proto3" json:"provisional,omitempty"`
 	ProvisionalReasons []string `protobuf:"bytes,17,rep,name=provisional_reasons,json=provisionalReasons,proto3" json:"provisional_reasons,omitempty"`
 	// Where the version's code lists came from.
-	Sources       []string `protobuf:"bytes,18,rep,name=sources,proto3" json:"sources,omitempty"`
+	Sources []string `protobuf:"bytes,18,rep,name=sources,proto3" json:"sources,omitempty"`
+	// How the measure's cases add up: "proportion", "ratio", "continuous" or
+	// "cohort". counts and performance_rate are a proportion measure's; tally
+	// is every measure's.
+	Scoring       string `protobuf:"bytes,19,opt,name=scoring,proto3" json:"scoring,omitempty"`
+	Tally         *Tally `protobuf:"bytes,20,opt,name=tally,proto3" json:"tally,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Run) Reset() {
 	*x = Run{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[1]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -262,7 +447,7 @@ func (x *Run) String() string {
 func (*Run) ProtoMessage() {}
 
 func (x *Run) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[1]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -275,7 +460,7 @@ func (x *Run) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Run.ProtoReflect.Descriptor instead.
 func (*Run) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{1}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Run) GetId() string {
@@ -404,6 +589,20 @@ func (x *Run) GetSources() []string {
 	return nil
 }
 
+func (x *Run) GetScoring() string {
+	if x != nil {
+		return x.Scoring
+	}
+	return ""
+}
+
+func (x *Run) GetTally() *Tally {
+	if x != nil {
+		return x.Tally
+	}
+	return nil
+}
+
 type StartEvaluationRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MeasureId     string                 `protobuf:"bytes,1,opt,name=measure_id,json=measureId,proto3" json:"measure_id,omitempty"`
@@ -414,7 +613,7 @@ type StartEvaluationRequest struct {
 
 func (x *StartEvaluationRequest) Reset() {
 	*x = StartEvaluationRequest{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[2]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -426,7 +625,7 @@ func (x *StartEvaluationRequest) String() string {
 func (*StartEvaluationRequest) ProtoMessage() {}
 
 func (x *StartEvaluationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[2]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -439,7 +638,7 @@ func (x *StartEvaluationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartEvaluationRequest.ProtoReflect.Descriptor instead.
 func (*StartEvaluationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{2}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StartEvaluationRequest) GetMeasureId() string {
@@ -465,7 +664,7 @@ type StartEvaluationResponse struct {
 
 func (x *StartEvaluationResponse) Reset() {
 	*x = StartEvaluationResponse{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[3]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +676,7 @@ func (x *StartEvaluationResponse) String() string {
 func (*StartEvaluationResponse) ProtoMessage() {}
 
 func (x *StartEvaluationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[3]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +689,7 @@ func (x *StartEvaluationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartEvaluationResponse.ProtoReflect.Descriptor instead.
 func (*StartEvaluationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{3}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StartEvaluationResponse) GetRun() *Run {
@@ -509,7 +708,7 @@ type GetEvaluationRequest struct {
 
 func (x *GetEvaluationRequest) Reset() {
 	*x = GetEvaluationRequest{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[4]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -521,7 +720,7 @@ func (x *GetEvaluationRequest) String() string {
 func (*GetEvaluationRequest) ProtoMessage() {}
 
 func (x *GetEvaluationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[4]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -534,7 +733,7 @@ func (x *GetEvaluationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEvaluationRequest.ProtoReflect.Descriptor instead.
 func (*GetEvaluationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{4}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetEvaluationRequest) GetRunId() string {
@@ -553,7 +752,7 @@ type GetEvaluationResponse struct {
 
 func (x *GetEvaluationResponse) Reset() {
 	*x = GetEvaluationResponse{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[5]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -565,7 +764,7 @@ func (x *GetEvaluationResponse) String() string {
 func (*GetEvaluationResponse) ProtoMessage() {}
 
 func (x *GetEvaluationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[5]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -578,7 +777,7 @@ func (x *GetEvaluationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEvaluationResponse.ProtoReflect.Descriptor instead.
 func (*GetEvaluationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{5}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetEvaluationResponse) GetRun() *Run {
@@ -599,7 +798,7 @@ type ListEvaluationsRequest struct {
 
 func (x *ListEvaluationsRequest) Reset() {
 	*x = ListEvaluationsRequest{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[6]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +810,7 @@ func (x *ListEvaluationsRequest) String() string {
 func (*ListEvaluationsRequest) ProtoMessage() {}
 
 func (x *ListEvaluationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[6]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +823,7 @@ func (x *ListEvaluationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEvaluationsRequest.ProtoReflect.Descriptor instead.
 func (*ListEvaluationsRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{6}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListEvaluationsRequest) GetMeasureId() string {
@@ -658,7 +857,7 @@ type ListEvaluationsResponse struct {
 
 func (x *ListEvaluationsResponse) Reset() {
 	*x = ListEvaluationsResponse{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[7]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -670,7 +869,7 @@ func (x *ListEvaluationsResponse) String() string {
 func (*ListEvaluationsResponse) ProtoMessage() {}
 
 func (x *ListEvaluationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[7]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -683,7 +882,7 @@ func (x *ListEvaluationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEvaluationsResponse.ProtoReflect.Descriptor instead.
 func (*ListEvaluationsResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{7}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListEvaluationsResponse) GetRuns() []*Run {
@@ -710,13 +909,14 @@ type Aggregate struct {
 	StratumValue    string            `protobuf:"bytes,4,opt,name=stratum_value,json=stratumValue,proto3" json:"stratum_value,omitempty"`
 	Counts          *PopulationCounts `protobuf:"bytes,5,opt,name=counts,proto3" json:"counts,omitempty"`
 	PerformanceRate *float64          `protobuf:"fixed64,6,opt,name=performance_rate,json=performanceRate,proto3,oneof" json:"performance_rate,omitempty"`
+	Tally           *Tally            `protobuf:"bytes,7,opt,name=tally,proto3" json:"tally,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Aggregate) Reset() {
 	*x = Aggregate{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[8]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -728,7 +928,7 @@ func (x *Aggregate) String() string {
 func (*Aggregate) ProtoMessage() {}
 
 func (x *Aggregate) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[8]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -741,7 +941,7 @@ func (x *Aggregate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Aggregate.ProtoReflect.Descriptor instead.
 func (*Aggregate) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{8}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Aggregate) GetTin() string {
@@ -786,6 +986,13 @@ func (x *Aggregate) GetPerformanceRate() float64 {
 	return 0
 }
 
+func (x *Aggregate) GetTally() *Tally {
+	if x != nil {
+		return x.Tally
+	}
+	return nil
+}
+
 type ListAggregatesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
@@ -797,7 +1004,7 @@ type ListAggregatesRequest struct {
 
 func (x *ListAggregatesRequest) Reset() {
 	*x = ListAggregatesRequest{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[9]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -809,7 +1016,7 @@ func (x *ListAggregatesRequest) String() string {
 func (*ListAggregatesRequest) ProtoMessage() {}
 
 func (x *ListAggregatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[9]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -822,7 +1029,7 @@ func (x *ListAggregatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAggregatesRequest.ProtoReflect.Descriptor instead.
 func (*ListAggregatesRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{9}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListAggregatesRequest) GetRunId() string {
@@ -855,7 +1062,7 @@ type ListAggregatesResponse struct {
 
 func (x *ListAggregatesResponse) Reset() {
 	*x = ListAggregatesResponse{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[10]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -867,7 +1074,7 @@ func (x *ListAggregatesResponse) String() string {
 func (*ListAggregatesResponse) ProtoMessage() {}
 
 func (x *ListAggregatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[10]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -880,7 +1087,7 @@ func (x *ListAggregatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAggregatesResponse.ProtoReflect.Descriptor instead.
 func (*ListAggregatesResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{10}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListAggregatesResponse) GetAggregates() []*Aggregate {
@@ -904,7 +1111,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[11]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -916,7 +1123,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[11]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -929,7 +1136,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{11}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Evidence) GetPopulation() string {
@@ -962,22 +1169,28 @@ func (x *Evidence) GetText() string {
 
 // Case is one evaluated case (a fracture episode, or a patient).
 type Case struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CaseId        string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
-	PatientId     string                 `protobuf:"bytes,2,opt,name=patient_id,json=patientId,proto3" json:"patient_id,omitempty"`
-	Tin           string                 `protobuf:"bytes,3,opt,name=tin,proto3" json:"tin,omitempty"`
-	Npi           string                 `protobuf:"bytes,4,opt,name=npi,proto3" json:"npi,omitempty"`
-	IndexDate     string                 `protobuf:"bytes,5,opt,name=index_date,json=indexDate,proto3" json:"index_date,omitempty"`
-	DueDate       string                 `protobuf:"bytes,6,opt,name=due_date,json=dueDate,proto3" json:"due_date,omitempty"`
-	Populations   []string               `protobuf:"bytes,7,rep,name=populations,proto3" json:"populations,omitempty"`
-	Evidence      []*Evidence            `protobuf:"bytes,8,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CaseId      string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	PatientId   string                 `protobuf:"bytes,2,opt,name=patient_id,json=patientId,proto3" json:"patient_id,omitempty"`
+	Tin         string                 `protobuf:"bytes,3,opt,name=tin,proto3" json:"tin,omitempty"`
+	Npi         string                 `protobuf:"bytes,4,opt,name=npi,proto3" json:"npi,omitempty"`
+	IndexDate   string                 `protobuf:"bytes,5,opt,name=index_date,json=indexDate,proto3" json:"index_date,omitempty"`
+	DueDate     string                 `protobuf:"bytes,6,opt,name=due_date,json=dueDate,proto3" json:"due_date,omitempty"`
+	Populations []string               `protobuf:"bytes,7,rep,name=populations,proto3" json:"populations,omitempty"`
+	Evidence    []*Evidence            `protobuf:"bytes,8,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// Continuous measures: the case's value (days, or a PDC as a fraction);
+	// ratio measures: its follow-up in days.
+	Observation *float64 `protobuf:"fixed64,9,opt,name=observation,proto3,oneof" json:"observation,omitempty"`
+	// Ratio measures: the case's events and person-years.
+	Events        int64   `protobuf:"varint,10,opt,name=events,proto3" json:"events,omitempty"`
+	PersonYears   float64 `protobuf:"fixed64,11,opt,name=person_years,json=personYears,proto3" json:"person_years,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Case) Reset() {
 	*x = Case{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[12]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -989,7 +1202,7 @@ func (x *Case) String() string {
 func (*Case) ProtoMessage() {}
 
 func (x *Case) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[12]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1002,7 +1215,7 @@ func (x *Case) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Case.ProtoReflect.Descriptor instead.
 func (*Case) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{12}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Case) GetCaseId() string {
@@ -1061,6 +1274,27 @@ func (x *Case) GetEvidence() []*Evidence {
 	return nil
 }
 
+func (x *Case) GetObservation() float64 {
+	if x != nil && x.Observation != nil {
+		return *x.Observation
+	}
+	return 0
+}
+
+func (x *Case) GetEvents() int64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
+func (x *Case) GetPersonYears() float64 {
+	if x != nil {
+		return x.PersonYears
+	}
+	return 0
+}
+
 type ListCasesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	RunId string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
@@ -1078,7 +1312,7 @@ type ListCasesRequest struct {
 
 func (x *ListCasesRequest) Reset() {
 	*x = ListCasesRequest{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[13]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1324,7 @@ func (x *ListCasesRequest) String() string {
 func (*ListCasesRequest) ProtoMessage() {}
 
 func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[13]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,7 +1337,7 @@ func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCasesRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{13}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListCasesRequest) GetRunId() string {
@@ -1165,7 +1399,7 @@ type ListCasesResponse struct {
 
 func (x *ListCasesResponse) Reset() {
 	*x = ListCasesResponse{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[14]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1177,7 +1411,7 @@ func (x *ListCasesResponse) String() string {
 func (*ListCasesResponse) ProtoMessage() {}
 
 func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[14]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1190,7 +1424,7 @@ func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCasesResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{14}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListCasesResponse) GetCases() []*Case {
@@ -1219,7 +1453,28 @@ const file_liaison_v1_evaluation_proto_rawDesc = "" +
 	"\x15denominator_exclusion\x18\x03 \x01(\x03R\x14denominatorExclusion\x123\n" +
 	"\x15denominator_exception\x18\x04 \x01(\x03R\x14denominatorException\x12\x1c\n" +
 	"\tnumerator\x18\x05 \x01(\x03R\tnumerator\x12.\n" +
-	"\x13performance_not_met\x18\x06 \x01(\x03R\x11performanceNotMet\"\x89\x05\n" +
+	"\x13performance_not_met\x18\x06 \x01(\x03R\x11performanceNotMet\"\x89\x03\n" +
+	"\x05Tally\x12D\n" +
+	"\vpopulations\x18\x01 \x03(\v2\".liaison.v1.Tally.PopulationsEntryR\vpopulations\x12@\n" +
+	"\vobservation\x18\x02 \x01(\v2\x1e.liaison.v1.ObservationSummaryR\vobservation\x12\x16\n" +
+	"\x06events\x18\x03 \x01(\x03R\x06events\x12!\n" +
+	"\fperson_years\x18\x04 \x01(\x01R\vpersonYears\x12\x17\n" +
+	"\x04rate\x18\x05 \x01(\x01H\x00R\x04rate\x88\x01\x01\x12\x1e\n" +
+	"\brate_low\x18\x06 \x01(\x01H\x01R\arateLow\x88\x01\x01\x12 \n" +
+	"\trate_high\x18\a \x01(\x01H\x02R\brateHigh\x88\x01\x01\x1a>\n" +
+	"\x10PopulationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01B\a\n" +
+	"\x05_rateB\v\n" +
+	"\t_rate_lowB\f\n" +
+	"\n" +
+	"_rate_high\"l\n" +
+	"\x12ObservationSummary\x12\f\n" +
+	"\x01n\x18\x01 \x01(\x03R\x01n\x12\x10\n" +
+	"\x03sum\x18\x02 \x01(\x01R\x03sum\x12\x16\n" +
+	"\x06median\x18\x03 \x01(\x01R\x06median\x12\x0e\n" +
+	"\x02q1\x18\x04 \x01(\x01R\x02q1\x12\x0e\n" +
+	"\x02q3\x18\x05 \x01(\x01R\x02q3\"\xcc\x05\n" +
 	"\x03Run\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1244,7 +1499,9 @@ const file_liaison_v1_evaluation_proto_rawDesc = "" +
 	"\x10software_version\x18\x0f \x01(\tR\x0fsoftwareVersion\x12 \n" +
 	"\vprovisional\x18\x10 \x01(\bR\vprovisional\x12/\n" +
 	"\x13provisional_reasons\x18\x11 \x03(\tR\x12provisionalReasons\x12\x18\n" +
-	"\asources\x18\x12 \x03(\tR\asourcesB\x13\n" +
+	"\asources\x18\x12 \x03(\tR\asources\x12\x18\n" +
+	"\ascoring\x18\x13 \x01(\tR\ascoring\x12'\n" +
+	"\x05tally\x18\x14 \x01(\v2\x11.liaison.v1.TallyR\x05tallyB\x13\n" +
 	"\x11_performance_rate\"K\n" +
 	"\x16StartEvaluationRequest\x12\x1d\n" +
 	"\n" +
@@ -1264,14 +1521,15 @@ const file_liaison_v1_evaluation_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"f\n" +
 	"\x17ListEvaluationsResponse\x12#\n" +
 	"\x04runs\x18\x01 \x03(\v2\x0f.liaison.v1.RunR\x04runs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe9\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x92\x02\n" +
 	"\tAggregate\x12\x10\n" +
 	"\x03tin\x18\x01 \x01(\tR\x03tin\x12\x10\n" +
 	"\x03npi\x18\x02 \x01(\tR\x03npi\x12\x18\n" +
 	"\astratum\x18\x03 \x01(\tR\astratum\x12#\n" +
 	"\rstratum_value\x18\x04 \x01(\tR\fstratumValue\x124\n" +
 	"\x06counts\x18\x05 \x01(\v2\x1c.liaison.v1.PopulationCountsR\x06counts\x12.\n" +
-	"\x10performance_rate\x18\x06 \x01(\x01H\x00R\x0fperformanceRate\x88\x01\x01B\x13\n" +
+	"\x10performance_rate\x18\x06 \x01(\x01H\x00R\x0fperformanceRate\x88\x01\x01\x12'\n" +
+	"\x05tally\x18\a \x01(\v2\x11.liaison.v1.TallyR\x05tallyB\x13\n" +
 	"\x11_performance_rate\"r\n" +
 	"\x15ListAggregatesRequest\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x120\n" +
@@ -1288,7 +1546,7 @@ const file_liaison_v1_evaluation_proto_rawDesc = "" +
 	"\x04rule\x18\x02 \x01(\tR\x04rule\x12\x1d\n" +
 	"\n" +
 	"record_ids\x18\x03 \x03(\tR\trecordIds\x12\x12\n" +
-	"\x04text\x18\x04 \x01(\tR\x04text\"\xf0\x01\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\"\xe2\x02\n" +
 	"\x04Case\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1d\n" +
 	"\n" +
@@ -1299,7 +1557,12 @@ const file_liaison_v1_evaluation_proto_rawDesc = "" +
 	"index_date\x18\x05 \x01(\tR\tindexDate\x12\x19\n" +
 	"\bdue_date\x18\x06 \x01(\tR\adueDate\x12 \n" +
 	"\vpopulations\x18\a \x03(\tR\vpopulations\x120\n" +
-	"\bevidence\x18\b \x03(\v2\x14.liaison.v1.EvidenceR\bevidence\"\xc6\x01\n" +
+	"\bevidence\x18\b \x03(\v2\x14.liaison.v1.EvidenceR\bevidence\x12%\n" +
+	"\vobservation\x18\t \x01(\x01H\x00R\vobservation\x88\x01\x01\x12\x16\n" +
+	"\x06events\x18\n" +
+	" \x01(\x03R\x06events\x12!\n" +
+	"\fperson_years\x18\v \x01(\x01R\vpersonYearsB\x0e\n" +
+	"\f_observation\"\xc6\x01\n" +
 	"\x10ListCasesRequest\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x10\n" +
 	"\x03tin\x18\x02 \x01(\tR\x03tin\x12\x10\n" +
@@ -1345,52 +1608,59 @@ func file_liaison_v1_evaluation_proto_rawDescGZIP() []byte {
 }
 
 var file_liaison_v1_evaluation_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_liaison_v1_evaluation_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_liaison_v1_evaluation_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_liaison_v1_evaluation_proto_goTypes = []any{
 	(RunStatus)(0),                  // 0: liaison.v1.RunStatus
 	(AggregateLevel)(0),             // 1: liaison.v1.AggregateLevel
 	(*PopulationCounts)(nil),        // 2: liaison.v1.PopulationCounts
-	(*Run)(nil),                     // 3: liaison.v1.Run
-	(*StartEvaluationRequest)(nil),  // 4: liaison.v1.StartEvaluationRequest
-	(*StartEvaluationResponse)(nil), // 5: liaison.v1.StartEvaluationResponse
-	(*GetEvaluationRequest)(nil),    // 6: liaison.v1.GetEvaluationRequest
-	(*GetEvaluationResponse)(nil),   // 7: liaison.v1.GetEvaluationResponse
-	(*ListEvaluationsRequest)(nil),  // 8: liaison.v1.ListEvaluationsRequest
-	(*ListEvaluationsResponse)(nil), // 9: liaison.v1.ListEvaluationsResponse
-	(*Aggregate)(nil),               // 10: liaison.v1.Aggregate
-	(*ListAggregatesRequest)(nil),   // 11: liaison.v1.ListAggregatesRequest
-	(*ListAggregatesResponse)(nil),  // 12: liaison.v1.ListAggregatesResponse
-	(*Evidence)(nil),                // 13: liaison.v1.Evidence
-	(*Case)(nil),                    // 14: liaison.v1.Case
-	(*ListCasesRequest)(nil),        // 15: liaison.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),       // 16: liaison.v1.ListCasesResponse
+	(*Tally)(nil),                   // 3: liaison.v1.Tally
+	(*ObservationSummary)(nil),      // 4: liaison.v1.ObservationSummary
+	(*Run)(nil),                     // 5: liaison.v1.Run
+	(*StartEvaluationRequest)(nil),  // 6: liaison.v1.StartEvaluationRequest
+	(*StartEvaluationResponse)(nil), // 7: liaison.v1.StartEvaluationResponse
+	(*GetEvaluationRequest)(nil),    // 8: liaison.v1.GetEvaluationRequest
+	(*GetEvaluationResponse)(nil),   // 9: liaison.v1.GetEvaluationResponse
+	(*ListEvaluationsRequest)(nil),  // 10: liaison.v1.ListEvaluationsRequest
+	(*ListEvaluationsResponse)(nil), // 11: liaison.v1.ListEvaluationsResponse
+	(*Aggregate)(nil),               // 12: liaison.v1.Aggregate
+	(*ListAggregatesRequest)(nil),   // 13: liaison.v1.ListAggregatesRequest
+	(*ListAggregatesResponse)(nil),  // 14: liaison.v1.ListAggregatesResponse
+	(*Evidence)(nil),                // 15: liaison.v1.Evidence
+	(*Case)(nil),                    // 16: liaison.v1.Case
+	(*ListCasesRequest)(nil),        // 17: liaison.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),       // 18: liaison.v1.ListCasesResponse
+	nil,                             // 19: liaison.v1.Tally.PopulationsEntry
 }
 var file_liaison_v1_evaluation_proto_depIdxs = []int32{
-	0,  // 0: liaison.v1.Run.status:type_name -> liaison.v1.RunStatus
-	2,  // 1: liaison.v1.Run.counts:type_name -> liaison.v1.PopulationCounts
-	3,  // 2: liaison.v1.StartEvaluationResponse.run:type_name -> liaison.v1.Run
-	3,  // 3: liaison.v1.GetEvaluationResponse.run:type_name -> liaison.v1.Run
-	3,  // 4: liaison.v1.ListEvaluationsResponse.runs:type_name -> liaison.v1.Run
-	2,  // 5: liaison.v1.Aggregate.counts:type_name -> liaison.v1.PopulationCounts
-	1,  // 6: liaison.v1.ListAggregatesRequest.level:type_name -> liaison.v1.AggregateLevel
-	10, // 7: liaison.v1.ListAggregatesResponse.aggregates:type_name -> liaison.v1.Aggregate
-	13, // 8: liaison.v1.Case.evidence:type_name -> liaison.v1.Evidence
-	14, // 9: liaison.v1.ListCasesResponse.cases:type_name -> liaison.v1.Case
-	4,  // 10: liaison.v1.EvaluationService.StartEvaluation:input_type -> liaison.v1.StartEvaluationRequest
-	6,  // 11: liaison.v1.EvaluationService.GetEvaluation:input_type -> liaison.v1.GetEvaluationRequest
-	8,  // 12: liaison.v1.EvaluationService.ListEvaluations:input_type -> liaison.v1.ListEvaluationsRequest
-	11, // 13: liaison.v1.EvaluationService.ListAggregates:input_type -> liaison.v1.ListAggregatesRequest
-	15, // 14: liaison.v1.EvaluationService.ListCases:input_type -> liaison.v1.ListCasesRequest
-	5,  // 15: liaison.v1.EvaluationService.StartEvaluation:output_type -> liaison.v1.StartEvaluationResponse
-	7,  // 16: liaison.v1.EvaluationService.GetEvaluation:output_type -> liaison.v1.GetEvaluationResponse
-	9,  // 17: liaison.v1.EvaluationService.ListEvaluations:output_type -> liaison.v1.ListEvaluationsResponse
-	12, // 18: liaison.v1.EvaluationService.ListAggregates:output_type -> liaison.v1.ListAggregatesResponse
-	16, // 19: liaison.v1.EvaluationService.ListCases:output_type -> liaison.v1.ListCasesResponse
-	15, // [15:20] is the sub-list for method output_type
-	10, // [10:15] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	19, // 0: liaison.v1.Tally.populations:type_name -> liaison.v1.Tally.PopulationsEntry
+	4,  // 1: liaison.v1.Tally.observation:type_name -> liaison.v1.ObservationSummary
+	0,  // 2: liaison.v1.Run.status:type_name -> liaison.v1.RunStatus
+	2,  // 3: liaison.v1.Run.counts:type_name -> liaison.v1.PopulationCounts
+	3,  // 4: liaison.v1.Run.tally:type_name -> liaison.v1.Tally
+	5,  // 5: liaison.v1.StartEvaluationResponse.run:type_name -> liaison.v1.Run
+	5,  // 6: liaison.v1.GetEvaluationResponse.run:type_name -> liaison.v1.Run
+	5,  // 7: liaison.v1.ListEvaluationsResponse.runs:type_name -> liaison.v1.Run
+	2,  // 8: liaison.v1.Aggregate.counts:type_name -> liaison.v1.PopulationCounts
+	3,  // 9: liaison.v1.Aggregate.tally:type_name -> liaison.v1.Tally
+	1,  // 10: liaison.v1.ListAggregatesRequest.level:type_name -> liaison.v1.AggregateLevel
+	12, // 11: liaison.v1.ListAggregatesResponse.aggregates:type_name -> liaison.v1.Aggregate
+	15, // 12: liaison.v1.Case.evidence:type_name -> liaison.v1.Evidence
+	16, // 13: liaison.v1.ListCasesResponse.cases:type_name -> liaison.v1.Case
+	6,  // 14: liaison.v1.EvaluationService.StartEvaluation:input_type -> liaison.v1.StartEvaluationRequest
+	8,  // 15: liaison.v1.EvaluationService.GetEvaluation:input_type -> liaison.v1.GetEvaluationRequest
+	10, // 16: liaison.v1.EvaluationService.ListEvaluations:input_type -> liaison.v1.ListEvaluationsRequest
+	13, // 17: liaison.v1.EvaluationService.ListAggregates:input_type -> liaison.v1.ListAggregatesRequest
+	17, // 18: liaison.v1.EvaluationService.ListCases:input_type -> liaison.v1.ListCasesRequest
+	7,  // 19: liaison.v1.EvaluationService.StartEvaluation:output_type -> liaison.v1.StartEvaluationResponse
+	9,  // 20: liaison.v1.EvaluationService.GetEvaluation:output_type -> liaison.v1.GetEvaluationResponse
+	11, // 21: liaison.v1.EvaluationService.ListEvaluations:output_type -> liaison.v1.ListEvaluationsResponse
+	14, // 22: liaison.v1.EvaluationService.ListAggregates:output_type -> liaison.v1.ListAggregatesResponse
+	18, // 23: liaison.v1.EvaluationService.ListCases:output_type -> liaison.v1.ListCasesResponse
+	19, // [19:24] is the sub-list for method output_type
+	14, // [14:19] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_evaluation_proto_init() }
@@ -1399,14 +1669,16 @@ func file_liaison_v1_evaluation_proto_init() {
 		return
 	}
 	file_liaison_v1_evaluation_proto_msgTypes[1].OneofWrappers = []any{}
-	file_liaison_v1_evaluation_proto_msgTypes[8].OneofWrappers = []any{}
+	file_liaison_v1_evaluation_proto_msgTypes[3].OneofWrappers = []any{}
+	file_liaison_v1_evaluation_proto_msgTypes[10].OneofWrappers = []any{}
+	file_liaison_v1_evaluation_proto_msgTypes[14].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_evaluation_proto_rawDesc), len(file_liaison_v1_evaluation_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   15,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

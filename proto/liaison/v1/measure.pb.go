@@ -44,7 +44,9 @@ type MeasureVersion struct {
 	// Why it is provisional, one sentence per part carried forward.
 	ProvisionalReasons []string `protobuf:"bytes,12,rep,name=provisional_reasons,json=provisionalReasons,proto3" json:"provisional_reasons,omitempty"`
 	// Where the version's generated code lists came from (CMS files, commit).
-	Sources       []string `protobuf:"bytes,13,rep,name=sources,proto3" json:"sources,omitempty"`
+	Sources []string `protobuf:"bytes,13,rep,name=sources,proto3" json:"sources,omitempty"`
+	// How the measure's cases add up: "proportion", "ratio", "continuous" or "cohort".
+	Scoring       string `protobuf:"bytes,14,opt,name=scoring,proto3" json:"scoring,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -168,6 +170,13 @@ func (x *MeasureVersion) GetSources() []string {
 		return x.Sources
 	}
 	return nil
+}
+
+func (x *MeasureVersion) GetScoring() string {
+	if x != nil {
+		return x.Scoring
+	}
+	return ""
 }
 
 type ListMeasuresRequest struct {
@@ -352,7 +361,7 @@ var File_liaison_v1_measure_proto protoreflect.FileDescriptor
 const file_liaison_v1_measure_proto_rawDesc = "" +
 	"\n" +
 	"\x18liaison/v1/measure.proto\x12\n" +
-	"liaison.v1\"\x8d\x04\n" +
+	"liaison.v1\"\xa7\x04\n" +
 	"\x0eMeasureVersion\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\ameasure\x18\x02 \x01(\tR\ameasure\x12\x18\n" +
@@ -368,7 +377,8 @@ const file_liaison_v1_measure_proto_rawDesc = "" +
 	" \x03(\v2-.liaison.v1.MeasureVersion.CodeListSizesEntryR\rcodeListSizes\x12 \n" +
 	"\vprovisional\x18\v \x01(\bR\vprovisional\x12/\n" +
 	"\x13provisional_reasons\x18\f \x03(\tR\x12provisionalReasons\x12\x18\n" +
-	"\asources\x18\r \x03(\tR\asources\x1a@\n" +
+	"\asources\x18\r \x03(\tR\asources\x12\x18\n" +
+	"\ascoring\x18\x0e \x01(\tR\ascoring\x1a@\n" +
 	"\x12CodeListSizesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"/\n" +
