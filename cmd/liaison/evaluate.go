@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/input"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/ndjson"
-	"github.com/liaison-registry/liaison/internal/runs"
 	"github.com/liaison-registry/liaison/internal/source"
 	"github.com/liaison-registry/liaison/measures"
 )
@@ -105,7 +105,7 @@ type observation struct {
 }
 
 func aggregateOf(m *measure.Measure, cases []measure.Case) aggregate {
-	t := runs.TallyOf(cases)
+	t := evaluation.TallyOf(cases)
 	a := aggregate{Populations: t.Counts}
 	if m.Scoring.Observed() {
 		o := t.Observation

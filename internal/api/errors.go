@@ -79,6 +79,9 @@ func toStatus(ctx context.Context, log *slog.Logger, err error, res *pb.IngestRe
 		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.As(err, &nf):
 		return status.Error(codes.NotFound, nf.msg)
+	case errors.Is(err, evaluation.ErrNotFound):
+		// The same words whether the run does not exist or is another tenant's.
+		return status.Error(codes.NotFound, "no such evaluation run")
 	case errors.Is(err, store.ErrNotFound):
 		return status.Error(codes.NotFound, "not found")
 	case errors.Is(err, store.ErrConflict):

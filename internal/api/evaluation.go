@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -12,17 +13,14 @@ import (
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
-	"github.com/liaison-registry/liaison/internal/runs"
-	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
 // evaluationServer implements EvaluationService.
 type evaluationServer struct {
 	pb.UnimplementedEvaluationServiceServer
-	svc   *evaluation.Service
-	store *store.Store
-	log   *slog.Logger
+	svc *evaluation.Service
+	log *slog.Logger
 }
 
 func (s *evaluationServer) StartEvaluation(ctx context.Context, req *pb.StartEvaluationRequest) (*pb.StartEvaluationResponse, error) {
@@ -34,9 +32,9 @@ func (s *evaluationServer) StartEvaluation(ctx context.Context, req *pb.StartEva
 }
 
 func (s *evaluationServer) GetEvaluation(ctx context.Context, req *pb.GetEvaluationRequest) (*pb.GetEvaluationResponse, error) {
-	run, err := visibleRuns{s.store}.GetRun(ctx, req.GetRunId())
+	run, err := s.svc.GetRun(ctx, req.GetRunId())
 	if err == nil {
-		run, err = s.asSeenBy(ctx, run)
+		run, err = s.svc.AsSeen(ctx, run)
 	}
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
@@ -44,73 +42,18 @@ func (s *evaluationServer) GetEvaluation(ctx context.Context, req *pb.GetEvaluat
 	return &pb.GetEvaluationResponse{Run: runMsg(run)}, nil
 }
 
-// visibleRuns is the store as every path that takes a run id reads it: a
-// run the caller may not see is not found (not denied), so another
-// tenant's run id reveals neither its measure version, its spec hash nor
-// its status.
-type visibleRuns struct{ *store.Store }
-
-func (v visibleRuns) GetRun(ctx context.Context, id string) (runs.Run, error) {
-	run, err := v.Store.GetRun(ctx, id)
-	if err == nil {
-		err = visible(ctx, run)
-	}
-	return run, err
-}
-
-// visible refuses a run that does not cover the caller's practice, as not found.
-func visible(ctx context.Context, run store.Run) error {
-	if !access.From(ctx).SeesTINs(run.TINs) {
-		return store.ErrNotFound
-	}
-	return nil
-}
-
-// asSeenBy is a run as the caller may see it. Operators see it whole. A
-// practice or physician sees a run only if it covers their TIN, and then
-// only their part: their TIN (and NPI) and their counts; a run spanning
-// other practices hides its size.
-func (s *evaluationServer) asSeenBy(ctx context.Context, run store.Run) (store.Run, error) {
-	p := access.From(ctx)
-	if p.Role == access.Operator {
-		return run, nil
-	}
-	if err := visible(ctx, run); err != nil {
-		return run, err
-	}
-	if len(run.TINs) != 1 {
-		run.PatientsTotal, run.PatientsDone = 0, 0
-	}
-	run.TINs = []string{p.TIN}
-	if run.Status != store.RunSucceeded {
-		return run, nil
-	}
-	level := "tin"
-	if p.NPI != "" {
-		level = "tin_npi"
-	}
-	aggs, err := s.store.ListAggregates(ctx, run.ID, level, p.TIN)
-	run.Tally = runs.Tally{}
-	for _, a := range aggs {
-		if a.NPI == p.NPI {
-			run.Tally = a.Tally
-		}
-	}
-	return run, err
-}
-
 func (s *evaluationServer) ListEvaluations(ctx context.Context, req *pb.ListEvaluationsRequest) (*pb.ListEvaluationsResponse, error) {
 	size, err := pageSize(req.GetPageSize())
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
-	var before *runs.RunCursor
+	var before *evaluation.RunCursor
 	if t := req.GetPageToken(); t != "" {
 		if before, err = decodeRunCursor(t); err != nil {
 			return nil, toStatus(ctx, s.log, err, nil)
 		}
 	}
-	list, err := s.store.ListRuns(ctx, req.GetMeasureId(), access.From(ctx).TIN, before, size+1)
+	list, err := s.svc.ListRuns(ctx, req.GetMeasureId(), before, size+1)
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
@@ -118,12 +61,9 @@ func (s *evaluationServer) ListEvaluations(ctx context.Context, req *pb.ListEval
 	if len(list) > size {
 		list = list[:size]
 		last := list[size-1]
-		resp.NextPageToken = encodeRunCursor(runs.RunCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		resp.NextPageToken = encodeRunCursor(evaluation.RunCursor{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
 	for _, r := range list {
-		if r, err = s.asSeenBy(ctx, r); err != nil {
-			return nil, toStatus(ctx, s.log, err, nil)
-		}
 		resp.Runs = append(resp.Runs, runMsg(r))
 	}
 	return resp, nil
@@ -139,19 +79,12 @@ func (s *evaluationServer) ListAggregates(ctx context.Context, req *pb.ListAggre
 	if !ok {
 		return nil, toStatus(ctx, s.log, invalid("level", "level.required", "level must be TIN, TIN_NPI or STRATUM"), nil)
 	}
-	if _, err := s.finishedRun(ctx, req.GetRunId()); err != nil {
-		return nil, toStatus(ctx, s.log, err, nil)
-	}
-	aggs, err := s.store.ListAggregates(ctx, req.GetRunId(), level, req.GetTin())
+	aggs, err := s.svc.OwnAggregates(ctx, req.GetRunId(), level, req.GetTin())
 	if err != nil {
-		return nil, toStatus(ctx, s.log, err, nil)
+		return nil, toStatus(ctx, s.log, runError(err), nil)
 	}
 	resp := &pb.ListAggregatesResponse{}
-	npi := access.From(ctx).NPI // a physician's own rows only
 	for _, a := range aggs {
-		if npi != "" && a.NPI != npi {
-			continue
-		}
 		resp.Aggregates = append(resp.Aggregates, &pb.Aggregate{Tin: a.TIN, Npi: a.NPI, Stratum: a.Stratum, StratumValue: a.StratumValue,
 			Counts: countsMsg(a.Counts), PerformanceRate: a.Counts.Rate(), Tally: tallyMsg(a.Tally)})
 	}
@@ -163,16 +96,16 @@ func (s *evaluationServer) ListCases(ctx context.Context, req *pb.ListCasesReque
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
-	run, err := s.finishedRun(ctx, req.GetRunId())
+	run, err := s.svc.Finished(ctx, req.GetRunId())
 	if err != nil {
-		return nil, toStatus(ctx, s.log, err, nil)
+		return nil, toStatus(ctx, s.log, runError(err), nil)
 	}
-	f := store.CaseFilter{RunID: run.ID, TIN: req.GetTin(), NPI: req.GetNpi(), Limit: size + 1}
+	f := evaluation.CaseFilter{RunID: run.ID, TIN: req.GetTin(), NPI: req.GetNpi(), Limit: size + 1}
 	if p := req.GetPopulation(); p != "" {
 		pop, ok := measure.ParsePopulation(p)
 		if !ok {
 			return nil, toStatus(ctx, s.log, invalid("population", "population.unknown",
-				"population %q is not one of initialPopulation, denominator, denominatorExclusion, numerator, denominatorException, performanceNotMet", p), nil)
+				"population %q is not one of %s", p, strings.Join(measure.AllPopulations.Names(), ", ")), nil)
 		}
 		f.Population = &pop
 	}
@@ -188,7 +121,7 @@ func (s *evaluationServer) ListCases(ctx context.Context, req *pb.ListCasesReque
 		}
 		f.After = cur
 	}
-	cases, err := s.store.ListCases(ctx, f)
+	cases, err := s.svc.ListCases(ctx, f)
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
@@ -196,7 +129,7 @@ func (s *evaluationServer) ListCases(ctx context.Context, req *pb.ListCasesReque
 	if len(cases) > size {
 		cases = cases[:size]
 		last := cases[size-1]
-		resp.NextPageToken = encodeCursor(store.CaseCursor{DueDate: last.DueDate, TIN: last.TIN, CaseID: last.CaseID})
+		resp.NextPageToken = encodeCursor(evaluation.CaseCursor{DueDate: last.DueDate, TIN: last.TIN, CaseID: last.CaseID})
 	}
 	for _, c := range cases {
 		resp.Cases = append(resp.Cases, caseMsg(c))
@@ -204,21 +137,15 @@ func (s *evaluationServer) ListCases(ctx context.Context, req *pb.ListCasesReque
 	return resp, nil
 }
 
-// finishedRun returns a run whose results can be read: results exist only
-// once a run has succeeded.
-func (s *evaluationServer) finishedRun(ctx context.Context, id string) (store.Run, error) {
-	// The results read next are scoped; the run's own counts are not used.
-	run, err := visibleRuns{s.store}.GetRun(ctx, id)
-	if err != nil {
-		return run, err
+// runError says why a run's results cannot be read.
+func runError(err error) error {
+	if errors.Is(err, evaluation.ErrNotFinished) {
+		return invalid("run_id", "run.not_finished", "%v; its results are readable once it has succeeded", err)
 	}
-	if run.Status != store.RunSucceeded {
-		return run, invalid("run_id", "run.not_finished", "run %s is %s; its results are readable once it has succeeded", id, run.Status)
-	}
-	return run, nil
+	return err
 }
 
-func encodeCursor(c store.CaseCursor) string {
+func encodeCursor(c evaluation.CaseCursor) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(c.DueDate.String() + "\x00" + c.TIN + "\x00" + c.CaseID))
 }
 
@@ -226,11 +153,11 @@ var reUUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 
 // A runs page token is the last run's creation time and id, opaque to
 // clients and never looked up.
-func encodeRunCursor(c runs.RunCursor) string {
+func encodeRunCursor(c evaluation.RunCursor) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(c.CreatedAt.UTC().Format(time.RFC3339Nano) + "\x00" + c.ID))
 }
 
-func decodeRunCursor(token string) (*runs.RunCursor, error) {
+func decodeRunCursor(token string) (*evaluation.RunCursor, error) {
 	bad := invalid("page_token", "page_token.invalid", "page_token was not returned by ListEvaluations")
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil {
@@ -241,10 +168,10 @@ func decodeRunCursor(token string) (*runs.RunCursor, error) {
 	if !ok || err != nil || !reUUID.MatchString(id) {
 		return nil, bad
 	}
-	return &runs.RunCursor{CreatedAt: t, ID: id}, nil
+	return &evaluation.RunCursor{CreatedAt: t, ID: id}, nil
 }
 
-func decodeCursor(token string) (*store.CaseCursor, error) {
+func decodeCursor(token string) (*evaluation.CaseCursor, error) {
 	bad := invalid("page_token", "page_token.invalid", "page_token was not returned by ListCases")
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil {
@@ -258,12 +185,12 @@ func decodeCursor(token string) (*store.CaseCursor, error) {
 	if err != nil {
 		return nil, bad
 	}
-	return &store.CaseCursor{DueDate: due, TIN: parts[1], CaseID: parts[2]}, nil
+	return &evaluation.CaseCursor{DueDate: due, TIN: parts[1], CaseID: parts[2]}, nil
 }
 
 var runStatuses = map[string]pb.RunStatus{
-	store.RunQueued: pb.RunStatus_RUN_STATUS_QUEUED, store.RunRunning: pb.RunStatus_RUN_STATUS_RUNNING,
-	store.RunSucceeded: pb.RunStatus_RUN_STATUS_SUCCEEDED, store.RunFailed: pb.RunStatus_RUN_STATUS_FAILED,
+	evaluation.Queued: pb.RunStatus_RUN_STATUS_QUEUED, evaluation.Running: pb.RunStatus_RUN_STATUS_RUNNING,
+	evaluation.Succeeded: pb.RunStatus_RUN_STATUS_SUCCEEDED, evaluation.Failed: pb.RunStatus_RUN_STATUS_FAILED,
 }
 
 func rfc3339(t time.Time) string {
@@ -273,13 +200,13 @@ func rfc3339(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func runMsg(r store.Run) *pb.Run {
+func runMsg(r evaluation.Run) *pb.Run {
 	m := &pb.Run{Id: r.ID, MeasureId: r.MeasureKey, Tins: r.TINs, Status: runStatuses[r.Status], Error: r.Error,
 		CreatedAt: rfc3339(r.CreatedAt), StartedAt: rfc3339(r.StartedAt), FinishedAt: rfc3339(r.FinishedAt),
 		PatientsTotal: r.PatientsTotal, PatientsDone: r.PatientsDone, SpecHash: r.SpecHash,
 		DataCutoff: rfc3339(r.DataCutoffAt), SoftwareVersion: r.SoftwareVersion,
 		Provisional: len(r.Provisional) > 0, ProvisionalReasons: r.Provisional, Sources: r.Sources, Scoring: string(r.Scoring)}
-	if r.Status == store.RunSucceeded {
+	if r.Status == evaluation.Succeeded {
 		m.Counts, m.PerformanceRate, m.Tally = countsMsg(r.Counts), r.Counts.Rate(), tallyMsg(r.Tally)
 	}
 	return m
@@ -291,7 +218,7 @@ func countsMsg(c measure.Counts) *pb.PopulationCounts {
 		Numerator: int64(c[measure.Numerator]), PerformanceNotMet: int64(c[measure.PerformanceNotMet])}
 }
 
-func tallyMsg(t runs.Tally) *pb.Tally {
+func tallyMsg(t evaluation.Tally) *pb.Tally {
 	m := &pb.Tally{Populations: map[string]int64{}, Events: t.Events, PersonYears: t.PersonYears}
 	for name, n := range t.Counts.ByName() {
 		m.Populations[name] = int64(n)

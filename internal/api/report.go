@@ -10,18 +10,18 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/report"
 	"github.com/liaison-registry/liaison/internal/report/gather"
 	"github.com/liaison-registry/liaison/internal/report/render"
-	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
 // reportServer implements ReportService.
 type reportServer struct {
 	pb.UnimplementedReportServiceServer
-	store    *store.Store
+	runs     *evaluation.Service
 	measures *measure.Registry
 	log      *slog.Logger
 }
@@ -51,7 +51,7 @@ func (s *reportServer) prepare(ctx context.Context, req *pb.BuildReportRequest) 
 	if req.GetKind() == pb.ReportKind_REPORT_KIND_PRACTICE && tin == "" {
 		return s.overview(ctx, ids)
 	}
-	runs, err := gather.Runs(ctx, visibleRuns{s.store}, s.measures, ids, tin, npi)
+	runs, err := gather.Runs(ctx, s.runs, s.measures, ids, tin, npi)
 	if err != nil {
 		return "", "", nil, err
 	}
@@ -67,11 +67,11 @@ func (s *reportServer) prepare(ctx context.Context, req *pb.BuildReportRequest) 
 func (s *reportServer) overview(ctx context.Context, ids []string) (string, string, func(io.Writer) error, error) {
 	var runs []render.OverviewRun
 	for _, id := range ids {
-		hdr, err := gather.Header(ctx, visibleRuns{s.store}, s.measures, id)
+		hdr, err := gather.Header(ctx, s.runs, s.measures, id)
 		if err != nil {
 			return "", "", nil, err
 		}
-		tins, err := s.store.ListAggregates(ctx, id, "tin", "")
+		tins, err := s.runs.ListAggregates(ctx, id, "tin", "")
 		if err != nil {
 			return "", "", nil, err
 		}
@@ -120,7 +120,7 @@ func reportError(err error) error {
 		return invalid("run_ids", "run.scoring", "%v", err)
 	case errors.Is(err, gather.ErrNoData):
 		return notFound(err.Error())
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, evaluation.ErrNotFound):
 		return notFound("no such evaluation run")
 	}
 	return err

@@ -115,9 +115,9 @@ func New(d Deps) *Server {
 	specs := d.Evaluations.Measures
 	pb.RegisterMeasureServiceServer(s.grpc, &measureServer{specs: specs, log: log,
 		hash: func(key string) (string, error) { return measure.SpecHash(d.Evaluations.Specs, key) }})
-	pb.RegisterEvaluationServiceServer(s.grpc, &evaluationServer{svc: d.Evaluations, store: st, log: log})
-	pb.RegisterSubmissionServiceServer(s.grpc, &submissionServer{store: st, measures: specs, log: log})
-	pb.RegisterReportServiceServer(s.grpc, &reportServer{store: st, measures: specs, log: log})
+	pb.RegisterEvaluationServiceServer(s.grpc, &evaluationServer{svc: d.Evaluations, log: log})
+	pb.RegisterSubmissionServiceServer(s.grpc, &submissionServer{runs: d.Evaluations, measures: specs, log: log})
+	pb.RegisterReportServiceServer(s.grpc, &reportServer{runs: d.Evaluations, measures: specs, log: log})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	return s

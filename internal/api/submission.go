@@ -10,9 +10,9 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/report/gather"
-	"github.com/liaison-registry/liaison/internal/store"
 	"github.com/liaison-registry/liaison/internal/submission"
 	"github.com/liaison-registry/liaison/internal/validate"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -21,7 +21,7 @@ import (
 // submissionServer implements SubmissionService.
 type submissionServer struct {
 	pb.UnimplementedSubmissionServiceServer
-	store    *store.Store
+	runs     *evaluation.Service
 	measures *measure.Registry
 	log      *slog.Logger
 }
@@ -102,7 +102,7 @@ func (s *submissionServer) gather(ctx context.Context, ids []string, program, ti
 	var order []string
 	seen := map[string]string{} // measure id → run
 	for _, id := range ids {
-		hdr, err := gather.Header(ctx, visibleRuns{s.store}, s.measures, id)
+		hdr, err := gather.Header(ctx, s.runs, s.measures, id)
 		if err != nil {
 			return f, err
 		}
@@ -121,7 +121,7 @@ func (s *submissionServer) gather(ctx context.Context, ids []string, program, ti
 		if hdr.Finished.After(f.Created) {
 			f.Created = hdr.Finished
 		}
-		aggs, err := s.store.ListAggregates(ctx, id, level, tin)
+		aggs, err := s.runs.ListAggregates(ctx, id, level, tin)
 		if err != nil {
 			return f, err
 		}

@@ -17,7 +17,7 @@ var rules = []struct {
 	packages []string
 	never    []string
 }{
-	{"domain", []string{"internal/clinical", "internal/measure", "internal/access", "internal/runs", "internal/adherence", "internal/stats"},
+	{"domain", []string{"internal/clinical", "internal/measure", "internal/access", "internal/evaluation", "internal/adherence", "internal/stats"},
 		[]string{mod + "internal/store", "github.com/jackc/pgx/v5", "google.golang.org/grpc", "net/http"}},
 	{"readers", []string{"internal/fhir", "internal/claimscsv", "internal/source", "internal/input", "internal/ndjson", "internal/ingest"},
 		[]string{mod + "internal/store", "github.com/jackc/pgx/v5"}},

@@ -1,6 +1,10 @@
-// Package evaluation runs measure versions over stored data as durable jobs
-// and aggregates their results. The engine is the same one `liaison
-// evaluate` uses; this package adds scope, provenance and aggregation.
+// Package evaluation owns evaluation runs: a run with its status and
+// provenance, its tallies per level and stratum, the queries over its
+// cases, and the service that starts runs, evaluates them as durable jobs
+// and reads them as the caller may see them (tenant visibility lives here,
+// once). Storage implements its Store and Job interfaces; handlers, reports
+// and submissions go through the Service, so writers never import storage.
+// The engine is the same one `liaison evaluate` uses.
 package evaluation
 
 import (
@@ -15,8 +19,6 @@ import (
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/measure"
-	"github.com/liaison-registry/liaison/internal/runs"
-	"github.com/liaison-registry/liaison/internal/store"
 )
 
 // ErrInvalid wraps a client mistake in a request (unknown measure, bad TIN).
@@ -36,7 +38,7 @@ const (
 
 // Service starts runs and evaluates them when their job comes up.
 type Service struct {
-	Store    *store.Store
+	Store    Store
 	Measures *measure.Registry
 	Specs    fs.FS  // the spec tree Measures compiles, hashed for provenance
 	Version  string // software version recorded with every run
@@ -55,15 +57,15 @@ const pageSize = 2000
 // (all when empty) and returns it at once. practice is the TIN of the
 // caller's key ("" for an operator): its own runs waiting are bounded
 // apart from everyone's.
-func (s *Service) Start(ctx context.Context, key string, tins []string, practice string) (store.Run, error) {
+func (s *Service) Start(ctx context.Context, key string, tins []string, practice string) (Run, error) {
 	m, err := s.Measures.Get(key)
 	if err != nil {
-		return store.Run{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return Run{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	var scope []string
 	for _, tin := range tins {
 		if !clinical.ValidTIN(tin) {
-			return store.Run{}, fmt.Errorf("%w: TIN %q must be exactly 9 digits", ErrInvalid, tin)
+			return Run{}, fmt.Errorf("%w: TIN %q must be exactly 9 digits", ErrInvalid, tin)
 		}
 		if !slices.Contains(scope, tin) {
 			scope = append(scope, tin)
@@ -73,36 +75,36 @@ func (s *Service) Start(ctx context.Context, key string, tins []string, practice
 	if practice != "" {
 		limit := cmp.Or(s.MaxPendingPerPractice, DefaultMaxPendingPerPractice)
 		if n, err := s.Store.PendingRuns(ctx, practice); err != nil {
-			return store.Run{}, err
+			return Run{}, err
 		} else if n >= limit {
-			return store.Run{}, fmt.Errorf("%w: your practice has %d runs queued or running (its limit is %d); start this one when one has finished", ErrBusy, n, limit)
+			return Run{}, fmt.Errorf("%w: your practice has %d runs queued or running (its limit is %d); start this one when one has finished", ErrBusy, n, limit)
 		}
 	}
 	// Everyone's: the refusal does not say how many others wait.
 	if n, err := s.Store.PendingRuns(ctx, ""); err != nil {
-		return store.Run{}, err
+		return Run{}, err
 	} else if n >= cmp.Or(s.MaxPending, DefaultMaxPending) {
-		return store.Run{}, fmt.Errorf("%w: the server has as many runs waiting as it takes; start this one in a few minutes", ErrBusy)
+		return Run{}, fmt.Errorf("%w: the server has as many runs waiting as it takes; start this one in a few minutes", ErrBusy)
 	}
 	hash, err := measure.SpecHash(s.Specs, m.Key())
 	if err != nil {
-		return store.Run{}, err
+		return Run{}, err
 	}
-	return s.Store.CreateRun(ctx, m.Key(), scope, runs.Provenance{SpecHash: hash, SoftwareVersion: s.Version, Sources: m.Sources, Provisional: m.Provisional, Scoring: m.Scoring})
+	return s.Store.CreateRun(ctx, m.Key(), scope, Provenance{SpecHash: hash, SoftwareVersion: s.Version, Sources: m.Sources, Provisional: m.Provisional, Scoring: m.Scoring})
 }
 
 // Work evaluates one run: read a page, evaluate it on every core, write its
 // cases, fold them into the aggregates; finish with the totals.
-func (s *Service) Work(ctx context.Context, job *store.RunJob) error {
-	m, err := s.Measures.Get(job.Run.MeasureKey)
+func (s *Service) Work(ctx context.Context, job Job) error {
+	m, err := s.Measures.Get(job.Run().MeasureKey)
 	if err != nil {
-		return fmt.Errorf("%w: %v", store.ErrPermanent, err)
+		return fmt.Errorf("%w: %v", ErrPermanent, err)
 	}
-	agg := runs.NewAggregator()
+	agg := NewAggregator()
 	// Patients the measure can give no case (another sex, an age it never
 	// covers) are skipped in the database, their records never read.
 	c := m.Candidates()
-	filter := store.PatientFilter{Sex: c.Sex, BornFrom: c.BornFrom, BornUpTo: c.BornUpTo, SkipCoverage: !c.Coverage}
+	filter := PatientFilter{Sex: c.Sex, BornFrom: c.BornFrom, BornUpTo: c.BornUpTo, SkipCoverage: !c.Coverage}
 	err = job.Read(ctx, pageSize, filter, func(page []clinical.PatientData) error {
 		cases := Evaluate(m, page)
 		for i, pc := range cases {

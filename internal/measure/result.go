@@ -66,16 +66,6 @@ func (p Population) String() string { return populationNames[p] }
 
 func (p Population) MarshalJSON() ([]byte, error) { return json.Marshal(p.String()) }
 
-// PopulationNamed returns the population with this name.
-func PopulationNamed(name string) (Population, bool) {
-	for p, n := range populationNames {
-		if n == name {
-			return Population(p), true
-		}
-	}
-	return 0, false
-}
-
 // Populations is a set of populations.
 type Populations uint16
 
@@ -92,6 +82,9 @@ func PopulationsOf(ps ...Population) Populations {
 	}
 	return s
 }
+
+// AllPopulations is the set of every population.
+var AllPopulations = Populations(1<<NumPopulations - 1)
 
 // List returns the members in eCQM order.
 func (s Populations) List() []Population {
@@ -118,7 +111,7 @@ func (s Populations) Names() []string {
 func PopulationsNamed(names []string) (Populations, error) {
 	var s Populations
 	for _, n := range names {
-		p, ok := PopulationNamed(n)
+		p, ok := ParsePopulation(n)
 		if !ok {
 			return 0, fmt.Errorf("unknown population %q", n)
 		}
@@ -224,7 +217,7 @@ func (c Counts) ByName() map[string]int {
 func CountsByName(m map[string]int) (Counts, error) {
 	var c Counts
 	for n, v := range m {
-		p, ok := PopulationNamed(n)
+		p, ok := ParsePopulation(n)
 		if !ok {
 			return Counts{}, fmt.Errorf("unknown population %q", n)
 		}

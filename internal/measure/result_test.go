@@ -62,7 +62,7 @@ func TestCountsByName(t *testing.T) {
 		t.Errorf("an unknown population name: %v", err)
 	}
 	for p := range NumPopulations {
-		if q, ok := PopulationNamed(p.String()); !ok || q != p {
+		if q, ok := ParsePopulation(p.String()); !ok || q != p {
 			t.Errorf("%s does not name itself", p)
 		}
 	}

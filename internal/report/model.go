@@ -8,8 +8,8 @@ import (
 
 	"github.com/liaison-registry/liaison/internal/benchmarks"
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
-	"github.com/liaison-registry/liaison/internal/runs"
 )
 
 // CaseMinimum is the MIPS case minimum: a measure is scored against its
@@ -64,7 +64,7 @@ type Run struct {
 	Measure  Measure
 	Cutoff   clinical.Date // the data cut-off day: a case is open if due on or after it
 	Finished time.Time     // when the run succeeded
-	runs.Provenance
+	evaluation.Provenance
 }
 
 // Group is the counts of one practice (NPI "") or one physician in it.

@@ -12,9 +12,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/pgtest"
-	"github.com/liaison-registry/liaison/internal/runs"
 	"github.com/liaison-registry/liaison/migrations"
 )
 
@@ -107,11 +107,11 @@ func TestRunsStoredAsBitmasksReadBackByName(t *testing.T) {
 func TestResultsKeepObservationsAndPersonTime(t *testing.T) {
 	s := open(t, pgtest.NewDB(t))
 	ctx := context.Background()
-	run, err := s.CreateRun(ctx, "refracture@2025", nil, runs.Provenance{SpecHash: "spec", SoftwareVersion: "test", Scoring: measure.Ratio})
+	run, err := s.CreateRun(ctx, "refracture@2025", nil, evaluation.Provenance{SpecHash: "spec", SoftwareVersion: "test", Scoring: measure.Ratio})
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := &RunJob{Run: run, s: s}
+	j := &RunJob{run: run, s: s}
 	defer j.close(ctx)
 	day := clinical.NewDate(2025, 2, 28)
 	cases := []measure.Case{
@@ -125,7 +125,7 @@ func TestResultsKeepObservationsAndPersonTime(t *testing.T) {
 	if err := j.WriteCases(ctx, cases); err != nil {
 		t.Fatal(err)
 	}
-	agg := runs.NewAggregator()
+	agg := evaluation.NewAggregator()
 	for _, c := range cases {
 		agg.Add(c, clinical.Patient{Sex: clinical.Female})
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/pgtest"
-	"github.com/liaison-registry/liaison/internal/runs"
 	"github.com/liaison-registry/liaison/internal/synth"
 )
 
@@ -24,11 +24,11 @@ func TestRunReadReturnsKeptPatientsWhole(t *testing.T) {
 	ctx := context.Background()
 	pop := synth.Population(synth.Defaults(7, 2024), 400)
 	writePopulation(t, s, pop)
-	run, err := s.CreateRun(ctx, "mips-418@2024", nil, runs.Provenance{SpecHash: "spec", SoftwareVersion: "test"})
+	run, err := s.CreateRun(ctx, "mips-418@2024", nil, evaluation.Provenance{SpecHash: "spec", SoftwareVersion: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := &RunJob{Run: run, s: s}
+	j := &RunJob{run: run, s: s}
 	defer j.close(ctx)
 
 	from, upTo := clinical.NewDate(1940, 1, 1), clinical.NewDate(1970, 12, 31)
@@ -102,7 +102,7 @@ func TestRunReadPlansIgnoreStaleStatistics(t *testing.T) {
 		t.Fatal(err)
 	}
 	tin := pop[0].Patient.TIN
-	args := append([]any{tin, "", "\uffff"}, PatientFilter{Sex: clinical.Female}.args()...)
+	args := append([]any{tin, "", "\uffff"}, filterArgs(PatientFilter{Sex: clinical.Female})...)
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
 		t.Fatal(err)

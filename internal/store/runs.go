@@ -11,25 +11,25 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
-	"github.com/liaison-registry/liaison/internal/runs"
 )
 
-// Run statuses and the run types live in internal/runs, so that writers
-// (reports, submissions) read runs without importing storage.
+// Run statuses and the run types live in internal/evaluation, which this
+// store serves (evaluation.Store, evaluation.Job).
 const (
-	RunQueued    = runs.Queued
-	RunRunning   = runs.Running
-	RunSucceeded = runs.Succeeded
-	RunFailed    = runs.Failed
+	RunQueued    = evaluation.Queued
+	RunRunning   = evaluation.Running
+	RunSucceeded = evaluation.Succeeded
+	RunFailed    = evaluation.Failed
 )
 
 type (
-	Run        = runs.Run
-	Aggregate  = runs.Aggregate
-	CaseFilter = runs.CaseFilter
-	CaseCursor = runs.CaseCursor
-	Tally      = runs.Tally
+	Run        = evaluation.Run
+	Aggregate  = evaluation.Aggregate
+	CaseFilter = evaluation.CaseFilter
+	CaseCursor = evaluation.CaseCursor
+	Tally      = evaluation.Tally
 )
 
 const runColumns = `id::text, measure_key, tins, status, error, attempts, created_at, started_at, finished_at,
@@ -55,6 +55,9 @@ func scanRun(r pgx.CollectableRow) (Run, error) {
 	return run, err
 }
 
+// errNoRun is a run that does not exist, as storage and as evaluation say it.
+var errNoRun = fmt.Errorf("%w (%w)", evaluation.ErrNotFound, ErrNotFound)
+
 // tallyColumns are a tally's columns, the same on runs (their totals) and
 // aggregates.
 const tallyColumns = `counts, observation_n, observation_sum, observation_median, observation_q1, observation_q3, events, person_years`
@@ -71,9 +74,9 @@ func (t *scannedTally) dest() []any {
 	return []any{&t.counts, &t.n, &t.sum, &t.median, &t.q1, &t.q3, &t.events, &t.personYears}
 }
 
-func (t *scannedTally) tally() (runs.Tally, error) {
+func (t *scannedTally) tally() (evaluation.Tally, error) {
 	c, err := measure.CountsByName(t.counts)
-	out := runs.Tally{Counts: c, Events: t.events, PersonYears: t.personYears, Observation: runs.Observation{N: t.n, Sum: t.sum}}
+	out := evaluation.Tally{Counts: c, Events: t.events, PersonYears: t.personYears, Observation: evaluation.Observation{N: t.n, Sum: t.sum}}
 	if t.n > 0 && t.median != nil && t.q1 != nil && t.q3 != nil {
 		out.Observation.Median, out.Observation.Q1, out.Observation.Q3 = *t.median, *t.q1, *t.q3
 	}
@@ -81,7 +84,7 @@ func (t *scannedTally) tally() (runs.Tally, error) {
 }
 
 // tallyArgs are a tally's column values, in tallyColumns' order.
-func tallyArgs(t runs.Tally) []any {
+func tallyArgs(t evaluation.Tally) []any {
 	var median, q1, q3 *float64
 	if o := t.Observation; o.N > 0 {
 		median, q1, q3 = &o.Median, &o.Q1, &o.Q3
@@ -91,7 +94,7 @@ func tallyArgs(t runs.Tally) []any {
 
 // CreateRun stores a queued run and enqueues its job in the same
 // transaction, so there is never a run without a job or a job without a run.
-func (s *Store) CreateRun(ctx context.Context, measureKey string, tins []string, p runs.Provenance) (Run, error) {
+func (s *Store) CreateRun(ctx context.Context, measureKey string, tins []string, p evaluation.Provenance) (Run, error) {
 	if s.jobs == nil {
 		return Run{}, errors.New("store opened without a job queue")
 	}
@@ -123,7 +126,7 @@ func (s *Store) PendingRuns(ctx context.Context, tin string) (int, error) {
 // GetRun returns one run.
 func (s *Store) GetRun(ctx context.Context, id string) (Run, error) {
 	if !validUUID(id) {
-		return Run{}, ErrNotFound
+		return Run{}, errNoRun
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM evaluation_runs WHERE id = $1`, id)
 	if err != nil {
@@ -131,7 +134,7 @@ func (s *Store) GetRun(ctx context.Context, id string) (Run, error) {
 	}
 	run, err := pgx.CollectExactlyOneRow(rows, scanRun)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Run{}, ErrNotFound
+		return Run{}, errNoRun
 	}
 	return run, classify(err)
 }
@@ -143,12 +146,12 @@ func (s *Store) GetRun(ctx context.Context, id string) (Run, error) {
 // before is the position after the previous page (its last run's creation
 // time and id), carried by the page token itself: a token is never looked
 // up, so one made from another tenant's run id reveals nothing.
-func (s *Store) ListRuns(ctx context.Context, measureKey, tin string, before *runs.RunCursor, limit int) ([]Run, error) {
+func (s *Store) ListRuns(ctx context.Context, measureKey, tin string, before *evaluation.RunCursor, limit int) ([]Run, error) {
 	var at *time.Time
 	var id *string
 	if before != nil {
 		if !validUUID(before.ID) {
-			return nil, ErrNotFound
+			return nil, errNoRun
 		}
 		at, id = &before.CreatedAt, &before.ID
 	}

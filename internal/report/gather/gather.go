@@ -8,16 +8,16 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/report"
-	"github.com/liaison-registry/liaison/internal/runs"
 )
 
 // Source is what reports read of runs (the store implements it).
 type Source interface {
-	GetRun(ctx context.Context, id string) (runs.Run, error)
-	ListAggregates(ctx context.Context, runID, level, tin string) ([]runs.Aggregate, error)
-	ListCases(ctx context.Context, f runs.CaseFilter) ([]measure.Case, error)
+	GetRun(ctx context.Context, id string) (evaluation.Run, error)
+	ListAggregates(ctx context.Context, runID, level, tin string) ([]evaluation.Aggregate, error)
+	ListCases(ctx context.Context, f evaluation.CaseFilter) ([]measure.Case, error)
 }
 
 // Measures compiles measure versions (a *measure.Registry).
@@ -26,7 +26,7 @@ type Measures interface {
 }
 
 // ErrNotFinished is a run whose results do not exist yet.
-var ErrNotFinished = errors.New("run has not succeeded")
+var ErrNotFinished = evaluation.ErrNotFinished
 
 // ErrNotProportion is a run of a measure that is not scored as a
 // proportion: workbooks (with their deciles and rates) and submission
@@ -65,7 +65,7 @@ func Header(ctx context.Context, src Source, ms Measures, runID string) (report.
 	if err != nil {
 		return report.Run{}, err
 	}
-	if run.Status != runs.Succeeded {
+	if run.Status != evaluation.Succeeded {
 		return report.Run{}, fmt.Errorf("run %s is %s: %w", runID, run.Status, ErrNotFinished)
 	}
 	if sc := run.Scoring; sc != "" && sc != measure.Proportion {
@@ -98,7 +98,7 @@ func Run(ctx context.Context, src Source, ms Measures, runID, tin, npi string) (
 		return rd, err
 	}
 	rd.Physicians = Groups(npis)
-	f := runs.CaseFilter{RunID: runID, TIN: tin, NPI: npi, Limit: page}
+	f := evaluation.CaseFilter{RunID: runID, TIN: tin, NPI: npi, Limit: page}
 	for {
 		cases, err := src.ListCases(ctx, f)
 		if err != nil {
@@ -109,12 +109,12 @@ func Run(ctx context.Context, src Source, ms Measures, runID, tin, npi string) (
 			return rd, nil
 		}
 		last := cases[len(cases)-1]
-		f.After = &runs.CaseCursor{DueDate: last.DueDate, TIN: last.TIN, CaseID: last.CaseID}
+		f.After = &evaluation.CaseCursor{DueDate: last.DueDate, TIN: last.TIN, CaseID: last.CaseID}
 	}
 }
 
 // Groups converts stored aggregates to report groups.
-func Groups(aggs []runs.Aggregate) []report.Group {
+func Groups(aggs []evaluation.Aggregate) []report.Group {
 	out := make([]report.Group, len(aggs))
 	for i, a := range aggs {
 		out[i] = report.Group{TIN: a.TIN, NPI: a.NPI, Counts: a.Counts}

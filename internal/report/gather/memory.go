@@ -5,9 +5,9 @@ import (
 	"slices"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/report"
-	"github.com/liaison-registry/liaison/internal/runs"
 )
 
 // Memory is a finished run held in memory (benchmarks, tests): patients
@@ -22,9 +22,9 @@ type Memory struct {
 
 // Evaluate runs m over patients with the given data cut-off.
 func Evaluate(m *measure.Measure, patients []clinical.PatientData, cutoff clinical.Date) *Memory {
-	agg := runs.NewAggregator()
+	agg := evaluation.NewAggregator()
 	mem := &Memory{run: report.Run{ID: "in-memory", Measure: report.MeasureOf(m), Cutoff: cutoff,
-		Provenance: runs.Provenance{SoftwareVersion: "in-memory", Sources: m.Sources, Provisional: m.Provisional}},
+		Provenance: evaluation.Provenance{SoftwareVersion: "in-memory", Sources: m.Sources, Provisional: m.Provisional}},
 		practices: map[string]report.Group{}, physicians: map[string][]report.Group{}, cases: map[string][]measure.Case{}}
 	for _, p := range patients {
 		for _, c := range m.Evaluate(p) {

@@ -2,250 +2,16 @@ package store
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivermigrate"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
-	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/evaluation"
 )
-
-// Evaluation runs execute as River jobs on the same PostgreSQL, so any
-// liaisond process sharing the database can take them, and a job whose
-// process died is rescued and run again by another.
-
-// evaluateArgs is the job of one run.
-type evaluateArgs struct {
-	RunID string `json:"run_id"`
-}
-
-func (evaluateArgs) Kind() string { return "evaluate_run" }
-
-// maxRunAttempts bounds how often a run is tried before it is marked failed.
-const maxRunAttempts = 5
-
-// runRetryPolicy retries a run 1, 2, 4 and 8 s after its attempts fail.
-// What fails a run is nearly always the database going away (a restart, a
-// failover), and River's default (attempt⁴ seconds: 1, 16, 81) left a run
-// idle for a minute after a short outage; five quick attempts span about
-// half a minute of outage, River's scheduler adding up to 5 s to each.
-type runRetryPolicy struct{}
-
-func (runRetryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
-	return time.Now().Add(time.Second << min(max(job.Attempt-1, 0), 3))
-}
-
-type jobs struct {
-	client *river.Client[pgx.Tx]
-}
-
-func migrateRiver(ctx context.Context, pool *pgxpool.Pool) error {
-	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
-	if err != nil {
-		return err
-	}
-	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	return err
-}
-
-// newInsertOnlyJobs is enough to enqueue runs; StartWorkers adds workers.
-func newInsertOnlyJobs(pool *pgxpool.Pool, log *slog.Logger) (*jobs, error) {
-	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	return &jobs{client: c}, nil
-}
-
-func (j *jobs) enqueue(ctx context.Context, tx pgx.Tx, runID string) error {
-	_, err := j.client.InsertTx(ctx, tx, evaluateArgs{RunID: runID}, &river.InsertOpts{MaxAttempts: maxRunAttempts})
-	return err
-}
-
-// RunWork evaluates one run through its job.
-type RunWork func(ctx context.Context, job *RunJob) error
-
-// WorkerOptions tune the run workers.
-type WorkerOptions struct {
-	// Concurrency is how many runs one process evaluates at once.
-	Concurrency int
-	// RescueAfter is how long a run may go without finishing before it is
-	// taken to have died with its process and is started again elsewhere. A
-	// live run that takes longer is not run twice: a per-run lock makes the
-	// second attempt wait.
-	RescueAfter time.Duration
-}
-
-// StartWorkers starts evaluating queued runs with work until ctx ends; the
-// returned function stops them, letting a running job finish or be rescued.
-func (s *Store) StartWorkers(ctx context.Context, work RunWork, o WorkerOptions) (stop func(context.Context) error, err error) {
-	if o.Concurrency <= 0 {
-		o.Concurrency = 1
-	}
-	if o.RescueAfter <= 0 {
-		o.RescueAfter = 5 * time.Minute
-	}
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &runWorker{s: s, work: work}); err != nil {
-		return nil, err
-	}
-	c, err := river.NewClient(riverpgxv5.New(s.pool), &river.Config{
-		Logger:               s.log,
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Concurrency}},
-		Workers:              workers,
-		JobTimeout:           -1, // see runWorker.Timeout
-		RescueStuckJobsAfter: o.RescueAfter,
-		FetchPollInterval:    200 * time.Millisecond,
-		RetryPolicy:          runRetryPolicy{},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Start(ctx); err != nil {
-		return nil, err
-	}
-	if err := s.resumeOrphans(ctx); err != nil {
-		c.Stop(context.WithoutCancel(ctx)) //nolint:errcheck
-		return nil, fmt.Errorf("resuming interrupted runs: %w", err)
-	}
-	return c.Stop, nil
-}
-
-// runLock is the advisory lock a live attempt holds on its run.
-const runLock = `hashtextextended('liaison-run:' || $1, 0)`
-
-// resumeOrphans queues again every run left "running" by a process that
-// died: its lock is free, since PostgreSQL released it with the dead
-// connection. River would rescue the job eventually; a restarted server
-// should not wait for that. A second job for a run is harmless: the lock
-// and the status check let only one attempt work, and a finished run ends
-// any other at once.
-func (s *Store) resumeOrphans(ctx context.Context) error {
-	rows, err := s.pool.Query(ctx, `SELECT id::text FROM evaluation_runs WHERE status = 'running'`)
-	if err != nil {
-		return err
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		var free bool
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(`+runLock+`)`, id).Scan(&free); err != nil || !free {
-				return err
-			}
-			s.log.Info("resuming evaluation run interrupted by a crash", "run", id)
-			return s.jobs.enqueue(ctx, tx, id)
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-type runWorker struct {
-	river.WorkerDefaults[evaluateArgs]
-	s    *Store
-	work RunWork
-}
-
-// Timeout: a run takes as long as its data needs; the rescuer, not a
-// timeout, deals with runs whose process died.
-func (w *runWorker) Timeout(*river.Job[evaluateArgs]) time.Duration { return -1 }
-
-func (w *runWorker) Work(ctx context.Context, job *river.Job[evaluateArgs]) error {
-	s := w.s
-	// The lock lives with this connection: if the process dies, PostgreSQL
-	// drops it and a rescued attempt can take the run.
-	lock, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
-	var got bool
-	if err := lock.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+runLock+`)`, job.Args.RunID).Scan(&got); err != nil {
-		return err
-	}
-	if !got {
-		return river.JobSnooze(10 * time.Second) // a live attempt holds the run
-	}
-	defer lock.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+runLock+`)`, job.Args.RunID) //nolint:errcheck
-
-	run, err := s.GetRun(ctx, job.Args.RunID)
-	if errors.Is(err, ErrNotFound) {
-		return river.JobCancel(err)
-	}
-	if err != nil {
-		return err
-	}
-	if run.Status == RunSucceeded || run.Status == RunFailed {
-		return nil // finished by an earlier attempt
-	}
-	if _, err := s.pool.Exec(ctx, `UPDATE evaluation_runs SET status = 'running', attempts = attempts + 1, started_at = now(),
-		error = '', patients_done = 0 WHERE id = $1`, run.ID); err != nil {
-		return err
-	}
-	run.Status = RunRunning
-	rj := &RunJob{Run: run, s: s}
-	err = w.work(ctx, rj)
-	rj.close(ctx)
-	if err == nil {
-		return nil
-	}
-	final := job.Attempt >= job.MaxAttempts || errors.Is(err, ErrPermanent)
-	status := RunQueued
-	if final {
-		status = RunFailed
-	}
-	s.log.Warn("evaluation run attempt failed", "run", run.ID, "attempt", job.Attempt, "final", final, "err", err)
-	if _, uerr := s.pool.Exec(context.WithoutCancel(ctx), `UPDATE evaluation_runs SET status = $2, error = $3,
-		finished_at = CASE WHEN $2 = 'failed' THEN now() END WHERE id = $1`, run.ID, status, failureReason(err, job.Attempt)); uerr != nil {
-		return uerr
-	}
-	if final {
-		return river.JobCancel(err)
-	}
-	return err
-}
-
-// failureReason is what a run shows of its error to whoever may read it
-// (a practice's keys too): a permanent error says why in its own words,
-// which name only the measure version; anything else (a database or
-// program error, whose text may name tables, hosts or other runs) is
-// summarised, and its detail is in the server's log under the run's id.
-func failureReason(err error, attempt int) string {
-	if errors.Is(err, ErrPermanent) {
-		return err.Error()
-	}
-	return fmt.Sprintf("attempt %d failed on the server; the operator's log has the cause under this run's id", attempt)
-}
-
-// ErrPermanent marks a run error that another attempt cannot fix (an unknown
-// measure version, say): the run fails at once.
-var ErrPermanent = errors.New("permanent")
-
-// RunJob is one attempt at a run: it reads the run's data from one snapshot
-// and writes all results in one transaction that also marks the run
-// succeeded, so a run never shows partial results.
-type RunJob struct {
-	Run     Run
-	s       *Store
-	results pgx.Tx
-	conn    *pgxpool.Conn
-}
 
 // Read streams the patients in the run's scope, a page at a time, from one
 // REPEATABLE READ snapshot, and records the run's data cut-off (the newest
@@ -274,7 +40,7 @@ func (j *RunJob) Read(ctx context.Context, pageSize int, filter PatientFilter, f
 		return classify(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-	tins := nonNil(j.Run.TINs)
+	tins := nonNil(j.run.TINs)
 	var cutoff *int64
 	var cutoffAt *time.Time
 	var total int64
@@ -286,11 +52,11 @@ func (j *RunJob) Read(ctx context.Context, pageSize int, filter PatientFilter, f
 		return classify(err)
 	}
 	if cutoff != nil {
-		j.Run.DataCutoffBatch, j.Run.DataCutoffAt = *cutoff, *cutoffAt
+		j.run.DataCutoffBatch, j.run.DataCutoffAt = *cutoff, *cutoffAt
 	}
-	j.Run.PatientsTotal = total
+	j.run.PatientsTotal = total
 	if _, err := s.pool.Exec(ctx, `UPDATE evaluation_runs SET data_cutoff_batch = $2, data_cutoff_at = $3, patients_total = $4 WHERE id = $1`,
-		j.Run.ID, cutoff, cutoffAt, total); err != nil {
+		j.run.ID, cutoff, cutoffAt, total); err != nil {
 		return classify(err)
 	}
 
@@ -329,7 +95,7 @@ func (j *RunJob) Read(ctx context.Context, pageSize int, filter PatientFilter, f
 			}
 		}
 		done += int64(r.covered)
-		if _, err := s.pool.Exec(ctx, `UPDATE evaluation_runs SET patients_done = $2 WHERE id = $1`, j.Run.ID, done); err != nil {
+		if _, err := s.pool.Exec(ctx, `UPDATE evaluation_runs SET patients_done = $2 WHERE id = $1`, j.run.ID, done); err != nil {
 			return classify(err)
 		}
 	}
@@ -393,16 +159,11 @@ type pageResult struct {
 	err     error
 }
 
-// PatientFilter selects the patients a run loads: of one sex, born within
-// a span (each bound optional), and whether their coverage records are left
-// unread. The zero filter loads everyone and everything.
-type PatientFilter struct {
-	Sex                clinical.Sex
-	BornFrom, BornUpTo clinical.NullDate
-	SkipCoverage       bool
-}
+// PatientFilter selects the patients a run loads.
+type PatientFilter = evaluation.PatientFilter
 
-func (f PatientFilter) args() []any {
+// filterArgs are a filter's query arguments: sex, born from, born up to.
+func filterArgs(f PatientFilter) []any {
 	bound := func(d clinical.NullDate) *time.Time {
 		if !d.Valid {
 			return nil
@@ -499,7 +260,7 @@ func (s *Store) readRanges(ctx context.Context, snapshot string, filter PatientF
 	}
 	in := interner{} // codes and ids repeat across the whole run
 	for r := range ranges {
-		args := append([]any{r.tin, r.lo, r.hi}, filter.args()...)
+		args := append([]any{r.tin, r.lo, r.hi}, filterArgs(filter)...)
 		rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients p WHERE tin = $1 AND source_id BETWEEN $2 AND $3
 			AND `+keptPatient+` ORDER BY source_id`, args...)
 		if err != nil {
@@ -659,94 +420,4 @@ func (s *Store) sparseTables(ctx context.Context) (map[string]bool, error) {
 	var is bool
 	_, err = pgx.ForEachRow(rows, []any{&name, &is}, func() error { sparse[name] = is; return nil })
 	return sparse, err
-}
-
-// resultsTx opens the transaction that holds the run's results.
-func (j *RunJob) resultsTx(ctx context.Context) (pgx.Tx, error) {
-	if j.results != nil {
-		return j.results, nil
-	}
-	conn, err := j.s.pool.Acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		conn.Release()
-		return nil, err
-	}
-	j.conn, j.results = conn, tx
-	return tx, nil
-}
-
-// WriteCases adds cases to the run's results (COPY, in the results transaction).
-func (j *RunJob) WriteCases(ctx context.Context, cases []measure.Case) error {
-	if len(cases) == 0 {
-		return nil
-	}
-	tx, err := j.resultsTx(ctx)
-	if err != nil {
-		return classify(err)
-	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"evaluation_cases"},
-		[]string{"tin", "run_id", "case_id", "patient_id", "npi", "index_date", "due_date", "populations", "evidence",
-			"observation", "events", "person_years"},
-		pgx.CopyFromSlice(len(cases), func(i int) ([]any, error) {
-			c := cases[i]
-			ev, err := json.Marshal(nonNilEvidence(c.Evidence))
-			var obs *float64
-			if c.Observed {
-				obs = &c.Observation
-			}
-			return []any{c.TIN, j.Run.ID, c.CaseID, c.PatientID, c.NPI, c.IndexDate.Time(), c.DueDate.Time(), c.Populations.Names(), ev,
-				obs, c.Events, c.PersonYears}, err
-		}))
-	if err != nil {
-		return fmt.Errorf("writing cases: %w", classify(err))
-	}
-	return nil
-}
-
-// Finish writes the run's aggregates and totals and marks it succeeded, in
-// the transaction that holds its cases.
-func (j *RunJob) Finish(ctx context.Context, total Tally, aggs []Aggregate) error {
-	tx, err := j.resultsTx(ctx)
-	if err != nil {
-		return classify(err)
-	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"evaluation_aggregates"},
-		append([]string{"run_id", "level", "tin", "npi", "stratum", "stratum_value"}, strings.Split(tallyColumns, ", ")...),
-		pgx.CopyFromSlice(len(aggs), func(i int) ([]any, error) {
-			a := aggs[i]
-			return append([]any{j.Run.ID, a.Level, a.TIN, a.NPI, a.Stratum, a.StratumValue}, tallyArgs(a.Tally)...), nil
-		}))
-	if err != nil {
-		return fmt.Errorf("writing aggregates: %w", classify(err))
-	}
-	if _, err := tx.Exec(ctx, `UPDATE evaluation_runs SET status = 'succeeded', finished_at = clock_timestamp(), error = '',
-		(`+tallyColumns+`) = ($2, $3, $4, $5, $6, $7, $8, $9) WHERE id = $1`, append([]any{j.Run.ID}, tallyArgs(total)...)...); err != nil {
-		return classify(err)
-	}
-	err = tx.Commit(ctx)
-	j.results = nil
-	return classify(err)
-}
-
-// close rolls back results that were not finished.
-func (j *RunJob) close(ctx context.Context) {
-	if j.results != nil {
-		j.results.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-		j.results = nil
-	}
-	if j.conn != nil {
-		j.conn.Release()
-		j.conn = nil
-	}
-}
-
-func nonNilEvidence(e []measure.Evidence) []measure.Evidence {
-	if e == nil {
-		return []measure.Evidence{}
-	}
-	return e
 }

@@ -1,8 +1,4 @@
-// Package runs holds the evaluation-run types: a run with its status and
-// provenance, its aggregates, and the filter its cases are read with. The
-// store keeps them and the writers (reports, submissions) read them; both
-// import this package, so writers never import storage. It has no I/O.
-package runs
+package evaluation
 
 import (
 	"time"
