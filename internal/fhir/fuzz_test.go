@@ -1,10 +1,15 @@
 package fhir
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/liaison-registry/liaison/internal/source"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -55,6 +60,99 @@ func FuzzRead(f *testing.F) {
 			if !sum.Balanced() || sum.Rejected != len(rejected) || source.Total(sum.Records) != records {
 				t.Fatalf("%s: summary %+v, %d items with rejections, %d records", name, sum, len(rejected), records)
 			}
+		}
+	})
+}
+
+// streamed is what the streaming reader gave for one entry.
+type streamed struct {
+	line          int
+	fullURL, data string
+	bad           bool
+}
+
+// stream reads data with the streaming Bundle reader from r.
+func stream(t *testing.T, r io.Reader, max int) ([]streamed, error) {
+	var out []streamed
+	err := newBundleStream("f.json", r, max).each(func(line int, e entry, bad *source.Problem) error {
+		if line < 1 {
+			t.Fatalf("line %d", line)
+		}
+		out = append(out, streamed{line, e.FullURL, string(e.Resource), bad != nil})
+		return nil
+	})
+	return out, err
+}
+
+// FuzzBundleStream checks the streaming Bundle reader against the reading
+// of the Bundle in memory (bundleEntries, its lines from byte offsets): up
+// to the first problem, the same entries with the same lines, and a
+// problem exactly when the in-memory reading fails. The input is fed at
+// once, one byte at a time and in halves ending with data and EOF
+// together, and under a small bound, which may stop the read but not
+// change what was read.
+func FuzzBundleStream(f *testing.F) {
+	for _, name := range []string{"testdata/transaction-bundle.json", "testdata/eob-searchset.json", "testdata/claims-setting.json"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	var w bundleWriter
+	w.WriteString("{\"resourceType\":\"Bundle\",\"entry\":[\n")
+	for i := range 12 {
+		if i > 0 {
+			w.WriteString(separators[i%len(separators)])
+		}
+		w.entry(i)
+	}
+	w.WriteString("]}")
+	f.Add(w.Bytes())
+	f.Add(w.Bytes()[:w.Len()/2])
+	for _, s := range []string{
+		`{"entry":[{"resource":{"resourceType":"Patient"}}],"resourceType":"Bundle"}`,
+		`{"resourceType":"Bundle","entry":[` + strings.Repeat(" \n", 700) + `{"fullUrl":"a","resource":{}}` + strings.Repeat("\r\n", 300) + `,{"resource":1}]}`,
+		`{"resourceType":"Bundle","entry":[1,null,"x",{"FullURL":"u","Resource":{}},{"fullUrl":"\u00e9","reſource":2}]}`,
+		`{"resourceType":"Bundle","entry":[{"fullUrl":null,"resource":null}],"entry":[{"resource":{}}]`,
+		`{"resourceType":"Bundle","entry":{}}`,
+		`{"resourceType":"Bundle","entry":[{"resource":{"a":[1,2}}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, wantErr := bundleEntries(data)
+		got, err := stream(t, bytes.NewReader(data), MaxEntryBytes)
+		if err != nil {
+			t.Fatal(err) // the input is far under the bound, and read from memory
+		}
+		firstBad := slices.IndexFunc(got, func(s streamed) bool { return s.bad })
+		if (firstBad >= 0) != (wantErr != nil) {
+			t.Fatalf("in memory: %v; streamed: %v", wantErr, got)
+		}
+		if firstBad < 0 {
+			firstBad = len(got)
+		}
+		if firstBad != len(want) {
+			t.Fatalf("streamed %d entries before a problem, in memory %d (%v)", firstBad, len(want), wantErr)
+		}
+		for i, e := range want {
+			w := streamed{1 + bytes.Count(data[:e.offset], []byte("\n")), e.FullURL, string(e.Resource), false}
+			if got[i] != w {
+				t.Fatalf("entry %d: streamed %+v, in memory %+v", i, got[i], w)
+			}
+		}
+		for _, r := range []io.Reader{iotest.OneByteReader(bytes.NewReader(data)), iotest.DataErrReader(iotest.HalfReader(bytes.NewReader(data)))} {
+			if again, err := stream(t, r, MaxEntryBytes); err != nil || !slices.Equal(again, got) {
+				t.Fatalf("read in pieces: %v %v\nat once: %v", again, err, got)
+			}
+		}
+		bounded, err := stream(t, iotest.HalfReader(bytes.NewReader(data)), 64)
+		if err != nil && !strings.Contains(err.Error(), "over 64 bytes") {
+			t.Fatalf("under a bound: %v", err)
+		}
+		if len(bounded) > len(got) || !slices.Equal(bounded, got[:len(bounded)]) || (err == nil && len(bounded) != len(got)) {
+			t.Fatalf("under a bound: %v (%v)\nunbounded: %v", bounded, err, got)
 		}
 	})
 }

@@ -36,6 +36,9 @@ type mapper struct {
 func mapItem(x *index, opts Options, it *item) *mapped {
 	out := &mapped{typ: it.typ}
 	switch {
+	case it.bad != nil:
+		(&mapper{out: out}).reject(it.bad.Path, it.bad.Rule, it.bad.Message)
+		return out
 	case referenceOnly[it.typ]:
 		// read in the first pass to resolve references; no records of their own
 		out.id = topLevelID(it)

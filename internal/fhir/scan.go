@@ -16,18 +16,28 @@ import (
 // newlines cannot exhaust memory.
 const MaxLineBytes = source.MaxLineBytes
 
-// MaxDocumentBytes bounds a FHIR JSON document (a Bundle or one resource),
-// which is read whole: a larger export is sent as NDJSON, one resource per
-// line, as bulk data is.
+// MaxDocumentBytes bounds a FHIR JSON document that is read whole: one
+// resource, or a Bundle whose resourceType is not in its first peekBytes.
+// A Bundle that says what it is up front is streamed, whatever its size,
+// each entry bounded by MaxEntryBytes. A larger export is sent as NDJSON,
+// one resource per line, as bulk data is.
 const MaxDocumentBytes = 256 << 20
+
+// maxDocumentBytes is MaxDocumentBytes; tests lower it.
+var maxDocumentBytes = MaxDocumentBytes
+
+// peekBytes is how much of a JSON document is looked at to tell a Bundle:
+// the read buffer's size.
+const peekBytes = 1 << 20
 
 // item is one resource as read: its raw JSON and where it starts.
 type item struct {
 	file    string
 	line    int
 	data    []byte
-	fullURL string // Bundle.entry.fullUrl, for urn:uuid references
-	typ     string // top-level resourceType, "" when unreadable
+	fullURL string          // Bundle.entry.fullUrl, for urn:uuid references
+	typ     string          // top-level resourceType, "" when unreadable
+	bad     *source.Problem // why a streamed Bundle has no resource here
 }
 
 // peekType returns the top-level "resourceType" of a JSON object without
@@ -88,11 +98,13 @@ func eachField(b []byte, fn func(key, val []byte) bool) {
 }
 
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+	for i < len(b) && isBlank(b[i]) {
 		i++
 	}
 	return i
 }
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // skipValue returns the index just past the JSON value starting at b[i], or -1.
 func skipValue(b []byte, i int) int {
@@ -142,18 +154,11 @@ func walkFile(ctx context.Context, path string, keep func(it *item) bool, fn fun
 		return err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
+	br := bufio.NewReaderSize(f, peekBytes)
 	name := path
 	b := &batcher{fn: fn, keep: keep}
 	if isDocument(path, br) {
-		data, err := io.ReadAll(io.LimitReader(br, MaxDocumentBytes+1))
-		if err != nil {
-			return err
-		}
-		if len(data) > MaxDocumentBytes {
-			return fmt.Errorf("%s: a FHIR document over %d MiB; send an export this large as NDJSON (one resource per line, as FHIR bulk data)", name, MaxDocumentBytes>>20)
-		}
-		if err := b.add(item{file: name, line: 1 + leadingLines(data), data: data}); err != nil {
+		if err := b.document(ctx, name, br); err != nil {
 			return err
 		}
 		return b.flush()
@@ -190,6 +195,38 @@ func isDocument(path string, br *bufio.Reader) bool {
 	first, rest, found := bytes.Cut(head, []byte("\n"))
 	first = bytes.TrimSpace(first)
 	return !(found && json.Valid(first) && len(bytes.TrimSpace(rest)) > 0 && bytes.TrimSpace(rest)[0] == '{')
+}
+
+// document reads one JSON document: a Bundle as a stream of entries when
+// its head says it is one, anything else whole.
+func (b *batcher) document(ctx context.Context, name string, br *bufio.Reader) error {
+	head, _ := br.Peek(peekBytes)
+	if peekType(head) == "Bundle" {
+		return b.stream(ctx, name, br)
+	}
+	data, err := io.ReadAll(io.LimitReader(br, int64(maxDocumentBytes)+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > maxDocumentBytes {
+		return fmt.Errorf("%s: a FHIR document over %s that does not start as a Bundle (a Bundle with its resourceType in its first MiB is read entry by entry, at any size); send an export this large as NDJSON (one resource per line, as FHIR bulk data)", name, sizeOf(maxDocumentBytes))
+	}
+	return b.add(item{file: name, line: 1 + leadingLines(data), data: data})
+}
+
+// stream reads a Bundle one entry at a time: memory follows the largest
+// entry, not the Bundle.
+func (b *batcher) stream(ctx context.Context, name string, r io.Reader) error {
+	n := 0
+	return newBundleStream(name, r, maxEntryBytes).each(func(line int, e entry, bad *source.Problem) error {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if bad != nil {
+			return b.add(item{file: name, line: line, bad: bad})
+		}
+		return b.entry(name, line, e)
+	})
 }
 
 func leadingLines(b []byte) int {
@@ -253,16 +290,27 @@ func (b *batcher) bundle(it item) error {
 		}
 		return nil
 	}
+	// it.line is the line of the Bundle's first byte that is not blank.
+	line, from := it.line, int64(skipSpace(it.data, 0))
 	for _, e := range entries {
-		line := it.line + bytes.Count(it.data[:e.offset], []byte("\n"))
-		if len(bytes.TrimSpace(e.Resource)) == 0 || bytes.Equal(bytes.TrimSpace(e.Resource), []byte("null")) {
-			continue // a transaction DELETE or a response entry carries no resource
-		}
-		if err := b.add(item{file: it.file, line: line, data: e.Resource, fullURL: e.FullURL}); err != nil {
+		// Count from the previous entry, not from the start: counting each
+		// entry's prefix anew took time quadratic in the Bundle's size.
+		line += bytes.Count(it.data[from:e.offset], []byte("\n"))
+		from = e.offset
+		if err := b.entry(it.file, line, e); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// entry adds a Bundle entry's resource, with the line the entry starts on.
+func (b *batcher) entry(file string, line int, e entry) error {
+	res := bytes.TrimSpace(e.Resource)
+	if len(res) == 0 || bytes.Equal(res, []byte("null")) {
+		return nil // a transaction DELETE or a response entry carries no resource
+	}
+	return b.add(item{file: file, line: line, data: e.Resource, fullURL: e.FullURL})
 }
 
 type entry struct {
@@ -271,43 +319,23 @@ type entry struct {
 	offset   int64
 }
 
-// bundleEntries decodes Bundle.entry with each entry's byte offset, so
-// problems name the line of the entry rather than of the Bundle.
+// bundleEntries decodes the Bundle.entry of a Bundle in memory (nested in
+// an entry, or read whole) with each entry's byte offset, so problems name
+// the line of the entry rather than of the Bundle.
 func bundleEntries(data []byte) ([]entry, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, fmt.Errorf("bundle is not a JSON object")
-	}
 	var out []entry
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, err
+	err := walkBundle(dec, func() error {
+		off := dec.InputOffset()
+		var e entry
+		if err := dec.Decode(&e); err != nil {
+			return err
 		}
-		if key, _ := t.(string); key != "entry" {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-			return nil, fmt.Errorf("Bundle.entry is not an array")
-		}
-		for dec.More() {
-			off := dec.InputOffset()
-			var e entry
-			if err := dec.Decode(&e); err != nil {
-				return nil, err
-			}
-			e.offset = off + int64(leadingSpace(data[off:]))
-			out = append(out, e)
-		}
-		if _, err := dec.Token(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+		e.offset = off + int64(leadingSpace(data[off:]))
+		out = append(out, e)
+		return nil
+	})
+	return out, err
 }
 
 func leadingSpace(b []byte) int {

@@ -173,8 +173,9 @@ func TestUnknownMedicationsAreCounted(t *testing.T) {
 // Issue 15, item 5: `liaison import` read whole files and decompressed
 // without bound (a 4.5 MB .json.gz of blanks took 3.8 GB, a .csv.gz 6.4 GB).
 // Now a .gz that expands past source.MaxRatio, a line past
-// source.MaxLineBytes and a FHIR document past fhir.MaxDocumentBytes stop
-// the read with an error naming the file.
+// source.MaxLineBytes, a FHIR document read whole past
+// fhir.MaxDocumentBytes and an element of a streamed Bundle past
+// fhir.MaxEntryBytes stop the read with an error naming the file.
 func TestInputsThatWouldExhaustMemory(t *testing.T) {
 	dir := t.TempDir()
 	gz := func(name string, size int, b byte) string {
@@ -196,12 +197,16 @@ func TestInputsThatWouldExhaustMemory(t *testing.T) {
 	if err := os.WriteFile(plain, body, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	doc := filepath.Join(dir, "huge.json")
-	if err := os.WriteFile(doc, append([]byte(`{"resourceType":"Bundle","type":"collection","entry":[`), bytes.Repeat([]byte(" "), 257<<20)...), 0o644); err != nil {
-		t.Fatal(err)
+	blanks := func(name, head string, size int) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, append([]byte(head), bytes.Repeat([]byte(" "), size)...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 	for _, tc := range []struct{ path, want string }{
-		{doc, "a FHIR document over 256 MiB"},
+		{blanks("huge.json", `{"resourceType":"Patient","id":"1",`, 257<<20), "a FHIR document over 256 MiB"},
+		{blanks("huge-bundle.json", `{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"`, 65<<20), "huge-bundle.json:1: a Bundle entry (or other element) over 64 MiB"},
 		{gz("blanks.json.gz", 300<<20, ' '), "expands more than 200 times"},
 		{gz("blanks.csv.gz", 300<<20, ' '), "expands more than 200 times"},
 		{plain, "oneline.csv:2: a line longer than 64 MiB"},
