@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -315,8 +316,43 @@ func (s *Server) keyFirst(next http.Handler) http.Handler {
 			json.NewEncoder(w).Encode(map[string]any{"code": st.Code(), "message": st.Message(), "details": []any{}}) //nolint:errcheck
 			return
 		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &paced{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now()}
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// A keyed request's body must keep up a minimum rate once a grace period
+// is over, or the read fails and the connection is closed: a key holder
+// trickling bodies cannot hold connections for the hour ReadTimeout allows.
+// 4 KiB/s (32 kbit/s) is slower than any network a practice uploads from.
+const (
+	minBodyRate  = 4 << 10 // bytes per second
+	bodyRateFrom = 10 * time.Second
+)
+
+// paced moves the connection's read deadline along a minimum-rate schedule:
+// the bytes read so far buy their time at minBodyRate after the grace.
+type paced struct {
+	io.ReadCloser
+	rc    *http.ResponseController
+	start time.Time
+	read  int64
+}
+
+func (p *paced) Read(b []byte) (int, error) {
+	due := p.start.Add(bodyRateFrom + time.Duration(p.read)*time.Second/minBodyRate)
+	p.rc.SetReadDeadline(due) //nolint:errcheck // unsupported only on connections this server never makes
+	n, err := p.ReadCloser.Read(b)
+	p.read += int64(n)
+	if err == io.EOF {
+		// The whole body is in: the server now watches the connection for
+		// the client going away, and a deadline left here would cancel the
+		// call while it works.
+		p.rc.SetReadDeadline(time.Time{}) //nolint:errcheck
+	}
+	return n, err
 }
 
 // gatewayRequestHeader is the HTTP header that reaches calls as

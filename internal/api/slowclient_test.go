@@ -109,3 +109,56 @@ func TestConnectionsPerClientAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// Keyed clients trickling a request body a byte every 5 s are dropped too
+// once the grace period is over (the body must keep up 4 KiB/s), while a
+// keyed call with a whole body is served.
+func TestTricklingBodiesAreDropped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 15 s")
+	}
+	e := newEnv(t)
+	const n = 50
+	dropped := make(chan time.Duration, n)
+	start := time.Now()
+	for range n {
+		go func() {
+			c, err := net.Dial("tcp", e.srv.HTTPAddr)
+			if err != nil {
+				dropped <- 0
+				return
+			}
+			defer c.Close()
+			head := "POST /v1/ingest HTTP/1.1\r\nHost: liaison\r\nAuthorization: Bearer " + e.srv.OperatorKey +
+				"\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+			if _, err := c.Write([]byte(head)); err != nil {
+				dropped <- time.Since(start)
+				return
+			}
+			for range 20 { // 20 bytes over 100 s at most
+				if _, err := c.Write([]byte(" ")); err != nil {
+					dropped <- time.Since(start)
+					return
+				}
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := c.Read(make([]byte, 512)); err != nil && !isTimeout(err) {
+					dropped <- time.Since(start) // answered and closed by the server
+					return
+				}
+			}
+			dropped <- -1
+		}()
+	}
+	if code, _ := e.rest(http.MethodGet, "/v1/measures", nil); code != http.StatusOK {
+		t.Errorf("keyed call during the trickle: %d", code)
+	}
+	for range n {
+		if d := <-dropped; d < 0 || d > 25*time.Second {
+			t.Fatalf("a trickling body held its connection for %v (-1: never dropped)", d)
+		}
+	}
+	// An import whose body arrives at once is served.
+	if code, body := e.rest(http.MethodPost, "/v1/ingest", map[string]any{"records": []any{}}); code != http.StatusOK {
+		t.Errorf("a whole body: %d %v", code, body)
+	}
+}
