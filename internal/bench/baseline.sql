@@ -1,4 +1,4 @@
--- MIPS #418 (2024-2027), as an analyst would compute it in one set-based query:
+-- MIPS #418 (2025-2027), as an analyst would compute it in one set-based query:
 -- the counts Liaison's engine reports for mips-418@<year>, from the same
 -- tables. Code lists come in as parameters, each entry 'SYSTEM|CODE':
 --   $1 fracture diagnoses          $2 option-00 encounter codes (not at POS 21)
@@ -66,10 +66,14 @@ episode AS (
     WHERE prev IS NULL OR d - prev > 60
 ),
 -- Fracture in the intake window, and the episode's first qualifying
--- encounter in the period with the woman 50-85 on its date.
+-- encounter in the period with the woman 50-85 on its date. Due is the
+-- numerator window's last day: "in the 180 days after the fracture" from
+-- 2025 (measures/mips-418/2025-2027 spec.yaml, numerator.window
+-- [index, index+180d]; X <= d <= X+180, DESIGN.md's temporal contract), not
+-- 2024's "six months after" (+6 calendar months, up to day 184).
 cases AS (
     SELECT DISTINCT ON (x.tin, x.pid, x.start)
-        x.tin, x.pid, x.start AS idx, (x.start + interval '6 months')::date AS due,
+        x.tin, x.pid, x.start AS idx, x.start + 180 AS due,
         least($8::date, x.span_end) AS qdc_end,
         date_part('year', age(q.d, w.birth_date)) AS age_at_encounter
     FROM episode x

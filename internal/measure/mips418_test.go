@@ -151,6 +151,13 @@ func TestMIPS418Numerator(t *testing.T) {
 			[]wantCase{{pops: met, index: "2025-01-01", due: "2025-06-30", text: "day 180 after"}}},
 		{"2025-day-181-not-met", "mips-418@2025", woman("1950-05-10").visit("e1", "2025-01-01", "11", "99213", "S72.001A").proc("x1", "2025-07-01", "77080"),
 			[]wantCase{{pops: notMet, due: "2025-06-30"}}},
+		// 2026 carries 2025's 180 days forward: a fracture on 21 March ends
+		// its window on 17 September, not six months later on 21 September
+		// (day 184, the SQL baseline's one disagreement at 200,000 patients).
+		{"2026-day-180-met", "mips-418@2026", woman("1950-05-10").visit("e1", "2026-03-21", "23", "99283", "S72.141A").proc("x1", "2026-09-17", "77080"),
+			[]wantCase{{pops: met, index: "2026-03-21", due: "2026-09-17", text: "day 180 after"}}},
+		{"2026-day-184-six-months-not-met", "mips-418@2026", woman("1950-05-10").visit("e1", "2026-03-21", "23", "99283", "S72.141A").proc("x1", "2026-09-21", "77080"),
+			[]wantCase{{pops: notMet, due: "2026-09-17"}}},
 		// The same dates in 2024 (six calendar months) end on 1 July.
 		{"2024-six-months-from-1-january-ends-1-july", "mips-418@2024", woman("1950-05-10").visit("e1", "2024-01-01", "11", "99213", "S72.001A").proc("x1", "2024-07-01", "77080"),
 			[]wantCase{{pops: met, due: "2024-07-01"}}},
