@@ -32,3 +32,24 @@ func BenchmarkEvaluateMIPS418Parallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkEvaluatePerMeasure runs the #418 baseline of `liaison bench
+// engine` and each measure the engine gained since, each over a synthetic
+// population of its own year, so their ns/op compare in one run: a new
+// measure should keep at least half #418's throughput.
+func BenchmarkEvaluatePerMeasure(b *testing.B) {
+	for _, key := range []string{"mips-418@2026", "aom-pdc@2025"} {
+		b.Run(key, func(b *testing.B) {
+			m := mustMeasure(b, key)
+			pop := synth.Population(synth.Defaults(1, m.Period().Start.Year()), 100_000)
+			b.ReportAllocs()
+			b.ResetTimer()
+			var counts Counts
+			for i := 0; b.Loop(); i++ {
+				for _, c := range m.Evaluate(pop[i%len(pop)]) {
+					counts.Add(c)
+				}
+			}
+		})
+	}
+}

@@ -259,6 +259,8 @@ func (m *Measure) fillsEvidence(p *clinical.PatientData, sc *scratch, fills []ob
 		switch {
 		case f.days == 0:
 			fmt.Fprintf(&b, ", no days' supply (the record gives %d and the drugs file none for %s): not counted", f.recorded, f.drug)
+		case f.fromTable && h.src != srcMed:
+			fmt.Fprintf(&b, ", %d days by the drugs file (a billed drug code carries none)", f.days)
 		case f.fromTable:
 			fmt.Fprintf(&b, ", %d days by the drugs file where the record gives %d", f.days, f.recorded)
 		default:
