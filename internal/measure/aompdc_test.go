@@ -43,11 +43,14 @@ type pdcWant struct {
 	lacks         string // text no evidence may carry, if set
 }
 
-func runPDCCases(t *testing.T, tests []struct {
+// pdcCase is a patient and the cases the measure must give.
+type pdcCase struct {
 	name    string
 	patient *pb
 	want    []pdcWant
-}) {
+}
+
+func runPDCCases(t *testing.T, tests []pdcCase) {
 	t.Helper()
 	m := mustMeasure(t, aomPDC)
 	for _, tc := range tests {
@@ -97,11 +100,7 @@ var (
 // Days from 2025-02-14 to 2026-02-14, both included: 366. From 2025-03-01:
 // March to December 306, January 31, February 14: 351.
 func TestAOMPDCWindowAndPeriod(t *testing.T) {
-	runPDCCases(t, []struct {
-		name    string
-		patient *pb
-		want    []pdcWant
-	}{
+	runPDCCases(t, []pdcCase{
 		{"fill-on-the-fracture-day-starts-the-period", pdcFx().dispensed("m1", "2025-02-14", "904431", 90),
 			[]pdcWant{{pops: observed, covered: 90, days: 366, text: "from the first fill on 2025-02-14 (day 0 after the fracture of 2025-02-14) to 2026-02-14"}}},
 		{"period-runs-from-the-first-fill", pdcFx().dispensed("m1", "2025-03-01", "904431", 90),
@@ -139,11 +138,7 @@ func TestAOMPDCWindowAndPeriod(t *testing.T) {
 // Who has a case: a patient of 50 or more (both sexes) with a fracture of the
 // list in 2025 and a fill in the window.
 func TestAOMPDCCases(t *testing.T) {
-	runPDCCases(t, []struct {
-		name    string
-		patient *pb
-		want    []pdcWant
-	}{
+	runPDCCases(t, []pdcCase{
 		{"no-fill-no-case", pdcFx(), noPDCCase},
 		{"an-order-is-not-a-fill", pdcFx().med("m1", clinical.MedOrder, "2025-02-14", clinical.RxNorm, "904431", 90), noPDCCase},
 		{"a-statement-is-not-a-fill", pdcFx().med("m1", clinical.MedStatement, "2025-02-14", clinical.RxNorm, "904431", 90), noPDCCase},
@@ -162,11 +157,7 @@ func TestAOMPDCCases(t *testing.T) {
 // Days' supply and PQA's drug rules: a dose recorded with 0 or 1 day lasts
 // what drugs.yaml says; fills of one drug shift, of two drugs merge.
 func TestAOMPDCFillsAndDrugs(t *testing.T) {
-	runPDCCases(t, []struct {
-		name    string
-		patient *pb
-		want    []pdcWant
-	}{
+	runPDCCases(t, []pdcCase{
 		// 03-01 + 183 days: 03-01 to 08-30.
 		{"denosumab-recorded-with-1-day-lasts-183", pdcFx().med("m1", clinical.MedAdministration, "2025-03-01", clinical.RxNorm, "993452", 1),
 			[]pdcWant{{pops: observed, covered: 183, days: 351, text: "denosumab 993452 (1 ML denosumab 60 MG/ML Prefilled Syringe) administered on 2025-03-01, 183 days by the drugs file where the record gives 1 (record m1)"}}},
@@ -200,11 +191,7 @@ func TestAOMPDCFillsAndDrugs(t *testing.T) {
 // PQA: adherent at PDC ≥ 80%. From 2025-02-15 to 2026-02-14 is 365 days: 292
 // of them are exactly 80%.
 func TestAOMPDCThreshold(t *testing.T) {
-	runPDCCases(t, []struct {
-		name    string
-		patient *pb
-		want    []pdcWant
-	}{
+	runPDCCases(t, []pdcCase{
 		{"exactly-80-percent-is-in-the-numerator", pdcFx().dispensed("m1", "2025-02-15", "904431", 292),
 			[]pdcWant{{pops: adherent, covered: 292, days: 365, rule: "pdc-threshold", text: "PDC 80.0% reaches the threshold of 80.0%"}}},
 		{"one-day-less-is-not", pdcFx().dispensed("m1", "2025-02-15", "904431", 291),
@@ -233,11 +220,7 @@ func TestAOMPDCReproducesPQAWorkedExample(t *testing.T) {
 		}
 		return b
 	}
-	runPDCCases(t, []struct {
-		name    string
-		patient *pb
-		want    []pdcWant
-	}{
+	runPDCCases(t, []pdcCase{
 		// The 2021 fill falls before the fracture, outside the window; in the
 		// example it covers none of 2022 either.
 		{"SAMEDRUG", fx(fill{"2021-01-01", lisinopril}, fill{"2022-01-01", lisinopril}, fill{"2022-03-25", lisinopril},
