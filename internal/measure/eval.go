@@ -98,6 +98,9 @@ func (m *Measure) evaluate(p *clinical.PatientData) []Case {
 	if !m.ageFeasible(pt.BirthDate) || (pt.BirthPrec != clinical.DayPrecision && !m.ageFeasible(pt.BirthPrec.Last(pt.BirthDate))) {
 		return nil
 	}
+	if m.episode != nil && !m.anyFracture(p) {
+		return nil // most patients: no record can start an episode
+	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	m.scan(p, sc)
@@ -134,6 +137,25 @@ func (m *Measure) evaluate(p *clinical.PatientData) []Case {
 		}
 	}
 	return cases
+}
+
+// anyFracture reports whether some diagnosis or condition of the patient
+// carries a code that can start an episode: without one, scan would find no
+// fracture and evaluate no case, so it need not look at the other records.
+func (m *Measure) anyFracture(p *clinical.PatientData) bool {
+	for i := range p.Encounters {
+		for _, c := range p.Encounters[i].Diagnoses {
+			if m.codes.roles(c)&m.fractureMask != 0 {
+				return true
+			}
+		}
+	}
+	for i := range p.Conditions {
+		if m.codes.roles(p.Conditions[i].Code)&m.fractureMask != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // feasibleSpan is the dates on which a qualifying encounter's age counts.
