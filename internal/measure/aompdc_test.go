@@ -126,6 +126,8 @@ func TestAOMPDCWindowAndPeriod(t *testing.T) {
 			[]pdcWant{{pops: adherent, covered: 90, days: 92}}},
 		{"first-fill-90-days-before-the-end-is-excluded", pdcFx().dispensed("m1", "2025-11-16", "904431", 90),
 			[]pdcWant{{pops: pdcExcl, rule: "short-period", text: "is 90 days before the period's end on 2026-02-14"}}},
+		{"a-fill-dated-after-death-has-no-period", pdcFx().dispensed("m1", "2025-05-01", "904431", 90).died("2025-04-01"),
+			[]pdcWant{{pops: pdcExcl, rule: "short-period", text: "is after the period's end on 2025-04-01 (death)"}}},
 		{"death-soon-after-the-first-fill-excludes", pdcFx().dispensed("m1", "2025-02-14", "904431", 90).died("2025-04-01"),
 			[]pdcWant{{pops: pdcExcl, rule: "short-period", text: "(death)"}}},
 		{"hospice-in-the-window-excludes", pdcFx().dispensed("m1", "2025-02-14", "904431", 90).flag("h1", clinical.FlagHospice, "2025-09-01", ""),

@@ -187,9 +187,13 @@ func (m *Measure) observe(p *clinical.PatientData, sc *scratch, c *caseCtx) (Cas
 		}
 		if n := period.End.DaysSince(period.Start); n < o.minDays || n < 0 {
 			excluded = true
-			k.Evidence = append(k.Evidence, Evidence{Population: MeasurePopulationExclusion, Rule: "short-period", RecordIDs: []string{recordID(p, &sc.hits[fills[first].hit])},
-				Text: fmt.Sprintf("The first fill, on %s, is %d days before the period's end on %s (%s); at least %d are needed to measure adherence.",
-					period.Start, n, period.End, periodEnd, o.minDays)})
+			text := fmt.Sprintf("The first fill, on %s, is %d days before the period's end on %s (%s); at least %d are needed to measure adherence.",
+				period.Start, n, period.End, periodEnd, o.minDays)
+			if n < 0 {
+				text = fmt.Sprintf("The first fill, on %s, is after the period's end on %s (%s): there is no period to measure.", period.Start, period.End, periodEnd)
+			}
+			k.Evidence = append(k.Evidence, Evidence{Population: MeasurePopulationExclusion, Rule: "short-period",
+				RecordIDs: []string{recordID(p, &sc.hits[fills[first].hit])}, Text: text})
 		}
 	}
 	if excluded {
