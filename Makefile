@@ -17,6 +17,7 @@ test: postgres
 ## bench: the performance figures, one BENCH line each
 bench: postgres build
 	./$(BIN)/liaison bench engine --patients 1000000
+	./$(BIN)/liaison bench engine --measure aom-pdc@2025 --patients 1000000
 	./$(BIN)/liaison bench ingest --records 1000000
 	./$(BIN)/liaison bench evaluate --patients 1000000
 	./$(BIN)/liaison bench reports --workbooks 1000

@@ -83,8 +83,14 @@ func benchEngine(args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
 	res := m.Run(pop, false)
 	secs := time.Since(start).Seconds()
-	fmt.Fprintf(stderr, "cpus=%d cases=%d numerator=%d notMet=%d exclusions=%d\n", runtime.GOMAXPROCS(0),
-		res.Counts[measure.InitialPopulation], res.Counts[measure.Numerator], res.Counts[measure.PerformanceNotMet], res.Counts[measure.DenominatorExclusion])
+	k := res.Counts
+	if m.Scoring == measure.Continuous {
+		fmt.Fprintf(stderr, "cpus=%d cases=%d numerator=%d observed=%d exclusions=%d\n", runtime.GOMAXPROCS(0),
+			k[measure.InitialPopulation], k[measure.Numerator], k[measure.MeasurePopulation]-k[measure.MeasurePopulationExclusion], k[measure.MeasurePopulationExclusion])
+	} else {
+		fmt.Fprintf(stderr, "cpus=%d cases=%d numerator=%d notMet=%d exclusions=%d\n", runtime.GOMAXPROCS(0),
+			k[measure.InitialPopulation], k[measure.Numerator], k[measure.PerformanceNotMet], k[measure.DenominatorExclusion])
+	}
 	fmt.Fprintf(stdout, "BENCH engine measure=%s patients=%d seconds=%.3f patients_per_s=%.0f\n", *key, *n, secs, float64(*n)/secs)
 	return nil
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -267,5 +269,84 @@ func TestEvaluateProvisionalVersion(t *testing.T) {
 		if want := map[string]int{"mips-418@2026": 1, "mips-418@2027": 0}[key]; len(doc.Cases) != want {
 			t.Errorf("%s: %d cases, want %d", key, len(doc.Cases), want)
 		}
+	}
+}
+
+// TestEvaluateContinuousPDC: a continuous measure's document names its
+// scoring, gives each observed case its observation (the PDC as a fraction)
+// and sums them up in the aggregate; an excluded case has none. The input
+// (testdata/aom-pdc) has five treated patients and one untreated, who has
+// no case.
+func TestEvaluateContinuousPDC(t *testing.T) {
+	code, out, errs := runCLI("evaluate", "--measure", "aom-pdc@2025", "--input", "testdata/aom-pdc")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	golden.Check(t, "evaluate-aom-pdc-2025.json", out)
+	if !strings.Contains(errs, "aom-pdc@2025 is PROVISIONAL: registry-defined measure") {
+		t.Errorf("stderr does not say the measure is provisional:\n%s", errs)
+	}
+	var doc struct {
+		Scoring   string         `json:"scoring"`
+		Counts    map[string]int `json:"counts"`
+		Aggregate struct {
+			Populations map[string]int `json:"populations"`
+			Observation *struct {
+				N                   int
+				Sum, Median, Q1, Q3 float64
+			} `json:"observation"`
+		} `json:"aggregate"`
+		Cases []struct {
+			PatientID   string   `json:"patientId"`
+			Populations []string `json:"populations"`
+			Observation *float64 `json:"observation"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Scoring != "continuous" {
+		t.Errorf("scoring %q, want continuous", doc.Scoring)
+	}
+	want := map[string]struct {
+		pops []string
+		pdc  float64 // -1: excluded, no observation
+	}{
+		"refilled":       {[]string{"initialPopulation", "numerator", "measurePopulation"}, 1},           // 356 of 356 days: each refill shifted
+		"switched":       {[]string{"initialPopulation", "measurePopulation"}, 259.0 / 358},              // alendronate, then denosumab by J0897
+		"lapsed":         {[]string{"initialPopulation", "measurePopulation"}, 84.0 / 354},               // one fill, an order not counted
+		"prolia-by-name": {[]string{"initialPopulation", "numerator", "measurePopulation"}, 344.0 / 350}, // by name, 183 days each
+		"late-start":     {[]string{"initialPopulation", "measurePopulation", "measurePopulationExclusion"}, -1},
+	}
+	sum, n := 0.0, 0
+	for _, c := range doc.Cases {
+		w, ok := want[c.PatientID]
+		if !ok {
+			t.Errorf("unexpected case of %s", c.PatientID)
+			continue
+		}
+		delete(want, c.PatientID)
+		if !slices.Equal(c.Populations, w.pops) {
+			t.Errorf("%s: populations %v, want %v", c.PatientID, c.Populations, w.pops)
+		}
+		switch {
+		case w.pdc < 0 && c.Observation != nil:
+			t.Errorf("%s: excluded, yet observed %v", c.PatientID, *c.Observation)
+		case w.pdc >= 0 && (c.Observation == nil || *c.Observation != w.pdc):
+			t.Errorf("%s: observation %v, want %v", c.PatientID, c.Observation, w.pdc)
+		case w.pdc >= 0:
+			sum += w.pdc
+			n++
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no case for %v", want)
+	}
+	o := doc.Aggregate.Observation
+	if o == nil || o.N != n || math.Abs(o.Sum-sum) > 1e-9 || o.Q1 > o.Median || o.Median > o.Q3 {
+		t.Errorf("aggregate observation %+v, want n %d, sum %v, ordered quartiles", o, n, sum)
+	}
+	if p := doc.Aggregate.Populations; p["measurePopulation"] != 5 || p["measurePopulationExclusion"] != 1 || p["numerator"] != 2 || doc.Counts["initialPopulation"] != 5 {
+		t.Errorf("populations %v, counts %v", p, doc.Counts)
 	}
 }

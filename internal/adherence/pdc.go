@@ -56,9 +56,9 @@ import (
 // PQAThreshold is PQA's adherence threshold: PDC ≥ 80%.
 const PQAThreshold = 0.80
 
-// maxDaysSupply bounds days' supply far beyond any dispensing (a century)
+// MaxDaysSupply bounds days' supply far beyond any dispensing (a century)
 // so that day arithmetic on a corrupt value cannot overflow.
-const maxDaysSupply = 36525
+const MaxDaysSupply = 36525
 
 // Fill is one dispensing or administration.
 type Fill struct {
@@ -82,7 +82,23 @@ type Result struct {
 	PeriodDays  int               // days of the period, stay days excepted
 	PDC         float64           // CoveredDays / PeriodDays in [0, 1]; 0 when PeriodDays is 0
 	Covered     []clinical.Period // the covered days as disjoint spans in date order, inside the period
+	// Placed says where each fill's supply went, one per fill given and in
+	// the caller's order: what evidence needs to say which fills were shifted.
+	Placed []Placement
 }
+
+// Placement is where one fill's supply went: from Start (the fill's date, or
+// a later day when supply of the same drug was still on hand) to End, the
+// last day it lasted (later than Start + days' supply − 1 only when
+// inpatient stays interrupted it). Counted is false for a fill of another
+// class or dated after the period, which PDC ignores.
+type Placement struct {
+	Start, End clinical.Date
+	Counted    bool
+}
+
+// Shifted reports whether the fill started later than its date.
+func (p Placement) Shifted(f Fill) bool { return p.Counted && p.Start > f.Date }
 
 // Adherent reports whether PDC ≥ threshold (PQAThreshold for PQA's
 // measures). A period with no days left (all of it in hospital) is not
@@ -106,20 +122,25 @@ func PDC(class string, fills []Fill, period clinical.Period, opt Options) (Resul
 	if err != nil {
 		return Result{}, err
 	}
-	mine := make([]Fill, 0, len(fills))
-	for _, f := range fills {
-		if f.DaysSupply <= 0 || f.DaysSupply > maxDaysSupply {
+	type pending struct {
+		Fill
+		i int // position in fills
+	}
+	mine := make([]pending, 0, len(fills))
+	for i, f := range fills {
+		if f.DaysSupply <= 0 || f.DaysSupply > MaxDaysSupply {
 			return Result{}, fmt.Errorf("adherence: fill of %s on %s: days' supply %d is not a number of days (1 to %d)",
-				f.Drug, f.Date, f.DaysSupply, maxDaysSupply)
+				f.Drug, f.Date, f.DaysSupply, MaxDaysSupply)
 		}
 		if f.Class == class && f.Date <= period.End {
-			mine = append(mine, f) // a fill after the period covers none of it, nor shifts a fill that does
+			mine = append(mine, pending{f, i}) // a fill after the period covers none of it, nor shifts a fill that does
 		}
 	}
-	slices.SortFunc(mine, func(a, b Fill) int {
+	slices.SortStableFunc(mine, func(a, b pending) int {
 		return cmp.Or(cmp.Compare(a.Drug, b.Drug), cmp.Compare(a.Date, b.Date))
 	})
 
+	r := Result{PeriodDays: days(period) - overlap(stays, period), Placed: make([]Placement, len(fills))}
 	spans := make([]clinical.Period, 0, len(mine)+len(stays))
 	var next clinical.Date // the day after the current drug's supply runs out
 	for i, f := range mine {
@@ -128,9 +149,9 @@ func PDC(class string, fills []Fill, period clinical.Period, opt Options) (Resul
 			start = next // PQA: finish the supply on hand first
 		}
 		next = consume(start, f.DaysSupply, stays, func(p clinical.Period) { spans = append(spans, p) })
+		r.Placed[f.i] = Placement{Start: start, End: next.AddDays(-1), Counted: true}
 	}
 
-	r := Result{PeriodDays: days(period) - overlap(stays, period)}
 	r.Covered = unionWithin(spans, period)
 	for _, p := range r.Covered {
 		r.CoveredDays += days(p)

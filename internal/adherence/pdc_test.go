@@ -281,3 +281,35 @@ func TestPDCLeavesInputAlone(t *testing.T) {
 		t.Errorf("input changed: %v %v", fills, stays)
 	}
 }
+
+// TestPDCPlacesEachFill: Placed says, in the caller's order, where each
+// fill's supply went, so evidence can name the shifted ones: PQA's example
+// moves the 3/25 refill to 4/1 (fls.md §5.1); a fill of another drug is not
+// moved, and a fill after the period or of another class is not counted.
+func TestPDCPlacesEachFill(t *testing.T) {
+	fills := []Fill{
+		aom("alendronate", "2022-03-25", 90), // listed before the fill it follows
+		aom("alendronate", "2022-01-01", 90),
+		aom("denosumab", "2022-03-01", 183),
+		aom("alendronate", "2023-01-05", 90),
+		{Date: d("2022-02-01"), DaysSupply: 30, Drug: "atorvastatin", Class: "statins"},
+	}
+	r, err := PDC("AOM", fills, span("2022-01-01", "2022-12-31"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Placement{
+		{Start: d("2022-04-01"), End: d("2022-06-29"), Counted: true},
+		{Start: d("2022-01-01"), End: d("2022-03-31"), Counted: true},
+		{Start: d("2022-03-01"), End: d("2022-08-30"), Counted: true},
+		{}, {},
+	}
+	if !slices.Equal(r.Placed, want) {
+		t.Errorf("placed %v, want %v", r.Placed, want)
+	}
+	for i, shifted := range []bool{true, false, false, false, false} {
+		if got := r.Placed[i].Shifted(fills[i]); got != shifted {
+			t.Errorf("fill %d shifted = %v, want %v", i, got, shifted)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/bench"
+	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/ndjson"
 	"github.com/liaison-registry/liaison/internal/synth"
@@ -377,5 +379,49 @@ func TestWorklistOfTheYearBeingSubmitted(t *testing.T) {
 				t.Errorf("%s: case %s (fracture %s, due %s, %v) is not an open gap on %s", key, c.CaseId, c.IndexDate, c.DueDate, c.Populations, today)
 			}
 		}
+	}
+}
+
+// A continuous measure runs on the server like any other: the run names its
+// scoring, its cases carry their observations, and its tally has the
+// observations' summary and the measure populations, the same as the engine
+// gives over the same records (aom-pdc@2025, the PDC of osteoporosis therapy).
+func TestContinuousRunTalliesObservations(t *testing.T) {
+	e := newEnv(t)
+	recs := e.cohortOf(2025, 1000)
+	cases, counts := localCases(t, "aom-pdc@2025", recs)
+	want := evaluation.TallyOf(cases)
+	if want.Observation.N == 0 || counts[measure.MeasurePopulationExclusion] == 0 {
+		t.Fatalf("the cohort has %d observed and %d excluded cases; the comparison would prove little", want.Observation.N, counts[measure.MeasurePopulationExclusion])
+	}
+	run := e.runToEnd("aom-pdc@2025")
+	got := run.Tally
+	if run.Scoring != "continuous" || got.GetObservation() == nil {
+		t.Fatalf("run scoring %q, tally %v", run.Scoring, got)
+	}
+	o, w := got.Observation, want.Observation
+	if o.N != w.N || math.Abs(o.Sum-w.Sum) > 1e-9 || o.Median != w.Median || o.Q1 != w.Q1 || o.Q3 != w.Q3 {
+		t.Errorf("run observation %v, engine %+v", o, w)
+	}
+	for _, p := range []measure.Population{measure.InitialPopulation, measure.MeasurePopulation, measure.MeasurePopulationExclusion, measure.Numerator} {
+		if got.Populations[p.String()] != int64(counts[p]) {
+			t.Errorf("run %s %d, engine %d", p, got.Populations[p.String()], counts[p])
+		}
+	}
+	observed := 0
+	listed := e.allCases(&pb.ListCasesRequest{RunId: run.Id, PageSize: 500})
+	for _, c := range listed {
+		if c.Observation != nil {
+			observed++
+		}
+	}
+	if observed != int(w.N) {
+		t.Errorf("%d cases listed with an observation, want %d", observed, w.N)
+	}
+	// Submission files carry proportions only; a PDC run is refused, not
+	// written as a rate.
+	_, err := e.buildSubmission(&pb.BuildSubmissionRequest{RunIds: []string{run.Id}, Format: pb.SubmissionFormat_SUBMISSION_FORMAT_QPP_JSON, Tin: listed[0].Tin})
+	if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "a continuous measure") {
+		t.Errorf("QPP JSON of a continuous run: %v", err)
 	}
 }

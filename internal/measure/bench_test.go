@@ -6,9 +6,13 @@ import (
 	"github.com/liaison-registry/liaison/internal/synth"
 )
 
-func BenchmarkEvaluateMIPS418(b *testing.B) {
-	m := mustMeasure(b, "mips-418@2024")
-	pop := synth.Population(synth.Defaults(1, 2024), 100_000)
+func BenchmarkEvaluateMIPS418(b *testing.B) { benchEvaluate(b, "mips-418@2024") }
+
+// benchEvaluate evaluates a synthetic population of the measure's year,
+// one patient an op, counting cases as a run does.
+func benchEvaluate(b *testing.B, key string) {
+	m := mustMeasure(b, key)
+	pop := synth.Population(synth.Defaults(1, m.Period().Start.Year()), 100_000)
 	b.ReportAllocs()
 	b.ResetTimer()
 	var counts Counts
@@ -31,4 +35,14 @@ func BenchmarkEvaluateMIPS418Parallel(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// BenchmarkEvaluatePerMeasure runs the #418 baseline of `liaison bench
+// engine` and each measure the engine gained since, each over a synthetic
+// population of its own year, so their ns/op compare in one run: a new
+// measure should keep at least half #418's throughput.
+func BenchmarkEvaluatePerMeasure(b *testing.B) {
+	for _, key := range []string{"mips-418@2026", "aom-pdc@2025"} {
+		b.Run(key, func(b *testing.B) { benchEvaluate(b, key) })
+	}
 }

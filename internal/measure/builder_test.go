@@ -130,6 +130,8 @@ const (
 	numer = "numerator"
 	excep = "denominatorException"
 	nmet  = "performanceNotMet"
+	mpop  = "measurePopulation"
+	mpex  = "measurePopulationExclusion"
 )
 
 var (

@@ -98,6 +98,9 @@ func (m *Measure) evaluate(p *clinical.PatientData) []Case {
 	if !m.ageFeasible(pt.BirthDate) || (pt.BirthPrec != clinical.DayPrecision && !m.ageFeasible(pt.BirthPrec.Last(pt.BirthDate))) {
 		return nil
 	}
+	if m.episode != nil && !m.anyFracture(p) {
+		return nil // most patients: no record can start an episode
+	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	m.scan(p, sc)
@@ -127,9 +130,32 @@ func (m *Measure) evaluate(p *clinical.PatientData) []Case {
 	}
 	cases := make([]Case, 0, len(found))
 	for i := range found {
-		cases = append(cases, m.populations(p, sc, &found[i]))
+		if m.obs == nil {
+			cases = append(cases, m.populations(p, sc, &found[i]))
+		} else if k, ok := m.observe(p, sc, &found[i]); ok {
+			cases = append(cases, k)
+		}
 	}
 	return cases
+}
+
+// anyFracture reports whether some diagnosis or condition of the patient
+// carries a code that can start an episode: without one, scan would find no
+// fracture and evaluate no case, so it need not look at the other records.
+func (m *Measure) anyFracture(p *clinical.PatientData) bool {
+	for i := range p.Encounters {
+		for _, c := range p.Encounters[i].Diagnoses {
+			if m.codes.roles(c)&m.fractureMask != 0 {
+				return true
+			}
+		}
+	}
+	for i := range p.Conditions {
+		if m.codes.roles(p.Conditions[i].Code)&m.fractureMask != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // feasibleSpan is the dates on which a qualifying encounter's age counts.
@@ -169,7 +195,7 @@ type Candidates struct {
 // ageFeasible, found by stepping from the year arithmetic (29 February makes
 // AgeOn not a plain subtraction).
 func (m *Measure) Candidates() Candidates {
-	c := Candidates{Sex: m.sex, Coverage: m.enrollment != nil}
+	c := Candidates{Sex: m.sex, Coverage: m.enrollment != nil || m.obs != nil && m.obs.atDisenrollment}
 	if m.minAge >= 0 {
 		// The latest birth date still minAge by the last feasible day.
 		_, hi := m.feasibleSpan()
@@ -616,16 +642,7 @@ func (m *Measure) enrolled(p *clinical.PatientData, index clinical.Date) bool {
 // populations decides a case's populations in eCQM order: exclusions
 // first, then numerator, then exceptions (only if not met), else not met.
 func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) Case {
-	e := &p.Encounters[c.enc]
-	k := Case{PatientID: p.Patient.SourceID, IndexDate: c.index, DueDate: c.due, TIN: e.TIN, NPI: c.npi}
-	if k.TIN == "" {
-		k.TIN = p.Patient.TIN
-	}
-	// Patient ids are unique only within a practice, so the case id carries the TIN.
-	k.CaseID = p.Patient.TIN + "/" + k.PatientID
-	if m.unit == UnitEpisode {
-		k.CaseID += "/" + c.index.String()
-	}
+	k := m.newCase(p, c)
 	k.Populations.add(InitialPopulation)
 	k.Populations.add(Denominator)
 	k.Evidence = append(k.Evidence, m.ippEvidence(p, sc, c), m.denominatorEvidence(p, c))
@@ -647,6 +664,22 @@ func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	k.Populations.add(PerformanceNotMet)
 	if !m.collect(p, sc, c, qw, CatNotMet, nil, PerformanceNotMet, &k.Evidence) {
 		k.Evidence = append(k.Evidence, m.noEvidence(c))
+	}
+	return k
+}
+
+// newCase is a case with its identity, dates and attribution, in no
+// population yet.
+func (m *Measure) newCase(p *clinical.PatientData, c *caseCtx) Case {
+	e := &p.Encounters[c.enc]
+	k := Case{PatientID: p.Patient.SourceID, IndexDate: c.index, DueDate: c.due, TIN: e.TIN, NPI: c.npi}
+	if k.TIN == "" {
+		k.TIN = p.Patient.TIN
+	}
+	// Patient ids are unique only within a practice, so the case id carries the TIN.
+	k.CaseID = p.Patient.TIN + "/" + k.PatientID
+	if m.unit == UnitEpisode {
+		k.CaseID += "/" + c.index.String()
 	}
 	return k
 }

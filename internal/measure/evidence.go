@@ -88,7 +88,11 @@ func (m *Measure) ippEvidence(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	if c.index != c.encDate || c.occ < 0 {
 		fmt.Fprintf(&b, "; index date %s", c.index)
 	}
-	fmt.Fprintf(&b, "; due %s.", c.due)
+	if m.obs != nil {
+		fmt.Fprintf(&b, "; %s fills count to %s.", m.obs.label, c.due)
+	} else {
+		fmt.Fprintf(&b, "; due %s.", c.due)
+	}
 	return Evidence{Population: InitialPopulation, Rule: "initial-population", RecordIDs: ids, Text: b.String()}
 }
 

@@ -87,11 +87,12 @@ type Measure struct {
 	quality          []qualityCode
 	qualityMask      uint64
 
-	numWindow  window
+	numWindow  window // a continuous measure's: its observation window (the case's due date is its end)
 	numerator  []rule
 	filters    []rule
 	exclusions []rule
 	exceptions []rule
+	obs        *observation // continuous measures: what each case observes
 
 	codes codeIndex
 	names drugNames                // medications recognised by name (NAME, EXCLUDE lines)
@@ -159,8 +160,9 @@ type compiler struct {
 	dir   string
 	file  string
 	m     *Measure
-	bits  map[string]uint // value-set path or "qdc:"+code -> bit
-	used  map[string]bool // value-set names referenced by rules
+	bits  map[string]uint      // value-set path or "qdc:"+code -> bit
+	lists map[string]*valueSet // value-set path -> the list as read
+	used  map[string]bool      // value-set names referenced by rules
 	sets  map[string]string
 	names map[string]string // rule name -> the field that defined it
 }
@@ -184,21 +186,28 @@ func (c *compiler) nextBit(key string) (uint, error) {
 // listMask loads a code-list file (path relative to the spec's folder) once
 // and returns the role bit its codes carry.
 func (c *compiler) listMask(field, rel string) (uint64, error) {
+	_, mask, err := c.list(field, rel)
+	return mask, err
+}
+
+// list is listMask that also returns the list as read.
+func (c *compiler) list(field, rel string) (*valueSet, uint64, error) {
 	p := path.Join(c.dir, rel)
 	if !fs.ValidPath(p) {
-		return 0, c.errf(field, "%q leaves the measures folder", rel)
+		return nil, 0, c.errf(field, "%q leaves the measures folder", rel)
 	}
-	if b, ok := c.bits[p]; ok {
-		return 1 << b, nil
+	if vs, ok := c.lists[p]; ok {
+		return vs, 1 << c.bits[p], nil
 	}
 	vs, err := readValueSet(c.fsys, p)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	b, err := c.nextBit(p)
 	if err != nil {
-		return 0, c.errf(field, "%v", err)
+		return nil, 0, c.errf(field, "%v", err)
 	}
+	c.lists[p] = vs
 	c.m.names.add(vs, b)
 	for _, code := range vs.codes {
 		c.m.codes.add(code, b)
@@ -206,13 +215,14 @@ func (c *compiler) listMask(field, rel string) (uint64, error) {
 			c.m.desc[code] = d
 		}
 	}
-	return 1 << b, nil
+	return vs, 1 << b, nil
 }
 
 func (c *compiler) compile(s *specYAML) (*Measure, error) {
 	m := &Measure{ID: s.ID, Version: s.Version, Title: s.Title, Program: s.Program, desc: map[clinical.Code]string{}}
 	c.m = m
 	c.bits = map[string]uint{}
+	c.lists = map[string]*valueSet{}
 	c.used = map[string]bool{}
 	c.sets = s.ValueSets
 	c.names = map[string]string{}
@@ -255,10 +265,16 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 	if m.Scoring, err = ParseScoring(s.Scoring); err != nil {
 		return nil, c.errf("scoring", "%v", err)
 	}
-	if m.Scoring != Proportion {
-		// The result model carries every scoring; the engine's rules
-		// decide only proportion populations so far.
+	switch {
+	case m.Scoring == Continuous && s.Observation == nil:
+		return nil, c.errf("observation", "required for a continuous measure: the value each case observes (measures/README.md, \"Observations\")")
+	case m.Scoring == Continuous:
+	case m.Scoring != Proportion:
+		// The result model carries every scoring; the engine decides
+		// proportion populations and continuous observations so far.
 		return nil, c.errf("scoring", "%s measures are not evaluated by this engine yet", m.Scoring)
+	case s.Observation != nil:
+		return nil, c.errf("observation", "only a continuous measure observes a value per case (scoring: continuous)")
 	}
 	if err := c.eligibility(s); err != nil {
 		return nil, err
@@ -307,6 +323,11 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 		}
 		m.enrollment = s.Enrollment
 	}
+	if m.Scoring == Continuous {
+		if err := c.continuous(s, intake); err != nil {
+			return nil, err
+		}
+	}
 	if s.QualityWindow != nil {
 		if m.qualityWindow, err = parseWindow(s.QualityWindow, m.period, intake); err != nil {
 			return nil, c.errf("qualityWindow", "%v", err)
@@ -315,11 +336,16 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 	} else if len(m.quality) > 0 {
 		return nil, c.errf("qualityWindow", "required when the measure has quality-data codes")
 	}
-	if m.numWindow, err = parseWindow(s.Numerator.Window, m.period, intake); err != nil {
-		return nil, c.errf("numerator.window", "%v", err)
+	if m.obs == nil {
+		if m.numWindow, err = parseWindow(s.Numerator.Window, m.period, intake); err != nil {
+			return nil, c.errf("numerator.window", "%v", err)
+		}
 	}
-	if !m.numWindow.to.fromIndex && m.numWindow.to.fixed > m.period.End.AddDays(366) {
-		return nil, c.errf("numerator.window", "ends more than a year after the period")
+	if f := "numerator.window"; !m.numWindow.to.fromIndex && m.numWindow.to.fixed > m.period.End.AddDays(366) {
+		if m.obs != nil {
+			f = "observation.window"
+		}
+		return nil, c.errf(f, "ends more than a year after the period")
 	}
 	for _, g := range []struct {
 		field string
@@ -623,14 +649,11 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 		}
 		r.encMask |= mask
 	}
-	for _, k := range ry.MedKinds {
-		switch mk := clinical.MedicationKind(k); mk {
-		case clinical.MedOrder, clinical.MedDispense, clinical.MedAdministration, clinical.MedStatement:
-			r.medKinds = append(r.medKinds, mk)
-		default:
-			return r, c.errf(field+".medKinds", "%q: want order, dispense, administration or statement", k)
-		}
+	medKinds, err := c.medKinds(field+".medKinds", ry.MedKinds)
+	if err != nil {
+		return r, err
 	}
+	r.medKinds = medKinds
 	switch {
 	case composite || kind == kindAge:
 		if ry.Window != nil && kind == kindAge {
@@ -650,17 +673,37 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 	return r, nil
 }
 
+// medKinds reads the kinds of medication record a rule or observation counts.
+func (c *compiler) medKinds(field string, in []string) ([]clinical.MedicationKind, error) {
+	var out []clinical.MedicationKind
+	for _, k := range in {
+		switch mk := clinical.MedicationKind(k); mk {
+		case clinical.MedOrder, clinical.MedDispense, clinical.MedAdministration, clinical.MedStatement:
+			out = append(out, mk)
+		default:
+			return nil, c.errf(field, "%q: want order, dispense, administration or statement", k)
+		}
+	}
+	return out, nil
+}
+
 // valueSet marks the list a rule names as used and returns its role bit.
 func (c *compiler) valueSet(field, name, kind string) (uint64, error) {
+	_, mask, err := c.valueSetList(field, name, kind)
+	return mask, err
+}
+
+// valueSetList is valueSet that also returns the list as read.
+func (c *compiler) valueSetList(field, name, kind string) (*valueSet, uint64, error) {
 	if name == "" {
-		return 0, c.errf(field, "required for kind %s", kind)
+		return nil, 0, c.errf(field, "required for kind %s", kind)
 	}
 	rel, ok := c.sets[name]
 	if !ok {
-		return 0, c.errf(field, "%q is not declared under valueSets", name)
+		return nil, 0, c.errf(field, "%q is not declared under valueSets", name)
 	}
 	c.used[name] = true
-	return c.listMask("valueSets."+name, rel)
+	return c.list("valueSets."+name, rel)
 }
 
 func intOr(p *int, def int) int {

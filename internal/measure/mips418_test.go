@@ -61,10 +61,7 @@ func runGolden(t *testing.T, tests []golden) {
 // carries evidence with a rule and a sentence.
 func checkEvidence(t *testing.T, c Case) {
 	t.Helper()
-	for _, p := range []Population{InitialPopulation, Denominator, DenominatorExclusion, Numerator, DenominatorException, PerformanceNotMet} {
-		if !c.Populations.Has(p) {
-			continue
-		}
+	for _, p := range c.Populations.List() {
 		if !slices.ContainsFunc(c.Evidence, func(e Evidence) bool { return e.Population == p && e.Rule != "" && e.Text != "" }) {
 			t.Errorf("population %s has no evidence: %s", p, evidenceText(c))
 		}

@@ -51,6 +51,39 @@ type specYAML struct {
 	EpisodeFilters  []ruleYAML        `yaml:"episodeFilters"`
 	Exclusions      []ruleYAML        `yaml:"exclusions"`
 	Exceptions      []ruleYAML        `yaml:"exceptions"`
+	Observation     *observationYAML  `yaml:"observation"` // continuous measures: the value observed per case
+}
+
+// observationYAML is a continuous measure's observation. See
+// measures/README.md, "Observations".
+type observationYAML struct {
+	Kind     string   `yaml:"kind"`     // pdc
+	Label    string   `yaml:"label"`    // names the fills in evidence
+	ValueSet string   `yaml:"valueSet"` // the medications whose fills count
+	MedKinds []string `yaml:"medKinds"` // which records are fills
+	Window   []string `yaml:"window"`   // fills considered; the PDC period runs from the first to its end
+	Drugs    string   `yaml:"drugs"`    // file: each drug's names and the days' supply of a dose recorded without one
+	// Threshold: a case whose PDC is at least this is in the numerator.
+	Threshold *float64 `yaml:"threshold"`
+	// MinDaysAfterFirstFill: the period's end must be at least this many
+	// days after the first fill (PQA: 91), else the case is excluded.
+	MinDaysAfterFirstFill int `yaml:"minDaysAfterFirstFill"`
+	// PeriodEnds: events that end the period early (death, disenrollment).
+	PeriodEnds []string `yaml:"periodEnds"`
+}
+
+// drugsYAML is an observation's drugs file: which drug a fill is (PQA
+// shifts overlapping fills of the same drug) and, by its form, how many
+// days a dose lasts when its record says none.
+type drugsYAML struct {
+	Drugs []struct {
+		Drug       string   `yaml:"drug"`
+		Names      []string `yaml:"names"`
+		DaysSupply []struct {
+			Words []string `yaml:"words"` // any of these in the product's name; none: every form
+			Days  int      `yaml:"days"`
+		} `yaml:"daysSupply"`
+	} `yaml:"drugs"`
 }
 
 type periodYAML struct {

@@ -76,7 +76,10 @@ func TestInvalidSpecs(t *testing.T) {
 		{"unknown-key", "program: test", "program: test\nnumerater: {}", nil, "spec.yaml", "", "field numerater not found"},
 		{"bad-unit", "unit: episode", "unit: instance", nil, "spec.yaml", "unit", "want episode or patient"},
 		{"bad-scoring", "program: test", "program: test\nscoring: rate", nil, "spec.yaml", "scoring", "want proportion, ratio, continuous or cohort"},
-		{"scoring-the-engine-cannot-decide", "program: test", "program: test\nscoring: continuous", nil, "spec.yaml", "scoring", "not evaluated by this engine yet"},
+		{"ratio-not-evaluated-yet", "program: test", "program: test\nscoring: ratio", nil, "spec.yaml", "scoring", "ratio measures are not evaluated by this engine yet"},
+		{"cohort-not-evaluated-yet", "program: test", "program: test\nscoring: cohort", nil, "spec.yaml", "scoring", "cohort measures are not evaluated by this engine yet"},
+		{"continuous-without-observation", "program: test", "program: test\nscoring: continuous", nil, "spec.yaml", "observation", "required for a continuous measure"},
+		{"observation-of-a-proportion", "program: test", "program: test\nobservation: {kind: pdc}", nil, "spec.yaml", "observation", "only a continuous measure"},
 		{"bad-date", "start: 2024-01-01", "start: 2024-13-01", nil, "spec.yaml", "period.start", "not a calendar date"},
 		{"period-backwards", "end: 2024-12-31", "end: 2023-12-31", nil, "spec.yaml", "period", "ends before it starts"},
 		{"window-without-unit", "index+6m", "index+6", nil, "spec.yaml", "numerator.window", "want ANCHOR"},
@@ -196,5 +199,119 @@ func TestUnknownSystemIgnored(t *testing.T) {
 	b.p.Procedures = append(b.p.Procedures, clinical.Procedure{SourceID: "z", Code: clinical.Code{System: "LOINC", Code: "1"}, Date: d("2024-03-01")})
 	if c := mustMeasure(t, "mips-418@2024").Evaluate(b.p); len(c) != 1 {
 		t.Fatal(c)
+	}
+}
+
+// continuousSpec is a valid continuous measure: a PDC of meds.txt's fills.
+const continuousSpec = `id: test-m
+version: "2024"
+program: test
+scoring: continuous
+unit: episode
+ageOn: encounter
+period: {start: 2024-01-01, end: 2024-12-31}
+eligibility:
+  minAge: 50
+  options:
+    - {group: "00", diagnoses: dx.txt, procedures: enc.txt}
+episode: {index: fracture, label: fracture, newAfterDays: 60}
+valueSets:
+  meds: meds.txt
+observation:
+  kind: pdc
+  label: osteoporosis medication
+  valueSet: meds
+  medKinds: [dispense, administration]
+  window: [index, index+365d]
+  drugs: drugs.yaml
+  threshold: 0.80
+  minDaysAfterFirstFill: 91
+  periodEnds: [death]
+exclusions:
+  - {name: hospice, kind: flag, flag: hospice, window: [index, index+365d]}
+`
+
+const continuousDrugs = `drugs:
+  - {drug: alendronate, names: [alendronic acid]}
+  - drug: denosumab
+    names: [denosumab]
+    daysSupply:
+      - {days: 183}
+`
+
+func continuousFS(spec, drugs string) fstest.MapFS {
+	return specFS(spec, map[string]string{
+		"meds.txt":   "RXNORM 904431 alendronic acid 70 MG Oral Tablet\nHCPCS J0897 Injection, denosumab, 1 mg\n",
+		"drugs.yaml": drugs,
+	})
+}
+
+func TestValidContinuousSpecLoads(t *testing.T) {
+	m, err := Load(continuousFS(continuousSpec, continuousDrugs), "test-m/2024")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A denosumab claim on the fracture's day: 183 of the 366 days to
+	// fracture + 365.
+	got := m.Evaluate(woman("1950-01-01").visit("e1", "2024-02-01", "11", "99213", "S72.001A", "J0897").p)
+	if len(got) != 1 || !got[0].Observed || got[0].Observation != 183.0/366 || got[0].Populations != PopulationsOf(InitialPopulation, MeasurePopulation) {
+		t.Fatalf("got %+v", got)
+	}
+	if m.Scoring != Continuous || m.Candidates().Coverage {
+		t.Errorf("scoring %q, reads coverage %v; want continuous, no coverage (periodEnds has no disenrollment)", m.Scoring, m.Candidates().Coverage)
+	}
+}
+
+// A continuous spec that asks for what the engine cannot do, or for what
+// only proportion measures have, fails naming the file, the field and why.
+func TestInvalidContinuousSpecs(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, to string
+		drugs          string // replaces continuousDrugs when set
+		file, field    string
+		reason         string
+	}{
+		{"unknown-kind", "kind: pdc", "kind: mpr", "", "spec.yaml", "observation.kind", "want pdc"},
+		{"no-label", "  label: osteoporosis medication\n", "", "", "spec.yaml", "observation.label", "required"},
+		{"undeclared-value-set", "valueSet: meds", "valueSet: drugs", "", "spec.yaml", "observation.valueSet", `"drugs" is not declared`},
+		{"no-med-kinds", "  medKinds: [dispense, administration]\n", "", "", "spec.yaml", "observation.medKinds", "required"},
+		{"bad-med-kind", "[dispense, administration]", "[dispense, fill]", "", "spec.yaml", "observation.medKinds", `"fill": want order`},
+		{"bad-window", "[index, index+365d]\n  drugs", "[index, index+1y]\n  drugs", "", "spec.yaml", "observation.window", "want ANCHOR"},
+		{"no-threshold", "  threshold: 0.80\n", "", "", "spec.yaml", "observation.threshold", "required"},
+		{"threshold-above-one", "threshold: 0.80", "threshold: 80", "", "spec.yaml", "observation.threshold", "at most 1"},
+		{"negative-min-days", "minDaysAfterFirstFill: 91", "minDaysAfterFirstFill: -1", "", "spec.yaml", "observation.minDaysAfterFirstFill", "negative"},
+		{"unknown-period-end", "periodEnds: [death]", "periodEnds: [death, transfer]", "", "spec.yaml", "observation.periodEnds", `"transfer": want death`},
+		{"period-end-twice", "periodEnds: [death]", "periodEnds: [death, death]", "", "spec.yaml", "observation.periodEnds", "each once"},
+		{"no-drugs-file", "  drugs: drugs.yaml\n", "", "", "spec.yaml", "observation.drugs", "required"},
+		{"a-numerator-block", "exclusions:", "numerator:\n  window: [index, index+6m]\nexclusions:", "", "spec.yaml", "numerator", "numerator is its observation's threshold"},
+		{"exceptions", "exclusions:", "exceptions:\n  - {name: x, kind: death, window: [index, index+365d]}\nexclusions:", "", "spec.yaml", "exceptions", "no denominator exceptions"},
+		{"quality-codes", "exclusions:", "qualityWindow: [index, periodEnd]\nexclusions:", "", "spec.yaml", "qualityWindow", "a continuous measure takes none"},
+		{"drug-name-not-normalised", "", "", "drugs:\n  - {drug: alendronate, names: [Alendronic Acid]}\n", "drugs.yaml", "drugs[0].names", `want "alendronic acid"`},
+		{"drug-name-twice", "", "", "drugs:\n  - {drug: a, names: [x]}\n  - {drug: b, names: [x]}\n", "drugs.yaml", "drugs[1].names", `"x" already names a`},
+		{"drug-without-names", "", "", "drugs:\n  - {drug: a}\n", "drugs.yaml", "drugs[0].names", "at least one name"},
+		{"zero-days", "", "", "drugs:\n  - {drug: a, names: [x], daysSupply: [{days: 0}]}\n", "drugs.yaml", "drugs[0].daysSupply[0].days", "want 1 to"},
+		{"catch-all-not-last", "", "", "drugs:\n  - {drug: a, names: [x], daysSupply: [{days: 9}, {words: [oral], days: 30}]}\n", "drugs.yaml", "drugs[0].daysSupply[0].words", "must be the drug's last"},
+		{"unknown-drugs-key", "", "", "drugs:\n  - {drug: a, names: [x], days: 9}\n", "drugs.yaml", "", "field days not found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec, drugs := continuousSpec, continuousDrugs
+			if tc.from != "" {
+				if !strings.Contains(spec, tc.from) {
+					t.Fatalf("the spec has no %q", tc.from)
+				}
+				spec = strings.Replace(spec, tc.from, tc.to, 1)
+			}
+			if tc.drugs != "" {
+				drugs = tc.drugs
+			}
+			_, err := Load(continuousFS(spec, drugs), "test-m/2024")
+			var se *SpecError
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v, want a SpecError", err)
+			}
+			if se.File != "test-m/2024/"+tc.file || se.Field != tc.field || !strings.Contains(se.Reason, tc.reason) {
+				t.Errorf("got file %q field %q reason %q; want %q %q %q", se.File, se.Field, se.Reason, tc.file, tc.field, tc.reason)
+			}
+		})
 	}
 }

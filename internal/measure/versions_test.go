@@ -27,6 +27,15 @@ func TestEveryVersionHasGoldenPatients(t *testing.T) {
 		case "mips-039":
 			visit = func() *pb { return woman("1950-05-10").visit("e1", y+"-02-19", "11", "99213") }
 			metBy = visit().qdc("q1", y+"-02-19", "G8399")
+		case "aom-pdc":
+			// A 90-day fill on the fracture's day covers 90 of the 366 days to
+			// fracture + 365; a 365-day fill the day after covers them all.
+			b := visit().med("m1", clinical.MedDispense, y+"-02-19", clinical.RxNorm, "904431", 90)
+			metBy = visit().med("m1", clinical.MedDispense, y+"-02-20", clinical.RxNorm, "904431", 365)
+			tests = append(tests,
+				golden{"observed-below-threshold", key, b, []wantCase{{pops: []string{ipp, mpop}, index: y + "-02-19", rule: "pdc-below-threshold"}}},
+				golden{"observed-adherent", key, metBy, []wantCase{{pops: []string{ipp, numer, mpop}, rule: "pdc-threshold"}}})
+			continue
 		case "pqrs-040":
 			visit = func() *pb {
 				b := woman("1950-05-10").visit("e1", y+"-02-19", "11", "99213")

@@ -33,7 +33,12 @@ func (r *Registry) Vocabulary() (*Vocabulary, error) {
 		if err := decodeStrict(r.fsys, path.Join(dir, "spec.yaml"), &s); err != nil {
 			return nil, err
 		}
-		for _, rules := range [][]ruleYAML{s.Numerator.Rules, s.EpisodeFilters, s.Exclusions, s.Exceptions} {
+		groups := [][]ruleYAML{s.Numerator.Rules, s.EpisodeFilters, s.Exclusions, s.Exceptions}
+		if o := s.Observation; o != nil {
+			// A PDC's fills are medications the measure counts.
+			groups = append(groups, []ruleYAML{{Kind: "medication", ValueSet: o.ValueSet}})
+		}
+		for _, rules := range groups {
 			if err := v.read(r.fsys, dir, s.ValueSets, rules, read); err != nil {
 				return nil, err
 			}
