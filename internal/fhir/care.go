@@ -146,21 +146,8 @@ func (m *mapper) careProcedure() bool {
 		Code: &pb.Coding{System: string(clinical.SNOMEDCT), Code: code.Code}, Display: display(code.Display),
 		Date: first(r.PerformedDateTime, r.PerformedPeriod.start())}
 	e.PatientId = m.ref("Procedure.subject", r.Subject, "Patient", true)
-	if e.Date == "" && r.Encounter != nil {
-		if enc := m.x.encounters["Encounter/"+m.ref("Procedure.encounter", r.Encounter, "Encounter", false)]; enc != nil {
-			e.Date = enc.start
-		}
-	}
-	var orgs []*reference
-	var performers []performer
-	m.decode("Procedure.performer", r.Performer, readPerformers(&performers))
-	for _, pf := range performers {
-		if e.Npi == "" {
-			e.Npi = m.npi(pf.Actor)
-		}
-		orgs = append(orgs, pf.OnBehalfOf)
-	}
-	e.Tin = m.tin("Procedure.performer", orgs, r.Encounter, r.Subject)
+	e.Date = m.orEncounterStart(e.Date, m.ref("Procedure.encounter", r.Encounter, "Encounter", false))
+	e.Npi, e.Tin = m.procedurePerformers()
 	m.add(&pb.Record{Kind: &pb.Record_CareEvent{CareEvent: e}})
 	return true
 }

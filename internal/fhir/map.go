@@ -730,23 +730,38 @@ func (m *mapper) procedure() {
 		Date: first(r.PerformedDateTime, r.PerformedPeriod.start())}
 	p.PatientId = m.ref("Procedure.subject", r.Subject, "Patient", true)
 	p.EncounterId = m.ref("Procedure.encounter", r.Encounter, "Encounter", false)
-	if p.Date == "" && p.EncounterId != "" {
-		// A procedure documented as not done usually has no performed[x]; it was decided at the encounter.
-		if e := m.x.encounters["Encounter/"+p.EncounterId]; e != nil {
-			p.Date = e.start
+	// A procedure documented as not done usually has no performed[x]; it was decided at the encounter.
+	p.Date = m.orEncounterStart(p.Date, p.EncounterId)
+	p.Npi, p.Tin = m.procedurePerformers()
+	m.add(&pb.Record{Kind: &pb.Record_Procedure{Procedure: p}})
+}
+
+// orEncounterStart is date, or when it is empty the start of the encounter
+// with id encounterID, if the export has it.
+func (m *mapper) orEncounterStart(date, encounterID string) string {
+	if date == "" && encounterID != "" {
+		if e := m.x.encounters["Encounter/"+encounterID]; e != nil {
+			return e.start
 		}
 	}
+	return date
+}
+
+// procedurePerformers reads a Procedure's performers: the first NPI among
+// their actors, and the practice from the organizations they act for, else
+// the encounter's or the patient's.
+func (m *mapper) procedurePerformers() (npi, tin string) {
+	r := m.r
 	var orgs []*reference
 	var performers []performer
 	m.decode("Procedure.performer", r.Performer, readPerformers(&performers))
 	for _, pf := range performers {
-		if p.Npi == "" {
-			p.Npi = m.npi(pf.Actor)
+		if npi == "" {
+			npi = m.npi(pf.Actor)
 		}
 		orgs = append(orgs, pf.OnBehalfOf)
 	}
-	p.Tin = m.tin("Procedure.performer", orgs, r.Encounter, r.Subject)
-	m.add(&pb.Record{Kind: &pb.Record_Procedure{Procedure: p}})
+	return npi, m.tin("Procedure.performer", orgs, r.Encounter, r.Subject)
 }
 
 var medicationSystems = []clinical.System{clinical.RxNorm, clinical.NDC, clinical.HCPCS}

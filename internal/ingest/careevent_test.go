@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
-	"github.com/liaison-registry/liaison/internal/schema"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -142,16 +141,7 @@ func TestCareEventRules(t *testing.T) {
 
 // Over REST, an unknown key or enum name in a care event rejects the record like any other.
 func TestCareEventUnknownJSON(t *testing.T) {
-	rec := &pb.Record{}
-	in := `{"careEvent":{"tin":"123456789","sourceId":"c","patientId":"p","kind":"CARE_EVENT_KIND_RESIDENCE","date":"2024-01-01","residence":"CARE_HOME","scor":1}}`
-	if err := schema.UnmarshalJSON([]byte(in), rec); err != nil {
-		t.Fatal(err)
-	}
-	_, rej := Convert(0, rec, utc)
-	got := map[string]string{}
-	for _, r := range rej {
-		got[r.Field] = r.Rule
-	}
+	got, rej := convertJSON(t, `{"careEvent":{"tin":"123456789","sourceId":"c","patientId":"p","kind":"CARE_EVENT_KIND_RESIDENCE","date":"2024-01-01","residence":"CARE_HOME","scor":1}}`)
 	if got["care_event.residence"] != "enum.unknown" || got["care_event.scor"] != "field.unknown" || len(got) != 2 {
 		t.Errorf("rejections %v", rej)
 	}

@@ -204,9 +204,11 @@ func TestConvertFindsWhatSchemaCheckFinds(t *testing.T) {
 	}
 }
 
-func TestRejectionsNameTheFieldFromTheRecord(t *testing.T) {
+// convertJSON converts a record sent as JSON, as the REST gateway reads it,
+// and returns its rejections, and their rules by field.
+func convertJSON(t *testing.T, in string) (map[string]string, []*pb.Rejection) {
+	t.Helper()
 	rec := &pb.Record{}
-	in := `{"encounter":{"tin":"1","class":"EMERGENCY","lines":[{"code":{"system":"CPT","code":"1"},"modifierz":["RT"]}]}}`
 	if err := schema.UnmarshalJSON([]byte(in), rec); err != nil {
 		t.Fatal(err)
 	}
@@ -214,6 +216,13 @@ func TestRejectionsNameTheFieldFromTheRecord(t *testing.T) {
 	got := map[string]string{}
 	for _, r := range rej {
 		got[r.Field] = r.Rule
+	}
+	return got, rej
+}
+
+func TestRejectionsNameTheFieldFromTheRecord(t *testing.T) {
+	got, rej := convertJSON(t, `{"encounter":{"tin":"1","class":"EMERGENCY","lines":[{"code":{"system":"CPT","code":"1"},"modifierz":["RT"]}]}}`)
+	for _, r := range rej {
 		if r.RecordType != "encounter" || r.Tin != "1" {
 			t.Errorf("rejection without its record: %v", r)
 		}
@@ -227,11 +236,7 @@ func TestRejectionsNameTheFieldFromTheRecord(t *testing.T) {
 		}
 	}
 	// An unknown name in a required enum is reported once, as unknown, not also as missing.
-	rec = &pb.Record{}
-	if err := schema.UnmarshalJSON([]byte(`{"medication":{"kind":"DISPENSED"}}`), rec); err != nil {
-		t.Fatal(err)
-	}
-	_, rej = Convert(0, rec, utc)
+	_, rej = convertJSON(t, `{"medication":{"kind":"DISPENSED"}}`)
 	n := 0
 	for _, r := range rej {
 		if r.Field == "medication.kind" {
