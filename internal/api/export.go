@@ -34,5 +34,8 @@ func patientToProto(d *clinical.PatientData) *pb.GetPatientResponse {
 	for _, f := range d.Flags {
 		out.InstitutionalFlags = append(out.InstitutionalFlags, wire.Flag(f))
 	}
+	for _, e := range d.CareEvents {
+		out.CareEvents = append(out.CareEvents, wire.CareEvent(e))
+	}
 	return out
 }

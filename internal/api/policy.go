@@ -153,6 +153,8 @@ func recordTIN(r *pb.Record) string {
 		return k.Coverage.GetTin()
 	case *pb.Record_InstitutionalFlag:
 		return k.InstitutionalFlag.GetTin()
+	case *pb.Record_CareEvent:
+		return k.CareEvent.GetTin()
 	}
 	return ""
 }

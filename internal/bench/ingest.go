@@ -32,7 +32,7 @@ func (r IngestResult) Line() string {
 
 // tablesInLoadOrder lists record tables parents first, as COPY must load them.
 var tablesInLoadOrder = []string{"practices", "clinicians", "patients", "encounters", "procedures", "conditions",
-	"medications", "quality_codes", "coverages", "institutional_flags"}
+	"medications", "quality_codes", "coverages", "institutional_flags", "care_events"}
 
 // Ingest streams about `records` records over gRPC into a fresh embedded
 // PostgreSQL through liaisond's real server, then measures the floor: the

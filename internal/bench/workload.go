@@ -350,7 +350,7 @@ type Verification struct {
 // naming the patient.
 var patientTables = map[string]string{"patients": "source_id", "encounters": "patient_id", "procedures": "patient_id",
 	"conditions": "patient_id", "medications": "patient_id", "quality_codes": "patient_id", "coverages": "patient_id",
-	"institutional_flags": "patient_id"}
+	"institutional_flags": "patient_id", "care_events": "patient_id"}
 
 // Verify holds the database at url to the ledger: every record of every
 // acknowledged import is stored exactly once; a failed import is stored

@@ -9,8 +9,6 @@ package claimscsv
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -60,80 +58,31 @@ type placed struct {
 // lines may be anywhere in the file and the ingest API resolves references
 // only against records sent earlier.
 func Read(ctx context.Context, path string, opts Options, sink source.Sink) (source.Summary, error) {
-	f, err := source.Open(path)
-	if err != nil {
-		return source.Summary{}, err
-	}
-	defer f.Close()
-	return ReadFrom(ctx, source.Lines(f, path, source.MaxLineBytes), path, opts, sink)
+	return source.ReadPath(path, func(r io.Reader) (source.Summary, error) { return ReadFrom(ctx, r, path, opts, sink) })
 }
 
 // ReadFrom is Read over any reader; name is used in origins.
 func ReadFrom(ctx context.Context, r io.Reader, name string, opts Options, sink source.Sink) (source.Summary, error) {
 	sum := source.NewSummary()
 	sum.Files = 1
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1 // checked per row, to report the row rather than stop
-	problem := func(p source.Problem) {
-		if p.Flag {
-			sum.Flagged++
-		}
-		if sink.Problem != nil {
-			sink.Problem(p)
-		}
-	}
-	header, err := cr.Read()
+	problem := sum.Reporter(sink)
+	table, err := source.NewCSV(r, name, required, "docs/csv-claims.md")
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return sum, fmt.Errorf("%s: empty file: the first row must be the header (%s)", name, strings.Join(required, ", "))
-		}
-		return sum, fmt.Errorf("%s: header: %w", name, err)
-	}
-	cols := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if _, dup := cols[h]; dup {
-			return sum, fmt.Errorf("%s:1: column %q appears twice in the header", name, h)
-		}
-		cols[h] = i
-	}
-	for _, c := range required {
-		if _, ok := cols[c]; !ok {
-			return sum, fmt.Errorf("%s:1: the header has no %q column (required: %s; see docs/csv-claims.md)", name, c, strings.Join(required, ", "))
-		}
+		return sum, err
 	}
 	var patients []placed
 	patientSeen := map[string]*pb.Patient{}
 	var claims []*claim
 	claimByKey := map[string]*claim{}
-	for item := 0; ; item++ {
-		if item%4096 == 0 && ctx.Err() != nil {
-			return sum, ctx.Err()
-		}
-		fields, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		o := source.Origin{File: name, Type: ItemType, Item: item}
-		sum.Read++
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			sum.Rejected++
-			o.Line = pe.Line
-			problem(source.Problem{Origin: o, Path: fmt.Sprintf("byte %d", pe.Column), Rule: "csv.syntax", Message: pe.Err.Error()})
-			continue
-		} else if err != nil {
-			return sum, fmt.Errorf("%s: %w", name, err)
-		}
-		o.Line, _ = cr.FieldPos(0)
-		rw := &row{cols: cols, fields: fields, o: o, opts: opts}
+	err = table.Rows(ctx, ItemType, &sum, problem, func(fields []string, o source.Origin) error {
+		rw := &row{cols: table.Cols, fields: fields, o: o, opts: opts}
 		rw.parse()
 		for _, p := range rw.problems {
 			problem(p)
 		}
 		if rw.rejected {
 			sum.Rejected++
-			continue
+			return nil
 		}
 		sum.Imported[ItemType]++
 		o = rw.o
@@ -161,6 +110,10 @@ func ReadFrom(ctx context.Context, r io.Reader, name string, opts Options, sink 
 		c.lines[rw.lineNo] = true
 		c.claimLevel(rw, problem)
 		c.add(rw)
+		return nil
+	})
+	if err != nil {
+		return sum, err
 	}
 	if sink.Total != nil {
 		sink.Total(sum.Read)
@@ -191,11 +144,7 @@ func ReadFrom(ctx context.Context, r io.Reader, name string, opts Options, sink 
 			}
 		}
 	}
-	if sink.Item != nil {
-		for i := 0; i < sum.Read; i++ {
-			sink.Item(source.Origin{File: name, Type: ItemType, Item: i})
-		}
-	}
+	sum.Items(sink, name, ItemType)
 	return sum, nil
 }
 
@@ -347,7 +296,7 @@ func (r *row) parse() {
 			r.reject(c, "column.required", c+" is empty; it is part of the record keys or dates")
 		}
 	}
-	r.birthDate, r.date = isoDate(r.get("birth_date")), isoDate(r.get("date_of_service"))
+	r.birthDate, r.date = source.ISODate(r.get("birth_date")), source.ISODate(r.get("date_of_service"))
 	r.sex = strings.ToUpper(r.get("sex"))
 	if _, ok := sexes[r.sex]; !ok {
 		r.flag("sex", "sex.unknown", fmt.Sprintf("sex %q is not F, M or U; imported as unknown", r.get("sex")))
@@ -418,7 +367,7 @@ func (r *row) parseSetting() {
 		d   *clinical.Date
 	}{{"admission_date", &r.admission, &admitted}, {"discharge_date", &r.discharge, &discharged}} {
 		if s := r.get(v.col); s != "" {
-			iso := isoDate(s)
+			iso := source.ISODate(s)
 			d, err := clinical.ParseDate(iso)
 			if err != nil {
 				r.flag(v.col, v.col+".format", fmt.Sprintf("%s %q is not a date (YYYY-MM-DD or MM/DD/YYYY); left out", v.col, s))
@@ -435,19 +384,4 @@ func (r *row) parseSetting() {
 
 func (r *row) patient() *pb.Patient {
 	return &pb.Patient{Tin: r.tin, SourceId: r.patientID, BirthDate: r.birthDate, Sex: sexes[r.sex]}
-}
-
-// isoDate turns the MM/DD/YYYY claims systems often export into YYYY-MM-DD;
-// anything else is passed on for Convert to judge.
-func isoDate(s string) string {
-	parts := strings.Split(s, "/")
-	if len(parts) != 3 || len(parts[2]) != 4 || len(parts[0]) > 2 || len(parts[1]) > 2 {
-		return s
-	}
-	m, err1 := strconv.Atoi(parts[0])
-	d, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil {
-		return s
-	}
-	return fmt.Sprintf("%s-%02d-%02d", parts[2], m, d)
 }

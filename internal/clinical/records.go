@@ -48,6 +48,42 @@ const (
 	FlagISNP                FlagKind = "i_snp"
 )
 
+// CareKind is what a fracture-liaison care event records.
+type CareKind string
+
+const (
+	CareFLSAssessment           CareKind = "fls_assessment"
+	CareFractureRisk            CareKind = "fracture_risk_assessment"
+	CareFallsAssessment         CareKind = "falls_assessment"
+	CareFallsReferral           CareKind = "falls_referral"
+	CareAOMRecommended          CareKind = "aom_recommended"
+	CareAOMDeclined             CareKind = "aom_declined"
+	CareAOMContraindicated      CareKind = "aom_contraindicated"
+	CareStrengthBalanceReferral CareKind = "strength_balance_referral"
+	CareStrengthBalanceStart    CareKind = "strength_balance_start"
+	CareMonitoringContact       CareKind = "monitoring_contact"
+	CareResidence               CareKind = "residence"
+)
+
+// RiskTool is a fracture-risk assessment tool.
+type RiskTool string
+
+const (
+	ToolFRAX      RiskTool = "frax"
+	ToolQFracture RiskTool = "qfracture"
+	ToolGarvan    RiskTool = "garvan"
+	ToolOther     RiskTool = "other"
+)
+
+// Residence is where a patient lives.
+type Residence string
+
+const (
+	ResidenceCareHome Residence = "care_home"
+	ResidenceOwnHome  Residence = "own_home"
+	ResidenceOther    Residence = "other"
+)
+
 // Practice is a TIN with its name and the time zone its datetimes are read in.
 type Practice struct {
 	TIN      string
@@ -208,6 +244,41 @@ type Flag struct {
 	Origin    string
 }
 
+// CareEvent is one step of fracture-liaison care (FLS assessment, risk and
+// falls assessments, referrals, AOM decisions, monitoring contacts) or where
+// the patient lives over a span. Fields beyond the key, kind and date apply
+// to some kinds only; ingest checks which.
+type CareEvent struct {
+	TIN         string
+	SourceID    string
+	PatientID   string
+	Kind        CareKind
+	Date        Date
+	End         NullDate // residence: until when; open-ended when not valid
+	NPI         string
+	Service     string   // e.g. the FLS's name
+	Tool        RiskTool // fracture-risk assessment: the tool, "" when not stated
+	Score       NullFloat
+	OnTreatment NullBool // monitoring contact: on AOM then, when stated
+	Residence   Residence
+	Reason      string // why AOM was declined or is contraindicated
+	Code        Code   // the coded concept as sent; zero when none
+	Display     string // the code's display text as sent
+	Origin      string
+}
+
+// NullFloat is a number that may be absent.
+type NullFloat struct {
+	Value float64
+	Valid bool
+}
+
+// NullBool is a yes or no that may be absent.
+type NullBool struct {
+	Value bool
+	Valid bool
+}
+
 // PatientData is everything known about one patient in one practice: the
 // unit the measure engine evaluates and the store streams.
 type PatientData struct {
@@ -219,6 +290,7 @@ type PatientData struct {
 	Quality     []QualityCode
 	Coverage    []Coverage
 	Flags       []Flag
+	CareEvents  []CareEvent
 }
 
 // Span returns the coverage as a period, an open end read as `until`.
@@ -248,6 +320,8 @@ func (p *PatientData) Add(rec any) bool {
 		p.Coverage = append(p.Coverage, v)
 	case Flag:
 		p.Flags = append(p.Flags, v)
+	case CareEvent:
+		p.CareEvents = append(p.CareEvents, v)
 	default:
 		return false
 	}

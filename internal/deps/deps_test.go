@@ -19,7 +19,7 @@ var rules = []struct {
 }{
 	{"domain", []string{"internal/clinical", "internal/measure", "internal/access", "internal/evaluation", "internal/adherence", "internal/stats"},
 		[]string{mod + "internal/store", "github.com/jackc/pgx/v5", "google.golang.org/grpc", "net/http"}},
-	{"readers", []string{"internal/fhir", "internal/claimscsv", "internal/source", "internal/input", "internal/ndjson", "internal/ingest"},
+	{"readers", []string{"internal/fhir", "internal/claimscsv", "internal/carecsv", "internal/source", "internal/input", "internal/ndjson", "internal/ingest"},
 		[]string{mod + "internal/store", "github.com/jackc/pgx/v5"}},
 	{"writers", []string{"internal/report/...", "internal/submission", "internal/validate/..."},
 		[]string{mod + "internal/store", "github.com/jackc/pgx/v5"}},

@@ -107,6 +107,10 @@ func decodeFields(b []byte, r *resource, keep map[string]bool) error {
 			d.str(v, k, &r.EffectiveInstant)
 		case "issued":
 			d.str(v, k, &r.Issued)
+		case "valueQuantity":
+			r.ValueQuantity = d.quantity(v, k)
+		case "valueCodeableConcept":
+			r.ValueCodeableConcept = d.concept(v, k)
 		case "issue":
 			objects(d, v, k, &r.Issue, func(x *issue, k2 string, v []byte) {
 				switch k2 {

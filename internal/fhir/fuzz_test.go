@@ -27,6 +27,9 @@ func FuzzRead(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient"}},{"resource":null}]}`))
+	// Fracture-liaison care events (care.go): a FRAX score, a care-home residence, a falls-risk assessment.
+	f.Add([]byte(`{"resourceType":"Bundle","type":"collection","entry":[{"resource":` + fraxObservation + `},{"resource":` + housingObservation +
+		`},{"resource":` + residentialFinding + `},{"resource":` + fallsProcedure + `}]}`))
 	f.Add([]byte(`{"contained":[{"resourceType":"Medication","id":"m"}],"resourceType":"MedicationRequest","id":"x","medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/1"}}`))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {

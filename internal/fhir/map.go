@@ -722,28 +722,46 @@ func (m *mapper) procedure() {
 	if m.skipFor("entered-in-error") {
 		return
 	}
+	if m.careProcedure() {
+		return
+	}
 	p := &pb.Procedure{SourceId: m.out.id, NotDone: r.Status == "not-done",
 		Code: m.code("Procedure.code", r.Code, clinical.CPT, clinical.HCPCS, clinical.ICD10PCS, clinical.SNOMEDCT),
 		Date: first(r.PerformedDateTime, r.PerformedPeriod.start())}
 	p.PatientId = m.ref("Procedure.subject", r.Subject, "Patient", true)
 	p.EncounterId = m.ref("Procedure.encounter", r.Encounter, "Encounter", false)
-	if p.Date == "" && p.EncounterId != "" {
-		// A procedure documented as not done usually has no performed[x]; it was decided at the encounter.
-		if e := m.x.encounters["Encounter/"+p.EncounterId]; e != nil {
-			p.Date = e.start
+	// A procedure documented as not done usually has no performed[x]; it was decided at the encounter.
+	p.Date = m.orEncounterStart(p.Date, p.EncounterId)
+	p.Npi, p.Tin = m.procedurePerformers()
+	m.add(&pb.Record{Kind: &pb.Record_Procedure{Procedure: p}})
+}
+
+// orEncounterStart is date, or when it is empty the start of the encounter
+// with id encounterID, if the export has it.
+func (m *mapper) orEncounterStart(date, encounterID string) string {
+	if date == "" && encounterID != "" {
+		if e := m.x.encounters["Encounter/"+encounterID]; e != nil {
+			return e.start
 		}
 	}
+	return date
+}
+
+// procedurePerformers reads a Procedure's performers: the first NPI among
+// their actors, and the practice from the organizations they act for, else
+// the encounter's or the patient's.
+func (m *mapper) procedurePerformers() (npi, tin string) {
+	r := m.r
 	var orgs []*reference
 	var performers []performer
 	m.decode("Procedure.performer", r.Performer, readPerformers(&performers))
 	for _, pf := range performers {
-		if p.Npi == "" {
-			p.Npi = m.npi(pf.Actor)
+		if npi == "" {
+			npi = m.npi(pf.Actor)
 		}
 		orgs = append(orgs, pf.OnBehalfOf)
 	}
-	p.Tin = m.tin("Procedure.performer", orgs, r.Encounter, r.Subject)
-	m.add(&pb.Record{Kind: &pb.Record_Procedure{Procedure: p}})
+	return npi, m.tin("Procedure.performer", orgs, r.Encounter, r.Subject)
 }
 
 var medicationSystems = []clinical.System{clinical.RxNorm, clinical.NDC, clinical.HCPCS}
@@ -873,6 +891,14 @@ func (m *mapper) study() {
 	if m.skipFor("registered", "cancelled", "entered-in-error") {
 		return
 	}
+	if typ == "Observation" {
+		if e := m.careObservation(); e != nil {
+			npi, orgs := m.studyPerformers(typ)
+			e.Npi, e.Tin = npi, m.tin(typ+".performer", orgs, r.Encounter, r.Subject)
+			m.add(&pb.Record{Kind: &pb.Record_CareEvent{CareEvent: e}})
+			return
+		}
+	}
 	var code *pb.Coding
 	if m.opts.ProcedureCode != nil && r.Code != nil {
 		for _, cd := range r.Code.Coding {
@@ -899,19 +925,27 @@ func (m *mapper) study() {
 			p.Date = e.start
 		}
 	}
+	var orgs []*reference
+	p.Npi, orgs = m.studyPerformers(typ)
+	p.Tin = m.tin(typ+".performer", orgs, r.Encounter, r.Subject)
+	m.add(&pb.Record{Kind: &pb.Record_Procedure{Procedure: p}})
+}
+
+// studyPerformers reads a DiagnosticReport's or Observation's performers:
+// the first NPI among them, and all of them as organizations that may give
+// the practice.
+func (m *mapper) studyPerformers(typ string) (npi string, orgs []*reference) {
 	var performers []reference
-	m.decode(typ+".performer", r.Performer, func(d *jd, v []byte) {
+	m.decode(typ+".performer", m.r.Performer, func(d *jd, v []byte) {
 		objects(d, v, "performer", &performers, func(x *reference, k string, v []byte) { d.referenceField(x, "performer", k, v) })
 	})
-	var orgs []*reference
 	for i := range performers {
-		if p.Npi == "" {
-			p.Npi = m.npi(&performers[i])
+		if npi == "" {
+			npi = m.npi(&performers[i])
 		}
 		orgs = append(orgs, &performers[i])
 	}
-	p.Tin = m.tin(typ+".performer", orgs, r.Encounter, r.Subject)
-	m.add(&pb.Record{Kind: &pb.Record_Procedure{Procedure: p}})
+	return npi, orgs
 }
 
 // operationOutcome notes a bulk export's error entries (its error files

@@ -200,6 +200,9 @@ type resource struct {
 	// DiagnosticReport, Observation (also effective[x] above)
 	EffectiveInstant string `json:"effectiveInstant"`
 	Issued           string `json:"issued"`
+	// Observation value[x]: the ones care events read (a FRAX score, a housing status)
+	ValueQuantity        *quantity `json:"valueQuantity"`
+	ValueCodeableConcept *concept  `json:"valueCodeableConcept"`
 
 	// OperationOutcome
 	Issue []issue `json:"issue"`

@@ -93,9 +93,12 @@ func Convert(index int64, rec *pb.Record, zones Zones) (Record, []*pb.Rejection)
 	case *pb.Record_InstitutionalFlag:
 		c.kind = "institutional_flag"
 		out.Value = c.flag(k.InstitutionalFlag)
+	case *pb.Record_CareEvent:
+		c.kind = "care_event"
+		out.Value = c.careEvent(k.CareEvent, zones)
 	default:
 		c.typ = "unknown"
-		c.fail("kind", "record.kind", "record has no kind: set one of practice, clinician, patient, encounter, procedure, condition, medication, qualityCode, coverage, institutionalFlag")
+		c.fail("kind", "record.kind", "record has no kind: set one of practice, clinician, patient, encounter, procedure, condition, medication, qualityCode, coverage, institutionalFlag, careEvent")
 	}
 	for _, p := range c.unknown {
 		c.failAt(p.Path, p.Rule, p.Message)
@@ -522,6 +525,72 @@ func (c *checker) flag(p *pb.InstitutionalFlag) clinical.Flag {
 	c.order("end_date", start, end, "start_date")
 	return clinical.Flag{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Kind: kind, Start: start.Date, End: end,
 		Origin: c.origin(p.GetOrigin())}
+}
+
+// careCodeSystems are the systems a care event's code may be in: what EHRs
+// record assessments, referrals and observations with.
+var careCodeSystems = []clinical.System{clinical.SNOMEDCT, clinical.LOINC, clinical.CPT, clinical.HCPCS}
+
+func (c *checker) careEvent(p *pb.CareEvent, zones Zones) clinical.CareEvent {
+	c.known("", p)
+	c.keyed("careEvent", p.GetTin(), p.GetSourceId())
+	c.patientOf("patient_id", p.GetPatientId())
+	c.npi("npi", p.GetNpi(), false)
+	kind := enum(c, "kind", "enum.required", "kind %d: must be fls_assessment, fracture_risk_assessment, falls_assessment, falls_referral, "+
+		"aom_recommended, aom_declined, aom_contraindicated, strength_balance_referral, strength_balance_start, monitoring_contact or residence",
+		wire.CareKinds, p.GetKind())
+	out := clinical.CareEvent{TIN: p.GetTin(), SourceID: p.GetSourceId(), PatientID: p.GetPatientId(), Kind: kind, NPI: p.GetNpi(),
+		Service: p.GetService(), Reason: p.GetReason(), Display: p.GetDisplay(), Origin: c.origin(p.GetOrigin())}
+	date, _ := c.when("date", p.GetDate(), true, zones)
+	end, _ := c.when("end", p.GetEnd(), false, zones)
+	c.order("end", date, end, "date")
+	out.Date, out.End = date.Date, end
+	out.Tool = enum(c, "tool", schema.RuleEnum, "tool %v is not supported", wire.RiskTools, p.GetTool())
+	out.Residence = enum(c, "residence", schema.RuleEnum, "residence %v is not supported", wire.Residences, p.GetResidence())
+	if p.Score != nil {
+		if v := p.GetScore(); v >= 0 && v <= 100 { // false for NaN
+			out.Score = clinical.NullFloat{Value: v, Valid: true}
+		} else {
+			c.fail("score", "score.range", "score must be a number from 0 to 100 (a 10-year probability in percent)")
+		}
+	}
+	if p.OnTreatment != nil {
+		out.OnTreatment = clinical.NullBool{Value: p.GetOnTreatment(), Valid: true}
+	}
+	// Fields that belong to some kinds only: sent on another, they would be
+	// kept where nothing reads them.
+	if kind != "" {
+		c.forKinds(kind, "tool", p.GetTool() != pb.RiskTool_RISK_TOOL_UNSPECIFIED, clinical.CareFractureRisk)
+		c.forKinds(kind, "score", p.Score != nil, clinical.CareFractureRisk)
+		c.forKinds(kind, "on_treatment", p.OnTreatment != nil, clinical.CareMonitoringContact)
+		c.forKinds(kind, "residence", p.GetResidence() != pb.Residence_RESIDENCE_UNSPECIFIED, clinical.CareResidence)
+		c.forKinds(kind, "end", p.GetEnd() != "", clinical.CareResidence)
+		c.forKinds(kind, "reason", p.GetReason() != "", clinical.CareAOMDeclined, clinical.CareAOMContraindicated)
+	}
+	if kind == clinical.CareResidence && p.GetResidence() == pb.Residence_RESIDENCE_UNSPECIFIED && !c.noted("residence") {
+		c.fail("residence", "residence.required", "residence is required for a residence event: care_home, own_home or other")
+	}
+	c.text("service", p.GetService(), maxName)
+	c.text("reason", p.GetReason(), maxOrigin)
+	c.text("display", p.GetDisplay(), maxOrigin)
+	if cd := p.GetCode(); cd != nil && (cd.GetCode() != "" || cd.GetSystem() != "") {
+		out.Code = c.code("code", cd, careCodeSystems...)
+	} else if cd != nil {
+		c.known("code", cd)
+	}
+	return out
+}
+
+// forKinds refuses a field that is set (set) on a care event of a kind it
+// does not apply to.
+func (c *checker) forKinds(kind clinical.CareKind, field string, set bool, kinds ...clinical.CareKind) {
+	if set && !slices.Contains(kinds, kind) {
+		names := make([]string, len(kinds))
+		for i, k := range kinds {
+			names[i] = string(k)
+		}
+		c.fail(field, "field.not_for_kind", fmt.Sprintf("%s applies to %s events only, not to %s", field, strings.Join(names, " and "), kind))
+	}
 }
 
 // enum maps an API enum value to its domain value. A number the enum does

@@ -63,6 +63,7 @@ func FuzzConvert(f *testing.F) {
 		{Kind: &pb.Record_Encounter{Encounter: &pb.Encounter{Tin: "123456789", SourceId: "e", PatientId: "p", RenderingNpi: "1234567893", Start: "2024-01-01T10:00:00+05:00",
 			Lines: []*pb.ProcedureLine{{Code: &pb.Coding{System: "CPT", Code: "99213"}, Modifiers: []string{"8P"}}}, Diagnoses: []*pb.Coding{{System: "ICD10CM", Code: "S72.001A"}}}}},
 		{Kind: &pb.Record_Medication{Medication: &pb.MedicationEvent{Tin: "123456789", SourceId: "m", PatientId: "p", Kind: 2, Code: &pb.Coding{System: "NDC", Code: "0006-0031-54"}, Date: "2024-01-01", DaysSupply: 30}}},
+		careEvent(nil),
 	}
 	for _, s := range seeds {
 		b, _ := proto.Marshal(s)
@@ -93,6 +94,9 @@ func FuzzConvert(f *testing.F) {
 				t.Fatalf("accepted NPI %q", e.RenderingNPI)
 			}
 		}
+		if e, ok := out.Value.(clinical.CareEvent); ok && e.Score.Valid && !(e.Score.Value >= 0 && e.Score.Value <= 100) {
+			t.Fatalf("accepted score %v", e.Score.Value)
+		}
 		if m, ok := out.Value.(clinical.MedicationEvent); ok && m.DaysSupply < 0 {
 			t.Fatalf("accepted days supply %d", m.DaysSupply)
 		}
@@ -105,6 +109,7 @@ func FuzzReadNDJSON(f *testing.F) {
 	f.Add([]byte("{\"patient\":{\"tin\":\"123456789\",\"sourceId\":\"p1\",\"birthDate\":\"1950-01-01\"}}\n"))
 	f.Add([]byte("\n\n{\"encounter\":{\"lines\":[{\"code\":{\"system\":\"CPT\"}}]}}"))
 	f.Add([]byte("{\"kind\":null}\n{]"))
+	f.Add([]byte("{\"careEvent\":{\"tin\":\"123456789\",\"sourceId\":\"c1\",\"kind\":\"CARE_EVENT_KIND_FRACTURE_RISK_ASSESSMENT\",\"tool\":\"RISK_TOOL_FRAX\",\"score\":12.5}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		recs, err := ReadNDJSON(strings.NewReader(string(data)))
 		if err != nil {
@@ -199,9 +204,11 @@ func TestConvertFindsWhatSchemaCheckFinds(t *testing.T) {
 	}
 }
 
-func TestRejectionsNameTheFieldFromTheRecord(t *testing.T) {
+// convertJSON converts a record sent as JSON, as the REST gateway reads it,
+// and returns its rejections, and their rules by field.
+func convertJSON(t *testing.T, in string) (map[string]string, []*pb.Rejection) {
+	t.Helper()
 	rec := &pb.Record{}
-	in := `{"encounter":{"tin":"1","class":"EMERGENCY","lines":[{"code":{"system":"CPT","code":"1"},"modifierz":["RT"]}]}}`
 	if err := schema.UnmarshalJSON([]byte(in), rec); err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +216,13 @@ func TestRejectionsNameTheFieldFromTheRecord(t *testing.T) {
 	got := map[string]string{}
 	for _, r := range rej {
 		got[r.Field] = r.Rule
+	}
+	return got, rej
+}
+
+func TestRejectionsNameTheFieldFromTheRecord(t *testing.T) {
+	got, rej := convertJSON(t, `{"encounter":{"tin":"1","class":"EMERGENCY","lines":[{"code":{"system":"CPT","code":"1"},"modifierz":["RT"]}]}}`)
+	for _, r := range rej {
 		if r.RecordType != "encounter" || r.Tin != "1" {
 			t.Errorf("rejection without its record: %v", r)
 		}
@@ -222,11 +236,7 @@ func TestRejectionsNameTheFieldFromTheRecord(t *testing.T) {
 		}
 	}
 	// An unknown name in a required enum is reported once, as unknown, not also as missing.
-	rec = &pb.Record{}
-	if err := schema.UnmarshalJSON([]byte(`{"medication":{"kind":"DISPENSED"}}`), rec); err != nil {
-		t.Fatal(err)
-	}
-	_, rej = Convert(0, rec, utc)
+	_, rej = convertJSON(t, `{"medication":{"kind":"DISPENSED"}}`)
 	n := 0
 	for _, r := range rej {
 		if r.Field == "medication.kind" {

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"io/fs"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/liaison-registry/liaison/internal/carecsv"
 	"github.com/liaison-registry/liaison/internal/claimscsv"
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/fhir"
@@ -32,9 +34,10 @@ import (
 type Format string
 
 const (
-	FHIR      Format = "fhir"    // Bundle JSON, or NDJSON of resources (bulk data export)
-	ClaimsCSV Format = "csv"     // docs/csv-claims.md
-	Native    Format = "liaison" // NDJSON of API records
+	FHIR      Format = "fhir"     // Bundle JSON, or NDJSON of resources (bulk data export)
+	ClaimsCSV Format = "csv"      // docs/csv-claims.md
+	CareCSV   Format = "care-csv" // care events, one per row (docs/ingest.md): a .csv whose header names event_id and kind
+	Native    Format = "liaison"  // NDJSON of API records
 	// BulkSide is a FHIR bulk-data export's side file, not data: the
 	// export's log (log.ndjson, as bulk-data clients write it) or its
 	// manifest (the $export status response saved as JSON).
@@ -80,7 +83,7 @@ func Detect(path string) (Format, error) {
 	ext := source.Ext(path)
 	switch ext {
 	case ".csv":
-		return ClaimsCSV, nil
+		return detectCSV(path)
 	case ".json", ".ndjson", ".jsonl":
 	default:
 		return Unknown, nil
@@ -120,6 +123,21 @@ func Detect(path string) (Format, error) {
 	return FHIR, sc.Err() // empty: nothing to read either way
 }
 
+// detectCSV tells a care-events CSV from a claims extract by its header; a
+// header that cannot be read is left to the claims reader to report.
+func detectCSV(path string) (Format, error) {
+	f, err := source.Open(path)
+	if err != nil {
+		return Unknown, err
+	}
+	defer f.Close()
+	header, err := csv.NewReader(source.Lines(f, path, source.MaxLineBytes)).Read()
+	if err == nil && carecsv.IsHeader(header) {
+		return CareCSV, nil
+	}
+	return ClaimsCSV, nil
+}
+
 // Files expands paths (files or folders, recursively, in name order) into
 // the files to read, by format. Files in folders whose format is unknown are
 // returned in ignored; a path named explicitly must have a known format.
@@ -132,7 +150,7 @@ func Files(paths []string) (byFormat map[Format][]string, ignored []string, err 
 		}
 		if f == Unknown {
 			if explicit {
-				return fmt.Errorf("%s: unknown format (expected .json or .ndjson FHIR, .csv claims, or Liaison .ndjson, each possibly gzipped: .gz)", path)
+				return fmt.Errorf("%s: unknown format (expected .json or .ndjson FHIR, .csv claims or care events, or Liaison .ndjson, each possibly gzipped: .gz)", path)
 			}
 			ignored = append(ignored, path)
 			return nil
@@ -244,6 +262,14 @@ func Stream(ctx context.Context, paths []string, opts Options, sink source.Sink)
 	}
 	for _, f := range files[ClaimsCSV] {
 		s, err := claimscsv.Read(ctx, f, claimscsv.Options{DefaultTIN: opts.DefaultTIN}, sink)
+		sum.Add(s)
+		if err != nil {
+			return sum, err
+		}
+	}
+	// Care events last: their patients come from the files above (or are stored).
+	for _, f := range files[CareCSV] {
+		s, err := carecsv.Read(ctx, f, carecsv.Options{DefaultTIN: opts.DefaultTIN}, sink)
 		sum.Add(s)
 		if err != nil {
 			return sum, err

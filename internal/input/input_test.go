@@ -29,6 +29,7 @@ func TestDetect(t *testing.T) {
 		{"native ndjson", "export.ndjson", "{\"patient\":{\"tin\":\"123456789\"}}\n", Native},
 		{"bundle", "b.json", "{\n \"resourceType\": \"Bundle\"}", FHIR},
 		{"csv", "claims.CSV", "patient_id\n", ClaimsCSV},
+		{"care events csv", "fls.csv", "\ufeffPatient_ID,Event_ID,Kind,Date\np1,e1,fls_assessment,2024-01-01\n", CareCSV},
 		// A bulk export's side files, as bulk-data clients and servers write them.
 		{"bulk export log", "log.ndjson", `{"exportId": "export-1", "timestamp": "2024-08-06T14:11:57-04:00", "eventId": "kickoff", "eventDetail": {}}` + "\n", BulkSide},
 		{"bulk export manifest", "manifest.json", `{"transactionTime":"2024-08-06T18:12:57Z","request":"https://x/fhir/$export","requiresAccessToken":true,"output":[{"type":"Patient","url":"https://x/Patient.ndjson"}],"error":[]}`, BulkSide},
@@ -50,21 +51,21 @@ func TestReadFolders(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "README.txt"), []byte("not data"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Read(context.Background(), []string{"../fhir/testdata", "../claimscsv/testdata/claims.csv", "../demo/sample.ndjson", dir}, Options{})
+	res, err := Read(context.Background(), []string{"../fhir/testdata", "../claimscsv/testdata/claims.csv", "../carecsv/testdata/care-events.csv", "../demo/sample.ndjson", dir}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sourcetest.Balanced(t, res.Summary)
 	s := res.Summary
-	// 13 + 4 + 9 + 5 bundle entries, 23 bulk lines, 11 CSV rows, and the native sample's records.
+	// 13 + 4 + 9 + 5 bundle entries, 23 bulk lines, 11 claims CSV rows, 5 care-event CSV rows, and the native sample's records.
 	native, err := os.ReadFile("../demo/sample.ndjson")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 13 + 4 + 9 + 5 + 23 + 11 + bytes.Count(bytes.TrimSpace(native), []byte("\n")) + 1; s.Read != want {
+	if want := 13 + 4 + 9 + 5 + 23 + 11 + 5 + bytes.Count(bytes.TrimSpace(native), []byte("\n")) + 1; s.Read != want {
 		t.Errorf("read %d items, want %d", s.Read, want)
 	}
-	if want := 4 + 12 + 1 + 1; s.Files != want {
+	if want := 4 + 12 + 1 + 1 + 1; s.Files != want {
 		t.Errorf("read %d files, want %d", s.Files, want)
 	}
 	found := false
@@ -73,6 +74,10 @@ func TestReadFolders(t *testing.T) {
 	}
 	if !found {
 		t.Error("a file of unknown format in a folder was not reported")
+	}
+	// Care events come after every other format's records: their patients come from those.
+	if last := res.Records[len(res.Records)-1]; last.GetCareEvent().GetSourceId() != "mon-1" || s.Records["careEvent"] != 5 {
+		t.Errorf("last record %v, care events %d", last, s.Records["careEvent"])
 	}
 	if len(res.Records) != len(res.Origins) || len(res.Records) != sumCounts(s.Records) {
 		t.Errorf("%d records, %d origins, summary counts %d", len(res.Records), len(res.Origins), sumCounts(s.Records))

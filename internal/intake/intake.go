@@ -341,6 +341,8 @@ func (d *deduper) add(b *store.Batch, rec ingest.Record) {
 		b.Coverage = place(d, rec, b.Coverage, v)
 	case clinical.Flag:
 		b.Flags = place(d, rec, b.Flags, v)
+	case clinical.CareEvent:
+		b.CareEvents = place(d, rec, b.CareEvents, v)
 	}
 }
 

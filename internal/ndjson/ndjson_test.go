@@ -19,6 +19,9 @@ const good = `{"practice":{"tin":"123456789","name":"Bone Clinic","timeZone":"Am
 {"coverage":{"tin":"123456789","sourceId":"c1","patientId":"p1","startDate":"2023-01-01","endDate":"2024-12-31"}}
 {"condition":{"tin":"123456789","sourceId":"k1","patientId":"p1","code":{"system":"ICD10CM","code":"M81.0"},"onsetDate":"2020-01-01"}}
 {"clinician":{"npi":"1234567893","name":"Dr A"}}
+{"careEvent":{"tin":"123456789","sourceId":"ce1","patientId":"p1","kind":"CARE_EVENT_KIND_FRACTURE_RISK_ASSESSMENT","date":"2024-03-01T02:30:00Z","tool":"RISK_TOOL_FRAX","score":23.5,"code":{"system":"LOINC","code":"90265-0"}}}
+{"careEvent":{"tin":"123456789","sourceId":"ce2","patientId":"p1","kind":"CARE_EVENT_KIND_RESIDENCE","date":"2023-01-01","end":"2024-12-31","residence":"RESIDENCE_CARE_HOME"}}
+{"careEvent":{"tin":"123456789","sourceId":"ce3","patientId":"p1","kind":"CARE_EVENT_KIND_MONITORING_CONTACT","date":"2024-06-20","onTreatment":false}}
 `
 
 func read(t *testing.T, files ...string) (*Dataset, error) {
@@ -54,6 +57,32 @@ func TestReadsAndNormalises(t *testing.T) {
 	}
 	if len(p.Procedures) != 1 || len(p.Quality) != 1 || len(p.Flags) != 1 || len(p.Coverage) != 1 || len(p.Conditions) != 1 || len(d.Clinicians) != 1 {
 		t.Errorf("records missing: %+v", p)
+	}
+}
+
+// Care events are read like every record: the datetime in the practice's
+// zone, optional values kept as stated (a false on_treatment is an answer).
+func TestReadsCareEvents(t *testing.T) {
+	d, err := read(t, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]clinical.CareEvent{}
+	for _, e := range d.Patients[0].CareEvents {
+		got[e.SourceID] = e
+	}
+	if len(got) != 3 {
+		t.Fatalf("care events = %+v", d.Patients[0].CareEvents)
+	}
+	if e := got["ce1"]; e.Kind != clinical.CareFractureRisk || e.Date.String() != "2024-02-29" || e.Tool != clinical.ToolFRAX ||
+		e.Score != (clinical.NullFloat{Value: 23.5, Valid: true}) || e.Code != (clinical.Code{System: clinical.LOINC, Code: "90265-0"}) {
+		t.Errorf("fracture-risk assessment = %+v", e)
+	}
+	if e := got["ce2"]; e.Residence != clinical.ResidenceCareHome || e.End != clinical.Some(clinical.NewDate(2024, 12, 31)) {
+		t.Errorf("residence = %+v", e)
+	}
+	if e := got["ce3"]; e.OnTreatment != (clinical.NullBool{Value: false, Valid: true}) {
+		t.Errorf("monitoring contact = %+v", e)
 	}
 }
 
@@ -110,6 +139,9 @@ func TestProblems(t *testing.T) {
 		{"bad-pos", pat + `{"encounter":{"tin":"123456789","sourceId":"e1","patientId":"p1","start":"2024-03-01","placeOfService":"1"}}`, 2, "e1", "encounter.place_of_service", "pos.format"},
 		{"end-before-start", pat + `{"coverage":{"tin":"123456789","sourceId":"c1","patientId":"p1","startDate":"2024-03-01","endDate":"2024-02-01"}}`, 2, "c1", "coverage.end_date", "date.order"},
 		{"bad-zone", `{"practice":{"tin":"123456789","timeZone":"Mars/Olympus"}}`, 1, "123456789", "practice.time_zone", "time_zone.unknown"},
+		{"care-event-score", pat + `{"careEvent":{"tin":"123456789","sourceId":"ce1","patientId":"p1","kind":"CARE_EVENT_KIND_FRACTURE_RISK_ASSESSMENT","date":"2024-03-01","score":120}}`, 2, "ce1", "care_event.score", "score.range"},
+		{"care-event-field-for-kind", pat + `{"careEvent":{"tin":"123456789","sourceId":"ce1","patientId":"p1","kind":"CARE_EVENT_KIND_FLS_ASSESSMENT","date":"2024-03-01","onTreatment":true}}`, 2, "ce1", "care_event.on_treatment", "field.not_for_kind"},
+		{"care-event-no-patient", `{"careEvent":{"tin":"123456789","sourceId":"ce1","patientId":"p9","kind":"CARE_EVENT_KIND_FALLS_REFERRAL","date":"2024-01-01"}}`, 1, "ce1", "patient_id", "reference.patient"},
 		{"missing-date", pat + `{"procedure":{"tin":"123456789","sourceId":"x1","patientId":"p1","code":{"system":"CPT","code":"77080"}}}`, 2, "x1", "procedure.date", "date.required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -253,6 +253,8 @@ func kindOf(r *pb.Record) (string, *string) {
 		return "coverage", &k.Coverage.Origin
 	case *pb.Record_InstitutionalFlag:
 		return "institutionalFlag", &k.InstitutionalFlag.Origin
+	case *pb.Record_CareEvent:
+		return "careEvent", &k.CareEvent.Origin
 	}
 	return "unknown", nil
 }

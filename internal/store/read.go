@@ -115,6 +115,25 @@ var (
 			f.Start, f.End, f.Kind = dateOf(start), nullDateOf(end), clinical.FlagKind(kind)
 			return f, err
 		}}
+	careEventReader = reader[clinical.CareEvent]{"care_events", `tin, source_id, patient_id, kind, date, end_date, npi, service, tool, score, on_treatment, residence, reason, code_system, code, display`,
+		func(r pgx.CollectableRow) (e clinical.CareEvent, err error) {
+			var date time.Time
+			var end *time.Time
+			var score *float64
+			var onTreatment *bool
+			var kind, tool, residence string
+			err = r.Scan(&e.TIN, &e.SourceID, &e.PatientID, &kind, &date, &end, &e.NPI, &e.Service, &tool, &score, &onTreatment, &residence,
+				&e.Reason, &e.Code.System, &e.Code.Code, &e.Display)
+			e.Kind, e.Date, e.End = clinical.CareKind(kind), dateOf(date), nullDateOf(end)
+			e.Tool, e.Residence = clinical.RiskTool(tool), clinical.Residence(residence)
+			if score != nil {
+				e.Score = clinical.NullFloat{Value: *score, Valid: true}
+			}
+			if onTreatment != nil {
+				e.OnTreatment = clinical.NullBool{Value: *onTreatment, Valid: true}
+			}
+			return e, err
+		}}
 )
 
 func readAll[T any](ctx context.Context, q pgx.Tx, r reader[T], tin, id string) ([]T, error) {
@@ -169,6 +188,7 @@ func (s *Store) GetPatient(ctx context.Context, tin, id string) (*clinical.Patie
 			func() (err error) { d.Quality, err = readAll(ctx, tx, qualityReader, tin, id); return },
 			func() (err error) { d.Coverage, err = readAll(ctx, tx, coverageReader, tin, id); return },
 			func() (err error) { d.Flags, err = readAll(ctx, tx, flagReader, tin, id); return },
+			func() (err error) { d.CareEvents, err = readAll(ctx, tx, careEventReader, tin, id); return },
 			func() error { return readOrigins(ctx, tx, &d) },
 		)
 	})
@@ -207,6 +227,7 @@ func readOrigins(ctx context.Context, tx pgx.Tx, d *clinical.PatientData) error 
 	setOrigins(d.Quality, origins["quality_codes"], func(r *clinical.QualityCode) (string, *string) { return r.SourceID, &r.Origin })
 	setOrigins(d.Coverage, origins["coverages"], func(r *clinical.Coverage) (string, *string) { return r.SourceID, &r.Origin })
 	setOrigins(d.Flags, origins["institutional_flags"], func(r *clinical.Flag) (string, *string) { return r.SourceID, &r.Origin })
+	setOrigins(d.CareEvents, origins["care_events"], func(r *clinical.CareEvent) (string, *string) { return r.SourceID, &r.Origin })
 	return nil
 }
 
@@ -239,7 +260,7 @@ type PracticeSummary struct {
 var recordTables = []struct{ typ, table string }{
 	{"patient", "patients"}, {"encounter", "encounters"}, {"procedure", "procedures"},
 	{"condition", "conditions"}, {"medication", "medications"}, {"qualityCode", "quality_codes"},
-	{"coverage", "coverages"}, {"institutionalFlag", "institutional_flags"},
+	{"coverage", "coverages"}, {"institutionalFlag", "institutional_flags"}, {"careEvent", "care_events"},
 }
 
 func recordTableNames() []string {

@@ -79,6 +79,20 @@ var (
 		row: func(f clinical.Flag) []any {
 			return []any{f.TIN, f.SourceID, f.PatientID, string(f.Kind), f.Start.Time(), nullDate(f.End), f.Origin}
 		}}
+	careEventTable = table[clinical.CareEvent]{name: "care_events", key: "tin, source_id",
+		cols: []string{"tin", "source_id", "patient_id", "kind", "date", "end_date", "npi", "service", "tool", "score", "on_treatment",
+			"residence", "reason", "code_system", "code", "display", "origin"},
+		row: func(e clinical.CareEvent) []any {
+			var score, onTreatment any
+			if e.Score.Valid {
+				score = e.Score.Value
+			}
+			if e.OnTreatment.Valid {
+				onTreatment = e.OnTreatment.Value
+			}
+			return []any{e.TIN, e.SourceID, e.PatientID, string(e.Kind), e.Date.Time(), nullDate(e.End), e.NPI, e.Service, string(e.Tool), score,
+				onTreatment, string(e.Residence), e.Reason, string(e.Code.System), e.Code.Code, e.Display, e.Origin}
+		}}
 )
 
 // Batch is one ingest request's valid records, deduplicated by key.
@@ -93,6 +107,7 @@ type Batch struct {
 	Quality     []clinical.QualityCode
 	Coverage    []clinical.Coverage
 	Flags       []clinical.Flag
+	CareEvents  []clinical.CareEvent
 	// TINs the records belong to; practices not yet known are created with defaults.
 	TINs []string
 }
@@ -163,6 +178,7 @@ func (t *Tx) each(b *Batch, fn func(writer) error) error {
 		rows[clinical.Procedure]{procedureTable, b.Procedures}, rows[clinical.Condition]{conditionTable, b.Conditions},
 		rows[clinical.MedicationEvent]{medicationTable, b.Medications}, rows[clinical.QualityCode]{qualityTable, b.Quality},
 		rows[clinical.Coverage]{coverageTable, b.Coverage}, rows[clinical.Flag]{flagTable, b.Flags},
+		rows[clinical.CareEvent]{careEventTable, b.CareEvents},
 	} {
 		if err := fn(w); err != nil {
 			return err

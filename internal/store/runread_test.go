@@ -22,7 +22,7 @@ import (
 func TestRunReadReturnsKeptPatientsWhole(t *testing.T) {
 	s := open(t, pgtest.NewDB(t))
 	ctx := context.Background()
-	pop := synth.Population(synth.Defaults(7, 2024), 400)
+	pop := withCareEvents(synth.Population(synth.Defaults(7, 2024), 400))
 	writePopulation(t, s, pop)
 	run, err := s.CreateRun(ctx, "mips-418@2024", nil, evaluation.Provenance{SpecHash: "spec", SoftwareVersion: "test"})
 	if err != nil {
@@ -47,7 +47,7 @@ func TestRunReadReturnsKeptPatientsWhole(t *testing.T) {
 	if sparse, err := s.sparseTables(ctx); err != nil || !sparse["procedures"] || sparse["encounters"] {
 		t.Fatalf("sparse tables %v, %v: want procedures and not encounters", sparse, err)
 	}
-	kept, dropped, coverage := 0, 0, 0
+	kept, dropped, coverage, care := 0, 0, 0, 0
 	for _, p := range pop {
 		k := Key{p.Patient.TIN, p.Patient.SourceID}
 		g, ok := got[k]
@@ -65,18 +65,44 @@ func TestRunReadReturnsKeptPatientsWhole(t *testing.T) {
 			t.Fatal(err)
 		}
 		coverage += len(w.Coverage)
+		care += len(g.CareEvents)
 		if len(g.Coverage) != 0 {
 			t.Fatalf("patient %v: coverage read although skipped", k)
 		}
 		if !same(g.Encounters, w.Encounters) || !same(g.Procedures, w.Procedures) || !same(g.Conditions, w.Conditions) ||
 			!same(g.Medications, w.Medications) || !same(g.Quality, w.Quality) || !same(g.Flags, w.Flags) ||
+			!same(g.CareEvents, w.CareEvents) ||
 			!reflect.DeepEqual(g.Patient, w.Patient) {
 			t.Fatalf("patient %v: the run read\n%+v\nGetPatient reads\n%+v", k, g, *w)
 		}
 	}
-	if kept == 0 || dropped == 0 || coverage == 0 {
-		t.Fatalf("kept %d, dropped %d, coverage rows %d: the cohort does not exercise the filter", kept, dropped, coverage)
+	if kept == 0 || dropped == 0 || coverage == 0 || care == 0 {
+		t.Fatalf("kept %d, dropped %d, coverage rows %d, care events %d: the cohort does not exercise the filter", kept, dropped, coverage, care)
 	}
+}
+
+// withCareEvents gives every third patient of pop care events of several
+// kinds (synth writes none yet), some fields set and some not.
+func withCareEvents(pop []clinical.PatientData) []clinical.PatientData {
+	for i := range pop {
+		if i%3 != 0 {
+			continue
+		}
+		p := &pop[i]
+		d := p.Patient.BirthDate.AddDays(70 * 365)
+		ev := func(id string, kind clinical.CareKind) clinical.CareEvent {
+			return clinical.CareEvent{TIN: p.Patient.TIN, SourceID: p.Patient.SourceID + "/" + id, PatientID: p.Patient.SourceID, Kind: kind, Date: d}
+		}
+		risk := ev("frax", clinical.CareFractureRisk)
+		risk.Tool, risk.Score = clinical.ToolFRAX, clinical.NullFloat{Value: float64(i%40) + 0.5, Valid: true}
+		risk.Code = clinical.Code{System: clinical.LOINC, Code: "90265-0"}
+		home := ev("home", clinical.CareResidence)
+		home.Residence, home.End = clinical.ResidenceCareHome, clinical.Some(d.AddDays(400))
+		contact := ev("contact", clinical.CareMonitoringContact)
+		contact.OnTreatment = clinical.NullBool{Value: i%2 == 0, Valid: true}
+		p.CareEvents = append(p.CareEvents, risk, home, contact, ev("fls", clinical.CareFLSAssessment))
+	}
+	return pop
 }
 
 // same compares record lists, nil and empty alike.
@@ -92,7 +118,7 @@ func same[T any](a, b []T) bool {
 func TestRunReadPlansIgnoreStaleStatistics(t *testing.T) {
 	s := open(t, pgtest.NewDB(t))
 	ctx := context.Background()
-	pop := synth.Population(synth.Defaults(11, 2024), 1500)
+	pop := withCareEvents(synth.Population(synth.Defaults(11, 2024), 1500))
 	writePopulation(t, s, pop[:1])
 	if _, err := s.pool.Exec(ctx, "ANALYZE"); err != nil {
 		t.Fatal(err)
@@ -115,7 +141,7 @@ func TestRunReadPlansIgnoreStaleStatistics(t *testing.T) {
 		"encounters": encounterReader.ofKeptRange(), "procedures": procedureReader.ofKeptRange(),
 		"conditions": conditionReader.ofKeptRange(), "medications": medicationReader.ofKeptRange(),
 		"quality_codes": qualityReader.ofKeptRange(), "coverages": coverageReader.ofKeptRange(),
-		"institutional_flags": flagReader.ofKeptRange(),
+		"institutional_flags": flagReader.ofKeptRange(), "care_events": careEventReader.ofKeptRange(),
 	} {
 		var plan strings.Builder
 		rows, err := tx.Query(ctx, "EXPLAIN "+query, args...)
@@ -151,6 +177,7 @@ func writePopulation(t *testing.T, s *Store, pop []clinical.PatientData) {
 		b.Quality = append(b.Quality, p.Quality...)
 		b.Coverage = append(b.Coverage, p.Coverage...)
 		b.Flags = append(b.Flags, p.Flags...)
+		b.CareEvents = append(b.CareEvents, p.CareEvents...)
 	}
 	ctx := context.Background()
 	if err := s.InTx(ctx, func(tx *Tx) error {

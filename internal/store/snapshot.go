@@ -355,6 +355,12 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, q pag
 		func() error {
 			return readRange(ctx, tx, q, flagReader, func(r clinical.Flag) { p := of(r.TIN, r.PatientID); p.Flags = append(p.Flags, r) })
 		},
+		func() error {
+			return readRange(ctx, tx, q, careEventReader, func(r clinical.CareEvent) {
+				p := of(r.TIN, r.PatientID)
+				p.CareEvents = append(p.CareEvents, r)
+			})
+		},
 	}
 	if !q.skipCoverage {
 		reads = append(reads, func() error {
@@ -372,6 +378,7 @@ func readPage(ctx context.Context, tx pgx.Tx, patients []clinical.Patient, q pag
 			inSourceOrder(p.Quality, func(r *clinical.QualityCode) string { return r.SourceID })
 			inSourceOrder(p.Coverage, func(r *clinical.Coverage) string { return r.SourceID })
 			inSourceOrder(p.Flags, func(r *clinical.Flag) string { return r.SourceID })
+			inSourceOrder(p.CareEvents, func(r *clinical.CareEvent) string { return r.SourceID })
 		}
 	}
 	return page, err

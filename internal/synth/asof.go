@@ -34,5 +34,9 @@ func asOf(d *clinical.PatientData, day clinical.Date) {
 	for i := range d.Flags {
 		open(&d.Flags[i].End)
 	}
+	d.CareEvents = slices.DeleteFunc(d.CareEvents, func(e clinical.CareEvent) bool { return future(e.Date) })
+	for i := range d.CareEvents {
+		open(&d.CareEvents[i].End)
+	}
 	open(&d.Patient.DeathDate)
 }

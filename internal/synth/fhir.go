@@ -43,7 +43,8 @@ const (
 	sysSourceID = "urn:liaison:tin:"
 )
 
-var fhirSystems = map[string]string{"CPT": sysCPT, "HCPCS": sysHCPCS, "ICD10CM": sysICD10CM, "RXNORM": sysRxNorm, "NDC": sysNDC, "SNOMEDCT": sysSNOMED}
+var fhirSystems = map[string]string{"CPT": sysCPT, "HCPCS": sysHCPCS, "ICD10CM": sysICD10CM, "RXNORM": sysRxNorm, "NDC": sysNDC, "SNOMEDCT": sysSNOMED,
+	"LOINC": "http://loinc.org"}
 
 var raceNames = map[string]string{"2106-3": "White", "2054-5": "Black or African American", "2028-9": "Asian",
 	"1002-5": "American Indian or Alaska Native", "2076-8": "Native Hawaiian or Other Pacific Islander", "2131-1": "Other Race",
@@ -174,9 +175,40 @@ func fhirResources(recs []*pb.Record) map[string][]obj {
 				"patient":              ref("Patient", fhirID(f.Tin, f.PatientId)),
 				"managingOrganization": ref("Organization", "tin-"+f.Tin),
 				"period":               period(f.StartDate, f.EndDate)})
+		case r.GetCareEvent() != nil:
+			if o := fhirCareEvent(r.GetCareEvent()); o != nil {
+				add(o)
+			}
 		}
 	}
 	return out
+}
+
+// fhirCareEvent writes the care events the FHIR reader maps back
+// (docs/fhir-mapping.md, care events): a FRAX score and a care-home
+// residence as Observations, a falls-risk assessment as a Procedure. The
+// other kinds have no FHIR mapping yet and are left out (nil).
+func fhirCareEvent(e *pb.CareEvent) obj {
+	subject := ref("Patient", fhirID(e.Tin, e.PatientId))
+	id := fhirID(e.Tin, e.SourceId)
+	switch e.Kind {
+	case pb.CareEventKind_CARE_EVENT_KIND_FRACTURE_RISK_ASSESSMENT:
+		o := obj{"resourceType": "Observation", "id": id, "status": "final", "code": concept(e.Code), "subject": subject, "effectiveDateTime": e.Date}
+		if e.Score != nil {
+			o["valueQuantity"] = obj{"value": *e.Score, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"}
+		}
+		return o
+	case pb.CareEventKind_CARE_EVENT_KIND_FALLS_ASSESSMENT:
+		return obj{"resourceType": "Procedure", "id": id, "status": "completed", "code": concept(e.Code), "subject": subject, "performedDateTime": e.Date}
+	case pb.CareEventKind_CARE_EVENT_KIND_RESIDENCE:
+		if e.Residence != pb.Residence_RESIDENCE_CARE_HOME || e.Code == nil {
+			return nil
+		}
+		return obj{"resourceType": "Observation", "id": id, "status": "final", "subject": subject,
+			"code":                 obj{"coding": []obj{{"system": "http://loinc.org", "code": "71802-3", "display": "Housing status"}}},
+			"valueCodeableConcept": concept(e.Code), "effectivePeriod": period(e.Date, e.End)}
+	}
+	return nil
 }
 
 var institutionalCodes = map[pb.InstitutionalFlagKind]string{

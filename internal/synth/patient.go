@@ -14,6 +14,7 @@ import (
 type builder struct {
 	g   *Generator
 	r   *rand.Rand
+	cr  *rand.Rand // care events' own stream (care.go); nil: none
 	pr  *practice
 	pcp int // the patient's own clinician
 	id  string
@@ -248,6 +249,9 @@ func (b *builder) generate() {
 		b.fracture(st, fx, yStart, yEnd, hospice, lti)
 	}
 	b.screening(yStart, yEnd, hospice)
+	if b.cr != nil {
+		b.care(st, fx, lti, b.cr)
+	}
 }
 
 // coverage adds one open enrollment span, or two with a gap, or a span that

@@ -248,7 +248,8 @@ func PatientID(i int) string {
 func (g *Generator) Patient(i int) clinical.PatientData {
 	r := rand.New(rand.NewPCG(g.o.Seed, uint64(i)))
 	pi, _ := slices.BinarySearch(g.cumSize, r.Float64())
-	b := &builder{g: g, r: r, pr: &g.practices[min(pi, len(g.practices)-1)], id: PatientID(i), y: g.o.Year}
+	b := &builder{g: g, r: r, pr: &g.practices[min(pi, len(g.practices)-1)], id: PatientID(i), y: g.o.Year,
+		cr: rand.New(rand.NewPCG(g.o.Seed^careStream, uint64(i)))}
 	b.pcp = b.pr.pcp[r.IntN(len(b.pr.pcp))]
 	b.generate()
 	if g.o.AsOf != 0 {

@@ -139,6 +139,36 @@ func TestRecordsAreValidAndMatchTheDomainForm(t *testing.T) {
 	}
 }
 
+// Fracture-liaison care events: every kind appears, after the fracture,
+// before any death, and the FLS sees most patients with a fracture.
+func TestCareEvents(t *testing.T) {
+	g := synth.New(synth.Defaults(5, 2024))
+	kinds := map[clinical.CareKind]int{}
+	withEvents := 0
+	for i := range 3000 {
+		p := g.Patient(i)
+		if len(p.CareEvents) > 0 {
+			withEvents++
+		}
+		for _, e := range p.CareEvents {
+			kinds[e.Kind]++
+			if p.Patient.DeathDate.Valid && e.Date > p.Patient.DeathDate.Date {
+				t.Fatalf("patient %d: care event %s on %s after death on %s", i, e.SourceID, e.Date, p.Patient.DeathDate.Date)
+			}
+		}
+	}
+	for _, k := range []clinical.CareKind{clinical.CareFLSAssessment, clinical.CareFractureRisk, clinical.CareFallsAssessment, clinical.CareFallsReferral,
+		clinical.CareAOMRecommended, clinical.CareAOMDeclined, clinical.CareAOMContraindicated, clinical.CareStrengthBalanceReferral,
+		clinical.CareStrengthBalanceStart, clinical.CareMonitoringContact, clinical.CareResidence} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s in 3000 patients (%v)", k, kinds)
+		}
+	}
+	if withEvents == 0 || kinds[clinical.CareFLSAssessment] < 200 {
+		t.Errorf("%d patients with care events, %d FLS assessments", withEvents, kinds[clinical.CareFLSAssessment])
+	}
+}
+
 // With a bad-data rate, the patients Bad names have exactly one record
 // rejected, for the rule it names; everyone else is clean.
 func TestBadRecordsFailTheExpectedRule(t *testing.T) {

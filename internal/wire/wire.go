@@ -12,7 +12,7 @@ import (
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
-// Sexes, Classes, MedicationKinds and FlagKinds map API enums to domain values.
+// Sexes, Classes, MedicationKinds, FlagKinds, CareKinds, RiskTools and Residences map API enums to domain values.
 var (
 	Sexes = map[pb.Sex]clinical.Sex{
 		pb.Sex_SEX_UNSPECIFIED: clinical.SexUndefined, pb.Sex_SEX_FEMALE: clinical.Female,
@@ -32,6 +32,28 @@ var (
 		pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_LONG_TERM_INSTITUTION: clinical.FlagLongTermInstitution,
 		pb.InstitutionalFlagKind_INSTITUTIONAL_FLAG_KIND_I_SNP:                 clinical.FlagISNP,
 	}
+	CareKinds = map[pb.CareEventKind]clinical.CareKind{
+		pb.CareEventKind_CARE_EVENT_KIND_FLS_ASSESSMENT:            clinical.CareFLSAssessment,
+		pb.CareEventKind_CARE_EVENT_KIND_FRACTURE_RISK_ASSESSMENT:  clinical.CareFractureRisk,
+		pb.CareEventKind_CARE_EVENT_KIND_FALLS_ASSESSMENT:          clinical.CareFallsAssessment,
+		pb.CareEventKind_CARE_EVENT_KIND_FALLS_REFERRAL:            clinical.CareFallsReferral,
+		pb.CareEventKind_CARE_EVENT_KIND_AOM_RECOMMENDED:           clinical.CareAOMRecommended,
+		pb.CareEventKind_CARE_EVENT_KIND_AOM_DECLINED:              clinical.CareAOMDeclined,
+		pb.CareEventKind_CARE_EVENT_KIND_AOM_CONTRAINDICATED:       clinical.CareAOMContraindicated,
+		pb.CareEventKind_CARE_EVENT_KIND_STRENGTH_BALANCE_REFERRAL: clinical.CareStrengthBalanceReferral,
+		pb.CareEventKind_CARE_EVENT_KIND_STRENGTH_BALANCE_START:    clinical.CareStrengthBalanceStart,
+		pb.CareEventKind_CARE_EVENT_KIND_MONITORING_CONTACT:        clinical.CareMonitoringContact,
+		pb.CareEventKind_CARE_EVENT_KIND_RESIDENCE:                 clinical.CareResidence,
+	}
+	// RiskTools and Residences map UNSPECIFIED to "": not stated.
+	RiskTools = map[pb.RiskTool]clinical.RiskTool{
+		pb.RiskTool_RISK_TOOL_UNSPECIFIED: "", pb.RiskTool_RISK_TOOL_FRAX: clinical.ToolFRAX, pb.RiskTool_RISK_TOOL_QFRACTURE: clinical.ToolQFracture,
+		pb.RiskTool_RISK_TOOL_GARVAN: clinical.ToolGarvan, pb.RiskTool_RISK_TOOL_OTHER: clinical.ToolOther,
+	}
+	Residences = map[pb.Residence]clinical.Residence{
+		pb.Residence_RESIDENCE_UNSPECIFIED: "", pb.Residence_RESIDENCE_CARE_HOME: clinical.ResidenceCareHome,
+		pb.Residence_RESIDENCE_OWN_HOME: clinical.ResidenceOwnHome, pb.Residence_RESIDENCE_OTHER: clinical.ResidenceOther,
+	}
 )
 
 // reverse inverts one of the enum maps.
@@ -48,6 +70,9 @@ var (
 	classToProto   = reverse(Classes)
 	medKindToProto = reverse(MedicationKinds)
 	flagToProto    = reverse(FlagKinds)
+	careToProto    = reverse(CareKinds)
+	toolToProto    = reverse(RiskTools)
+	residenceTo    = reverse(Residences)
 )
 
 // Class maps an encounter class.
@@ -138,6 +163,23 @@ func Flag(f clinical.Flag) *pb.InstitutionalFlag {
 		Kind: flagToProto[f.Kind], StartDate: f.Start.String(), EndDate: f.End.String(), Origin: f.Origin}
 }
 
+// CareEvent maps a care event; a zero code is left out.
+func CareEvent(e clinical.CareEvent) *pb.CareEvent {
+	m := &pb.CareEvent{Tin: e.TIN, SourceId: e.SourceID, PatientId: e.PatientID, Kind: careToProto[e.Kind], Date: e.Date.String(),
+		End: e.End.String(), Npi: e.NPI, Service: e.Service, Tool: toolToProto[e.Tool], Residence: residenceTo[e.Residence],
+		Reason: e.Reason, Display: e.Display, Origin: e.Origin}
+	if e.Score.Valid {
+		m.Score = &e.Score.Value
+	}
+	if e.OnTreatment.Valid {
+		m.OnTreatment = &e.OnTreatment.Value
+	}
+	if e.Code.Code != "" {
+		m.Code = Coding(e.Code)
+	}
+	return m
+}
+
 // Record wraps one domain record (a value of any clinical record type) as
 // an API record; nil for anything else.
 func Record(v any) *pb.Record {
@@ -162,6 +204,8 @@ func Record(v any) *pb.Record {
 		return &pb.Record{Kind: &pb.Record_Coverage{Coverage: Coverage(v)}}
 	case clinical.Flag:
 		return &pb.Record{Kind: &pb.Record_InstitutionalFlag{InstitutionalFlag: Flag(v)}}
+	case clinical.CareEvent:
+		return &pb.Record{Kind: &pb.Record_CareEvent{CareEvent: CareEvent(v)}}
 	}
 	return nil
 }
@@ -170,7 +214,7 @@ func Record(v any) *pb.Record {
 // patient first (as an export sends it, so references resolve in order),
 // then encounters before the records that may point at them.
 func Records(d *clinical.PatientData) []*pb.Record {
-	out := make([]*pb.Record, 0, 1+len(d.Encounters)+len(d.Procedures)+len(d.Conditions)+len(d.Medications)+len(d.Quality)+len(d.Coverage)+len(d.Flags))
+	out := make([]*pb.Record, 0, 1+len(d.Encounters)+len(d.Procedures)+len(d.Conditions)+len(d.Medications)+len(d.Quality)+len(d.Coverage)+len(d.Flags)+len(d.CareEvents))
 	out = append(out, Record(d.Patient))
 	out = each(out, d.Coverage)
 	out = each(out, d.Encounters)
@@ -178,7 +222,8 @@ func Records(d *clinical.PatientData) []*pb.Record {
 	out = each(out, d.Conditions)
 	out = each(out, d.Medications)
 	out = each(out, d.Quality)
-	return each(out, d.Flags)
+	out = each(out, d.Flags)
+	return each(out, d.CareEvents)
 }
 
 // each appends every x as an API record.

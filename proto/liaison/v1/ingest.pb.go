@@ -516,6 +516,7 @@ type GetPatientResponse struct {
 	QualityCodes       []*QualityCode         `protobuf:"bytes,6,rep,name=quality_codes,json=qualityCodes,proto3" json:"quality_codes,omitempty"`
 	Coverage           []*Coverage            `protobuf:"bytes,7,rep,name=coverage,proto3" json:"coverage,omitempty"`
 	InstitutionalFlags []*InstitutionalFlag   `protobuf:"bytes,8,rep,name=institutional_flags,json=institutionalFlags,proto3" json:"institutional_flags,omitempty"`
+	CareEvents         []*CareEvent           `protobuf:"bytes,9,rep,name=care_events,json=careEvents,proto3" json:"care_events,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -602,6 +603,13 @@ func (x *GetPatientResponse) GetCoverage() []*Coverage {
 func (x *GetPatientResponse) GetInstitutionalFlags() []*InstitutionalFlag {
 	if x != nil {
 		return x.InstitutionalFlags
+	}
+	return nil
+}
+
+func (x *GetPatientResponse) GetCareEvents() []*CareEvent {
+	if x != nil {
+		return x.CareEvents
 	}
 	return nil
 }
@@ -891,7 +899,7 @@ const file_liaison_v1_ingest_proto_rawDesc = "" +
 	"\amessage\x18\a \x01(\tR\amessage\"B\n" +
 	"\x11GetPatientRequest\x12\x10\n" +
 	"\x03tin\x18\x01 \x01(\tR\x03tin\x12\x1b\n" +
-	"\tsource_id\x18\x02 \x01(\tR\bsourceId\"\xe7\x03\n" +
+	"\tsource_id\x18\x02 \x01(\tR\bsourceId\"\x9f\x04\n" +
 	"\x12GetPatientResponse\x12-\n" +
 	"\apatient\x18\x01 \x01(\v2\x13.liaison.v1.PatientR\apatient\x125\n" +
 	"\n" +
@@ -906,7 +914,9 @@ const file_liaison_v1_ingest_proto_rawDesc = "" +
 	"\vmedications\x18\x05 \x03(\v2\x1b.liaison.v1.MedicationEventR\vmedications\x12<\n" +
 	"\rquality_codes\x18\x06 \x03(\v2\x17.liaison.v1.QualityCodeR\fqualityCodes\x120\n" +
 	"\bcoverage\x18\a \x03(\v2\x14.liaison.v1.CoverageR\bcoverage\x12N\n" +
-	"\x13institutional_flags\x18\b \x03(\v2\x1d.liaison.v1.InstitutionalFlagR\x12institutionalFlags\"c\n" +
+	"\x13institutional_flags\x18\b \x03(\v2\x1d.liaison.v1.InstitutionalFlagR\x12institutionalFlags\x126\n" +
+	"\vcare_events\x18\t \x03(\v2\x15.liaison.v1.CareEventR\n" +
+	"careEvents\"c\n" +
 	"\x13ListPatientsRequest\x12\x10\n" +
 	"\x03tin\x18\x01 \x01(\tR\x03tin\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -977,7 +987,8 @@ var file_liaison_v1_ingest_proto_goTypes = []any{
 	(*QualityCode)(nil),           // 22: liaison.v1.QualityCode
 	(*Coverage)(nil),              // 23: liaison.v1.Coverage
 	(*InstitutionalFlag)(nil),     // 24: liaison.v1.InstitutionalFlag
-	(*Practice)(nil),              // 25: liaison.v1.Practice
+	(*CareEvent)(nil),             // 25: liaison.v1.CareEvent
+	(*Practice)(nil),              // 26: liaison.v1.Practice
 }
 var file_liaison_v1_ingest_proto_depIdxs = []int32{
 	0,  // 0: liaison.v1.IngestRequest.mode:type_name -> liaison.v1.IngestMode
@@ -996,25 +1007,26 @@ var file_liaison_v1_ingest_proto_depIdxs = []int32{
 	22, // 13: liaison.v1.GetPatientResponse.quality_codes:type_name -> liaison.v1.QualityCode
 	23, // 14: liaison.v1.GetPatientResponse.coverage:type_name -> liaison.v1.Coverage
 	24, // 15: liaison.v1.GetPatientResponse.institutional_flags:type_name -> liaison.v1.InstitutionalFlag
-	17, // 16: liaison.v1.ListPatientsResponse.patients:type_name -> liaison.v1.Patient
-	13, // 17: liaison.v1.ListPracticesResponse.practices:type_name -> liaison.v1.PracticeSummary
-	25, // 18: liaison.v1.PracticeSummary.practice:type_name -> liaison.v1.Practice
-	15, // 19: liaison.v1.PracticeSummary.records_by_type:type_name -> liaison.v1.PracticeSummary.RecordsByTypeEntry
-	1,  // 20: liaison.v1.IngestService.Ingest:input_type -> liaison.v1.IngestRequest
-	3,  // 21: liaison.v1.IngestService.IngestStream:input_type -> liaison.v1.IngestStreamRequest
-	7,  // 22: liaison.v1.IngestService.GetPatient:input_type -> liaison.v1.GetPatientRequest
-	9,  // 23: liaison.v1.IngestService.ListPatients:input_type -> liaison.v1.ListPatientsRequest
-	11, // 24: liaison.v1.IngestService.ListPractices:input_type -> liaison.v1.ListPracticesRequest
-	2,  // 25: liaison.v1.IngestService.Ingest:output_type -> liaison.v1.IngestResponse
-	4,  // 26: liaison.v1.IngestService.IngestStream:output_type -> liaison.v1.IngestStreamResponse
-	8,  // 27: liaison.v1.IngestService.GetPatient:output_type -> liaison.v1.GetPatientResponse
-	10, // 28: liaison.v1.IngestService.ListPatients:output_type -> liaison.v1.ListPatientsResponse
-	12, // 29: liaison.v1.IngestService.ListPractices:output_type -> liaison.v1.ListPracticesResponse
-	25, // [25:30] is the sub-list for method output_type
-	20, // [20:25] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	25, // 16: liaison.v1.GetPatientResponse.care_events:type_name -> liaison.v1.CareEvent
+	17, // 17: liaison.v1.ListPatientsResponse.patients:type_name -> liaison.v1.Patient
+	13, // 18: liaison.v1.ListPracticesResponse.practices:type_name -> liaison.v1.PracticeSummary
+	26, // 19: liaison.v1.PracticeSummary.practice:type_name -> liaison.v1.Practice
+	15, // 20: liaison.v1.PracticeSummary.records_by_type:type_name -> liaison.v1.PracticeSummary.RecordsByTypeEntry
+	1,  // 21: liaison.v1.IngestService.Ingest:input_type -> liaison.v1.IngestRequest
+	3,  // 22: liaison.v1.IngestService.IngestStream:input_type -> liaison.v1.IngestStreamRequest
+	7,  // 23: liaison.v1.IngestService.GetPatient:input_type -> liaison.v1.GetPatientRequest
+	9,  // 24: liaison.v1.IngestService.ListPatients:input_type -> liaison.v1.ListPatientsRequest
+	11, // 25: liaison.v1.IngestService.ListPractices:input_type -> liaison.v1.ListPracticesRequest
+	2,  // 26: liaison.v1.IngestService.Ingest:output_type -> liaison.v1.IngestResponse
+	4,  // 27: liaison.v1.IngestService.IngestStream:output_type -> liaison.v1.IngestStreamResponse
+	8,  // 28: liaison.v1.IngestService.GetPatient:output_type -> liaison.v1.GetPatientResponse
+	10, // 29: liaison.v1.IngestService.ListPatients:output_type -> liaison.v1.ListPatientsResponse
+	12, // 30: liaison.v1.IngestService.ListPractices:output_type -> liaison.v1.ListPracticesResponse
+	26, // [26:31] is the sub-list for method output_type
+	21, // [21:26] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_ingest_proto_init() }

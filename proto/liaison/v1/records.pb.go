@@ -244,6 +244,206 @@ func (InstitutionalFlagKind) EnumDescriptor() ([]byte, []int) {
 	return file_liaison_v1_records_proto_rawDescGZIP(), []int{3}
 }
 
+// CareEventKind is what a fracture-liaison care event records
+// (docs/ingest.md, care events).
+type CareEventKind int32
+
+const (
+	CareEventKind_CARE_EVENT_KIND_UNSPECIFIED CareEventKind = 0
+	// The patient was assessed by a fracture liaison service (service: its name).
+	CareEventKind_CARE_EVENT_KIND_FLS_ASSESSMENT CareEventKind = 1
+	// A fracture-risk assessment (tool, and score when one was given).
+	CareEventKind_CARE_EVENT_KIND_FRACTURE_RISK_ASSESSMENT CareEventKind = 2
+	// A falls-risk assessment was done.
+	CareEventKind_CARE_EVENT_KIND_FALLS_ASSESSMENT CareEventKind = 3
+	// The patient was referred (or recommended) for a falls assessment.
+	CareEventKind_CARE_EVENT_KIND_FALLS_REFERRAL CareEventKind = 4
+	// Anti-osteoporosis medication was recommended.
+	CareEventKind_CARE_EVENT_KIND_AOM_RECOMMENDED CareEventKind = 5
+	// The patient declined anti-osteoporosis medication (reason: why, if given).
+	CareEventKind_CARE_EVENT_KIND_AOM_DECLINED CareEventKind = 6
+	// Anti-osteoporosis medication is contraindicated (reason: why, if given).
+	CareEventKind_CARE_EVENT_KIND_AOM_CONTRAINDICATED CareEventKind = 7
+	// The patient was referred for strength-and-balance training.
+	CareEventKind_CARE_EVENT_KIND_STRENGTH_BALANCE_REFERRAL CareEventKind = 8
+	// The patient started strength-and-balance training.
+	CareEventKind_CARE_EVENT_KIND_STRENGTH_BALANCE_START CareEventKind = 9
+	// A follow-up (monitoring) contact; on_treatment: whether the patient was
+	// taking anti-osteoporosis medication then.
+	CareEventKind_CARE_EVENT_KIND_MONITORING_CONTACT CareEventKind = 10
+	// Where the patient lives (residence), from date until end (open when empty).
+	CareEventKind_CARE_EVENT_KIND_RESIDENCE CareEventKind = 11
+)
+
+// Enum value maps for CareEventKind.
+var (
+	CareEventKind_name = map[int32]string{
+		0:  "CARE_EVENT_KIND_UNSPECIFIED",
+		1:  "CARE_EVENT_KIND_FLS_ASSESSMENT",
+		2:  "CARE_EVENT_KIND_FRACTURE_RISK_ASSESSMENT",
+		3:  "CARE_EVENT_KIND_FALLS_ASSESSMENT",
+		4:  "CARE_EVENT_KIND_FALLS_REFERRAL",
+		5:  "CARE_EVENT_KIND_AOM_RECOMMENDED",
+		6:  "CARE_EVENT_KIND_AOM_DECLINED",
+		7:  "CARE_EVENT_KIND_AOM_CONTRAINDICATED",
+		8:  "CARE_EVENT_KIND_STRENGTH_BALANCE_REFERRAL",
+		9:  "CARE_EVENT_KIND_STRENGTH_BALANCE_START",
+		10: "CARE_EVENT_KIND_MONITORING_CONTACT",
+		11: "CARE_EVENT_KIND_RESIDENCE",
+	}
+	CareEventKind_value = map[string]int32{
+		"CARE_EVENT_KIND_UNSPECIFIED":               0,
+		"CARE_EVENT_KIND_FLS_ASSESSMENT":            1,
+		"CARE_EVENT_KIND_FRACTURE_RISK_ASSESSMENT":  2,
+		"CARE_EVENT_KIND_FALLS_ASSESSMENT":          3,
+		"CARE_EVENT_KIND_FALLS_REFERRAL":            4,
+		"CARE_EVENT_KIND_AOM_RECOMMENDED":           5,
+		"CARE_EVENT_KIND_AOM_DECLINED":              6,
+		"CARE_EVENT_KIND_AOM_CONTRAINDICATED":       7,
+		"CARE_EVENT_KIND_STRENGTH_BALANCE_REFERRAL": 8,
+		"CARE_EVENT_KIND_STRENGTH_BALANCE_START":    9,
+		"CARE_EVENT_KIND_MONITORING_CONTACT":        10,
+		"CARE_EVENT_KIND_RESIDENCE":                 11,
+	}
+)
+
+func (x CareEventKind) Enum() *CareEventKind {
+	p := new(CareEventKind)
+	*p = x
+	return p
+}
+
+func (x CareEventKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CareEventKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_liaison_v1_records_proto_enumTypes[4].Descriptor()
+}
+
+func (CareEventKind) Type() protoreflect.EnumType {
+	return &file_liaison_v1_records_proto_enumTypes[4]
+}
+
+func (x CareEventKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CareEventKind.Descriptor instead.
+func (CareEventKind) EnumDescriptor() ([]byte, []int) {
+	return file_liaison_v1_records_proto_rawDescGZIP(), []int{4}
+}
+
+// RiskTool is the fracture-risk assessment tool.
+type RiskTool int32
+
+const (
+	RiskTool_RISK_TOOL_UNSPECIFIED RiskTool = 0
+	RiskTool_RISK_TOOL_FRAX        RiskTool = 1
+	RiskTool_RISK_TOOL_QFRACTURE   RiskTool = 2
+	RiskTool_RISK_TOOL_GARVAN      RiskTool = 3
+	RiskTool_RISK_TOOL_OTHER       RiskTool = 4
+)
+
+// Enum value maps for RiskTool.
+var (
+	RiskTool_name = map[int32]string{
+		0: "RISK_TOOL_UNSPECIFIED",
+		1: "RISK_TOOL_FRAX",
+		2: "RISK_TOOL_QFRACTURE",
+		3: "RISK_TOOL_GARVAN",
+		4: "RISK_TOOL_OTHER",
+	}
+	RiskTool_value = map[string]int32{
+		"RISK_TOOL_UNSPECIFIED": 0,
+		"RISK_TOOL_FRAX":        1,
+		"RISK_TOOL_QFRACTURE":   2,
+		"RISK_TOOL_GARVAN":      3,
+		"RISK_TOOL_OTHER":       4,
+	}
+)
+
+func (x RiskTool) Enum() *RiskTool {
+	p := new(RiskTool)
+	*p = x
+	return p
+}
+
+func (x RiskTool) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RiskTool) Descriptor() protoreflect.EnumDescriptor {
+	return file_liaison_v1_records_proto_enumTypes[5].Descriptor()
+}
+
+func (RiskTool) Type() protoreflect.EnumType {
+	return &file_liaison_v1_records_proto_enumTypes[5]
+}
+
+func (x RiskTool) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RiskTool.Descriptor instead.
+func (RiskTool) EnumDescriptor() ([]byte, []int) {
+	return file_liaison_v1_records_proto_rawDescGZIP(), []int{5}
+}
+
+// Residence is where a patient lives.
+type Residence int32
+
+const (
+	Residence_RESIDENCE_UNSPECIFIED Residence = 0
+	// A care home (nursing or residential home).
+	Residence_RESIDENCE_CARE_HOME Residence = 1
+	Residence_RESIDENCE_OWN_HOME  Residence = 2
+	Residence_RESIDENCE_OTHER     Residence = 3
+)
+
+// Enum value maps for Residence.
+var (
+	Residence_name = map[int32]string{
+		0: "RESIDENCE_UNSPECIFIED",
+		1: "RESIDENCE_CARE_HOME",
+		2: "RESIDENCE_OWN_HOME",
+		3: "RESIDENCE_OTHER",
+	}
+	Residence_value = map[string]int32{
+		"RESIDENCE_UNSPECIFIED": 0,
+		"RESIDENCE_CARE_HOME":   1,
+		"RESIDENCE_OWN_HOME":    2,
+		"RESIDENCE_OTHER":       3,
+	}
+)
+
+func (x Residence) Enum() *Residence {
+	p := new(Residence)
+	*p = x
+	return p
+}
+
+func (x Residence) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Residence) Descriptor() protoreflect.EnumDescriptor {
+	return file_liaison_v1_records_proto_enumTypes[6].Descriptor()
+}
+
+func (Residence) Type() protoreflect.EnumType {
+	return &file_liaison_v1_records_proto_enumTypes[6]
+}
+
+func (x Residence) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Residence.Descriptor instead.
+func (Residence) EnumDescriptor() ([]byte, []int) {
+	return file_liaison_v1_records_proto_rawDescGZIP(), []int{6}
+}
+
 // Coding is a code in a named system: ICD10CM, ICD9CM, SNOMEDCT, CPT, HCPCS,
 // ICD10PCS, RXNORM, NDC or LOINC.
 type Coding struct {
@@ -1360,6 +1560,189 @@ func (x *InstitutionalFlag) GetOrigin() string {
 	return ""
 }
 
+// CareEvent is one step of fracture-liaison care: an FLS assessment, a
+// fracture-risk or falls assessment, a falls or strength-and-balance
+// referral, a decision on anti-osteoporosis medication (AOM), a monitoring
+// contact, or where the patient lives. Fields other than the key, kind and
+// date apply to some kinds only (docs/ingest.md).
+type CareEvent struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Tin       string                 `protobuf:"bytes,1,opt,name=tin,proto3" json:"tin,omitempty"`
+	SourceId  string                 `protobuf:"bytes,2,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	PatientId string                 `protobuf:"bytes,3,opt,name=patient_id,json=patientId,proto3" json:"patient_id,omitempty"`
+	Kind      CareEventKind          `protobuf:"varint,4,opt,name=kind,proto3,enum=liaison.v1.CareEventKind" json:"kind,omitempty"`
+	// Date or datetime.
+	Date string `protobuf:"bytes,5,opt,name=date,proto3" json:"date,omitempty"`
+	// Residence only: until when (date or datetime, not before date); empty
+	// when open-ended.
+	End string `protobuf:"bytes,6,opt,name=end,proto3" json:"end,omitempty"`
+	// Who (optional).
+	Npi string `protobuf:"bytes,7,opt,name=npi,proto3" json:"npi,omitempty"`
+	// The service, e.g. the FLS's name (at most 200 bytes).
+	Service string `protobuf:"bytes,8,opt,name=service,proto3" json:"service,omitempty"`
+	// Fracture-risk assessment only.
+	Tool RiskTool `protobuf:"varint,9,opt,name=tool,proto3,enum=liaison.v1.RiskTool" json:"tool,omitempty"`
+	// Fracture-risk assessment only: the score as a 10-year probability in
+	// percent (FRAX, QFracture), from 0 to 100.
+	Score *float64 `protobuf:"fixed64,10,opt,name=score,proto3,oneof" json:"score,omitempty"`
+	// Monitoring contact only: whether the patient was taking AOM.
+	OnTreatment *bool `protobuf:"varint,11,opt,name=on_treatment,json=onTreatment,proto3,oneof" json:"on_treatment,omitempty"`
+	// Residence only (required there).
+	Residence Residence `protobuf:"varint,12,opt,name=residence,proto3,enum=liaison.v1.Residence" json:"residence,omitempty"`
+	// Why AOM was declined or is contraindicated (optional, at most 500 bytes).
+	Reason string `protobuf:"bytes,13,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The coded concept as the source sent it (SNOMEDCT, LOINC, CPT or
+	// HCPCS), optional.
+	Code   *Coding `protobuf:"bytes,14,opt,name=code,proto3" json:"code,omitempty"`
+	Origin string  `protobuf:"bytes,15,opt,name=origin,proto3" json:"origin,omitempty"`
+	// The code's display text as sent (at most 500 bytes).
+	Display       string `protobuf:"bytes,16,opt,name=display,proto3" json:"display,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CareEvent) Reset() {
+	*x = CareEvent{}
+	mi := &file_liaison_v1_records_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CareEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CareEvent) ProtoMessage() {}
+
+func (x *CareEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_records_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CareEvent.ProtoReflect.Descriptor instead.
+func (*CareEvent) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_records_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CareEvent) GetTin() string {
+	if x != nil {
+		return x.Tin
+	}
+	return ""
+}
+
+func (x *CareEvent) GetSourceId() string {
+	if x != nil {
+		return x.SourceId
+	}
+	return ""
+}
+
+func (x *CareEvent) GetPatientId() string {
+	if x != nil {
+		return x.PatientId
+	}
+	return ""
+}
+
+func (x *CareEvent) GetKind() CareEventKind {
+	if x != nil {
+		return x.Kind
+	}
+	return CareEventKind_CARE_EVENT_KIND_UNSPECIFIED
+}
+
+func (x *CareEvent) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *CareEvent) GetEnd() string {
+	if x != nil {
+		return x.End
+	}
+	return ""
+}
+
+func (x *CareEvent) GetNpi() string {
+	if x != nil {
+		return x.Npi
+	}
+	return ""
+}
+
+func (x *CareEvent) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *CareEvent) GetTool() RiskTool {
+	if x != nil {
+		return x.Tool
+	}
+	return RiskTool_RISK_TOOL_UNSPECIFIED
+}
+
+func (x *CareEvent) GetScore() float64 {
+	if x != nil && x.Score != nil {
+		return *x.Score
+	}
+	return 0
+}
+
+func (x *CareEvent) GetOnTreatment() bool {
+	if x != nil && x.OnTreatment != nil {
+		return *x.OnTreatment
+	}
+	return false
+}
+
+func (x *CareEvent) GetResidence() Residence {
+	if x != nil {
+		return x.Residence
+	}
+	return Residence_RESIDENCE_UNSPECIFIED
+}
+
+func (x *CareEvent) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CareEvent) GetCode() *Coding {
+	if x != nil {
+		return x.Code
+	}
+	return nil
+}
+
+func (x *CareEvent) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+func (x *CareEvent) GetDisplay() string {
+	if x != nil {
+		return x.Display
+	}
+	return ""
+}
+
 // Record is one record of any kind.
 type Record struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1375,6 +1758,7 @@ type Record struct {
 	//	*Record_QualityCode
 	//	*Record_Coverage
 	//	*Record_InstitutionalFlag
+	//	*Record_CareEvent
 	Kind          isRecord_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1382,7 +1766,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_liaison_v1_records_proto_msgTypes[12]
+	mi := &file_liaison_v1_records_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1394,7 +1778,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_records_proto_msgTypes[12]
+	mi := &file_liaison_v1_records_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1407,7 +1791,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_records_proto_rawDescGZIP(), []int{12}
+	return file_liaison_v1_records_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Record) GetKind() isRecord_Kind {
@@ -1507,6 +1891,15 @@ func (x *Record) GetInstitutionalFlag() *InstitutionalFlag {
 	return nil
 }
 
+func (x *Record) GetCareEvent() *CareEvent {
+	if x != nil {
+		if x, ok := x.Kind.(*Record_CareEvent); ok {
+			return x.CareEvent
+		}
+	}
+	return nil
+}
+
 type isRecord_Kind interface {
 	isRecord_Kind()
 }
@@ -1551,6 +1944,10 @@ type Record_InstitutionalFlag struct {
 	InstitutionalFlag *InstitutionalFlag `protobuf:"bytes,10,opt,name=institutional_flag,json=institutionalFlag,proto3,oneof"`
 }
 
+type Record_CareEvent struct {
+	CareEvent *CareEvent `protobuf:"bytes,11,opt,name=care_event,json=careEvent,proto3,oneof"`
+}
+
 func (*Record_Practice) isRecord_Kind() {}
 
 func (*Record_Clinician) isRecord_Kind() {}
@@ -1570,6 +1967,8 @@ func (*Record_QualityCode) isRecord_Kind() {}
 func (*Record_Coverage) isRecord_Kind() {}
 
 func (*Record_InstitutionalFlag) isRecord_Kind() {}
+
+func (*Record_CareEvent) isRecord_Kind() {}
 
 var File_liaison_v1_records_proto protoreflect.FileDescriptor
 
@@ -1686,7 +2085,28 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\n" +
 	"start_date\x18\x05 \x01(\tR\tstartDate\x12\x19\n" +
 	"\bend_date\x18\x06 \x01(\tR\aendDate\x12\x16\n" +
-	"\x06origin\x18\x0f \x01(\tR\x06origin\"\xd2\x04\n" +
+	"\x06origin\x18\x0f \x01(\tR\x06origin\"\x89\x04\n" +
+	"\tCareEvent\x12\x10\n" +
+	"\x03tin\x18\x01 \x01(\tR\x03tin\x12\x1b\n" +
+	"\tsource_id\x18\x02 \x01(\tR\bsourceId\x12\x1d\n" +
+	"\n" +
+	"patient_id\x18\x03 \x01(\tR\tpatientId\x12-\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x19.liaison.v1.CareEventKindR\x04kind\x12\x12\n" +
+	"\x04date\x18\x05 \x01(\tR\x04date\x12\x10\n" +
+	"\x03end\x18\x06 \x01(\tR\x03end\x12\x10\n" +
+	"\x03npi\x18\a \x01(\tR\x03npi\x12\x18\n" +
+	"\aservice\x18\b \x01(\tR\aservice\x12(\n" +
+	"\x04tool\x18\t \x01(\x0e2\x14.liaison.v1.RiskToolR\x04tool\x12\x19\n" +
+	"\x05score\x18\n" +
+	" \x01(\x01H\x00R\x05score\x88\x01\x01\x12&\n" +
+	"\fon_treatment\x18\v \x01(\bH\x01R\vonTreatment\x88\x01\x01\x123\n" +
+	"\tresidence\x18\f \x01(\x0e2\x15.liaison.v1.ResidenceR\tresidence\x12\x16\n" +
+	"\x06reason\x18\r \x01(\tR\x06reason\x12&\n" +
+	"\x04code\x18\x0e \x01(\v2\x12.liaison.v1.CodingR\x04code\x12\x16\n" +
+	"\x06origin\x18\x0f \x01(\tR\x06origin\x12\x18\n" +
+	"\adisplay\x18\x10 \x01(\tR\adisplayB\b\n" +
+	"\x06_scoreB\x0f\n" +
+	"\r_on_treatment\"\x8a\x05\n" +
 	"\x06Record\x122\n" +
 	"\bpractice\x18\x01 \x01(\v2\x14.liaison.v1.PracticeH\x00R\bpractice\x125\n" +
 	"\tclinician\x18\x02 \x01(\v2\x15.liaison.v1.ClinicianH\x00R\tclinician\x12/\n" +
@@ -1700,7 +2120,9 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\fquality_code\x18\b \x01(\v2\x17.liaison.v1.QualityCodeH\x00R\vqualityCode\x122\n" +
 	"\bcoverage\x18\t \x01(\v2\x14.liaison.v1.CoverageH\x00R\bcoverage\x12N\n" +
 	"\x12institutional_flag\x18\n" +
-	" \x01(\v2\x1d.liaison.v1.InstitutionalFlagH\x00R\x11institutionalFlagB\x06\n" +
+	" \x01(\v2\x1d.liaison.v1.InstitutionalFlagH\x00R\x11institutionalFlag\x126\n" +
+	"\n" +
+	"care_event\x18\v \x01(\v2\x15.liaison.v1.CareEventH\x00R\tcareEventB\x06\n" +
 	"\x04kind*I\n" +
 	"\x03Sex\x12\x13\n" +
 	"\x0fSEX_UNSPECIFIED\x10\x00\x12\x0e\n" +
@@ -1725,7 +2147,32 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"#INSTITUTIONAL_FLAG_KIND_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fINSTITUTIONAL_FLAG_KIND_HOSPICE\x10\x01\x121\n" +
 	"-INSTITUTIONAL_FLAG_KIND_LONG_TERM_INSTITUTION\x10\x02\x12!\n" +
-	"\x1dINSTITUTIONAL_FLAG_KIND_I_SNP\x10\x03B@Z>github.com/liaison-registry/liaison/proto/liaison/v1;liaisonv1b\x06proto3"
+	"\x1dINSTITUTIONAL_FLAG_KIND_I_SNP\x10\x03*\xde\x03\n" +
+	"\rCareEventKind\x12\x1f\n" +
+	"\x1bCARE_EVENT_KIND_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eCARE_EVENT_KIND_FLS_ASSESSMENT\x10\x01\x12,\n" +
+	"(CARE_EVENT_KIND_FRACTURE_RISK_ASSESSMENT\x10\x02\x12$\n" +
+	" CARE_EVENT_KIND_FALLS_ASSESSMENT\x10\x03\x12\"\n" +
+	"\x1eCARE_EVENT_KIND_FALLS_REFERRAL\x10\x04\x12#\n" +
+	"\x1fCARE_EVENT_KIND_AOM_RECOMMENDED\x10\x05\x12 \n" +
+	"\x1cCARE_EVENT_KIND_AOM_DECLINED\x10\x06\x12'\n" +
+	"#CARE_EVENT_KIND_AOM_CONTRAINDICATED\x10\a\x12-\n" +
+	")CARE_EVENT_KIND_STRENGTH_BALANCE_REFERRAL\x10\b\x12*\n" +
+	"&CARE_EVENT_KIND_STRENGTH_BALANCE_START\x10\t\x12&\n" +
+	"\"CARE_EVENT_KIND_MONITORING_CONTACT\x10\n" +
+	"\x12\x1d\n" +
+	"\x19CARE_EVENT_KIND_RESIDENCE\x10\v*}\n" +
+	"\bRiskTool\x12\x19\n" +
+	"\x15RISK_TOOL_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eRISK_TOOL_FRAX\x10\x01\x12\x17\n" +
+	"\x13RISK_TOOL_QFRACTURE\x10\x02\x12\x14\n" +
+	"\x10RISK_TOOL_GARVAN\x10\x03\x12\x13\n" +
+	"\x0fRISK_TOOL_OTHER\x10\x04*l\n" +
+	"\tResidence\x12\x19\n" +
+	"\x15RESIDENCE_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13RESIDENCE_CARE_HOME\x10\x01\x12\x16\n" +
+	"\x12RESIDENCE_OWN_HOME\x10\x02\x12\x13\n" +
+	"\x0fRESIDENCE_OTHER\x10\x03B@Z>github.com/liaison-registry/liaison/proto/liaison/v1;liaisonv1b\x06proto3"
 
 var (
 	file_liaison_v1_records_proto_rawDescOnce sync.Once
@@ -1739,54 +2186,63 @@ func file_liaison_v1_records_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_records_proto_rawDescData
 }
 
-var file_liaison_v1_records_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_liaison_v1_records_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_liaison_v1_records_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_liaison_v1_records_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_liaison_v1_records_proto_goTypes = []any{
 	(Sex)(0),                   // 0: liaison.v1.Sex
 	(EncounterClass)(0),        // 1: liaison.v1.EncounterClass
 	(MedicationKind)(0),        // 2: liaison.v1.MedicationKind
 	(InstitutionalFlagKind)(0), // 3: liaison.v1.InstitutionalFlagKind
-	(*Coding)(nil),             // 4: liaison.v1.Coding
-	(*Practice)(nil),           // 5: liaison.v1.Practice
-	(*Clinician)(nil),          // 6: liaison.v1.Clinician
-	(*Patient)(nil),            // 7: liaison.v1.Patient
-	(*ProcedureLine)(nil),      // 8: liaison.v1.ProcedureLine
-	(*Encounter)(nil),          // 9: liaison.v1.Encounter
-	(*Procedure)(nil),          // 10: liaison.v1.Procedure
-	(*Condition)(nil),          // 11: liaison.v1.Condition
-	(*MedicationEvent)(nil),    // 12: liaison.v1.MedicationEvent
-	(*QualityCode)(nil),        // 13: liaison.v1.QualityCode
-	(*Coverage)(nil),           // 14: liaison.v1.Coverage
-	(*InstitutionalFlag)(nil),  // 15: liaison.v1.InstitutionalFlag
-	(*Record)(nil),             // 16: liaison.v1.Record
+	(CareEventKind)(0),         // 4: liaison.v1.CareEventKind
+	(RiskTool)(0),              // 5: liaison.v1.RiskTool
+	(Residence)(0),             // 6: liaison.v1.Residence
+	(*Coding)(nil),             // 7: liaison.v1.Coding
+	(*Practice)(nil),           // 8: liaison.v1.Practice
+	(*Clinician)(nil),          // 9: liaison.v1.Clinician
+	(*Patient)(nil),            // 10: liaison.v1.Patient
+	(*ProcedureLine)(nil),      // 11: liaison.v1.ProcedureLine
+	(*Encounter)(nil),          // 12: liaison.v1.Encounter
+	(*Procedure)(nil),          // 13: liaison.v1.Procedure
+	(*Condition)(nil),          // 14: liaison.v1.Condition
+	(*MedicationEvent)(nil),    // 15: liaison.v1.MedicationEvent
+	(*QualityCode)(nil),        // 16: liaison.v1.QualityCode
+	(*Coverage)(nil),           // 17: liaison.v1.Coverage
+	(*InstitutionalFlag)(nil),  // 18: liaison.v1.InstitutionalFlag
+	(*CareEvent)(nil),          // 19: liaison.v1.CareEvent
+	(*Record)(nil),             // 20: liaison.v1.Record
 }
 var file_liaison_v1_records_proto_depIdxs = []int32{
 	0,  // 0: liaison.v1.Patient.sex:type_name -> liaison.v1.Sex
-	4,  // 1: liaison.v1.ProcedureLine.code:type_name -> liaison.v1.Coding
+	7,  // 1: liaison.v1.ProcedureLine.code:type_name -> liaison.v1.Coding
 	1,  // 2: liaison.v1.Encounter.class:type_name -> liaison.v1.EncounterClass
-	8,  // 3: liaison.v1.Encounter.lines:type_name -> liaison.v1.ProcedureLine
-	4,  // 4: liaison.v1.Encounter.diagnoses:type_name -> liaison.v1.Coding
-	4,  // 5: liaison.v1.Procedure.code:type_name -> liaison.v1.Coding
-	4,  // 6: liaison.v1.Condition.code:type_name -> liaison.v1.Coding
+	11, // 3: liaison.v1.Encounter.lines:type_name -> liaison.v1.ProcedureLine
+	7,  // 4: liaison.v1.Encounter.diagnoses:type_name -> liaison.v1.Coding
+	7,  // 5: liaison.v1.Procedure.code:type_name -> liaison.v1.Coding
+	7,  // 6: liaison.v1.Condition.code:type_name -> liaison.v1.Coding
 	2,  // 7: liaison.v1.MedicationEvent.kind:type_name -> liaison.v1.MedicationKind
-	4,  // 8: liaison.v1.MedicationEvent.code:type_name -> liaison.v1.Coding
-	4,  // 9: liaison.v1.QualityCode.code:type_name -> liaison.v1.Coding
+	7,  // 8: liaison.v1.MedicationEvent.code:type_name -> liaison.v1.Coding
+	7,  // 9: liaison.v1.QualityCode.code:type_name -> liaison.v1.Coding
 	3,  // 10: liaison.v1.InstitutionalFlag.kind:type_name -> liaison.v1.InstitutionalFlagKind
-	5,  // 11: liaison.v1.Record.practice:type_name -> liaison.v1.Practice
-	6,  // 12: liaison.v1.Record.clinician:type_name -> liaison.v1.Clinician
-	7,  // 13: liaison.v1.Record.patient:type_name -> liaison.v1.Patient
-	9,  // 14: liaison.v1.Record.encounter:type_name -> liaison.v1.Encounter
-	10, // 15: liaison.v1.Record.procedure:type_name -> liaison.v1.Procedure
-	11, // 16: liaison.v1.Record.condition:type_name -> liaison.v1.Condition
-	12, // 17: liaison.v1.Record.medication:type_name -> liaison.v1.MedicationEvent
-	13, // 18: liaison.v1.Record.quality_code:type_name -> liaison.v1.QualityCode
-	14, // 19: liaison.v1.Record.coverage:type_name -> liaison.v1.Coverage
-	15, // 20: liaison.v1.Record.institutional_flag:type_name -> liaison.v1.InstitutionalFlag
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	4,  // 11: liaison.v1.CareEvent.kind:type_name -> liaison.v1.CareEventKind
+	5,  // 12: liaison.v1.CareEvent.tool:type_name -> liaison.v1.RiskTool
+	6,  // 13: liaison.v1.CareEvent.residence:type_name -> liaison.v1.Residence
+	7,  // 14: liaison.v1.CareEvent.code:type_name -> liaison.v1.Coding
+	8,  // 15: liaison.v1.Record.practice:type_name -> liaison.v1.Practice
+	9,  // 16: liaison.v1.Record.clinician:type_name -> liaison.v1.Clinician
+	10, // 17: liaison.v1.Record.patient:type_name -> liaison.v1.Patient
+	12, // 18: liaison.v1.Record.encounter:type_name -> liaison.v1.Encounter
+	13, // 19: liaison.v1.Record.procedure:type_name -> liaison.v1.Procedure
+	14, // 20: liaison.v1.Record.condition:type_name -> liaison.v1.Condition
+	15, // 21: liaison.v1.Record.medication:type_name -> liaison.v1.MedicationEvent
+	16, // 22: liaison.v1.Record.quality_code:type_name -> liaison.v1.QualityCode
+	17, // 23: liaison.v1.Record.coverage:type_name -> liaison.v1.Coverage
+	18, // 24: liaison.v1.Record.institutional_flag:type_name -> liaison.v1.InstitutionalFlag
+	19, // 25: liaison.v1.Record.care_event:type_name -> liaison.v1.CareEvent
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_records_proto_init() }
@@ -1794,7 +2250,8 @@ func file_liaison_v1_records_proto_init() {
 	if File_liaison_v1_records_proto != nil {
 		return
 	}
-	file_liaison_v1_records_proto_msgTypes[12].OneofWrappers = []any{
+	file_liaison_v1_records_proto_msgTypes[12].OneofWrappers = []any{}
+	file_liaison_v1_records_proto_msgTypes[13].OneofWrappers = []any{
 		(*Record_Practice)(nil),
 		(*Record_Clinician)(nil),
 		(*Record_Patient)(nil),
@@ -1805,14 +2262,15 @@ func file_liaison_v1_records_proto_init() {
 		(*Record_QualityCode)(nil),
 		(*Record_Coverage)(nil),
 		(*Record_InstitutionalFlag)(nil),
+		(*Record_CareEvent)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_records_proto_rawDesc), len(file_liaison_v1_records_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   13,
+			NumEnums:      7,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
