@@ -28,6 +28,14 @@ func TestAuditTrail(t *testing.T) {
 	if n := e.queryInt(`SELECT count(*) FROM audit_events WHERE method = $1 AND code = 'OK' AND items = 2`, pb.IngestService_Ingest_FullMethodName); n != 1 {
 		t.Errorf("ingest audit events in the database right after the answer: %d, want 1", n)
 	}
+	// Listing the log first stores what is still batched: the ingest is
+	// not there a second time.
+	if _, err := pb.NewAccessServiceClient(e.conn).ListAuditEvents(ctx, &pb.ListAuditEventsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.queryInt(`SELECT count(*) FROM audit_events WHERE method = $1`, pb.IngestService_Ingest_FullMethodName); n != 1 {
+		t.Errorf("ingest audit events once the batch is stored: %d, want 1", n)
+	}
 	c, k := e.practiceConn(tin)
 	practiceKey := pb.NewIngestServiceClient(c)
 	for range 50 {

@@ -182,7 +182,11 @@ func (g *guard) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 	resp, err = next(cctx, req)
 	cancel()
 	ev.Items = itemsOf(resp)
-	if err != nil || slot.Written {
+	switch {
+	case slot.Written: // its event committed with the write: the log line only
+		g.audit.logEvent(ctx, g.audit.complete(p, *ev, start, err))
+		return resp, err
+	case err != nil:
 		g.audit.record(ctx, p, *ev, start, err)
 		return resp, err
 	}
@@ -369,7 +373,7 @@ func newAuditor(st *store.Store, log *slog.Logger) *auditor {
 // at the same moment share one write (group commit): one COPY and one
 // flush of the log for all of them, not one each.
 func (a *auditor) durable(ctx context.Context, p access.Principal, ev store.AuditEvent, start time.Time) error {
-	ev.At, ev.KeyID, ev.Role, ev.Code = start, cmp.Or(p.KeyID, ev.KeyID), p.Role, codes.OK.String()
+	ev = a.complete(p, ev, start, nil)
 	a.logEvent(ctx, ev)
 	w := durableWrite{ev: ev, done: make(chan error, 1)}
 	a.mu.Lock()
@@ -420,7 +424,7 @@ func (a *auditor) writeWaiting(ctx context.Context) {
 // record queues the event of a call that returned no data (denied, refused,
 // failed): written in the next batch.
 func (a *auditor) record(ctx context.Context, p access.Principal, ev store.AuditEvent, start time.Time, err error) {
-	ev.At, ev.KeyID, ev.Role, ev.Code = start, cmp.Or(p.KeyID, ev.KeyID), p.Role, status.Code(err).String()
+	ev = a.complete(p, ev, start, err)
 	a.logEvent(ctx, ev)
 	a.mu.Lock()
 	if len(a.pending) < maxPending {
@@ -429,6 +433,12 @@ func (a *auditor) record(ctx context.Context, p access.Principal, ev store.Audit
 		a.dropped++
 	}
 	a.mu.Unlock()
+}
+
+// complete fills in who called, when, and how the call ended.
+func (a *auditor) complete(p access.Principal, ev store.AuditEvent, start time.Time, err error) store.AuditEvent {
+	ev.At, ev.KeyID, ev.Role, ev.Code = start, cmp.Or(p.KeyID, ev.KeyID), p.Role, status.Code(err).String()
+	return ev
 }
 
 // logEvent writes the event as one log line (no patient data: a subject
