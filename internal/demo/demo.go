@@ -27,6 +27,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/importer"
 	"github.com/liaison-registry/liaison/internal/ingest"
+	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/synth"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -202,6 +203,14 @@ func mainJob(ctx context.Context, w io.Writer, api clients, o Options, shown map
 		}
 		runs = append(runs, run)
 	}
+	var fls []*pb.Run
+	for _, key := range flsMeasures() {
+		run, err := evaluate(ctx, w, api.evaluations, key, tins, false, shown)
+		if err != nil {
+			return err
+		}
+		fls = append(fls, run)
+	}
 	files, err := writeOutputs(ctx, w, api, runs, tins, o.Out)
 	if err != nil {
 		return err
@@ -212,7 +221,7 @@ func mainJob(ctx context.Context, w io.Writer, api clients, o Options, shown map
 			return err
 		}
 	}
-	summary(w, runs, open, files, o.Out)
+	summary(w, runs, open, fls, files, o.Out)
 	return nil
 }
 
@@ -247,6 +256,10 @@ func evaluate(ctx context.Context, w io.Writer, evals pb.EvaluationServiceClient
 	fmt.Fprintf(w, "\nEvaluated %s on the server (run %s):\n", key, run.Id)
 	if run.Provisional {
 		fmt.Fprintf(w, "  PROVISIONAL: %s\n", provisionalNote(run.ProvisionalReasons, shown))
+	}
+	if run.Scoring != string(measure.Proportion) {
+		fmt.Fprintf(w, "  %s measure: %s\n", run.Scoring, flsLine(run))
+		return run, nil
 	}
 	fmt.Fprintf(w, "  %d cases: %d met, %d not met, %d excluded, %d exceptions; performance rate %s\n",
 		c.Denominator, c.Numerator, c.PerformanceNotMet, c.DenominatorExclusion, c.DenominatorException, rate)

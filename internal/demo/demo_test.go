@@ -38,6 +38,12 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		"5 practice overviews",
 		"PROVISIONAL: for the reasons above",
 		"mips-418@2026 (provisional)",
+		// The fracture-liaison measures: evaluated on the server, summarised
+		// by their observations rather than a rate.
+		"Evaluated aom-pdc@2025 on the server",
+		"Fracture liaison (not proportions",
+		"aom-pdc@2025 (provisional) [continuous]: ",
+		" observed: median ",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)

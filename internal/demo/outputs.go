@@ -22,6 +22,48 @@ func mainMeasures(year int) []string {
 	return []string{fmt.Sprintf("mips-418@%d", year), fmt.Sprintf("mips-024@%d", year), fmt.Sprintf("mips-039@%d", year)}
 }
 
+// flsMeasures are the fracture-liaison measures the demo evaluates beside
+// the CMS ones: the newest version of every measure not scored as a
+// proportion (they have no CMS year to follow).
+func flsMeasures() []string {
+	reg := measure.NewRegistry(measures.FS())
+	newest := map[string]string{}
+	var ids []string
+	for _, k := range reg.Keys() {
+		m, err := reg.Get(k)
+		if err != nil || m.Scoring == measure.Proportion {
+			continue
+		}
+		if _, seen := newest[m.ID]; !seen {
+			ids = append(ids, m.ID)
+		}
+		if m.Version > newest[m.ID] {
+			newest[m.ID] = m.Version
+		}
+	}
+	sort.Strings(ids)
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id + "@" + newest[id]
+	}
+	return out
+}
+
+// flsLine describes a run of a measure that is not a proportion: its
+// cases, and the distribution of their observations.
+func flsLine(r *pb.Run) string {
+	t := r.GetTally()
+	pop := t.GetPopulations()
+	line := fmt.Sprintf("%d cases, %d excluded", pop["initialPopulation"], pop["measurePopulationExclusion"])
+	if o := t.GetObservation(); o.GetN() > 0 {
+		line += fmt.Sprintf("; %d observed: median %.2f (IQR %.2f-%.2f), %d in the numerator", o.GetN(), o.GetMedian(), o.GetQ1(), o.GetQ3(), pop["numerator"])
+	}
+	if t.Rate != nil {
+		line += fmt.Sprintf("; %.1f per 100 person-years (95%% CI %.1f-%.1f)", t.GetRate(), t.GetRateLow(), t.GetRateHigh())
+	}
+	return line
+}
+
 // CurrentYear is the performance year a practice works on at now: the
 // previous one during the submission season (January to March), the
 // calendar year after it, never later than the newest version shipped.
@@ -145,7 +187,7 @@ func writeBytes(path string, b []byte) error {
 }
 
 // summary prints the table the main job ends with.
-func summary(w io.Writer, runs []*pb.Run, open []int, files written, out string) {
+func summary(w io.Writer, runs []*pb.Run, open []int, fls []*pb.Run, files written, out string) {
 	fmt.Fprintln(w, "\nSummary (open: not met and still due, the worklist)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "measure\tcases\tmet\tnot met\topen\texcluded\trate\t")
@@ -162,6 +204,16 @@ func summary(w io.Writer, runs []*pb.Run, open []int, files written, out string)
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t\n", id, c.Denominator, c.Numerator, c.PerformanceNotMet, open[i], c.DenominatorExclusion, rate)
 	}
 	tw.Flush()
+	if len(fls) > 0 {
+		fmt.Fprintln(w, "\nFracture liaison (not proportions: no CMS submission or workbook yet)")
+		for _, r := range fls {
+			id := r.MeasureId
+			if r.Provisional {
+				id += " (provisional)"
+			}
+			fmt.Fprintf(w, "  %s [%s]: %s\n", id, r.Scoring, flsLine(r))
+		}
+	}
 	fmt.Fprintf(w, "\nWritten to %s/:\n", out)
 	fmt.Fprintf(w, "  submissions/  %d QPP JSON submissions (one per practice), each validated after writing: %d invalid\n", files.submissions, len(files.invalid))
 	fmt.Fprintf(w, "  reports/      %d physician workbooks and %d practice overviews (reports/<TIN>/)\n", files.workbooks, files.overviews)
