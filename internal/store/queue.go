@@ -128,7 +128,13 @@ const runLock = `hashtextextended('liaison-run:' || $1, 0)`
 // and the status check let only one attempt work, and a finished run ends
 // any other at once.
 func (s *Store) resumeOrphans(ctx context.Context) error {
-	rows, err := s.pool.Query(ctx, `SELECT id::text FROM evaluation_runs WHERE status = 'running'`)
+	// Also queued runs whose job is gone (River discarded it after its
+	// attempts were spent on an outage, before notStarted snoozed instead):
+	// without a job they would stay queued for good.
+	rows, err := s.pool.Query(ctx, `SELECT r.id::text FROM evaluation_runs r
+		WHERE r.status = 'running' OR (r.status = 'queued' AND NOT EXISTS (SELECT 1 FROM river_job j
+			WHERE j.kind = 'evaluate_run' AND j.args->>'run_id' = r.id::text
+			  AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled')))`)
 	if err != nil {
 		return err
 	}
@@ -168,12 +174,12 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[evaluateArgs]) erro
 	// drops it and a rescued attempt can take the run.
 	lock, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return notStarted(s, job, err)
 	}
 	defer lock.Release()
 	var got bool
 	if err := lock.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+runLock+`)`, job.Args.RunID).Scan(&got); err != nil {
-		return err
+		return notStarted(s, job, err)
 	}
 	if !got {
 		return river.JobSnooze(10 * time.Second) // a live attempt holds the run
@@ -185,14 +191,14 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[evaluateArgs]) erro
 		return river.JobCancel(err)
 	}
 	if err != nil {
-		return err
+		return notStarted(s, job, err)
 	}
 	if run.Status == RunSucceeded || run.Status == RunFailed {
 		return nil // finished by an earlier attempt
 	}
 	if _, err := s.pool.Exec(ctx, `UPDATE evaluation_runs SET status = 'running', attempts = attempts + 1, started_at = now(),
 		error = '', patients_done = 0 WHERE id = $1`, run.ID); err != nil {
-		return err
+		return notStarted(s, job, err)
 	}
 	run.Status = RunRunning
 	rj := &RunJob{run: run, s: s}
@@ -215,6 +221,16 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[evaluateArgs]) erro
 		return river.JobCancel(err)
 	}
 	return err
+}
+
+// notStarted answers a job that could not start its attempt (the database
+// was unreachable before the run was marked running): it is tried again
+// shortly without using up one of the run's attempts. Returning the error
+// instead spent River's attempts during an outage, and once they were gone
+// River discarded the job and the run stayed queued for good.
+func notStarted(s *Store, job *river.Job[evaluateArgs], err error) error {
+	s.log.Warn("evaluation run not started; trying again shortly", "run", job.Args.RunID, "err", err)
+	return river.JobSnooze(time.Second)
 }
 
 // failureReason is what a run shows of its error to whoever may read it
