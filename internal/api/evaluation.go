@@ -96,11 +96,7 @@ func (s *evaluationServer) ListCases(ctx context.Context, req *pb.ListCasesReque
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
-	run, err := s.svc.Finished(ctx, req.GetRunId())
-	if err != nil {
-		return nil, toStatus(ctx, s.log, runError(err), nil)
-	}
-	f := evaluation.CaseFilter{RunID: run.ID, TIN: req.GetTin(), NPI: req.GetNpi(), Limit: size + 1}
+	f := evaluation.CaseFilter{RunID: req.GetRunId(), TIN: req.GetTin(), NPI: req.GetNpi(), OpenAtCutoff: req.GetOpenOnly(), Limit: size + 1}
 	if p := req.GetPopulation(); p != "" {
 		pop, ok := measure.ParsePopulation(p)
 		if !ok {
@@ -108,11 +104,6 @@ func (s *evaluationServer) ListCases(ctx context.Context, req *pb.ListCasesReque
 				"population %q is not one of %s", p, strings.Join(measure.AllPopulations.Names(), ", ")), nil)
 		}
 		f.Population = &pop
-	}
-	if req.GetOpenOnly() {
-		// Open at the data cut-off: its due date has not passed on the day the data ends.
-		day := run.CutoffDay()
-		f.OpenOn = &day
 	}
 	if t := req.GetPageToken(); t != "" {
 		cur, err := decodeCursor(t)
@@ -123,7 +114,7 @@ func (s *evaluationServer) ListCases(ctx context.Context, req *pb.ListCasesReque
 	}
 	cases, err := s.svc.ListCases(ctx, f)
 	if err != nil {
-		return nil, toStatus(ctx, s.log, err, nil)
+		return nil, toStatus(ctx, s.log, runError(err), nil)
 	}
 	resp := &pb.ListCasesResponse{}
 	if len(cases) > size {

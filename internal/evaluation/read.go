@@ -64,8 +64,14 @@ func (s *Service) OwnAggregates(ctx context.Context, runID, level, tin string) (
 
 // ListCases returns a page of a finished run's cases.
 func (s *Service) ListCases(ctx context.Context, f CaseFilter) ([]measure.Case, error) {
-	if _, err := s.Finished(ctx, f.RunID); err != nil {
+	run, err := s.Finished(ctx, f.RunID)
+	if err != nil {
 		return nil, err
+	}
+	if f.OpenAtCutoff {
+		// Open at the data cut-off: its due date has not passed on the day the data ends.
+		day := run.CutoffDay()
+		f.OpenOn = &day
 	}
 	return s.Store.ListCases(ctx, f)
 }

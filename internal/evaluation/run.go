@@ -69,6 +69,9 @@ type CaseFilter struct {
 	RunID, TIN, NPI string
 	Population      *measure.Population
 	OpenOn          *clinical.Date // only open gaps: in the denominator, not met, due on or after this date
+	// OpenAtCutoff asks Service.ListCases for the gaps open on the day the
+	// run's data ends (it sets OpenOn from the run it reads anyway).
+	OpenAtCutoff bool
 	After           *CaseCursor
 	Limit           int
 }
