@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 )
@@ -204,9 +205,19 @@ var proportionOrder = []Population{InitialPopulation, Denominator, DenominatorEx
 // proportion measure always, the others when not zero.
 func (c Counts) ByName() map[string]int {
 	out := map[string]int{}
-	for p := range NumPopulations {
-		if c[p] != 0 || p <= PerformanceNotMet {
-			out[p.String()] = c[p]
+	for _, p := range c.listed() {
+		out[p.String()] = c[p]
+	}
+	return out
+}
+
+// listed is the populations the counts are written with, in order: the
+// proportion ones always, the others when not zero.
+func (c Counts) listed() []Population {
+	out := slices.Clone(proportionOrder)
+	for p := PerformanceNotMet + 1; p < NumPopulations; p++ {
+		if c[p] != 0 {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -229,21 +240,11 @@ func CountsByName(m map[string]int) (Counts, error) {
 func (c Counts) MarshalJSON() ([]byte, error) {
 	// Written by hand to keep a stable key order.
 	b := []byte{'{'}
-	first := true
-	put := func(p Population) {
-		if !first {
+	for i, p := range c.listed() {
+		if i > 0 {
 			b = append(b, ',')
 		}
-		first = false
 		b = fmt.Appendf(b, "%q:%d", p.String(), c[p])
-	}
-	for _, p := range proportionOrder {
-		put(p)
-	}
-	for p := PerformanceNotMet + 1; p < NumPopulations; p++ {
-		if c[p] != 0 {
-			put(p)
-		}
 	}
 	return append(b, '}'), nil
 }
