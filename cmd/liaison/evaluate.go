@@ -87,29 +87,20 @@ func versionOf(m *measure.Measure) version {
 // measures), and a ratio measure's events, person-years and rate per 100
 // person-years with its exact 95% interval.
 type aggregate struct {
-	Populations measure.Counts `json:"populations"`
-	Observation *observation   `json:"observation,omitempty"`
-	Events      *int64         `json:"events,omitempty"`
-	PersonYears *float64       `json:"personYears,omitempty"`
-	Rate        *float64       `json:"rate,omitempty"`
-	RateLow     *float64       `json:"rateLow,omitempty"`
-	RateHigh    *float64       `json:"rateHigh,omitempty"`
-}
-
-type observation struct {
-	N      int64   `json:"n"`
-	Sum    float64 `json:"sum"`
-	Median float64 `json:"median"`
-	Q1     float64 `json:"q1"`
-	Q3     float64 `json:"q3"`
+	Populations measure.Counts          `json:"populations"`
+	Observation *evaluation.Observation `json:"observation,omitempty"`
+	Events      *int64                  `json:"events,omitempty"`
+	PersonYears *float64                `json:"personYears,omitempty"`
+	Rate        *float64                `json:"rate,omitempty"`
+	RateLow     *float64                `json:"rateLow,omitempty"`
+	RateHigh    *float64                `json:"rateHigh,omitempty"`
 }
 
 func aggregateOf(m *measure.Measure, cases []measure.Case) aggregate {
 	t := evaluation.TallyOf(cases)
 	a := aggregate{Populations: t.Counts}
 	if m.Scoring.Observed() {
-		o := t.Observation
-		a.Observation = &observation{N: o.N, Sum: o.Sum, Median: o.Median, Q1: o.Q1, Q3: o.Q3}
+		a.Observation = &t.Observation
 	}
 	if m.Scoring == measure.Ratio {
 		a.Events, a.PersonYears = &t.Events, &t.PersonYears

@@ -48,9 +48,11 @@ type Tally struct {
 // Observation summarises the observations of a group of cases; N is 0
 // when none has one, and then the other fields mean nothing.
 type Observation struct {
-	N              int64
-	Sum            float64
-	Median, Q1, Q3 float64
+	N      int64   `json:"n"`
+	Sum    float64 `json:"sum"`
+	Median float64 `json:"median"`
+	Q1     float64 `json:"q1"`
+	Q3     float64 `json:"q3"`
 }
 
 // Provenance says what produced a run: the measure version's spec files (by
@@ -72,8 +74,8 @@ type CaseFilter struct {
 	// OpenAtCutoff asks Service.ListCases for the gaps open on the day the
 	// run's data ends (it sets OpenOn from the run it reads anyway).
 	OpenAtCutoff bool
-	After           *CaseCursor
-	Limit           int
+	After        *CaseCursor
+	Limit        int
 }
 
 // RunCursor is the position after which a page of runs starts (runs are
