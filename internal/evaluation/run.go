@@ -43,6 +43,21 @@ type Tally struct {
 	Observation Observation
 	Events      int64
 	PersonYears float64
+	// Incidence is the Aalen-Johansen cumulative incidence of the measure's
+	// event, death competing, at each of the measure's horizons and then
+	// weekly to the last (a curve to draw); empty when it follows no cases.
+	Incidence []IncidencePoint
+}
+
+// IncidencePoint is the cumulative incidence of the event, and of the
+// competing event, by Days after the index date, with the cases still
+// followed then.
+type IncidencePoint struct {
+	Days      int     `json:"days"`
+	CIF       float64 `json:"cif"`
+	Competing float64 `json:"competing"`
+	AtRisk    int     `json:"atRisk"`
+	Horizon   bool    `json:"horizon,omitempty"` // one of the measure's reporting horizons, not only a point of the curve
 }
 
 // Observation summarises the observations of a group of cases; N is 0

@@ -151,7 +151,45 @@ type Case struct {
 	// denominator for this case.
 	Events      int
 	PersonYears float64
-	Evidence    []Evidence
+	// Outcome and FollowUp say how and when, in days from the index date,
+	// a case's follow-up ended in measures that follow cases over time
+	// (time to treatment, refracture); OutcomeNone elsewhere.
+	Outcome  Outcome
+	FollowUp int
+	// Strata are the case's values of the measure's own strata (index
+	// site, age band...), beside the supplemental data every case has.
+	Strata   []Stratum
+	Evidence []Evidence
+}
+
+// Stratum is a case's value of one of its measure's strata.
+type Stratum struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Outcome is how a followed case's follow-up ended.
+type Outcome uint8
+
+const (
+	OutcomeNone      Outcome = iota // the measure does not follow cases
+	OutcomeEvent                    // the event of interest (treatment, a refracture)
+	OutcomeCompeting                // an event that makes it impossible afterwards (death)
+	OutcomeCensored                 // follow-up ended without either (cut-off, end of coverage, window)
+)
+
+var outcomeNames = [...]string{"", "event", "competing", "censored"}
+
+func (o Outcome) String() string { return outcomeNames[o] }
+
+// ParseOutcome reads an outcome's name; "" is OutcomeNone.
+func ParseOutcome(s string) (Outcome, bool) {
+	for i, n := range outcomeNames {
+		if n == s {
+			return Outcome(i), true
+		}
+	}
+	return 0, false
 }
 
 func (c Case) MarshalJSON() ([]byte, error) {
