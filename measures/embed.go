@@ -6,7 +6,7 @@ package measures
 
 import "embed"
 
-//go:embed README.md */*/*.yaml */*/*.txt valuesets/*.txt valuesets/*/*/*.txt
+//go:embed README.md */*/*.yaml */*/*.txt valuesets/*.txt valuesets/*.yaml valuesets/*/*/*.txt
 var files embed.FS
 
 // FS returns the embedded specification tree, rooted at the measures folder.

@@ -130,7 +130,9 @@ func (m *Measure) evaluate(p *clinical.PatientData) []Case {
 	}
 	cases := make([]Case, 0, len(found))
 	for i := range found {
-		if m.obs == nil {
+		if m.follow != nil {
+			cases = append(cases, m.followCase(p, sc, &found[i]))
+		} else if m.obs == nil {
 			cases = append(cases, m.populations(p, sc, &found[i]))
 		} else if k, ok := m.observe(p, sc, &found[i]); ok {
 			cases = append(cases, k)
@@ -195,7 +197,7 @@ type Candidates struct {
 // ageFeasible, found by stepping from the year arithmetic (29 February makes
 // AgeOn not a plain subtraction).
 func (m *Measure) Candidates() Candidates {
-	c := Candidates{Sex: m.sex, Coverage: m.enrollment != nil || m.obs != nil && m.obs.atDisenrollment}
+	c := Candidates{Sex: m.sex, Coverage: m.enrollment != nil || m.obs != nil && m.obs.atDisenrollment || m.follow != nil && m.follow.atCoverEnd}
 	if m.minAge >= 0 {
 		// The latest birth date still minAge by the last feasible day.
 		_, hi := m.feasibleSpan()

@@ -88,9 +88,12 @@ func (m *Measure) ippEvidence(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	if c.index != c.encDate || c.occ < 0 {
 		fmt.Fprintf(&b, "; index date %s", c.index)
 	}
-	if m.obs != nil {
+	switch {
+	case m.obs != nil:
 		fmt.Fprintf(&b, "; %s fills count to %s.", m.obs.label, c.due)
-	} else {
+	case m.follow != nil:
+		fmt.Fprintf(&b, "; followed for %s to %s at the latest.", m.follow.label, c.due)
+	default:
 		fmt.Fprintf(&b, "; due %s.", c.due)
 	}
 	return Evidence{Population: InitialPopulation, Rule: "initial-population", RecordIDs: ids, Text: b.String()}

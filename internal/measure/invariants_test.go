@@ -19,9 +19,12 @@ func TestPopulationInvariants(t *testing.T) {
 		pop := synth.Population(synth.Defaults(3, m.Period().Start.Year()), 5000)
 		res := m.Run(pop, true)
 		for _, c := range res.Cases {
-			if m.Scoring == Continuous {
+			switch {
+			case m.follow != nil:
+				followInvariants(t, m, c)
+			case m.Scoring == Continuous:
 				continuousInvariants(t, m, c)
-			} else {
+			default:
 				proportionInvariants(t, key, c)
 			}
 			if c.DueDate < c.IndexDate {
@@ -35,7 +38,7 @@ func TestPopulationInvariants(t *testing.T) {
 		switch {
 		case k[InitialPopulation] != len(res.Cases):
 			t.Errorf("%s: %d cases, initial population %d", key, len(res.Cases), k[InitialPopulation])
-		case m.Scoring == Continuous && k[MeasurePopulation] != k[InitialPopulation]:
+		case m.Scoring != Proportion && k[MeasurePopulation] != k[InitialPopulation]:
 			t.Errorf("%s: measure population %d, initial population %d", key, k[MeasurePopulation], k[InitialPopulation])
 		case m.Scoring == Proportion && k[Numerator]+k[PerformanceNotMet]+k[DenominatorExclusion]+k[DenominatorException] != k[Denominator]:
 			t.Errorf("%s: counts do not add up: %+v", key, k)
@@ -73,5 +76,35 @@ func continuousInvariants(t *testing.T, m *Measure, c Case) {
 	}
 	if p != want || p.Has(MeasurePopulationExclusion) == c.Observed || c.Observation < 0 || c.Observation > 1 {
 		t.Fatalf("%s: case %s has populations %v, observed %v (%v); want %v", m.Key(), c.CaseID, popNames(p), c.Observed, c.Observation, popNames(want))
+	}
+}
+
+func followInvariants(t *testing.T, m *Measure, c Case) {
+	t.Helper()
+	p, f := c.Populations, m.follow
+	want := PopulationsOf(InitialPopulation, MeasurePopulation)
+	switch {
+	case p.Has(MeasurePopulationExclusion):
+		want.add(MeasurePopulationExclusion)
+	case c.Outcome == OutcomeEvent && (f.byDays < 0 || c.FollowUp <= f.byDays):
+		want.add(Numerator)
+	}
+	bad := p != want || (c.Outcome == OutcomeNone) != p.Has(MeasurePopulationExclusion) ||
+		c.FollowUp < 0 || c.IndexDate.AddDays(c.FollowUp) > c.DueDate
+	switch f.kind {
+	case followFirstFill:
+		bad = bad || c.Observed != (c.Outcome == OutcomeEvent) || (c.Observed && c.Observation != float64(c.FollowUp)) || c.Events != 0 || c.PersonYears != 0
+	case followRefracture:
+		events := 0
+		if c.Outcome == OutcomeEvent {
+			events = 1
+		}
+		excluded := p.Has(MeasurePopulationExclusion)
+		bad = bad || c.Observed == excluded || c.Events != events ||
+			(!excluded && (c.Observation != float64(c.FollowUp) || c.PersonYears != float64(c.FollowUp)/365.25))
+	}
+	if bad {
+		t.Fatalf("%s: case %s has populations %v, outcome %q after %d days (due %s), observed %v (%v), events %d, person-years %v; want populations %v",
+			m.Key(), c.CaseID, popNames(p), c.Outcome, c.FollowUp, c.DueDate, c.Observed, c.Observation, c.Events, c.PersonYears, popNames(want))
 	}
 }

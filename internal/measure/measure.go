@@ -92,7 +92,9 @@ type Measure struct {
 	filters    []rule
 	exclusions []rule
 	exceptions []rule
-	obs        *observation // continuous measures: what each case observes
+	obs        *observation  // continuous measures: what each case observes
+	follow     *follow       // time-to-event measures: the event each case is followed to
+	cutoff     clinical.Date // the day the data end (WithCutoff); 0: not known
 
 	codes codeIndex
 	names drugNames                // medications recognised by name (NAME, EXCLUDE lines)
@@ -266,15 +268,24 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 		return nil, c.errf("scoring", "%v", err)
 	}
 	switch {
-	case m.Scoring == Continuous && s.Observation == nil:
-		return nil, c.errf("observation", "required for a continuous measure: the value each case observes (measures/README.md, \"Observations\")")
-	case m.Scoring == Continuous:
+	case s.Observation != nil && s.FollowUp != nil:
+		return nil, c.errf("followUp", "a measure observes a value (observation) or follows cases to an event (followUp), not both")
+	case m.Scoring == Continuous && s.Observation == nil && s.FollowUp == nil:
+		return nil, c.errf("observation", "required for a continuous measure: the value each case observes, or a followUp (measures/README.md, \"Observations\")")
+	case m.Scoring == Ratio && s.FollowUp == nil:
+		return nil, c.errf("followUp", "required for a ratio measure: the event counted over person-time (measures/README.md, \"Follow-up\")")
+	case m.Scoring == Continuous, m.Scoring == Ratio:
 	case m.Scoring != Proportion:
 		// The result model carries every scoring; the engine decides
-		// proportion populations and continuous observations so far.
+		// proportion, continuous and ratio measures so far.
 		return nil, c.errf("scoring", "%s measures are not evaluated by this engine yet", m.Scoring)
 	case s.Observation != nil:
 		return nil, c.errf("observation", "only a continuous measure observes a value per case (scoring: continuous)")
+	case s.FollowUp != nil:
+		return nil, c.errf("followUp", "a proportion measure follows no cases: use scoring continuous (time to an event) or ratio (events over person-time)")
+	}
+	if s.Strata != nil && s.FollowUp == nil {
+		return nil, c.errf("strata", "only time-to-event measures (followUp) have strata of their own so far")
 	}
 	if err := c.eligibility(s); err != nil {
 		return nil, err
@@ -323,7 +334,12 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 		}
 		m.enrollment = s.Enrollment
 	}
-	if m.Scoring == Continuous {
+	switch {
+	case s.FollowUp != nil:
+		if err := c.followUp(s, intake); err != nil {
+			return nil, err
+		}
+	case m.Scoring == Continuous:
 		if err := c.continuous(s, intake); err != nil {
 			return nil, err
 		}
@@ -336,7 +352,7 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 	} else if len(m.quality) > 0 {
 		return nil, c.errf("qualityWindow", "required when the measure has quality-data codes")
 	}
-	if m.obs == nil {
+	if m.obs == nil && m.follow == nil {
 		if m.numWindow, err = parseWindow(s.Numerator.Window, m.period, intake); err != nil {
 			return nil, c.errf("numerator.window", "%v", err)
 		}
@@ -344,6 +360,9 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 	if f := "numerator.window"; !m.numWindow.to.fromIndex && m.numWindow.to.fixed > m.period.End.AddDays(366) {
 		if m.obs != nil {
 			f = "observation.window"
+		}
+		if m.follow != nil {
+			f = "followUp.window"
 		}
 		return nil, c.errf(f, "ends more than a year after the period")
 	}

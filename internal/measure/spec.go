@@ -52,6 +52,9 @@ type specYAML struct {
 	Exclusions      []ruleYAML        `yaml:"exclusions"`
 	Exceptions      []ruleYAML        `yaml:"exceptions"`
 	Observation     *observationYAML  `yaml:"observation"` // continuous measures: the value observed per case
+	FollowUp        *followYAML       `yaml:"followUp"`    // time-to-event measures: the event each case is followed to
+	Strata          *strataYAML       `yaml:"strata"`      // strata of the measure's own, beside the supplemental data
+	Sites           string            `yaml:"sites"`       // file: the skeletal site of each fracture code
 }
 
 // observationYAML is a continuous measure's observation. See

@@ -36,6 +36,21 @@ func TestEveryVersionHasGoldenPatients(t *testing.T) {
 				golden{"observed-below-threshold", key, b, []wantCase{{pops: []string{ipp, mpop}, index: y + "-02-19", rule: "pdc-below-threshold"}}},
 				golden{"observed-adherent", key, metBy, []wantCase{{pops: []string{ipp, numer, mpop}, rule: "pdc-threshold"}}})
 			continue
+		case "time-to-treatment":
+			// Without a cut-off the fracture is followed to day 365: untreated,
+			// censored there; a dispensing on day 30 is treatment by 16 weeks.
+			treated := visit().med("m1", clinical.MedDispense, y+"-03-21", clinical.RxNorm, "904431", 30)
+			tests = append(tests,
+				golden{"censored-untreated", key, visit(), []wantCase{{pops: []string{ipp, mpop}, index: y + "-02-19", rule: "censored"}}},
+				golden{"treated", key, treated, []wantCase{{pops: []string{ipp, numer, mpop}, rule: "event", text: "day 30"}}})
+			continue
+		case "refracture":
+			// A hip fracture 132 days after the wrist fracture is a refracture.
+			again := visit().visit("e2", y+"-07-01", "21", "99223", "S72.001A")
+			tests = append(tests,
+				golden{"censored-no-refracture", key, visit(), []wantCase{{pops: []string{ipp, mpop}, index: y + "-02-19", rule: "censored"}}},
+				golden{"refracture", key, again, []wantCase{{pops: []string{ipp, numer, mpop}, rule: "event", text: "another site (hip"}}})
+			continue
 		case "pqrs-040":
 			visit = func() *pb {
 				b := woman("1950-05-10").visit("e1", y+"-02-19", "11", "99213")
