@@ -36,7 +36,10 @@ type report struct {
 	Aggregate aggregate      `json:"aggregate"`
 	Cases     []measure.Case `json:"cases"`
 	Compare   *comparison    `json:"compare,omitempty"`
-	Input     inputReport    `json:"input"`
+	// DataCutoff is the day follow-up was censored at, for measures that
+	// follow cases over time.
+	DataCutoff string      `json:"dataCutoff,omitempty"`
+	Input      inputReport `json:"input"`
 }
 
 // inputReport accounts for what was read: every item, the records it gave,
@@ -94,11 +97,14 @@ type aggregate struct {
 	Rate        *float64                `json:"rate,omitempty"`
 	RateLow     *float64                `json:"rateLow,omitempty"`
 	RateHigh    *float64                `json:"rateHigh,omitempty"`
+	// Incidence is the cumulative incidence of a time-to-event measure's
+	// event, death competing, at its horizons and weekly.
+	Incidence []evaluation.IncidencePoint `json:"incidence,omitempty"`
 }
 
 func aggregateOf(m *measure.Measure, cases []measure.Case) aggregate {
-	t := evaluation.TallyOf(cases)
-	a := aggregate{Populations: t.Counts}
+	t := evaluation.TallyOf(cases, m.Horizons())
+	a := aggregate{Populations: t.Counts, Incidence: t.Incidence}
 	if m.Scoring.Observed() {
 		a.Observation = &t.Observation
 	}
@@ -127,6 +133,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	compare := fl.String("compare", "", "another version of the same measure, ID@VERSION, to list cases whose populations differ")
 	tz := fl.String("tz", "", "IANA time zone datetimes are read in when their practice names none (default: none, a datetime keeps the date it was written with)")
 	tin := fl.String("tin", "", "practice TIN for records whose TIN the data does not give (single-practice exports)")
+	cutoffFlag := fl.String("cutoff", "", "the day the data end, YYYY-MM-DD: follow-up of time-to-event measures (time-to-treatment, refracture) reaching it is censored there (default: today, UTC)")
 	strict := fl.Bool("strict", false, "evaluate nothing if any record is invalid (default: evaluate the valid records and report the rest)")
 	var inputs multiFlag
 	fl.Var(&inputs, "input", "input file or folder (repeatable): FHIR R4 (Bundles, bulk NDJSON), CSV claims or Liaison NDJSON")
@@ -144,16 +151,25 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 			return badInput(fmt.Errorf("--tz %q: %v", *tz, err))
 		}
 	}
+	cutoff := clinical.DateOf(time.Now(), time.UTC)
+	if *cutoffFlag != "" {
+		var err error
+		if cutoff, err = clinical.ParseDate(*cutoffFlag); err != nil {
+			return badInput(fmt.Errorf("--cutoff %q: %v", *cutoffFlag, err))
+		}
+	}
 	reg := measure.NewRegistry(measures.FS())
 	m, err := reg.Get(*key)
 	if err != nil {
 		return badInput(err)
 	}
+	m = m.WithCutoff(cutoff)
 	var other *measure.Measure
 	if *compare != "" {
 		if other, err = reg.Get(*compare); err != nil {
 			return badInput(err)
 		}
+		other = other.WithCutoff(cutoff)
 		if other.ID != m.ID {
 			return badInput(fmt.Errorf("--compare %s: not a version of %s", *compare, m.ID))
 		}
@@ -185,7 +201,13 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	res := m.Run(patients, true)
+	if m.Horizons() != nil {
+		fmt.Fprintf(stderr, "%s follows cases to the data cut-off, %s (--cutoff)\n", m.Key(), cutoff)
+	}
 	out := report{version: versionOf(m), Counts: res.Counts, Rate: res.Counts.Rate(), Aggregate: aggregateOf(m, res.Cases), Cases: res.Cases, Input: in}
+	if m.Horizons() != nil {
+		out.DataCutoff = cutoff.String()
+	}
 	if other != nil {
 		res2 := other.Run(patients, true)
 		out.Compare = &comparison{version: versionOf(other), Counts: res2.Counts, Rate: res2.Counts.Rate(), Aggregate: aggregateOf(other, res2.Cases),

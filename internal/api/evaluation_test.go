@@ -390,7 +390,7 @@ func TestContinuousRunTalliesObservations(t *testing.T) {
 	e := newEnv(t)
 	recs := e.cohortOf(2025, 1000)
 	cases, counts := localCases(t, "aom-pdc@2025", recs)
-	want := evaluation.TallyOf(cases)
+	want := evaluation.TallyOf(cases, nil)
 	if want.Observation.N == 0 || counts[measure.MeasurePopulationExclusion] == 0 {
 		t.Fatalf("the cohort has %d observed and %d excluded cases; the comparison would prove little", want.Observation.N, counts[measure.MeasurePopulationExclusion])
 	}

@@ -100,12 +100,18 @@ func (s *Service) Work(ctx context.Context, job Job) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPermanent, err)
 	}
-	agg := NewAggregator()
+	agg := NewAggregator(m.Horizons())
 	// Patients the measure can give no case (another sex, an age it never
 	// covers) are skipped in the database, their records never read.
 	c := m.Candidates()
 	filter := PatientFilter{Sex: c.Sex, BornFrom: c.BornFrom, BornUpTo: c.BornUpTo, SkipCoverage: !c.Coverage}
+	cut := false
 	err = job.Read(ctx, pageSize, filter, func(page []clinical.PatientData) error {
+		if !cut {
+			// The data cut-off is fixed once the snapshot is taken, before
+			// the first page: follow-up reaching it is censored there.
+			m, cut = m.WithCutoff(job.Run().CutoffDay()), true
+		}
 		cases := Evaluate(m, page)
 		for i, pc := range cases {
 			for _, c := range pc {

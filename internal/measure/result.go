@@ -204,9 +204,16 @@ func (c Case) MarshalJSON() ([]byte, error) {
 		Observation *float64    `json:"observation,omitempty"`
 		PersonYears *float64    `json:"personYears,omitempty"`
 		Events      *int        `json:"events,omitempty"`
+		Outcome     string      `json:"outcome,omitempty"`
+		FollowUp    *int        `json:"followUpDays,omitempty"`
+		Strata      []Stratum   `json:"strata,omitempty"`
 		Evidence    []Evidence  `json:"evidence"`
 	}
-	o := out{c.PatientID, c.CaseID, c.IndexDate.String(), c.DueDate.String(), c.TIN, c.NPI, c.Populations, nil, nil, nil, c.Evidence}
+	o := out{c.PatientID, c.CaseID, c.IndexDate.String(), c.DueDate.String(), c.TIN, c.NPI, c.Populations, nil, nil, nil,
+		c.Outcome.String(), nil, c.Strata, c.Evidence}
+	if c.Outcome != OutcomeNone {
+		o.FollowUp = &c.FollowUp
+	}
 	if c.Observed {
 		o.Observation = &c.Observation
 	}

@@ -125,7 +125,7 @@ func TestResultsKeepObservationsAndPersonTime(t *testing.T) {
 	if err := j.WriteCases(ctx, cases); err != nil {
 		t.Fatal(err)
 	}
-	agg := evaluation.NewAggregator()
+	agg := evaluation.NewAggregator(nil)
 	for _, c := range cases {
 		agg.Add(c, clinical.Patient{Sex: clinical.Female})
 	}

@@ -22,7 +22,8 @@ type Memory struct {
 
 // Evaluate runs m over patients with the given data cut-off.
 func Evaluate(m *measure.Measure, patients []clinical.PatientData, cutoff clinical.Date) *Memory {
-	agg := evaluation.NewAggregator()
+	m = m.WithCutoff(cutoff)
+	agg := evaluation.NewAggregator(m.Horizons())
 	mem := &Memory{run: report.Run{ID: "in-memory", Measure: report.MeasureOf(m), Cutoff: cutoff,
 		Provenance: evaluation.Provenance{SoftwareVersion: "in-memory", Sources: m.Sources, Provisional: m.Provisional}},
 		practices: map[string]report.Group{}, physicians: map[string][]report.Group{}, cases: map[string][]measure.Case{}}
