@@ -220,6 +220,9 @@ func tallyMsg(t evaluation.Tally) *pb.Tally {
 	if r, ok := t.Rate(); ok {
 		m.Rate, m.RateLow, m.RateHigh = &r.Rate, &r.Low, &r.High
 	}
+	for _, p := range t.Incidence {
+		m.Incidence = append(m.Incidence, &pb.IncidencePoint{Days: int32(p.Days), Cif: p.CIF, Competing: p.Competing, AtRisk: int64(p.AtRisk), Horizon: p.Horizon})
+	}
 	return m
 }
 
@@ -231,6 +234,10 @@ func caseMsg(c measure.Case) *pb.Case {
 		m.Observation = &c.Observation
 	}
 	m.Events, m.PersonYears = int64(c.Events), c.PersonYears
+	m.Outcome, m.FollowUpDays = c.Outcome.String(), int32(c.FollowUp)
+	for _, s := range c.Strata {
+		m.Strata = append(m.Strata, &pb.Stratum{Name: s.Name, Value: s.Value})
+	}
 	for _, e := range c.Evidence {
 		m.Evidence = append(m.Evidence, &pb.Evidence{Population: e.Population.String(), Rule: e.Rule, RecordIds: e.RecordIDs, Text: e.Text})
 	}

@@ -40,7 +40,7 @@ func (j *RunJob) WriteCases(ctx context.Context, cases []measure.Case) error {
 	}
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"evaluation_cases"},
 		[]string{"tin", "run_id", "case_id", "patient_id", "npi", "index_date", "due_date", "populations", "evidence",
-			"observation", "events", "person_years"},
+			"observation", "events", "person_years", "outcome", "follow_up", "strata"},
 		pgx.CopyFromSlice(len(cases), func(i int) ([]any, error) {
 			c := cases[i]
 			ev, err := json.Marshal(nonNilEvidence(c.Evidence))
@@ -49,7 +49,7 @@ func (j *RunJob) WriteCases(ctx context.Context, cases []measure.Case) error {
 				obs = &c.Observation
 			}
 			return []any{c.TIN, j.run.ID, c.CaseID, c.PatientID, c.NPI, c.IndexDate.Time(), c.DueDate.Time(), c.Populations.Names(), ev,
-				obs, c.Events, c.PersonYears}, err
+				obs, c.Events, c.PersonYears, c.Outcome.String(), c.FollowUp, nonNilStrata(c.Strata)}, err
 		}))
 	if err != nil {
 		return fmt.Errorf("writing cases: %w", classify(err))
@@ -74,7 +74,7 @@ func (j *RunJob) Finish(ctx context.Context, total Tally, aggs []Aggregate) erro
 		return fmt.Errorf("writing aggregates: %w", classify(err))
 	}
 	if _, err := tx.Exec(ctx, `UPDATE evaluation_runs SET status = 'succeeded', finished_at = clock_timestamp(), error = '',
-		(`+tallyColumns+`) = ($2, $3, $4, $5, $6, $7, $8, $9) WHERE id = $1`, append([]any{j.run.ID}, tallyArgs(total)...)...); err != nil {
+		(`+tallyColumns+`) = ($2, $3, $4, $5, $6, $7, $8, $9, $10) WHERE id = $1`, append([]any{j.run.ID}, tallyArgs(total)...)...); err != nil {
 		return classify(err)
 	}
 	err = tx.Commit(ctx)
@@ -99,4 +99,11 @@ func nonNilEvidence(e []measure.Evidence) []measure.Evidence {
 		return []measure.Evidence{}
 	}
 	return e
+}
+
+func nonNilStrata(s []measure.Stratum) []measure.Stratum {
+	if s == nil {
+		return []measure.Stratum{}
+	}
+	return s
 }

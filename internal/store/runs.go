@@ -60,7 +60,7 @@ var errNoRun = fmt.Errorf("%w (%w)", evaluation.ErrNotFound, ErrNotFound)
 
 // tallyColumns are a tally's columns, the same on runs (their totals) and
 // aggregates.
-const tallyColumns = `counts, observation_n, observation_sum, observation_median, observation_q1, observation_q3, events, person_years`
+const tallyColumns = `counts, observation_n, observation_sum, observation_median, observation_q1, observation_q3, events, person_years, incidence`
 
 // scannedTally is a tally as its columns are scanned.
 type scannedTally struct {
@@ -68,15 +68,19 @@ type scannedTally struct {
 	n, events        int64
 	sum, personYears float64
 	median, q1, q3   *float64
+	incidence        []evaluation.IncidencePoint
 }
 
 func (t *scannedTally) dest() []any {
-	return []any{&t.counts, &t.n, &t.sum, &t.median, &t.q1, &t.q3, &t.events, &t.personYears}
+	return []any{&t.counts, &t.n, &t.sum, &t.median, &t.q1, &t.q3, &t.events, &t.personYears, &t.incidence}
 }
 
 func (t *scannedTally) tally() (evaluation.Tally, error) {
 	c, err := measure.CountsByName(t.counts)
 	out := evaluation.Tally{Counts: c, Events: t.events, PersonYears: t.personYears, Observation: evaluation.Observation{N: t.n, Sum: t.sum}}
+	if len(t.incidence) > 0 {
+		out.Incidence = t.incidence
+	}
 	if t.n > 0 && t.median != nil && t.q1 != nil && t.q3 != nil {
 		out.Observation.Median, out.Observation.Q1, out.Observation.Q3 = *t.median, *t.q1, *t.q3
 	}
@@ -89,7 +93,11 @@ func tallyArgs(t evaluation.Tally) []any {
 	if o := t.Observation; o.N > 0 {
 		median, q1, q3 = &o.Median, &o.Q1, &o.Q3
 	}
-	return []any{t.Counts.ByName(), t.Observation.N, t.Observation.Sum, median, q1, q3, t.Events, t.PersonYears}
+	inc := t.Incidence
+	if inc == nil {
+		inc = []evaluation.IncidencePoint{}
+	}
+	return []any{t.Counts.ByName(), t.Observation.N, t.Observation.Sum, median, q1, q3, t.Events, t.PersonYears, inc}
 }
 
 // CreateRun stores a queued run and enqueues its job in the same
@@ -191,7 +199,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]measure.Case, er
 		afterDue, afterTIN, afterCase = &t, f.After.TIN, f.After.CaseID
 	}
 	rows, err := s.pool.Query(ctx, `SELECT case_id, patient_id, tin, npi, index_date, due_date, populations, evidence,
-			observation, events, person_years
+			observation, events, person_years, outcome, follow_up, strata
 		FROM evaluation_cases
 		WHERE run_id = $1 AND ($2 = '' OR tin = $2) AND ($3 = '' OR npi = $3)
 		  AND ($4 = '' OR $4 = ANY (populations))
@@ -208,8 +216,17 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]measure.Case, er
 		var pops []string
 		var ev []byte
 		var obs *float64
-		if err := r.Scan(&c.CaseID, &c.PatientID, &c.TIN, &c.NPI, &index, &due, &pops, &ev, &obs, &c.Events, &c.PersonYears); err != nil {
+		var outcome string
+		if err := r.Scan(&c.CaseID, &c.PatientID, &c.TIN, &c.NPI, &index, &due, &pops, &ev, &obs, &c.Events, &c.PersonYears,
+			&outcome, &c.FollowUp, &c.Strata); err != nil {
 			return c, err
+		}
+		var ok bool
+		if c.Outcome, ok = measure.ParseOutcome(outcome); !ok {
+			return c, fmt.Errorf("case %s: unknown outcome %q", c.CaseID, outcome)
+		}
+		if len(c.Strata) == 0 {
+			c.Strata = nil
 		}
 		c.IndexDate, c.DueDate = dateOf(index), dateOf(due)
 		if obs != nil {

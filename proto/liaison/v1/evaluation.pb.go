@@ -229,11 +229,15 @@ type Tally struct {
 	// Ratio measures: events over person-time, and the rate per 100
 	// person-years with its exact Poisson (Garwood) 95% interval; the rate is
 	// absent when there is no person-time.
-	Events        int64    `protobuf:"varint,3,opt,name=events,proto3" json:"events,omitempty"`
-	PersonYears   float64  `protobuf:"fixed64,4,opt,name=person_years,json=personYears,proto3" json:"person_years,omitempty"`
-	Rate          *float64 `protobuf:"fixed64,5,opt,name=rate,proto3,oneof" json:"rate,omitempty"`
-	RateLow       *float64 `protobuf:"fixed64,6,opt,name=rate_low,json=rateLow,proto3,oneof" json:"rate_low,omitempty"`
-	RateHigh      *float64 `protobuf:"fixed64,7,opt,name=rate_high,json=rateHigh,proto3,oneof" json:"rate_high,omitempty"`
+	Events      int64    `protobuf:"varint,3,opt,name=events,proto3" json:"events,omitempty"`
+	PersonYears float64  `protobuf:"fixed64,4,opt,name=person_years,json=personYears,proto3" json:"person_years,omitempty"`
+	Rate        *float64 `protobuf:"fixed64,5,opt,name=rate,proto3,oneof" json:"rate,omitempty"`
+	RateLow     *float64 `protobuf:"fixed64,6,opt,name=rate_low,json=rateLow,proto3,oneof" json:"rate_low,omitempty"`
+	RateHigh    *float64 `protobuf:"fixed64,7,opt,name=rate_high,json=rateHigh,proto3,oneof" json:"rate_high,omitempty"`
+	// Time-to-event measures (time to treatment, refracture): the cumulative
+	// incidence of the event, death competing (Aalen-Johansen), at the
+	// measure's horizons and weekly; empty for other measures.
+	Incidence     []*IncidencePoint `protobuf:"bytes,8,rep,name=incidence,proto3" json:"incidence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -317,6 +321,94 @@ func (x *Tally) GetRateHigh() float64 {
 	return 0
 }
 
+func (x *Tally) GetIncidence() []*IncidencePoint {
+	if x != nil {
+		return x.Incidence
+	}
+	return nil
+}
+
+// IncidencePoint is the cumulative incidence of a measure's event and of
+// the competing death by a number of days after the index date, with the
+// cases still followed then.
+type IncidencePoint struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Days      int32                  `protobuf:"varint,1,opt,name=days,proto3" json:"days,omitempty"`
+	Cif       float64                `protobuf:"fixed64,2,opt,name=cif,proto3" json:"cif,omitempty"`
+	Competing float64                `protobuf:"fixed64,3,opt,name=competing,proto3" json:"competing,omitempty"`
+	AtRisk    int64                  `protobuf:"varint,4,opt,name=at_risk,json=atRisk,proto3" json:"at_risk,omitempty"`
+	// One of the measure's reporting horizons (e.g. 365 and 730 days), not
+	// only a point of the weekly curve.
+	Horizon       bool `protobuf:"varint,5,opt,name=horizon,proto3" json:"horizon,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IncidencePoint) Reset() {
+	*x = IncidencePoint{}
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IncidencePoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IncidencePoint) ProtoMessage() {}
+
+func (x *IncidencePoint) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IncidencePoint.ProtoReflect.Descriptor instead.
+func (*IncidencePoint) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *IncidencePoint) GetDays() int32 {
+	if x != nil {
+		return x.Days
+	}
+	return 0
+}
+
+func (x *IncidencePoint) GetCif() float64 {
+	if x != nil {
+		return x.Cif
+	}
+	return 0
+}
+
+func (x *IncidencePoint) GetCompeting() float64 {
+	if x != nil {
+		return x.Competing
+	}
+	return 0
+}
+
+func (x *IncidencePoint) GetAtRisk() int64 {
+	if x != nil {
+		return x.AtRisk
+	}
+	return 0
+}
+
+func (x *IncidencePoint) GetHorizon() bool {
+	if x != nil {
+		return x.Horizon
+	}
+	return false
+}
+
 // ObservationSummary is the distribution of a group's observations:
 // count, sum, median and quartiles (Hyndman-Fan type 7).
 type ObservationSummary struct {
@@ -332,7 +424,7 @@ type ObservationSummary struct {
 
 func (x *ObservationSummary) Reset() {
 	*x = ObservationSummary{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[2]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -344,7 +436,7 @@ func (x *ObservationSummary) String() string {
 func (*ObservationSummary) ProtoMessage() {}
 
 func (x *ObservationSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[2]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -357,7 +449,7 @@ func (x *ObservationSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObservationSummary.ProtoReflect.Descriptor instead.
 func (*ObservationSummary) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{2}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ObservationSummary) GetN() int64 {
@@ -435,7 +527,7 @@ type Run struct {
 
 func (x *Run) Reset() {
 	*x = Run{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[3]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -447,7 +539,7 @@ func (x *Run) String() string {
 func (*Run) ProtoMessage() {}
 
 func (x *Run) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[3]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -460,7 +552,7 @@ func (x *Run) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Run.ProtoReflect.Descriptor instead.
 func (*Run) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{3}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Run) GetId() string {
@@ -613,7 +705,7 @@ type StartEvaluationRequest struct {
 
 func (x *StartEvaluationRequest) Reset() {
 	*x = StartEvaluationRequest{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[4]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -625,7 +717,7 @@ func (x *StartEvaluationRequest) String() string {
 func (*StartEvaluationRequest) ProtoMessage() {}
 
 func (x *StartEvaluationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[4]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -638,7 +730,7 @@ func (x *StartEvaluationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartEvaluationRequest.ProtoReflect.Descriptor instead.
 func (*StartEvaluationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{4}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StartEvaluationRequest) GetMeasureId() string {
@@ -664,7 +756,7 @@ type StartEvaluationResponse struct {
 
 func (x *StartEvaluationResponse) Reset() {
 	*x = StartEvaluationResponse{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[5]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -676,7 +768,7 @@ func (x *StartEvaluationResponse) String() string {
 func (*StartEvaluationResponse) ProtoMessage() {}
 
 func (x *StartEvaluationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[5]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -689,7 +781,7 @@ func (x *StartEvaluationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartEvaluationResponse.ProtoReflect.Descriptor instead.
 func (*StartEvaluationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{5}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *StartEvaluationResponse) GetRun() *Run {
@@ -708,7 +800,7 @@ type GetEvaluationRequest struct {
 
 func (x *GetEvaluationRequest) Reset() {
 	*x = GetEvaluationRequest{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[6]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -720,7 +812,7 @@ func (x *GetEvaluationRequest) String() string {
 func (*GetEvaluationRequest) ProtoMessage() {}
 
 func (x *GetEvaluationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[6]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -733,7 +825,7 @@ func (x *GetEvaluationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEvaluationRequest.ProtoReflect.Descriptor instead.
 func (*GetEvaluationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{6}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetEvaluationRequest) GetRunId() string {
@@ -752,7 +844,7 @@ type GetEvaluationResponse struct {
 
 func (x *GetEvaluationResponse) Reset() {
 	*x = GetEvaluationResponse{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[7]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -764,7 +856,7 @@ func (x *GetEvaluationResponse) String() string {
 func (*GetEvaluationResponse) ProtoMessage() {}
 
 func (x *GetEvaluationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[7]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -777,7 +869,7 @@ func (x *GetEvaluationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEvaluationResponse.ProtoReflect.Descriptor instead.
 func (*GetEvaluationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{7}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetEvaluationResponse) GetRun() *Run {
@@ -798,7 +890,7 @@ type ListEvaluationsRequest struct {
 
 func (x *ListEvaluationsRequest) Reset() {
 	*x = ListEvaluationsRequest{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[8]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -810,7 +902,7 @@ func (x *ListEvaluationsRequest) String() string {
 func (*ListEvaluationsRequest) ProtoMessage() {}
 
 func (x *ListEvaluationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[8]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -823,7 +915,7 @@ func (x *ListEvaluationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEvaluationsRequest.ProtoReflect.Descriptor instead.
 func (*ListEvaluationsRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{8}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListEvaluationsRequest) GetMeasureId() string {
@@ -857,7 +949,7 @@ type ListEvaluationsResponse struct {
 
 func (x *ListEvaluationsResponse) Reset() {
 	*x = ListEvaluationsResponse{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[9]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -869,7 +961,7 @@ func (x *ListEvaluationsResponse) String() string {
 func (*ListEvaluationsResponse) ProtoMessage() {}
 
 func (x *ListEvaluationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[9]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -882,7 +974,7 @@ func (x *ListEvaluationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEvaluationsResponse.ProtoReflect.Descriptor instead.
 func (*ListEvaluationsResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{9}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListEvaluationsResponse) GetRuns() []*Run {
@@ -916,7 +1008,7 @@ type Aggregate struct {
 
 func (x *Aggregate) Reset() {
 	*x = Aggregate{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[10]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -928,7 +1020,7 @@ func (x *Aggregate) String() string {
 func (*Aggregate) ProtoMessage() {}
 
 func (x *Aggregate) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[10]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -941,7 +1033,7 @@ func (x *Aggregate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Aggregate.ProtoReflect.Descriptor instead.
 func (*Aggregate) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{10}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Aggregate) GetTin() string {
@@ -1004,7 +1096,7 @@ type ListAggregatesRequest struct {
 
 func (x *ListAggregatesRequest) Reset() {
 	*x = ListAggregatesRequest{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[11]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1016,7 +1108,7 @@ func (x *ListAggregatesRequest) String() string {
 func (*ListAggregatesRequest) ProtoMessage() {}
 
 func (x *ListAggregatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[11]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1029,7 +1121,7 @@ func (x *ListAggregatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAggregatesRequest.ProtoReflect.Descriptor instead.
 func (*ListAggregatesRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{11}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListAggregatesRequest) GetRunId() string {
@@ -1062,7 +1154,7 @@ type ListAggregatesResponse struct {
 
 func (x *ListAggregatesResponse) Reset() {
 	*x = ListAggregatesResponse{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[12]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1074,7 +1166,7 @@ func (x *ListAggregatesResponse) String() string {
 func (*ListAggregatesResponse) ProtoMessage() {}
 
 func (x *ListAggregatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[12]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1087,7 +1179,7 @@ func (x *ListAggregatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAggregatesResponse.ProtoReflect.Descriptor instead.
 func (*ListAggregatesResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{12}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListAggregatesResponse) GetAggregates() []*Aggregate {
@@ -1111,7 +1203,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[13]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1123,7 +1215,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[13]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1228,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{13}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Evidence) GetPopulation() string {
@@ -1182,15 +1274,22 @@ type Case struct {
 	// ratio measures: its follow-up in days.
 	Observation *float64 `protobuf:"fixed64,9,opt,name=observation,proto3,oneof" json:"observation,omitempty"`
 	// Ratio measures: the case's events and person-years.
-	Events        int64   `protobuf:"varint,10,opt,name=events,proto3" json:"events,omitempty"`
-	PersonYears   float64 `protobuf:"fixed64,11,opt,name=person_years,json=personYears,proto3" json:"person_years,omitempty"`
+	Events      int64   `protobuf:"varint,10,opt,name=events,proto3" json:"events,omitempty"`
+	PersonYears float64 `protobuf:"fixed64,11,opt,name=person_years,json=personYears,proto3" json:"person_years,omitempty"`
+	// Time-to-event measures: how follow-up ended ("event", "competing",
+	// "censored"; empty for other measures) and after how many days.
+	Outcome      string `protobuf:"bytes,12,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	FollowUpDays int32  `protobuf:"varint,13,opt,name=follow_up_days,json=followUpDays,proto3" json:"follow_up_days,omitempty"`
+	// The case's values of the measure's own strata (age band, index site,
+	// setting, care home).
+	Strata        []*Stratum `protobuf:"bytes,14,rep,name=strata,proto3" json:"strata,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Case) Reset() {
 	*x = Case{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[14]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1202,7 +1301,7 @@ func (x *Case) String() string {
 func (*Case) ProtoMessage() {}
 
 func (x *Case) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[14]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1215,7 +1314,7 @@ func (x *Case) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Case.ProtoReflect.Descriptor instead.
 func (*Case) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{14}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Case) GetCaseId() string {
@@ -1295,6 +1394,79 @@ func (x *Case) GetPersonYears() float64 {
 	return 0
 }
 
+func (x *Case) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *Case) GetFollowUpDays() int32 {
+	if x != nil {
+		return x.FollowUpDays
+	}
+	return 0
+}
+
+func (x *Case) GetStrata() []*Stratum {
+	if x != nil {
+		return x.Strata
+	}
+	return nil
+}
+
+type Stratum struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Stratum) Reset() {
+	*x = Stratum{}
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Stratum) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Stratum) ProtoMessage() {}
+
+func (x *Stratum) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Stratum.ProtoReflect.Descriptor instead.
+func (*Stratum) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Stratum) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Stratum) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 type ListCasesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	RunId string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
@@ -1312,7 +1484,7 @@ type ListCasesRequest struct {
 
 func (x *ListCasesRequest) Reset() {
 	*x = ListCasesRequest{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[15]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1324,7 +1496,7 @@ func (x *ListCasesRequest) String() string {
 func (*ListCasesRequest) ProtoMessage() {}
 
 func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[15]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1337,7 +1509,7 @@ func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCasesRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{15}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListCasesRequest) GetRunId() string {
@@ -1399,7 +1571,7 @@ type ListCasesResponse struct {
 
 func (x *ListCasesResponse) Reset() {
 	*x = ListCasesResponse{}
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[16]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1411,7 +1583,7 @@ func (x *ListCasesResponse) String() string {
 func (*ListCasesResponse) ProtoMessage() {}
 
 func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_evaluation_proto_msgTypes[16]
+	mi := &file_liaison_v1_evaluation_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1424,7 +1596,7 @@ func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCasesResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{16}
+	return file_liaison_v1_evaluation_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListCasesResponse) GetCases() []*Case {
@@ -1453,7 +1625,7 @@ const file_liaison_v1_evaluation_proto_rawDesc = "" +
 	"\x15denominator_exclusion\x18\x03 \x01(\x03R\x14denominatorExclusion\x123\n" +
 	"\x15denominator_exception\x18\x04 \x01(\x03R\x14denominatorException\x12\x1c\n" +
 	"\tnumerator\x18\x05 \x01(\x03R\tnumerator\x12.\n" +
-	"\x13performance_not_met\x18\x06 \x01(\x03R\x11performanceNotMet\"\x89\x03\n" +
+	"\x13performance_not_met\x18\x06 \x01(\x03R\x11performanceNotMet\"\xc3\x03\n" +
 	"\x05Tally\x12D\n" +
 	"\vpopulations\x18\x01 \x03(\v2\".liaison.v1.Tally.PopulationsEntryR\vpopulations\x12@\n" +
 	"\vobservation\x18\x02 \x01(\v2\x1e.liaison.v1.ObservationSummaryR\vobservation\x12\x16\n" +
@@ -1461,14 +1633,21 @@ const file_liaison_v1_evaluation_proto_rawDesc = "" +
 	"\fperson_years\x18\x04 \x01(\x01R\vpersonYears\x12\x17\n" +
 	"\x04rate\x18\x05 \x01(\x01H\x00R\x04rate\x88\x01\x01\x12\x1e\n" +
 	"\brate_low\x18\x06 \x01(\x01H\x01R\arateLow\x88\x01\x01\x12 \n" +
-	"\trate_high\x18\a \x01(\x01H\x02R\brateHigh\x88\x01\x01\x1a>\n" +
+	"\trate_high\x18\a \x01(\x01H\x02R\brateHigh\x88\x01\x01\x128\n" +
+	"\tincidence\x18\b \x03(\v2\x1a.liaison.v1.IncidencePointR\tincidence\x1a>\n" +
 	"\x10PopulationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01B\a\n" +
 	"\x05_rateB\v\n" +
 	"\t_rate_lowB\f\n" +
 	"\n" +
-	"_rate_high\"l\n" +
+	"_rate_high\"\x87\x01\n" +
+	"\x0eIncidencePoint\x12\x12\n" +
+	"\x04days\x18\x01 \x01(\x05R\x04days\x12\x10\n" +
+	"\x03cif\x18\x02 \x01(\x01R\x03cif\x12\x1c\n" +
+	"\tcompeting\x18\x03 \x01(\x01R\tcompeting\x12\x17\n" +
+	"\aat_risk\x18\x04 \x01(\x03R\x06atRisk\x12\x18\n" +
+	"\ahorizon\x18\x05 \x01(\bR\ahorizon\"l\n" +
 	"\x12ObservationSummary\x12\f\n" +
 	"\x01n\x18\x01 \x01(\x03R\x01n\x12\x10\n" +
 	"\x03sum\x18\x02 \x01(\x01R\x03sum\x12\x16\n" +
@@ -1546,7 +1725,7 @@ const file_liaison_v1_evaluation_proto_rawDesc = "" +
 	"\x04rule\x18\x02 \x01(\tR\x04rule\x12\x1d\n" +
 	"\n" +
 	"record_ids\x18\x03 \x03(\tR\trecordIds\x12\x12\n" +
-	"\x04text\x18\x04 \x01(\tR\x04text\"\xe2\x02\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\"\xcf\x03\n" +
 	"\x04Case\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1d\n" +
 	"\n" +
@@ -1561,8 +1740,14 @@ const file_liaison_v1_evaluation_proto_rawDesc = "" +
 	"\vobservation\x18\t \x01(\x01H\x00R\vobservation\x88\x01\x01\x12\x16\n" +
 	"\x06events\x18\n" +
 	" \x01(\x03R\x06events\x12!\n" +
-	"\fperson_years\x18\v \x01(\x01R\vpersonYearsB\x0e\n" +
-	"\f_observation\"\xc6\x01\n" +
+	"\fperson_years\x18\v \x01(\x01R\vpersonYears\x12\x18\n" +
+	"\aoutcome\x18\f \x01(\tR\aoutcome\x12$\n" +
+	"\x0efollow_up_days\x18\r \x01(\x05R\ffollowUpDays\x12+\n" +
+	"\x06strata\x18\x0e \x03(\v2\x13.liaison.v1.StratumR\x06strataB\x0e\n" +
+	"\f_observation\"3\n" +
+	"\aStratum\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xc6\x01\n" +
 	"\x10ListCasesRequest\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x10\n" +
 	"\x03tin\x18\x02 \x01(\tR\x03tin\x12\x10\n" +
@@ -1608,59 +1793,63 @@ func file_liaison_v1_evaluation_proto_rawDescGZIP() []byte {
 }
 
 var file_liaison_v1_evaluation_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_liaison_v1_evaluation_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_liaison_v1_evaluation_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_liaison_v1_evaluation_proto_goTypes = []any{
 	(RunStatus)(0),                  // 0: liaison.v1.RunStatus
 	(AggregateLevel)(0),             // 1: liaison.v1.AggregateLevel
 	(*PopulationCounts)(nil),        // 2: liaison.v1.PopulationCounts
 	(*Tally)(nil),                   // 3: liaison.v1.Tally
-	(*ObservationSummary)(nil),      // 4: liaison.v1.ObservationSummary
-	(*Run)(nil),                     // 5: liaison.v1.Run
-	(*StartEvaluationRequest)(nil),  // 6: liaison.v1.StartEvaluationRequest
-	(*StartEvaluationResponse)(nil), // 7: liaison.v1.StartEvaluationResponse
-	(*GetEvaluationRequest)(nil),    // 8: liaison.v1.GetEvaluationRequest
-	(*GetEvaluationResponse)(nil),   // 9: liaison.v1.GetEvaluationResponse
-	(*ListEvaluationsRequest)(nil),  // 10: liaison.v1.ListEvaluationsRequest
-	(*ListEvaluationsResponse)(nil), // 11: liaison.v1.ListEvaluationsResponse
-	(*Aggregate)(nil),               // 12: liaison.v1.Aggregate
-	(*ListAggregatesRequest)(nil),   // 13: liaison.v1.ListAggregatesRequest
-	(*ListAggregatesResponse)(nil),  // 14: liaison.v1.ListAggregatesResponse
-	(*Evidence)(nil),                // 15: liaison.v1.Evidence
-	(*Case)(nil),                    // 16: liaison.v1.Case
-	(*ListCasesRequest)(nil),        // 17: liaison.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),       // 18: liaison.v1.ListCasesResponse
-	nil,                             // 19: liaison.v1.Tally.PopulationsEntry
+	(*IncidencePoint)(nil),          // 4: liaison.v1.IncidencePoint
+	(*ObservationSummary)(nil),      // 5: liaison.v1.ObservationSummary
+	(*Run)(nil),                     // 6: liaison.v1.Run
+	(*StartEvaluationRequest)(nil),  // 7: liaison.v1.StartEvaluationRequest
+	(*StartEvaluationResponse)(nil), // 8: liaison.v1.StartEvaluationResponse
+	(*GetEvaluationRequest)(nil),    // 9: liaison.v1.GetEvaluationRequest
+	(*GetEvaluationResponse)(nil),   // 10: liaison.v1.GetEvaluationResponse
+	(*ListEvaluationsRequest)(nil),  // 11: liaison.v1.ListEvaluationsRequest
+	(*ListEvaluationsResponse)(nil), // 12: liaison.v1.ListEvaluationsResponse
+	(*Aggregate)(nil),               // 13: liaison.v1.Aggregate
+	(*ListAggregatesRequest)(nil),   // 14: liaison.v1.ListAggregatesRequest
+	(*ListAggregatesResponse)(nil),  // 15: liaison.v1.ListAggregatesResponse
+	(*Evidence)(nil),                // 16: liaison.v1.Evidence
+	(*Case)(nil),                    // 17: liaison.v1.Case
+	(*Stratum)(nil),                 // 18: liaison.v1.Stratum
+	(*ListCasesRequest)(nil),        // 19: liaison.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),       // 20: liaison.v1.ListCasesResponse
+	nil,                             // 21: liaison.v1.Tally.PopulationsEntry
 }
 var file_liaison_v1_evaluation_proto_depIdxs = []int32{
-	19, // 0: liaison.v1.Tally.populations:type_name -> liaison.v1.Tally.PopulationsEntry
-	4,  // 1: liaison.v1.Tally.observation:type_name -> liaison.v1.ObservationSummary
-	0,  // 2: liaison.v1.Run.status:type_name -> liaison.v1.RunStatus
-	2,  // 3: liaison.v1.Run.counts:type_name -> liaison.v1.PopulationCounts
-	3,  // 4: liaison.v1.Run.tally:type_name -> liaison.v1.Tally
-	5,  // 5: liaison.v1.StartEvaluationResponse.run:type_name -> liaison.v1.Run
-	5,  // 6: liaison.v1.GetEvaluationResponse.run:type_name -> liaison.v1.Run
-	5,  // 7: liaison.v1.ListEvaluationsResponse.runs:type_name -> liaison.v1.Run
-	2,  // 8: liaison.v1.Aggregate.counts:type_name -> liaison.v1.PopulationCounts
-	3,  // 9: liaison.v1.Aggregate.tally:type_name -> liaison.v1.Tally
-	1,  // 10: liaison.v1.ListAggregatesRequest.level:type_name -> liaison.v1.AggregateLevel
-	12, // 11: liaison.v1.ListAggregatesResponse.aggregates:type_name -> liaison.v1.Aggregate
-	15, // 12: liaison.v1.Case.evidence:type_name -> liaison.v1.Evidence
-	16, // 13: liaison.v1.ListCasesResponse.cases:type_name -> liaison.v1.Case
-	6,  // 14: liaison.v1.EvaluationService.StartEvaluation:input_type -> liaison.v1.StartEvaluationRequest
-	8,  // 15: liaison.v1.EvaluationService.GetEvaluation:input_type -> liaison.v1.GetEvaluationRequest
-	10, // 16: liaison.v1.EvaluationService.ListEvaluations:input_type -> liaison.v1.ListEvaluationsRequest
-	13, // 17: liaison.v1.EvaluationService.ListAggregates:input_type -> liaison.v1.ListAggregatesRequest
-	17, // 18: liaison.v1.EvaluationService.ListCases:input_type -> liaison.v1.ListCasesRequest
-	7,  // 19: liaison.v1.EvaluationService.StartEvaluation:output_type -> liaison.v1.StartEvaluationResponse
-	9,  // 20: liaison.v1.EvaluationService.GetEvaluation:output_type -> liaison.v1.GetEvaluationResponse
-	11, // 21: liaison.v1.EvaluationService.ListEvaluations:output_type -> liaison.v1.ListEvaluationsResponse
-	14, // 22: liaison.v1.EvaluationService.ListAggregates:output_type -> liaison.v1.ListAggregatesResponse
-	18, // 23: liaison.v1.EvaluationService.ListCases:output_type -> liaison.v1.ListCasesResponse
-	19, // [19:24] is the sub-list for method output_type
-	14, // [14:19] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	21, // 0: liaison.v1.Tally.populations:type_name -> liaison.v1.Tally.PopulationsEntry
+	5,  // 1: liaison.v1.Tally.observation:type_name -> liaison.v1.ObservationSummary
+	4,  // 2: liaison.v1.Tally.incidence:type_name -> liaison.v1.IncidencePoint
+	0,  // 3: liaison.v1.Run.status:type_name -> liaison.v1.RunStatus
+	2,  // 4: liaison.v1.Run.counts:type_name -> liaison.v1.PopulationCounts
+	3,  // 5: liaison.v1.Run.tally:type_name -> liaison.v1.Tally
+	6,  // 6: liaison.v1.StartEvaluationResponse.run:type_name -> liaison.v1.Run
+	6,  // 7: liaison.v1.GetEvaluationResponse.run:type_name -> liaison.v1.Run
+	6,  // 8: liaison.v1.ListEvaluationsResponse.runs:type_name -> liaison.v1.Run
+	2,  // 9: liaison.v1.Aggregate.counts:type_name -> liaison.v1.PopulationCounts
+	3,  // 10: liaison.v1.Aggregate.tally:type_name -> liaison.v1.Tally
+	1,  // 11: liaison.v1.ListAggregatesRequest.level:type_name -> liaison.v1.AggregateLevel
+	13, // 12: liaison.v1.ListAggregatesResponse.aggregates:type_name -> liaison.v1.Aggregate
+	16, // 13: liaison.v1.Case.evidence:type_name -> liaison.v1.Evidence
+	18, // 14: liaison.v1.Case.strata:type_name -> liaison.v1.Stratum
+	17, // 15: liaison.v1.ListCasesResponse.cases:type_name -> liaison.v1.Case
+	7,  // 16: liaison.v1.EvaluationService.StartEvaluation:input_type -> liaison.v1.StartEvaluationRequest
+	9,  // 17: liaison.v1.EvaluationService.GetEvaluation:input_type -> liaison.v1.GetEvaluationRequest
+	11, // 18: liaison.v1.EvaluationService.ListEvaluations:input_type -> liaison.v1.ListEvaluationsRequest
+	14, // 19: liaison.v1.EvaluationService.ListAggregates:input_type -> liaison.v1.ListAggregatesRequest
+	19, // 20: liaison.v1.EvaluationService.ListCases:input_type -> liaison.v1.ListCasesRequest
+	8,  // 21: liaison.v1.EvaluationService.StartEvaluation:output_type -> liaison.v1.StartEvaluationResponse
+	10, // 22: liaison.v1.EvaluationService.GetEvaluation:output_type -> liaison.v1.GetEvaluationResponse
+	12, // 23: liaison.v1.EvaluationService.ListEvaluations:output_type -> liaison.v1.ListEvaluationsResponse
+	15, // 24: liaison.v1.EvaluationService.ListAggregates:output_type -> liaison.v1.ListAggregatesResponse
+	20, // 25: liaison.v1.EvaluationService.ListCases:output_type -> liaison.v1.ListCasesResponse
+	21, // [21:26] is the sub-list for method output_type
+	16, // [16:21] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_evaluation_proto_init() }
@@ -1669,16 +1858,16 @@ func file_liaison_v1_evaluation_proto_init() {
 		return
 	}
 	file_liaison_v1_evaluation_proto_msgTypes[1].OneofWrappers = []any{}
-	file_liaison_v1_evaluation_proto_msgTypes[3].OneofWrappers = []any{}
-	file_liaison_v1_evaluation_proto_msgTypes[10].OneofWrappers = []any{}
-	file_liaison_v1_evaluation_proto_msgTypes[14].OneofWrappers = []any{}
+	file_liaison_v1_evaluation_proto_msgTypes[4].OneofWrappers = []any{}
+	file_liaison_v1_evaluation_proto_msgTypes[11].OneofWrappers = []any{}
+	file_liaison_v1_evaluation_proto_msgTypes[15].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_evaluation_proto_rawDesc), len(file_liaison_v1_evaluation_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
