@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/bench"
+	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/ndjson"
@@ -52,9 +53,18 @@ func (e *env) cohortOf(year, patients int) []*pb.Record {
 // `liaison evaluate` does, as the reference for a server run.
 func localCases(t *testing.T, key string, recs []*pb.Record) ([]measure.Case, measure.Counts) {
 	t.Helper()
+	return localCasesAt(t, key, recs, 0)
+}
+
+// localCasesAt is localCases with the data cut-off follow-up is censored at.
+func localCasesAt(t *testing.T, key string, recs []*pb.Record, cutoff clinical.Date) ([]measure.Case, measure.Counts) {
+	t.Helper()
 	m, err := measure.NewRegistry(measures.FS()).Get(key)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cutoff != 0 {
+		m = m.WithCutoff(cutoff)
 	}
 	ds := ndjson.NewDataset(time.UTC)
 	for i, r := range recs {
@@ -423,5 +433,66 @@ func TestContinuousRunTalliesObservations(t *testing.T) {
 	_, err := e.buildSubmission(&pb.BuildSubmissionRequest{RunIds: []string{run.Id}, Format: pb.SubmissionFormat_SUBMISSION_FORMAT_QPP_JSON, Tin: listed[0].Tin})
 	if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "a continuous measure") {
 		t.Errorf("QPP JSON of a continuous run: %v", err)
+	}
+}
+
+// A ratio measure runs on the server like the engine runs it, with the
+// run's data cut-off censoring follow-up: refracture@2025's cases carry their
+// outcome, follow-up and strata; its tally the events, person-years, rate
+// and the cumulative incidence at one and two years, death competing; its
+// aggregates a group per value of its own strata. Submissions refuse it.
+func TestRatioRunTalliesRateAndIncidence(t *testing.T) {
+	e := newEnv(t)
+	recs := e.cohortOf(2025, 1500)
+	run := e.runToEnd("refracture@2025")
+	cutoff, err := time.Parse(time.RFC3339, run.DataCutoff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, counts := localCasesAt(t, "refracture@2025", recs, clinical.DateOf(cutoff, time.UTC))
+	want := evaluation.TallyOf(cases, []int{365, 730})
+	got := run.Tally
+	if run.Scoring != "ratio" || got.Rate == nil || want.Counts[measure.MeasurePopulation] == 0 {
+		t.Fatalf("run scoring %q, tally %v; engine %d cases", run.Scoring, got, len(cases))
+	}
+	if got.Events != want.Events || math.Abs(got.PersonYears-want.PersonYears) > 1e-6 || got.Populations["measurePopulation"] != int64(counts[measure.MeasurePopulation]) {
+		t.Errorf("run events %d, person-years %v, %v; engine %d, %v, %v", got.Events, got.PersonYears, got.Populations, want.Events, want.PersonYears, counts)
+	}
+	if len(got.Incidence) != len(want.Incidence) || len(want.Incidence) == 0 {
+		t.Fatalf("run incidence has %d points, engine %d", len(got.Incidence), len(want.Incidence))
+	}
+	for i, w := range want.Incidence {
+		g := got.Incidence[i]
+		if int(g.Days) != w.Days || g.Cif != w.CIF || g.Competing != w.Competing || int(g.AtRisk) != w.AtRisk || g.Horizon != w.Horizon {
+			t.Errorf("incidence point %d: run %v, engine %+v", i, g, w)
+		}
+	}
+	listed := e.allCases(&pb.ListCasesRequest{RunId: run.Id, PageSize: 500})
+	outcomes := map[string]int{}
+	for _, c := range listed {
+		outcomes[c.Outcome]++
+		if c.Outcome != "" && len(c.Strata) != 4 {
+			t.Errorf("case %s: strata %v, want age band, index site, setting and care home", c.CaseId, c.Strata)
+		}
+	}
+	if outcomes["censored"] == 0 || outcomes["competing"] == 0 {
+		t.Errorf("outcomes listed: %v; the cohort should have censored cases and deaths", outcomes)
+	}
+	aggs, err := e.evaluations().ListAggregates(context.Background(), &pb.ListAggregatesRequest{RunId: run.Id, Level: pb.AggregateLevel_AGGREGATE_LEVEL_STRATUM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := 0
+	for _, a := range aggs.Aggregates {
+		if a.Stratum == measure.StratumIndexSite && a.Npi == "" {
+			sites += int(a.Tally.Populations["measurePopulation"])
+		}
+	}
+	if sites != counts[measure.MeasurePopulation] {
+		t.Errorf("index-site strata hold %d cases, want every one of %d", sites, counts[measure.MeasurePopulation])
+	}
+	_, err = e.buildSubmission(&pb.BuildSubmissionRequest{RunIds: []string{run.Id}, Format: pb.SubmissionFormat_SUBMISSION_FORMAT_QPP_JSON, Tin: listed[0].Tin})
+	if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "ratio") {
+		t.Errorf("QPP JSON of a ratio run: %v", err)
 	}
 }
