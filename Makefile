@@ -18,6 +18,8 @@ test: postgres
 bench: postgres build
 	./$(BIN)/liaison bench engine --patients 1000000
 	./$(BIN)/liaison bench engine --measure aom-pdc@2025 --patients 1000000
+	./$(BIN)/liaison bench engine --measure time-to-treatment@2025 --patients 1000000
+	./$(BIN)/liaison bench engine --measure refracture@2025 --patients 1000000
 	./$(BIN)/liaison bench ingest --records 1000000
 	./$(BIN)/liaison bench evaluate --patients 1000000
 	./$(BIN)/liaison bench reports --workbooks 1000

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -59,7 +60,16 @@ func flsLine(r *pb.Run) string {
 		line += fmt.Sprintf("; %d observed: median %.2f (IQR %.2f-%.2f), %d in the numerator", o.GetN(), o.GetMedian(), o.GetQ1(), o.GetQ3(), pop["numerator"])
 	}
 	if t.Rate != nil {
-		line += fmt.Sprintf("; %.1f per 100 person-years (95%% CI %.1f-%.1f)", t.GetRate(), t.GetRateLow(), t.GetRateHigh())
+		line += fmt.Sprintf("; %d events, %.1f per 100 person-years (95%% CI %.1f-%.1f)", t.GetEvents(), t.GetRate(), t.GetRateLow(), t.GetRateHigh())
+	}
+	var at []string
+	for _, p := range t.GetIncidence() {
+		if p.GetHorizon() {
+			at = append(at, fmt.Sprintf("%.1f%% by day %d", 100*p.GetCif(), p.GetDays()))
+		}
+	}
+	if len(at) > 0 {
+		line += "; cumulative incidence (death competing) " + strings.Join(at, ", ")
 	}
 	return line
 }

@@ -42,7 +42,7 @@ func BenchmarkEvaluateMIPS418Parallel(b *testing.B) {
 // population of its own year, so their ns/op compare in one run: a new
 // measure should keep at least half #418's throughput.
 func BenchmarkEvaluatePerMeasure(b *testing.B) {
-	for _, key := range []string{"mips-418@2026", "aom-pdc@2025"} {
+	for _, key := range []string{"mips-418@2026", "aom-pdc@2025", "time-to-treatment@2025", "refracture@2025"} {
 		b.Run(key, func(b *testing.B) { benchEvaluate(b, key) })
 	}
 }
