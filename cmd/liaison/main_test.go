@@ -350,3 +350,144 @@ func TestEvaluateContinuousPDC(t *testing.T) {
 		t.Errorf("populations %v, counts %v", p, doc.Counts)
 	}
 }
+
+// followedDoc is the part of evaluate's document the time-to-event
+// measures add (issue 16's output contract).
+type followedDoc struct {
+	Scoring    string `json:"scoring"`
+	DataCutoff string `json:"dataCutoff"`
+	Aggregate  struct {
+		Observation *struct {
+			N                   int
+			Sum, Median, Q1, Q3 float64
+		} `json:"observation"`
+		Events      *int     `json:"events"`
+		PersonYears *float64 `json:"personYears"`
+		Rate        *float64 `json:"rate"`
+		RateLow     *float64 `json:"rateLow"`
+		RateHigh    *float64 `json:"rateHigh"`
+		Incidence   []struct {
+			Days           int
+			CIF, Competing float64
+			AtRisk         int
+			Horizon        bool
+		} `json:"incidence"`
+	} `json:"aggregate"`
+	Cases []struct {
+		PatientID   string   `json:"patientId"`
+		Populations []string `json:"populations"`
+		Observation *float64 `json:"observation"`
+		PersonYears *float64 `json:"personYears"`
+		Events      *int     `json:"events"`
+		Outcome     string   `json:"outcome"`
+		FollowUp    *int     `json:"followUpDays"`
+	} `json:"cases"`
+}
+
+func evaluateFollowed(t *testing.T, key string) followedDoc {
+	t.Helper()
+	code, out, errs := runCLI("evaluate", "--measure", key, "--input", "testdata/followed", "--cutoff", "2026-06-30")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "follows cases to the data cut-off, 2026-06-30") {
+		t.Errorf("stderr does not name the cut-off:\n%s", errs)
+	}
+	var doc followedDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.DataCutoff != "2026-06-30" {
+		t.Errorf("dataCutoff %q", doc.DataCutoff)
+	}
+	return doc
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
+
+// TestEvaluateTimeToTreatment: testdata/followed, worked by hand. Seven
+// fracture episodes: treated on day 30 (numerator: by 16 weeks) and on day
+// 183 (not), a death on day 89 before treatment (competing), four
+// untreated followed to day 365 (censored; the patient with two fractures
+// 229 days apart has two episodes). Aalen-Johansen: F1(30) = 1/7; at day
+// 89, 6 at risk, F2 = (6/7)/6 = 1/7, S = 5/7; at 183, 5 at risk, F1 = 1/7 +
+// (5/7)/5 = 2/7. By day 112 and 180: 1/7 treated, 5 still followed.
+func TestEvaluateTimeToTreatment(t *testing.T) {
+	doc := evaluateFollowed(t, "time-to-treatment@2025")
+	if doc.Scoring != "continuous" || len(doc.Cases) != 7 {
+		t.Fatalf("scoring %q, %d cases", doc.Scoring, len(doc.Cases))
+	}
+	o := doc.Aggregate.Observation
+	if o == nil || o.N != 2 || o.Median != 106.5 || o.Q1 != 68.25 || o.Q3 != 144.75 {
+		t.Errorf("observation %+v, want n 2, median 106.5, IQR 68.25-144.75", o)
+	}
+	outcomes := map[string]int{}
+	for _, c := range doc.Cases {
+		outcomes[c.Outcome]++
+		if (c.Observation != nil) != (c.Outcome == "event") || c.FollowUp == nil || c.PersonYears != nil {
+			t.Errorf("case of %s: %+v", c.PatientID, c)
+		}
+	}
+	if outcomes["event"] != 2 || outcomes["competing"] != 1 || outcomes["censored"] != 4 {
+		t.Errorf("outcomes %v", outcomes)
+	}
+	var horizons []string
+	for _, p := range doc.Aggregate.Incidence {
+		if p.Horizon {
+			horizons = append(horizons, fmt.Sprint(p.Days))
+			if !near(p.CIF, 1.0/7) || !near(p.Competing, 1.0/7) || p.AtRisk != 5 {
+				t.Errorf("day %d: %+v, want CIF 1/7, competing 1/7, 5 at risk", p.Days, p)
+			}
+		}
+		if p.Days == 364 && !near(p.CIF, 2.0/7) {
+			t.Errorf("day 364: CIF %v, want 2/7", p.CIF)
+		}
+	}
+	if strings.Join(horizons, ",") != "112,180" {
+		t.Errorf("horizons %v, want 112 and 180", horizons)
+	}
+}
+
+// TestEvaluateRefracture: testdata/followed, worked by hand. Six patients
+// followed from their first fracture of 2025 to 30 June 2026 (477, 455,
+// 394 and 364 days), to a death on day 89, or to a hip fracture on day 229
+// after a wrist fracture; the wrist coded again on day 45 is not a
+// refracture. 1 event over 2008 days = 5.4976 person-years: 18.19 per 100
+// person-years; Garwood's exact 95% limits for one event are 0.0253 and
+// 5.5716 (Ulm, Am J Epidemiol 1990;131:373-375, Table 1), so 0.4605 and
+// 101.35. CIF at 365 days: 1/6 (after the death, 5 at risk), competing 1/6,
+// 3 still followed; no one is followed to 730 days, so no point there.
+func TestEvaluateRefracture(t *testing.T) {
+	doc := evaluateFollowed(t, "refracture@2025")
+	a := doc.Aggregate
+	if doc.Scoring != "ratio" || len(doc.Cases) != 6 || a.Events == nil || *a.Events != 1 || a.PersonYears == nil || !near(*a.PersonYears, 2008/365.25) {
+		t.Fatalf("scoring %q, %d cases, events %v, person-years %v", doc.Scoring, len(doc.Cases), a.Events, a.PersonYears)
+	}
+	if a.Rate == nil || math.Abs(*a.Rate-18.19) > 0.01 || math.Abs(*a.RateLow-0.4605) > 0.001 || math.Abs(*a.RateHigh-101.35) > 0.01 {
+		t.Errorf("rate %v (%v-%v), want 18.19 (0.4605-101.35)", *a.Rate, *a.RateLow, *a.RateHigh)
+	}
+	want := map[string]struct {
+		outcome string
+		days    int
+	}{"treated-early": {"censored", 477}, "treated-late": {"censored", 455}, "untreated": {"censored", 394},
+		"died": {"competing", 89}, "refractured": {"event", 229}, "recoded": {"censored", 364}}
+	for _, c := range doc.Cases {
+		w := want[c.PatientID]
+		if c.Outcome != w.outcome || c.FollowUp == nil || *c.FollowUp != w.days || c.Observation == nil || *c.Observation != float64(w.days) ||
+			c.PersonYears == nil || !near(*c.PersonYears, float64(w.days)/365.25) || c.Events == nil {
+			t.Errorf("case of %s: %+v, want %s after %d days", c.PatientID, c, w.outcome, w.days)
+		}
+	}
+	var horizons []int
+	for _, p := range a.Incidence {
+		if p.Horizon {
+			horizons = append(horizons, p.Days)
+			if !near(p.CIF, 1.0/6) || !near(p.Competing, 1.0/6) || p.AtRisk != 3 {
+				t.Errorf("day %d: %+v, want CIF 1/6, competing 1/6, 3 at risk", p.Days, p)
+			}
+		}
+	}
+	if !slices.Equal(horizons, []int{365}) {
+		t.Errorf("horizons %v, want 365 only (730 is past every follow-up)", horizons)
+	}
+}
