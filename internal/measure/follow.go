@@ -82,9 +82,9 @@ type followYAML struct {
 	Horizons []int    `yaml:"horizons"`
 	// NumeratorBy: a firstFill case is in the numerator with its event on
 	// or before this day (16 weeks: 112).
-	NumeratorBy  *int   `yaml:"numeratorBy"`
-	BlankingDays int `yaml:"blankingDays"`
-	SameSiteDays int `yaml:"sameSiteDays"`
+	NumeratorBy  *int `yaml:"numeratorBy"`
+	BlankingDays int  `yaml:"blankingDays"`
+	SameSiteDays int  `yaml:"sameSiteDays"`
 }
 
 type strataYAML struct {

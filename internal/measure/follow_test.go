@@ -13,7 +13,9 @@ import (
 // fracture is a distal-radius fracture (S52.501A) on 2025-02-19; day N is
 // N days after it.
 
-func wristFracture() *pb { return woman("1950-05-10").visit("e1", "2025-02-19", "11", "99213", "S52.501A") }
+func wristFracture() *pb {
+	return woman("1950-05-10").visit("e1", "2025-02-19", "11", "99213", "S52.501A")
+}
 
 func (b *pb) aom(id, date string) *pb {
 	return b.med(id, clinical.MedDispense, date, clinical.RxNorm, "904431", 30) // alendronic acid 70 mg
