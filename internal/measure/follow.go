@@ -164,18 +164,11 @@ func (c *compiler) followUp(s *specYAML, intake *clinical.Period) error {
 	if !fo.win.from.fromIndex || !fo.win.to.fromIndex {
 		return c.errf(f+".window", "follow-up runs from the index date: both bounds are index-relative (e.g. [index, index+365d])")
 	}
-	for _, e := range y.Ends {
-		switch {
-		case e == "death" && !fo.atDeath:
-			fo.atDeath = true
-		case e == "disenrollment" && !fo.atCoverEnd:
-			fo.atCoverEnd = true
-		case e == "cutoff" && !fo.atCutoff:
-			fo.atCutoff = true
-		default:
-			return c.errf(f+".ends", "%q: want death, disenrollment and/or cutoff, each once", e)
-		}
+	ends, err := c.endsOf(f+".ends", y.Ends, "death", "disenrollment", "cutoff")
+	if err != nil {
+		return err
 	}
+	fo.atDeath, fo.atCoverEnd, fo.atCutoff = ends["death"], ends["disenrollment"], ends["cutoff"]
 	if !fo.atDeath {
 		return c.errf(f+".ends", "death must end follow-up: it is the competing event (fls.md §6.3)")
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
+	"strings"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 )
@@ -693,6 +695,19 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 }
 
 // medKinds reads the kinds of medication record a rule or observation counts.
+// endsOf reads which events end a period or a follow-up early, each named
+// at most once and all among allowed.
+func (c *compiler) endsOf(field string, in []string, allowed ...string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, e := range in {
+		if !slices.Contains(allowed, e) || out[e] {
+			return nil, c.errf(field, "%q: want %s, each once", e, strings.Join(allowed, ", "))
+		}
+		out[e] = true
+	}
+	return out, nil
+}
+
 func (c *compiler) medKinds(field string, in []string) ([]clinical.MedicationKind, error) {
 	var out []clinical.MedicationKind
 	for _, k := range in {

@@ -80,16 +80,11 @@ func (c *compiler) continuous(s *specYAML, intake *clinical.Period) error {
 	if o.MinDaysAfterFirstFill < 0 {
 		return c.errf(f+".minDaysAfterFirstFill", "cannot be negative")
 	}
-	for _, e := range o.PeriodEnds {
-		switch {
-		case e == "death" && !ob.atDeath:
-			ob.atDeath = true
-		case e == "disenrollment" && !ob.atDisenrollment:
-			ob.atDisenrollment = true
-		default:
-			return c.errf(f+".periodEnds", "%q: want death and/or disenrollment, each once", e)
-		}
+	ends, err := c.endsOf(f+".periodEnds", o.PeriodEnds, "death", "disenrollment")
+	if err != nil {
+		return err
 	}
+	ob.atDeath, ob.atDisenrollment = ends["death"], ends["disenrollment"]
 	if o.Drugs == "" {
 		return c.errf(f+".drugs", "required: the file naming each drug and the days a dose lasts when its record says none")
 	}
