@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -182,6 +183,91 @@ func TestFollowedStrata(t *testing.T) {
 				if s[k] != v {
 					t.Errorf("stratum %s = %q, want %q (all: %v)", k, s[k], v, s)
 				}
+			}
+		})
+	}
+}
+
+// followSpec is a valid ratio measure following refractures.
+const followSpec = `id: test-m
+version: "2024"
+program: test
+scoring: ratio
+unit: patient
+ageOn: encounter
+period: {start: 2024-01-01, end: 2024-12-31}
+eligibility:
+  minAge: 50
+  options:
+    - {group: "00", diagnoses: dx.txt, procedures: enc.txt}
+episode: {index: fracture, label: fracture, newAfterDays: 60}
+followUp:
+  event: refracture
+  label: subsequent fracture
+  window: [index, index+730d]
+  ends: [death, cutoff]
+  blankingDays: 90
+  sameSiteDays: 180
+  horizons: [365, 730]
+sites: sites.yaml
+strata: {ageBands: [50, 65], indexSite: true}
+`
+
+const followSites = "source: ICD-10-CM FY2025\nsites:\n  - {site: hip, prefixes: [S72.0]}\n"
+
+func TestValidFollowSpecLoads(t *testing.T) {
+	m, err := Load(specFS(followSpec, map[string]string{"sites.yaml": followSites}), "test-m/2024")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Scoring != Ratio || !slices.Equal(m.Horizons(), []int{365, 730}) || m.Candidates().Coverage {
+		t.Errorf("scoring %q, horizons %v, reads coverage %v", m.Scoring, m.Horizons(), m.Candidates().Coverage)
+	}
+}
+
+// A follow-up that cannot be computed as written fails naming the file,
+// the field and why.
+func TestInvalidFollowSpecs(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, to string
+		sites          string // replaces followSites when set
+		file, field    string
+		reason         string
+	}{
+		{"unknown-event", "event: refracture", "event: fall", "", "spec.yaml", "followUp.event", `"fall": want firstFill`},
+		{"first-fill-scored-ratio", "event: refracture", "event: firstFill", "", "spec.yaml", "scoring", "a firstFill follow-up is scored continuous"},
+		{"no-label", "  label: subsequent fracture\n", "", "", "spec.yaml", "followUp.label", "required"},
+		{"window-of-fixed-dates", "[index, index+730d]", "[periodStart, periodEnd]", "", "spec.yaml", "followUp.window", "index-relative"},
+		{"death-does-not-end", "ends: [death, cutoff]", "ends: [cutoff]", "", "spec.yaml", "followUp.ends", "death must end follow-up"},
+		{"unknown-end", "ends: [death, cutoff]", "ends: [death, transfer]", "", "spec.yaml", "followUp.ends", `"transfer": want death, disenrollment, cutoff`},
+		{"no-horizons", "  horizons: [365, 730]\n", "", "", "spec.yaml", "followUp.horizons", "required"},
+		{"horizons-out-of-order", "horizons: [365, 730]", "horizons: [730, 365]", "", "spec.yaml", "followUp.horizons", "increasing"},
+		{"same-site-shorter-than-blanking", "sameSiteDays: 180", "sameSiteDays: 30", "", "spec.yaml", "followUp.sameSiteDays", "cannot be shorter"},
+		{"value-set-on-a-refracture", "  blankingDays: 90\n", "  blankingDays: 90\n  valueSet: x\n", "", "spec.yaml", "followUp", "belong to firstFill"},
+		{"no-sites", "sites: sites.yaml\n", "", "", "spec.yaml", "sites", "required"},
+		{"age-bands-out-of-order", "ageBands: [50, 65]", "ageBands: [65, 50]", "", "spec.yaml", "strata.ageBands", "increasing"},
+		{"a-numerator-block", "sites: sites.yaml", "numerator:\n  window: [index, index+6m]\nsites: sites.yaml", "", "spec.yaml", "numerator", "numerator is its followed event"},
+		{"sites-without-source", "", "", "sites:\n  - {site: hip, prefixes: [S72.0]}\n", "sites.yaml", "source", "required"},
+		{"site-named-other", "", "", "source: x\nsites:\n  - {site: other, prefixes: [S72.0]}\n", "sites.yaml", "sites[0]", "a site needs a new name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec, sites := followSpec, followSites
+			if tc.from != "" {
+				if !strings.Contains(spec, tc.from) {
+					t.Fatalf("the spec has no %q", tc.from)
+				}
+				spec = strings.Replace(spec, tc.from, tc.to, 1)
+			}
+			if tc.sites != "" {
+				sites = tc.sites
+			}
+			_, err := Load(specFS(spec, map[string]string{"sites.yaml": sites}), "test-m/2024")
+			var se *SpecError
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v, want a SpecError", err)
+			}
+			if se.File != "test-m/2024/"+tc.file || se.Field != tc.field || !strings.Contains(se.Reason, tc.reason) {
+				t.Errorf("got file %q field %q reason %q; want %q %q %q", se.File, se.Field, se.Reason, tc.file, tc.field, tc.reason)
 			}
 		})
 	}
