@@ -136,6 +136,18 @@ func fractureWeight(female bool, age int) float64 {
 	return w * 1.8
 }
 
+// hipDeathDay maps a uniform draw u in [0, 355) to the day after a hip
+// fracture on which a patient who dies within the year dies: 9.5/29.8 of
+// the draws to days 10-30, the others to days 31-365. One draw, as before
+// the first month was weighted, so no later draw of the patient moved.
+func hipDeathDay(u int) int {
+	const early = 355 * 95 / 298 // draws that land in the first month
+	if u < early {
+		return 10 + u*21/early
+	}
+	return 31 + (u-early)*335/(355-early)
+}
+
 func (b *builder) generate() {
 	r, y := b.r, b.y
 	yStart, yEnd := b.date(y, 1, 1), b.date(y, 12, 31)
@@ -193,12 +205,16 @@ func (b *builder) generate() {
 			}
 		}
 	}
-	// Deaths: about a quarter of hip-fracture patients die within a year
-	// (29.8% in England, about 27% in the US: fls.md §6.1); a few of the
-	// oldest die anyway.
+	// Deaths: 27% of hip-fracture patients die within a year, NCQA's
+	// figure for US adults 50+ (29.8% in England: fls.md §6.1); a few of
+	// the oldest die anyway. A third of a year's deaths come in the first
+	// month (9.5% of 29.8% die by day 30: fls.md §6.1), after the
+	// discharge (days 10-30), the rest over days 31-365. Other sites carry
+	// no death of their own: fls.md gives no figure for them, so that is
+	// a registry assumption (it understates their mortality).
 	switch {
-	case st != nil && st.admitted && b.chance(0.25):
-		b.death = clinical.Some(fx.AddDays(10 + r.IntN(355)))
+	case st != nil && st.admitted && b.chance(0.27):
+		b.death = clinical.Some(fx.AddDays(hipDeathDay(r.IntN(355))))
 	case b.age >= 85 && b.chance(0.05):
 		b.death = clinical.Some(b.between(dataStart, yEnd))
 	}
