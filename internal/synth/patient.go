@@ -15,6 +15,7 @@ type builder struct {
 	g   *Generator
 	r   *rand.Rand
 	cr  *rand.Rand // care events' own stream (care.go); nil: none
+	rr  *rand.Rand // refractures' own stream (refracture.go); nil: none
 	pr  *practice
 	pcp int // the patient's own clinician
 	id  string
@@ -28,6 +29,8 @@ type builder struct {
 	death      clinical.NullDate
 	chron      []int           // indexes into chronics
 	dxa        []clinical.Date // central DXA dates (measures/valuesets/central-dxa.txt)
+	fxDoc      int             // the surgeon who treated the index fracture
+	fxDx       clinical.Code   // the index fracture's initial-encounter code
 }
 
 func (b *builder) date(y int, m time.Month, d int) clinical.Date { return clinical.NewDate(y, m, d) }
@@ -268,6 +271,9 @@ func (b *builder) generate() {
 	if b.cr != nil {
 		b.care(st, fx, lti, b.cr)
 	}
+	if b.rr != nil {
+		b.refracture(st, fx, b.rr)
+	}
 }
 
 // coverage adds one open enrollment span, or two with a gap, or a span that
@@ -356,34 +362,8 @@ func (b *builder) fracture(st *site, fx, yStart, yEnd clinical.Date, hospice, lt
 	if st.surgery != nil && b.chance(st.surgeryShare) {
 		surgery = st.surgery[r.IntN(len(st.surgery))]
 	}
-	index := -1
-	switch {
-	case st.admitted:
-		index = b.visit(fx, clinical.Emergency, "23", doc, edVisit[r.IntN(len(edVisit))], dx, true, 0, 23)
-		if stay := b.visit(fx, clinical.Inpatient, "21", doc, hospitalAdmit, dx, false, 0, 0); stay >= 0 {
-			e := &b.d.Encounters[stay]
-			out := fx.AddDays(3 + r.IntN(5))
-			e.End, e.Discharge = clinical.Some(out), clinical.Some(out)
-			if surgery != (clinical.Code{}) {
-				e.Lines = append(e.Lines, clinical.Line{Code: surgery})
-			}
-		}
-	default:
-		day := fx
-		if b.chance(0.55) {
-			index = b.visit(fx, clinical.Emergency, "23", doc, edVisit[r.IntN(len(edVisit))], dx, true, 0, 23)
-			day = fx.AddDays(3 + r.IntN(8))
-		}
-		if e := b.visit(day, clinical.Ambulatory, "11", doc, officeNew[r.IntN(len(officeNew))], dx, b.chance(0.3), 8, 17); e >= 0 {
-			if surgery != (clinical.Code{}) {
-				b.d.Encounters[e].Lines = append(b.d.Encounters[e].Lines, clinical.Line{Code: surgery})
-			}
-			if index < 0 {
-				index = e
-			}
-		}
-	}
-	if index < 0 {
+	b.fxDoc, b.fxDx = doc, dx
+	if b.presentation(st, fx, doc, dx, surgery) < 0 {
 		return
 	}
 	follow := followUpDx(dx)
@@ -486,6 +466,46 @@ func (b *builder) fracture(st *site, fx, yStart, yEnd clinical.Date, hospice, lt
 			}
 		}
 	}
+}
+
+// presentation adds a fracture's first claims, all coded with its initial
+// code dx: for a hip, ED and an admission (with the surgery, discharged
+// after 3-7 days); otherwise ED and an office visit days later, or the
+// office visit alone (with any surgery). It returns the first encounter,
+// or -1 when the patient had died by then.
+func (b *builder) presentation(st *site, fx clinical.Date, doc int, dx, surgery clinical.Code) int {
+	r := b.r
+	index := -1
+	switch {
+	case st.admitted:
+		index = b.visit(fx, clinical.Emergency, "23", doc, edVisit[r.IntN(len(edVisit))], dx, true, 0, 23)
+		if stay := b.visit(fx, clinical.Inpatient, "21", doc, hospitalAdmit, dx, false, 0, 0); stay >= 0 {
+			e := &b.d.Encounters[stay]
+			out := fx.AddDays(3 + r.IntN(5))
+			if b.death.Valid && b.death.Date < out {
+				out = b.death.Date // died in hospital
+			}
+			e.End, e.Discharge = clinical.Some(out), clinical.Some(out)
+			if surgery != (clinical.Code{}) {
+				e.Lines = append(e.Lines, clinical.Line{Code: surgery})
+			}
+		}
+	default:
+		day := fx
+		if b.chance(0.55) {
+			index = b.visit(fx, clinical.Emergency, "23", doc, edVisit[r.IntN(len(edVisit))], dx, true, 0, 23)
+			day = fx.AddDays(3 + r.IntN(8))
+		}
+		if e := b.visit(day, clinical.Ambulatory, "11", doc, officeNew[r.IntN(len(officeNew))], dx, b.chance(0.3), 8, 17); e >= 0 {
+			if surgery != (clinical.Code{}) {
+				b.d.Encounters[e].Lines = append(b.d.Encounters[e].Lines, clinical.Line{Code: surgery})
+			}
+			if index < 0 {
+				index = e
+			}
+		}
+	}
+	return index
 }
 
 // treatment starts an osteoporosis agent: an order, then fills or doses

@@ -245,11 +245,18 @@ func PatientID(i int) string {
 }
 
 // Patient returns patient i as domain records, all valid.
-func (g *Generator) Patient(i int) clinical.PatientData {
+func (g *Generator) Patient(i int) clinical.PatientData { return g.patient(i, true) }
+
+// patient makes patient i, without the refracture stream's records when
+// refractures is false (to show they change nothing else).
+func (g *Generator) patient(i int, refractures bool) clinical.PatientData {
 	r := rand.New(rand.NewPCG(g.o.Seed, uint64(i)))
 	pi, _ := slices.BinarySearch(g.cumSize, r.Float64())
 	b := &builder{g: g, r: r, pr: &g.practices[min(pi, len(g.practices)-1)], id: PatientID(i), y: g.o.Year,
 		cr: rand.New(rand.NewPCG(g.o.Seed^careStream, uint64(i)))}
+	if refractures {
+		b.rr = rand.New(rand.NewPCG(g.o.Seed^refractureStream, uint64(i)))
+	}
 	b.pcp = b.pr.pcp[r.IntN(len(b.pr.pcp))]
 	b.generate()
 	if g.o.AsOf != 0 {
