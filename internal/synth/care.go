@@ -34,7 +34,8 @@ var (
 // scans within 90 days (46.8). Time to treatment (fracture to first fill):
 // 38.5% filled, 68% of them by 16 weeks, 7% after 180 days. A resident of a long-term institution
 // (from its flag) lives in a care home. Skull, face and digit fractures are
-// not the FLS's (fls.md §2). Called last, so no other record's id changes.
+// not the FLS's (fls.md §2). Called after every other record but the
+// refractures (refracture.go), so no other record's id changes.
 func (b *builder) care(st *site, fx clinical.Date, lti bool, r *rand.Rand) {
 	add := func(day clinical.Date, e clinical.CareEvent) {
 		if !b.alive(day) {

@@ -5,7 +5,9 @@
 // fragility fracture followed (or not) by a bone density test and
 // osteoporosis treatment at rates that vary by physician, with the
 // quality-data codes claims carry and the exclusions (hospice, long-term
-// care, prior testing or treatment, palliative care) the measures count.
+// care, prior testing or treatment, palliative care) the measures count;
+// then what a fracture liaison service records (care.go) and subsequent
+// fractures at Frost 2020's rates with death competing (refracture.go).
 //
 // The same seed always yields the same data, and patient i depends only on
 // the seed and i, never on how many patients are asked for, so benchmarks
