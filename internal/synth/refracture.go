@@ -32,6 +32,12 @@ const (
 	firstYearDeathLoss = 0.05  // first-year refractures lost to an earlier death
 	firstYearDeaths    = 0.076 // index patients dead within a year of the fracture
 	refractureYears    = 5     // Frost's horizon; AsOf cuts the data earlier
+	// sameSite is refracture@2025's same-site rule (measures/refracture/2025):
+	// a fracture at the index's site up to this day is taken for the index's
+	// own care. A refracture drawn there that early goes to the next site of
+	// #418's list instead, so the measure counts every refracture made and
+	// reads Frost's figure back.
+	sameSite = 180
 )
 
 // refractureRisk is Frost 2020's cumulative incidence at 1 and 5 years.
@@ -56,9 +62,9 @@ const followUpCoding = 0.2
 // coding of the index fracture and at most one subsequent fracture: a new
 // diagnosis on new encounters (ED and an admission with surgery for a hip;
 // ED or office otherwise) at a site of #418's list, drawn by the sites'
-// shares, and a follow-up visit. A refracture at the index's site carries
-// another code of that site (the other side or another part of the bone),
-// so that a same-site rule never hides a true refracture. Only fractures of
+// shares, and a follow-up visit. A refracture at the index's site comes
+// after sameSite days and carries another code of that site (the other
+// side or another part of the bone). Only fractures of
 // #418's list (the FLS's scope, fls.md §2) are index fractures. Nothing
 // is added after death; AsOf (asof.go) drops what falls after the export.
 // Called last, with the patient's other records made, so no other record's
@@ -89,6 +95,9 @@ func (b *builder) refracture(st *site, fx clinical.Date, r *rand.Rand) {
 		return // died first: death competes
 	}
 	ns := refractureSite(r.Float64())
+	if ns == st && day <= sameSite {
+		ns = nextCountingSite(ns)
+	}
 	dx := ns.dx[r.IntN(len(ns.dx))]
 	if ns == st && dx == b.fxDx {
 		dx = ns.dx[(slices.Index(ns.dx, dx)+1+r.IntN(len(ns.dx)-1))%len(ns.dx)]
@@ -143,4 +152,19 @@ func refractureSite(u float64) *site {
 		}
 	}
 	return last
+}
+
+// nextCountingSite is the site of #418's list after st, cyclically.
+func nextCountingSite(st *site) *site {
+	at := 0
+	for k := range sites {
+		if &sites[k] == st {
+			at = k
+		}
+	}
+	for k := at + 1; ; k++ {
+		if next := &sites[k%len(sites)]; next.counts {
+			return next
+		}
+	}
 }
