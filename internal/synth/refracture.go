@@ -32,6 +32,8 @@ const (
 	firstYearDeathLoss = 0.05  // first-year refractures lost to an earlier death
 	firstYearDeaths    = 0.076 // index patients dead within a year of the fracture
 	refractureYears    = 5     // Frost's horizon; AsOf cuts the data earlier
+	horizonDays        = refractureYears*365 + refractureYears/4
+	maxSubsequent      = 3 // subsequent fractures per patient at most
 	// sameSite is refracture@2025's same-site rule (measures/refracture/2025):
 	// a fracture at the index's site up to this day is taken for the index's
 	// own care. A refracture drawn there that early goes to the next site of
@@ -59,16 +61,19 @@ func refractureRisk(female bool) (year1, year5 float64) {
 const followUpCoding = 0.2
 
 // refracture adds, from the patient's refracture stream r, the follow-up
-// coding of the index fracture and at most one subsequent fracture: a new
-// diagnosis on new encounters (ED and an admission with surgery for a hip;
-// ED or office otherwise) at a site of #418's list, drawn by the sites'
-// shares, and a follow-up visit. A refracture at the index's site comes
-// after sameSite days and carries another code of that site (the other
-// side or another part of the bone). Only fractures of
-// #418's list (the FLS's scope, fls.md §2) are index fractures. Nothing
-// is added after death; AsOf (asof.go) drops what falls after the export.
-// Called last, with the patient's other records made, so no other record's
-// id changes.
+// coding of the index fracture and the subsequent fractures: each
+// fracture (the index, then each refracture) may be followed by another at
+// Frost's rates, up to maxSubsequent of them within refractureYears of the
+// index. A refracture is a new diagnosis on new encounters (ED and an
+// admission with surgery for a hip; ED or office otherwise) at a site of
+// #418's list, drawn by the sites' shares, and a follow-up visit whose
+// claim reports #024's communication code at the surgeon's own rates, as
+// the index fracture's does. At the previous fracture's site it comes after
+// sameSite days and carries another code of that site (the other side or
+// another part of the bone). Only fractures of #418's list (the FLS's
+// scope, fls.md §2) are index fractures. Nothing is added after death;
+// AsOf (asof.go) drops what falls after the export. Called last, with the
+// patient's other records made, so no other record's id changes.
 func (b *builder) refracture(st *site, fx clinical.Date, r *rand.Rand) {
 	if st == nil || !st.counts {
 		return
@@ -86,35 +91,67 @@ func (b *builder) refracture(st *site, fx clinical.Date, r *rand.Rand) {
 		}
 	}
 
-	day, ok := refractureDay(b.female, r.Float64(), r.Float64())
-	if !ok {
-		return
+	prev, prevSite, prevDx := fx, st, b.fxDx
+	for range maxSubsequent {
+		day, ok := refractureDay(b.female, r.Float64(), r.Float64())
+		if !ok {
+			return
+		}
+		at := prev.AddDays(day)
+		if at > fx.AddDays(horizonDays) || !b.alive(at) {
+			return // past the horizon, or died first: death competes
+		}
+		ns := refractureSite(r.Float64())
+		if ns == prevSite && day <= sameSite {
+			ns = nextCountingSite(ns)
+		}
+		dx := ns.dx[r.IntN(len(ns.dx))]
+		if ns == prevSite && dx == prevDx {
+			dx = ns.dx[(slices.Index(ns.dx, dx)+1+r.IntN(len(ns.dx)-1))%len(ns.dx)]
+		}
+		surgery := clinical.Code{}
+		if ns.surgery != nil && b.chance(ns.surgeryShare) {
+			surgery = ns.surgery[r.IntN(len(ns.surgery))]
+		}
+		doc := b.pr.ortho[r.IntN(len(b.pr.ortho))]
+		if b.presentation(ns, at, doc, dx, surgery) < 0 {
+			return
+		}
+		follow := b.visit(at.AddDays(14+r.IntN(15)), clinical.Ambulatory, "11", doc, officeEstablished[r.IntN(len(officeEstablished))], followUpDx(dx), false, 0, 0)
+		b.communication(follow, doc)
+		prev, prevSite, prevDx = at, ns, dx
 	}
-	at := fx.AddDays(day)
-	if !b.alive(at) {
-		return // died first: death competes
-	}
-	ns := refractureSite(r.Float64())
-	if ns == st && day <= sameSite {
-		ns = nextCountingSite(ns)
-	}
-	dx := ns.dx[r.IntN(len(ns.dx))]
-	if ns == st && dx == b.fxDx {
-		dx = ns.dx[(slices.Index(ns.dx, dx)+1+r.IntN(len(ns.dx)-1))%len(ns.dx)]
-	}
-	surgery := clinical.Code{}
-	if ns.surgery != nil && b.chance(ns.surgeryShare) {
-		surgery = ns.surgery[r.IntN(len(ns.surgery))]
-	}
-	doc := b.pr.ortho[r.IntN(len(b.pr.ortho))]
-	if b.presentation(ns, at, doc, dx, surgery) < 0 {
-		return
-	}
-	b.visit(at.AddDays(14+r.IntN(15)), clinical.Ambulatory, "11", doc, officeEstablished[r.IntN(len(officeEstablished))], followUpDx(dx), false, 0, 0)
 }
 
-// refractureDay turns two uniform draws into the day after the index
-// fracture of its first subsequent fracture, before any death: with the
+// communication reports #024's code on a refracture's follow-up claim e as
+// fracture() does for the index: when the surgeon reports at all (their
+// own rate), for patients 50 and older, on claims of the performance year;
+// hospice (G9688), or communication documented at the surgeon's own rate
+// (5015F), or not (5015F-8P).
+func (b *builder) communication(e, doc int) {
+	c := &b.g.clinicians[doc]
+	if e < 0 || !b.chance(c.report) {
+		return
+	}
+	on := b.d.Encounters[e].Start
+	if on > b.date(b.y, 12, 31) || clinical.AgeOn(b.d.Patient.BirthDate, on) < 50 {
+		return
+	}
+	hospice := slices.ContainsFunc(b.d.Flags, func(f clinical.Flag) bool {
+		return f.Kind == clinical.FlagHospice && f.Start <= on && (!f.End.Valid || on <= f.End.Date)
+	})
+	switch {
+	case hospice:
+		b.quality(e, qHospice024, nil)
+	case b.chance(c.comm):
+		b.quality(e, qComm, nil)
+	default:
+		b.quality(e, qComm, notMetReason8)
+	}
+}
+
+// refractureDay turns two uniform draws into the day after a fracture of
+// the next subsequent fracture, before any death: with the
 // first-year chance (raised for the deaths that pre-empt some) in days
 // blanking+1..365, else with the conditional chance of years 2-5 in days
 // 366..5 years, else none (ok false).
@@ -122,12 +159,12 @@ func refractureDay(female bool, u, v float64) (int, bool) {
 	y1, y5 := refractureRisk(female)
 	p1 := y1 / (1 - firstYearDeathLoss)
 	later := (y5 - y1) / (1 - y1 - firstYearDeaths) // years 2-5, alive and none in the first
-	const yearDays, horizon = 365, refractureYears*365 + refractureYears/4
+	const yearDays = 365
 	switch {
 	case u < p1:
 		return blanking + 1 + int(v*(yearDays-blanking)), true
 	case u < p1+(1-p1)*later:
-		return yearDays + 1 + int(v*(horizon-yearDays)), true
+		return yearDays + 1 + int(v*(horizonDays-yearDays)), true
 	}
 	return 0, false
 }

@@ -5,25 +5,34 @@ import (
 	"testing"
 )
 
-// The refracture stream adds encounters after every other record and
-// changes nothing else: without it, each patient is the same records, in
-// the same order, with the same ids.
+// The refracture stream adds encounters and their quality-data codes after
+// every other record and changes nothing else: without it, each patient is
+// the same records, in the same order, with the same ids.
 func TestRefracturesChangeNoOtherRecord(t *testing.T) {
 	g := New(Defaults(3, 2024))
-	added := 0
+	encounters, codes := 0, 0
 	for i := range 3000 {
 		with, without := g.patient(i, true), g.patient(i, false)
-		n := len(without.Encounters)
-		if len(with.Encounters) < n || !reflect.DeepEqual(with.Encounters[:n], without.Encounters) {
-			t.Fatalf("patient %d: the refracture stream changed an encounter made before it", i)
+		n, q := len(without.Encounters), len(without.Quality)
+		if len(with.Encounters) < n || len(with.Quality) < q {
+			t.Fatalf("patient %d: the refracture stream dropped records", i)
 		}
-		added += len(with.Encounters) - n
-		with.Encounters = with.Encounters[:n]
+		encounters += len(with.Encounters) - n
+		codes += len(with.Quality) - q
+		// Cut the stream's own records off the end (to the other's slice,
+		// nil or not, when nothing came before them).
+		with.Encounters, with.Quality = append(without.Encounters[:0:0], with.Encounters[:n]...), append(without.Quality[:0:0], with.Quality[:q]...)
+		if n == 0 {
+			with.Encounters = without.Encounters
+		}
+		if q == 0 {
+			with.Quality = without.Quality
+		}
 		if !reflect.DeepEqual(with, without) {
-			t.Fatalf("patient %d: the refracture stream changed a record other than its own encounters", i)
+			t.Fatalf("patient %d: the refracture stream changed a record other than its own encounters and codes", i)
 		}
 	}
-	if added == 0 {
-		t.Fatal("no refracture or follow-up coding in 3000 patients: the test proves nothing")
+	if encounters == 0 || codes == 0 {
+		t.Fatalf("%d encounters and %d quality codes from the refracture stream in 3000 patients: the test proves nothing", encounters, codes)
 	}
 }
