@@ -425,14 +425,7 @@ func (b *builder) fracture(st *site, fx, yStart, yEnd clinical.Date, hospice, lt
 	on := b.d.Encounters[claim].Start
 	age := clinical.AgeOn(b.d.Patient.BirthDate, on)
 	if age >= 50 {
-		switch {
-		case hospice:
-			b.quality(claim, qHospice024, nil)
-		case b.chance(c.comm):
-			b.quality(claim, qComm, nil)
-		default:
-			b.quality(claim, qComm, notMetReason8)
-		}
+		b.communication024(claim, c, hospice)
 	}
 	if !b.female || age < 50 || age > 85 {
 		return
@@ -465,6 +458,20 @@ func (b *builder) fracture(st *site, fx, yStart, yEnd clinical.Date, hospice, lt
 				b.quality(claim, qNoTherapy, nil)
 			}
 		}
+	}
+}
+
+// communication024 reports #024's code on claim e: hospice (G9688), or
+// communication to the PCP documented at the physician's own rate (5015F),
+// or not (5015F-8P).
+func (b *builder) communication024(e int, c *clinician, hospice bool) {
+	switch {
+	case hospice:
+		b.quality(e, qHospice024, nil)
+	case b.chance(c.comm):
+		b.quality(e, qComm, nil)
+	default:
+		b.quality(e, qComm, notMetReason8)
 	}
 }
 

@@ -125,9 +125,8 @@ func (b *builder) refracture(st *site, fx clinical.Date, r *rand.Rand) {
 
 // communication reports #024's code on a refracture's follow-up claim e as
 // fracture() does for the index: when the surgeon reports at all (their
-// own rate), for patients 50 and older, on claims of the performance year;
-// hospice (G9688), or communication documented at the surgeon's own rate
-// (5015F), or not (5015F-8P).
+// own rate), for patients 50 and older, on claims of the performance year,
+// G9688 when in hospice on the claim's day.
 func (b *builder) communication(e, doc int) {
 	c := &b.g.clinicians[doc]
 	if e < 0 || !b.chance(c.report) {
@@ -140,14 +139,7 @@ func (b *builder) communication(e, doc int) {
 	hospice := slices.ContainsFunc(b.d.Flags, func(f clinical.Flag) bool {
 		return f.Kind == clinical.FlagHospice && f.Start <= on && (!f.End.Valid || on <= f.End.Date)
 	})
-	switch {
-	case hospice:
-		b.quality(e, qHospice024, nil)
-	case b.chance(c.comm):
-		b.quality(e, qComm, nil)
-	default:
-		b.quality(e, qComm, notMetReason8)
-	}
+	b.communication024(e, c, hospice)
 }
 
 // refractureDay turns two uniform draws into the day after a fracture of
