@@ -1,5 +1,6 @@
 // Command liaison is the Liaison CLI. Each subcommand lives in its own file
-// and parses its own flags with the standard flag package.
+// and parses its own flags with the standard flag package; their usage
+// texts, alike, are in usage.go.
 package main
 
 import (
@@ -45,9 +46,21 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		usage(stderr)
 		return 2
+	}
+	if args[0] == "help" {
+		// liaison help [COMMAND [SUBCOMMAND]]: the same text as --help.
+		if len(args) == 1 {
+			usage(stdout)
+			return 0
+		}
+		var ignored io.Writer = io.Discard
+		if _, ok := commands[args[1]]; ok {
+			run(append(args[1:], "--help"), ignored, stdout)
+			return 0
+		}
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
@@ -79,4 +92,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
 	}
+	fmt.Fprintln(w, "\n`liaison help COMMAND` (or `liaison COMMAND --help`) gives its flags and examples.\n"+
+		"Commands that talk to liaisond take --server (its gRPC address, default "+defaultGRPCAddr+") and find the API key in\n"+
+		"--key, LIAISON_KEY, --key-file, or the operator key beside liaisond's data directory (--data-dir, LIAISON_DATA_DIR).")
 }
