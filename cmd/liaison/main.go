@@ -36,6 +36,7 @@ var commands = map[string]command{
 	"submit":   {"write a registry submission file (QPP JSON, PQRS XML) from finished runs on a server, validated", runSubmit},
 	"report":   {"build a physician or practice workbook, or a worklist CSV, from finished runs on a server", runReport},
 	"import":   {"stream FHIR R4, CSV claims or Liaison NDJSON files into liaisond: import --server ADDR PATH...", runImport},
+	"runs":     {"start evaluations on a server, follow them, read their results: runs start|wait|list|show|cases|aggregates", runRuns},
 	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
 	"keys":     {"manage API keys on a server and read its audit log: keys create|list|revoke|audit", runKeys},
 	"synth":    {"write a reproducible synthetic population: synth --patients N --seed S --out DIR [--format ndjson|fhir]", runSynth},
