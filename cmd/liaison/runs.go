@@ -195,18 +195,30 @@ func runsList(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	limit := fl.Int("limit", 20, "newest runs to show; 0 for all")
 	asJSON := fl.Bool("json", false, "one run per line as the API's JSON (NDJSON)")
 	return runsCall(fl, args, 0, func(ctx context.Context, ev pb.EvaluationServiceClient, _ []string) error {
+		// The API filters by version (ID@VERSION); a measure's runs, of
+		// every version, are picked out here.
+		req := &pb.ListEvaluationsRequest{MeasureId: *key}
+		keep := func(*pb.Run) bool { return true }
+		if *key != "" && !strings.Contains(*key, "@") {
+			req.MeasureId = ""
+			keep = func(r *pb.Run) bool { return strings.HasPrefix(r.MeasureId, *key+"@") }
+		}
 		var runs []*pb.Run
-		for token := ""; ; {
-			size := 100
-			if *limit > 0 {
-				size = min(size, *limit-len(runs))
+		for {
+			req.PageSize = 100
+			if *limit > 0 && req.MeasureId != "" {
+				req.PageSize = int32(min(100, *limit-len(runs)))
 			}
-			resp, err := ev.ListEvaluations(ctx, &pb.ListEvaluationsRequest{MeasureId: *key, PageSize: int32(size), PageToken: token})
+			resp, err := ev.ListEvaluations(ctx, req)
 			if err != nil {
 				return err
 			}
-			runs = append(runs, resp.Runs...)
-			if token = resp.NextPageToken; token == "" || *limit > 0 && len(runs) >= *limit {
+			for _, r := range resp.Runs {
+				if keep(r) && (*limit <= 0 || len(runs) < *limit) {
+					runs = append(runs, r)
+				}
+			}
+			if req.PageToken = resp.NextPageToken; req.PageToken == "" || *limit > 0 && len(runs) >= *limit {
 				break
 			}
 		}
@@ -329,11 +341,14 @@ func writeTally(w io.Writer, r *pb.Run) {
 			"numerator": c.Numerator, "performanceNotMet": c.PerformanceNotMet}
 	}
 	fmt.Fprintln(w, "Cases by population:")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	for _, name := range populationOrder(pops) {
-		fmt.Fprintf(tw, "  %s\t%d\t\n", name, pops[name])
+	names := populationOrder(pops)
+	nameWidth, numWidth := 0, 0
+	for _, n := range names {
+		nameWidth, numWidth = max(nameWidth, len(n)), max(numWidth, len(fmt.Sprint(pops[n])))
 	}
-	tw.Flush()
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s  %*d\n", nameWidth, n, numWidth, pops[n])
+	}
 	if r.PerformanceRate != nil {
 		fmt.Fprintf(w, "Performance rate: %.1f%% (numerator over denominator less exclusions and exceptions)\n", 100*r.GetPerformanceRate())
 	}
