@@ -342,6 +342,11 @@ func writeTally(w io.Writer, r *pb.Run) {
 	}
 	fmt.Fprintln(w, "Cases by population:")
 	names := populationOrder(pops)
+	if r.Scoring != "" && r.Scoring != "proportion" {
+		// The proportion populations a ratio or continuous measure never
+		// fills are noise there.
+		names = slices.DeleteFunc(names, func(n string) bool { return pops[n] == 0 })
+	}
 	nameWidth, numWidth := 0, 0
 	for _, n := range names {
 		nameWidth, numWidth = max(nameWidth, len(n)), max(numWidth, len(fmt.Sprint(pops[n])))

@@ -291,3 +291,59 @@ func TestProgressBar(t *testing.T) {
 		t.Errorf("bar %q", got)
 	}
 }
+
+// TestRunsShowNonProportion: show prints what a continuous or ratio
+// measure's tally has besides population counts: the observations'
+// summary, events over person-years with the rate, and the cumulative
+// incidence at the measure's horizons; cases add each one's outcome.
+func TestRunsShowNonProportion(t *testing.T) {
+	t.Parallel()
+	s, srv := loaded(t, 1500, 2025)
+	ev := pb.NewEvaluationServiceClient(s.Conn)
+	for _, key := range []string{"refracture@2025", "time-to-treatment@2025", "aom-pdc@2025"} {
+		code, out, errs := runCLI(append([]string{"runs", "start", "--measure", key, "--wait", "--interval", "20ms"}, srv...)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", key, code, errs)
+		}
+		id := strings.TrimSuffix(strings.Fields(out)[1], ":")
+		got, err := ev.GetEvaluation(context.Background(), &pb.GetEvaluationRequest{RunId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tally := got.Run.Tally
+		want := []string{"scoring   " + got.Run.Scoring, "PROVISIONAL:"}
+		if o := tally.GetObservation(); o != nil {
+			want = append(want, fmt.Sprintf("Observations: %d, sum %.6g, median %.6g (IQR %.6g-%.6g)", o.N, o.Sum, o.Median, o.Q1, o.Q3))
+		} else {
+			t.Errorf("%s: no observations in the tally; the cohort does not exercise the measure", key)
+		}
+		if got.Run.Scoring == "ratio" {
+			if tally.Rate == nil {
+				t.Errorf("%s: no rate; the cohort has no person-time", key)
+			}
+			want = append(want, fmt.Sprintf("Events: %d over %.2f person-years: %.2f per 100 person-years (95%% CI %.4g-%.4g",
+				tally.Events, tally.PersonYears, tally.GetRate(), tally.GetRateLow(), tally.GetRateHigh()))
+		}
+		for _, p := range tally.Incidence {
+			if p.Horizon {
+				want = append(want, fmt.Sprintf("by day %d: %.1f%% (death first %.1f%%), %d still followed", p.Days, 100*p.Cif, 100*p.Competing, p.AtRisk))
+			}
+		}
+		if key != "aom-pdc@2025" && !strings.Contains(strings.Join(want, "\n"), "by day ") {
+			t.Errorf("%s: no incidence at a horizon: %v", key, tally.Incidence)
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: show lacks %q:\n%s", key, w, out)
+			}
+		}
+		if got.Run.PerformanceRate == nil && strings.Contains(out, "Performance rate") {
+			t.Errorf("%s: a performance rate printed for a measure without one:\n%s", key, out)
+		}
+		// Cases of time-to-event measures say how their follow-up ended.
+		code, out, _ = runCLI(append([]string{"runs", "cases", id, "--limit", "50"}, srv...)...)
+		if key != "aom-pdc@2025" && (code != 0 || !regexp.MustCompile(`(event|censored|competing) after \d+ days`).MatchString(out)) {
+			t.Errorf("%s cases: exit %d\n%s", key, code, out)
+		}
+	}
+}
