@@ -1,0 +1,64 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// Every command's help has the same shape: its synopsis, its flags, its
+// examples; and every help text belongs to a command there is.
+func TestUsageIsUniform(t *testing.T) {
+	t.Parallel()
+	var names [][]string
+	for name := range commands {
+		if subs, ok := groups[name]; ok {
+			for _, sub := range subs {
+				names = append(names, []string{name, sub})
+			}
+			continue
+		}
+		if name != "bench" { // subcommands of its own, for developers
+			names = append(names, []string{name})
+		}
+	}
+	used := map[string]bool{"bench": true}
+	for _, name := range names {
+		full := strings.Join(name, " ")
+		used[full], used[name[0]] = true, true
+		code, out, errs := runCLI(append([]string{"help"}, name...)...)
+		if code != 0 || errs != "" {
+			t.Errorf("help %s: exit %d, stderr %q", full, code, errs)
+		}
+		h := helps[full]
+		if len(h.synopsis) == 0 || h.about == "" || len(h.examples) == 0 {
+			t.Errorf("%s: help text incomplete: %+v", full, h)
+			continue
+		}
+		for _, want := range []string{"usage: liaison " + full + " ", "\n" + h.about + "\n", "\nflags:\n", "\nexamples:\n  " + h.examples[0] + "\n"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("help %s lacks %q:\n%s", full, want, out)
+			}
+		}
+		// --help prints the same text (on stderr).
+		if _, _, errs := runCLI(append(name, "--help")...); errs != out {
+			t.Errorf("%s --help differs from help %s:\n%s", full, full, errs)
+		}
+	}
+	for name := range helps {
+		if !used[name] {
+			t.Errorf("help text for %q, which is no command", name)
+		}
+	}
+	// A group lists its subcommands with their synopses and examples.
+	for group, subs := range groups {
+		code, out, _ := runCLI("help", group)
+		if code != 0 {
+			t.Errorf("help %s: exit %d", group, code)
+		}
+		for _, sub := range subs {
+			if !strings.Contains(out, "liaison "+group+" "+sub+" ") {
+				t.Errorf("help %s lacks %s:\n%s", group, sub, out)
+			}
+		}
+	}
+}
