@@ -33,8 +33,15 @@ func loaded(t *testing.T, patients, year int) (*apptest.Server, []string) {
 	if today := clinical.DateOf(time.Now(), time.UTC); year >= today.Year() {
 		o.AsOf = today
 	}
+	ingestSynth(t, s.Conn, o, patients)
+	return s, []string{"--server", s.Running.GRPCAddr, "--key", s.Running.OperatorKey}
+}
+
+// ingestSynth sends a synthetic population over one IngestStream.
+func ingestSynth(t *testing.T, conn *grpc.ClientConn, o synth.Options, patients int) {
+	t.Helper()
 	msgs, _ := bench.Messages(synth.New(o), patients, 5000)
-	stream, err := pb.NewIngestServiceClient(s.Conn).IngestStream(context.Background())
+	stream, err := pb.NewIngestServiceClient(conn).IngestStream(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +53,6 @@ func loaded(t *testing.T, patients, year int) (*apptest.Server, []string) {
 	if _, err := stream.CloseAndRecv(); err != nil {
 		t.Fatal(err)
 	}
-	return s, []string{"--server", s.Running.GRPCAddr, "--key", s.Running.OperatorKey}
 }
 
 var reUUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
