@@ -57,11 +57,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			usage(stdout)
 			return 0
 		}
-		var ignored io.Writer = io.Discard
-		if _, ok := commands[args[1]]; ok {
-			run(append(args[1:], "--help"), ignored, stdout)
-			return 0
+		if _, ok := commands[args[1]]; !ok {
+			fmt.Fprintf(stderr, "liaison help: unknown command %q\n", args[1])
+			usage(stderr)
+			return 2
 		}
+		run(append(args[1:], "--help"), io.Discard, stdout)
+		return 0
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

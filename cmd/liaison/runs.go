@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -131,7 +133,15 @@ func waitFor(ctx context.Context, ev pb.EvaluationServiceClient, id string, f *f
 			return &exitError{1, fmt.Errorf("runs wait: run %s has not ended after %s; it goes on (liaison runs wait %s)", id, f.timeout, id)}
 		}
 		if err != nil {
-			return err
+			switch status.Code(err) {
+			case codes.NotFound, codes.InvalidArgument, codes.PermissionDenied, codes.Unauthenticated:
+				return err
+			}
+			if tty {
+				fmt.Fprintln(stderr)
+			}
+			// A run is a durable job: it goes on without this client.
+			return &exitError{1, fmt.Errorf("runs wait: lost the server while following run %s, which goes on (liaison runs wait %s follows it again): %v", id, id, err)}
 		}
 		r := resp.Run
 		done := r.Status == pb.RunStatus_RUN_STATUS_SUCCEEDED || r.Status == pb.RunStatus_RUN_STATUS_FAILED

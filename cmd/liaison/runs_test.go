@@ -288,6 +288,38 @@ func TestRunsWaitExitsNonZeroWhenTheRunFails(t *testing.T) {
 	}
 }
 
+// vanishingRuns answers that a run is running, then goes away.
+type vanishingRuns struct {
+	pb.UnimplementedEvaluationServiceServer
+	calls atomic.Int64
+	stop  func()
+}
+
+func (v *vanishingRuns) GetEvaluation(_ context.Context, req *pb.GetEvaluationRequest) (*pb.GetEvaluationResponse, error) {
+	if v.calls.Add(1) == 3 {
+		go v.stop()
+	}
+	return &pb.GetEvaluationResponse{Run: &pb.Run{Id: req.RunId, MeasureId: "mips-418@2024", Status: pb.RunStatus_RUN_STATUS_RUNNING, PatientsTotal: 10}}, nil
+}
+
+// A server lost while following a run ends runs wait with status 1 and the
+// way to follow the run again, which goes on.
+func TestRunsWaitLosingTheServer(t *testing.T) {
+	t.Parallel()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	pb.RegisterEvaluationServiceServer(srv, &vanishingRuns{stop: srv.Stop})
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+	code, _, errs := runCLI("runs", "wait", "r-2", "--interval", "5ms", "--server", lis.Addr().String(), "--key", "k")
+	if code != 1 || !strings.Contains(errs, "lost the server while following run r-2, which goes on (liaison runs wait r-2 follows it again)") {
+		t.Errorf("exit %d, stderr:\n%s", code, errs)
+	}
+}
+
 func TestProgressBar(t *testing.T) {
 	r := &pb.Run{Status: pb.RunStatus_RUN_STATUS_RUNNING, PatientsDone: 50, PatientsTotal: 200}
 	if got := progressBar(r, 0); !strings.HasPrefix(got, strings.Repeat("█", 7)+strings.Repeat("░", 23)+" running, 50/200 patients (25%)") {

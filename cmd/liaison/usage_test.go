@@ -49,6 +49,9 @@ func TestUsageIsUniform(t *testing.T) {
 			t.Errorf("help text for %q, which is no command", name)
 		}
 	}
+	if code, _, errs := runCLI("help", "nonsense"); code != 2 || !strings.Contains(errs, `unknown command "nonsense"`) {
+		t.Errorf("help nonsense: exit %d, %q", code, errs)
+	}
 	// A group lists its subcommands with their synopses and examples.
 	for group, subs := range groups {
 		code, out, _ := runCLI("help", group)
