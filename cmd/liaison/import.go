@@ -32,9 +32,9 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return &exitError{2, nil}
 	}
-	m, ok := importModes[*mode]
-	if !ok {
-		return badInput(fmt.Errorf("--mode %q: use partial or all-or-nothing", *mode))
+	m, err := enumFlag("--mode", *mode, importModes, pb.IngestMode_value)
+	if err != nil {
+		return badInput(fmt.Errorf("import: %w", err))
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()

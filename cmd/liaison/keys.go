@@ -43,11 +43,10 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 			return &exitError{2, nil}
 		}
 		req := &pb.CreateKeyRequest{Tin: *tin, Npi: *npi, Label: *label}
-		v, ok := pb.Role_value["ROLE_"+strings.ToUpper(*role)]
-		if !ok || v == 0 {
-			return badInput(fmt.Errorf("keys create: --role %q: operator, practice or physician", *role))
+		var err error
+		if req.Role, err = enumFlag("--role", *role, roles, pb.Role_value); err != nil {
+			return badInput(fmt.Errorf("keys create: %w", err))
 		}
-		req.Role = pb.Role(v)
 		at, err := expiry(*expires, time.Now())
 		if err != nil {
 			return badInput(fmt.Errorf("keys create: --expires: %w", err))
@@ -132,6 +131,9 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 	groupUsage(stderr, "keys")
 	return badInput(fmt.Errorf("keys: unknown subcommand %q", args[0]))
 }
+
+// roles are --role's short names.
+var roles = map[string]pb.Role{"operator": pb.Role_ROLE_OPERATOR, "practice": pb.Role_ROLE_PRACTICE, "physician": pb.Role_ROLE_PHYSICIAN}
 
 // expiry reads --expires: "" (never), a duration with d for days, or an
 // RFC 3339 instant.

@@ -481,22 +481,12 @@ var aggregateLevels = map[string]pb.AggregateLevel{
 	"stratum": pb.AggregateLevel_AGGREGATE_LEVEL_STRATUM,
 }
 
-func parseLevel(s string) (pb.AggregateLevel, error) {
-	if l, ok := aggregateLevels[strings.ToLower(strings.ReplaceAll(s, "_", "-"))]; ok {
-		return l, nil
-	}
-	if v, ok := pb.AggregateLevel_value[strings.ToUpper(s)]; ok && v != 0 {
-		return pb.AggregateLevel(v), nil
-	}
-	return 0, fmt.Errorf("--level %q: use tin, tin-npi or stratum (or the API's names AGGREGATE_LEVEL_TIN, AGGREGATE_LEVEL_TIN_NPI, AGGREGATE_LEVEL_STRATUM)", s)
-}
-
 func runsAggregates(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	levelFlag := fl.String("level", "tin", "tin, tin-npi or stratum (the API's AGGREGATE_LEVEL_TIN, … are accepted too)")
 	tin := fl.String("tin", "", "only this practice's rows")
 	asJSON := fl.Bool("json", false, "one row per line as the API's JSON (NDJSON)")
 	return runsCall(fl, args, 1, func(ctx context.Context, ev pb.EvaluationServiceClient, args []string) error {
-		level, err := parseLevel(*levelFlag)
+		level, err := enumFlag("--level", *levelFlag, aggregateLevels, pb.AggregateLevel_value)
 		if err != nil {
 			return badInput(fmt.Errorf("runs aggregates: %w", err))
 		}

@@ -38,14 +38,14 @@ func runSubmit(args []string, stdout, stderr io.Writer) error {
 	if err := fl.Parse(args); err != nil {
 		return &exitError{2, nil}
 	}
-	f, ok := submitFormats[*format]
+	f, ferr := enumFlag("--format", *format, submitFormats, pb.SubmissionFormat_value)
 	switch {
 	case len(runs) == 0:
 		return badInput(errors.New("submit: --run is required"))
 	case *tin == "":
 		return badInput(errors.New("submit: --tin is required (with --npi for an individual submission)"))
-	case !ok:
-		return badInput(fmt.Errorf("submit: --format %q: use qpp-json or pqrs-xml", *format))
+	case ferr != nil:
+		return badInput(fmt.Errorf("submit: %w", ferr))
 	}
 	conn, err := server.dial()
 	if err != nil {

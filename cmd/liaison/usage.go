@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -186,4 +187,28 @@ func groupUsage(w io.Writer, group string) {
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
+}
+
+// enumFlag reads a flag naming an API enum value: by its short name
+// (partial, tin-npi or tin_npi, operator) or by the API's own (INGEST_MODE_PARTIAL,
+// AGGREGATE_LEVEL_TIN_NPI, ROLE_OPERATOR). The error lists both.
+func enumFlag[E ~int32](flagName, s string, short map[string]E, api map[string]int32) (E, error) {
+	if v, ok := short[strings.ReplaceAll(strings.ToLower(s), "_", "-")]; ok {
+		return v, nil
+	}
+	if v, ok := api[strings.ToUpper(s)]; ok && v != 0 {
+		return E(v), nil
+	}
+	var names, apiNames []string
+	for n, v := range short {
+		names = append(names, n)
+		for a, av := range api {
+			if av == int32(v) {
+				apiNames = append(apiNames, a)
+			}
+		}
+	}
+	slices.Sort(names)
+	slices.Sort(apiNames)
+	return 0, fmt.Errorf("%s %q: use %s (or the API's names: %s)", flagName, s, strings.Join(names, ", "), strings.Join(apiNames, ", "))
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
 // Every command's help has the same shape: its synopsis, its flags, its
@@ -62,6 +64,60 @@ func TestUsageIsUniform(t *testing.T) {
 			if !strings.Contains(out, "liaison "+group+" "+sub+" ") {
 				t.Errorf("help %s lacks %s:\n%s", group, sub, out)
 			}
+		}
+	}
+}
+
+// Enum flags take the CLI's short names or the API's, and a mistake is
+// told both.
+func TestEnumFlags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		read func(string) (int32, error)
+		want int32
+	}{
+		{"partial", func(s string) (int32, error) {
+			v, err := enumFlag("--mode", s, importModes, pb.IngestMode_value)
+			return int32(v), err
+		}, 2},
+		{"INGEST_MODE_ALL_OR_NOTHING", func(s string) (int32, error) {
+			v, err := enumFlag("--mode", s, importModes, pb.IngestMode_value)
+			return int32(v), err
+		}, 1},
+		{"all_or_nothing", func(s string) (int32, error) {
+			v, err := enumFlag("--mode", s, importModes, pb.IngestMode_value)
+			return int32(v), err
+		}, 1},
+		{"ROLE_PHYSICIAN", func(s string) (int32, error) {
+			v, err := enumFlag("--role", s, roles, pb.Role_value)
+			return int32(v), err
+		}, 3},
+		{"Practice", func(s string) (int32, error) {
+			v, err := enumFlag("--role", s, roles, pb.Role_value)
+			return int32(v), err
+		}, 2},
+		{"tin_npi", func(s string) (int32, error) {
+			v, err := enumFlag("--level", s, aggregateLevels, pb.AggregateLevel_value)
+			return int32(v), err
+		}, 2},
+		{"aggregate_level_stratum", func(s string) (int32, error) {
+			v, err := enumFlag("--level", s, aggregateLevels, pb.AggregateLevel_value)
+			return int32(v), err
+		}, 3},
+		{"pqrs-xml", func(s string) (int32, error) {
+			v, err := enumFlag("--format", s, submitFormats, pb.SubmissionFormat_value)
+			return int32(v), err
+		}, 3},
+	} {
+		if got, err := tc.read(tc.in); err != nil || got != tc.want {
+			t.Errorf("%q: %v, %v; want %d", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "ROLE_UNSPECIFIED", "admin"} {
+		_, err := enumFlag("--role", bad, roles, pb.Role_value)
+		if err == nil || !strings.Contains(err.Error(), "use operator, physician, practice (or the API's names: ROLE_OPERATOR, ROLE_PHYSICIAN, ROLE_PRACTICE)") {
+			t.Errorf("--role %q: %v", bad, err)
 		}
 	}
 }
