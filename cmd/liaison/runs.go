@@ -95,6 +95,9 @@ func runsStart(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
+		if r := resp.Run; r.Provisional {
+			fmt.Fprintf(stderr, "%s is PROVISIONAL: %s\n", r.MeasureId, strings.Join(r.ProvisionalReasons, "; "))
+		}
 		if !*wait {
 			fmt.Fprintln(stdout, resp.Run.Id)
 			return nil

@@ -156,6 +156,9 @@ func TestRunsCasesAndAggregates(t *testing.T) {
 		t.Fatalf("start --wait: exit %d: %s", code, errs)
 	}
 	id := strings.TrimSuffix(strings.Fields(out)[1], ":")
+	if !strings.Contains(errs, " is PROVISIONAL: ") {
+		t.Errorf("start does not say the version is provisional:\n%s", errs)
+	}
 	ev := pb.NewEvaluationServiceClient(s.Conn)
 	ctx := context.Background()
 	aggs, err := ev.ListAggregates(ctx, &pb.ListAggregatesRequest{RunId: id, Level: pb.AggregateLevel_AGGREGATE_LEVEL_TIN_NPI})
