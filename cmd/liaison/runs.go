@@ -47,8 +47,10 @@ func runRuns(args []string, stdout, stderr io.Writer) error {
 }
 
 // runsCall parses the flags (with the server's), wants exactly nargs
-// arguments, dials, and calls fn with an EvaluationService client.
-func runsCall(fl *flag.FlagSet, args []string, nargs int, fn func(ctx context.Context, ev pb.EvaluationServiceClient, args []string) error) error {
+// arguments and check's approval (nil approves), so that a usage mistake is
+// told before anything is dialled; then it dials, and calls fn with an
+// EvaluationService client.
+func runsCall(fl *flag.FlagSet, args []string, nargs int, check func() error, fn func(ctx context.Context, ev pb.EvaluationServiceClient, args []string) error) error {
 	server := addServerFlags(fl)
 	pos, err := parseInterleaved(fl, args)
 	if err != nil {
@@ -59,6 +61,11 @@ func runsCall(fl *flag.FlagSet, args []string, nargs int, fn func(ctx context.Co
 			return badInput(fmt.Errorf("%s: give one run id (liaison runs list shows them; --help for usage)", fl.Name()))
 		}
 		return badInput(fmt.Errorf("%s: unexpected arguments %q (--help for usage)", fl.Name(), pos))
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return badInput(fmt.Errorf("%s: %w", fl.Name(), err))
+		}
 	}
 	conn, err := server.dial()
 	if err != nil {
@@ -87,10 +94,13 @@ func runsStart(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) error 
 	fl.Var(&tins, "tin", "evaluate only this practice's patients (repeat, or separate with commas); default every practice the key sees")
 	wait := fl.Bool("wait", false, "follow the run to its end, then print it as runs show does")
 	follow := addFollowFlags(fl)
-	return runsCall(fl, args, 0, func(ctx context.Context, ev pb.EvaluationServiceClient, _ []string) error {
+	check := func() error {
 		if *key == "" {
-			return badInput(errors.New("runs start: --measure is required (e.g. --measure mips-418@2024)"))
+			return errors.New("--measure is required (e.g. --measure mips-418@2024)")
 		}
+		return nil
+	}
+	return runsCall(fl, args, 0, check, func(ctx context.Context, ev pb.EvaluationServiceClient, _ []string) error {
 		resp, err := ev.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: *key, Tins: tins})
 		if err != nil {
 			return err
@@ -109,7 +119,7 @@ func runsStart(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) error 
 
 func runsWait(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	follow := addFollowFlags(fl)
-	return runsCall(fl, args, 1, func(ctx context.Context, ev pb.EvaluationServiceClient, args []string) error {
+	return runsCall(fl, args, 1, nil, func(ctx context.Context, ev pb.EvaluationServiceClient, args []string) error {
 		return waitFor(ctx, ev, args[0], follow, stdout, stderr)
 	})
 }
@@ -207,7 +217,7 @@ func runsList(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	key := fl.String("measure", "", "only runs of this measure (mips-418) or version (mips-418@2024)")
 	limit := fl.Int("limit", 20, "newest runs to show; 0 for all")
 	asJSON := fl.Bool("json", false, "one run per line as the API's JSON (NDJSON)")
-	return runsCall(fl, args, 0, func(ctx context.Context, ev pb.EvaluationServiceClient, _ []string) error {
+	return runsCall(fl, args, 0, nil, func(ctx context.Context, ev pb.EvaluationServiceClient, _ []string) error {
 		// The API filters by version (ID@VERSION); a measure's runs, of
 		// every version, are picked out here.
 		req := &pb.ListEvaluationsRequest{MeasureId: *key}
@@ -290,7 +300,7 @@ func resultOf(r *pb.Run) string {
 
 func runsShow(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	asJSON := fl.Bool("json", false, "the run as the API's JSON")
-	return runsCall(fl, args, 1, func(ctx context.Context, ev pb.EvaluationServiceClient, args []string) error {
+	return runsCall(fl, args, 1, nil, func(ctx context.Context, ev pb.EvaluationServiceClient, args []string) error {
 		resp, err := ev.GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: args[0]})
 		if err != nil {
 			return err
@@ -420,10 +430,13 @@ func runsCases(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) error 
 	limit := fl.Int("limit", 0, "at most this many cases; 0 for all")
 	pageSize := fl.Int("page-size", 500, "cases per request")
 	asJSON := fl.Bool("json", false, "one case per line as the API's JSON (NDJSON), with its evidence")
-	return runsCall(fl, args, 1, func(ctx context.Context, ev pb.EvaluationServiceClient, args []string) error {
+	check := func() error {
 		if *pageSize <= 0 || *pageSize > 1000 {
-			return badInput(fmt.Errorf("runs cases: --page-size %d: from 1 to 1000", *pageSize))
+			return fmt.Errorf("--page-size %d: from 1 to 1000", *pageSize)
 		}
+		return nil
+	}
+	return runsCall(fl, args, 1, check, func(ctx context.Context, ev pb.EvaluationServiceClient, args []string) error {
 		req := &pb.ListCasesRequest{RunId: args[0], Tin: *tin, Npi: *npi, Population: *population, OpenOnly: *open}
 		var tw *tabwriter.Writer
 		if !*asJSON {
@@ -488,11 +501,12 @@ func runsAggregates(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) e
 	levelFlag := fl.String("level", "tin", "tin, tin-npi or stratum (the API's AGGREGATE_LEVEL_TIN, … are accepted too)")
 	tin := fl.String("tin", "", "only this practice's rows")
 	asJSON := fl.Bool("json", false, "one row per line as the API's JSON (NDJSON)")
-	return runsCall(fl, args, 1, func(ctx context.Context, ev pb.EvaluationServiceClient, args []string) error {
-		level, err := enumFlag("--level", *levelFlag, aggregateLevels, pb.AggregateLevel_value)
-		if err != nil {
-			return badInput(fmt.Errorf("runs aggregates: %w", err))
-		}
+	var level pb.AggregateLevel
+	check := func() (err error) {
+		level, err = enumFlag("--level", *levelFlag, aggregateLevels, pb.AggregateLevel_value)
+		return err
+	}
+	return runsCall(fl, args, 1, check, func(ctx context.Context, ev pb.EvaluationServiceClient, args []string) error {
 		resp, err := ev.ListAggregates(ctx, &pb.ListAggregatesRequest{RunId: args[0], Level: level, Tin: *tin})
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -320,6 +321,30 @@ func TestRunsWaitLosingTheServer(t *testing.T) {
 	code, _, errs := runCLI("runs", "wait", "r-2", "--interval", "5ms", "--server", lis.Addr().String(), "--key", "k")
 	if code != 1 || !strings.Contains(errs, "lost the server while following run r-2, which goes on (liaison runs wait r-2 follows it again)") {
 		t.Errorf("exit %d, stderr:\n%s", code, errs)
+	}
+}
+
+// Usage mistakes are told before the server is dialled: no key is needed
+// to learn them.
+func TestRunsUsageBeforeDialling(t *testing.T) {
+	t.Parallel()
+	noKey := []string{"--key", "", "--key-file", "", "--data-dir", filepath.Join(t.TempDir(), "pgdata"), "--server", "127.0.0.1:1"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"runs", "start"}, "runs start: --measure is required"},
+		{[]string{"runs", "show"}, "runs show: give one run id"},
+		{[]string{"runs", "show", "a", "b"}, "runs show: give one run id"},
+		{[]string{"runs", "list", "x"}, "runs list: unexpected arguments"},
+		{[]string{"runs", "cases", "r", "--page-size", "0"}, "runs cases: --page-size 0: from 1 to 1000"},
+		{[]string{"runs", "aggregates", "r", "--level", "npi"}, "runs aggregates: --level \"npi\": use stratum, tin, tin-npi (or the API's names: AGGREGATE_LEVEL_STRATUM, AGGREGATE_LEVEL_TIN, AGGREGATE_LEVEL_TIN_NPI)"},
+		{[]string{"runs", "rerun"}, "runs: unknown subcommand \"rerun\""},
+	} {
+		code, out, errs := runCLI(append(tc.args, noKey...)...)
+		if code != 2 || out != "" || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and %q", tc.args, code, out, errs, tc.want)
+		}
 	}
 }
 
