@@ -250,6 +250,22 @@ func TestRunsCasesAndAggregates(t *testing.T) {
 	}
 }
 
+// stubEvaluations serves the EvaluationService impl makes (given the
+// server, to stop it) on a loopback port until the test ends, for what a
+// real liaisond will not do on cue: fail a run, go away mid-run.
+func stubEvaluations(t *testing.T, impl func(*grpc.Server) pb.EvaluationServiceServer) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	pb.RegisterEvaluationServiceServer(srv, impl(srv))
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+	return lis.Addr().String()
+}
+
 // failingRuns is an EvaluationService whose run progresses, then fails.
 type failingRuns struct {
 	pb.UnimplementedEvaluationServiceServer
@@ -273,15 +289,8 @@ func (f *failingRuns) GetEvaluation(_ context.Context, req *pb.GetEvaluationRequ
 // printing its progress.
 func TestRunsWaitExitsNonZeroWhenTheRunFails(t *testing.T) {
 	t.Parallel()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	pb.RegisterEvaluationServiceServer(srv, &failingRuns{})
-	go srv.Serve(lis)
-	t.Cleanup(srv.Stop)
-	code, out, errs := runCLI("runs", "wait", "r-1", "--interval", "5ms", "--every", "1h", "--server", lis.Addr().String(), "--key", "k")
+	addr := stubEvaluations(t, func(*grpc.Server) pb.EvaluationServiceServer { return &failingRuns{} })
+	code, out, errs := runCLI("runs", "wait", "r-1", "--interval", "5ms", "--every", "1h", "--server", addr, "--key", "k")
 	if code != 1 || out != "" || !strings.Contains(errs, "run r-1 (mips-418@2024) failed: the database went away") {
 		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, out, errs)
 	}
@@ -310,15 +319,8 @@ func (v *vanishingRuns) GetEvaluation(_ context.Context, req *pb.GetEvaluationRe
 // way to follow the run again, which goes on.
 func TestRunsWaitLosingTheServer(t *testing.T) {
 	t.Parallel()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	pb.RegisterEvaluationServiceServer(srv, &vanishingRuns{stop: srv.Stop})
-	go srv.Serve(lis)
-	t.Cleanup(srv.Stop)
-	code, _, errs := runCLI("runs", "wait", "r-2", "--interval", "5ms", "--server", lis.Addr().String(), "--key", "k")
+	addr := stubEvaluations(t, func(srv *grpc.Server) pb.EvaluationServiceServer { return &vanishingRuns{stop: srv.Stop} })
+	code, _, errs := runCLI("runs", "wait", "r-2", "--interval", "5ms", "--server", addr, "--key", "k")
 	if code != 1 || !strings.Contains(errs, "lost the server while following run r-2, which goes on (liaison runs wait r-2 follows it again)") {
 		t.Errorf("exit %d, stderr:\n%s", code, errs)
 	}

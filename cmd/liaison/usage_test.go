@@ -72,43 +72,35 @@ func TestUsageIsUniform(t *testing.T) {
 // told both.
 func TestEnumFlags(t *testing.T) {
 	t.Parallel()
+	mode := func(s string) (int32, error) {
+		v, err := enumFlag("--mode", s, importModes, pb.IngestMode_value)
+		return int32(v), err
+	}
+	role := func(s string) (int32, error) {
+		v, err := enumFlag("--role", s, roles, pb.Role_value)
+		return int32(v), err
+	}
+	level := func(s string) (int32, error) {
+		v, err := enumFlag("--level", s, aggregateLevels, pb.AggregateLevel_value)
+		return int32(v), err
+	}
+	format := func(s string) (int32, error) {
+		v, err := enumFlag("--format", s, submitFormats, pb.SubmissionFormat_value)
+		return int32(v), err
+	}
 	for _, tc := range []struct {
 		in   string
 		read func(string) (int32, error)
 		want int32
 	}{
-		{"partial", func(s string) (int32, error) {
-			v, err := enumFlag("--mode", s, importModes, pb.IngestMode_value)
-			return int32(v), err
-		}, 2},
-		{"INGEST_MODE_ALL_OR_NOTHING", func(s string) (int32, error) {
-			v, err := enumFlag("--mode", s, importModes, pb.IngestMode_value)
-			return int32(v), err
-		}, 1},
-		{"all_or_nothing", func(s string) (int32, error) {
-			v, err := enumFlag("--mode", s, importModes, pb.IngestMode_value)
-			return int32(v), err
-		}, 1},
-		{"ROLE_PHYSICIAN", func(s string) (int32, error) {
-			v, err := enumFlag("--role", s, roles, pb.Role_value)
-			return int32(v), err
-		}, 3},
-		{"Practice", func(s string) (int32, error) {
-			v, err := enumFlag("--role", s, roles, pb.Role_value)
-			return int32(v), err
-		}, 2},
-		{"tin_npi", func(s string) (int32, error) {
-			v, err := enumFlag("--level", s, aggregateLevels, pb.AggregateLevel_value)
-			return int32(v), err
-		}, 2},
-		{"aggregate_level_stratum", func(s string) (int32, error) {
-			v, err := enumFlag("--level", s, aggregateLevels, pb.AggregateLevel_value)
-			return int32(v), err
-		}, 3},
-		{"pqrs-xml", func(s string) (int32, error) {
-			v, err := enumFlag("--format", s, submitFormats, pb.SubmissionFormat_value)
-			return int32(v), err
-		}, 3},
+		{"partial", mode, 2},
+		{"INGEST_MODE_ALL_OR_NOTHING", mode, 1},
+		{"all_or_nothing", mode, 1},
+		{"ROLE_PHYSICIAN", role, 3},
+		{"Practice", role, 2},
+		{"tin_npi", level, 2},
+		{"aggregate_level_stratum", level, 3},
+		{"pqrs-xml", format, 3},
 	} {
 		if got, err := tc.read(tc.in); err != nil || got != tc.want {
 			t.Errorf("%q: %v, %v; want %d", tc.in, got, err, tc.want)
