@@ -438,11 +438,10 @@ func runsCases(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) error 
 	}
 	return runsCall(fl, args, 1, check, func(ctx context.Context, ev pb.EvaluationServiceClient, args []string) error {
 		req := &pb.ListCasesRequest{RunId: args[0], Tin: *tin, Npi: *npi, Population: *population, OpenOnly: *open}
-		var tw *tabwriter.Writer
-		if !*asJSON {
-			tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "DUE\tPATIENT\tTIN\tNPI\tINDEX\tPOPULATIONS\tOUTCOME")
-		}
+		// The table is aligned once every row is in (tabwriter holds them
+		// anyway), so the OUTCOME column shows only when a case has one.
+		var rows [][]string
+		withOutcome := false
 		n := 0
 		for {
 			req.PageSize = int32(*pageSize)
@@ -461,17 +460,27 @@ func runsCases(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) error 
 					}
 					continue
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(c.DueDate), c.PatientId, c.Tin, dash(c.Npi), dash(c.IndexDate),
-					strings.Join(c.Populations, ","), dash(outcomeOf(c)))
+				outcome := outcomeOf(c)
+				withOutcome = withOutcome || outcome != ""
+				rows = append(rows, []string{dash(c.DueDate), c.PatientId, c.Tin, dash(c.Npi), dash(c.IndexDate), strings.Join(c.Populations, ","), dash(outcome)})
 			}
 			if req.PageToken = resp.NextPageToken; req.PageToken == "" || *limit > 0 && n >= *limit {
 				break
 			}
 		}
-		if tw != nil {
-			return tw.Flush()
+		if *asJSON {
+			return nil
 		}
-		return nil
+		cols := []string{"DUE", "PATIENT", "TIN", "NPI", "INDEX", "POPULATIONS", "OUTCOME"}
+		if !withOutcome {
+			cols = cols[:len(cols)-1]
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.Join(cols, "\t"))
+		for _, r := range rows {
+			fmt.Fprintln(tw, strings.Join(r[:len(cols)], "\t"))
+		}
+		return tw.Flush()
 	})
 }
 
