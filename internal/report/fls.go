@@ -193,7 +193,7 @@ func BuildFLS(in FLSInput) FLSReport {
 			r.Charts = append(r.Charts, runChart(fr, ms))
 		case TimeToTreatment:
 			d := distribution(fr, "days", treatmentBins())
-			d.Shares = horizonShares(fr.Tally.Incidence, "Treated by day %d (cumulative incidence, death competing)")
+			d.Shares = horizonShares(fr.Tally.Incidence, "Treated by day %d")
 			d.Curve = curve(fr.Tally.Incidence)
 			r.Treated = &d
 		case Adherence:
@@ -339,13 +339,13 @@ func treatmentBins() []Bin {
 	var bins []Bin
 	for w := range 16 {
 		lo := float64(7 * w)
-		bins = append(bins, Bin{Label: fmt.Sprintf("week %d (days %d-%d)", w+1, 7*w, 7*w+6), Lo: lo, Hi: lo + 7})
+		bins = append(bins, Bin{Label: fmt.Sprintf("%d-%d", 7*w, 7*w+6), Lo: lo, Hi: lo + 7})
 	}
 	for lo := 112; lo <= 365; lo += 30 {
 		hi := min(lo+30, 366)
-		bins = append(bins, Bin{Label: fmt.Sprintf("days %d-%d", lo, hi-1), Lo: float64(lo), Hi: float64(hi)})
+		bins = append(bins, Bin{Label: fmt.Sprintf("%d-%d", lo, hi-1), Lo: float64(lo), Hi: float64(hi)})
 	}
-	return append(bins, Bin{Label: "after day 365", Lo: 366, Hi: math.Inf(1)})
+	return append(bins, Bin{Label: "over 365", Lo: 366, Hi: math.Inf(1)})
 }
 
 // pdcBins are tenths of the PDC; the last holds 90% to 100% inclusive.
@@ -454,7 +454,7 @@ func refracture(fr FLSRun) RefractureFigures {
 	if rate, ok := t.Rate(); ok && !f.HideEvents {
 		f.Rate = &rate
 	}
-	f.Horizons = horizonShares(t.Incidence, "Cumulative incidence by day %d (death competing)")
+	f.Horizons = horizonShares(t.Incidence, "Refractured by day %d")
 	f.Curve = curve(t.Incidence)
 	return f
 }
