@@ -59,7 +59,7 @@ func repeat(n int, v float64) []float64 { return slices.Repeat([]float64{v}, n) 
 // treatment and PDC with their distributions; refracture not evaluated.
 func flsFixture() report.FLSReport {
 	green := kpiCases([][2]int{{30, 15}, {25, 20}, {40, 12}}) // 95/142 = 66.9%
-	red := kpiCases([][2]int{{15, 40}, {7, 30}})            // 7 met in February: withheld
+	red := kpiCases([][2]int{{15, 40}, {7, 30}})              // 7 met in February: withheld
 	ttt := flsRun("time-to-treatment@2025", measure.Continuous, observations(append(append(repeat(20, 10), repeat(15, 40)...), repeat(12, 150)...)...))
 	ttt.Tally.Incidence = []evaluation.IncidencePoint{{Days: 7, CIF: 0.02, AtRisk: 120}, {Days: 14, CIF: 0.1, AtRisk: 100},
 		{Days: 112, CIF: 0.3, AtRisk: 60, Horizon: true}, {Days: 180, CIF: 0.45, Competing: 0.05, AtRisk: 30, Horizon: true}, {Days: 187, CIF: 0.46, AtRisk: 8}}
@@ -134,7 +134,9 @@ func TestFLSWorkbook(t *testing.T) {
 	if feb < 0 {
 		t.Errorf("fls-kpi5's February met (7) not withheld: %q", rc)
 	}
-	if !slices.ContainsFunc(rc, func(r []string) bool { return len(r) > 0 && strings.Contains(r[0], "fls-kpi7@2025: "+report.NotEvaluated) }) {
+	if !slices.ContainsFunc(rc, func(r []string) bool {
+		return len(r) > 0 && strings.Contains(r[0], "fls-kpi7@2025: "+report.NotEvaluated)
+	}) {
 		t.Error("run charts do not say fls-kpi7 was not evaluated")
 	}
 	sheetXML := zipFile(t, buf.Bytes(), "xl/worksheets/sheet2.xml")
