@@ -75,8 +75,17 @@ func Header(ctx context.Context, src Source, ms Measures, runID string) (report.
 	if err != nil {
 		return report.Run{}, err
 	}
+	return header(run, m), nil
+}
+
+// header describes a run and its measure for a report. A run stored
+// before scoring was recorded has the measure's.
+func header(run evaluation.Run, m *measure.Measure) report.Run {
+	if run.Scoring == "" {
+		run.Scoring = m.Scoring
+	}
 	return report.Run{ID: run.ID, Measure: report.MeasureOf(m), Cutoff: run.CutoffDay(), Finished: run.FinishedAt,
-		Provenance: run.Provenance}, nil
+		Provenance: run.Provenance}
 }
 
 // Run gathers one run for practice tin.
@@ -98,15 +107,22 @@ func Run(ctx context.Context, src Source, ms Measures, runID, tin, npi string) (
 		return rd, err
 	}
 	rd.Physicians = Groups(npis)
-	f := evaluation.CaseFilter{RunID: runID, TIN: tin, NPI: npi, Limit: page}
+	rd.Cases, err = allCases(ctx, src, evaluation.CaseFilter{RunID: runID, TIN: tin, NPI: npi})
+	return rd, err
+}
+
+// allCases reads every case f selects, a page at a time.
+func allCases(ctx context.Context, src Source, f evaluation.CaseFilter) ([]measure.Case, error) {
+	f.Limit = page
+	var out []measure.Case
 	for {
 		cases, err := src.ListCases(ctx, f)
 		if err != nil {
-			return rd, err
+			return out, err
 		}
-		rd.Cases = append(rd.Cases, cases...)
+		out = append(out, cases...)
 		if len(cases) < page {
-			return rd, nil
+			return out, nil
 		}
 		last := cases[len(cases)-1]
 		f.After = &evaluation.CaseCursor{DueDate: last.DueDate, TIN: last.TIN, CaseID: last.CaseID}

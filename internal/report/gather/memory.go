@@ -15,6 +15,9 @@ import (
 // a database.
 type Memory struct {
 	run        report.Run
+	measure    *measure.Measure
+	total      evaluation.Tally            // over every case
+	tallies    map[string]evaluation.Tally // by TIN
 	practices  map[string]report.Group
 	physicians map[string][]report.Group // by TIN, in NPI order
 	cases      map[string][]measure.Case // by TIN
@@ -25,7 +28,8 @@ func Evaluate(m *measure.Measure, patients []clinical.PatientData, cutoff clinic
 	m = m.WithCutoff(cutoff)
 	agg := evaluation.NewAggregator(m.Horizons())
 	mem := &Memory{run: report.Run{ID: "in-memory", Measure: report.MeasureOf(m), Cutoff: cutoff,
-		Provenance: evaluation.Provenance{SoftwareVersion: "in-memory", Sources: m.Sources, Provisional: m.Provisional}},
+		Provenance: evaluation.Provenance{SoftwareVersion: "in-memory", Sources: m.Sources, Provisional: m.Provisional, Scoring: m.Scoring}},
+		measure: m, tallies: map[string]evaluation.Tally{},
 		practices: map[string]report.Group{}, physicians: map[string][]report.Group{}, cases: map[string][]measure.Case{}}
 	for _, p := range patients {
 		for _, c := range m.Evaluate(p) {
@@ -33,10 +37,12 @@ func Evaluate(m *measure.Measure, patients []clinical.PatientData, cutoff clinic
 			mem.cases[c.TIN] = append(mem.cases[c.TIN], c)
 		}
 	}
+	mem.total = agg.Total()
 	for _, a := range agg.List() { // sorted by level, TIN, NPI
 		switch a.Level {
 		case "tin":
 			mem.practices[a.TIN] = report.Group{TIN: a.TIN, Counts: a.Counts}
+			mem.tallies[a.TIN] = a.Tally
 		case "tin_npi":
 			mem.physicians[a.TIN] = append(mem.physicians[a.TIN], report.Group{TIN: a.TIN, NPI: a.NPI, Counts: a.Counts})
 		}
