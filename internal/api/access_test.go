@@ -360,12 +360,14 @@ func TestScopeIsEnforcedWithinRequests(t *testing.T) {
 	if _, err := phys.ListCases(ctx, &pb.ListCasesRequest{RunId: w.runAll.Id, Tin: w.tinA, Npi: w.npiA2}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("physician asking for a colleague's cases: %v", err)
 	}
-	rep, err := pb.NewReportServiceClient(w.conns["physician"]).BuildReport(ctx, &pb.BuildReportRequest{RunIds: []string{w.runAll.Id}, Kind: pb.ReportKind_REPORT_KIND_PRACTICE, Tin: w.tinA})
-	if err == nil {
-		_, err = rep.Recv()
-	}
-	if status.Code(err) != codes.PermissionDenied {
-		t.Errorf("physician asking for the practice report: %v", err)
+	for _, kind := range []pb.ReportKind{pb.ReportKind_REPORT_KIND_PRACTICE, pb.ReportKind_REPORT_KIND_FLS} {
+		rep, err := pb.NewReportServiceClient(w.conns["physician"]).BuildReport(ctx, &pb.BuildReportRequest{RunIds: []string{w.runAll.Id}, Kind: kind, Tin: w.tinA})
+		if err == nil {
+			_, err = rep.Recv()
+		}
+		if status.Code(err) != codes.PermissionDenied {
+			t.Errorf("physician asking for the practice's %s report: %v", kind, err)
+		}
 	}
 	// A physician's view of a run is their own counts.
 	got, err := phys.GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: w.runAll.Id})

@@ -75,7 +75,7 @@ var policy = map[string]rule{
 
 	pb.ReportService_BuildReport_FullMethodName: {everyone, func(p access.Principal, req any) (string, string, error) {
 		r := req.(*pb.BuildReportRequest)
-		if p.Role == access.Physician && r.Kind == pb.ReportKind_REPORT_KIND_PRACTICE {
+		if p.Role == access.Physician && (r.Kind == pb.ReportKind_REPORT_KIND_PRACTICE || r.Kind == pb.ReportKind_REPORT_KIND_FLS) {
 			return "", "", &access.Denied{Reason: fmt.Sprintf("physician key %s may build physician reports and worklists for NPI %s, not practice reports", p.KeyID, p.NPI)}
 		}
 		return scopeTINNPI(p, &r.Tin, &r.Npi)

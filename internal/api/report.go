@@ -51,6 +51,13 @@ func (s *reportServer) prepare(ctx context.Context, req *pb.BuildReportRequest) 
 	if req.GetKind() == pb.ReportKind_REPORT_KIND_PRACTICE && tin == "" {
 		return s.overview(ctx, ids)
 	}
+	if req.GetKind() == pb.ReportKind_REPORT_KIND_FLS {
+		fls, err := gather.FLS(ctx, s.runs, s.measures, ids, tin)
+		if err != nil {
+			return "", "", nil, err
+		}
+		return render.FLSFileName(tin), render.XLSXContentType, func(w io.Writer) error { return render.FLS(w, fls) }, nil
+	}
 	runs, err := gather.Runs(ctx, s.runs, s.measures, ids, tin, npi)
 	if err != nil {
 		return "", "", nil, err
@@ -105,6 +112,11 @@ func checkReportRequest(req *pb.BuildReportRequest) error {
 		if npi != "" {
 			return invalid("npi", "scope.extra", "a practice report takes no npi; ask for PHYSICIAN")
 		}
+	case pb.ReportKind_REPORT_KIND_FLS:
+		// Without a TIN it covers every practice of the runs.
+		if npi != "" {
+			return invalid("npi", "scope.extra", "the FLS workbook is a practice's or the registry's; it takes no npi")
+		}
 	default:
 		return invalid("kind", "kind.required", "kind must be %s", enumNames(pb.ReportKind(0)))
 	}
@@ -117,7 +129,9 @@ func reportError(err error) error {
 	case errors.Is(err, gather.ErrNotFinished):
 		return invalid("run_ids", "run.not_finished", "%v; reports and submission files are built from succeeded runs", err)
 	case errors.Is(err, gather.ErrNotProportion):
-		return invalid("run_ids", "run.scoring", "%v", err)
+		return invalid("run_ids", "run.scoring", "%v; time to treatment, adherence and refracture go in the FLS workbook (report kind FLS)", err)
+	case errors.Is(err, gather.ErrNotFLS):
+		return invalid("run_ids", "run.measure", "%v", err)
 	case errors.Is(err, gather.ErrNoData):
 		return notFound(err.Error())
 	case errors.Is(err, evaluation.ErrNotFound):

@@ -190,3 +190,47 @@ func TestReportRequestErrors(t *testing.T) {
 		})
 	}
 }
+
+// The FLS workbook is built from server runs: a practice's, or every
+// practice's without a TIN; a run of a CMS measure is refused, and the
+// practice workbook refuses the PDC run, pointing at the FLS workbook.
+func TestFLSWorkbookFromServerRuns(t *testing.T) {
+	e := newEnv(t)
+	e.cohortOf(2025, 1000)
+	run := e.runToEnd("aom-pdc@2025")
+	aggs, err := e.evaluations().ListAggregates(context.Background(), &pb.ListAggregatesRequest{RunId: run.Id, Level: pb.AggregateLevel_AGGREGATE_LEVEL_TIN})
+	if err != nil || len(aggs.Aggregates) == 0 {
+		t.Fatalf("practices of the run: %v %v", aggs, err)
+	}
+	practice := aggs.Aggregates[0].Tin
+	for _, tin := range []string{"", practice} {
+		name, ctype, b, _, err := e.buildReport(&pb.BuildReportRequest{RunIds: []string{run.Id}, Kind: pb.ReportKind_REPORT_KIND_FLS, Tin: tin})
+		if err != nil {
+			t.Fatalf("TIN %q: %v", tin, err)
+		}
+		if !strings.HasPrefix(name, "liaison-fls-") || !strings.Contains(ctype, "spreadsheetml") {
+			t.Errorf("file %s (%s)", name, ctype)
+		}
+		f, err := excelize.OpenReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := f.GetRows("Adherence")
+		observed := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 1 && r[0] == "Cases observed" && r[1] != "" })
+		if observed < 0 {
+			t.Errorf("TIN %q: no observed count on the adherence sheet: %q", tin, rows)
+		}
+		tt, _ := f.GetRows("Time to treatment")
+		if len(tt) < 5 || !strings.Contains(tt[4][0], "not evaluated") {
+			t.Errorf("TIN %q: time to treatment should say it was not evaluated: %q", tin, tt)
+		}
+		f.Close()
+	}
+	mips := e.runToEnd("mips-418@2025")
+	if _, _, _, _, err := e.buildReport(&pb.BuildReportRequest{RunIds: []string{mips.Id}, Kind: pb.ReportKind_REPORT_KIND_FLS}); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "FLS workbook carries") {
+		t.Errorf("mips-418 in the FLS workbook: %v", err)
+	}
+	if _, _, _, _, err := e.buildReport(&pb.BuildReportRequest{RunIds: []string{run.Id}, Kind: pb.ReportKind_REPORT_KIND_PRACTICE, Tin: practice}); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "report kind FLS") {
+		t.Errorf("aom-pdc in a practice workbook: %v", err)
+	}
+}

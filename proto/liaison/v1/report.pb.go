@@ -32,6 +32,10 @@ const (
 	ReportKind_REPORT_KIND_PRACTICE ReportKind = 2
 	// The open-gap worklist as CSV (tin, optional npi).
 	ReportKind_REPORT_KIND_WORKLIST_CSV ReportKind = 3
+	// The fracture-liaison workbook (KPIs with RAG bands, run charts, time to
+	// treatment, adherence, refracture) of one practice (tin) or, without tin,
+	// of every practice of the runs; small cells withheld.
+	ReportKind_REPORT_KIND_FLS ReportKind = 4
 )
 
 // Enum value maps for ReportKind.
@@ -41,12 +45,14 @@ var (
 		1: "REPORT_KIND_PHYSICIAN",
 		2: "REPORT_KIND_PRACTICE",
 		3: "REPORT_KIND_WORKLIST_CSV",
+		4: "REPORT_KIND_FLS",
 	}
 	ReportKind_value = map[string]int32{
 		"REPORT_KIND_UNSPECIFIED":  0,
 		"REPORT_KIND_PHYSICIAN":    1,
 		"REPORT_KIND_PRACTICE":     2,
 		"REPORT_KIND_WORKLIST_CSV": 3,
+		"REPORT_KIND_FLS":          4,
 	}
 )
 
@@ -220,13 +226,14 @@ const file_liaison_v1_report_proto_rawDesc = "" +
 	"\x13BuildReportResponse\x12\x1b\n" +
 	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12!\n" +
 	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x14\n" +
-	"\x05chunk\x18\x03 \x01(\fR\x05chunk*|\n" +
+	"\x05chunk\x18\x03 \x01(\fR\x05chunk*\x91\x01\n" +
 	"\n" +
 	"ReportKind\x12\x1b\n" +
 	"\x17REPORT_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15REPORT_KIND_PHYSICIAN\x10\x01\x12\x18\n" +
 	"\x14REPORT_KIND_PRACTICE\x10\x02\x12\x1c\n" +
-	"\x18REPORT_KIND_WORKLIST_CSV\x10\x032a\n" +
+	"\x18REPORT_KIND_WORKLIST_CSV\x10\x03\x12\x13\n" +
+	"\x0fREPORT_KIND_FLS\x10\x042a\n" +
 	"\rReportService\x12P\n" +
 	"\vBuildReport\x12\x1e.liaison.v1.BuildReportRequest\x1a\x1f.liaison.v1.BuildReportResponse0\x01B@Z>github.com/liaison-registry/liaison/proto/liaison/v1;liaisonv1b\x06proto3"
 
