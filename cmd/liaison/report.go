@@ -39,6 +39,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	npi := fl.String("npi", "", "physician NPI: the physician's workbook (the TIN is looked up when the NPI has one)")
 	asCSV := fl.Bool("csv", false, "the worklist as CSV instead of a workbook (needs --tin or --npi)")
 	overview := fl.Bool("overview", false, "the registry overview across practices, small cells suppressed")
+	fls := fl.Bool("fls", false, "the fracture-liaison workbook (FLS KPIs, time to treatment, adherence, refracture) of --tin, or of every practice without it; small cells suppressed")
 	out := fl.String("out", "", "file to write (default: the name the server gives, in the current folder; - for stdout)")
 	server := addServerFlags(fl)
 	if err := fl.Parse(args); err != nil {
@@ -48,12 +49,16 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case len(runs) == 0:
 		return badInput(errors.New("report: --run is required"))
-	case *overview && (*tin != "" || *npi != "" || *asCSV):
-		return badInput(errors.New("report: --overview covers every practice; it takes no --tin, --npi or --csv"))
+	case *overview && (*tin != "" || *npi != "" || *asCSV || *fls):
+		return badInput(errors.New("report: --overview covers every practice; it takes no --tin, --npi, --csv or --fls"))
 	case *overview:
 		req.Kind = pb.ReportKind_REPORT_KIND_PRACTICE
+	case *fls && (*npi != "" || *asCSV):
+		return badInput(errors.New("report: --fls is a practice's workbook (--tin) or the registry's; it takes no --npi or --csv"))
+	case *fls:
+		req.Kind = pb.ReportKind_REPORT_KIND_FLS
 	case *tin == "" && *npi == "":
-		return badInput(errors.New("report: name --npi, --tin or --overview"))
+		return badInput(errors.New("report: name --npi, --tin, --overview or --fls"))
 	case *asCSV:
 		req.Kind = pb.ReportKind_REPORT_KIND_WORKLIST_CSV
 	case *npi != "":

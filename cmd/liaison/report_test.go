@@ -31,6 +31,13 @@ func TestMain(m *testing.M) {
 // physicians.
 func finishedRun(t *testing.T) (string, string, *pb.Aggregate) {
 	t.Helper()
+	return finishedRunOf(t, "mips-418@2024", 2024)
+}
+
+// finishedRunOf is finishedRun of a measure version over a cohort whose
+// care falls in year.
+func finishedRunOf(t *testing.T, key string, year int) (string, string, *pb.Aggregate) {
+	t.Helper()
 	ctx := context.Background()
 	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: pgtest.NewDB(t),
 		Logger: slog.New(slog.DiscardHandler), RescueAfter: time.Second, ClientKey: true})
@@ -44,11 +51,11 @@ func finishedRun(t *testing.T) (string, string, *pb.Aggregate) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	o := synth.Defaults(3, 2024)
+	o := synth.Defaults(3, year)
 	o.Practices, o.BadRate = 2, 0
 	ingestSynth(t, conn, o, 600)
 	ev := pb.NewEvaluationServiceClient(conn)
-	started, err := ev.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2024"})
+	started, err := ev.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: key})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +122,11 @@ func TestReportCommand(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "x.xlsx")); !os.IsNotExist(err) {
 		t.Errorf("a failed report left a file: %v", err)
 	}
+	// The FLS workbook does not carry a CMS measure, and says so.
+	stderr.Reset()
+	if code := run([]string{"report", "--run", runID, "--fls", "--server", addr}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "FLS workbook carries") {
+		t.Errorf("--fls of a mips-418 run: exit %d, %s", code, stderr.String())
+	}
 }
 
 func TestReportUsageErrors(t *testing.T) {
@@ -122,10 +134,38 @@ func TestReportUsageErrors(t *testing.T) {
 		{"report"},
 		{"report", "--run", "r"},
 		{"report", "--run", "r", "--overview", "--tin", "123456789"},
+		{"report", "--run", "r", "--fls", "--npi", "1234567893"},
+		{"report", "--run", "r", "--fls", "--csv"},
+		{"report", "--run", "r", "--fls", "--overview"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(args, &stdout, &stderr); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr.String())
 		}
+	}
+}
+
+func TestReportFLSWorkbook(t *testing.T) {
+	addr, runID, doc := finishedRunOf(t, "aom-pdc@2025", 2025)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"report", "--run", runID, "--fls", "--tin", doc.Tin, "--server", addr}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	name := "liaison-fls-" + doc.Tin + ".xlsx"
+	if !strings.Contains(stdout.String(), "wrote "+name) {
+		t.Errorf("stdout %q", stdout.String())
+	}
+	f, err := excelize.OpenFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); len(got) != 5 || got[0] != "KPIs" || got[3] != "Adherence" {
+		t.Errorf("sheets %v", got)
+	}
+	if v, _ := f.GetCellValue("Adherence", "B2"); v != doc.Tin {
+		t.Errorf("Adherence!B2 = %q, want TIN %s", v, doc.Tin)
 	}
 }
