@@ -155,7 +155,7 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
 	if err := mainJob(ctx, w, api, o, shown); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nDone in %.1fs. Open the workbooks in %s/reports; check a submission with `liaison validate`.\n", time.Since(start).Seconds(), o.Out)
+	fmt.Fprintf(w, "\nDone in %.1fs. Open the workbooks in %s/reports and %s/fls.xlsx; check a submission with `liaison validate`.\n", time.Since(start).Seconds(), o.Out, o.Out)
 	return nil
 }
 
@@ -211,7 +211,7 @@ func mainJob(ctx context.Context, w io.Writer, api clients, o Options, shown map
 		}
 		fls = append(fls, run)
 	}
-	files, err := writeOutputs(ctx, w, api, runs, tins, o.Out)
+	files, err := writeOutputs(ctx, w, api, runs, fls, tins, o.Out)
 	if err != nil {
 		return err
 	}

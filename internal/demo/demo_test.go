@@ -6,9 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // TestDemoRunsEndToEnd runs the main job on a fresh embedded database and
@@ -41,16 +44,17 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		// The fracture-liaison measures: evaluated on the server, summarised
 		// by their observations rather than a rate.
 		"Evaluated aom-pdc@2025 on the server",
-		"Fracture liaison (not proportions",
+		"Fracture liaison (in the FLS workbook",
 		"aom-pdc@2025 (provisional) [continuous]: ",
 		" observed: median ",
+		"fls.xlsx      the FLS workbook over every practice",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)
 		}
 	}
 	// The files it says it wrote are there and non-empty.
-	for _, glob := range []string{"submissions/qpp-2026-*.json", "reports/*/physician-*.xlsx", "reports/*/practice-*.xlsx"} {
+	for _, glob := range []string{"submissions/qpp-2026-*.json", "reports/*/physician-*.xlsx", "reports/*/practice-*.xlsx", "fls.xlsx"} {
 		files, _ := filepath.Glob(filepath.Join(dir, glob))
 		if len(files) == 0 {
 			t.Errorf("no %s written", glob)
@@ -60,6 +64,22 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 				t.Errorf("%s: empty or unreadable (%v)", f, err)
 			}
 		}
+	}
+	// The FLS workbook has the PDC run's observations on its adherence sheet.
+	f, err := excelize.OpenFile(filepath.Join(dir, "fls.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, _ := f.GetRows("Adherence")
+	observed := ""
+	for _, r := range rows {
+		if len(r) > 1 && r[0] == "Cases observed" {
+			observed = r[1]
+		}
+	}
+	if n, err := strconv.Atoi(observed); err != nil || n <= 10 {
+		t.Errorf("fls.xlsx adherence: %q cases observed", observed)
 	}
 }
 

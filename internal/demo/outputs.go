@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/report"
 	"github.com/liaison-registry/liaison/measures"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -24,15 +25,16 @@ func mainMeasures(year int) []string {
 }
 
 // flsMeasures are the fracture-liaison measures the demo evaluates beside
-// the CMS ones: the newest version of every measure not scored as a
-// proportion (they have no CMS year to follow).
+// the CMS ones, for the FLS workbook: the newest version of every measure
+// that workbook carries (FLS KPIs, time to treatment, adherence,
+// refracture; they have no CMS year to follow).
 func flsMeasures() []string {
 	reg := measure.NewRegistry(measures.FS())
 	newest := map[string]string{}
 	var ids []string
 	for _, k := range reg.Keys() {
 		m, err := reg.Get(k)
-		if err != nil || m.Scoring == measure.Proportion {
+		if err != nil || report.FLSRoleOf(m.ID, m.Scoring) == report.NotFLS {
 			continue
 		}
 		if _, seen := newest[m.ID]; !seen {
@@ -50,11 +52,18 @@ func flsMeasures() []string {
 	return out
 }
 
-// flsLine describes a run of a measure that is not a proportion: its
-// cases, and the distribution of their observations.
+// flsLine describes a fracture-liaison run: an FLS KPI's rate, or the
+// cases of another measure and the distribution of their observations.
 func flsLine(r *pb.Run) string {
 	t := r.GetTally()
 	pop := t.GetPopulations()
+	if r.Scoring == string(measure.Proportion) {
+		rate := "n/a"
+		if r.PerformanceRate != nil {
+			rate = fmt.Sprintf("%.1f%%", *r.PerformanceRate*100)
+		}
+		return fmt.Sprintf("%d cases, %d met; rate %s", pop["denominator"], pop["numerator"], rate)
+	}
 	line := fmt.Sprintf("%d cases, %d excluded", pop["initialPopulation"], pop["measurePopulationExclusion"])
 	followed := len(t.GetIncidence()) > 0
 	switch o := t.GetObservation(); {
@@ -103,14 +112,27 @@ func CurrentYear(now time.Time) int {
 // written counts the files the demo wrote, by kind.
 type written struct {
 	submissions, workbooks, overviews int
+	fls                               string // the FLS workbook's path, "" when no FLS measure ran
 	invalid                           []string
 }
 
 // writeOutputs writes, into out, each practice's QPP JSON submission
 // (validated again after writing, as a registry operator would), every
-// physician's workbook and each practice's overview.
-func writeOutputs(ctx context.Context, w io.Writer, conn clients, runs []*pb.Run, tins []string, out string) (written, error) {
+// physician's workbook, each practice's overview and the registry's FLS
+// workbook of the fls runs.
+func writeOutputs(ctx context.Context, w io.Writer, conn clients, runs, fls []*pb.Run, tins []string, out string) (written, error) {
 	var res written
+	if len(fls) > 0 {
+		ids := make([]string, len(fls))
+		for i, r := range fls {
+			ids[i] = r.Id
+		}
+		path := filepath.Join(out, "fls.xlsx")
+		if err := saveReport(ctx, conn.reports, &pb.BuildReportRequest{RunIds: ids, Kind: pb.ReportKind_REPORT_KIND_FLS}, path); err != nil {
+			return res, err
+		}
+		res.fls = path
+	}
 	ids := make([]string, len(runs))
 	for i, r := range runs {
 		ids[i] = r.Id
@@ -222,7 +244,7 @@ func summary(w io.Writer, runs []*pb.Run, open []int, fls []*pb.Run, files writt
 	}
 	tw.Flush()
 	if len(fls) > 0 {
-		fmt.Fprintln(w, "\nFracture liaison (not proportions: no CMS submission or workbook yet)")
+		fmt.Fprintln(w, "\nFracture liaison (in the FLS workbook; no CMS submission)")
 		for _, r := range fls {
 			id := r.MeasureId
 			if r.Provisional {
@@ -234,6 +256,9 @@ func summary(w io.Writer, runs []*pb.Run, open []int, fls []*pb.Run, files writt
 	fmt.Fprintf(w, "\nWritten to %s/:\n", out)
 	fmt.Fprintf(w, "  submissions/  %d QPP JSON submissions (one per practice), each validated after writing: %d invalid\n", files.submissions, len(files.invalid))
 	fmt.Fprintf(w, "  reports/      %d physician workbooks and %d practice overviews (reports/<TIN>/)\n", files.workbooks, files.overviews)
+	if files.fls != "" {
+		fmt.Fprintf(w, "  fls.xlsx      the FLS workbook over every practice: KPIs with RAG bands, run charts, time to treatment, adherence (PDC), refracture; small cells withheld\n")
+	}
 	sort.Strings(files.invalid)
 	for _, f := range files.invalid {
 		fmt.Fprintf(w, "  INVALID: %s (liaison validate %s)\n", f, f)
