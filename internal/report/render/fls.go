@@ -287,73 +287,61 @@ func writeRunCharts(f *excelize.File, st styles, rep report.FLSReport) error {
 }
 
 func writeTreatment(f *excelize.File, st styles, rep report.FLSReport) error {
-	r := newRows(f, st, TreatmentSheet, 44, 14, 14, 14, 12)
-	r.context(rep, "Time from fracture to first osteoporosis treatment")
-	if !present(r, rep.Treated != nil, rep.Missing[report.TimeToTreatment], "time-to-treatment") {
-		return r.flush()
-	}
-	d := rep.Treated
-	summary(r, d, func(v float64) any { return v }, "days")
-	histogram(r, d, "Days to first treatment (weekly to 16 weeks, then 30-day bins)", "Treated cases by days from fracture to first fill or administration")
-	curveTable(r, d.Key, d.Curve, "Treated (cumulative incidence)", "Death before treatment")
-	r.skip(1)
-	for _, n := range []string{
+	return outcomeSheet(f, st, rep, TreatmentSheet, "Time from fracture to first osteoporosis treatment",
+		rep.Treated != nil, report.TimeToTreatment, "time-to-treatment", func(r *rows) {
+			d := rep.Treated
+			summary(r, d, func(v float64) any { return v }, "days")
+			histogram(r, d, "Days to first treatment (weekly to 16 weeks, then 30-day bins)", "Treated cases by days from fracture to first fill or administration")
+			curveTable(r, d.Key, d.Curve, "Treated (cumulative incidence)", "Death before treatment")
+		},
 		"Only treated cases have a time to treatment: the histogram, median and quartiles describe them. Shares treated by a day come from the cumulative incidence, death competing, so cases not yet treated count as followed, not dropped (reference/fls.md §6.3).",
-		"The curve stops where fewer than 11 cases are still followed.",
-		suppressionNote,
-	} {
-		r.note(n)
-	}
-	return r.flush()
+		"The curve stops where fewer than 11 cases are still followed.")
 }
 
 func writeAdherence(f *excelize.File, st styles, rep report.FLSReport) error {
-	r := newRows(f, st, AdherenceSheet, 44, 14, 14, 14, 12)
-	r.context(rep, "Adherence: proportion of days covered (PDC) in the year after the fracture")
-	if !present(r, rep.PDC != nil, rep.Missing[report.Adherence], "adherence (PDC)") {
-		return r.flush()
-	}
-	d := rep.PDC
-	summary(r, d, func(v float64) any { return r.st.pctCell(v) }, "PDC")
-	histogram(r, d, "PDC", "Treated cases by proportion of days covered")
-	r.skip(1)
-	for _, n := range []string{
+	return outcomeSheet(f, st, rep, AdherenceSheet, "Adherence: proportion of days covered (PDC) in the year after the fracture",
+		rep.PDC != nil, report.Adherence, "adherence (PDC)", func(r *rows) {
+			summary(r, rep.PDC, func(v float64) any { return r.st.pctCell(v) }, "PDC")
+			histogram(r, rep.PDC, "PDC", "Treated cases by proportion of days covered")
+		},
 		"PDC: covered days from the first fill to 365 days after the fracture, over the days in that period (PQA's method, reference/fls.md §5). Untreated patients have no PDC.",
-		"Bins hold their lower bound and not their upper one, except 90%-100%, which holds 100%.",
-		suppressionNote,
-	} {
-		r.note(n)
-	}
-	return r.flush()
+		"Bins hold their lower bound and not their upper one, except 90%-100%, which holds 100%.")
 }
 
 func writeRefracture(f *excelize.File, st styles, rep report.FLSReport) error {
-	r := newRows(f, st, RefractureSheet, 44, 14, 14, 14, 12)
-	r.context(rep, "Refracture after the index fracture")
-	if !present(r, rep.Refract != nil, rep.Missing[report.Refracture], "refracture") {
-		return r.flush()
-	}
-	x := rep.Refract
-	r.put(label(st, "Measure", x.Key+": "+x.Title)...)
-	r.put(label(st, "Refractures", shown(x.HideEvents, x.Events))...)
-	r.put(label(st, "Person-years followed", x.PersonYears)...)
-	switch {
-	case x.Rate != nil:
-		r.put(excelize.Cell{StyleID: st.label, Value: "Rate per 100 person-years (95% CI)"}, x.Rate.Rate, x.Rate.Low, x.Rate.High)
-	case x.HideEvents:
-		r.put(label(st, "Rate per 100 person-years (95% CI)", withheld)...)
-	default:
-		r.put(label(st, "Rate per 100 person-years (95% CI)", "no person-time followed")...)
-	}
-	shares(r, x.Horizons)
-	curveTable(r, x.Key, x.Curve, "Refracture (cumulative incidence)", "Death (competing)")
-	r.skip(1)
-	for _, n := range []string{
+	return outcomeSheet(f, st, rep, RefractureSheet, "Refracture after the index fracture",
+		rep.Refract != nil, report.Refracture, "refracture", func(r *rows) {
+			x := rep.Refract
+			r.put(label(st, "Measure", x.Key+": "+x.Title)...)
+			r.put(label(st, "Refractures", shown(x.HideEvents, x.Events))...)
+			r.put(label(st, "Person-years followed", x.PersonYears)...)
+			const rate = "Rate per 100 person-years (95% CI)"
+			switch {
+			case x.Rate != nil:
+				r.put(excelize.Cell{StyleID: st.label, Value: rate}, x.Rate.Rate, x.Rate.Low, x.Rate.High)
+			case x.HideEvents:
+				r.put(label(st, rate, withheld)...)
+			default:
+				r.put(label(st, rate, "no person-time followed")...)
+			}
+			shares(r, x.Horizons)
+			curveTable(r, x.Key, x.Curve, "Refracture (cumulative incidence)", "Death (competing)")
+		},
 		"Rate: refractures over the person-years followed from the index fracture to refracture, death, end of coverage or the data cut-off, per 100; exact (Garwood) Poisson interval (reference/fls.md §6.3).",
-		"Cumulative incidence: Aalen-Johansen, death as a competing risk; 1 - Kaplan-Meier would overstate the risk in an old cohort. The curve stops where fewer than 11 cases are still followed.",
-		suppressionNote,
-	} {
-		r.note(n)
+		"Cumulative incidence: Aalen-Johansen, death as a competing risk; 1 - Kaplan-Meier would overstate the risk in an old cohort. The curve stops where fewer than 11 cases are still followed.")
+}
+
+// outcomeSheet writes one of the outcome sheets: its heading, then its
+// measure's figures (body) and notes, or why it has none (present).
+func outcomeSheet(f *excelize.File, st styles, rep report.FLSReport, sheet, title string, ok bool, role report.FLSRole, what string, body func(*rows), notes ...string) error {
+	r := newRows(f, st, sheet, 44, 14, 14, 14, 12)
+	r.context(rep, title)
+	if present(r, ok, rep.Missing[role], what) {
+		body(r)
+		r.skip(1)
+		for _, n := range append(notes, suppressionNote) {
+			r.note(n)
+		}
 	}
 	return r.flush()
 }
