@@ -20,7 +20,7 @@ func kpiCase(i int, day clinical.Date, met bool) measure.Case {
 
 func kpiRun(key string, cases []measure.Case) FLSRun {
 	return FLSRun{Run: Run{Measure: Measure{Key: key, Title: key}, Provenance: evaluation.Provenance{Scoring: measure.Proportion}},
-		Tally: evaluation.TallyOf(cases), Cases: cases}
+		Tally: evaluation.TallyOf(cases, nil), Cases: cases}
 }
 
 // cases makes n met and m not-met cases indexed on day.
@@ -138,12 +138,12 @@ func TestDistributions(t *testing.T) {
 		return 0.2
 	})
 	pdc := FLSRun{Run: Run{Measure: Measure{Key: "aom-pdc@2025"}, Provenance: evaluation.Provenance{Scoring: measure.Continuous}},
-		Tally: evaluation.TallyOf(pdcs), Cases: pdcs}
+		Tally: evaluation.TallyOf(pdcs, nil), Cases: pdcs}
 	ttt := observed(50, func(i int) float64 { return float64(3 * i) })
 	inc := []evaluation.IncidencePoint{{Days: 7, CIF: 0.05, AtRisk: 200}, {Days: 112, CIF: 0.4, AtRisk: 90, Horizon: true},
 		{Days: 180, CIF: 0.55, AtRisk: 9, Horizon: true}, {Days: 187, CIF: 0.56, AtRisk: 8}}
 	tt := FLSRun{Run: Run{Measure: Measure{Key: "time-to-treatment@2025"}, Provenance: evaluation.Provenance{Scoring: measure.Continuous}},
-		Tally: evaluation.TallyOf(ttt), Cases: ttt}
+		Tally: evaluation.TallyOf(ttt, nil), Cases: ttt}
 	tt.Tally.Incidence = inc
 	r := BuildFLS(FLSInput{Runs: []FLSRun{pdc, tt}})
 	d := r.PDC

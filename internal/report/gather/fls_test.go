@@ -74,8 +74,10 @@ func stored(t *testing.T, src source, id, key string) *Memory {
 	o := synth.Defaults(3, m.Period().Start.Year())
 	o.Practices, o.Clinicians = 2, 2
 	patients := synth.Population(o, 2500)
-	mem := Evaluate(m, patients, clinical.NewDate(2026, 6, 30))
-	agg := evaluation.NewAggregator()
+	cutoff := clinical.NewDate(2026, 6, 30)
+	mem := Evaluate(m, patients, cutoff)
+	m = m.WithCutoff(cutoff)
+	agg := evaluation.NewAggregator(m.Horizons())
 	for _, p := range patients {
 		for _, c := range m.Evaluate(p) {
 			agg.Add(c, p.Patient)
@@ -92,13 +94,27 @@ func stored(t *testing.T, src source, id, key string) *Memory {
 func TestFLSFromRunsAndFromMemory(t *testing.T) {
 	src := source{runs: map[string]evaluation.Run{}, aggs: map[string][]evaluation.Aggregate{}, cases: map[string][]measure.Case{}}
 	mem := stored(t, src, "r1", "aom-pdc@2025")
+	mems := []*Memory{mem, stored(t, src, "r2", "time-to-treatment@2025"), stored(t, src, "r3", "refracture@2025")}
 	tin := mem.Physicians()[0].TIN
 	for _, scope := range []string{tin, ""} {
-		got, err := FLS(context.Background(), src, registry, []string{"r1"}, scope)
+		got, err := FLS(context.Background(), src, registry, []string{"r1", "r2", "r3"}, scope)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := FLSMemory([]*Memory{mem}, scope, registry)
+		want := FLSMemory(mems, scope, registry)
+		if got.Treated == nil || got.Refract == nil || len(got.Missing[report.TimeToTreatment]) > 0 {
+			t.Fatalf("scope %q: time to treatment %+v, refracture %+v, missing %v", scope, got.Treated, got.Refract, got.Missing)
+		}
+		if len(got.Treated.Shares) != 2 || got.Treated.Shares[0].Label != "Treated by day 112" || got.Treated.Shares[1].Label != "Treated by day 180" {
+			t.Errorf("scope %q: treated by the horizons %+v", scope, got.Treated.Shares)
+		}
+		if got.Treated.Observed == 0 || got.Treated.Observed != want.Treated.Observed || len(got.Treated.Curve) == 0 || len(got.Treated.Curve) != len(want.Treated.Curve) {
+			t.Errorf("scope %q: time to treatment stored %d observed, %d curve points; in memory %d, %d", scope,
+				got.Treated.Observed, len(got.Treated.Curve), want.Treated.Observed, len(want.Treated.Curve))
+		}
+		if got.Refract.Events != want.Refract.Events || got.Refract.PersonYears != want.Refract.PersonYears || len(got.Refract.Horizons) == 0 || got.Refract.PersonYears == 0 {
+			t.Errorf("scope %q: refracture stored %d events in %.1f person-years at %d horizons, in memory %d in %.1f", scope, got.Refract.Events, got.Refract.PersonYears, len(got.Refract.Horizons), want.Refract.Events, want.Refract.PersonYears)
+		}
 		if got.PDC == nil || want.PDC == nil {
 			t.Fatalf("no adherence: %+v / %+v", got.PDC, want.PDC)
 		}
@@ -170,7 +186,7 @@ func TestFLSNamesWhatWasNotEvaluatedAndBands(t *testing.T) {
 		}
 		src.cases["k"] = append(src.cases["k"], measure.Case{CaseID: fmt.Sprint(i), TIN: "123456789", IndexDate: clinical.NewDate(2025, 5, 2), Populations: p})
 	}
-	src.runs["k"] = evaluation.Run{ID: "k", MeasureKey: kpi.Key(), Status: evaluation.Succeeded, Tally: evaluation.TallyOf(src.cases["k"])}
+	src.runs["k"] = evaluation.Run{ID: "k", MeasureKey: kpi.Key(), Status: evaluation.Succeeded, Tally: evaluation.TallyOf(src.cases["k"], nil)}
 	var asked []float64
 	Band = func(m *measure.Measure, rate float64) string {
 		if m != kpi {

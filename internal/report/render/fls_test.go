@@ -40,7 +40,7 @@ func kpiCases(perMonth [][2]int) []measure.Case {
 
 func flsRun(key string, sc measure.Scoring, cases []measure.Case) report.FLSRun {
 	return report.FLSRun{Run: report.Run{ID: "run-" + key, Measure: report.Measure{Key: key, Title: "Title of " + key}, Cutoff: clinical.NewDate(2026, 3, 31),
-		Provenance: evaluation.Provenance{Scoring: sc, SoftwareVersion: "test"}}, Tally: evaluation.TallyOf(cases), Cases: cases}
+		Provenance: evaluation.Provenance{Scoring: sc, SoftwareVersion: "test"}}, Tally: evaluation.TallyOf(cases, nil), Cases: cases}
 }
 
 func observations(values ...float64) []measure.Case {
