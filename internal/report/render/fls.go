@@ -314,11 +314,12 @@ func writeRefracture(f *excelize.File, st styles, rep report.FLSReport) error {
 			x := rep.Refract
 			r.put(label(st, "Measure", x.Key+": "+x.Title)...)
 			r.put(label(st, "Refractures", shown(x.HideEvents, x.Events))...)
-			r.put(label(st, "Person-years followed", x.PersonYears)...)
+			r.put(label(st, "Person-years followed", excelize.Cell{StyleID: st.tenths, Value: x.PersonYears})...)
 			const rate = "Rate per 100 person-years (95% CI)"
 			switch {
 			case x.Rate != nil:
-				r.put(excelize.Cell{StyleID: st.label, Value: rate}, x.Rate.Rate, x.Rate.Low, x.Rate.High)
+				in := func(v float64) excelize.Cell { return excelize.Cell{StyleID: st.hundredths, Value: v} }
+				r.put(excelize.Cell{StyleID: st.label, Value: rate}, in(x.Rate.Rate), in(x.Rate.Low), in(x.Rate.High))
 			case x.HideEvents:
 				r.put(label(st, rate, withheld)...)
 			default:

@@ -247,3 +247,28 @@ func TestFLSWorkbookWithNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestFLSRefractureSheet(t *testing.T) {
+	run := flsRun("refracture@2025", measure.Ratio, nil)
+	run.Tally.Events, run.Tally.PersonYears = 25, 400
+	run.Tally.Incidence = []evaluation.IncidencePoint{{Days: 0, AtRisk: 300}, {Days: 365, CIF: 0.061, Competing: 0.08, AtRisk: 150, Horizon: true}}
+	var buf bytes.Buffer
+	if err := FLS(&buf, report.BuildFLS(report.FLSInput{Runs: []report.FLSRun{run}})); err != nil {
+		t.Fatal(err)
+	}
+	f := open(t, buf.Bytes())
+	rows, _ := f.GetRows(RefractureSheet)
+	i := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == "Rate per 100 person-years (95% CI)" })
+	if i < 0 || len(rows[i]) != 4 || rows[i][1] != "6.25" {
+		t.Fatalf("rate row %q", rows)
+	}
+	rate, _ := run.Tally.Rate()
+	checkNumber(t, f, RefractureSheet, "C", i+1, rate.Low, "0.00")
+	checkNumber(t, f, RefractureSheet, "D", i+1, rate.High, "0.00")
+	if !slices.ContainsFunc(rows, func(r []string) bool { return len(r) > 1 && r[0] == "Refractured by day 365" && r[1] == "6.1%" }) {
+		t.Errorf("no cumulative incidence at day 365 in %q", rows)
+	}
+	if !slices.ContainsFunc(rows, func(r []string) bool { return len(r) > 3 && r[0] == "365" && r[2] == "8.0%" && r[3] == "150" }) {
+		t.Errorf("no curve point at day 365 with death competing in %q", rows)
+	}
+}

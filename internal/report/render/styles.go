@@ -38,11 +38,12 @@ func newWorkbook(sheets ...string) (*excelize.File, styles, error) {
 // styles are the cell styles one workbook uses, made once per file.
 type styles struct {
 	title, label, bold, header, date, pct, integer, wrap, flag int
+	tenths, hundredths                                         int // numbers to 0.0 and 0.00
 }
 
 func newStyles(f *excelize.File) (styles, error) {
 	var s styles
-	dateFmt, pctFmt := "yyyy-mm-dd", "0.0%"
+	dateFmt, pctFmt, tenths, hundredths := "yyyy-mm-dd", "0.0%", "0.0", "0.00"
 	defs := []struct {
 		dst *int
 		st  excelize.Style
@@ -58,6 +59,8 @@ func newStyles(f *excelize.File) (styles, error) {
 		{&s.integer, excelize.Style{NumFmt: 1}},
 		{&s.wrap, excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
 		{&s.flag, excelize.Style{Font: &excelize.Font{Bold: true, Color: "C00000"}}},
+		{&s.tenths, excelize.Style{CustomNumFmt: &tenths}},
+		{&s.hundredths, excelize.Style{CustomNumFmt: &hundredths}},
 	}
 	for _, d := range defs {
 		id, err := f.NewStyle(&d.st)
