@@ -152,7 +152,7 @@ type Distribution struct {
 	HideStats      bool
 	Bins           []Bin
 	Shares         []Share
-	Curve          []CurvePoint
+	Incidence      Incidence // time to treatment: the cumulative incidence of treatment
 }
 
 // CurvePoint is a point of a cumulative incidence curve as shown: points
@@ -172,8 +172,7 @@ type RefractureFigures struct {
 	PersonYears float64
 	Rate        *evaluation.RateCI // nil without person-time or when withheld
 	HideEvents  bool
-	Horizons    []Share // cumulative incidence at the measure's horizons
-	Curve       []CurvePoint
+	Incidence   Incidence // of the first refracture, death competing
 }
 
 // BuildFLS lays out the workbook's content from its input. Band is filled
@@ -193,8 +192,8 @@ func BuildFLS(in FLSInput) FLSReport {
 			r.Charts = append(r.Charts, runChart(fr, ms))
 		case TimeToTreatment:
 			d := distribution(fr, "days", treatmentBins())
-			d.Shares = horizonShares(fr.Tally.Incidence, "Treated by day %d")
-			d.Curve = curve(fr.Tally.Incidence)
+			d.Incidence = incidence(fr, "Treated by day %d")
+			d.Shares = d.Incidence.Horizons
 			r.Treated = &d
 		case Adherence:
 			d := distribution(fr, "PDC", pdcBins())
@@ -239,8 +238,10 @@ func kpiRow(fr FLSRun, ms months) KPIRow {
 	}
 	k.Hide.Rate = k.Hide.Counts[4] || k.Hide.Counts[5]
 	switch rate := k.Counts.Rate(); {
-	case k.Counts[measure.Denominator] == 0:
+	case k.Counts[measure.InitialPopulation] == 0:
 		k.Note = "no cases"
+	case k.Counts[measure.Denominator] == 0:
+		k.Note = "no case in the denominator"
 	case rate == nil:
 		k.Note = "no case in the rate"
 	case k.Hide.Rate:
@@ -420,31 +421,49 @@ func adherent(bins []Bin, n int64, hideN bool) Share {
 // fewAtRisk: curve points with 1 to 10 cases still followed are not shown.
 func fewAtRisk(p evaluation.IncidencePoint) bool { return p.AtRisk <= SuppressMax }
 
-func curve(pts []evaluation.IncidencePoint) []CurvePoint {
-	var out []CurvePoint
-	for _, p := range pts {
+// Incidence is a cumulative incidence curve as shown, with its horizons.
+// A curve's height times the cases followed gives back about how many had
+// the event: when that number is a small count, the curve of that event
+// is withheld (HideEvent, HideCompeting), and with it the horizons.
+type Incidence struct {
+	Curve         []CurvePoint
+	Horizons      []Share
+	HideEvent     bool
+	HideCompeting bool
+}
+
+// incidence lays out a tally's curve: its points until fewer than 11 cases
+// are followed, and its horizons labelled with label (a %d for the day).
+func incidence(fr FLSRun, label string) Incidence {
+	var events, competing int
+	for _, c := range fr.Cases {
+		switch c.Outcome {
+		case measure.OutcomeEvent:
+			events++
+		case measure.OutcomeCompeting:
+			competing++
+		}
+	}
+	inc := Incidence{HideEvent: Sensitive(events), HideCompeting: Sensitive(competing)}
+	for _, p := range fr.Tally.Incidence {
+		if p.Horizon {
+			s := Share{Label: fmt.Sprintf(label, p.Days), Value: p.CIF}
+			switch {
+			case fewAtRisk(p):
+				s.Hidden, s.Value, s.Note = true, 0, "withheld: fewer than 11 cases still followed"
+			case inc.HideEvent:
+				s.Hidden, s.Value, s.Note = true, 0, "withheld: small numbers"
+			}
+			inc.Horizons = append(inc.Horizons, s)
+		}
+	}
+	for _, p := range fr.Tally.Incidence {
 		if fewAtRisk(p) {
 			break // the curve stops where it would reveal small counts
 		}
-		out = append(out, CurvePoint{Days: p.Days, CIF: p.CIF, Competing: p.Competing, AtRisk: p.AtRisk})
+		inc.Curve = append(inc.Curve, CurvePoint{Days: p.Days, CIF: p.CIF, Competing: p.Competing, AtRisk: p.AtRisk})
 	}
-	return out
-}
-
-// horizonShares are the cumulative incidence at the measure's horizons.
-func horizonShares(pts []evaluation.IncidencePoint, label string) []Share {
-	var out []Share
-	for _, p := range pts {
-		if !p.Horizon {
-			continue
-		}
-		s := Share{Label: fmt.Sprintf(label, p.Days), Value: p.CIF}
-		if fewAtRisk(p) {
-			s.Hidden, s.Value, s.Note = true, 0, "withheld: fewer than 11 cases still followed"
-		}
-		out = append(out, s)
-	}
-	return out
+	return inc
 }
 
 func refracture(fr FLSRun) RefractureFigures {
@@ -454,7 +473,6 @@ func refracture(fr FLSRun) RefractureFigures {
 	if rate, ok := t.Rate(); ok && !f.HideEvents {
 		f.Rate = &rate
 	}
-	f.Horizons = horizonShares(t.Incidence, "Refractured by day %d")
-	f.Curve = curve(t.Incidence)
+	f.Incidence = incidence(fr, "Refractured by day %d")
 	return f
 }

@@ -163,8 +163,8 @@ func TestDistributions(t *testing.T) {
 	if tr == nil || len(tr.Shares) != 2 || tr.Shares[0].Value != 0.4 || tr.Shares[0].Hidden || !tr.Shares[1].Hidden {
 		t.Fatalf("horizon shares %+v", tr)
 	}
-	if len(tr.Curve) != 2 || tr.Curve[1].Days != 112 {
-		t.Errorf("curve stops before 10 at risk: %+v", tr.Curve)
+	if len(tr.Incidence.Curve) != 2 || tr.Incidence.Curve[1].Days != 112 {
+		t.Errorf("curve stops before 10 at risk: %+v", tr.Incidence.Curve)
 	}
 	if got := tr.Bins[0].Count + tr.Bins[1].Count; got != 5 { // days 0,3,6 then 9,12
 		t.Errorf("first two weeks hold %d", got)
@@ -193,5 +193,31 @@ func TestRefractureAndEmptyMeasures(t *testing.T) {
 	r = BuildFLS(FLSInput{Runs: none})
 	if r.PDC.Observed != 0 || !r.PDC.Shares[0].Hidden || r.Treated.Shares != nil || r.Refract.Rate != nil {
 		t.Errorf("empty measures: %+v %+v %+v", r.PDC, r.Treated, r.Refract)
+	}
+}
+
+// A curve whose event few cases had is withheld with its horizons: its
+// height times the cases followed would give the count back.
+func TestIncidenceOfFewEventsWithheld(t *testing.T) {
+	cs := make([]measure.Case, 300)
+	for i := range cs {
+		cs[i] = measure.Case{CaseID: fmt.Sprint(i), Outcome: measure.OutcomeCensored, FollowUp: 400}
+		switch {
+		case i < 4:
+			cs[i].Outcome = measure.OutcomeEvent
+		case i < 40:
+			cs[i].Outcome = measure.OutcomeCompeting
+		}
+	}
+	run := FLSRun{Run: Run{Measure: Measure{Key: "refracture@2025"}, Provenance: evaluation.Provenance{Scoring: measure.Ratio}}, Cases: cs,
+		Tally: evaluation.Tally{Events: 4, PersonYears: 300, Incidence: []evaluation.IncidencePoint{{Days: 0, AtRisk: 300},
+			{Days: 365, CIF: 0.014, Competing: 0.12, AtRisk: 250, Horizon: true}}}}
+	r := BuildFLS(FLSInput{Runs: []FLSRun{run}})
+	inc := r.Refract.Incidence
+	if !inc.HideEvent || inc.HideCompeting || len(inc.Horizons) != 1 || !inc.Horizons[0].Hidden || inc.Horizons[0].Value != 0 {
+		t.Errorf("4 refractures: the refracture curve and its horizon withheld, death's shown: %+v", inc)
+	}
+	if !r.Refract.HideEvents || r.Refract.Rate != nil {
+		t.Errorf("4 refractures and their rate withheld: %+v", r.Refract)
 	}
 }

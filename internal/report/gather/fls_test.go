@@ -108,12 +108,12 @@ func TestFLSFromRunsAndFromMemory(t *testing.T) {
 		if len(got.Treated.Shares) != 2 || got.Treated.Shares[0].Label != "Treated by day 112" || got.Treated.Shares[1].Label != "Treated by day 180" {
 			t.Errorf("scope %q: treated by the horizons %+v", scope, got.Treated.Shares)
 		}
-		if got.Treated.Observed == 0 || got.Treated.Observed != want.Treated.Observed || len(got.Treated.Curve) == 0 || len(got.Treated.Curve) != len(want.Treated.Curve) {
+		if got.Treated.Observed == 0 || got.Treated.Observed != want.Treated.Observed || len(got.Treated.Incidence.Curve) == 0 || len(got.Treated.Incidence.Curve) != len(want.Treated.Incidence.Curve) {
 			t.Errorf("scope %q: time to treatment stored %d observed, %d curve points; in memory %d, %d", scope,
-				got.Treated.Observed, len(got.Treated.Curve), want.Treated.Observed, len(want.Treated.Curve))
+				got.Treated.Observed, len(got.Treated.Incidence.Curve), want.Treated.Observed, len(want.Treated.Incidence.Curve))
 		}
-		if got.Refract.Events != want.Refract.Events || got.Refract.PersonYears != want.Refract.PersonYears || len(got.Refract.Horizons) == 0 || got.Refract.PersonYears == 0 {
-			t.Errorf("scope %q: refracture stored %d events in %.1f person-years at %d horizons, in memory %d in %.1f", scope, got.Refract.Events, got.Refract.PersonYears, len(got.Refract.Horizons), want.Refract.Events, want.Refract.PersonYears)
+		if got.Refract.Events != want.Refract.Events || got.Refract.PersonYears != want.Refract.PersonYears || len(got.Refract.Incidence.Horizons) == 0 || got.Refract.PersonYears == 0 {
+			t.Errorf("scope %q: refracture stored %d events in %.1f person-years at %d horizons, in memory %d in %.1f", scope, got.Refract.Events, got.Refract.PersonYears, len(got.Refract.Incidence.Horizons), want.Refract.Events, want.Refract.PersonYears)
 		}
 		if got.PDC == nil || want.PDC == nil {
 			t.Fatalf("no adherence: %+v / %+v", got.PDC, want.PDC)

@@ -292,7 +292,7 @@ func writeTreatment(f *excelize.File, st styles, rep report.FLSReport) error {
 			d := rep.Treated
 			summary(r, d, func(v float64) any { return v }, "days")
 			histogram(r, d, "Days to first treatment (weekly to 16 weeks, then 30-day bins)", "Treated cases by days from fracture to first fill or administration")
-			curveTable(r, d.Key, d.Curve, "Treated (cumulative incidence)", "Death before treatment")
+			curveTable(r, d.Key, d.Incidence, "Treated (cumulative incidence)", "Death before treatment")
 		},
 		"Only treated cases have a time to treatment: the histogram, median and quartiles describe them. Shares treated by a day come from the cumulative incidence, death competing, so cases not yet treated count as followed, not dropped (reference/fls.md §6.3).",
 		"The curve stops where fewer than 11 cases are still followed.")
@@ -325,8 +325,8 @@ func writeRefracture(f *excelize.File, st styles, rep report.FLSReport) error {
 			default:
 				r.put(label(st, rate, "no person-time followed")...)
 			}
-			shares(r, x.Horizons)
-			curveTable(r, x.Key, x.Curve, "Refracture (cumulative incidence)", "Death (competing)")
+			shares(r, x.Incidence.Horizons)
+			curveTable(r, x.Key, x.Incidence, "Refracture (cumulative incidence)", "Death (competing)")
 		},
 		"Rate: refractures over the person-years followed from the index fracture to refracture, death, end of coverage or the data cut-off, per 100; exact (Garwood) Poisson interval (reference/fls.md §6.3).",
 		"Cumulative incidence: Aalen-Johansen, death as a competing risk; 1 - Kaplan-Meier would overstate the risk in an old cohort. The curve stops where fewer than 11 cases are still followed.")
@@ -423,18 +423,37 @@ func histogram(r *rows, d *report.Distribution, head, title string) {
 	r.row = max(r.row, first-1+20)
 }
 
-// curveTable writes a cumulative incidence curve and its line chart.
-func curveTable(r *rows, key string, pts []report.CurvePoint, event, competing string) {
+// curveTable writes a cumulative incidence curve and its line chart. A
+// withheld curve's cells are left empty (a chart would draw a "*" as 0)
+// and its heading says why.
+func curveTable(r *rows, key string, inc report.Incidence, event, competing string) {
 	r.skip(1)
 	r.bold("Cumulative incidence: " + key)
+	pts := inc.Curve
 	if len(pts) == 0 {
 		r.note("No curve: the run has no cumulative incidence, or fewer than 11 cases were followed from the start.")
 		return
 	}
+	if inc.HideEvent {
+		event += " " + withheld
+	}
+	if inc.HideCompeting {
+		competing += " " + withheld
+	}
+	if inc.HideEvent || inc.HideCompeting {
+		r.note(withheld + " withheld: 1 to 10 cases had this event, which the curve's height would give back.")
+	}
 	r.header("Days after the fracture", event, competing, "Still followed")
 	first := r.row + 1
 	for _, p := range pts {
-		r.put(p.Days, r.st.pctCell(p.CIF), r.st.pctCell(p.Competing), p.AtRisk)
+		vals := []any{p.Days, r.st.pctCell(p.CIF), r.st.pctCell(p.Competing), p.AtRisk}
+		if inc.HideEvent {
+			vals[1] = nil
+		}
+		if inc.HideCompeting {
+			vals[2] = nil
+		}
+		r.put(vals...)
 	}
 	last := r.row
 	ref := func(col string) string { return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", r.sheet, col, first, col, last) }

@@ -272,3 +272,29 @@ func TestFLSRefractureSheet(t *testing.T) {
 		t.Errorf("no curve point at day 365 with death competing in %q", rows)
 	}
 }
+
+func TestFLSCurveOfFewEventsWithheld(t *testing.T) {
+	run := flsRun("refracture@2025", measure.Ratio, nil)
+	for i := range 200 {
+		c := flsCase(i, clinical.NewDate(2025, 2, 1), measure.InitialPopulation, measure.MeasurePopulation)
+		c.Outcome = measure.OutcomeCensored
+		if i < 3 {
+			c.Outcome = measure.OutcomeEvent
+		}
+		run.Cases = append(run.Cases, c)
+	}
+	run.Tally.Events, run.Tally.PersonYears = 3, 200
+	run.Tally.Incidence = []evaluation.IncidencePoint{{Days: 0, AtRisk: 200}, {Days: 7, CIF: 0.005, AtRisk: 199}}
+	var buf bytes.Buffer
+	if err := FLS(&buf, report.BuildFLS(report.FLSInput{Runs: []report.FLSRun{run}})); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := open(t, buf.Bytes()).GetRows(RefractureSheet)
+	i := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 1 && r[0] == "Days after the fracture" })
+	if i < 0 || rows[i][1] != "Refracture (cumulative incidence) "+withheld {
+		t.Fatalf("curve header %q", rows)
+	}
+	if r := rows[i+2]; r[0] != "7" || r[1] != "" || r[2] != "0.0%" || r[3] != "199" {
+		t.Errorf("day 7 with its refracture incidence withheld: %q", r)
+	}
+}
