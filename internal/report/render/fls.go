@@ -3,6 +3,8 @@ package render
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -46,10 +48,12 @@ func FLS(w io.Writer, r report.FLSReport) error {
 	}
 	defer f.Close()
 	fills := map[string][2]int{} // band: rate style, band style
-	for band, c := range bandFills {
+	for _, band := range slices.Sorted(maps.Keys(bandFills)) { // in order: the same workbook every time
+		c := bandFills[band]
 		fill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c[0]}}
-		pct, fmtPct := 0, "0.0%"
-		if pct, err = f.NewStyle(&excelize.Style{Fill: fill, Font: &excelize.Font{Color: c[1]}, CustomNumFmt: &fmtPct}); err != nil {
+		fmtPct := "0.0%"
+		pct, err := f.NewStyle(&excelize.Style{Fill: fill, Font: &excelize.Font{Color: c[1]}, CustomNumFmt: &fmtPct})
+		if err != nil {
 			return err
 		}
 		txt, err := f.NewStyle(&excelize.Style{Fill: fill, Font: &excelize.Font{Bold: true, Color: c[1]}})
@@ -128,6 +132,13 @@ func (r *rows) header(names ...string) {
 }
 
 func (r *rows) skip(n int) { r.row += n }
+
+// pageBreak starts a printed page at the next row.
+func (r *rows) pageBreak() {
+	if r.err == nil {
+		r.err = r.sw.InsertPageBreak(cell(1, r.row+1))
+	}
+}
 
 func (r *rows) chart(at string, c *excelize.Chart) {
 	if r.err == nil {
@@ -223,24 +234,29 @@ func writeKPIs(f *excelize.File, st styles, rep report.FLSReport, fills map[stri
 }
 
 func writeRunCharts(f *excelize.File, st styles, rep report.FLSReport) error {
-	r := newRows(f, st, RunChartSheet, 12, 12, 9, 10, 10)
+	r := newRows(f, st, RunChartSheet, 12, 12, 9, 10, 10, 16)
 	r.context(rep, "Run charts: each KPI month by month")
 	r.note("Cases are counted in the month of their index date (the fracture); the centre line is the median of the monthly rates shown.")
 	r.note(suppressionNote)
 	r.skip(1)
-	for _, c := range rep.Charts {
+	for i, c := range rep.Charts {
+		if i > 0 {
+			r.pageBreak() // a chart is never cut in two when printed
+		}
 		r.bold(c.Key + ": " + c.Title)
 		if len(c.Months) == 0 {
 			r.note("No case in the rate: nothing to chart.")
 			r.skip(1)
 			continue
 		}
-		r.header("Month", "Cases in the rate", "Met", "Rate", "Median")
+		r.header("Month", "Cases in the rate", "Met", "Rate", "Median", "Note")
 		first := r.row + 1
 		for _, m := range c.Months {
-			vals := []any{m.Month.Time().Format("2006-01"), shown(m.Hide.Counts[1], m.Rated), shown(m.Hide.Counts[4], m.Met), nil, nil}
+			// A withheld rate is left empty, not "*": a line chart draws
+			// text as 0, and an empty cell as a gap.
+			vals := []any{m.Month.Time().Format("2006-01"), shown(m.Hide.Counts[1], m.Rated), shown(m.Hide.Counts[4], m.Met), nil, nil, nil}
 			if m.Withheld {
-				vals[3] = withheld
+				vals[5] = withheld + " rate withheld"
 			} else if m.Rate != nil {
 				vals[3] = st.pctCell(*m.Rate)
 			}

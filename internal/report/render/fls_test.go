@@ -130,9 +130,12 @@ func TestFLSWorkbook(t *testing.T) {
 
 	// Run charts: fls-kpi5's February (7 met) withheld, a chart per KPI with cases.
 	rc, _ := f.GetRows(RunChartSheet)
-	feb := slices.IndexFunc(rc, func(r []string) bool { return len(r) > 2 && r[0] == "2025-02" && r[2] == withheld })
+	feb := slices.IndexFunc(rc, func(r []string) bool { return len(r) > 5 && r[0] == "2025-02" && r[2] == withheld })
 	if feb < 0 {
-		t.Errorf("fls-kpi5's February met (7) not withheld: %q", rc)
+		t.Fatalf("fls-kpi5's February met (7) not withheld: %q", rc)
+	}
+	if r := rc[feb]; r[3] != "" || r[5] != withheld+" rate withheld" {
+		t.Errorf("a withheld rate is an empty cell (a gap in the line), with a note: %q", r)
 	}
 	if !slices.ContainsFunc(rc, func(r []string) bool {
 		return len(r) > 0 && strings.Contains(r[0], "fls-kpi7@2025: "+report.NotEvaluated)
