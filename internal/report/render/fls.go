@@ -47,8 +47,10 @@ func FLS(w io.Writer, r report.FLSReport) error {
 		return err
 	}
 	defer f.Close()
-	fills := map[string][2]int{} // band: rate style, band style
-	for _, band := range slices.Sorted(maps.Keys(bandFills)) { // in order: the same workbook every time
+	// Each band's rate and band styles, made in a fixed order so that the
+	// same report gives the same workbook.
+	fills := map[string][2]int{}
+	for _, band := range slices.Sorted(maps.Keys(bandFills)) {
 		c := bandFills[band]
 		fill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c[0]}}
 		fmtPct := "0.0%"
