@@ -173,6 +173,7 @@ type RefractureFigures struct {
 	Rate        *evaluation.RateCI // nil without person-time or when withheld
 	HideEvents  bool
 	Incidence   Incidence // of the first refracture, death competing
+	Strata      []StratumRate
 }
 
 // BuildFLS lays out the workbook's content from its input. Band is filled
@@ -474,5 +475,72 @@ func refracture(fr FLSRun) RefractureFigures {
 		f.Rate = &rate
 	}
 	f.Incidence = incidence(fr, "Refractured by day %d")
+	f.Strata = strataRates(fr.Cases)
 	return f
+}
+
+// StratumRate is the refracture rate of the cases with one value of one of
+// the measure's own strata (index site, age band, setting, care home).
+type StratumRate struct {
+	Stratum, Value string
+	Events         int
+	PersonYears    float64
+	Rate           *evaluation.RateCI // nil without person-time or when withheld
+	HideEvents     bool
+}
+
+// strataRates adds the cases' events and person-years up by stratum
+// value, strata in the order the cases name them, values in order. Within
+// a stratum the values' events add up to the total shown above them, so
+// they are protected together: a small count, and enough others that it
+// cannot be worked out from the total.
+func strataRates(cases []measure.Case) []StratumRate {
+	type key struct{ stratum, value string }
+	sums := map[key]*StratumRate{}
+	var names []string
+	for _, c := range cases {
+		for _, st := range c.Strata {
+			k := key{st.Name, st.Value}
+			r := sums[k]
+			if r == nil {
+				if !slices.Contains(names, st.Name) {
+					names = append(names, st.Name)
+				}
+				r = &StratumRate{Stratum: st.Name, Value: st.Value}
+				sums[k] = r
+			}
+			r.Events += c.Events
+			r.PersonYears += c.PersonYears
+		}
+	}
+	var out []StratumRate
+	for _, name := range names {
+		var rows []StratumRate
+		for k, r := range sums {
+			if k.stratum == name {
+				rows = append(rows, *r)
+			}
+		}
+		slices.SortFunc(rows, func(a, b StratumRate) int { return strings.Compare(a.Value, b.Value) })
+		t := Table{Values: make([]int, len(rows)+1), Margins: make([]bool, len(rows)+1)}
+		total := Sum{Total: len(rows)}
+		for i, r := range rows {
+			t.Values[i] = r.Events
+			t.Values[len(rows)] += r.Events
+			total.Parts = append(total.Parts, i)
+		}
+		t.Margins[len(rows)], t.Sums = true, []Sum{total}
+		hide := Suppress(t)
+		// The total is shown as the measure's refractures: when protecting
+		// the values would need it withheld, withhold every value instead.
+		all := hide[len(rows)]
+		for i := range rows {
+			rows[i].HideEvents = hide[i] || all
+			if rate, ok := (evaluation.Tally{Events: int64(rows[i].Events), PersonYears: rows[i].PersonYears}).Rate(); ok && !rows[i].HideEvents {
+				rows[i].Rate = &rate
+			}
+		}
+		out = append(out, rows...)
+	}
+	return out
 }

@@ -221,3 +221,41 @@ func TestIncidenceOfFewEventsWithheld(t *testing.T) {
 		t.Errorf("4 refractures and their rate withheld: %+v", r.Refract)
 	}
 }
+
+// Refracture rates by stratum add events and person-years up per value;
+// a small count is withheld with enough others that the total, shown
+// above, does not give it back.
+func TestRefractureByStratum(t *testing.T) {
+	var cs []measure.Case
+	add := func(site string, n, events int) {
+		for i := range n {
+			c := measure.Case{CaseID: fmt.Sprint(len(cs)), PersonYears: 1, Strata: []measure.Stratum{{Name: "indexSite", Value: site}, {Name: "careHome", Value: "no"}}}
+			if i < events {
+				c.Events = 1
+			}
+			cs = append(cs, c)
+		}
+	}
+	add("hip", 200, 30)
+	add("vertebral", 100, 4)
+	add("distal forearm", 100, 20)
+	run := FLSRun{Run: Run{Measure: Measure{Key: "refracture@2025"}, Provenance: evaluation.Provenance{Scoring: measure.Ratio}}, Cases: cs,
+		Tally: evaluation.TallyOf(cs, nil)}
+	got := BuildFLS(FLSInput{Runs: []FLSRun{run}}).Refract.Strata
+	if len(got) != 4 || got[0].Stratum != "indexSite" || got[0].Value != "distal forearm" || got[3].Stratum != "careHome" {
+		t.Fatalf("strata %+v", got)
+	}
+	bySite := map[string]StratumRate{}
+	for _, r := range got[:3] {
+		bySite[r.Value] = r
+	}
+	if v := bySite["vertebral"]; !v.HideEvents || v.Rate != nil {
+		t.Errorf("4 vertebral refractures withheld: %+v", v)
+	}
+	if bySite["hip"].HideEvents == bySite["distal forearm"].HideEvents {
+		t.Errorf("one of the other sites withheld too, or the total (54) gives 4 back: %+v", bySite)
+	}
+	if h := got[3]; h.Events != 54 || h.PersonYears != 400 || h.Rate == nil || h.Rate.Rate != 13.5 {
+		t.Errorf("care home 'no': %+v", h)
+	}
+}

@@ -344,10 +344,38 @@ func writeRefracture(f *excelize.File, st styles, rep report.FLSReport) error {
 				r.put(label(st, rate, "no person-time followed")...)
 			}
 			shares(r, x.Incidence.Horizons)
+			strataTable(r, x.Strata)
 			curveTable(r, x.Key, x.Incidence, "Refracture (cumulative incidence)", "Death (competing)")
 		},
 		"Rate: refractures over the person-years followed from the index fracture to refracture, death, end of coverage or the data cut-off, per 100; exact (Garwood) Poisson interval (reference/fls.md §6.3).",
 		"Cumulative incidence: Aalen-Johansen, death as a competing risk; 1 - Kaplan-Meier would overstate the risk in an old cohort. The curve stops where fewer than 11 cases are still followed.")
+}
+
+// strataLabels name the measures' own strata (measure.Stratum* names).
+var strataLabels = map[string]string{"ageBand": "Age band", "indexSite": "Index fracture site", "setting": "Setting", "careHome": "Care home"}
+
+// strataTable writes the refracture rate by stratum value.
+func strataTable(r *rows, strata []report.StratumRate) {
+	if len(strata) == 0 {
+		return
+	}
+	r.skip(1)
+	r.header("Refracture rate by", "Value", "Refractures", "Person-years", "Rate per 100 person-years", "95% CI low", "95% CI high")
+	for _, s := range strata {
+		name := strataLabels[s.Stratum]
+		if name == "" {
+			name = s.Stratum
+		}
+		vals := []any{name, s.Value, shown(s.HideEvents, s.Events), excelize.Cell{StyleID: r.st.tenths, Value: s.PersonYears}, nil, nil, nil}
+		switch {
+		case s.Rate != nil:
+			vals[4], vals[5], vals[6] = excelize.Cell{StyleID: r.st.hundredths, Value: s.Rate.Rate},
+				excelize.Cell{StyleID: r.st.hundredths, Value: s.Rate.Low}, excelize.Cell{StyleID: r.st.hundredths, Value: s.Rate.High}
+		case s.HideEvents:
+			vals[4], vals[5], vals[6] = withheld, withheld, withheld
+		}
+		r.put(vals...)
+	}
 }
 
 // outcomeSheet writes one of the outcome sheets: its heading, then its

@@ -276,6 +276,37 @@ func TestFLSRefractureSheet(t *testing.T) {
 	}
 }
 
+func TestFLSRefractureByStratum(t *testing.T) {
+	run := flsRun("refracture@2025", measure.Ratio, nil)
+	for i := range 300 {
+		c := flsCase(i, clinical.NewDate(2025, 2, 1), measure.InitialPopulation, measure.MeasurePopulation)
+		c.PersonYears, c.Strata = 1, []measure.Stratum{{Name: "indexSite", Value: "hip"}}
+		if i >= 200 {
+			c.Strata[0].Value = "vertebral"
+		}
+		if i%10 == 0 {
+			c.Events = 1 // 20 hip, 10 vertebral
+		}
+		run.Cases = append(run.Cases, c)
+	}
+	run.Tally = evaluation.TallyOf(run.Cases, nil)
+	var buf bytes.Buffer
+	if err := FLS(&buf, report.BuildFLS(report.FLSInput{Runs: []report.FLSRun{run}})); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := open(t, buf.Bytes()).GetRows(RefractureSheet)
+	i := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == "Refracture rate by" })
+	if i < 0 || len(rows) < i+3 {
+		t.Fatalf("no strata table in %q", rows)
+	}
+	// 10 vertebral refractures are withheld, and hip's 20 with them (the total, 30, is shown).
+	for _, r := range rows[i+1 : i+3] {
+		if r[0] != "Index fracture site" || r[2] != withheld || r[4] != withheld {
+			t.Errorf("stratum row %q", r)
+		}
+	}
+}
+
 func TestFLSCurveOfFewEventsWithheld(t *testing.T) {
 	run := flsRun("refracture@2025", measure.Ratio, nil)
 	for i := range 200 {
