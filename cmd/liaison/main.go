@@ -34,7 +34,7 @@ var commands = map[string]command{
 	"evaluate": {"evaluate a measure version over local input, print JSON", runEvaluate},
 	"bench":    {"run a benchmark and print its BENCH line: bench ingest|engine|evaluate|validate|reports|import-fhir|load", runBench},
 	"submit":   {"write a registry submission file (QPP JSON, PQRS XML) from finished runs on a server, validated", runSubmit},
-	"report":   {"build a physician or practice workbook, or a worklist CSV, from finished runs on a server", runReport},
+	"report":   {"build a physician or practice workbook, a worklist CSV or the FLS workbook, from finished runs on a server", runReport},
 	"import":   {"stream FHIR R4, CSV claims or Liaison NDJSON files into liaisond: import --server ADDR PATH...", runImport},
 	"runs":     {"start evaluations on a server, follow them, read their results: runs start|wait|list|show|cases|aggregates", runRuns},
 	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
