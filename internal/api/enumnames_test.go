@@ -37,7 +37,7 @@ func TestEnumErrorsNameValuesAsTheAPIAcceptsThem(t *testing.T) {
 				_, err = s.Recv()
 			}
 			return err
-		}, "kind must be REPORT_KIND_PHYSICIAN, REPORT_KIND_PRACTICE or REPORT_KIND_WORKLIST_CSV"},
+		}, "kind must be REPORT_KIND_PHYSICIAN, REPORT_KIND_PRACTICE, REPORT_KIND_WORKLIST_CSV or REPORT_KIND_FLS"},
 	} {
 		err := tc.call()
 		if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), tc.want) {
