@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/liaison-registry/liaison/internal/access"
+	"github.com/liaison-registry/liaison/internal/metrics"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -29,9 +30,10 @@ import (
 // call's time, and audits the outcome. Handlers see only calls that passed,
 // with the caller in their context (access.From).
 type guard struct {
-	auth  *authenticator
-	audit *auditor
-	log   *slog.Logger
+	auth    *authenticator
+	audit   *auditor
+	log     *slog.Logger
+	metrics *metrics.Set // nil: not counted
 	// requests are the REST requests (by the id keyFirst gave them) that
 	// reached a call here and were audited by it.
 	requests sync.Map
@@ -77,6 +79,7 @@ func (g *guard) tap(ctx context.Context, info *tap.Info) (context.Context, error
 	if refused := refusal(err); refused != nil {
 		keyID, _, _ := access.ParseToken(token)
 		g.audit.record(ctx, p, store.AuditEvent{Method: info.FullMethodName, KeyID: keyID}, time.Now(), refused)
+		g.metrics.RefusedAtDoor(status.Code(refused).String())
 		g.seen(ctx, info.Header)
 		return ctx, withRequestInfo(refused, id)
 	}

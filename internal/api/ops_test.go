@@ -113,6 +113,15 @@ func TestMetricsMoveWithCalls(t *testing.T) {
 	if _, err := pb.NewAccessServiceClient(pc).ListAuditEvents(ctx, &pb.ListAuditEventsRequest{}); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("practice key reading the audit log: %v", err)
 	}
+	// One call refused at the door, before any interceptor: an unknown key.
+	nokey, err := client.Dial(e.srv.GRPCAddr, client.Options{Key: "lsk_0000000000000000_bm90LWEta2V5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nokey.Close()
+	if _, err := pb.NewIngestServiceClient(nokey).ListPractices(ctx, &pb.ListPracticesRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("unknown key: %v", err)
+	}
 	// One call over REST: it passes the same interceptors.
 	if code, _ := e.rest("GET", "/v1/practices", nil); code != http.StatusOK {
 		t.Fatalf("GET /v1/practices: %d", code)
@@ -130,6 +139,7 @@ func TestMetricsMoveWithCalls(t *testing.T) {
 		{what: "Ingest OK", got: handled(after, "Ingest", "OK") - handled(before, "Ingest", "OK"), want: 1},
 		{what: "ListAuditEvents PermissionDenied", got: handled(after, "ListAuditEvents", "PermissionDenied"), want: 1},
 		{what: "ListPractices OK (REST)", got: handled(after, "ListPractices", "OK"), want: 1},
+		{what: "refused at the door", got: sample(after, "liaison_refused_at_door_total", `code="Unauthenticated"`), want: 1},
 		{what: "records rejected", got: sample(after, "liaison_ingest_records_total", `outcome="rejected"`), want: 1},
 		{what: "records stored", got: sample(after, "liaison_ingest_records_total", `outcome="stored"`), atLeastOne: true},
 		{what: "Ingest latency observations", got: sample(after, "grpc_server_handling_seconds_count", `grpc_method="Ingest"`), want: 1},

@@ -95,7 +95,7 @@ func New(d Deps) *Server {
 	auth := newAuthenticator(st, log)
 	auth.fails.max = cmp.Or(d.MaxAuthFailures, DefaultMaxAuthFailures)
 	s.auth = auth
-	g := &guard{auth: auth, audit: s.audit, log: log}
+	g := &guard{auth: auth, audit: s.audit, log: log, metrics: d.Metrics}
 	s.guard = g
 	opts := []grpc.ServerOption{
 		// The key is checked on the headers, before the message is read.
@@ -323,6 +323,7 @@ func (s *Server) keyFirst(next http.Handler) http.Handler {
 			s.audit.record(r.Context(), access.Principal{}, store.AuditEvent{Method: r.Method + " " + r.URL.Path, KeyID: id}, time.Now(), err)
 			s.guard.requests.Store(r.Header.Get(gatewayRequestHeader), true)
 			st := status.Convert(err)
+			s.guard.metrics.RefusedAtDoor(st.Code().String())
 			code := http.StatusUnauthorized
 			if st.Code() == codes.ResourceExhausted {
 				code = http.StatusTooManyRequests

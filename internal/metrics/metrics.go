@@ -51,6 +51,7 @@ type Set struct {
 	// interceptors go on the gRPC server (REST calls pass them too).
 	GRPC          *grpcprom.ServerMetrics
 	ingested      *prometheus.CounterVec
+	refused       *prometheus.CounterVec
 	runDurations  *prometheus.HistogramVec
 	scrapeTimeout time.Duration
 }
@@ -70,6 +71,9 @@ func New(src Source) *Set {
 		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "liaison_ingest_records_total",
 			Help: "Records received by Ingest and IngestStream, by outcome: stored, or rejected by validation (in all-or-nothing mode a request with a rejected record stores none)."},
 			[]string{"outcome"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "liaison_refused_at_door_total",
+			Help: "Calls and REST requests refused on their API key before any handler ran (and so absent from grpc_server_handled_total), by code: Unauthenticated, ResourceExhausted."},
+			[]string{"code"}),
 		runDurations: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "liaison_run_duration_seconds",
 			Help:    "Evaluation run attempts this process worked, from start to end, by outcome (succeeded, failed) and practice (its TIN, all, or several).",
 			Buckets: []float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}},
@@ -79,7 +83,10 @@ func New(src Source) *Set {
 	for _, o := range []string{Stored, Rejected} {
 		s.ingested.WithLabelValues(o) // present at 0 from the start
 	}
-	s.Registry.MustRegister(s.GRPC, s.ingested, s.runDurations, &database{src: src, timeout: s.scrapeTimeout},
+	for _, c := range []string{"Unauthenticated", "ResourceExhausted"} {
+		s.refused.WithLabelValues(c)
+	}
+	s.Registry.MustRegister(s.GRPC, s.ingested, s.refused, s.runDurations, &database{src: src, timeout: s.scrapeTimeout},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return s
 }
@@ -91,6 +98,15 @@ func (s *Set) Ingested(stored, rejected int64) {
 	}
 	s.ingested.WithLabelValues(Stored).Add(float64(stored))
 	s.ingested.WithLabelValues(Rejected).Add(float64(rejected))
+}
+
+// RefusedAtDoor counts a call refused on its key before it reached the
+// interceptors (code is the gRPC code's name).
+func (s *Set) RefusedAtDoor(code string) {
+	if s == nil {
+		return
+	}
+	s.refused.WithLabelValues(code).Inc()
 }
 
 // RunAttempt records how long one attempt at a run over tins took.
