@@ -250,7 +250,7 @@ func TestRequestIDsTieAnswersLogsAndAudit(t *testing.T) {
 		if !br {
 			t.Error("the BadRequest detail was lost")
 		}
-		apptestWait(t, "the failed call's audit row", func() bool { n, _ := audited(id); return n == 1 })
+		waitFor(t, "the failed call's audit row", func() bool { n, _ := audited(id); return n == 1 })
 		if _, code := audited(id); code != "InvalidArgument" {
 			t.Errorf("audit code %q, want InvalidArgument", code)
 		}
@@ -268,20 +268,12 @@ func TestRequestIDsTieAnswersLogsAndAudit(t *testing.T) {
 		if status.Code(err) != codes.Unauthenticated || requestInfo(t, err) != id {
 			t.Errorf("unknown key: %v, want UNAUTHENTICATED with request id %s", err, id)
 		}
-		apptestWait(t, "the refused call's audit row", func() bool { n, _ := audited(id); return n == 1 })
+		waitFor(t, "the refused call's audit row", func() bool { n, _ := audited(id); return n == 1 })
 	})
 
 	t.Run("REST error, the client's id", func(t *testing.T) {
 		const id = "rest-req-0001"
-		req, _ := http.NewRequest("GET", "http://"+e.srv.HTTPAddr+"/v1/practices/12345/patients/x", nil)
-		req.Header.Set("Authorization", "Bearer "+e.srv.OperatorKey)
-		req.Header.Set("X-Request-Id", id)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, body := getWithID(t, e, "/v1/practices/12345/patients/x", e.srv.OperatorKey, id)
 		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("X-Request-Id") != id {
 			t.Fatalf("%s, X-Request-Id %q: want 400 with %s", resp.Status, resp.Header.Get("X-Request-Id"), id)
 		}
@@ -289,7 +281,7 @@ func TestRequestIDsTieAnswersLogsAndAudit(t *testing.T) {
 			t.Errorf("error body %s lacks the request id", body)
 		}
 		// The call recorded it, and the HTTP layer not a second time.
-		apptestWait(t, "the REST call's audit row", func() bool { n, _ := audited(id); return n > 0 })
+		waitFor(t, "the REST call's audit row", func() bool { n, _ := audited(id); return n > 0 })
 		barrier(t, e, "barrier-1")
 		if n, code := audited(id); n != 1 || code != "InvalidArgument" {
 			t.Errorf("audit rows with the id: %d (%s), want 1 InvalidArgument", n, code)
@@ -297,14 +289,7 @@ func TestRequestIDsTieAnswersLogsAndAudit(t *testing.T) {
 	})
 
 	t.Run("REST, an id not accepted is replaced", func(t *testing.T) {
-		req, _ := http.NewRequest("GET", "http://"+e.srv.HTTPAddr+"/v1/practices", nil)
-		req.Header.Set("Authorization", "Bearer "+e.srv.OperatorKey)
-		req.Header.Set("X-Request-Id", "has spaces; and="+strings.Repeat("x", 80))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := getWithID(t, e, "/v1/practices", e.srv.OperatorKey, "has spaces; and="+strings.Repeat("x", 80))
 		id := resp.Header.Get("X-Request-Id")
 		if resp.StatusCode != http.StatusOK || id == "" || strings.ContainsAny(id, " ;=") || len(id) > 64 {
 			t.Fatalf("%s, X-Request-Id %q: want 200 with an id of the server's", resp.Status, id)
@@ -316,18 +301,11 @@ func TestRequestIDsTieAnswersLogsAndAudit(t *testing.T) {
 
 	t.Run("REST refused without a key", func(t *testing.T) {
 		const id = "rest-nokey-0001"
-		req, _ := http.NewRequest("GET", "http://"+e.srv.HTTPAddr+"/v1/practices", nil)
-		req.Header.Set("X-Request-Id", id)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, body := getWithID(t, e, "/v1/practices", "", id)
 		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("X-Request-Id") != id || !bytes.Contains(body, []byte(id)) {
 			t.Errorf("%s, X-Request-Id %q, body %s: want 401 carrying %s", resp.Status, resp.Header.Get("X-Request-Id"), body, id)
 		}
-		apptestWait(t, "the refused REST request's audit row", func() bool { n, _ := audited(id); return n > 0 })
+		waitFor(t, "the refused REST request's audit row", func() bool { n, _ := audited(id); return n > 0 })
 		barrier(t, e, "barrier-2")
 		if n, _ := audited(id); n != 1 {
 			t.Errorf("audit rows with the id: %d, want 1", n)
@@ -361,4 +339,19 @@ func barrier(t *testing.T, e *env, id string) {
 	})
 }
 
-func apptestWait(t *testing.T, what string, cond func() bool) { t.Helper(); waitFor(t, what, cond) }
+// getWithID GETs a REST path with key (none if "") and X-Request-Id id.
+func getWithID(t *testing.T, e *env, path, key, id string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+e.srv.HTTPAddr+path, nil)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	req.Header.Set("X-Request-Id", id)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, body
+}

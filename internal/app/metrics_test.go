@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc"
+
 	"github.com/liaison-registry/liaison/internal/client"
 	"github.com/liaison-registry/liaison/internal/pgtest"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -27,17 +29,7 @@ func TestMetricsAddrIsLoopbackWithoutTLS(t *testing.T) {
 // to operator keys only, and a scrape without one is refused.
 func TestMetricsOverTLSNeedAnOperatorKey(t *testing.T) {
 	cert, key := selfSigned(t)
-	r, err := Start(context.Background(), Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0",
-		DatabaseURL: pgtest.NewDB(t), TLSCert: cert, TLSKey: key, Logger: discard()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Stop() //nolint:errcheck
-	conn, err := client.Dial(r.GRPCAddr, client.Options{Key: r.OperatorKey, CAFile: cert})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	r, conn := startTLS(t, cert, Options{MetricsAddr: "127.0.0.1:0", DatabaseURL: pgtest.NewDB(t), TLSCert: cert, TLSKey: key, Logger: discard()})
 	pk, err := pb.NewAccessServiceClient(conn).CreateKey(context.Background(), &pb.CreateKeyRequest{Role: pb.Role_ROLE_PRACTICE, Tin: "123456789"})
 	if err != nil {
 		t.Fatal(err)
@@ -85,3 +77,21 @@ func TestMetricsOverTLSNeedAnOperatorKey(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// startTLS starts a server with o on loopback over TLS with cert, and
+// dials it with the operator key; both end with the test.
+func startTLS(t *testing.T, cert string, o Options) (*Running, *grpc.ClientConn) {
+	t.Helper()
+	o.GRPCAddr, o.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	r, err := Start(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Stop() }) //nolint:errcheck
+	conn, err := client.Dial(r.GRPCAddr, client.Options{Key: r.OperatorKey, CAFile: cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return r, conn
+}
