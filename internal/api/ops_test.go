@@ -226,6 +226,11 @@ func TestRequestIDsTieAnswersLogsAndAudit(t *testing.T) {
 		if n, code := audited(id); n != 1 || code != "OK" {
 			t.Errorf("audit rows with the id: %d (%s), want 1 OK", n, code)
 		}
+		// Operators find it by its id (liaison keys audit --request-id).
+		ev, err := pb.NewAccessServiceClient(e.conn).ListAuditEvents(ctx, &pb.ListAuditEventsRequest{RequestId: id})
+		if err != nil || len(ev.Events) != 1 || ev.Events[0].RequestId != id || !strings.HasSuffix(ev.Events[0].Method, "/ListPractices") {
+			t.Errorf("ListAuditEvents by request id: %v, %v", ev, err)
+		}
 		if !hasMsg(logs.lines(id), "rpc") || !hasMsg(logs.lines(id), "audit") {
 			t.Errorf("log lines with the id: %v; want its rpc and audit lines", logs.lines(id))
 		}
