@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,7 +32,8 @@ var benches = map[string]func(args []string, stdout, stderr io.Writer) error{
 
 func runBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || benches[args[0]] == nil {
-		return badInput(fmt.Errorf("usage: liaison bench ingest|engine|evaluate|validate|reports|import-fhir|load [flags]"))
+		writeSynopsis(stderr, "bench", helps["bench"])
+		return &exitError{2, nil}
 	}
 	return benches[args[0]](args[1:], stdout, stderr)
 }
@@ -41,8 +41,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 // benchIngest streams records over gRPC into a fresh embedded PostgreSQL
 // and compares with psql's COPY of the same rows.
 func benchIngest(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench ingest", stderr)
 	records := fs.Int("records", 1_000_000, "records to stream")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the benchmark to this file")
 	if err := fs.Parse(args); err != nil {
@@ -66,8 +65,7 @@ func benchIngest(args []string, stdout, stderr io.Writer) error {
 // benchEngine times the engine alone: patients are generated first (not
 // timed), then evaluated on all CPUs, counting cases as a run would.
 func benchEngine(args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("bench engine", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlagSet("bench engine", stderr)
 	key := fl.String("measure", bench.BaselineMeasure, "measure version, ID@VERSION")
 	n := fl.Int("patients", 1_000_000, "synthetic patients to evaluate")
 	seed := fl.Uint64("seed", 1, "synthetic population seed")
@@ -98,8 +96,7 @@ func benchEngine(args []string, stdout, stderr io.Writer) error {
 // benchEvaluate times one server-side evaluation run over patients already
 // in PostgreSQL, against the floor of reading the same rows.
 func benchEvaluate(args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("bench evaluate", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlagSet("bench evaluate", stderr)
 	n := fl.Int("patients", 1_000_000, "synthetic patients to load and evaluate (measure: "+bench.BaselineMeasure+")")
 	liaisond := fl.String("liaisond", "", "liaisond binary (default: next to this one)")
 	keep := fl.String("keep", "", "keep the loaded cluster under this directory (one per --patients) and reuse it on later runs")
@@ -130,8 +127,7 @@ func benchEvaluate(args []string, stdout, stderr io.Writer) error {
 
 // benchValidate validates a 1 MB QRDA III file repeatedly, one worker per CPU.
 func benchValidate(args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("bench validate", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlagSet("bench validate", stderr)
 	files := fl.Int("files", 1000, "times to validate the 1 MB QRDA III file")
 	if err := fl.Parse(args); err != nil {
 		return &exitError{2, nil}
@@ -148,8 +144,7 @@ func benchValidate(args []string, stdout, stderr io.Writer) error {
 
 // benchReports times physician workbooks built from one run held in memory.
 func benchReports(args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("bench reports", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlagSet("bench reports", stderr)
 	key := fl.String("measure", bench.BaselineMeasure, "measure version, ID@VERSION")
 	n := fl.Int("workbooks", 1000, "physician workbooks to build")
 	patients := fl.Int("patients", 1_000_000, "synthetic patients in the run (not timed; about 20 cases per physician)")
@@ -171,8 +166,7 @@ func benchReports(args []string, stdout, stderr io.Writer) error {
 // benchImportFHIR writes a synthetic bulk FHIR export (untimed) and times
 // importing it through liaisond's API, as `liaison import` runs.
 func benchImportFHIR(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench import-fhir", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench import-fhir", stderr)
 	resources := fs.Int("resources", 1_000_000, "FHIR resources to import (at least)")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{2, nil}
@@ -192,8 +186,7 @@ func benchImportFHIR(args []string, stdout, stderr io.Writer) error {
 // in-process liaisond, then checks every acknowledged import against the
 // database.
 func benchLoad(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench load", stderr)
 	clients := fs.Int("clients", 32, "concurrent clients, each on its own connection")
 	seconds := fs.Int("seconds", 60, "how long the clients run")
 	batch := fs.Int("batch", 25, "synthetic patients per import request (about 20 records each)")

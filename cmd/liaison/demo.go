@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"io"
 	"log/slog"
 	"os"
@@ -13,8 +12,7 @@ import (
 )
 
 func runDemo(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("demo", stderr)
 	verbose := fs.Bool("v", false, "show the server's log")
 	patients := fs.Int("patients", 20_000, "synthetic registry size")
 	out := fs.String("out", "out", "folder for the submissions and workbooks")

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -127,8 +126,7 @@ type difference struct {
 }
 
 func runEvaluate(args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("evaluate", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlagSet("evaluate", stderr)
 	key := fl.String("measure", "", "measure version to evaluate, ID@VERSION (e.g. mips-418@2026)")
 	compare := fl.String("compare", "", "another version of the same measure, ID@VERSION, to list cases whose populations differ")
 	tz := fl.String("tz", "", "IANA time zone datetimes are read in when their practice names none (default: none, a datetime keeps the date it was written with)")
@@ -176,7 +174,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	}
 	patients, in, err := readInputs(inputs, input.Options{DefaultTIN: *tin}, loc)
 	if err != nil {
-		return err
+		return badInput(err) // input that cannot be read: nothing usable
 	}
 	for _, n := range in.Notes {
 		fmt.Fprintf(stderr, "input: note: %s\n", n)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,13 +16,11 @@ import (
 // runKeys manages API keys on a server: create, list, revoke; and reads
 // its audit log.
 func runKeys(args []string, stdout, stderr io.Writer) error {
-	usage := "usage: liaison keys create --role operator|practice|physician [--tin T] [--npi N] [--label L] [--expires DURATION|RFC3339]\n" +
-		"       liaison keys list [--all]\n       liaison keys revoke ID\n       liaison keys audit [--key-id ID] [--tin T] [--patient TIN/ID | --run ID] [--request-id ID] [--limit N]"
-	if len(args) == 0 {
-		return badInput(errors.New(usage))
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		groupUsage(stderr, "keys")
+		return &exitError{2, nil}
 	}
-	fl := flag.NewFlagSet("keys "+args[0], flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlagSet("keys "+args[0], stderr)
 	server := addServerFlags(fl)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -46,11 +43,10 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 			return &exitError{2, nil}
 		}
 		req := &pb.CreateKeyRequest{Tin: *tin, Npi: *npi, Label: *label}
-		v, ok := pb.Role_value["ROLE_"+strings.ToUpper(*role)]
-		if !ok || v == 0 {
-			return badInput(fmt.Errorf("keys create: --role %q: operator, practice or physician", *role))
+		var err error
+		if req.Role, err = enumFlag("--role", *role, roles, pb.Role_value); err != nil {
+			return badInput(fmt.Errorf("keys create: %w", err))
 		}
-		req.Role = pb.Role(v)
 		at, err := expiry(*expires, time.Now())
 		if err != nil {
 			return badInput(fmt.Errorf("keys create: --expires: %w", err))
@@ -133,8 +129,12 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 			return w.Flush()
 		})
 	}
-	return badInput(fmt.Errorf("keys: unknown subcommand %q\n%s", args[0], usage))
+	groupUsage(stderr, "keys")
+	return badInput(fmt.Errorf("keys: unknown subcommand %q", args[0]))
 }
+
+// roles are --role's short names.
+var roles = map[string]pb.Role{"operator": pb.Role_ROLE_OPERATOR, "practice": pb.Role_ROLE_PRACTICE, "physician": pb.Role_ROLE_PHYSICIAN}
 
 // expiry reads --expires: "" (never), a duration with d for days, or an
 // RFC 3339 instant.

@@ -1,5 +1,6 @@
 // Command liaison is the Liaison CLI. Each subcommand lives in its own file
-// and parses its own flags with the standard flag package.
+// and parses its own flags with the standard flag package; their usage
+// texts, alike, are in usage.go.
 package main
 
 import (
@@ -35,6 +36,7 @@ var commands = map[string]command{
 	"submit":   {"write a registry submission file (QPP JSON, PQRS XML) from finished runs on a server, validated", runSubmit},
 	"report":   {"build a physician or practice workbook, or a worklist CSV, from finished runs on a server", runReport},
 	"import":   {"stream FHIR R4, CSV claims or Liaison NDJSON files into liaisond: import --server ADDR PATH...", runImport},
+	"runs":     {"start evaluations on a server, follow them, read their results: runs start|wait|list|show|cases|aggregates", runRuns},
 	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
 	"keys":     {"manage API keys on a server and read its audit log: keys create|list|revoke|audit", runKeys},
 	"synth":    {"write a reproducible synthetic population: synth --patients N --seed S --out DIR [--format ndjson|fhir]", runSynth},
@@ -46,9 +48,23 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		usage(stderr)
 		return 2
+	}
+	if args[0] == "help" {
+		// liaison help [COMMAND [SUBCOMMAND]]: the same text as --help.
+		if len(args) == 1 {
+			usage(stdout)
+			return 0
+		}
+		if _, ok := commands[args[1]]; !ok {
+			fmt.Fprintf(stderr, "liaison help: unknown command %q\n", args[1])
+			usage(stderr)
+			return 2
+		}
+		run(append(args[1:], "--help"), io.Discard, stdout)
+		return 0
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
@@ -80,4 +96,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
 	}
+	fmt.Fprintln(w, "\n`liaison help COMMAND` (or `liaison COMMAND --help`) gives its flags and examples.\n"+
+		"Commands that talk to liaisond take --server (its gRPC address, default "+defaultGRPCAddr+") and find the API key in\n"+
+		"--key, LIAISON_KEY, --key-file, or the operator key beside liaisond's data directory (--data-dir, LIAISON_DATA_DIR).")
 }

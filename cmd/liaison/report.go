@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,8 +32,7 @@ func (r *runIDs) Set(v string) error {
 // runReport asks a server's ReportService for a report and writes it to a
 // file: a thin client, the server does the work.
 func runReport(args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("report", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlagSet("report", stderr)
 	var runs runIDs
 	fl.Var(&runs, "run", "finished evaluation run id (repeat, or separate with commas, for several measures)")
 	tin := fl.String("tin", "", "practice TIN: the practice's workbook, or with --npi the physician's practice")
@@ -43,10 +41,6 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	overview := fl.Bool("overview", false, "the registry overview across practices, small cells suppressed")
 	out := fl.String("out", "", "file to write (default: the name the server gives, in the current folder; - for stdout)")
 	server := addServerFlags(fl)
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: liaison report --run ID (--npi N [--tin T] | --tin T | --overview) [--csv] [--out FILE] [--server ADDR]")
-		fl.PrintDefaults()
-	}
 	if err := fl.Parse(args); err != nil {
 		return &exitError{2, nil}
 	}

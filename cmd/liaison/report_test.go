@@ -15,7 +15,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/liaison-registry/liaison/internal/app"
-	"github.com/liaison-registry/liaison/internal/bench"
 	"github.com/liaison-registry/liaison/internal/pgtest"
 	"github.com/liaison-registry/liaison/internal/store"
 	"github.com/liaison-registry/liaison/internal/synth"
@@ -47,19 +46,7 @@ func finishedRun(t *testing.T) (string, string, *pb.Aggregate) {
 	defer conn.Close()
 	o := synth.Defaults(3, 2024)
 	o.Practices, o.BadRate = 2, 0
-	msgs, _ := bench.Messages(synth.New(o), 600, 5000)
-	stream, err := pb.NewIngestServiceClient(conn).IngestStream(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range msgs {
-		if err := stream.Send(&pb.IngestStreamRequest{Records: m}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := stream.CloseAndRecv(); err != nil {
-		t.Fatal(err)
-	}
+	ingestSynth(t, conn, o, 600)
 	ev := pb.NewEvaluationServiceClient(conn)
 	started, err := ev.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-418@2024"})
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -27,8 +26,7 @@ var submitFormats = map[string]pb.SubmissionFormat{
 // runSubmit asks a server's SubmissionService for a registry file and
 // writes it, checked once more by the local validator, atomically.
 func runSubmit(args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("submit", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlagSet("submit", stderr)
 	var runs runIDs
 	fl.Var(&runs, "run", "succeeded evaluation run id (repeat, or separate with commas, for several measures of one year)")
 	format := fl.String("format", "qpp-json", "qpp-json (MIPS CQMs via a registry) or pqrs-xml (PQRS registry XML, PY2015)")
@@ -37,21 +35,17 @@ func runSubmit(args []string, stdout, stderr io.Writer) error {
 	set := fl.Bool("measurement-set", false, "qpp-json: write the measurement set a registry POSTs to /measurement-sets, not the full submission")
 	out := fl.String("out", "", "file to write (default: the name the server gives, in the current folder; - for stdout)")
 	server := addServerFlags(fl)
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: liaison submit --run ID [--run ID…] --format qpp-json|pqrs-xml --tin T [--npi N] [--measurement-set] [--out FILE] [--server ADDR]")
-		fl.PrintDefaults()
-	}
 	if err := fl.Parse(args); err != nil {
 		return &exitError{2, nil}
 	}
-	f, ok := submitFormats[*format]
+	f, ferr := enumFlag("--format", *format, submitFormats, pb.SubmissionFormat_value)
 	switch {
 	case len(runs) == 0:
 		return badInput(errors.New("submit: --run is required"))
 	case *tin == "":
 		return badInput(errors.New("submit: --tin is required (with --npi for an individual submission)"))
-	case !ok:
-		return badInput(fmt.Errorf("submit: --format %q: use qpp-json or pqrs-xml", *format))
+	case ferr != nil:
+		return badInput(fmt.Errorf("submit: %w", ferr))
 	}
 	conn, err := server.dial()
 	if err != nil {

@@ -72,7 +72,7 @@ func TestSubmitWritesOnlyValidFiles(t *testing.T) {
 	t.Cleanup(srv.Stop)
 	out := filepath.Join(t.TempDir(), "bad.json")
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"submit", "--run", "r", "--tin", "123456789", "--out", out, "--server", lis.Addr().String()}, &stdout, &stderr)
+	code := run([]string{"submit", "--run", "r", "--tin", "123456789", "--out", out, "--server", lis.Addr().String(), "--key", "k"}, &stdout, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "qppjson.tin.format") {
 		t.Errorf("exit %d: %s", code, stderr.String())
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -12,8 +11,7 @@ import (
 // runSynth writes a reproducible synthetic population (internal/synth) as
 // native NDJSON files.
 func runSynth(args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("synth", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlagSet("synth", stderr)
 	d := synth.Defaults(1, 2024)
 	n := fl.Int("patients", 10_000, "patients to generate")
 	fl.Uint64Var(&d.Seed, "seed", d.Seed, "random seed: the same seed gives the same files")

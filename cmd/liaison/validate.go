@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -24,8 +23,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 // validateMain is `liaison validate` with its output streams; it returns the
 // exit status.
 func validateMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("validate", stderr)
 	year := fs.Int("year", 0, "performance year to validate against (default: the year the file states)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	// Accept flags before or after the file name.
@@ -41,7 +39,7 @@ func validateMain(args []string, stdout, stderr io.Writer) int {
 		args = fs.Args()[1:]
 	}
 	if len(files) != 1 {
-		fmt.Fprintln(stderr, "usage: liaison validate FILE [--year YYYY] [--json]")
+		fs.Usage()
 		return 2
 	}
 	data, err := readLimited(files[0], validate.MaxBytes)

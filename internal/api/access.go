@@ -62,7 +62,7 @@ func CreateKey(ctx context.Context, st *store.Store, k store.APIKey) (store.APIK
 func checkKeyRequest(req *pb.CreateKeyRequest, now time.Time) (store.APIKey, error) {
 	k := store.APIKey{Principal: access.Principal{Role: roles[req.GetRole()], TIN: req.GetTin(), NPI: req.GetNpi()}, Label: req.GetLabel()}
 	if k.Role == "" {
-		return k, invalid("role", "role.required", "role must be OPERATOR, PRACTICE or PHYSICIAN")
+		return k, invalid("role", "role.required", "role must be %s", enumNames(pb.Role(0)))
 	}
 	if err := k.Check(); err != nil {
 		return k, invalid("role", "role.scope", "%v", err)

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/intake"
@@ -23,6 +25,24 @@ func (e *fieldError) Error() string { return e.field + ": " + e.msg }
 
 func invalid(field, reason, format string, args ...any) error {
 	return &fieldError{field, reason, fmt.Sprintf(format, args...)}
+}
+
+// enumNames lists an enum's values as the API accepts them, by full name
+// ("AGGREGATE_LEVEL_TIN, AGGREGATE_LEVEL_TIN_NPI or AGGREGATE_LEVEL_STRATUM"),
+// leaving out the zero value, so an error message never names a value the
+// API would refuse.
+func enumNames(e protoreflect.Enum) string {
+	vals := e.Descriptor().Values()
+	var names []string
+	for i := range vals.Len() {
+		if v := vals.Get(i); v.Number() != 0 {
+			names = append(names, string(v.Name()))
+		}
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // fieldErrors are several client mistakes in one request, each in its field.

@@ -77,7 +77,7 @@ var levels = map[pb.AggregateLevel]string{
 func (s *evaluationServer) ListAggregates(ctx context.Context, req *pb.ListAggregatesRequest) (*pb.ListAggregatesResponse, error) {
 	level, ok := levels[req.GetLevel()]
 	if !ok {
-		return nil, toStatus(ctx, s.log, invalid("level", "level.required", "level must be TIN, TIN_NPI or STRATUM"), nil)
+		return nil, toStatus(ctx, s.log, invalid("level", "level.required", "level must be %s", enumNames(pb.AggregateLevel(0))), nil)
 	}
 	aggs, err := s.svc.OwnAggregates(ctx, req.GetRunId(), level, req.GetTin())
 	if err != nil {

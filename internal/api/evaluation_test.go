@@ -475,8 +475,8 @@ func TestRatioRunTalliesRateAndIncidence(t *testing.T) {
 			t.Errorf("case %s: strata %v, want age band, index site, setting and care home", c.CaseId, c.Strata)
 		}
 	}
-	if outcomes["censored"] == 0 || outcomes["competing"] == 0 {
-		t.Errorf("outcomes listed: %v; the cohort should have censored cases and deaths", outcomes)
+	if outcomes["censored"] == 0 || outcomes["competing"] == 0 || outcomes["event"] == 0 {
+		t.Errorf("outcomes listed: %v; the cohort should have refractures, deaths and censored cases", outcomes)
 	}
 	aggs, err := e.evaluations().ListAggregates(context.Background(), &pb.ListAggregatesRequest{RunId: run.Id, Level: pb.AggregateLevel_AGGREGATE_LEVEL_STRATUM})
 	if err != nil {

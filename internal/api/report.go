@@ -106,7 +106,7 @@ func checkReportRequest(req *pb.BuildReportRequest) error {
 			return invalid("npi", "scope.extra", "a practice report takes no npi; ask for PHYSICIAN")
 		}
 	default:
-		return invalid("kind", "kind.required", "kind must be PHYSICIAN, PRACTICE or WORKLIST_CSV")
+		return invalid("kind", "kind.required", "kind must be %s", enumNames(pb.ReportKind(0)))
 	}
 	return nil
 }

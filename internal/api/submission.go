@@ -80,9 +80,9 @@ func checkSubmissionRequest(req *pb.BuildSubmissionRequest) (submission.Format, 
 		}
 		return submission.PQRSXML, "pqrs", nil
 	case pb.SubmissionFormat_SUBMISSION_FORMAT_QRDA3:
-		return 0, "", invalid("format", "format.unsupported", "Liaison does not write QRDA III yet; use QPP_JSON for MIPS CQMs")
+		return 0, "", invalid("format", "format.unsupported", "Liaison does not write QRDA III yet; use SUBMISSION_FORMAT_QPP_JSON for MIPS CQMs")
 	}
-	return 0, "", invalid("format", "format.required", "format must be QPP_JSON or PQRS_XML")
+	return 0, "", invalid("format", "format.required", "format must be SUBMISSION_FORMAT_QPP_JSON or SUBMISSION_FORMAT_PQRS_XML")
 }
 
 // gather reads each run's counts for the scope. Runs must have succeeded,

@@ -56,7 +56,14 @@ func flsLine(r *pb.Run) string {
 	t := r.GetTally()
 	pop := t.GetPopulations()
 	line := fmt.Sprintf("%d cases, %d excluded", pop["initialPopulation"], pop["measurePopulationExclusion"])
-	if o := t.GetObservation(); o.GetN() > 0 {
+	followed := len(t.GetIncidence()) > 0
+	switch o := t.GetObservation(); {
+	case o.GetN() == 0:
+	case r.GetScoring() == "ratio":
+		line += fmt.Sprintf("; followed a median %.0f days (IQR %.0f-%.0f)", o.GetMedian(), o.GetQ1(), o.GetQ3())
+	case followed:
+		line += fmt.Sprintf("; %d reached the event after a median %.1f days (IQR %.1f-%.1f), %d in the numerator", o.GetN(), o.GetMedian(), o.GetQ1(), o.GetQ3(), pop["numerator"])
+	default:
 		line += fmt.Sprintf("; %d observed: median %.2f (IQR %.2f-%.2f), %d in the numerator", o.GetN(), o.GetMedian(), o.GetQ1(), o.GetQ3(), pop["numerator"])
 	}
 	if t.Rate != nil {

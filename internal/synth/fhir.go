@@ -2,10 +2,12 @@ package synth
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"strconv"
 	"strings"
 
+	"github.com/liaison-registry/liaison/internal/wire"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -97,8 +99,10 @@ func period(start, end string) obj {
 	return p
 }
 
-// fhirResources maps API records to FHIR resources, keyed by resource type.
-func fhirResources(recs []*pb.Record) map[string][]obj {
+// fhirResources maps API records to FHIR resources, keyed by resource type;
+// it returns apart the care events FHIR has no mapping for.
+func fhirResources(recs []*pb.Record) (map[string][]obj, []*pb.CareEvent) {
+	var unmapped []*pb.CareEvent
 	out := map[string][]obj{}
 	add := func(r obj) { t := r["resourceType"].(string); out[t] = append(out[t], r) }
 	coverage := map[string]string{} // patient → its first coverage id, for claims
@@ -178,16 +182,19 @@ func fhirResources(recs []*pb.Record) map[string][]obj {
 		case r.GetCareEvent() != nil:
 			if o := fhirCareEvent(r.GetCareEvent()); o != nil {
 				add(o)
+			} else {
+				unmapped = append(unmapped, r.GetCareEvent())
 			}
 		}
 	}
-	return out
+	return out, unmapped
 }
 
 // fhirCareEvent writes the care events the FHIR reader maps back
 // (docs/fhir-mapping.md, care events): a FRAX score and a care-home
 // residence as Observations, a falls-risk assessment as a Procedure. The
-// other kinds have no FHIR mapping yet and are left out (nil).
+// other kinds have no FHIR mapping yet (nil): they go to the service's own
+// spreadsheet, careCSV.
 func fhirCareEvent(e *pb.CareEvent) obj {
 	subject := ref("Patient", fhirID(e.Tin, e.PatientId))
 	id := fhirID(e.Tin, e.SourceId)
@@ -353,10 +360,12 @@ func fhirClaim(q *pb.QualityCode, coverage string) obj {
 	return o
 }
 
-// encodeFHIR renders records as FHIR NDJSON per resource type.
+// encodeFHIR renders records as FHIR NDJSON per resource type, and the
+// care events FHIR cannot carry as rows of careCSV.
 func encodeFHIR(recs []*pb.Record) (map[string][]byte, error) {
 	out := map[string][]byte{}
-	for typ, rs := range fhirResources(recs) {
+	resources, unmapped := fhirResources(recs)
+	for typ, rs := range resources {
 		var b bytes.Buffer
 		for _, r := range rs {
 			line, err := json.Marshal(r) // maps marshal with sorted keys: stable bytes
@@ -368,7 +377,48 @@ func encodeFHIR(recs []*pb.Record) (map[string][]byte, error) {
 		}
 		out[typ] = b.Bytes()
 	}
+	if len(unmapped) > 0 {
+		rows, err := careRows(unmapped)
+		if err != nil {
+			return nil, err
+		}
+		out[careCSV] = rows
+	}
 	return out, nil
+}
+
+// careCSV is where a FHIR export's companion goes: the fracture liaison
+// service's own spreadsheet of the care events no FHIR mapping carries yet
+// (FLS assessments, AOM recommendations, strength and balance, monitoring;
+// docs/fhir-mapping.md lists them as open), in internal/carecsv's shape, as
+// a service keeps them beside the EHR. Patients are named by their FHIR
+// ids, as the FHIR reader keys them.
+const careCSV = "care-events.csv"
+
+var careCSVHeader = []string{"tin", "patient_id", "event_id", "kind", "date", "end", "npi", "service", "tool", "score",
+	"on_treatment", "residence", "reason", "code_system", "code", "display"}
+
+func careRows(events []*pb.CareEvent) ([]byte, error) {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	for _, e := range events {
+		var score, onTreatment, sys, code string
+		if e.Score != nil {
+			score = strconv.FormatFloat(*e.Score, 'f', -1, 64)
+		}
+		if e.OnTreatment != nil {
+			onTreatment = strconv.FormatBool(*e.OnTreatment)
+		}
+		if e.Code != nil {
+			sys, code = e.Code.System, e.Code.Code
+		}
+		if err := w.Write([]string{e.Tin, fhirID(e.Tin, e.PatientId), e.SourceId, string(wire.CareKinds[e.Kind]), e.Date, e.End, e.Npi, e.Service,
+			string(wire.RiskTools[e.Tool]), score, onTreatment, string(wire.Residences[e.Residence]), e.Reason, sys, code, e.Display}); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return b.Bytes(), w.Error()
 }
 
 // WriteFHIR writes the reference records and patients 0..n-1 as FHIR R4
@@ -376,5 +426,10 @@ func encodeFHIR(recs []*pb.Record) (map[string][]byte, error) {
 // Practitioner.ndjson, Patient.ndjson, Encounter.ndjson, ...). It returns
 // the files written and the number of resources.
 func (g *Generator) WriteFHIR(dir string, n int, progress func(done int)) ([]string, int, error) {
-	return g.write(dir, n, progress, encodeFHIR, func(typ string, _ []byte) string { return typ + ".ndjson" })
+	return g.write(dir, n, progress, encodeFHIR, func(typ string, _ []byte) string {
+		if typ == careCSV {
+			return careCSV
+		}
+		return typ + ".ndjson"
+	})
 }

@@ -3,6 +3,7 @@ package synth
 import (
 	"bufio"
 	"bytes"
+	"encoding/csv"
 	"fmt"
 	"maps"
 	"os"
@@ -170,6 +171,15 @@ func (w *files) write(name string, b []byte) error {
 			return err
 		}
 		bw = bufio.NewWriterSize(f, 256<<10)
+		if name == careCSV { // a CSV starts with its header row
+			hw := csv.NewWriter(bw)
+			if err := hw.Write(careCSVHeader); err != nil {
+				return err
+			}
+			if hw.Flush(); hw.Error() != nil {
+				return hw.Error()
+			}
+		}
 		w.open[name] = bw
 		w.fs = append(w.fs, f)
 		w.names = append(w.names, filepath.Join(w.dir, name))

@@ -15,6 +15,7 @@ type builder struct {
 	g   *Generator
 	r   *rand.Rand
 	cr  *rand.Rand // care events' own stream (care.go); nil: none
+	rr  *rand.Rand // refractures' own stream (refracture.go); nil: none
 	pr  *practice
 	pcp int // the patient's own clinician
 	id  string
@@ -28,6 +29,8 @@ type builder struct {
 	death      clinical.NullDate
 	chron      []int           // indexes into chronics
 	dxa        []clinical.Date // central DXA dates (measures/valuesets/central-dxa.txt)
+	fxDoc      int             // the surgeon who treated the index fracture
+	fxDx       clinical.Code   // the index fracture's initial-encounter code
 }
 
 func (b *builder) date(y int, m time.Month, d int) clinical.Date { return clinical.NewDate(y, m, d) }
@@ -136,6 +139,18 @@ func fractureWeight(female bool, age int) float64 {
 	return w * 1.8
 }
 
+// hipDeathDay maps a uniform draw u in [0, 355) to the day after a hip
+// fracture on which a patient who dies within the year dies: 9.5/29.8 of
+// the draws to days 10-30, the others to days 31-365. One draw, as before
+// the first month was weighted, so no later draw of the patient moved.
+func hipDeathDay(u int) int {
+	const early = 355 * 95 / 298 // draws that land in the first month
+	if u < early {
+		return 10 + u*21/early
+	}
+	return 31 + (u-early)*335/(355-early)
+}
+
 func (b *builder) generate() {
 	r, y := b.r, b.y
 	yStart, yEnd := b.date(y, 1, 1), b.date(y, 12, 31)
@@ -193,12 +208,16 @@ func (b *builder) generate() {
 			}
 		}
 	}
-	// Deaths: about a quarter of hip-fracture patients die within a year
-	// (29.8% in England, about 27% in the US: fls.md §6.1); a few of the
-	// oldest die anyway.
+	// Deaths: 27% of hip-fracture patients die within a year, NCQA's
+	// figure for US adults 50+ (29.8% in England: fls.md §6.1); a few of
+	// the oldest die anyway. A third of a year's deaths come in the first
+	// month (9.5% of 29.8% die by day 30: fls.md §6.1), after the
+	// discharge (days 10-30), the rest over days 31-365. Other sites carry
+	// no death of their own: fls.md gives no figure for them, so that is
+	// a registry assumption (it understates their mortality).
 	switch {
-	case st != nil && st.admitted && b.chance(0.25):
-		b.death = clinical.Some(fx.AddDays(10 + r.IntN(355)))
+	case st != nil && st.admitted && b.chance(0.27):
+		b.death = clinical.Some(fx.AddDays(hipDeathDay(r.IntN(355))))
 	case b.age >= 85 && b.chance(0.05):
 		b.death = clinical.Some(b.between(dataStart, yEnd))
 	}
@@ -251,6 +270,9 @@ func (b *builder) generate() {
 	b.screening(yStart, yEnd, hospice)
 	if b.cr != nil {
 		b.care(st, fx, lti, b.cr)
+	}
+	if b.rr != nil {
+		b.refracture(st, fx, b.rr)
 	}
 }
 
@@ -340,34 +362,8 @@ func (b *builder) fracture(st *site, fx, yStart, yEnd clinical.Date, hospice, lt
 	if st.surgery != nil && b.chance(st.surgeryShare) {
 		surgery = st.surgery[r.IntN(len(st.surgery))]
 	}
-	index := -1
-	switch {
-	case st.admitted:
-		index = b.visit(fx, clinical.Emergency, "23", doc, edVisit[r.IntN(len(edVisit))], dx, true, 0, 23)
-		if stay := b.visit(fx, clinical.Inpatient, "21", doc, hospitalAdmit, dx, false, 0, 0); stay >= 0 {
-			e := &b.d.Encounters[stay]
-			out := fx.AddDays(3 + r.IntN(5))
-			e.End, e.Discharge = clinical.Some(out), clinical.Some(out)
-			if surgery != (clinical.Code{}) {
-				e.Lines = append(e.Lines, clinical.Line{Code: surgery})
-			}
-		}
-	default:
-		day := fx
-		if b.chance(0.55) {
-			index = b.visit(fx, clinical.Emergency, "23", doc, edVisit[r.IntN(len(edVisit))], dx, true, 0, 23)
-			day = fx.AddDays(3 + r.IntN(8))
-		}
-		if e := b.visit(day, clinical.Ambulatory, "11", doc, officeNew[r.IntN(len(officeNew))], dx, b.chance(0.3), 8, 17); e >= 0 {
-			if surgery != (clinical.Code{}) {
-				b.d.Encounters[e].Lines = append(b.d.Encounters[e].Lines, clinical.Line{Code: surgery})
-			}
-			if index < 0 {
-				index = e
-			}
-		}
-	}
-	if index < 0 {
+	b.fxDoc, b.fxDx = doc, dx
+	if b.presentation(st, fx, doc, dx, surgery) < 0 {
 		return
 	}
 	follow := followUpDx(dx)
@@ -429,14 +425,7 @@ func (b *builder) fracture(st *site, fx, yStart, yEnd clinical.Date, hospice, lt
 	on := b.d.Encounters[claim].Start
 	age := clinical.AgeOn(b.d.Patient.BirthDate, on)
 	if age >= 50 {
-		switch {
-		case hospice:
-			b.quality(claim, qHospice024, nil)
-		case b.chance(c.comm):
-			b.quality(claim, qComm, nil)
-		default:
-			b.quality(claim, qComm, notMetReason8)
-		}
+		b.communication024(claim, c, hospice)
 	}
 	if !b.female || age < 50 || age > 85 {
 		return
@@ -470,6 +459,60 @@ func (b *builder) fracture(st *site, fx, yStart, yEnd clinical.Date, hospice, lt
 			}
 		}
 	}
+}
+
+// communication024 reports #024's code on claim e: hospice (G9688), or
+// communication to the PCP documented at the physician's own rate (5015F),
+// or not (5015F-8P).
+func (b *builder) communication024(e int, c *clinician, hospice bool) {
+	switch {
+	case hospice:
+		b.quality(e, qHospice024, nil)
+	case b.chance(c.comm):
+		b.quality(e, qComm, nil)
+	default:
+		b.quality(e, qComm, notMetReason8)
+	}
+}
+
+// presentation adds a fracture's first claims, all coded with its initial
+// code dx: for a hip, ED and an admission (with the surgery, discharged
+// after 3-7 days); otherwise ED and an office visit days later, or the
+// office visit alone (with any surgery). It returns the first encounter,
+// or -1 when the patient had died by then.
+func (b *builder) presentation(st *site, fx clinical.Date, doc int, dx, surgery clinical.Code) int {
+	r := b.r
+	index := -1
+	switch {
+	case st.admitted:
+		index = b.visit(fx, clinical.Emergency, "23", doc, edVisit[r.IntN(len(edVisit))], dx, true, 0, 23)
+		if stay := b.visit(fx, clinical.Inpatient, "21", doc, hospitalAdmit, dx, false, 0, 0); stay >= 0 {
+			e := &b.d.Encounters[stay]
+			out := fx.AddDays(3 + r.IntN(5))
+			if b.death.Valid && b.death.Date < out {
+				out = b.death.Date // died in hospital
+			}
+			e.End, e.Discharge = clinical.Some(out), clinical.Some(out)
+			if surgery != (clinical.Code{}) {
+				e.Lines = append(e.Lines, clinical.Line{Code: surgery})
+			}
+		}
+	default:
+		day := fx
+		if b.chance(0.55) {
+			index = b.visit(fx, clinical.Emergency, "23", doc, edVisit[r.IntN(len(edVisit))], dx, true, 0, 23)
+			day = fx.AddDays(3 + r.IntN(8))
+		}
+		if e := b.visit(day, clinical.Ambulatory, "11", doc, officeNew[r.IntN(len(officeNew))], dx, b.chance(0.3), 8, 17); e >= 0 {
+			if surgery != (clinical.Code{}) {
+				b.d.Encounters[e].Lines = append(b.d.Encounters[e].Lines, clinical.Line{Code: surgery})
+			}
+			if index < 0 {
+				index = e
+			}
+		}
+	}
+	return index
 }
 
 // treatment starts an osteoporosis agent: an order, then fills or doses

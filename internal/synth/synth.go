@@ -5,7 +5,9 @@
 // fragility fracture followed (or not) by a bone density test and
 // osteoporosis treatment at rates that vary by physician, with the
 // quality-data codes claims carry and the exclusions (hospice, long-term
-// care, prior testing or treatment, palliative care) the measures count.
+// care, prior testing or treatment, palliative care) the measures count;
+// then what a fracture liaison service records (care.go) and subsequent
+// fractures at Frost 2020's rates with death competing (refracture.go).
 //
 // The same seed always yields the same data, and patient i depends only on
 // the seed and i, never on how many patients are asked for, so benchmarks
@@ -245,11 +247,18 @@ func PatientID(i int) string {
 }
 
 // Patient returns patient i as domain records, all valid.
-func (g *Generator) Patient(i int) clinical.PatientData {
+func (g *Generator) Patient(i int) clinical.PatientData { return g.patient(i, true) }
+
+// patient makes patient i, without the refracture stream's records when
+// refractures is false (to show they change nothing else).
+func (g *Generator) patient(i int, refractures bool) clinical.PatientData {
 	r := rand.New(rand.NewPCG(g.o.Seed, uint64(i)))
 	pi, _ := slices.BinarySearch(g.cumSize, r.Float64())
 	b := &builder{g: g, r: r, pr: &g.practices[min(pi, len(g.practices)-1)], id: PatientID(i), y: g.o.Year,
 		cr: rand.New(rand.NewPCG(g.o.Seed^careStream, uint64(i)))}
+	if refractures {
+		b.rr = rand.New(rand.NewPCG(g.o.Seed^refractureStream, uint64(i)))
+	}
 	b.pcp = b.pr.pcp[r.IntN(len(b.pr.pcp))]
 	b.generate()
 	if g.o.AsOf != 0 {

@@ -155,6 +155,24 @@ func TestCareEvents(t *testing.T) {
 			if p.Patient.DeathDate.Valid && e.Date > p.Patient.DeathDate.Date {
 				t.Fatalf("patient %d: care event %s on %s after death on %s", i, e.SourceID, e.Date, p.Patient.DeathDate.Date)
 			}
+			// The record agrees with the fills: nobody who declined an AOM
+			// (or could not take one) fills one within the year, and a
+			// monitoring contact is on treatment when a fill covers its day.
+			switch e.Kind {
+			case clinical.CareAOMDeclined, clinical.CareAOMContraindicated:
+				if slices.ContainsFunc(p.Medications, func(m clinical.MedicationEvent) bool {
+					return isAOMFill(m) && m.Date >= e.Date.AddDays(-210) && m.Date <= e.Date.AddDays(365)
+				}) {
+					t.Fatalf("patient %d: %s on %s, yet an AOM filled around it", i, e.Kind, e.Date)
+				}
+			case clinical.CareMonitoringContact:
+				covered := slices.ContainsFunc(p.Medications, func(m clinical.MedicationEvent) bool {
+					return isAOMFill(m) && m.Date <= e.Date && e.Date < m.Date.AddDays(int(m.DaysSupply))
+				})
+				if !e.OnTreatment.Valid || e.OnTreatment.Value != covered {
+					t.Fatalf("patient %d: monitoring contact on %s says on treatment %v, a fill covers it: %v", i, e.Date, e.OnTreatment, covered)
+				}
+			}
 		}
 	}
 	for _, k := range []clinical.CareKind{clinical.CareFLSAssessment, clinical.CareFractureRisk, clinical.CareFallsAssessment, clinical.CareFallsReferral,
@@ -167,6 +185,13 @@ func TestCareEvents(t *testing.T) {
 	if withEvents == 0 || kinds[clinical.CareFLSAssessment] < 200 {
 		t.Errorf("%d patients with care events, %d FLS assessments", withEvents, kinds[clinical.CareFLSAssessment])
 	}
+}
+
+// isAOMFill: a fill or dose of the osteoporosis agents the synth uses
+// (alendronate, risedronate, zoledronic acid, denosumab, teriparatide,
+// raloxifene), not an order.
+func isAOMFill(m clinical.MedicationEvent) bool {
+	return m.Kind != clinical.MedOrder && slices.Contains([]string{"904431", "905024", "J3489", "J0897", "J3110", "1490065"}, m.Code.Code)
 }
 
 // With a bad-data rate, the patients Bad names have exactly one record
