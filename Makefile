@@ -33,8 +33,10 @@ chaos: postgres
 	LIAISON_CHAOS=1 $(GO) test -count=1 -timeout 30m -v ./internal/chaos
 	$(GO) test -count=10 -run 'Killed|Crash' ./internal/api
 
+## build: the binaries, with the VCS revision stamped when the checkout allows it (overrides a
+## GOFLAGS=-buildvcs=false; a git worktree or a tree without git gets "devel (no VCS information)")
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -buildvcs=auto -o $(BIN)/ ./cmd/...
 
 ## generate: regenerate Go code and the OpenAPI document from proto/
 generate:

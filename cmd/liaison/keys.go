@@ -98,6 +98,7 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 		tin := fl.String("tin", "", "only calls scoped to this TIN")
 		patient := fl.String("patient", "", "only calls that read or wrote this patient, TIN/SOURCE_ID (who read patient X)")
 		run := fl.String("run", "", "only calls that read this evaluation run")
+		requestID := fl.String("request-id", "", "only the call with this request id (x-request-id, as an answer or a log line gives it)")
 		limit := fl.Int("limit", 50, "newest events to show (at most 1000)")
 		if err := fl.Parse(args[1:]); err != nil {
 			return &exitError{2, nil}
@@ -115,15 +116,15 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 			subject = "run:" + *run
 		}
 		return call(func(c pb.AccessServiceClient) error {
-			resp, err := c.ListAuditEvents(ctx, &pb.ListAuditEventsRequest{KeyId: *keyID, Tin: *tin, Subject: subject, PageSize: int32(*limit)})
+			resp, err := c.ListAuditEvents(ctx, &pb.ListAuditEventsRequest{KeyId: *keyID, Tin: *tin, Subject: subject, RequestId: *requestID, PageSize: int32(*limit)})
 			if err != nil {
 				return err
 			}
 			w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "AT\tKEY\tROLE\tMETHOD\tTIN\tNPI\tSUBJECT\tCODE\tITEMS")
+			fmt.Fprintln(w, "AT\tKEY\tROLE\tMETHOD\tTIN\tNPI\tSUBJECT\tCODE\tITEMS\tREQUEST")
 			for _, e := range resp.Events {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", e.At, dash(e.KeyId), roleName(e.Role),
-					e.Method, dash(e.Tin), dash(e.Npi), dash(e.Subject), e.Code, e.Items)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", e.At, dash(e.KeyId), roleName(e.Role),
+					e.Method, dash(e.Tin), dash(e.Npi), dash(e.Subject), e.Code, e.Items, dash(e.RequestId))
 			}
 			return w.Flush()
 		})

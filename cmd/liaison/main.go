@@ -40,6 +40,7 @@ var commands = map[string]command{
 	"validate": {"check a submission file (QRDA III, QPP JSON, PQRS XML): validate FILE [--year YYYY] [--json]", runValidate},
 	"keys":     {"manage API keys on a server and read its audit log: keys create|list|revoke|audit", runKeys},
 	"synth":    {"write a reproducible synthetic population: synth --patients N --seed S --out DIR [--format ndjson|fhir]", runSynth},
+	"version":  {"print the module version, VCS revision and whether the tree was modified", runVersion},
 }
 
 func main() {

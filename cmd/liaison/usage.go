@@ -53,6 +53,10 @@ var helps = map[string]help{
 	"synth": {[]string{"--out DIR [--patients N] [--seed S] [--year YYYY] [--format ndjson|fhir] [--bad-rate R]"},
 		"Writes a reproducible synthetic population.",
 		[]string{"liaison synth --patients 1000 --out /tmp/synth", "liaison synth --patients 1000 --format fhir --bad-rate 0 --out /tmp/fhir"}},
+	"version": {[]string{""},
+		"Prints the build this binary was made from: module version, VCS revision, whether the tree was modified\n" +
+			"(the line every evaluation run records), commit time and Go version.",
+		[]string{"liaison version"}},
 	"bench": {[]string{"ingest|engine|evaluate|validate|reports|import-fhir|load [flags]"},
 		"Runs one benchmark and prints its BENCH line.",
 		[]string{"liaison bench engine", "liaison bench evaluate --keep /tmp/liaison-bench"}},
@@ -64,9 +68,10 @@ var helps = map[string]help{
 			"liaison keys create --role physician --tin 123456789 --npi 1234567893 --expires 90d"}},
 	"keys list":   {[]string{"[--all]"}, "Lists the keys (with --all, revoked and expired ones too).", []string{"liaison keys list --all"}},
 	"keys revoke": {[]string{"ID"}, "Revokes a key at once.", []string{"liaison keys revoke 4f2a9c1e"}},
-	"keys audit": {[]string{"[--key-id ID] [--tin T] [--patient TIN/ID | --run ID] [--limit N]"},
+	"keys audit": {[]string{"[--key-id ID] [--tin T] [--patient TIN/ID | --run ID] [--request-id ID] [--limit N]"},
 		"Reads the audit log, newest first.",
-		[]string{"liaison keys audit --patient 123456789/MRN-1", "liaison keys audit --run $RUN"}},
+		[]string{"liaison keys audit --patient 123456789/MRN-1", "liaison keys audit --run $RUN",
+			"liaison keys audit --request-id JOJTLR5357BR6OMTMWSYHCLFNQ"}},
 
 	"runs": {about: "Starts evaluations on a server, follows them, and reads their results."},
 	"runs start": {[]string{"--measure ID@VERSION [--tin T…] [--wait]"},

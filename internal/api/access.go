@@ -118,7 +118,7 @@ func (s *accessServer) ListAuditEvents(ctx context.Context, req *pb.ListAuditEve
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
-	f := store.AuditFilter{KeyID: req.GetKeyId(), TIN: req.GetTin(), Subject: req.GetSubject(), Limit: size + 1}
+	f := store.AuditFilter{KeyID: req.GetKeyId(), TIN: req.GetTin(), Subject: req.GetSubject(), RequestID: req.GetRequestId(), Limit: size + 1}
 	if t := req.GetPageToken(); t != "" {
 		if f.Before, err = strconv.ParseInt(t, 10, 64); err != nil || f.Before <= 0 {
 			return nil, toStatus(ctx, s.log, invalid("page_token", "page_token.invalid", "page_token was not returned by ListAuditEvents"), nil)
@@ -136,7 +136,7 @@ func (s *accessServer) ListAuditEvents(ctx context.Context, req *pb.ListAuditEve
 	}
 	for _, e := range events {
 		resp.Events = append(resp.Events, &pb.AuditEvent{Id: e.ID, At: rfc3339(e.At), KeyId: e.KeyID, Role: roleMsg(e.Role),
-			Method: e.Method, Tin: e.TIN, Npi: e.NPI, Code: e.Code, Items: e.Items, Subject: e.Subject})
+			Method: e.Method, Tin: e.TIN, Npi: e.NPI, Code: e.Code, Items: e.Items, Subject: e.Subject, RequestId: e.RequestID})
 	}
 	return resp, nil
 }

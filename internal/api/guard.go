@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/liaison-registry/liaison/internal/access"
+	"github.com/liaison-registry/liaison/internal/metrics"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -29,9 +30,10 @@ import (
 // call's time, and audits the outcome. Handlers see only calls that passed,
 // with the caller in their context (access.From).
 type guard struct {
-	auth  *authenticator
-	audit *auditor
-	log   *slog.Logger
+	auth    *authenticator
+	audit   *auditor
+	log     *slog.Logger
+	metrics *metrics.Set // nil: not counted
 	// requests are the REST requests (by the id keyFirst gave them) that
 	// reached a call here and were audited by it.
 	requests sync.Map
@@ -64,6 +66,8 @@ type tapped struct{}
 // reader, so it does no more than authenticate does: a map lookup for a
 // known token, a bounded lookup and slow hash for a new one.
 func (g *guard) tap(ctx context.Context, info *tap.Info) (context.Context, error) {
+	id := requestIDOf(first(info.Header.Get(RequestIDHeader)))
+	ctx = withRequestID(ctx, id)
 	if open(info.FullMethodName) {
 		return ctx, nil
 	}
@@ -73,10 +77,11 @@ func (g *guard) tap(ctx context.Context, info *tap.Info) (context.Context, error
 		return context.WithValue(ctx, tapped{}, p), nil
 	}
 	if refused := refusal(err); refused != nil {
-		id, _, _ := access.ParseToken(token)
-		g.audit.record(ctx, p, store.AuditEvent{Method: info.FullMethodName, KeyID: id}, time.Now(), refused)
+		keyID, _, _ := access.ParseToken(token)
+		g.audit.record(ctx, p, store.AuditEvent{Method: info.FullMethodName, KeyID: keyID}, time.Now(), refused)
+		g.metrics.RefusedAtDoor(status.Code(refused).String())
 		g.seen(ctx, info.Header)
-		return ctx, refused
+		return ctx, withRequestInfo(refused, id)
 	}
 	return ctx, nil
 }
@@ -164,7 +169,7 @@ func (g *guard) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		g.seen(ctx, md)
 	}
-	slot := &store.AuditSlot{Event: store.AuditEvent{Method: info.FullMethod, Subject: subjectOf(req)}}
+	slot := &store.AuditSlot{Event: store.AuditEvent{Method: info.FullMethod, Subject: subjectOf(req), RequestID: RequestID(ctx)}}
 	ev := &slot.Event
 	p, r, err := g.admit(ctx, info.FullMethod)
 	var resp any
@@ -205,7 +210,7 @@ func (g *guard) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInf
 	if md, ok := metadata.FromIncomingContext(ss.Context()); ok {
 		g.seen(ss.Context(), md)
 	}
-	slot := &store.AuditSlot{Event: store.AuditEvent{Method: info.FullMethod}}
+	slot := &store.AuditSlot{Event: store.AuditEvent{Method: info.FullMethod, RequestID: RequestID(ss.Context())}}
 	p, r, err := g.admit(ss.Context(), info.FullMethod)
 	gs := &guardedStream{ServerStream: ss, p: p, rule: r, slot: slot, g: g, start: start}
 	if err == nil {
@@ -374,6 +379,7 @@ func newAuditor(st *store.Store, log *slog.Logger) *auditor {
 // flush of the log for all of them, not one each.
 func (a *auditor) durable(ctx context.Context, p access.Principal, ev store.AuditEvent, start time.Time) error {
 	ev = a.complete(p, ev, start, nil)
+	ev.RequestID = cmp.Or(ev.RequestID, RequestID(ctx))
 	a.logEvent(ctx, ev)
 	w := durableWrite{ev: ev, done: make(chan error, 1)}
 	a.mu.Lock()
@@ -425,6 +431,7 @@ func (a *auditor) writeWaiting(ctx context.Context) {
 // failed): written in the next batch.
 func (a *auditor) record(ctx context.Context, p access.Principal, ev store.AuditEvent, start time.Time, err error) {
 	ev = a.complete(p, ev, start, err)
+	ev.RequestID = cmp.Or(ev.RequestID, RequestID(ctx))
 	a.logEvent(ctx, ev)
 	a.mu.Lock()
 	if len(a.pending) < maxPending {
@@ -442,7 +449,8 @@ func (a *auditor) complete(p access.Principal, ev store.AuditEvent, start time.T
 }
 
 // logEvent writes the event as one log line (no patient data: a subject
-// is an id the caller sent).
+// is an id the caller sent); the log handler adds the request id from ctx
+// (WithRequestIDs).
 func (a *auditor) logEvent(ctx context.Context, ev store.AuditEvent) {
 	a.log.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("key_id", ev.KeyID), slog.String("role", string(ev.Role)),
 		slog.String("method", ev.Method), slog.String("tin", ev.TIN), slog.String("npi", ev.NPI),

@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"github.com/liaison-registry/liaison/internal/access"
-	"github.com/liaison-registry/liaison/internal/intake"
 	"io"
 	"log/slog"
 	"unicode/utf8"
 
+	"github.com/liaison-registry/liaison/internal/access"
 	"github.com/liaison-registry/liaison/internal/clinical"
+	"github.com/liaison-registry/liaison/internal/intake"
+	"github.com/liaison-registry/liaison/internal/metrics"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -19,9 +20,10 @@ import (
 // ingestServer implements IngestService.
 type ingestServer struct {
 	pb.UnimplementedIngestServiceServer
-	svc   *intake.Service
-	store *store.Store
-	log   *slog.Logger
+	svc     *intake.Service
+	store   *store.Store
+	log     *slog.Logger
+	metrics *metrics.Set // nil: not counted
 }
 
 // maxBatch bounds one message so a single request cannot exhaust memory.
@@ -39,6 +41,7 @@ func (s *ingestServer) Ingest(ctx context.Context, req *pb.IngestRequest) (*pb.I
 		sent = true
 		return req.GetRecords(), nil
 	})
+	s.count(res)
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, res)
 	}
@@ -69,10 +72,21 @@ func (s *ingestServer) IngestStream(stream pb.IngestService_IngestStreamServer) 
 		}
 		return msg.GetRecords(), nil
 	})
+	s.count(res)
 	if err != nil {
 		return toStatus(ctx, s.log, err, res)
 	}
 	return stream.SendAndClose(&pb.IngestStreamResponse{Result: res})
+}
+
+// count adds a request's records to the metrics: those stored once they
+// are committed, and those rejected.
+func (s *ingestServer) count(res *pb.IngestResult) {
+	stored := res.GetStored()
+	if !res.GetCommitted() {
+		stored = 0
+	}
+	s.metrics.Ingested(stored, res.GetRejected())
 }
 
 func (s *ingestServer) GetPatient(ctx context.Context, req *pb.GetPatientRequest) (*pb.GetPatientResponse, error) {

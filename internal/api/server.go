@@ -37,6 +37,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/intake"
 	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/metrics"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -77,6 +78,9 @@ type Deps struct {
 	// MaxConnsPerClient bounds the connections one address holds open on
 	// each port (DefaultMaxConnsPerClient if 0).
 	MaxConnsPerClient int
+	// Metrics, when set, counts and times every call and the records
+	// ingested.
+	Metrics *metrics.Set
 }
 
 // New builds the server.
@@ -85,12 +89,13 @@ func New(d Deps) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
+	log = slog.New(WithRequestIDs(log.Handler()))
 	s := &Server{log: log, store: st, health: health.NewServer(), mem: bufconn.Listen(1 << 20), audit: newAuditor(st, log), tls: d.TLS,
 		maxConns: cmp.Or(d.MaxConnsPerClient, DefaultMaxConnsPerClient)}
 	auth := newAuthenticator(st, log)
 	auth.fails.max = cmp.Or(d.MaxAuthFailures, DefaultMaxAuthFailures)
 	s.auth = auth
-	g := &guard{auth: auth, audit: s.audit, log: log}
+	g := &guard{auth: auth, audit: s.audit, log: log, metrics: d.Metrics}
 	s.guard = g
 	opts := []grpc.ServerOption{
 		// The key is checked on the headers, before the message is read.
@@ -105,14 +110,24 @@ func New(d Deps) *Server {
 		// that keeps a stream open needs.
 		grpc.MaxConcurrentStreams(maxStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		// Access first, so a caller without a key learns nothing of the
-		// schema; then the request's fields (known.go).
-		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, g.unary, s.knownUnary),
-		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream, g.stream, s.knownStream),
 	}
+	// The request id comes first: every later step logs and audits with
+	// it. Then the metrics, outside the rest, so that a call the guard
+	// refuses, or a panic answered INTERNAL, counts with its code. Access
+	// before the request's fields (known.go), so a caller without a key
+	// learns nothing of the schema.
+	unary := []grpc.UnaryServerInterceptor{s.requestUnary}
+	stream := []grpc.StreamServerInterceptor{s.requestStream}
+	if d.Metrics != nil {
+		unary = append(unary, d.Metrics.GRPC.UnaryServerInterceptor())
+		stream = append(stream, d.Metrics.GRPC.StreamServerInterceptor())
+	}
+	unary = append(unary, s.recoverUnary, s.logUnary, g.unary, s.knownUnary)
+	stream = append(stream, s.recoverStream, s.logStream, g.stream, s.knownStream)
+	opts = append(opts, grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...))
 	s.grpc = grpc.NewServer(opts...)
 	pb.RegisterAccessServiceServer(s.grpc, &accessServer{store: st, auth: auth, audit: s.audit, log: log})
-	pb.RegisterIngestServiceServer(s.grpc, &ingestServer{svc: &intake.Service{Store: st}, store: st, log: log})
+	pb.RegisterIngestServiceServer(s.grpc, &ingestServer{svc: &intake.Service{Store: st}, store: st, log: log, metrics: d.Metrics})
 	specs := d.Evaluations.Measures
 	pb.RegisterMeasureServiceServer(s.grpc, &measureServer{specs: specs, log: log,
 		hash: func(key string) (string, error) { return measure.SpecHash(d.Evaluations.Specs, key) }})
@@ -121,6 +136,9 @@ func New(d Deps) *Server {
 	pb.RegisterReportServiceServer(s.grpc, &reportServer{runs: d.Evaluations, measures: specs, log: log})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
+	if d.Metrics != nil {
+		d.Metrics.GRPC.InitializeMetrics(s.grpc) // every method's series, at 0
+	}
 	return s
 }
 
@@ -186,7 +204,8 @@ func (s *Server) gateway(ctx context.Context) (http.Handler, *grpc.ClientConn, e
 	}
 	// Request bodies are decoded keeping what the schema does not know, for
 	// the server to refuse (known.go), instead of dropping it.
-	gw := runtime.NewServeMux(runtime.WithMarshalerOption(runtime.MIMEWildcard, newRESTJSON()))
+	gw := runtime.NewServeMux(runtime.WithMarshalerOption(runtime.MIMEWildcard, newRESTJSON()),
+		runtime.WithIncomingHeaderMatcher(gatewayHeaders))
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		pb.RegisterAccessServiceHandler, pb.RegisterIngestServiceHandler, pb.RegisterMeasureServiceHandler, pb.RegisterEvaluationServiceHandler,
 		pb.RegisterSubmissionServiceHandler, pb.RegisterReportServiceHandler,
@@ -304,6 +323,7 @@ func (s *Server) keyFirst(next http.Handler) http.Handler {
 			s.audit.record(r.Context(), access.Principal{}, store.AuditEvent{Method: r.Method + " " + r.URL.Path, KeyID: id}, time.Now(), err)
 			s.guard.requests.Store(r.Header.Get(gatewayRequestHeader), true)
 			st := status.Convert(err)
+			s.guard.metrics.RefusedAtDoor(st.Code().String())
 			code := http.StatusUnauthorized
 			if st.Code() == codes.ResourceExhausted {
 				code = http.StatusTooManyRequests
@@ -313,7 +333,8 @@ func (s *Server) keyFirst(next http.Handler) http.Handler {
 			w.Header().Set("Connection", "close")
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(code)
-			json.NewEncoder(w).Encode(map[string]any{"code": st.Code(), "message": st.Message(), "details": []any{}}) //nolint:errcheck
+			json.NewEncoder(w).Encode(map[string]any{"code": st.Code(), "message": st.Message(), "details": []any{ //nolint:errcheck
+				map[string]string{"@type": "type.googleapis.com/google.rpc.RequestInfo", "requestId": RequestID(r.Context())}}})
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
@@ -359,17 +380,39 @@ func (p *paced) Read(b []byte) (int, error) {
 // requestHeader metadata.
 const gatewayRequestHeader = "Grpc-Metadata-" + requestHeader
 
-// auditRefused gives each HTTP request an id and records, in the audit
+// gatewayHeaders are the HTTP headers the REST gateway passes to calls as
+// metadata: the permanent ones, as by default, and the two auditRefused
+// sets on every request (whatever the client sent in them is replaced):
+// the internal request key and the request id. No other Grpc-Metadata-*
+// header reaches a call.
+func gatewayHeaders(key string) (string, bool) {
+	switch http.CanonicalHeaderKey(key) {
+	case http.CanonicalHeaderKey(gatewayRequestHeader):
+		return requestHeader, true
+	case http.CanonicalHeaderKey(RequestIDHeader):
+		return RequestIDHeader, true
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
+
+// auditRefused gives each HTTP request its request id (the client's
+// X-Request-Id if acceptable, else a new one), returned in the answer's
+// X-Request-Id header and passed to the call, and records, in the audit
 // log, a request refused before it reached a call (bad JSON, a body over
-// the limit, an unknown route): the calls record the rest.
+// the limit, an unknown route): the calls record the rest. An internal key
+// of its own, never the client's id, tells whether a call audited it.
 func (s *Server) auditRefused(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := rand.Text()
-		r.Header.Set(gatewayRequestHeader, id)
+		key := rand.Text()
+		r.Header.Set(gatewayRequestHeader, key)
+		reqID := requestIDOf(r.Header.Get(RequestIDHeader))
+		r.Header.Set(RequestIDHeader, reqID)
+		w.Header().Set(RequestIDHeader, reqID)
+		r = r.WithContext(withRequestID(r.Context(), reqID))
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		start := time.Now()
 		next.ServeHTTP(sw, r)
-		if _, audited := s.guard.requests.LoadAndDelete(id); !audited && sw.code >= 400 {
+		if _, audited := s.guard.requests.LoadAndDelete(key); !audited && sw.code >= 400 {
 			keyID, _, _ := access.ParseToken(httpBearer(r))
 			s.audit.record(r.Context(), access.Principal{}, store.AuditEvent{Method: r.Method + " " + r.URL.Path, KeyID: keyID},
 				start, status.Error(httpCode(sw.code), http.StatusText(sw.code)))

@@ -79,16 +79,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string) {
 
 func TestTLSServesGRPCAndHTTPS(t *testing.T) {
 	cert, key := selfSigned(t)
-	r, err := Start(context.Background(), Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: pgtest.NewDB(t), TLSCert: cert, TLSKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Stop() //nolint:errcheck
-	conn, err := client.Dial(r.GRPCAddr, client.Options{Key: r.OperatorKey, CAFile: cert})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	r, conn := startTLS(t, cert, Options{DatabaseURL: pgtest.NewDB(t), TLSCert: cert, TLSKey: key})
 	if _, err := pb.NewIngestServiceClient(conn).ListPractices(context.Background(), &pb.ListPracticesRequest{}); err != nil {
 		t.Errorf("gRPC over TLS: %v", err)
 	}

@@ -9,24 +9,28 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/liaison-registry/liaison/internal/api"
 	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/metrics"
 	"github.com/liaison-registry/liaison/internal/pgembed"
 	"github.com/liaison-registry/liaison/internal/store"
+	"github.com/liaison-registry/liaison/internal/version"
 	"github.com/liaison-registry/liaison/measures"
 )
 
 // Options configure a server.
 type Options struct {
-	GRPCAddr    string // e.g. 127.0.0.1:7418; ":0" picks a free port
-	HTTPAddr    string
+	GRPCAddr string // e.g. 127.0.0.1:7418; ":0" picks a free port
+	HTTPAddr string
+	// MetricsAddr serves /metrics (Prometheus) on a port of its own; ""
+	// serves none. Without TLS it must be a loopback address and needs no
+	// key; with TLS it is served over TLS to operator keys only.
+	MetricsAddr string
 	DataDir     string // embedded cluster's directory; "" with no DatabaseURL means a throwaway cluster
 	DatabaseURL string // external PostgreSQL; empty means embedded
 	Logger      *slog.Logger
@@ -62,36 +66,14 @@ type Options struct {
 }
 
 // Version is the software version recorded with every run: the module
-// version, or the VCS revision the binary was built from.
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	rev, dirty := "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "devel"
-	}
-	if dirty {
-		rev += "+dirty"
-	}
-	return rev
-}
+// version, the VCS revision and whether the tree was modified
+// (internal/version).
+func Version() string { return version.Get().String() }
 
 // Running is a started server.
 type Running struct {
 	GRPCAddr, HTTPAddr string
+	MetricsAddr        string // "" when no metrics are served
 	DatabaseURL        string
 	// OperatorKey is an operator API key for this process's own clients
 	// (demo, benchmarks, tests): the bootstrap key when this start created
@@ -136,11 +118,35 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		if o.HTTPAddr, err = loopbackOnly("--http-addr", o.HTTPAddr); err != nil {
 			return nil, err
 		}
+		if o.MetricsAddr != "" {
+			if o.MetricsAddr, err = loopbackOnly("--metrics-addr", o.MetricsAddr); err != nil {
+				return nil, err
+			}
+		}
+	}
+	tlsConfig, err := serverTLS(o)
+	if err != nil {
+		return nil, err
+	}
+	// The ports first: one in use stops the start before the database is
+	// started (or created) and before a first key is made and shown.
+	ls, err := listen(o)
+	if err != nil {
+		return nil, err
+	}
+	gl, hl, ml := ls[0], ls[1], ls[2]
+	closeListeners := func() {
+		for _, l := range ls {
+			if l != nil {
+				l.Close()
+			}
+		}
 	}
 	url := o.DatabaseURL
 	if url == "" {
 		c, err := pgembed.Start(ctx, pgembed.Options{DataDir: o.DataDir, Logger: log})
 		if err != nil {
+			closeListeners()
 			return nil, fmt.Errorf("embedded PostgreSQL: %w", err)
 		}
 		r.cluster = c
@@ -150,6 +156,7 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		log.Info("embedded PostgreSQL started", "data_dir", o.DataDir)
 	}
 	fail := func(err error) (*Running, error) {
+		closeListeners()
 		r.stopCluster(log)
 		return nil, err
 	}
@@ -159,27 +166,12 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		return fail(err)
 	}
 	r.Store = st
-	tlsConfig, err := serverTLS(o)
-	if err != nil {
-		st.Close()
-		return fail(err)
-	}
 	if r.OperatorKey, err = operatorKey(ctx, st, o); err != nil {
 		st.Close()
 		return fail(err)
 	}
-	gl, err := net.Listen("tcp", o.GRPCAddr)
-	if err != nil {
-		st.Close()
-		return fail(fmt.Errorf("gRPC listener %s: %w", o.GRPCAddr, err))
-	}
-	hl, err := net.Listen("tcp", o.HTTPAddr)
-	if err != nil {
-		gl.Close()
-		st.Close()
-		return fail(fmt.Errorf("HTTP listener %s: %w", o.HTTPAddr, err))
-	}
 	r.GRPCAddr, r.HTTPAddr = gl.Addr().String(), hl.Addr().String()
+	set := metrics.New(metricsSource{st})
 	specs := measures.FS()
 	evals := &evaluation.Service{Store: st, Measures: measure.NewRegistry(specs), Specs: specs, Version: Version(), MaxPending: o.MaxPendingRuns,
 		MaxPendingPerPractice: o.MaxPendingRunsPerPractice}
@@ -187,16 +179,24 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	r.cancel = cancel
 	stopWorkers := func(context.Context) error { return nil }
 	if o.EvaluationWorkers >= 0 {
-		if stopWorkers, err = st.StartWorkers(sctx, evals.Work, store.WorkerOptions{Concurrency: o.EvaluationWorkers, RescueAfter: o.RescueAfter}); err != nil {
+		work := func(ctx context.Context, job evaluation.Job) error {
+			start := time.Now()
+			err := evals.Work(ctx, job)
+			set.RunAttempt(job.Run().TINs, time.Since(start), err)
+			return err
+		}
+		if stopWorkers, err = st.StartWorkers(sctx, work, store.WorkerOptions{Concurrency: o.EvaluationWorkers, RescueAfter: o.RescueAfter}); err != nil {
 			cancel()
-			gl.Close()
-			hl.Close()
 			st.Close()
 			return fail(fmt.Errorf("evaluation workers: %w", err))
 		}
 	}
 	srv := api.New(api.Deps{Store: st, Evaluations: evals, Log: log, TLS: tlsConfig, MaxAuthFailures: o.MaxAuthFailures,
-		MaxConnsPerClient: o.MaxConnsPerClient})
+		MaxConnsPerClient: o.MaxConnsPerClient, Metrics: set})
+	if ml != nil {
+		r.MetricsAddr = ml.Addr().String()
+		go serveMetrics(sctx, ml, srv, set, tlsConfig, log)
+	}
 	go func() {
 		err := srv.Serve(sctx, gl, hl)
 		stopCtx, done := context.WithTimeout(context.Background(), 10*time.Second)

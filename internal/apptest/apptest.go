@@ -33,11 +33,14 @@ func Start(t *testing.T) *Server {
 }
 
 // Serve starts liaisond over the database at url with o; addresses,
-// database and logger are set here, and evaluation runs are rescued after
-// a second unless o says otherwise.
+// database and logger (unless o has one) are set here, and evaluation runs
+// are rescued after a second unless o says otherwise.
 func Serve(t *testing.T, url string, o app.Options) *Server {
 	t.Helper()
-	o.GRPCAddr, o.HTTPAddr, o.DatabaseURL, o.Logger, o.ClientKey = "127.0.0.1:0", "127.0.0.1:0", url, Logger(), true
+	o.GRPCAddr, o.HTTPAddr, o.DatabaseURL, o.ClientKey = "127.0.0.1:0", "127.0.0.1:0", url, true
+	if o.Logger == nil {
+		o.Logger = Logger()
+	}
 	if o.RescueAfter == 0 {
 		o.RescueAfter = time.Second
 	}

@@ -103,6 +103,9 @@ type AuditEvent struct {
 	// Subject names what the call read or wrote ("patient:<tin>/<id>",
 	// "run:<id>"); "" for calls on no one record.
 	Subject string
+	// RequestID is the request's id (x-request-id), also on its log lines
+	// and its error answer.
+	RequestID string
 }
 
 // AppendAudit stores events in one COPY. Its commit does not wait for the
@@ -118,10 +121,10 @@ func (s *Store) AppendAudit(ctx context.Context, events []AuditEvent) error {
 			return err
 		}
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_events"},
-			[]string{"at", "key_id", "role", "method", "tin", "npi", "code", "items", "subject"},
+			[]string{"at", "key_id", "role", "method", "tin", "npi", "code", "items", "subject", "request_id"},
 			pgx.CopyFromSlice(len(events), func(i int) ([]any, error) {
 				e := events[i]
-				return []any{e.At, e.KeyID, string(e.Role), e.Method, e.TIN, e.NPI, e.Code, e.Items, e.Subject}, nil
+				return []any{e.At, e.KeyID, string(e.Role), e.Method, e.TIN, e.NPI, e.Code, e.Items, e.Subject, e.RequestID}, nil
 			}))
 		return err
 	})
@@ -131,8 +134,8 @@ func (s *Store) AppendAudit(ctx context.Context, events []AuditEvent) error {
 // RecordAudit stores the event of the call this transaction belongs to, in
 // the transaction: a write and its audit event commit together or not at all.
 func (t *Tx) RecordAudit(ctx context.Context, e AuditEvent) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO audit_events (at, key_id, role, method, tin, npi, code, items, subject)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, e.At, e.KeyID, string(e.Role), e.Method, e.TIN, e.NPI, e.Code, e.Items, e.Subject)
+	_, err := t.tx.Exec(ctx, `INSERT INTO audit_events (at, key_id, role, method, tin, npi, code, items, subject, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, e.At, e.KeyID, string(e.Role), e.Method, e.TIN, e.NPI, e.Code, e.Items, e.Subject, e.RequestID)
 	return classify(err)
 }
 
@@ -161,22 +164,24 @@ func AuditIn(ctx context.Context) *AuditSlot {
 // AuditFilter selects audit events, newest first.
 type AuditFilter struct {
 	KeyID, TIN, Subject string
+	RequestID           string
 	Before              int64 // 0: from the newest
 	Limit               int
 }
 
 // ListAudit returns audit events newest first.
 func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, at, key_id, role, method, tin, npi, code, items, subject FROM audit_events
+	rows, err := s.pool.Query(ctx, `SELECT id, at, key_id, role, method, tin, npi, code, items, subject, request_id FROM audit_events
 		WHERE ($1 = '' OR key_id = $1) AND ($2 = '' OR tin = $2) AND ($3 = 0 OR id < $3) AND ($5 = '' OR subject = $5)
-		ORDER BY id DESC LIMIT $4`, f.KeyID, f.TIN, f.Before, f.Limit, f.Subject)
+		  AND ($6 = '' OR request_id = $6)
+		ORDER BY id DESC LIMIT $4`, f.KeyID, f.TIN, f.Before, f.Limit, f.Subject, f.RequestID)
 	if err != nil {
 		return nil, classify(err)
 	}
 	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEvent, error) {
 		var e AuditEvent
 		var role string
-		err := r.Scan(&e.ID, &e.At, &e.KeyID, &role, &e.Method, &e.TIN, &e.NPI, &e.Code, &e.Items, &e.Subject)
+		err := r.Scan(&e.ID, &e.At, &e.KeyID, &role, &e.Method, &e.TIN, &e.NPI, &e.Code, &e.Items, &e.Subject, &e.RequestID)
 		e.Role = access.Role(role)
 		return e, err
 	})

@@ -514,7 +514,10 @@ type AuditEvent struct {
 	Items int64 `protobuf:"varint,9,opt,name=items,proto3" json:"items,omitempty"`
 	// What the call read or wrote, when it names one record: "patient:<tin>/<source id>",
 	// "run:<id>[,<id>...]". Answers "who read patient X".
-	Subject       string `protobuf:"bytes,10,opt,name=subject,proto3" json:"subject,omitempty"`
+	Subject string `protobuf:"bytes,10,opt,name=subject,proto3" json:"subject,omitempty"`
+	// The request's id: the client's x-request-id, or the one the server gave
+	// it; also on the request's log lines and in its answer.
+	RequestId     string `protobuf:"bytes,11,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -619,6 +622,13 @@ func (x *AuditEvent) GetSubject() string {
 	return ""
 }
 
+func (x *AuditEvent) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 type ListAuditEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Optional filters.
@@ -627,7 +637,9 @@ type ListAuditEventsRequest struct {
 	PageSize  int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only events on this subject, e.g. "patient:123456789/MRN-1" or "run:<id>".
-	Subject       string `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
+	Subject string `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Only the event of this request id (x-request-id).
+	RequestId     string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -693,6 +705,13 @@ func (x *ListAuditEventsRequest) GetPageToken() string {
 func (x *ListAuditEventsRequest) GetSubject() string {
 	if x != nil {
 		return x.Subject
+	}
+	return ""
+}
+
+func (x *ListAuditEventsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -786,7 +805,7 @@ const file_liaison_v1_access_proto_rawDesc = "" +
 	"\x10RevokeKeyRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"9\n" +
 	"\x11RevokeKeyResponse\x12$\n" +
-	"\x03key\x18\x01 \x01(\v2\x12.liaison.v1.ApiKeyR\x03key\"\xe9\x01\n" +
+	"\x03key\x18\x01 \x01(\v2\x12.liaison.v1.ApiKeyR\x03key\"\x88\x02\n" +
 	"\n" +
 	"AuditEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x0e\n" +
@@ -799,14 +818,18 @@ const file_liaison_v1_access_proto_rawDesc = "" +
 	"\x04code\x18\b \x01(\tR\x04code\x12\x14\n" +
 	"\x05items\x18\t \x01(\x03R\x05items\x12\x18\n" +
 	"\asubject\x18\n" +
-	" \x01(\tR\asubject\"\x97\x01\n" +
+	" \x01(\tR\asubject\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\v \x01(\tR\trequestId\"\xb6\x01\n" +
 	"\x16ListAuditEventsRequest\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x10\n" +
 	"\x03tin\x18\x02 \x01(\tR\x03tin\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x04 \x01(\tR\tpageToken\x12\x18\n" +
-	"\asubject\x18\x05 \x01(\tR\asubject\"q\n" +
+	"\asubject\x18\x05 \x01(\tR\asubject\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x06 \x01(\tR\trequestId\"q\n" +
 	"\x17ListAuditEventsResponse\x12.\n" +
 	"\x06events\x18\x01 \x03(\v2\x16.liaison.v1.AuditEventR\x06events\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*V\n" +
