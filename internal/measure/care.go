@@ -72,16 +72,22 @@ func careMatch(p *clinical.PatientData, r *rule, w clinical.Period, mt *match) {
 	}
 }
 
-// careText says which care event satisfied r: "FLS assessment: fls
-// assessment (event V12) on 2025-03-01, day 12 after the fracture of ...".
+// careText says which care event satisfied r: "FLS assessment on
+// 2025-03-01 (care event V12, by Fracture Liaison Service), day 12 after the
+// fracture of ...", naming the event's kind when the rule counts several.
 func (m *Measure) careText(p *clinical.PatientData, r *rule, c *caseCtx, mt *match) string {
 	e := &p.CareEvents[mt.rec]
-	text := fmt.Sprintf("%s: %s (care event %s) on %s, %s", r.label, strings.ReplaceAll(string(e.Kind), "_", " "), e.SourceID, e.Date, m.relative(e.Date, c.index))
+	what := r.label
+	if len(r.care) > 1 {
+		what += ": " + strings.ReplaceAll(string(e.Kind), "_", " ")
+	}
+	rec := "care event " + e.SourceID
+	if e.Service != "" {
+		rec += ", by " + e.Service
+	}
+	text := fmt.Sprintf("%s on %s (%s), %s", what, e.Date, rec, m.relative(e.Date, c.index))
 	if e.OnTreatment.Valid {
 		text += map[bool]string{true: ", on treatment", false: ", not on treatment"}[e.OnTreatment.Value]
-	}
-	if e.Service != "" {
-		text += ", by " + e.Service
 	}
 	if mt.n > 1 {
 		text += fmt.Sprintf(" (and %d more)", mt.n-1)

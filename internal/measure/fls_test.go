@@ -128,7 +128,7 @@ func TestFLSKPIDenominators(t *testing.T) {
 		// FLS-DB KPI 10: among those recommended AOM in KPI 7's 90 days.
 		{"started-without-recommendation-no-case", "fls-aom-started-112d@2025", fill(flsPatient(), 30), nil},
 		{"recommended-day-90-counted", "fls-aom-started-112d@2025", flsPatient().care("r1", clinical.CareAOMRecommended, day(90)),
-			[]wantCase{{pops: notMet, rule: "denominator", text: "Bone therapy recommended: aom recommended (care event r1) on " + day(90) + ", day 90 after the fracture"}}},
+			[]wantCase{{pops: notMet, rule: "denominator", text: "Bone therapy recommended on " + day(90) + " (care event r1), day 90 after the fracture"}}},
 		{"recommended-day-91-no-case", "fls-aom-started-112d@2025", flsPatient().care("r1", clinical.CareAOMRecommended, day(91)), nil},
 		{"declined-is-not-recommended", "fls-aom-started-112d@2025", flsPatient().care("r1", clinical.CareAOMDeclined, day(10)), nil},
 		{"order-is-not-a-start", "fls-aom-started-112d@2025", recommended(flsPatient()).med("m1", clinical.MedOrder, day(30), clinical.RxNorm, "904419", 30), []wantCase{{pops: notMet}}},
