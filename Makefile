@@ -5,6 +5,16 @@ BIN    = bin
 
 .PHONY: demo test bench chaos build generate check-generated lint vet fuzz postgres clean measures medlists benchmarks
 REF   ?= ../shared/reference/qpp-measures
+# bench engine: the #418 baseline first, then every measure the engine gained since, timed in
+# one run so each line's of_first compares it with #418 under the same machine load.
+FLS_KPIS = fls-assessment-90d fls-dxa-90d fls-falls-90d fls-aom-recommended-90d fls-strength-balance-112d \
+	fls-monitoring-84-112d fls-aom-started-112d fls-on-aom-364d fls-fracture-risk-84d fls-dxa-84d \
+	fls-falls-assessment-84d fls-aom-recommended-84d fls-strength-balance-start-112d fls-monitoring-112d \
+	fls-aom-started-all-112d fls-on-aom-all-364d
+comma := ,
+empty :=
+space := $(empty) $(empty)
+ENGINE_MEASURES = mips-418@2026,aom-pdc@2025,time-to-treatment@2025,refracture@2025,$(subst $(space),$(comma),$(addsuffix @2025,$(FLS_KPIS)))
 
 ## demo: start an embedded PostgreSQL and liaisond, load a sample through the API, print what was stored
 demo: postgres build
@@ -16,10 +26,7 @@ test: postgres
 
 ## bench: the performance figures, one BENCH line each
 bench: postgres build
-	./$(BIN)/liaison bench engine --patients 1000000
-	./$(BIN)/liaison bench engine --measure aom-pdc@2025 --patients 1000000
-	./$(BIN)/liaison bench engine --measure time-to-treatment@2025 --patients 1000000
-	./$(BIN)/liaison bench engine --measure refracture@2025 --patients 1000000
+	./$(BIN)/liaison bench engine --measure $(ENGINE_MEASURES) --patients 1000000 --rounds 3
 	./$(BIN)/liaison bench ingest --records 1000000
 	./$(BIN)/liaison bench evaluate --patients 1000000
 	./$(BIN)/liaison bench reports --workbooks 1000

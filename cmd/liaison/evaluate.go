@@ -32,6 +32,7 @@ type report struct {
 	version
 	Counts    measure.Counts `json:"counts"`
 	Rate      *float64       `json:"performanceRate"`
+	Band      measure.Band   `json:"band,omitempty"` // the rate's RAG band, for measures with bands
 	Aggregate aggregate      `json:"aggregate"`
 	Cases     []measure.Case `json:"cases"`
 	Compare   *comparison    `json:"compare,omitempty"`
@@ -62,6 +63,7 @@ type comparison struct {
 	version
 	Counts      measure.Counts `json:"counts"`
 	Rate        *float64       `json:"performanceRate"`
+	Band        measure.Band   `json:"band,omitempty"`
 	Aggregate   aggregate      `json:"aggregate"`
 	Differences []difference   `json:"differences"`
 }
@@ -77,11 +79,14 @@ type version struct {
 	Provisional        bool     `json:"provisional"`
 	ProvisionalReasons []string `json:"provisionalReasons,omitempty"`
 	Sources            []string `json:"sources"`
+	// Bands are the RAG thresholds (fractions) the rate is read against;
+	// absent for measures without them.
+	Bands *measure.Bands `json:"bands,omitempty"`
 }
 
 func versionOf(m *measure.Measure) version {
 	return version{Measure: m.ID, Version: m.Version, PeriodStart: m.Period().Start.String(), PeriodEnd: m.Period().End.String(),
-		Scoring: string(m.Scoring), Provisional: len(m.Provisional) > 0, ProvisionalReasons: m.Provisional, Sources: append([]string{}, m.Sources...)}
+		Scoring: string(m.Scoring), Provisional: len(m.Provisional) > 0, ProvisionalReasons: m.Provisional, Sources: append([]string{}, m.Sources...), Bands: m.Bands}
 }
 
 // aggregate is what all the cases add up to, for any scoring: counts by
@@ -202,13 +207,15 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	if m.Horizons() != nil {
 		fmt.Fprintf(stderr, "%s follows cases to the data cut-off, %s (--cutoff)\n", m.Key(), cutoff)
 	}
-	out := report{version: versionOf(m), Counts: res.Counts, Rate: res.Counts.Rate(), Aggregate: aggregateOf(m, res.Cases), Cases: res.Cases, Input: in}
+	rate := res.Counts.Rate()
+	out := report{version: versionOf(m), Counts: res.Counts, Rate: rate, Band: m.BandOf(rate), Aggregate: aggregateOf(m, res.Cases), Cases: res.Cases, Input: in}
 	if m.Horizons() != nil {
 		out.DataCutoff = cutoff.String()
 	}
 	if other != nil {
 		res2 := other.Run(patients, true)
-		out.Compare = &comparison{version: versionOf(other), Counts: res2.Counts, Rate: res2.Counts.Rate(), Aggregate: aggregateOf(other, res2.Cases),
+		rate2 := res2.Counts.Rate()
+		out.Compare = &comparison{version: versionOf(other), Counts: res2.Counts, Rate: rate2, Band: other.BandOf(rate2), Aggregate: aggregateOf(other, res2.Cases),
 			Differences: diff(res.Cases, res2.Cases)}
 	}
 	w := bufio.NewWriter(stdout)

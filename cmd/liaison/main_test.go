@@ -491,3 +491,40 @@ func TestEvaluateRefracture(t *testing.T) {
 		t.Errorf("horizons %v, want 365 only (730 is past every follow-up)", horizons)
 	}
 }
+
+// A measure with RAG bands says its rate's band and the thresholds: four of
+// five patients assessed by day 90 (one on day 91) is 80%, green by FLS-DB's
+// bands. Measures without bands print neither (the #418 golden).
+func TestEvaluateFLSKPIBand(t *testing.T) {
+	code, out, errs := runCLI("evaluate", "--measure", "fls-assessment-90d@2025", "--input", "testdata/fls")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Rate  *float64           `json:"performanceRate"`
+		Band  string             `json:"band"`
+		Bands map[string]float64 `json:"bands"`
+		Cases []struct {
+			PatientID   string   `json:"patientId"`
+			Populations []string `json:"populations"`
+			Evidence    []struct {
+				Text string `json:"text"`
+			} `json:"evidence"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Rate == nil || *doc.Rate != 0.8 || doc.Band != "green" || doc.Bands["green"] != 0.8 || doc.Bands["amber"] != 0.5 {
+		t.Errorf("rate %v band %q bands %v; want 0.8, green, {green 0.8 amber 0.5}", doc.Rate, doc.Band, doc.Bands)
+	}
+	for _, c := range doc.Cases {
+		if met := slices.Contains(c.Populations, "numerator"); met == (c.PatientID == "day-91") {
+			t.Errorf("%s: populations %v", c.PatientID, c.Populations)
+		}
+	}
+	_, out418, _ := runCLI("evaluate", "--measure", "mips-418@2024", "--input", "testdata/input")
+	if strings.Contains(out418, `"band"`) || strings.Contains(out418, `"bands"`) {
+		t.Error("a measure without bands prints a band")
+	}
+}

@@ -343,6 +343,17 @@ func TestStartEvaluationRejectsUnknownMeasuresAndTINs(t *testing.T) {
 		if want := m.Version >= "2026"; m.Provisional != want || (len(m.ProvisionalReasons) > 0) != want || len(m.Sources) != 1 {
 			t.Errorf("%s: provisional %v %q, sources %q", m.Id, m.Provisional, m.ProvisionalReasons, m.Sources)
 		}
+		if m.Bands != nil {
+			t.Errorf("%s has bands %v", m.Id, m.Bands)
+		}
+	}
+	// The FLS KPIs carry their RAG bands: FLS-DB's three, IOF's two for
+	// treatment recommendation.
+	for id, want := range map[string]*pb.RateBands{"fls-assessment-90d@2025": {Green: 0.8, Amber: 0.5}, "fls-aom-recommended-84d@2025": {Green: 0.5}} {
+		got, err := pb.NewMeasureServiceClient(e.conn).GetMeasure(ctx, &pb.GetMeasureRequest{Id: id})
+		if err != nil || got.Measure.GetBands().GetGreen() != want.Green || got.Measure.GetBands().GetAmber() != want.Amber {
+			t.Errorf("GetMeasure(%s): bands %v, %v; want %v", id, got.GetMeasure().GetBands(), err, want)
+		}
 	}
 	_, err = pb.NewMeasureServiceClient(e.conn).GetMeasure(ctx, &pb.GetMeasureRequest{Id: "mips-418@2028"})
 	if status.Code(err) != codes.NotFound || !strings.Contains(err.Error(), "mips-418 has 2017-2027") || !strings.Contains(err.Error(), "not yet published") {

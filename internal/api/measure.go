@@ -55,5 +55,12 @@ func (s *measureServer) version(key string) (*pb.MeasureVersion, error) {
 	p := m.Period()
 	return &pb.MeasureVersion{Id: m.Key(), Measure: m.ID, Version: m.Version, Title: m.Title, Basis: m.Basis(),
 		PeriodStart: p.Start.String(), PeriodEnd: p.End.String(), ContentHash: hash,
-		Provisional: len(m.Provisional) > 0, ProvisionalReasons: m.Provisional, Sources: m.Sources, Scoring: string(m.Scoring)}, nil
+		Provisional: len(m.Provisional) > 0, ProvisionalReasons: m.Provisional, Sources: m.Sources, Scoring: string(m.Scoring), Bands: bandsOf(m.Bands)}, nil
+}
+
+func bandsOf(b *measure.Bands) *pb.RateBands {
+	if b == nil {
+		return nil
+	}
+	return &pb.RateBands{Green: b.Green, Amber: b.Amber}
 }

@@ -59,6 +59,10 @@ func (w window) words() string {
 		return fmt.Sprintf("within %d months", to.months)
 	case from.fromIndex && from.months == 0 && from.days == 0 && to.fromIndex && to.months == 0 && to.days > 0:
 		return fmt.Sprintf("within %d days", to.days)
+	case from.fromIndex && to.fromIndex && !from.admission && !to.admission && from.months == 0 && to.months == 0 && from.days == to.days && from.days > 0:
+		return fmt.Sprintf("within day %d", from.days)
+	case from.fromIndex && to.fromIndex && !from.admission && !to.admission && from.months == 0 && to.months == 0 && 0 < from.days && from.days < to.days:
+		return fmt.Sprintf("within days %d to %d", from.days, to.days) // FLS-DB KPI 9: weeks 12 to 16
 	case !from.fromIndex && from.fixed == everDate && !to.fromIndex:
 		return "at any time up to " + to.fixed.String()
 	case !from.fromIndex && !to.fromIndex:

@@ -14,6 +14,9 @@ func TestDescribe(t *testing.T) {
 		{"mips-024@2024", Description{"patients", "fracture visit", []string{"quality-data code 5015F"}, "within 3 months"}},
 		{"mips-039@2024", Description{"women", "qualifying visit", []string{"central DXA", "quality-data code G8399"}, "at any time up to 2024-12-31"}},
 		{"hedis-omw@2025", Description{"women", "fracture", []string{"BMD test", "osteoporosis medication"}, "within 180 days"}},
+		{"fls-assessment-90d@2025", Description{"patients", "fracture", []string{"FLS assessment"}, "within 90 days"}},
+		{"fls-monitoring-84-112d@2025", Description{"patients", "fracture", []string{"monitoring contact"}, "within days 84 to 112"}},
+		{"fls-on-aom-364d@2025", Description{"patients", "fracture", []string{"osteoporosis medication", "monitoring contact on treatment"}, "within day 364"}},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			m := mustMeasure(t, tc.key)

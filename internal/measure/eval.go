@@ -594,10 +594,16 @@ func (m *Measure) episodeCases(p *clinical.PatientData, sc *scratch, out []caseC
 }
 
 // filtered reports whether an episode filter (e.g. HEDIS's prior BMD test)
-// drops the episode before it becomes a case.
+// drops the episode before it becomes a case, or a requirement (e.g.
+// FLS-DB KPI 10's "of those recommended bone therapy") it does not meet.
 func (m *Measure) filtered(p *clinical.PatientData, sc *scratch, c *caseCtx) bool {
 	for i := range m.filters {
 		if _, ok := m.firstMatch(p, sc, &m.filters[i], c); ok {
+			return true
+		}
+	}
+	for i := range m.requires {
+		if _, ok := m.firstMatch(p, sc, &m.requires[i], c); !ok {
 			return true
 		}
 	}
@@ -647,7 +653,7 @@ func (m *Measure) populations(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 	k := m.newCase(p, c)
 	k.Populations.add(InitialPopulation)
 	k.Populations.add(Denominator)
-	k.Evidence = append(k.Evidence, m.ippEvidence(p, sc, c), m.denominatorEvidence(p, c))
+	k.Evidence = append(k.Evidence, m.ippEvidence(p, sc, c), m.denominatorEvidence(p, sc, c))
 
 	qw := m.qualityPeriod(c)
 	excluded := m.collect(p, sc, c, qw, CatExclusion, m.exclusions, DenominatorExclusion, &k.Evidence)
@@ -825,6 +831,8 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 		if d := p.Patient.DeathDate; d.Valid && w.Contains(d.Date) {
 			mt.add(-1, -1, d.Date)
 		}
+	case kindCare:
+		careMatch(p, r, w, &mt)
 	default:
 		for hi := range sc.hits {
 			h := &sc.hits[hi]
@@ -900,14 +908,16 @@ func (r *rule) accepts(p *clinical.PatientData, h *hit) bool {
 
 // match accumulates what satisfied a rule.
 type match struct {
-	n      int
-	first  int32 // hit index of the earliest match, or -1
-	flag   int32 // flag index of the earliest match, or -1
+	n     int
+	first int32 // hit index of the earliest match, or -1
+	// rec is the earliest matching record a hit does not stand for: a flag
+	// (flag rules) or a care event (care rules), by its index, or -1.
+	rec    int32
 	date   clinical.Date
 	hits   [8]int32 // further matches, for record ids (bounded)
 	nh     int
-	flags  [4]int32
-	nf     int
+	recs   [4]int32
+	nr     int
 	days   int
 	window clinical.Period
 	// Distinct dates of the matches (as far as maxMinDates), each with its
@@ -917,9 +927,9 @@ type match struct {
 	nd      int
 }
 
-func (mt *match) add(hit, flag int32, d clinical.Date) {
+func (mt *match) add(hit, rec int32, d clinical.Date) {
 	if mt.n == 0 || d < mt.date {
-		mt.first, mt.flag, mt.date = hit, flag, d
+		mt.first, mt.rec, mt.date = hit, rec, d
 	}
 	mt.n++
 	if mt.nd < len(mt.dates) && !slices.Contains(mt.dates[:mt.nd], d) {
@@ -930,9 +940,9 @@ func (mt *match) add(hit, flag int32, d clinical.Date) {
 		mt.hits[mt.nh] = hit
 		mt.nh++
 	}
-	if flag >= 0 && mt.nf < len(mt.flags) {
-		mt.flags[mt.nf] = flag
-		mt.nf++
+	if rec >= 0 && mt.nr < len(mt.recs) {
+		mt.recs[mt.nr] = rec
+		mt.nr++
 	}
 }
 

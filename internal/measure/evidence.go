@@ -101,7 +101,7 @@ func (m *Measure) ippEvidence(p *clinical.PatientData, sc *scratch, c *caseCtx) 
 
 // denominatorEvidence says which criteria beyond the initial population the
 // case passed (HEDIS: enrollment and the episode look-backs).
-func (m *Measure) denominatorEvidence(p *clinical.PatientData, c *caseCtx) Evidence {
+func (m *Measure) denominatorEvidence(p *clinical.PatientData, sc *scratch, c *caseCtx) Evidence {
 	ev := Evidence{Population: Denominator, Rule: "denominator", RecordIDs: []string{}}
 	var parts []string
 	if en := m.enrollment; en != nil {
@@ -118,6 +118,12 @@ func (m *Measure) denominatorEvidence(p *clinical.PatientData, c *caseCtx) Evide
 	for _, f := range m.filters {
 		w := f.win.resolve(c)
 		parts = append(parts, fmt.Sprintf("no %s from %s to %s", f.label, w.Start, w.End))
+	}
+	for i := range m.requires {
+		r := &m.requires[i]
+		if mt, ok := m.firstMatch(p, sc, r, c); ok {
+			parts = append(parts, m.matchText(p, sc, r, c, &mt, &ev.RecordIDs))
+		}
 	}
 	if len(parts) == 0 {
 		ev.Text = "No criteria beyond the initial population."
@@ -173,12 +179,18 @@ func (m *Measure) matchText(p *clinical.PatientData, sc *scratch, r *rule, c *ca
 	for _, hi := range mt.hits[:mt.nh] {
 		*ids = appendUnique(*ids, recordID(p, &sc.hits[hi]))
 	}
-	for _, fi := range mt.flags[:mt.nf] {
-		*ids = appendUnique(*ids, p.Flags[fi].SourceID)
+	for _, ri := range mt.recs[:mt.nr] {
+		if r.kind == kindCare {
+			*ids = appendUnique(*ids, p.CareEvents[ri].SourceID)
+		} else {
+			*ids = appendUnique(*ids, p.Flags[ri].SourceID)
+		}
 	}
 	switch r.kind {
+	case kindCare:
+		return m.careText(p, r, c, mt)
 	case kindFlag:
-		f := &p.Flags[mt.flag]
+		f := &p.Flags[mt.rec]
 		end := "ongoing"
 		if f.End.Valid {
 			end = "to " + f.End.Date.String()

@@ -46,11 +46,13 @@ const (
 	kindAge   // holds when the case's age is within minAge..maxAge
 	kindAllOf // every sub-rule holds
 	kindAnyOf // some sub-rule holds; minDates counts the dates of all that do
+	kindCare  // a fracture-liaison care event of the listed kinds (clinical.CareEvent)
 )
 
 var ruleKinds = map[string]ruleKind{
 	"procedure": kindProcedure, "medication": kindMedication, "diagnosis": kindDiagnosis,
 	"flag": kindFlag, "death": kindDeath, "age": kindAge, "allOf": kindAllOf, "anyOf": kindAnyOf,
+	"care": kindCare,
 }
 
 // maxMinDates bounds minDates so a match keeps its distinct dates in a
@@ -68,6 +70,9 @@ type Measure struct {
 	Provisional []string
 	// Scoring is how the cases add up: proportion unless the spec says.
 	Scoring Scoring
+	// Bands are the RAG benchmark bands a rate is read against (FLS-DB,
+	// IOF), nil for a measure without them.
+	Bands *Bands
 
 	unit           Unit
 	period         clinical.Period
@@ -92,6 +97,7 @@ type Measure struct {
 	numWindow  window // a continuous measure's: its observation window (the case's due date is its end)
 	numerator  []rule
 	filters    []rule
+	requires   []rule // an episode is a case only when every one holds
 	exclusions []rule
 	exceptions []rule
 	obs        *observation  // continuous measures: what each case observes
@@ -139,9 +145,11 @@ type rule struct {
 	daysTotal      bool
 	minAge, maxAge int
 	excludePOS     []string
-	minDates       int    // 0: one match suffices
-	encMask        uint64 // diagnosis rules: the encounter must carry a code of these lists
-	sub            []rule // allOf, anyOf
+	minDates       int                 // 0: one match suffices
+	encMask        uint64              // diagnosis rules: the encounter must carry a code of these lists
+	sub            []rule              // allOf, anyOf
+	care           []clinical.CareKind // care rules: the event kinds that count
+	onTreatment    clinical.NullBool   // care rules: a monitoring contact's on-treatment answer, when asked
 }
 
 type qualityCode struct {
@@ -376,6 +384,7 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 	}{
 		{"numerator.rules", s.Numerator.Rules, &m.numerator, true},
 		{"episodeFilters", s.EpisodeFilters, &m.filters, false},
+		{"episodeRequires", s.EpisodeRequires, &m.requires, false},
 		{"exclusions", s.Exclusions, &m.exclusions, false},
 		{"exceptions", s.Exceptions, &m.exceptions, false},
 	} {
@@ -390,6 +399,14 @@ func (c *compiler) compile(s *specYAML) (*Measure, error) {
 	}
 	if len(m.filters) > 0 && m.episode == nil {
 		return nil, c.errf("episodeFilters", "only an episode-based measure can filter episodes")
+	}
+	if len(m.requires) > 0 && m.episode == nil {
+		return nil, c.errf("episodeRequires", "only an episode-based measure can require of its episodes")
+	}
+	if s.Bands != nil {
+		if m.Bands, err = c.bands(s.Bands); err != nil {
+			return nil, err
+		}
 	}
 	for name := range s.ValueSets {
 		if !c.used[name] {
@@ -597,7 +614,7 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 	c.names[ry.Name] = field
 	kind, ok := ruleKinds[ry.Kind]
 	if !ok {
-		return r, c.errf(field+".kind", "%q: want procedure, medication, diagnosis, flag, death, age, allOf or anyOf", ry.Kind)
+		return r, c.errf(field+".kind", "%q: want procedure, medication, diagnosis, flag, death, age, allOf, anyOf or care", ry.Kind)
 	}
 	r.kind = kind
 	composite := kind == kindAllOf || kind == kindAnyOf
@@ -632,6 +649,10 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 			}
 			r.sub = append(r.sub, s)
 		}
+	case kindCare:
+		if err := c.careRule(field, ry, &r); err != nil {
+			return r, err
+		}
 	case kindFlag:
 		switch fk := clinical.FlagKind(ry.Flag); fk {
 		case clinical.FlagHospice, clinical.FlagLongTermInstitution, clinical.FlagISNP:
@@ -639,6 +660,9 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 		default:
 			return r, c.errf(field+".flag", "%q: want hospice, long_term_institution or i_snp", ry.Flag)
 		}
+	}
+	if kind != kindCare && (len(ry.Events) > 0 || ry.OnTreatment != nil) {
+		return r, c.errf(field, "events and onTreatment apply to care rules only")
 	}
 	if kind != kindMedication && (len(ry.MedKinds) > 0 || ry.ActiveSupply) {
 		return r, c.errf(field, "medKinds and activeSupply apply to medication rules only")

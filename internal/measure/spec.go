@@ -49,6 +49,8 @@ type specYAML struct {
 	ValueSets       map[string]string `yaml:"valueSets"`
 	Numerator       numeratorYAML     `yaml:"numerator"`
 	EpisodeFilters  []ruleYAML        `yaml:"episodeFilters"`
+	EpisodeRequires []ruleYAML        `yaml:"episodeRequires"` // an episode is a case only when each holds
+	Bands           *bandsYAML        `yaml:"bands"`           // RAG thresholds of the rate (FLS-DB, IOF)
 	Exclusions      []ruleYAML        `yaml:"exclusions"`
 	Exceptions      []ruleYAML        `yaml:"exceptions"`
 	Observation     *observationYAML  `yaml:"observation"` // continuous measures: the value observed per case
@@ -126,7 +128,7 @@ type numeratorYAML struct {
 
 type ruleYAML struct {
 	Name         string     `yaml:"name"`
-	Kind         string     `yaml:"kind"` // procedure | medication | diagnosis | flag | death | age | allOf | anyOf
+	Kind         string     `yaml:"kind"` // procedure | medication | diagnosis | flag | death | age | allOf | anyOf | care
 	ValueSet     string     `yaml:"valueSet"`
 	Label        string     `yaml:"label"`
 	MedKinds     []string   `yaml:"medKinds"`
@@ -141,6 +143,8 @@ type ruleYAML struct {
 	MinDates     int        `yaml:"minDates"`    // matches on at least this many distinct dates
 	OnEncounter  []string   `yaml:"onEncounter"` // diagnosis rules: value sets of the encounter's own codes
 	Rules        []ruleYAML `yaml:"rules"`       // allOf, anyOf: the rules combined
+	Events       []string   `yaml:"events"`      // care rules: the care-event kinds that count
+	OnTreatment  *bool      `yaml:"onTreatment"` // care rules on monitoring contacts: the answer required
 }
 
 // eligibilityYAML is cms.yaml (generated for MIPS) or the inline

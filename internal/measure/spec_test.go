@@ -117,6 +117,23 @@ func TestInvalidSpecs(t *testing.T) {
 		{"min-dates-one", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: procedure, valueSet: bmd, label: b, minDates: 1, window: [periodStart, periodEnd]}", nil, "spec.yaml", "exclusions[0].minDates", "want 2 to 8"},
 		{"min-dates-on-a-flag", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: flag, flag: hospice, minDates: 2, window: [periodStart, periodEnd]}", nil, "spec.yaml", "exclusions[0].minDates", "applies to"},
 		{"on-encounter-on-a-procedure", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: procedure, valueSet: bmd, label: b, onEncounter: [bmd], window: [periodStart, periodEnd]}", nil, "spec.yaml", "exclusions[0].onEncounter", "diagnosis rules only"},
+		// Care rules (fracture-liaison care events), episode requirements and RAG bands.
+		{"care-without-events", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: care, label: c, window: [index, index+90d]}", nil, "spec.yaml", "exclusions[0].events", "required for kind care"},
+		{"care-unknown-event", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: care, events: [dexa_scan], label: c, window: [index, index+90d]}", nil, "spec.yaml", "exclusions[0].events", "\"dexa_scan\" is not a care-event kind"},
+		{"care-residence-event", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: care, events: [residence], label: c, window: [index, index+90d]}", nil, "spec.yaml", "exclusions[0].events", "not a step of care"},
+		{"care-event-twice", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: care, events: [fls_assessment, fls_assessment], label: c, window: [index, index+90d]}", nil, "spec.yaml", "exclusions[0].events", "listed twice"},
+		{"care-without-label", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: care, events: [fls_assessment], window: [index, index+90d]}", nil, "spec.yaml", "exclusions[0].label", "required for kind care"},
+		{"care-without-window", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: care, events: [fls_assessment], label: c}", nil, "spec.yaml", "exclusions[0].window", "required"},
+		{"care-with-value-set", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: care, events: [fls_assessment], valueSet: bmd, label: c, window: [index, index+90d]}", nil, "spec.yaml", "exclusions[0].valueSet", "by kind (events), not codes"},
+		{"care-with-med-kinds", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: care, events: [fls_assessment], medKinds: [dispense], label: c, window: [index, index+90d]}", nil, "spec.yaml", "exclusions[0]", "medication rules only"},
+		{"on-treatment-not-monitoring", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: care, events: [monitoring_contact, fls_assessment], onTreatment: true, label: c, window: [index, index+90d]}", nil, "spec.yaml", "exclusions[0].onTreatment", "monitoring_contact events only, not fls_assessment"},
+		{"events-on-a-flag", "flag: hospice,", "flag: hospice, events: [fls_assessment],", nil, "spec.yaml", "exclusions[0]", "care rules only"},
+		{"on-treatment-on-a-procedure", "label: BMD test}", "label: BMD test, onTreatment: true}", nil, "spec.yaml", "numerator.rules[0]", "care rules only"},
+		{"requires-bad-rule", "exclusions:", "episodeRequires:\n  - {name: r, kind: care, events: [nope], label: r, window: [index, index+90d]}\nexclusions:", nil, "spec.yaml", "episodeRequires[0].events", "not a care-event kind"},
+		{"bands-without-green", "program: test", "program: test\nbands: {amber: 0.5}", nil, "spec.yaml", "bands.green", "required"},
+		{"bands-green-as-percent", "program: test", "program: test\nbands: {green: 80, amber: 50}", nil, "spec.yaml", "bands.green", "at most 1"},
+		{"bands-amber-above-green", "program: test", "program: test\nbands: {green: 0.5, amber: 0.8}", nil, "spec.yaml", "bands.amber", "below green"},
+		{"bands-unknown-key", "program: test", "program: test\nbands: {green: 0.8, red: 0.5}", nil, "spec.yaml", "", "field red not found"},
 		{"on-encounter-undeclared-list", "{name: hospice, kind: flag, flag: hospice, window: [periodStart, periodEnd]}", "{name: x, kind: diagnosis, valueSet: bmd, label: b, onEncounter: [inpatient], window: [periodStart, periodEnd]}", nil, "spec.yaml", "exclusions[0].onEncounter", "not declared"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

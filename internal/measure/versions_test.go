@@ -51,6 +51,13 @@ func TestEveryVersionHasGoldenPatients(t *testing.T) {
 				golden{"censored-no-refracture", key, visit(), []wantCase{{pops: []string{ipp, mpop}, index: y + "-02-19", rule: "censored"}}},
 				golden{"refracture", key, again, []wantCase{{pops: []string{ipp, numer, mpop}, rule: "event", text: "another site (hip"}}})
 			continue
+		case "fls-assessment-90d", "fls-dxa-90d", "fls-falls-90d", "fls-aom-recommended-90d", "fls-strength-balance-112d",
+			"fls-monitoring-84-112d", "fls-aom-started-112d", "fls-on-aom-364d", "fls-fracture-risk-84d", "fls-dxa-84d",
+			"fls-falls-assessment-84d", "fls-aom-recommended-84d", "fls-strength-balance-start-112d", "fls-monitoring-112d",
+			"fls-aom-started-all-112d", "fls-on-aom-all-364d":
+			k := flsKPIOf(m.ID)
+			visit = func() *pb { return k.patient() }
+			metBy = k.step(k.patient(), day(k.last))
 		case "pqrs-040":
 			visit = func() *pb {
 				b := woman("1950-05-10").visit("e1", y+"-02-19", "11", "99213")

@@ -46,7 +46,10 @@ type MeasureVersion struct {
 	// Where the version's generated code lists came from (CMS files, commit).
 	Sources []string `protobuf:"bytes,13,rep,name=sources,proto3" json:"sources,omitempty"`
 	// How the measure's cases add up: "proportion", "ratio", "continuous" or "cohort".
-	Scoring       string `protobuf:"bytes,14,opt,name=scoring,proto3" json:"scoring,omitempty"`
+	Scoring string `protobuf:"bytes,14,opt,name=scoring,proto3" json:"scoring,omitempty"`
+	// The RAG bands its performance rate is read against (the FLS-DB and IOF/FFN
+	// KPIs); absent for a measure without bands.
+	Bands         *RateBands `protobuf:"bytes,15,opt,name=bands,proto3" json:"bands,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -179,6 +182,68 @@ func (x *MeasureVersion) GetScoring() string {
 	return ""
 }
 
+func (x *MeasureVersion) GetBands() *RateBands {
+	if x != nil {
+		return x.Bands
+	}
+	return nil
+}
+
+// RateBands are a proportion measure's red/amber/green thresholds, as
+// fractions of the performance rate: green from `green` up, amber from
+// `amber` up to green, red below. Without amber (0) there are two bands.
+type RateBands struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Green         float64                `protobuf:"fixed64,1,opt,name=green,proto3" json:"green,omitempty"`
+	Amber         float64                `protobuf:"fixed64,2,opt,name=amber,proto3" json:"amber,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateBands) Reset() {
+	*x = RateBands{}
+	mi := &file_liaison_v1_measure_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateBands) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateBands) ProtoMessage() {}
+
+func (x *RateBands) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_measure_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateBands.ProtoReflect.Descriptor instead.
+func (*RateBands) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_measure_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RateBands) GetGreen() float64 {
+	if x != nil {
+		return x.Green
+	}
+	return 0
+}
+
+func (x *RateBands) GetAmber() float64 {
+	if x != nil {
+		return x.Amber
+	}
+	return 0
+}
+
 type ListMeasuresRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Optional filter on the measure, e.g. "mips-418".
@@ -189,7 +254,7 @@ type ListMeasuresRequest struct {
 
 func (x *ListMeasuresRequest) Reset() {
 	*x = ListMeasuresRequest{}
-	mi := &file_liaison_v1_measure_proto_msgTypes[1]
+	mi := &file_liaison_v1_measure_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -201,7 +266,7 @@ func (x *ListMeasuresRequest) String() string {
 func (*ListMeasuresRequest) ProtoMessage() {}
 
 func (x *ListMeasuresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_measure_proto_msgTypes[1]
+	mi := &file_liaison_v1_measure_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -214,7 +279,7 @@ func (x *ListMeasuresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMeasuresRequest.ProtoReflect.Descriptor instead.
 func (*ListMeasuresRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_measure_proto_rawDescGZIP(), []int{1}
+	return file_liaison_v1_measure_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ListMeasuresRequest) GetMeasure() string {
@@ -233,7 +298,7 @@ type ListMeasuresResponse struct {
 
 func (x *ListMeasuresResponse) Reset() {
 	*x = ListMeasuresResponse{}
-	mi := &file_liaison_v1_measure_proto_msgTypes[2]
+	mi := &file_liaison_v1_measure_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -245,7 +310,7 @@ func (x *ListMeasuresResponse) String() string {
 func (*ListMeasuresResponse) ProtoMessage() {}
 
 func (x *ListMeasuresResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_measure_proto_msgTypes[2]
+	mi := &file_liaison_v1_measure_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -258,7 +323,7 @@ func (x *ListMeasuresResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMeasuresResponse.ProtoReflect.Descriptor instead.
 func (*ListMeasuresResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_measure_proto_rawDescGZIP(), []int{2}
+	return file_liaison_v1_measure_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ListMeasuresResponse) GetMeasures() []*MeasureVersion {
@@ -277,7 +342,7 @@ type GetMeasureRequest struct {
 
 func (x *GetMeasureRequest) Reset() {
 	*x = GetMeasureRequest{}
-	mi := &file_liaison_v1_measure_proto_msgTypes[3]
+	mi := &file_liaison_v1_measure_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -289,7 +354,7 @@ func (x *GetMeasureRequest) String() string {
 func (*GetMeasureRequest) ProtoMessage() {}
 
 func (x *GetMeasureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_measure_proto_msgTypes[3]
+	mi := &file_liaison_v1_measure_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -302,7 +367,7 @@ func (x *GetMeasureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMeasureRequest.ProtoReflect.Descriptor instead.
 func (*GetMeasureRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_measure_proto_rawDescGZIP(), []int{3}
+	return file_liaison_v1_measure_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetMeasureRequest) GetId() string {
@@ -321,7 +386,7 @@ type GetMeasureResponse struct {
 
 func (x *GetMeasureResponse) Reset() {
 	*x = GetMeasureResponse{}
-	mi := &file_liaison_v1_measure_proto_msgTypes[4]
+	mi := &file_liaison_v1_measure_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -333,7 +398,7 @@ func (x *GetMeasureResponse) String() string {
 func (*GetMeasureResponse) ProtoMessage() {}
 
 func (x *GetMeasureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_measure_proto_msgTypes[4]
+	mi := &file_liaison_v1_measure_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -346,7 +411,7 @@ func (x *GetMeasureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMeasureResponse.ProtoReflect.Descriptor instead.
 func (*GetMeasureResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_measure_proto_rawDescGZIP(), []int{4}
+	return file_liaison_v1_measure_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetMeasureResponse) GetMeasure() *MeasureVersion {
@@ -361,7 +426,7 @@ var File_liaison_v1_measure_proto protoreflect.FileDescriptor
 const file_liaison_v1_measure_proto_rawDesc = "" +
 	"\n" +
 	"\x18liaison/v1/measure.proto\x12\n" +
-	"liaison.v1\"\xa7\x04\n" +
+	"liaison.v1\"\xd4\x04\n" +
 	"\x0eMeasureVersion\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\ameasure\x18\x02 \x01(\tR\ameasure\x12\x18\n" +
@@ -378,10 +443,14 @@ const file_liaison_v1_measure_proto_rawDesc = "" +
 	"\vprovisional\x18\v \x01(\bR\vprovisional\x12/\n" +
 	"\x13provisional_reasons\x18\f \x03(\tR\x12provisionalReasons\x12\x18\n" +
 	"\asources\x18\r \x03(\tR\asources\x12\x18\n" +
-	"\ascoring\x18\x0e \x01(\tR\ascoring\x1a@\n" +
+	"\ascoring\x18\x0e \x01(\tR\ascoring\x12+\n" +
+	"\x05bands\x18\x0f \x01(\v2\x15.liaison.v1.RateBandsR\x05bands\x1a@\n" +
 	"\x12CodeListSizesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"/\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"7\n" +
+	"\tRateBands\x12\x14\n" +
+	"\x05green\x18\x01 \x01(\x01R\x05green\x12\x14\n" +
+	"\x05amber\x18\x02 \x01(\x01R\x05amber\"/\n" +
 	"\x13ListMeasuresRequest\x12\x18\n" +
 	"\ameasure\x18\x01 \x01(\tR\ameasure\"N\n" +
 	"\x14ListMeasuresResponse\x126\n" +
@@ -407,28 +476,30 @@ func file_liaison_v1_measure_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_measure_proto_rawDescData
 }
 
-var file_liaison_v1_measure_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_liaison_v1_measure_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_liaison_v1_measure_proto_goTypes = []any{
 	(*MeasureVersion)(nil),       // 0: liaison.v1.MeasureVersion
-	(*ListMeasuresRequest)(nil),  // 1: liaison.v1.ListMeasuresRequest
-	(*ListMeasuresResponse)(nil), // 2: liaison.v1.ListMeasuresResponse
-	(*GetMeasureRequest)(nil),    // 3: liaison.v1.GetMeasureRequest
-	(*GetMeasureResponse)(nil),   // 4: liaison.v1.GetMeasureResponse
-	nil,                          // 5: liaison.v1.MeasureVersion.CodeListSizesEntry
+	(*RateBands)(nil),            // 1: liaison.v1.RateBands
+	(*ListMeasuresRequest)(nil),  // 2: liaison.v1.ListMeasuresRequest
+	(*ListMeasuresResponse)(nil), // 3: liaison.v1.ListMeasuresResponse
+	(*GetMeasureRequest)(nil),    // 4: liaison.v1.GetMeasureRequest
+	(*GetMeasureResponse)(nil),   // 5: liaison.v1.GetMeasureResponse
+	nil,                          // 6: liaison.v1.MeasureVersion.CodeListSizesEntry
 }
 var file_liaison_v1_measure_proto_depIdxs = []int32{
-	5, // 0: liaison.v1.MeasureVersion.code_list_sizes:type_name -> liaison.v1.MeasureVersion.CodeListSizesEntry
-	0, // 1: liaison.v1.ListMeasuresResponse.measures:type_name -> liaison.v1.MeasureVersion
-	0, // 2: liaison.v1.GetMeasureResponse.measure:type_name -> liaison.v1.MeasureVersion
-	1, // 3: liaison.v1.MeasureService.ListMeasures:input_type -> liaison.v1.ListMeasuresRequest
-	3, // 4: liaison.v1.MeasureService.GetMeasure:input_type -> liaison.v1.GetMeasureRequest
-	2, // 5: liaison.v1.MeasureService.ListMeasures:output_type -> liaison.v1.ListMeasuresResponse
-	4, // 6: liaison.v1.MeasureService.GetMeasure:output_type -> liaison.v1.GetMeasureResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	6, // 0: liaison.v1.MeasureVersion.code_list_sizes:type_name -> liaison.v1.MeasureVersion.CodeListSizesEntry
+	1, // 1: liaison.v1.MeasureVersion.bands:type_name -> liaison.v1.RateBands
+	0, // 2: liaison.v1.ListMeasuresResponse.measures:type_name -> liaison.v1.MeasureVersion
+	0, // 3: liaison.v1.GetMeasureResponse.measure:type_name -> liaison.v1.MeasureVersion
+	2, // 4: liaison.v1.MeasureService.ListMeasures:input_type -> liaison.v1.ListMeasuresRequest
+	4, // 5: liaison.v1.MeasureService.GetMeasure:input_type -> liaison.v1.GetMeasureRequest
+	3, // 6: liaison.v1.MeasureService.ListMeasures:output_type -> liaison.v1.ListMeasuresResponse
+	5, // 7: liaison.v1.MeasureService.GetMeasure:output_type -> liaison.v1.GetMeasureResponse
+	6, // [6:8] is the sub-list for method output_type
+	4, // [4:6] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_measure_proto_init() }
@@ -442,7 +513,7 @@ func file_liaison_v1_measure_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_measure_proto_rawDesc), len(file_liaison_v1_measure_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
