@@ -12,13 +12,6 @@ import (
 	"github.com/liaison-registry/liaison/internal/report"
 )
 
-// Band names the RAG band ("green", "amber", "red") of an FLS KPI's rate
-// from the measure's own bands; "" when the measure has none. It is the one
-// place the FLS workbook's bands come from: nil until the measure package
-// compiles bands, and then wired to its function, so that the thresholds
-// are written once, in the measures' specs.
-var Band func(m *measure.Measure, rate float64) string
-
 // Catalog is the measure versions there are (a *measure.Registry): the FLS
 // workbook names those it expected and was not given.
 type Catalog interface {
@@ -115,8 +108,10 @@ func buildFLS(tin string, runs []report.FLSRun, compiled map[string]*measure.Mea
 	}
 	r := report.BuildFLS(in)
 	for i, k := range r.KPIs {
-		if m := compiled[k.Key]; m != nil && k.Rate != nil && Band != nil {
-			r.KPIs[i].Band = Band(m, *k.Rate)
+		if m := compiled[k.Key]; m != nil {
+			// The measure's own bands (spec.yaml `bands:`), through the one
+			// rule the CLI and the API read them by.
+			r.KPIs[i].Band = string(m.BandOf(k.Rate))
 		}
 	}
 	return r

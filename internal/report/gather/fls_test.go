@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
@@ -187,21 +188,29 @@ func TestFLSNamesWhatWasNotEvaluatedAndBands(t *testing.T) {
 		src.cases["k"] = append(src.cases["k"], measure.Case{CaseID: fmt.Sprint(i), TIN: "123456789", IndexDate: clinical.NewDate(2025, 5, 2), Populations: p})
 	}
 	src.runs["k"] = evaluation.Run{ID: "k", MeasureKey: kpi.Key(), Status: evaluation.Succeeded, Tally: evaluation.TallyOf(src.cases["k"], nil)}
-	var asked []float64
-	Band = func(m *measure.Measure, rate float64) string {
-		if m != kpi {
-			t.Errorf("band asked of %s", m.Key())
-		}
-		asked = append(asked, rate)
-		return "amber"
-	}
-	t.Cleanup(func() { Band = nil })
+	// FLS-DB's bands (reference/fls.md §2): 75% is amber.
+	kpi.Bands = &measure.Bands{Green: 0.80, Amber: 0.50}
 	r, err := FLS(context.Background(), src, cat, []string{"k"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.KPIs) != 1 || r.KPIs[0].Band != "amber" || len(asked) != 1 || asked[0] != 0.75 {
-		t.Errorf("KPIs %+v, band asked for %v", r.KPIs, asked)
+	// The KPI given is rated; every shipped KPI not given is a row that says so.
+	rated, notEvaluated := 0, 0
+	for _, k := range r.KPIs {
+		switch {
+		case k.Key == kpi.Key():
+			rated++
+			if k.Band != "amber" || k.Rate == nil || *k.Rate != 0.75 {
+				t.Errorf("%s: rate %v, band %q; want 75%%, amber", k.Key, k.Rate, k.Band)
+			}
+		case strings.HasPrefix(k.Note, "not evaluated") && k.Band == "":
+			notEvaluated++
+		default:
+			t.Errorf("KPI row %s is neither the one given nor marked not evaluated: %+v", k.Key, k)
+		}
+	}
+	if rated != 1 || notEvaluated == 0 {
+		t.Errorf("%d rated and %d not-evaluated KPI rows", rated, notEvaluated)
 	}
 	if got := r.Missing[report.TimeToTreatment]; !slices.Equal(got, []string{"time-to-treatment@2025"}) {
 		t.Errorf("time to treatment missing: %v", r.Missing)
