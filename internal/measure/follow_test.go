@@ -1,7 +1,6 @@
 package measure
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -262,13 +261,7 @@ func TestInvalidFollowSpecs(t *testing.T) {
 				sites = tc.sites
 			}
 			_, err := Load(specFS(spec, map[string]string{"sites.yaml": sites}), "test-m/2024")
-			var se *SpecError
-			if !errors.As(err, &se) {
-				t.Fatalf("err = %v, want a SpecError", err)
-			}
-			if se.File != "test-m/2024/"+tc.file || se.Field != tc.field || !strings.Contains(se.Reason, tc.reason) {
-				t.Errorf("got file %q field %q reason %q; want %q %q %q", se.File, se.Field, se.Reason, tc.file, tc.field, tc.reason)
-			}
+			wantSpecError(t, err, "test-m/2024/"+tc.file, tc.field, tc.reason)
 		})
 	}
 }

@@ -141,13 +141,7 @@ func TestInvalidSpecs(t *testing.T) {
 				t.Fatalf("test bug: %q not in the valid spec", tc.from)
 			}
 			_, err := Load(specFS(strings.Replace(validSpec, tc.from, tc.to, 1), tc.extra), "test-m/2024")
-			var se *SpecError
-			if !errors.As(err, &se) {
-				t.Fatalf("err = %v, want a SpecError", err)
-			}
-			if se.File != "test-m/2024/"+tc.file || se.Field != tc.field || !strings.Contains(se.Reason, tc.reason) {
-				t.Errorf("got file %q field %q reason %q; want %q %q %q", se.File, se.Field, se.Reason, tc.file, tc.field, tc.reason)
-			}
+			wantSpecError(t, err, "test-m/2024/"+tc.file, tc.field, tc.reason)
 		})
 	}
 }
@@ -325,13 +319,20 @@ func TestInvalidContinuousSpecs(t *testing.T) {
 				drugs = tc.drugs
 			}
 			_, err := Load(continuousFS(spec, drugs), "test-m/2024")
-			var se *SpecError
-			if !errors.As(err, &se) {
-				t.Fatalf("err = %v, want a SpecError", err)
-			}
-			if se.File != "test-m/2024/"+tc.file || se.Field != tc.field || !strings.Contains(se.Reason, tc.reason) {
-				t.Errorf("got file %q field %q reason %q; want %q %q %q", se.File, se.Field, se.Reason, tc.file, tc.field, tc.reason)
-			}
+			wantSpecError(t, err, "test-m/2024/"+tc.file, tc.field, tc.reason)
 		})
+	}
+}
+
+// wantSpecError fails unless err is a SpecError naming file and field, with
+// reason in its text.
+func wantSpecError(t *testing.T, err error, file, field, reason string) {
+	t.Helper()
+	var se *SpecError
+	if !errors.As(err, &se) {
+		t.Fatalf("err = %v, want a SpecError", err)
+	}
+	if se.File != file || se.Field != field || !strings.Contains(se.Reason, reason) {
+		t.Errorf("got file %q field %q reason %q; want %q %q %q", se.File, se.Field, se.Reason, file, field, reason)
 	}
 }
