@@ -33,7 +33,8 @@ type follow struct {
 	sameSite int    // refracture: and at the index's site, up to this many
 	sites    []site // refracture and strata: a fracture code's site
 
-	ageBands  []int // strata: lower bounds of the age bands, ascending
+	ageBands  []int    // strata: lower bounds of the age bands, ascending
+	bandNames []string // "under 50", "50-64", ..., "85+": one more than ageBands
 	indexSite bool
 	setting   bool
 	careHome  bool
@@ -193,6 +194,16 @@ func (c *compiler) followUp(s *specYAML, intake *clinical.Period) error {
 			}
 		}
 		fo.ageBands, fo.indexSite, fo.setting, fo.careHome = st.AgeBands, st.IndexSite, st.Setting, st.CareHome
+		if len(st.AgeBands) > 0 {
+			fo.bandNames = []string{fmt.Sprintf("under %d", st.AgeBands[0])}
+			for i, lo := range st.AgeBands {
+				if i+1 < len(st.AgeBands) {
+					fo.bandNames = append(fo.bandNames, fmt.Sprintf("%d-%d", lo, st.AgeBands[i+1]-1))
+				} else {
+					fo.bandNames = append(fo.bandNames, fmt.Sprintf("%d+", lo))
+				}
+			}
+		}
 	}
 	if (fo.kind == followRefracture || fo.indexSite) && fo.sites == nil {
 		return c.errf("sites", "required: the refracture's same-site rule and the index-site stratum read the fracture's site")
@@ -406,20 +417,16 @@ const (
 
 func (m *Measure) strata(p *clinical.PatientData, sc *scratch, c *caseCtx) []Stratum {
 	f := m.follow
-	var out []Stratum
+	out := make([]Stratum, 0, 4)
 	if len(f.ageBands) > 0 {
 		age, _ := p.Patient.Ages(c.ageDate)
-		band := "under " + fmt.Sprint(f.ageBands[0])
+		band := 0 // under the first band
 		for i, lo := range f.ageBands {
 			if age >= lo {
-				if i+1 < len(f.ageBands) {
-					band = fmt.Sprintf("%d-%d", lo, f.ageBands[i+1]-1)
-				} else {
-					band = fmt.Sprintf("%d+", lo)
-				}
+				band = i + 1
 			}
 		}
-		out = append(out, Stratum{StratumAgeBand, band})
+		out = append(out, Stratum{StratumAgeBand, f.bandNames[band]})
 	}
 	if f.indexSite {
 		out = append(out, Stratum{StratumIndexSite, f.siteOf(hitCode(p, &sc.hits[sc.occ[c.occ].hit]))})
