@@ -75,19 +75,6 @@ func FLS(w io.Writer, r report.FLSReport) error {
 	return f.Write(w)
 }
 
-// printSetup prints a sheet landscape on A4, as wide as one page.
-func printSetup(f *excelize.File, sheet string) error {
-	landscape, a4, one, free, fit := "landscape", 9, 1, 0, true
-	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, Size: &a4, FitToWidth: &one, FitToHeight: &free}); err != nil {
-		return err
-	}
-	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
-		return err
-	}
-	footer := "&L&A&RPage &P of &N"
-	return f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddFooter: footer})
-}
-
 // rows writes a sheet top to bottom; the first error sticks and the rest
 // of the writes are skipped.
 type rows struct {

@@ -194,16 +194,7 @@ func TestFLSWorkbook(t *testing.T) {
 		t.Errorf("refracture note %q", r)
 	}
 
-	// Printing: landscape, one page wide.
-	for _, s := range f.GetSheetList() {
-		if props, err := f.GetSheetProps(s); err != nil || props.FitToPage == nil || !*props.FitToPage {
-			t.Errorf("%s is not fitted to the page: %+v %v", s, props, err)
-		}
-		pl, err := f.GetPageLayout(s)
-		if err != nil || pl.Orientation == nil || *pl.Orientation != "landscape" || pl.FitToWidth == nil || *pl.FitToWidth != 1 {
-			t.Errorf("%s page layout %+v %v", s, pl, err)
-		}
-	}
+	checkPrints(t, f)
 }
 
 // With every cell small, nothing from 1 to 10 is written on any sheet.

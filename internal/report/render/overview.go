@@ -34,6 +34,9 @@ func Overview(w io.Writer, runs []OverviewRun) error {
 		return err
 	}
 	defer f.Close()
+	if err := printSetup(f, OverviewSheet); err != nil {
+		return err
+	}
 	sw, err := f.NewStreamWriter(OverviewSheet)
 	if err != nil {
 		return err
@@ -72,6 +75,9 @@ func Overview(w io.Writer, runs []OverviewRun) error {
 			return err
 		}
 		row++
+	}
+	if err := printTable(f, OverviewSheet, len(cols), row-1); err != nil { // the notes too
+		return err
 	}
 	if err := sw.Flush(); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -361,5 +362,73 @@ func TestWorkbookMarksProvisionalVersions(t *testing.T) {
 		if strings.Contains(strings.Join(r, " "), "PROVISIONAL") {
 			t.Errorf("final version marked provisional: %q", r)
 		}
+	}
+}
+
+// checkPrints: every sheet prints landscape, one page wide (issue 18).
+func checkPrints(t *testing.T, f *excelize.File) {
+	t.Helper()
+	for _, s := range f.GetSheetList() {
+		if props, err := f.GetSheetProps(s); err != nil || props.FitToPage == nil || !*props.FitToPage {
+			t.Errorf("%s is not fitted to the page: %+v %v", s, props, err)
+		}
+		pl, err := f.GetPageLayout(s)
+		if err != nil || pl.Orientation == nil || *pl.Orientation != "landscape" || pl.FitToWidth == nil || *pl.FitToWidth != 1 {
+			t.Errorf("%s page layout %+v %v", s, pl, err)
+		}
+	}
+}
+
+// printNames is a sheet's print titles and print area.
+func printNames(f *excelize.File, sheet string) (titles, area string) {
+	for _, d := range f.GetDefinedName() {
+		if d.Scope != sheet {
+			continue
+		}
+		switch d.Name {
+		case "_xlnm.Print_Titles":
+			titles = d.RefersTo
+		case "_xlnm.Print_Area":
+			area = d.RefersTo
+		}
+	}
+	return titles, area
+}
+
+// Workbooks print (issue 18): every sheet landscape and one page wide; a
+// worklist repeats its header row on every page and prints Status to "What
+// would close it" (the evidence sentences stay on screen); the overview
+// prints its table and the notes under it. Converted with LibreOffice, a
+// physician workbook of the demo went from 39 pages to 7 and a practice
+// workbook of 8 physicians from 135 to 29 (docs/design-notes.md).
+func TestWorkbooksPrint(t *testing.T) {
+	rd := fixture(t, "mips-418@2024")
+	g := rd.Physicians[0]
+	var buf bytes.Buffer
+	if err := Workbook(&buf, Scope{TIN: rd.Practice.TIN, NPI: g.NPI, Runs: []report.RunData{physician(rd, g.NPI)}}); err != nil {
+		t.Fatal(err)
+	}
+	f := open(t, buf.Bytes())
+	checkPrints(t, f)
+	rows, _ := f.GetRows(WorklistSheet)
+	titles, area := printNames(f, WorklistSheet)
+	if wantArea := fmt.Sprintf("'%s'!$A$1:$J$%d", WorklistSheet, len(rows)); titles != "'"+WorklistSheet+"'!$1:$1" || area != wantArea || worklistColumns[worklistPrinted-1] != "What would close it" {
+		t.Errorf("worklist prints titles %q, area %q; want the header row and %q", titles, area, wantArea)
+	}
+
+	m, err := measure.NewRegistry(measures.FS()).Get("mips-418@2024")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := measure.Counts{measure.InitialPopulation: 60, measure.Denominator: 60, measure.Numerator: 30, measure.PerformanceNotMet: 30}
+	buf.Reset()
+	if err := Overview(&buf, []OverviewRun{{Run: report.Run{Measure: report.MeasureOf(m)}, Practices: []report.Group{{TIN: "111111111", Counts: counts}}}}); err != nil {
+		t.Fatal(err)
+	}
+	o := open(t, buf.Bytes())
+	checkPrints(t, o)
+	orows, _ := o.GetRows(OverviewSheet)
+	if titles, area := printNames(o, OverviewSheet); titles == "" || area != fmt.Sprintf("'%s'!$A$1:$L$%d", OverviewSheet, len(orows)) {
+		t.Errorf("overview prints titles %q, area %q (%d rows)", titles, area, len(orows))
 	}
 }

@@ -5,6 +5,8 @@
 package render
 
 import (
+	"fmt"
+
 	"github.com/xuri/excelize/v2"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
@@ -84,4 +86,29 @@ func (s styles) headerRow(names ...string) []any {
 		row[i] = excelize.Cell{StyleID: s.header, Value: n}
 	}
 	return row
+}
+
+// printSetup makes a sheet print as a report should (issue 18): landscape on
+// US Letter, the registry's paper, scaled to one page wide and as many long
+// as it takes, with the sheet's name and "Page n of m" in the footer. Call it
+// before the sheet's stream writer starts: the stream writes the sheet's
+// settings when it starts, and any made later are lost.
+func printSetup(f *excelize.File, sheet string) error {
+	landscape, letter, one, free, fit := "landscape", 1, 1, 0, true
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, Size: &letter, FitToWidth: &one, FitToHeight: &free}); err != nil {
+		return err
+	}
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	return f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddFooter: "&L&A&RPage &P of &N"})
+}
+
+// printTable repeats a table's header row on every printed page and prints
+// its cells (columns A to cols, rows 1 to lastRow) and nothing beside them.
+func printTable(f *excelize.File, sheet string, cols, lastRow int) error {
+	if err := f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!$1:$1", sheet), Scope: sheet}); err != nil {
+		return err
+	}
+	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Area", RefersTo: fmt.Sprintf("'%s'!$A$1:$%s$%d", sheet, col(cols), max(lastRow, 1)), Scope: sheet})
 }

@@ -44,6 +44,11 @@ func Workbook(w io.Writer, s Scope) error {
 		return err
 	}
 	defer f.Close()
+	for _, sheet := range []string{SummarySheet, WorklistSheet, ChartDataSheet} {
+		if err := printSetup(f, sheet); err != nil {
+			return err
+		}
+	}
 	charts, err := writeChartData(f, st, s)
 	if err != nil {
 		return err
@@ -347,6 +352,11 @@ func notes(s Scope) []string {
 var worklistColumns = []string{"Status", "Days left", "Due date", "Patient ID", "Index date", "Index event",
 	"Diagnosis", "Site", "Measure", "What would close it", "Evidence", "NPI", "Case ID"}
 
+// worklistPrinted is how many of the worklist's columns print, Status to
+// "What would close it": what a paper worklist needs. The evidence sentences
+// and the ids would shrink a page to an unreadable scale; they stay on screen.
+const worklistPrinted = 10
+
 func writeWorklist(f *excelize.File, st styles, items []report.Item) error {
 	sw, err := f.NewStreamWriter(WorklistSheet)
 	if err != nil {
@@ -371,6 +381,9 @@ func writeWorklist(f *excelize.File, st styles, items []report.Item) error {
 		}
 	}
 	if err := f.AutoFilter(WorklistSheet, fmt.Sprintf("A1:%s%d", col(len(worklistColumns)), max(row, 2)), nil); err != nil {
+		return err
+	}
+	if err := printTable(f, WorklistSheet, worklistPrinted, row); err != nil {
 		return err
 	}
 	return sw.Flush()
