@@ -251,12 +251,7 @@ func TestInvalidFollowSpecs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec, sites := followSpec, followSites
-			if tc.from != "" {
-				if !strings.Contains(spec, tc.from) {
-					t.Fatalf("the spec has no %q", tc.from)
-				}
-				spec = strings.Replace(spec, tc.from, tc.to, 1)
-			}
+			spec = editSpec(t, spec, tc.from, tc.to)
 			if tc.sites != "" {
 				sites = tc.sites
 			}

@@ -309,12 +309,7 @@ func TestInvalidContinuousSpecs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec, drugs := continuousSpec, continuousDrugs
-			if tc.from != "" {
-				if !strings.Contains(spec, tc.from) {
-					t.Fatalf("the spec has no %q", tc.from)
-				}
-				spec = strings.Replace(spec, tc.from, tc.to, 1)
-			}
+			spec = editSpec(t, spec, tc.from, tc.to)
 			if tc.drugs != "" {
 				drugs = tc.drugs
 			}
@@ -335,4 +330,16 @@ func wantSpecError(t *testing.T, err error, file, field, reason string) {
 	if se.File != file || se.Field != field || !strings.Contains(se.Reason, reason) {
 		t.Errorf("got file %q field %q reason %q; want %q %q %q", se.File, se.Field, se.Reason, file, field, reason)
 	}
+}
+
+// editSpec replaces from with to in a test spec; an empty from leaves it.
+func editSpec(t *testing.T, spec, from, to string) string {
+	t.Helper()
+	if from == "" {
+		return spec
+	}
+	if !strings.Contains(spec, from) {
+		t.Fatalf("the spec has no %q", from)
+	}
+	return strings.Replace(spec, from, to, 1)
 }
