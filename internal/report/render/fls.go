@@ -84,12 +84,17 @@ type rows struct {
 	sheet string
 	row   int
 	err   error
+	cols  int     // columns the sheet's tables use: what prints
+	width float64 // their total width, in characters
 }
 
 // newRows starts a sheet set up for printing. (The stream writes a sheet's
 // settings as it starts and ends: any made after it starts would be lost.)
 func newRows(f *excelize.File, st styles, sheet string, widths ...float64) *rows {
-	r := &rows{f: f, st: st, sheet: sheet}
+	r := &rows{f: f, st: st, sheet: sheet, cols: max(len(widths), 1)}
+	for _, w := range widths {
+		r.width += w
+	}
 	if r.err = printSetup(f, sheet); r.err != nil {
 		return r
 	}
@@ -109,7 +114,21 @@ func (r *rows) put(vals ...any) {
 
 func (r *rows) title(s string) { r.put(excelize.Cell{StyleID: r.st.title, Value: s}) }
 
-func (r *rows) note(s string) { r.put(excelize.Cell{StyleID: r.st.label, Value: s}) }
+// note writes a sentence across the sheet's columns, wrapped, so that it
+// prints within the page instead of running past the tables (and shrinking
+// every page to fit it). The row's height is estimated from the length:
+// a stream writer cannot fit it.
+func (r *rows) note(s string) {
+	r.row++
+	if r.err != nil {
+		return
+	}
+	lines := 1 + len(s)/max(1, int(r.width))
+	r.err = r.sw.SetRow(cell(1, r.row), []any{excelize.Cell{StyleID: r.st.wrap, Value: s}}, excelize.RowOpts{Height: float64(15 * lines)})
+	if r.err == nil && r.cols > 1 {
+		r.err = r.sw.MergeCell(cell(1, r.row), cell(r.cols, r.row))
+	}
+}
 
 func (r *rows) bold(s string) { r.put(excelize.Cell{StyleID: r.st.bold, Value: s}) }
 
@@ -138,6 +157,9 @@ func (r *rows) chart(at string, c *excelize.Chart) {
 func (r *rows) flush() error {
 	if r.err != nil {
 		return r.err
+	}
+	if err := printArea(r.f, r.sheet, r.cols, r.row); err != nil {
+		return err
 	}
 	return r.sw.Flush()
 }

@@ -105,10 +105,16 @@ func printSetup(f *excelize.File, sheet string) error {
 }
 
 // printTable repeats a table's header row on every printed page and prints
-// its cells (columns A to cols, rows 1 to lastRow) and nothing beside them.
+// its cells and nothing beside them (printArea).
 func printTable(f *excelize.File, sheet string, cols, lastRow int) error {
 	if err := f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!$1:$1", sheet), Scope: sheet}); err != nil {
 		return err
 	}
+	return printArea(f, sheet, cols, lastRow)
+}
+
+// printArea prints columns A to cols, rows 1 to lastRow: text running past
+// them would otherwise widen the page and shrink every row on it.
+func printArea(f *excelize.File, sheet string, cols, lastRow int) error {
 	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Area", RefersTo: fmt.Sprintf("'%s'!$A$1:$%s$%d", sheet, col(cols), max(lastRow, 1)), Scope: sheet})
 }
