@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,6 +53,12 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)
 		}
+	}
+	// Each FLS KPI line ends with its rate's RAG band, as the measure's
+	// bands give it.
+	kpi := regexp.MustCompile(`(?m)^  fls-assessment-90d@2025 \(provisional\) \[proportion\]: \d+ cases, \d+ met; rate [0-9.]+% \((green|amber|red)\)$`)
+	if !kpi.MatchString(got) {
+		t.Errorf("demo output has no banded line for fls-assessment-90d@2025:\n%s", got)
 	}
 	// The files it says it wrote are there and non-empty.
 	for _, glob := range []string{"submissions/qpp-2026-*.json", "reports/*/physician-*.xlsx", "reports/*/practice-*.xlsx", "fls.xlsx"} {

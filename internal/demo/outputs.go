@@ -24,12 +24,16 @@ func mainMeasures(year int) []string {
 	return []string{fmt.Sprintf("mips-418@%d", year), fmt.Sprintf("mips-024@%d", year), fmt.Sprintf("mips-039@%d", year)}
 }
 
+// shipped is the measure versions Liaison ships, each compiled once when
+// first asked for.
+var shipped = measure.NewRegistry(measures.FS())
+
 // flsMeasures are the fracture-liaison measures the demo evaluates beside
 // the CMS ones, for the FLS workbook: the newest version of every measure
 // that workbook carries (FLS KPIs, time to treatment, adherence,
 // refracture; they have no CMS year to follow).
 func flsMeasures() []string {
-	reg := measure.NewRegistry(measures.FS())
+	reg := shipped
 	newest := map[string]string{}
 	var ids []string
 	for _, k := range reg.Keys() {
@@ -62,7 +66,14 @@ func flsLine(r *pb.Run) string {
 		if r.PerformanceRate != nil {
 			rate = fmt.Sprintf("%.1f%%", *r.PerformanceRate*100)
 		}
-		return fmt.Sprintf("%d cases, %d met; rate %s", pop["denominator"], pop["numerator"], rate)
+		line := fmt.Sprintf("%d cases, %d met; rate %s", pop["denominator"], pop["numerator"], rate)
+		// The KPI's RAG band, by the measure's own bands (spec.yaml `bands:`).
+		if m, err := shipped.Get(r.MeasureId); err == nil {
+			if b := m.BandOf(r.PerformanceRate); b != "" {
+				line += " (" + string(b) + ")"
+			}
+		}
+		return line
 	}
 	line := fmt.Sprintf("%d cases, %d excluded", pop["initialPopulation"], pop["measurePopulationExclusion"])
 	followed := len(t.GetIncidence()) > 0
