@@ -436,6 +436,7 @@ func TestRESTPresentsTheSameKeys(t *testing.T) {
 		{w.keys["physician"], "/v1/keys", http.StatusForbidden},
 		{w.keys["operator"], "/v1/keys", http.StatusOK},
 		{"", "/openapi.json", http.StatusOK},
+		{"", "/docs", http.StatusOK},
 		{"", "/healthz", http.StatusOK},
 	} {
 		if got := get(c.key, c.path); got != c.want {

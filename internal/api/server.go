@@ -223,6 +223,9 @@ func (s *Server) gateway(ctx context.Context) (http.Handler, *grpc.ClientConn, e
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openapi.JSON) //nolint:errcheck
 	})
+	// The document to read in a browser, rendered here: no script, nothing
+	// fetched from elsewhere. Public like the document itself.
+	mux.Handle("GET /docs", openapi.Viewer())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.store.Ping(r.Context()); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)

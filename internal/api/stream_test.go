@@ -173,6 +173,9 @@ func TestHealthReflectionAndServices(t *testing.T) {
 	if code != http.StatusOK {
 		t.Errorf("GET /openapi.json = %d", code)
 	}
+	if code, _ := e.rest(http.MethodGet, "/docs", nil); code != http.StatusOK {
+		t.Errorf("GET /docs = %d", code)
+	}
 	if code, _ := e.rest(http.MethodGet, "/healthz", nil); code != http.StatusOK {
 		t.Errorf("GET /healthz = %d", code)
 	}
