@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/liaison-registry/liaison/internal/report/render"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -233,4 +235,71 @@ func TestFLSWorkbookFromServerRuns(t *testing.T) {
 	if _, _, _, _, err := e.buildReport(&pb.BuildReportRequest{RunIds: []string{run.Id}, Kind: pb.ReportKind_REPORT_KIND_PRACTICE, Tin: practice}); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "report kind FLS") {
 		t.Errorf("aom-pdc in a practice workbook: %v", err)
 	}
+}
+
+// A report downloads as a file over REST (`curl -OJ`): the workbook's
+// bytes with its content type and file name, the same file BuildReport
+// streams; the kind by its short or API name; no key, no file; a bad
+// request answers JSON naming the kinds.
+func TestReportDownloadsAsAFile(t *testing.T) {
+	e := newEnv(t)
+	e.cohort(600)
+	run := e.runToEnd("mips-418@2024")
+	aggs, err := e.evaluations().ListAggregates(context.Background(), &pb.ListAggregatesRequest{RunId: run.Id, Level: pb.AggregateLevel_AGGREGATE_LEVEL_TIN_NPI})
+	if err != nil || len(aggs.Aggregates) == 0 {
+		t.Fatal(aggs, err)
+	}
+	doc := aggs.Aggregates[0]
+	name, _, want, _, err := e.buildReport(&pb.BuildReportRequest{RunIds: []string{run.Id}, Kind: pb.ReportKind_REPORT_KIND_PHYSICIAN, Tin: doc.Tin, Npi: doc.Npi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"physician", "REPORT_KIND_PHYSICIAN"} {
+		resp := e.do(http.MethodGet, "/v1/reports:download?run_ids="+run.Id+"&kind="+kind+"&tin="+doc.Tin+"&npi="+doc.Npi, "", nil)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != render.XLSXContentType ||
+			resp.Header.Get("Content-Disposition") != `attachment; filename=`+name || !slices.Equal(worklistRows(t, body), worklistRows(t, want)) {
+			t.Errorf("kind %s: %d %q %q, %d bytes (BuildReport: %s, %d bytes)", kind, resp.StatusCode, resp.Header.Get("Content-Type"),
+				resp.Header.Get("Content-Disposition"), len(body), name, len(want))
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+e.srv.HTTPAddr+"/v1/reports:download?run_ids="+run.Id+"&kind=physician&tin="+doc.Tin+"&npi="+doc.Npi, nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("without a key: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	resp := e.do(http.MethodGet, "/v1/reports:download?run_ids="+run.Id+"&kind=poster&tin="+doc.Tin, "", nil)
+	var answer struct{ Message string }
+	json.NewDecoder(resp.Body).Decode(&answer) //nolint:errcheck
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(answer.Message, "REPORT_KIND_PHYSICIAN") {
+		t.Errorf("kind poster: %d %q", resp.StatusCode, answer.Message)
+	}
+	resp = e.do(http.MethodGet, "/v1/reports:download?run_ids=00000000-0000-0000-0000-000000000000&kind=physician&tin="+doc.Tin+"&npi="+doc.Npi, "", nil)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown run: %d, want 404", resp.StatusCode)
+	}
+}
+
+// worklistRows is a workbook's worklist, one string per row: the same
+// report built twice differs only in its files' timestamps.
+func worklistRows(t *testing.T, file []byte) []string {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(file))
+	if err != nil {
+		t.Fatalf("not a workbook (%d bytes): %v", len(file), err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Worklist")
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("worklist %q: %v", rows, err)
+	}
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = strings.Join(r, "|")
+	}
+	return out
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -219,6 +218,7 @@ func (s *Server) gateway(ctx context.Context) (http.Handler, *grpc.ClientConn, e
 	// A REST body is bounded like a gRPC message (JSON spells bytes in
 	// base64, so it gets a third more).
 	mux.Handle("/v1/", s.keyFirst(http.MaxBytesHandler(gw, MaxMessageBytes*4/3+1<<20)))
+	mux.Handle("GET "+reportDownloadPath, s.keyFirst(downloadReport(conn)))
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openapi.JSON) //nolint:errcheck
@@ -334,10 +334,7 @@ func (s *Server) keyFirst(next http.Handler) http.Handler {
 				w.Header().Set("WWW-Authenticate", "Bearer")
 			}
 			w.Header().Set("Connection", "close")
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(code)
-			json.NewEncoder(w).Encode(map[string]any{"code": st.Code(), "message": st.Message(), "details": []any{ //nolint:errcheck
-				map[string]string{"@type": "type.googleapis.com/google.rpc.RequestInfo", "requestId": RequestID(r.Context())}}})
+			writeStatus(w, r, code, st)
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
