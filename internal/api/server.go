@@ -218,7 +218,11 @@ func (s *Server) gateway(ctx context.Context) (http.Handler, *grpc.ClientConn, e
 	// A REST body is bounded like a gRPC message (JSON spells bytes in
 	// base64, so it gets a third more).
 	mux.Handle("/v1/", s.keyFirst(http.MaxBytesHandler(gw, MaxMessageBytes*4/3+1<<20)))
+	// Files over REST for curl (download.go): reports and submissions as
+	// files, and a submission file as the body to validate.
 	mux.Handle("GET "+reportDownloadPath, s.keyFirst(downloadReport(conn)))
+	mux.Handle("GET "+submissionDownloadPath, s.keyFirst(downloadSubmission(conn)))
+	mux.Handle("POST /v1/submissions:validate", s.keyFirst(http.MaxBytesHandler(validateRaw(conn, gw), MaxMessageBytes*4/3+1<<20)))
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openapi.JSON) //nolint:errcheck

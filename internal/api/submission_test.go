@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -240,4 +242,59 @@ func TestOutputsOfProportionsRefuseOtherScorings(t *testing.T) {
 	want("QPP JSON", err)
 	_, _, _, _, err = e.buildReport(&pb.BuildReportRequest{RunIds: []string{id}, Kind: pb.ReportKind_REPORT_KIND_PRACTICE, Tin: "123456789"})
 	want("a practice workbook", err)
+}
+
+// Submissions over REST for curl: a built file downloads as a file, and a
+// file posted as the body itself (curl --data-binary @file) is validated
+// like one sent in JSON.
+func TestSubmissionFilesOverREST(t *testing.T) {
+	e := newEnv(t)
+	e.cohort(600)
+	run := e.runToEnd("mips-418@2024")
+	cases := e.allCases(&pb.ListCasesRequest{RunId: run.Id, PageSize: 1})
+	if len(cases) == 0 {
+		t.Fatal("no cases")
+	}
+	tin := cases[0].Tin
+	want, err := e.buildSubmission(&pb.BuildSubmissionRequest{RunIds: []string{run.Id}, Format: pb.SubmissionFormat_SUBMISSION_FORMAT_QPP_JSON, Tin: tin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := e.do(http.MethodGet, "/v1/submissions:download?run_ids="+run.Id+"&format=qpp_json&tin="+tin, "", nil)
+	file, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Disposition") != "attachment; filename="+want.FileName ||
+		resp.Header.Get("Content-Type") != want.ContentType || !bytes.Equal(file, want.Content) {
+		t.Fatalf("download: %d %q %q, %d bytes; BuildSubmission %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"),
+			resp.Header.Get("Content-Disposition"), len(file), want.FileName, len(want.Content))
+	}
+	resp = e.do(http.MethodPost, "/v1/submissions:validate?file_name="+want.FileName, "application/octet-stream", bytes.NewReader(file))
+	var raw struct {
+		Report struct {
+			Valid  bool
+			Format string
+			File   string
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&raw) //nolint:errcheck
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !raw.Report.Valid || raw.Report.Format != "qpp-json" || raw.Report.File != want.FileName {
+		t.Errorf("raw validate: %d %+v", resp.StatusCode, raw)
+	}
+	// The same file broken: the raw body is read, not ignored.
+	resp = e.do(http.MethodPost, "/v1/submissions:validate", "text/plain", bytes.NewReader(file[:len(file)/2]))
+	json.NewDecoder(resp.Body).Decode(&raw) //nolint:errcheck
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || raw.Report.Valid {
+		t.Errorf("half a file validated as valid: %d %+v", resp.StatusCode, raw)
+	}
+	code, body := e.rest(http.MethodPost, "/v1/submissions:validate", map[string]any{"content": file, "fileName": want.FileName})
+	if code != http.StatusOK || body["report"].(map[string]any)["valid"] != true {
+		t.Errorf("JSON validate: %d %v", code, body)
+	}
+	resp = e.do(http.MethodGet, "/v1/submissions:download?run_ids="+run.Id+"&format=poster&tin="+tin, "", nil)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("format poster: %d", resp.StatusCode)
+	}
 }
