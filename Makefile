@@ -3,7 +3,7 @@ GO    ?= go
 TOOLS  = $(GO) tool -modfile=tools/go.mod
 BIN    = bin
 
-.PHONY: demo test bench chaos build generate check-generated lint vet fuzz postgres clean measures medlists benchmarks
+.PHONY: demo test bench chaos build generate check-generated lint vet fuzz postgres clean measures medlists benchmarks print-pages
 REF   ?= ../shared/reference/qpp-measures
 # bench engine: the #418 baseline first, then every measure the engine gained since, timed in
 # one run so each line's of_first compares it with #418 under the same machine load.
@@ -40,7 +40,11 @@ chaos: postgres
 	LIAISON_CHAOS=1 $(GO) test -count=1 -timeout 30m -v ./internal/chaos
 	$(GO) test -count=10 -run 'Killed|Crash' ./internal/api
 
-## build: the binaries, with the VCS revision stamped when the checkout allows it (overrides a
+## print-pages: printed pages of the demo's workbooks (LibreOffice; run make demo first)
+print-pages:
+	scripts/print-pages.sh out
+
+build: the binaries, with the VCS revision stamped when the checkout allows it (overrides a
 ## GOFLAGS=-buildvcs=false; a git worktree or a tree without git gets "devel (no VCS information)")
 build:
 	$(GO) build -buildvcs=auto -o $(BIN)/ ./cmd/...
