@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
+
+	"github.com/liaison-registry/liaison/internal/demo"
 
 	"github.com/liaison-registry/liaison/internal/synth"
 )
@@ -12,12 +15,14 @@ import (
 // native NDJSON files.
 func runSynth(args []string, stdout, stderr io.Writer) error {
 	fl := newFlagSet("synth", stderr)
-	d := synth.Defaults(1, 2024)
+	// The year practices work on now (during the January-March submission
+	// season, the year being submitted), as the demo generates.
+	d := synth.Defaults(1, demo.CurrentYear(time.Now()))
 	n := fl.Int("patients", 10_000, "patients to generate")
 	fl.Uint64Var(&d.Seed, "seed", d.Seed, "random seed: the same seed gives the same files")
 	out := fl.String("out", "", "directory to write into (required)")
 	format := fl.String("format", "ndjson", "ndjson (Liaison's native records) or fhir (FHIR R4 bulk NDJSON, one file per resource type)")
-	fl.IntVar(&d.Year, "year", d.Year, "performance year the dates centre on")
+	fl.IntVar(&d.Year, "year", d.Year, "performance year the dates centre on (default: the year practices work on now)")
 	fl.IntVar(&d.Practices, "practices", d.Practices, "practices (TINs)")
 	fl.IntVar(&d.Clinicians, "clinicians", d.Clinicians, "clinicians per practice")
 	fl.Float64Var(&d.BadRate, "bad-rate", 0.001, "share of patients with one deliberately invalid record (0 for none)")

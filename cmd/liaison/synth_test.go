@@ -35,7 +35,7 @@ func readAll(t *testing.T, dir string) string {
 func TestSynthIsReproducibleAndEvaluates(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
 	for _, dir := range []string{a, b} {
-		if code, _, errs := runCLI("synth", "--patients", "3000", "--seed", "9", "--bad-rate", "0", "--lines-per-file", "20000", "--out", dir); code != 0 {
+		if code, _, errs := runCLI("synth", "--year", "2024", "--patients", "3000", "--seed", "9", "--bad-rate", "0", "--lines-per-file", "20000", "--out", dir); code != 0 {
 			t.Fatalf("exit %d: %s", code, errs)
 		}
 	}
@@ -85,7 +85,7 @@ func TestSynthWritesFHIR(t *testing.T) {
 func TestEvaluateReadsFHIRAsNative(t *testing.T) {
 	native, fhir := t.TempDir(), t.TempDir()
 	for dir, format := range map[string]string{native: "ndjson", fhir: "fhir"} {
-		if code, _, errs := runCLI("synth", "--patients", "2000", "--seed", "11", "--bad-rate", "0", "--format", format, "--out", dir); code != 0 {
+		if code, _, errs := runCLI("synth", "--year", "2024", "--patients", "2000", "--seed", "11", "--bad-rate", "0", "--format", format, "--out", dir); code != 0 {
 			t.Fatalf("synth --format %s: exit %d: %s", format, code, errs)
 		}
 	}
