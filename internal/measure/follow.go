@@ -143,14 +143,8 @@ func (c *compiler) followUp(s *specYAML, intake *clinical.Period) error {
 	default:
 		return c.errf(f+".event", "%q: want firstFill (time to treatment) or refracture", y.Event)
 	}
-	if s.Numerator.Window != nil || len(s.Numerator.Rules) > 0 {
-		return c.errf("numerator", "a time-to-event measure's numerator is its followed event: give no numerator block")
-	}
-	if len(s.Exceptions) > 0 {
-		return c.errf("exceptions", "a time-to-event measure has no denominator exceptions; exclusions take cases out of the measure population")
-	}
-	if s.QualityWindow != nil || len(c.m.quality) > 0 {
-		return c.errf("qualityWindow", "quality-data codes report proportion populations; a time-to-event measure takes none")
+	if err := c.noProportionBlocks(s, "a time-to-event measure", "its followed event"); err != nil {
+		return err
 	}
 	if c.m.episode == nil {
 		return c.errf(f, "follows cases from their fracture: the measure needs an episode block")

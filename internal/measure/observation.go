@@ -41,14 +41,8 @@ const pdcClass = "observation"
 // continuous compiles a continuous measure's observation and checks that the
 // spec asks nothing of it that only proportion measures have.
 func (c *compiler) continuous(s *specYAML, intake *clinical.Period) error {
-	if s.Numerator.Window != nil || len(s.Numerator.Rules) > 0 {
-		return c.errf("numerator", "a continuous measure's numerator is its observation's threshold: give no numerator block")
-	}
-	if len(s.Exceptions) > 0 {
-		return c.errf("exceptions", "a continuous measure has no denominator exceptions; exclusions take cases out of the measure population")
-	}
-	if s.QualityWindow != nil || len(c.m.quality) > 0 {
-		return c.errf("qualityWindow", "quality-data codes report proportion populations; a continuous measure takes none")
+	if err := c.noProportionBlocks(s, "a continuous measure", "its observation's threshold"); err != nil {
+		return err
 	}
 	o := s.Observation
 	const f = "observation"
@@ -92,6 +86,22 @@ func (c *compiler) continuous(s *specYAML, intake *clinical.Period) error {
 		return err
 	}
 	c.m.obs, c.m.numWindow = ob, ob.win
+	return nil
+}
+
+// noProportionBlocks refuses what only proportion measures have: a
+// numerator block (what names the numerator instead is given), denominator
+// exceptions and quality-data codes.
+func (c *compiler) noProportionBlocks(s *specYAML, what, numerator string) error {
+	if s.Numerator.Window != nil || len(s.Numerator.Rules) > 0 {
+		return c.errf("numerator", "%s's numerator is %s: give no numerator block", what, numerator)
+	}
+	if len(s.Exceptions) > 0 {
+		return c.errf("exceptions", "%s has no denominator exceptions; exclusions take cases out of the measure population", what)
+	}
+	if s.QualityWindow != nil || len(c.m.quality) > 0 {
+		return c.errf("qualityWindow", "quality-data codes report proportion populations; %s takes none", what)
+	}
 	return nil
 }
 
