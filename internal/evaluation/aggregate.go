@@ -24,7 +24,15 @@ type Aggregator struct {
 	horizons []int
 	total    tally
 	groups   map[groupKey]*tally
-	finest   map[finestKey]*kept
+	finest   map[finestKey]*finestGroup
+}
+
+// finestGroup is one finest group: what it keeps of its cases, and the
+// groups its cases count in (found once, not for every case).
+type finestGroup struct {
+	kept
+	keys    []groupKey
+	tallies []*tally // the tallies of keys, in order
 }
 
 type groupKey struct{ level, tin, npi, stratum, value string }
@@ -56,7 +64,7 @@ func (t *tally) add(c measure.Case) {
 // a time-to-event measure reports cumulative incidence (measure.Horizons),
 // nil for any other measure.
 func NewAggregator(horizons []int) *Aggregator {
-	return &Aggregator{horizons: horizons, groups: map[groupKey]*tally{}, finest: map[finestKey]*kept{}}
+	return &Aggregator{horizons: horizons, groups: map[groupKey]*tally{}, finest: map[finestKey]*finestGroup{}}
 }
 
 // unknown stands for a supplemental-data value the practice did not send.
@@ -84,27 +92,27 @@ func (a *Aggregator) Add(c measure.Case, p clinical.Patient) {
 		f.own = strings.Join(parts, ownSep)
 	}
 	a.total.add(c)
-	for _, k := range f.groups() {
-		g := a.groups[k]
-		if g == nil {
-			g = &tally{}
-			a.groups[k] = g
+	fg := a.finest[f]
+	if fg == nil {
+		fg = &finestGroup{keys: f.groups()}
+		for _, k := range fg.keys {
+			g := a.groups[k]
+			if g == nil {
+				g = &tally{}
+				a.groups[k] = g
+			}
+			fg.tallies = append(fg.tallies, g)
 		}
+		a.finest[f] = fg
+	}
+	for _, g := range fg.tallies {
 		g.add(c)
 	}
-	if !c.Observed && c.Outcome == measure.OutcomeNone {
-		return
-	}
-	kp := a.finest[f]
-	if kp == nil {
-		kp = &kept{}
-		a.finest[f] = kp
-	}
 	if c.Observed {
-		kp.observations = append(kp.observations, c.Observation)
+		fg.observations = append(fg.observations, c.Observation)
 	}
 	if s, ok := subject(c); ok {
-		kp.subjects = append(kp.subjects, s)
+		fg.subjects = append(fg.subjects, s)
 	}
 }
 
@@ -169,9 +177,9 @@ func (t tally) with(k *kept, horizons []int) Tally {
 func (a *Aggregator) List() []Aggregate {
 	// Which finest groups make up each group, to gather what they kept.
 	members := map[groupKey][]*kept{}
-	for f, k := range a.finest {
-		for _, g := range f.groups() {
-			members[g] = append(members[g], k)
+	for _, fg := range a.finest {
+		for _, g := range fg.keys {
+			members[g] = append(members[g], &fg.kept)
 		}
 	}
 	var buf kept
