@@ -3,7 +3,7 @@ GO    ?= go
 TOOLS  = $(GO) tool -modfile=tools/go.mod
 BIN    = bin
 
-.PHONY: demo test bench chaos build generate check-generated lint vet fuzz postgres clean measures medlists benchmarks print-pages
+.PHONY: demo test bench chaos build generate check-generated lint vet fuzz postgres browser clean measures medlists benchmarks print-pages
 REF   ?= ../shared/reference/qpp-measures
 # bench engine: the #418 baseline first, then every measure the engine gained since, timed in
 # one run so each line's of_first compares it with #418 under the same machine load.
@@ -20,8 +20,8 @@ ENGINE_MEASURES = mips-418@2026,aom-pdc@2025,time-to-treatment@2025,refracture@2
 demo: postgres build
 	./$(BIN)/liaison demo
 
-## test: every test, against a real throwaway PostgreSQL
-test: postgres
+## test: every test, against a real throwaway PostgreSQL, the console's in Debian's Chromium
+test: postgres browser
 	$(GO) test -count=1 ./...
 
 ## bench: the performance figures, one BENCH line each
@@ -91,6 +91,9 @@ fuzz:
 
 postgres:
 	@scripts/ensure-postgres.sh
+
+browser:
+	@scripts/ensure-browser.sh
 
 clean:
 	rm -rf $(BIN)

@@ -33,6 +33,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/access"
 	"github.com/liaison-registry/liaison/internal/api/openapi"
 	"github.com/liaison-registry/liaison/internal/client"
+	"github.com/liaison-registry/liaison/internal/console"
 	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/intake"
 	"github.com/liaison-registry/liaison/internal/measure"
@@ -60,6 +61,7 @@ type Server struct {
 	auth   *authenticator
 	guard  *guard
 	tls    *tls.Config
+	evals  *evaluation.Service
 	// maxConns bounds the connections one address holds on each port.
 	maxConns int
 }
@@ -89,7 +91,7 @@ func New(d Deps) *Server {
 		log = slog.Default()
 	}
 	log = slog.New(WithRequestIDs(log.Handler()))
-	s := &Server{log: log, store: st, health: health.NewServer(), mem: bufconn.Listen(1 << 20), audit: newAuditor(st, log), tls: d.TLS,
+	s := &Server{log: log, store: st, health: health.NewServer(), mem: bufconn.Listen(1 << 20), audit: newAuditor(st, log), tls: d.TLS, evals: d.Evaluations,
 		maxConns: cmp.Or(d.MaxConnsPerClient, DefaultMaxConnsPerClient)}
 	auth := newAuthenticator(st, log)
 	auth.fails.max = cmp.Or(d.MaxAuthFailures, DefaultMaxAuthFailures)
@@ -230,6 +232,9 @@ func (s *Server) gateway(ctx context.Context) (http.Handler, *grpc.ClientConn, e
 	// The document to read in a browser, rendered here: no script, nothing
 	// fetched from elsewhere. Public like the document itself.
 	mux.Handle("GET /docs", openapi.Viewer())
+	// The web console, on the same port, through the same guard.
+	console.New(console.Deps{Gate: consoleGate{s}, Conn: conn, API: mux, Runs: s.evals, Measures: s.evals.Measures,
+		Secure: s.tls != nil, Log: s.log}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.store.Ping(r.Context()); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)

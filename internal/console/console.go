@@ -1,0 +1,161 @@
+// Package console is Liaison's web console: server-rendered pages for
+// physicians, practices, fracture liaison coordinators and registry
+// operators, served by liaisond on the REST port with every asset embedded.
+//
+// A person signs in with an API key, which is exchanged for a session
+// cookie; the key stays on the server. Every page passes the API's guard
+// (Gate): the key is checked again, the page is allowed by the rule of the
+// API call it stands for (its role, then its scope), and the view is in the
+// audit log before the page leaves. Pages read through the services the API
+// handlers use: the in-process API connection, called with the session's
+// key, and the report gatherers over the evaluation service.
+package console
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-registry/liaison/internal/access"
+	"github.com/liaison-registry/liaison/internal/evaluation"
+	"github.com/liaison-registry/liaison/internal/measure"
+	"github.com/liaison-registry/liaison/internal/report/gather"
+)
+
+// Gate is the API's guard as the console passes it (internal/api
+// implements it), so that one set of keys, roles, scopes and one audit log
+// serve both.
+type Gate interface {
+	// SignIn checks a key presented on the sign-in form as the API checks
+	// a bearer token, with the same bound on failed attempts per client,
+	// and records the attempt in the audit log.
+	SignIn(r *http.Request, token string) (access.Principal, error)
+	// Admit checks the session's key again (a revoked or expired key ends
+	// the session) and allows the page by the rule of the API call method
+	// with request req: its roles, then its scope, which narrows req in
+	// place (an empty TIN becomes the caller's). A refusal is recorded in
+	// the audit log. The context returned carries the caller for the
+	// services.
+	Admit(r *http.Request, token, method string, req any) (context.Context, access.Principal, error)
+	// Viewed records a page view in the audit log, durably, before the page
+	// is written: a page that cannot be recorded is not shown.
+	Viewed(r *http.Request, p access.Principal, v View) error
+	// Record notes a console event that is not a page view (sign-out).
+	Record(r *http.Request, p access.Principal, err error)
+}
+
+// Runs is the evaluation service as the console reads it: runs as the
+// caller may see them, and what reports gather of them.
+type Runs interface {
+	gather.Source
+	ListRuns(ctx context.Context, measureKey string, before *evaluation.RunCursor, limit int) ([]evaluation.Run, error)
+}
+
+// View is what a page showed, for the audit log.
+type View struct {
+	TIN, NPI string
+	Subject  string // "run:<ids>", as the API's events name what was read
+	Items    int64
+}
+
+// Deps are what the console runs on.
+type Deps struct {
+	Gate Gate
+	// Conn is the in-process connection to the API; calls on it carry the
+	// session's key, so they pass the guard and the audit log as any call.
+	Conn grpc.ClientConnInterface
+	// API is the REST API's handler; file downloads are forwarded to it
+	// with the session's key.
+	API http.Handler
+	// Runs and Measures are what the report pages gather from (the
+	// evaluation service applies the caller's visibility).
+	Runs     Runs
+	Measures *measure.Registry
+	// Secure marks the cookies Secure: the console is served over TLS.
+	Secure bool
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// Console serves the pages.
+type Console struct {
+	d        Deps
+	sessions *sessions
+	pages    *pages
+}
+
+// New builds the console.
+func New(d Deps) *Console {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Console{d: d, sessions: newSessions(d.Now), pages: parsePages()}
+}
+
+// Register adds the console's routes to mux. The API keeps /v1/, /docs,
+// /openapi.json and /healthz.
+func (c *Console) Register(mux *http.ServeMux) {
+	mux.Handle("GET /assets/", assetHandler())
+	mux.HandleFunc("GET /{$}", c.home)
+	mux.HandleFunc("GET /signin", c.signInForm)
+	mux.HandleFunc("POST /signin", c.signIn)
+	mux.HandleFunc("POST /signout", c.signed(c.signOut))
+	for _, p := range c.routes() {
+		mux.HandleFunc(p.pattern, c.signed(p.handler))
+	}
+}
+
+// route is one signed-in page.
+type route struct {
+	pattern string
+	handler func(w http.ResponseWriter, r *http.Request, s *session)
+}
+
+// routes are the signed-in pages.
+func (c *Console) routes() []route {
+	return []route{
+		{"GET /physician", c.physician},
+		{"GET /cases/{run}/{case...}", c.caseView},
+		{"GET /download/report", c.download("/v1/reports:download")},
+		{"GET /download/submission", c.download("/v1/submissions:download")},
+	}
+}
+
+// errorStatus is the HTTP status of a service error.
+func errorStatus(err error) int {
+	switch status.Code(err) {
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.OutOfRange:
+		return http.StatusBadRequest
+	case codes.Unauthenticated:
+		return http.StatusUnauthorized
+	case codes.PermissionDenied:
+		return http.StatusForbidden
+	case codes.NotFound:
+		return http.StatusNotFound
+	case codes.ResourceExhausted:
+		return http.StatusTooManyRequests
+	case codes.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	var d *access.Denied
+	switch {
+	case errors.As(err, &d):
+		return http.StatusForbidden
+	case errors.Is(err, evaluation.ErrNotFound), errors.Is(err, gather.ErrNoData):
+		return http.StatusNotFound
+	case errors.Is(err, gather.ErrNotFinished):
+		return http.StatusConflict
+	case errors.Is(err, gather.ErrNotProportion):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
