@@ -20,6 +20,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/access"
@@ -127,7 +128,30 @@ func (c *Console) routes() []route {
 		{"GET /cases/{run}/{case...}", c.caseView},
 		{"GET /download/report", c.download("/v1/reports:download")},
 		{"GET /download/submission", c.download("/v1/submissions:download")},
+		// practice.go
+		{"GET /practice", c.practice},
+		{"POST /runs", c.startRun},
+		{"GET /runs/{id}/progress", c.progress},
+		{"GET /submission", c.submission},
+		// fls.go
+		{"GET /fls", c.fls},
+		// operator.go
+		{"GET /operator", c.operator},
+		{"GET /validate", c.validateForm},
+		{"POST /validate", c.validate},
+		{"GET /measures", c.measures},
+		{"GET /measures/compare", c.compare},
+		{"GET /keys", c.keys},
+		{"POST /keys", c.createKey},
+		{"POST /keys/{id}/revoke", c.revokeKey},
 	}
+}
+
+// callContext is the context of an API call made for a page over the
+// in-process connection: the session's key and the request's id, so the
+// call passes the guard and the audit log as any call does.
+func callContext(ctx context.Context, r *http.Request, s *session) context.Context {
+	return metadata.NewOutgoingContext(ctx, metadata.Pairs("authorization", "Bearer "+s.token, "x-request-id", r.Header.Get("X-Request-Id")))
 }
 
 // errorStatus is the HTTP status of a service error.
