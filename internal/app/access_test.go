@@ -136,3 +136,28 @@ func TestFirstStartCreatesTheOperatorKeyOnce(t *testing.T) {
 }
 
 func tlsConfig(pool *x509.CertPool) *tls.Config { return &tls.Config{RootCAs: pool} }
+
+// Served over TLS, the console's cookies are Secure: a browser never
+// sends them over plain HTTP.
+func TestConsoleCookiesAreSecureOverTLS(t *testing.T) {
+	cert, key := selfSigned(t)
+	r, _ := startTLS(t, cert, Options{DatabaseURL: pgtest.NewDB(t), TLSCert: cert, TLSKey: key})
+	pool := x509.NewCertPool()
+	pemBytes, _ := os.ReadFile(cert)
+	pool.AppendCertsFromPEM(pemBytes)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig(pool)}}
+	resp, err := hc.Get("https://" + r.HTTPAddr + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if resp.StatusCode != http.StatusOK || len(cookies) == 0 {
+		t.Fatalf("GET /signin over TLS: %s, cookies %v", resp.Status, cookies)
+	}
+	for _, c := range cookies {
+		if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+			t.Errorf("cookie %s over TLS: Secure %v HttpOnly %v SameSite %v", c.Name, c.Secure, c.HttpOnly, c.SameSite)
+		}
+	}
+}

@@ -166,10 +166,17 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, code 
 // failErr shows a service error: an ended key signs the person out.
 func (c *Console) failErr(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	code := errorStatus(err)
-	if code == http.StatusUnauthorized && s != nil {
-		c.sessions.drop(s.id)
-		http.SetCookie(w, c.cookie(sessionCookie, "", -1))
-		s = nil
+	if code == http.StatusUnauthorized {
+		if s != nil {
+			c.sessions.drop(s.id)
+			http.SetCookie(w, c.cookie(sessionCookie, "", -1))
+		}
+		next := "/"
+		if r.Method == http.MethodGet {
+			next = r.URL.RequestURI()
+		}
+		c.showSignIn(w, r, code, "Your key is no longer accepted (revoked or expired), so your session has ended. Sign in with a current key.", next)
+		return
 	}
 	if code == http.StatusInternalServerError {
 		c.d.Log.ErrorContext(r.Context(), "console page", "path", r.URL.Path, "err", err)

@@ -172,6 +172,9 @@ func sameOrigin(r *http.Request) bool {
 
 // safeNext is where to go after sign-in: a path on this site only.
 func safeNext(next string) string {
+	if strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "/"
+	}
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/signin") {
 		return "/"
 	}
@@ -179,14 +182,15 @@ func safeNext(next string) string {
 }
 
 func (c *Console) signInForm(w http.ResponseWriter, r *http.Request) {
-	c.showSignIn(w, r, http.StatusOK, "")
+	c.showSignIn(w, r, http.StatusOK, "", r.FormValue("next"))
 }
 
-func (c *Console) showSignIn(w http.ResponseWriter, r *http.Request, code int, problem string) {
+// showSignIn shows the sign-in form; next is where to go after it.
+func (c *Console) showSignIn(w http.ResponseWriter, r *http.Request, code int, problem, next string) {
 	tok := rand.Text()
 	http.SetCookie(w, c.cookie(signInCookie, tok, 600))
 	w.Header().Set("Cache-Control", "no-store")
-	c.render(w, r, nil, code, "signin", "Sign in", signInPage{CSRF: tok, Next: safeNext(r.FormValue("next")), Problem: problem})
+	c.render(w, r, nil, code, "signin", "Sign in", signInPage{CSRF: tok, Next: safeNext(next), Problem: problem})
 }
 
 type signInPage struct {
@@ -197,12 +201,12 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	ck, err := r.Cookie(signInCookie)
 	if err != nil || !sameOrigin(r) || !tokenMatches(r.FormValue("csrf"), ck.Value) {
-		c.showSignIn(w, r, http.StatusForbidden, "The sign-in form had expired. Enter your key again.")
+		c.showSignIn(w, r, http.StatusForbidden, "The sign-in form had expired. Enter your key again.", r.FormValue("next"))
 		return
 	}
 	token := strings.TrimSpace(r.FormValue("key"))
 	if token == "" {
-		c.showSignIn(w, r, http.StatusBadRequest, "Enter your API key: it starts with lsk_.")
+		c.showSignIn(w, r, http.StatusBadRequest, "Enter your API key: it starts with lsk_.", r.FormValue("next"))
 		return
 	}
 	p, err := c.d.Gate.SignIn(r, token)
@@ -212,7 +216,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		if code != http.StatusUnauthorized {
 			msg = statusMessage(err)
 		}
-		c.showSignIn(w, r, code, msg)
+		c.showSignIn(w, r, code, msg, r.FormValue("next"))
 		return
 	}
 	s := c.sessions.create(token, p)
