@@ -56,6 +56,7 @@ type Gate interface {
 type Runs interface {
 	gather.Source
 	ListRuns(ctx context.Context, measureKey string, before *evaluation.RunCursor, limit int) ([]evaluation.Run, error)
+	ListRunHeaders(ctx context.Context, measureKey string, before *evaluation.RunCursor, limit int) ([]evaluation.Run, error)
 }
 
 // View is what a page showed, for the audit log.
@@ -107,6 +108,9 @@ func New(d Deps) *Console {
 func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /assets/", assetHandler())
 	mux.HandleFunc("GET /{$}", c.home)
+	// Any other path the API does not serve: a page a person can read
+	// (the API's own paths answer JSON, as before).
+	mux.HandleFunc("/", c.notFound)
 	mux.HandleFunc("GET /signin", c.signInForm)
 	mux.HandleFunc("POST /signin", c.signIn)
 	mux.HandleFunc("POST /signout", c.signed(c.signOut))
@@ -119,6 +123,19 @@ func (c *Console) Register(mux *http.ServeMux) {
 type route struct {
 	pattern string
 	handler func(w http.ResponseWriter, r *http.Request, s *session)
+}
+
+// notFound answers a path no page has.
+func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.NotFound(w, r)
+		return
+	}
+	var s *session
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		s = c.sessions.get(ck.Value)
+	}
+	c.fail(w, r, s, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
 }
 
 // routes are the signed-in pages.

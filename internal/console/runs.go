@@ -35,7 +35,7 @@ func (c chosen) IDs() []string {
 // cover tin, the newest of each measure whose version keep accepts, in
 // year (0: the newest year there is).
 func (c *Console) pickRuns(ctx context.Context, tin string, year int, keep func(*measure.Measure) bool) (chosen, error) {
-	runs, err := c.d.Runs.ListRuns(ctx, "", nil, maxRunsListed)
+	runs, err := c.d.Runs.ListRunHeaders(ctx, "", nil, maxRunsListed)
 	if err != nil {
 		return chosen{}, err
 	}

@@ -91,23 +91,52 @@ func (s *Service) ListRuns(ctx context.Context, measureKey string, before *RunCu
 	return list, nil
 }
 
-// AsSeen is a run as the caller may see it. Operators see it whole. A
-// practice or physician sees a run only if it covers their TIN, and then
-// only their part: their TIN (and NPI) and their tally; a run spanning
-// other practices hides its size.
-func (s *Service) AsSeen(ctx context.Context, run Run) (Run, error) {
+// ListRunHeaders lists the runs the caller may see, newest first, as
+// ListRuns does but without their tallies (one read, not one per run): for
+// pages that choose among runs.
+func (s *Service) ListRunHeaders(ctx context.Context, measureKey string, before *RunCursor, limit int) ([]Run, error) {
 	p := access.From(ctx)
+	list, err := s.Store.ListRuns(ctx, measureKey, p.TIN, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, run := range list {
+		if run, ok := visible(p, run); ok {
+			run.Tally = Tally{}
+			out = append(out, run)
+		}
+	}
+	return out, nil
+}
+
+// visible is the part of a run p may see, and whether p may see it at
+// all: operators see it whole; a practice or physician sees a run only if
+// it covers their TIN, and then as their TIN's; a run spanning other
+// practices hides its size.
+func visible(p access.Principal, run Run) (Run, bool) {
 	if p.Role == access.Operator {
-		return run, nil
+		return run, true
 	}
 	if !p.SeesTINs(run.TINs) {
-		return Run{}, ErrNotFound
+		return Run{}, false
 	}
 	if len(run.TINs) != 1 {
 		run.PatientsTotal, run.PatientsDone = 0, 0
 	}
 	run.TINs = []string{p.TIN}
-	if run.Status != Succeeded {
+	return run, true
+}
+
+// AsSeen is a run as the caller may see it (visible), with the tally of
+// their part only: their TIN's, or their own as a physician.
+func (s *Service) AsSeen(ctx context.Context, run Run) (Run, error) {
+	p := access.From(ctx)
+	run, ok := visible(p, run)
+	if !ok {
+		return Run{}, ErrNotFound
+	}
+	if p.Role == access.Operator || run.Status != Succeeded {
 		return run, nil
 	}
 	level := "tin"
