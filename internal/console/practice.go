@@ -37,28 +37,29 @@ const runsShown = 50
 // (a practice key asking for another TIN is refused and the refusal is in
 // the audit log). Operators name the practice with ?tin=; without one the
 // page asks for it, and ok is false.
-func (c *Console) practiceTIN(w http.ResponseWriter, r *http.Request, s *session, action string) (ctx contextAndPrincipal, ok bool) {
+func (c *Console) practiceTIN(w http.ResponseWriter, r *http.Request, s *session, action string) (a practiceScope, ok bool) {
 	req := &pb.ListPatientsRequest{Tin: strings.TrimSpace(r.URL.Query().Get("tin"))}
 	cx, p, err := c.d.Gate.Admit(r, s.token, pb.IngestService_ListPatients_FullMethodName, req)
 	if err != nil {
 		c.failErr(w, r, s, err)
-		return ctx, false
+		return a, false
 	}
 	switch {
 	case req.Tin == "":
 		c.render(w, r, s, http.StatusBadRequest, "practice", "Choose a practice", practicePage{Choose: action,
 			Problem: "This page shows one practice: enter its TIN (the 9-digit tax identification number)."})
-		return ctx, false
+		return a, false
 	case !clinical.ValidTIN(req.Tin):
 		c.render(w, r, s, http.StatusBadRequest, "practice", "Choose a practice", practicePage{Choose: action,
 			Problem: fmt.Sprintf("TIN %q is not a TIN: a TIN is 9 digits.", req.Tin)})
-		return ctx, false
+		return a, false
 	}
-	return contextAndPrincipal{ctx: cx, p: p, tin: req.Tin}, true
+	return practiceScope{ctx: cx, p: p, tin: req.Tin}, true
 }
 
-// contextAndPrincipal is an admitted practice page's caller and TIN.
-type contextAndPrincipal struct {
+// practiceScope is an admitted practice page: its context (carrying the
+// caller), the caller and the practice.
+type practiceScope struct {
 	ctx context.Context
 	p   access.Principal
 	tin string

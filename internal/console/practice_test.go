@@ -132,6 +132,15 @@ func TestPracticeInTheBrowser(t *testing.T) {
 	code, body = fetch(t, operator, reg.base+"/runs/"+onlyTheirs.Run.Id+"/progress")
 	must(t, code == http.StatusOK && strings.Contains(body, `"status"`), "the operator's progress of %s: %d %s", onlyTheirs.Run.Id, code, body)
 
+	// A build with no run says what is missing, above the form; an
+	// individual submission is one physician's.
+	code, body = fetch(t, practice, reg.base+"/submission?build=1")
+	must(t, code == http.StatusBadRequest && strings.Contains(body, "name at least one finished evaluation run") && strings.Contains(body, `name="run_ids"`),
+		"/submission?build=1 with no run: %d\n%s", code, abbreviate(body))
+	code, body = fetch(t, practice, reg.base+"/submission?build=1&npi="+reg.npi+"&run_ids="+run418)
+	must(t, code == http.StatusOK && strings.Contains(body, "Valid:") && strings.Contains(body, "npi="+reg.npi) && strings.Contains(body, "individual"),
+		"an individual submission for %s: %d\n%s", reg.npi, code, abbreviate(body))
+
 	// An operator names the practice; without one the page asks for it.
 	code, body = fetch(t, operator, reg.base+"/practice")
 	must(t, code == http.StatusBadRequest && strings.Contains(body, "enter its TIN"), "/practice without a TIN for an operator: %d\n%s", code, abbreviate(body))
