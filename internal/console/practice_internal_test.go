@@ -31,7 +31,9 @@ const testTIN = "123456789"
 // fakeGate admits a practice key of testTIN, narrowing as the policy does.
 type fakeGate struct{}
 
-func (fakeGate) SignIn(*http.Request, string) (access.Principal, error) { return access.Principal{}, nil }
+func (fakeGate) SignIn(*http.Request, string) (access.Principal, error) {
+	return access.Principal{}, nil
+}
 func (fakeGate) Admit(r *http.Request, _, _ string, req any) (context.Context, access.Principal, error) {
 	p := access.Principal{Role: access.Practice, TIN: testTIN, KeyID: "k"}
 	if b, ok := req.(*pb.BuildSubmissionRequest); ok && b.Tin == "" {
@@ -65,7 +67,9 @@ func (fakeRuns) GetRun(_ context.Context, id string) (evaluation.Run, error) {
 func (fakeRuns) ListAggregates(context.Context, string, string, string) ([]evaluation.Aggregate, error) {
 	return nil, nil
 }
-func (fakeRuns) ListCases(context.Context, evaluation.CaseFilter) ([]measure.Case, error) { return nil, nil }
+func (fakeRuns) ListCases(context.Context, evaluation.CaseFilter) ([]measure.Case, error) {
+	return nil, nil
+}
 func (fakeRuns) ListRuns(context.Context, string, *evaluation.RunCursor, int) ([]evaluation.Run, error) {
 	return []evaluation.Run{fakeRun}, nil
 }
