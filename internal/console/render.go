@@ -144,7 +144,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, cod
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Only this site's own stylesheet, script and images; never framed.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(code)
