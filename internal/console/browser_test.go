@@ -278,7 +278,7 @@ var shared struct {
 	reg  *registry
 }
 
-func must(t *testing.T, ok bool, format string, a ...any) {
+func must(t testing.TB, ok bool, format string, a ...any) {
 	t.Helper()
 	if !ok {
 		t.Fatalf(format, a...)

@@ -52,10 +52,10 @@ type Gate interface {
 }
 
 // Runs is the evaluation service as the console reads it: runs as the
-// caller may see them, and what reports gather of them.
+// caller may see them (ListRunHeaders hides a run spanning other practices'
+// size, as the API does), and what reports gather of them.
 type Runs interface {
 	gather.Source
-	ListRuns(ctx context.Context, measureKey string, before *evaluation.RunCursor, limit int) ([]evaluation.Run, error)
 	ListRunHeaders(ctx context.Context, measureKey string, before *evaluation.RunCursor, limit int) ([]evaluation.Run, error)
 }
 

@@ -125,7 +125,7 @@ func (c *Console) practice(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	pg := practicePage{TIN: tin, Operator: a.p.Role == access.Operator, Started: q.Get("started"), Measures: measureGroups(c.d.Measures.Keys())}
 
-	runs, err := c.d.Runs.ListRuns(ctx, "", nil, maxRunsListed)
+	runs, err := c.d.Runs.ListRunHeaders(ctx, "", nil, maxRunsListed)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
@@ -136,9 +136,6 @@ func (c *Console) practice(w http.ResponseWriter, r *http.Request, s *session) {
 			continue
 		}
 		l := runLine{Run: run, Active: run.Status == evaluation.Queued || run.Status == evaluation.Running, Started: run.ID == pg.Started}
-		if a.p.Role != access.Operator && len(run.TINs) != 1 {
-			l.PatientsTotal, l.PatientsDone = 0, 0
-		}
 		if l.PatientsTotal > 0 {
 			l.Progress = fmt.Sprintf("%d of %d patients", l.PatientsDone, l.PatientsTotal)
 		}
@@ -398,7 +395,7 @@ func (c *Console) submission(w http.ResponseWriter, r *http.Request, s *session)
 	pg := submissionPage{TIN: tin, NPI: req.Npi, Built: q.Get("build") != ""}
 
 	// The practice's succeeded MIPS runs, by performance year.
-	runs, err := c.d.Runs.ListRuns(ctx, "", nil, maxRunsListed)
+	runs, err := c.d.Runs.ListRunHeaders(ctx, "", nil, maxRunsListed)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return

@@ -85,7 +85,7 @@ func BenchmarkPracticePage(b *testing.B) {
 	c := signInHTTP(b, base, key.Secret)
 	code, page := fetch(b, c, base+"/practice")
 	physicians := strings.Count(page, `<a href="/physician?`)
-	must2(b, code == http.StatusOK && physicians > 0, "/practice: %d, %d physicians\n%.2000s", code, physicians, page)
+	must(b, code == http.StatusOK && physicians > 0, "/practice: %d, %d physicians\n%.2000s", code, physicians, page)
 	b.Logf("setup %s: TIN %s, %d physicians on the page, %d bytes", time.Since(setup).Round(time.Millisecond), tin, physicians, len(page))
 
 	start := time.Now()

@@ -70,7 +70,7 @@ func (fakeRuns) ListAggregates(context.Context, string, string, string) ([]evalu
 func (fakeRuns) ListCases(context.Context, evaluation.CaseFilter) ([]measure.Case, error) {
 	return nil, nil
 }
-func (fakeRuns) ListRuns(context.Context, string, *evaluation.RunCursor, int) ([]evaluation.Run, error) {
+func (fakeRuns) ListRunHeaders(context.Context, string, *evaluation.RunCursor, int) ([]evaluation.Run, error) {
 	return []evaluation.Run{fakeRun}, nil
 }
 
@@ -107,7 +107,7 @@ func TestSubmissionRefused(t *testing.T) {
 			[]string{"name at least one finished evaluation run", `name="run_ids"`}},
 		{"no case in scope", status.Error(codes.NotFound, "TIN 123456789 NPI 1234567893: no cases"), http.StatusNotFound,
 			[]string{"no cases", `name="npi"`}},
-		{"key revoked", status.Error(codes.Unauthenticated, "the key was revoked"), http.StatusUnauthorized, []string{"the key was revoked"}},
+		{"key revoked", status.Error(codes.Unauthenticated, "the key was revoked"), http.StatusUnauthorized, []string{"session has ended", `id="key"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := serve(t, tc.err, "/submission?build=1&run_ids=run-1")

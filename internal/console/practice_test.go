@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -220,8 +219,6 @@ func (b *browserTab) html() string {
 	return get(b, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
 // signInHTTP signs in to the console at base with key through the form,
 // as a browser would (the sign-in CSRF cookie and field), and returns a
 // client holding the session cookie.
@@ -231,7 +228,7 @@ func signInHTTP(t testing.TB, base, key string) *http.Client {
 	c := &http.Client{Jar: jar, Timeout: time.Minute}
 	code, form := fetch(t, c, base+"/signin")
 	m := csrfField.FindStringSubmatch(form)
-	must2(t, code == http.StatusOK && m != nil, "the sign-in form: %d %.500s", code, form)
+	must(t, code == http.StatusOK && m != nil, "the sign-in form: %d %.500s", code, form)
 	resp, err := c.PostForm(base+"/signin", url.Values{"csrf": {m[1]}, "key": {key}, "next": {"/"}})
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +240,7 @@ func signInHTTP(t testing.TB, base, key string) *http.Client {
 	for _, ck := range jar.Cookies(u) {
 		signedIn = signedIn || ck.Name == "liaison_session"
 	}
-	must2(t, signedIn, "signing in with the form gave no session (%s)", resp.Status)
+	must(t, signedIn, "signing in with the form gave no session (%s)", resp.Status)
 	return c
 }
 
@@ -260,12 +257,4 @@ func fetch(t testing.TB, c *http.Client, url string) (int, string) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, string(body)
-}
-
-// must2 is must for tests and benchmarks.
-func must2(t testing.TB, ok bool, format string, a ...any) {
-	t.Helper()
-	if !ok {
-		t.Fatalf(format, a...)
-	}
 }
