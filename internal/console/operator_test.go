@@ -47,9 +47,11 @@ func TestOperatorInTheBrowser(t *testing.T) {
 	b.run(chromedp.SetValue("#a-mips-418", "2024"), chromedp.SetValue("#b-mips-418", "2025"),
 		chromedp.Click(`form.compare-form input[value="mips-418"] ~ button`), chromedp.WaitVisible("#props-h"))
 	must(t, b.location() == "/measures/compare?measure=mips-418&a=2024&b=2025", "compare form led to %s", b.location())
+	// The 17 codes added are folded away (details) until opened.
+	b.run(chromedp.Click(`table.compare-lists tbody tr:first-child td.added summary`))
 	text = b.text()
 	contains(t, text, "What changed from mips-418@2024 to mips-418@2025", "Numerator window", "within 6 months", "within 180 days",
-		"CPT 98000", "CPT 99441", "HCPCS G2012")
+		"options[0].procedures", "17 codes", "CPT 98000", "CPT 98016", "4: CPT 99441, CPT 99442, CPT 99443, HCPCS G2012")
 	b.screenshot("measures-compare")
 	contains(t, b.open("/measures/compare?a=mips-418@2025&b=mips-418@2025"), "read alike")
 	contains(t, b.open("/measures/compare?a=mips-418@2025&b=mips-418@1999"), "Not Found", "no such version")
