@@ -76,7 +76,7 @@ type practicePage struct {
 	Operator bool
 	Started  string // the run just started, if any
 	Runs     []runLine
-	Measures []measureGroup
+	Measures []versionGroup
 
 	Year       int
 	Years      []int
@@ -94,9 +94,9 @@ type runLine struct {
 	Started  bool
 }
 
-// measureGroup is the measure versions of one version (year) for the
+// versionGroup is the measure versions of one version (year) for the
 // start form's <optgroup>.
-type measureGroup struct {
+type versionGroup struct {
 	Label string
 	Keys  []string
 }
@@ -123,7 +123,7 @@ func (c *Console) practice(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	ctx, tin := a.ctx, a.tin
 	q := r.URL.Query()
-	pg := practicePage{TIN: tin, Operator: a.p.Role == access.Operator, Started: q.Get("started"), Measures: measureGroups(c.d.Measures.Keys())}
+	pg := practicePage{TIN: tin, Operator: a.p.Role == access.Operator, Started: q.Get("started"), Measures: versionGroups(c.d.Measures.Keys())}
 
 	runs, err := c.d.Runs.ListRunHeaders(ctx, "", nil, maxRunsListed)
 	if err != nil {
@@ -208,9 +208,9 @@ func (c *Console) practice(w http.ResponseWriter, r *http.Request, s *session) {
 	c.render(w, r, s, http.StatusOK, "practice", "Practice TIN "+tin, pg)
 }
 
-// measureGroups groups measure keys (id@version) by version, newest first.
-func measureGroups(keys []string) []measureGroup {
-	var out []measureGroup
+// versionGroups groups measure keys (id@version) by version, newest first.
+func versionGroups(keys []string) []versionGroup {
+	var out []versionGroup
 	byVersion := map[string]int{}
 	for _, k := range keys {
 		_, v, _ := strings.Cut(k, "@")
@@ -218,11 +218,11 @@ func measureGroups(keys []string) []measureGroup {
 		if !ok {
 			i = len(out)
 			byVersion[v] = i
-			out = append(out, measureGroup{Label: v})
+			out = append(out, versionGroup{Label: v})
 		}
 		out[i].Keys = append(out[i].Keys, k)
 	}
-	slices.SortStableFunc(out, func(a, b measureGroup) int { return cmp.Compare(b.Label, a.Label) })
+	slices.SortStableFunc(out, func(a, b versionGroup) int { return cmp.Compare(b.Label, a.Label) })
 	return out
 }
 

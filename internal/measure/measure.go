@@ -105,6 +105,7 @@ type Measure struct {
 	cutoff     clinical.Date // the day the data end (WithCutoff); 0: not known
 
 	codes codeIndex
+	lists []codeList               // the code lists as named in the spec, for Compare
 	names drugNames                // medications recognised by name (NAME, EXCLUDE lines)
 	desc  map[clinical.Code]string // descriptions from the code lists
 }
@@ -220,6 +221,7 @@ func (c *compiler) list(field, rel string) (*valueSet, uint64, error) {
 		return nil, 0, c.errf(field, "%v", err)
 	}
 	c.lists[p] = vs
+	c.m.lists = append(c.m.lists, codeList{field: field, path: p, codes: vs.codes})
 	c.m.names.add(vs, b)
 	for _, code := range vs.codes {
 		c.m.codes.add(code, b)
