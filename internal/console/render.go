@@ -63,16 +63,17 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 	"join": strings.Join,
-	"add":  func(a, b int) int { return a + b },
 }
 
+// parsePages parses each page with the layout and the parts pages share
+// (files named _*.html).
 func parsePages() *pages {
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html"))
 	names, _ := fs.Glob(templateFS, "templates/*.html")
 	ps := &pages{byName: map[string]*template.Template{}}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
 		ps.byName[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, n))
