@@ -3,12 +3,14 @@ package api_test
 import (
 	"context"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -355,6 +357,17 @@ func TestStartEvaluationRejectsUnknownMeasuresAndTINs(t *testing.T) {
 			t.Errorf("GetMeasure(%s): bands %v, %v; want %v", id, got.GetMeasure().GetBands(), err, want)
 		}
 	}
+	// Each code list's size, by the spec field that names it, as many
+	// codes as its file lists.
+	got, err := pb.NewMeasureServiceClient(e.conn).GetMeasure(ctx, &pb.GetMeasureRequest{Id: "mips-418@2025"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for field, file := range map[string]string{"valueSets.bmd": "valuesets/bmd.txt", "options[1].procedures": "mips-418/2025/procedures-01.txt"} {
+		if n := codeLines(t, "../../measures/"+file); got.Measure.CodeListSizes[field] != n || n == 0 {
+			t.Errorf("mips-418@2025 code_list_sizes[%s] = %d, the file lists %d codes", field, got.Measure.CodeListSizes[field], n)
+		}
+	}
 	_, err = pb.NewMeasureServiceClient(e.conn).GetMeasure(ctx, &pb.GetMeasureRequest{Id: "mips-418@2028"})
 	if status.Code(err) != codes.NotFound || !strings.Contains(err.Error(), "mips-418 has 2017-2027") || !strings.Contains(err.Error(), "not yet published") {
 		t.Errorf("GetMeasure(mips-418@2028): %v", err)
@@ -506,4 +519,21 @@ func TestRatioRunTalliesRateAndIncidence(t *testing.T) {
 	if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "ratio") {
 		t.Errorf("QPP JSON of a ratio run: %v", err)
 	}
+}
+
+// codeLines counts the codes a code-list file lists: its lines that are
+// neither blank nor comments.
+func codeLines(t *testing.T, path string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			n++
+		}
+	}
+	return n
 }

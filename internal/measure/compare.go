@@ -209,3 +209,13 @@ func provisionalWords(reasons []string) string {
 	}
 	return "yes: " + strings.Join(reasons, "; ")
 }
+
+// CodeListSizes counts each code list's codes by the spec field that names
+// it (e.g. "denominator.encounters"); a list two fields share counts for each.
+func (m *Measure) CodeListSizes() map[string]int64 {
+	out := make(map[string]int64, len(m.lists))
+	for _, l := range m.lists {
+		out[l.field] = int64(len(l.codes))
+	}
+	return out
+}
