@@ -190,26 +190,39 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
 
 // consoleKeys prints the console's address and a key of each role to sign
 // in with: the physician of the registry's main #418 run with the most
-// open cases (ties: the lowest TIN and NPI), their practice, and the
+// open cases (with none open, as when the year evaluated is long past,
+// the most cases; ties: the lowest TIN and NPI), their practice, and the
 // operator.
 func consoleKeys(ctx context.Context, w io.Writer, keys pb.AccessServiceClient, evals pb.EvaluationServiceClient, run *pb.Run, url, operatorKey string) error {
 	type doctor struct{ tin, npi string }
-	open := map[doctor]int{}
-	for token := ""; ; {
-		resp, err := evals.ListCases(ctx, &pb.ListCasesRequest{RunId: run.Id, OpenOnly: true, PageSize: 1000, PageToken: token})
-		if err != nil {
+	count := func(openOnly bool) (map[doctor]int, error) {
+		n := map[doctor]int{}
+		for token := ""; ; {
+			resp, err := evals.ListCases(ctx, &pb.ListCasesRequest{RunId: run.Id, OpenOnly: openOnly, PageSize: 1000, PageToken: token})
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range resp.Cases {
+				n[doctor{c.Tin, c.Npi}]++
+			}
+			if token = resp.NextPageToken; token == "" {
+				return n, nil
+			}
+		}
+	}
+	open, err := count(true)
+	if err != nil {
+		return err
+	}
+	rank := open
+	if len(open) == 0 {
+		if rank, err = count(false); err != nil {
 			return err
-		}
-		for _, c := range resp.Cases {
-			open[doctor{c.Tin, c.Npi}]++
-		}
-		if token = resp.NextPageToken; token == "" {
-			break
 		}
 	}
 	var best doctor
-	for d, n := range open {
-		if b := open[best]; n > b || n == b && (d.tin < best.tin || d.tin == best.tin && d.npi < best.npi) {
+	for d, n := range rank {
+		if b := rank[best]; n > b || n == b && (d.tin < best.tin || d.tin == best.tin && d.npi < best.npi) {
 			best = d
 		}
 	}

@@ -156,9 +156,6 @@ func checkConsole(t *testing.T, out string) {
 		t.Fatalf("demo output has no console line with a physician key:\n%s", out)
 	}
 	base, key := m[1], m[2]
-	if n, _ := strconv.Atoi(m[5]); n == 0 {
-		t.Errorf("the demo's physician has no open case: %s", m[0])
-	}
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := hc.Get(base + "signin")
