@@ -33,6 +33,7 @@ bench: postgres build
 	./$(BIN)/liaison bench validate --files 1000
 	./$(BIN)/liaison bench import-fhir --resources 1000000
 	./$(BIN)/liaison bench load --clients 32 --seconds 60
+	$(GO) test -count=1 -run '^$$' -bench 'Page' -benchtime 20x ./internal/console/ | grep '^BENCH'
 
 ## chaos: the long fault-injection tests (`make test` runs them short): PostgreSQL restarted
 ## ten times and liaisond killed -9 ten times under 32 clients, the API's kill tests ten times over
@@ -44,7 +45,7 @@ chaos: postgres
 print-pages:
 	scripts/print-pages.sh out
 
-build: the binaries, with the VCS revision stamped when the checkout allows it (overrides a
+## build: the binaries, with the VCS revision stamped when the checkout allows it (overrides a
 ## GOFLAGS=-buildvcs=false; a git worktree or a tree without git gets "devel (no VCS information)")
 build:
 	$(GO) build -buildvcs=auto -o $(BIN)/ ./cmd/...

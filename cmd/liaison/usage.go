@@ -26,9 +26,11 @@ type help struct {
 }
 
 var helps = map[string]help{
-	"demo": {[]string{"[--patients N] [--out DIR] [--year YYYY] [-v]"},
-		"Runs the main job end to end on an embedded PostgreSQL: import, evaluation, submissions, workbooks.",
-		[]string{"liaison demo", "liaison demo --patients 2000 --out /tmp/demo"}},
+	"demo": {[]string{"[--patients N] [--out DIR] [--year YYYY] [--http-addr ADDR] [--no-serve] [-v]"},
+		"Runs the main job end to end on an embedded PostgreSQL: import, evaluation, submissions, workbooks.\n" +
+			"Then prints the web console's address with a physician, a practice and an operator key, and keeps\n" +
+			"serving until Ctrl-C (--no-serve: stop when the job is done).",
+		[]string{"liaison demo", "liaison demo --patients 2000 --out /tmp/demo --no-serve"}},
 	"evaluate": {[]string{"--measure ID@VERSION --input PATH [--input PATH…] [--compare ID@VERSION] [--strict]"},
 		"Evaluates a measure version over local files, without a server, and prints one JSON document.\n" +
 			"Exit status: 0 every record used, 1 invalid records left out, 2 nothing usable or a usage error.",

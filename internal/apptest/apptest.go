@@ -27,7 +27,7 @@ type Server struct {
 }
 
 // Start starts liaisond over a fresh database.
-func Start(t *testing.T) *Server {
+func Start(t testing.TB) *Server {
 	t.Helper()
 	return Serve(t, pgtest.NewDB(t), app.Options{})
 }
@@ -35,7 +35,7 @@ func Start(t *testing.T) *Server {
 // Serve starts liaisond over the database at url with o; addresses,
 // database and logger (unless o has one) are set here, and evaluation runs
 // are rescued after a second unless o says otherwise.
-func Serve(t *testing.T, url string, o app.Options) *Server {
+func Serve(t testing.TB, url string, o app.Options) *Server {
 	t.Helper()
 	o.GRPCAddr, o.HTTPAddr, o.DatabaseURL, o.ClientKey = "127.0.0.1:0", "127.0.0.1:0", url, true
 	if o.Logger == nil {

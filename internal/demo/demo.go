@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -53,7 +54,17 @@ type Options struct {
 	Out      string    // where files go; default ./out
 	Progress io.Writer // import progress; nil for none
 	TTY      bool      // Progress is a terminal: a redrawn bar
+	// HTTPAddr is the REST and console address; default ConsoleAddr, or a
+	// free port when that one is taken.
+	HTTPAddr string
+	// Serve keeps the server up after the job, for the console, until ctx
+	// ends (Ctrl-C).
+	Serve bool
 }
+
+// ConsoleAddr is the demo's REST and console address when it is free:
+// liaisond's default.
+const ConsoleAddr = "127.0.0.1:8418"
 
 // clients are the API clients the demo uses, as any client would.
 type clients struct {
@@ -77,7 +88,17 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
 	}
 	shown := map[string]bool{} // provisional reasons already written out
 	fmt.Fprintln(w, "Liaison demo: embedded PostgreSQL, liaisond, sample ingest")
-	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Logger: log})
+	httpAddr := o.HTTPAddr
+	if httpAddr == "" {
+		httpAddr = ConsoleAddr
+		if l, err := net.Listen("tcp", ConsoleAddr); err != nil {
+			fmt.Fprintf(w, "  %s is taken (another liaisond?): the console gets a free port instead\n", ConsoleAddr)
+			httpAddr = "127.0.0.1:0"
+		} else {
+			l.Close()
+		}
+	}
+	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: httpAddr, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -152,10 +173,76 @@ func Run(ctx context.Context, w io.Writer, log *slog.Logger, o Options) error {
 	if _, err := evaluate(ctx, w, api.evaluations, mainMeasures(o.Year)[0], sampleTINs(practices.Practices), true, shown); err != nil {
 		return err
 	}
-	if err := mainJob(ctx, w, api, o, shown); err != nil {
+	main418, err := mainJob(ctx, w, api, o, shown)
+	if err != nil {
+		return err
+	}
+	if err := consoleKeys(ctx, w, pb.NewAccessServiceClient(conn), api.evaluations, main418, "http://"+srv.HTTPAddr+"/", srv.OperatorKey); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\nDone in %.1fs. Open the workbooks in %s/reports and %s/fls.xlsx; check a submission with `liaison validate`.\n", time.Since(start).Seconds(), o.Out, o.Out)
+	if o.Serve {
+		fmt.Fprintln(w, "The server keeps running for the console. Press Ctrl-C to stop.")
+		<-ctx.Done()
+	}
+	return nil
+}
+
+// consoleKeys prints the console's address and a key of each role to sign
+// in with: the physician of the registry's main #418 run with the most
+// open cases (with none open, as when the year evaluated is long past,
+// the most cases; ties: the lowest TIN and NPI), their practice, and the
+// operator.
+func consoleKeys(ctx context.Context, w io.Writer, keys pb.AccessServiceClient, evals pb.EvaluationServiceClient, run *pb.Run, url, operatorKey string) error {
+	type doctor struct{ tin, npi string }
+	count := func(openOnly bool) (map[doctor]int, error) {
+		n := map[doctor]int{}
+		for token := ""; ; {
+			resp, err := evals.ListCases(ctx, &pb.ListCasesRequest{RunId: run.Id, OpenOnly: openOnly, PageSize: 1000, PageToken: token})
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range resp.Cases {
+				n[doctor{c.Tin, c.Npi}]++
+			}
+			if token = resp.NextPageToken; token == "" {
+				return n, nil
+			}
+		}
+	}
+	open, err := count(true)
+	if err != nil {
+		return err
+	}
+	rank := open
+	if len(open) == 0 {
+		if rank, err = count(false); err != nil {
+			return err
+		}
+	}
+	var best doctor
+	for d, n := range rank {
+		if b := rank[best]; n > b || n == b && (d.tin < best.tin || d.tin == best.tin && d.npi < best.npi) {
+			best = d
+		}
+	}
+	fmt.Fprintf(w, "\nConsole: %s (sign in with a key)\n", url)
+	if best.tin == "" {
+		fmt.Fprintf(w, "  operator key:  %s\n", operatorKey)
+		return nil
+	}
+	phys, err := keys.CreateKey(ctx, &pb.CreateKeyRequest{Role: pb.Role_ROLE_PHYSICIAN, Tin: best.tin, Npi: best.npi, Label: "demo physician"})
+	if err != nil {
+		return err
+	}
+	prac, err := keys.CreateKey(ctx, &pb.CreateKeyRequest{Role: pb.Role_ROLE_PRACTICE, Tin: best.tin, Label: "demo practice"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  physician key: %s  (NPI %s, TIN %s: %d open cases of %s)\n", phys.Secret, best.npi, best.tin, open[best], run.MeasureId)
+	fmt.Fprintf(w, "  practice key:  %s  (TIN %s)\n", prac.Secret, best.tin)
+	fmt.Fprintf(w, "  operator key:  %s\n", operatorKey)
+	fmt.Fprintln(w, "  The keys last as long as this demo's database: it is thrown away when the demo stops.")
 	return nil
 }
 
@@ -171,23 +258,23 @@ func sampleTINs(ps []*pb.PracticeSummary) []string {
 // mainJob imports a synthetic registry as a bulk FHIR export through the
 // ingest API, evaluates the year's measures over its practices, and writes
 // the registry's files.
-func mainJob(ctx context.Context, w io.Writer, api clients, o Options, shown map[string]bool) error {
+func mainJob(ctx context.Context, w io.Writer, api clients, o Options, shown map[string]bool) (*pb.Run, error) {
 	so := synth.Defaults(1, o.Year)
 	so.Practices, so.Clinicians = 5, 8
 	so.AsOf = clinical.DateOf(time.Now(), time.UTC)
 	g := synth.New(so)
 	dir, err := os.MkdirTemp("", "liaison-demo-fhir")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	fmt.Fprintf(w, "\nSynthetic registry: %d patients, %d practices, %d physicians, exported as bulk FHIR (as liaison synth --format fhir writes it)\n", o.Patients, so.Practices, so.Practices*so.Clinicians)
 	if _, _, err := g.WriteFHIR(dir, o.Patients, nil); err != nil {
-		return err
+		return nil, err
 	}
 	rep, err := importer.Run(ctx, api.ingest, []string{dir}, importer.Options{Progress: o.Progress, TTY: o.TTY})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintf(w, "  imported over the API: %d FHIR resources read, %d records stored, %d rejected\n",
 		rep.Summary.Read, rep.Result.GetStored(), rep.Result.GetRejected())
@@ -199,7 +286,7 @@ func mainJob(ctx context.Context, w io.Writer, api clients, o Options, shown map
 	for _, key := range mainMeasures(o.Year) {
 		run, err := evaluate(ctx, w, api.evaluations, key, tins, false, shown)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		runs = append(runs, run)
 	}
@@ -207,22 +294,22 @@ func mainJob(ctx context.Context, w io.Writer, api clients, o Options, shown map
 	for _, key := range flsMeasures() {
 		run, err := evaluate(ctx, w, api.evaluations, key, tins, false, shown)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		fls = append(fls, run)
 	}
 	files, err := writeOutputs(ctx, w, api, runs, fls, tins, o.Out)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	open := make([]int, len(runs))
 	for i, r := range runs {
 		if open[i], err = countOpen(ctx, api.evaluations, r.Id); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	summary(w, runs, open, fls, files, o.Out)
-	return nil
+	return runs[0], nil
 }
 
 // evaluate runs one measure version on the server (over tins, or every

@@ -3,12 +3,17 @@ package demo
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,12 +24,28 @@ import (
 // checks what it reports, line by line (run ids and timings vary). The year
 // is fixed: the default follows the clock (TestCurrentYear).
 func TestDemoRunsEndToEnd(t *testing.T) {
-	var out bytes.Buffer
+	var out syncBuffer
 	dir := t.TempDir()
-	if err := Run(context.Background(), &out, slog.New(slog.DiscardHandler), Options{Year: 2026, Patients: 2000, Out: dir}); err != nil {
-		t.Fatal(err)
+	// It serves the console until its context ends, as until Ctrl-C.
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, &out, slog.New(slog.DiscardHandler), Options{Year: 2026, Patients: 2000, Out: dir, HTTPAddr: "127.0.0.1:0", Serve: true})
+	}()
+	for !strings.Contains(out.String(), "Press Ctrl-C to stop.") {
+		select {
+		case err := <-done:
+			t.Fatalf("the demo stopped before serving: %v\n%s", err, out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	got := out.String()
+	checkConsole(t, got)
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("the demo, stopped: %v", err)
+	}
 	for _, want := range []string{
 		"ingest pass 1 over gRPC: 21 received, 19 stored, 2 rejected",
 		`rejected record 20 (patient "A-18", TIN 987654321): patient.birth_date [date.format]`,
@@ -49,6 +70,9 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		"aom-pdc@2025 (provisional) [continuous]: ",
 		" observed: median ",
 		"fls.xlsx      the FLS workbook over every practice",
+		"\nConsole: http://127.0.0.1:",
+		"  practice key:  lsk_",
+		"  operator key:  lsk_",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)
@@ -100,6 +124,78 @@ func TestCurrentYear(t *testing.T) {
 		now, _ := time.Parse(time.DateOnly, day)
 		if got := CurrentYear(now); got != want {
 			t.Errorf("CurrentYear(%s) = %d, want %d", day, got, want)
+		}
+	}
+}
+
+// syncBuffer is the demo's output, read while it is written.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// checkConsole signs in to the console the demo printed with the physician
+// key it printed, as a browser would (the sign-in form's CSRF cookie and
+// field), and finds the physician's scores.
+func checkConsole(t *testing.T, out string) {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^Console: (http://\S+/) .*\n  physician key: (lsk_\S+)  \(NPI (\d+), TIN (\d+): (\d+) open cases of mips-418@2026\)$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("demo output has no console line with a physician key:\n%s", out)
+	}
+	base, key := m[1], m[2]
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(base + "signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(form)
+	if resp.StatusCode != http.StatusOK || csrf == nil {
+		t.Fatalf("GET /signin: %s, no csrf field:\n%s", resp.Status, form)
+	}
+	resp, err = hc.PostForm(base+"signin", url.Values{"csrf": {string(csrf[1])}, "key": {key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("POST /signin with the physician key: %s to %q", resp.Status, resp.Header.Get("Location"))
+	}
+	resp, err = hc.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/physician" {
+		t.Fatalf("GET / signed in as the physician: %s to %q", resp.Status, resp.Header.Get("Location"))
+	}
+	resp, err = hc.Get(base + "physician")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /physician: %s\n%s", resp.Status, page)
+	}
+	for _, want := range []string{"Scores, performance year 2026", "mips-418@2026", "95% interval", "NPI " + m[3], "Worklist: "} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("the demo physician's page lacks %q", want)
 		}
 	}
 }

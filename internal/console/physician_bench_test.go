@@ -1,0 +1,155 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/liaison-registry/liaison/internal/apptest"
+	"github.com/liaison-registry/liaison/internal/bench"
+	"github.com/liaison-registry/liaison/internal/synth"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
+)
+
+// Registry size for one physician: a practice with a single physician,
+// who is then the clinician of every fracture it treats. With these
+// figures mips-418@2026 has a little over 1,000 cases, all theirs.
+const (
+	benchPatients     = 9_000
+	benchFractureRate = 0.5
+)
+
+// BenchmarkPhysicianPage times the physician's page, server-side and over
+// HTTP on loopback, for a physician with more than 1,000 cases of
+// mips-418@2026 (and their #024 and #039 cases): the scores, charts and the
+// whole worklist, through the guard and the audit log, as a browser gets
+// it. make bench prints it; the console aims at under 200 ms.
+func BenchmarkPhysicianPage(b *testing.B) {
+	start := time.Now()
+	srv := apptest.Start(b)
+	base := "http://" + srv.Running.HTTPAddr
+	ctx := context.Background()
+	o := synth.Defaults(7, 2026)
+	o.Practices, o.Clinicians, o.FractureRate = 1, 1, benchFractureRate
+	g := synth.New(o)
+	msgs, _ := bench.Messages(g, benchPatients, 5000)
+	stream, err := pb.NewIngestServiceClient(srv.Conn).IngestStream(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range msgs {
+		if err := stream.Send(&pb.IngestStreamRequest{Records: m}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := stream.CloseAndRecv(); err != nil {
+		b.Fatal(err)
+	}
+	evals := pb.NewEvaluationServiceClient(srv.Conn)
+	var cases418 int64
+	for _, key := range []string{"mips-418@2026", "mips-024@2026", "mips-039@2026"} {
+		resp, err := evals.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: key})
+		if err != nil {
+			b.Fatal(err)
+		}
+		run := resp.Run
+		for run.Status == pb.RunStatus_RUN_STATUS_QUEUED || run.Status == pb.RunStatus_RUN_STATUS_RUNNING {
+			time.Sleep(50 * time.Millisecond)
+			got, err := evals.GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: run.Id})
+			if err != nil {
+				b.Fatal(err)
+			}
+			run = got.Run
+		}
+		if run.Status != pb.RunStatus_RUN_STATUS_SUCCEEDED {
+			b.Fatalf("run of %s: %v %s", key, run.Status, run.Error)
+		}
+		if key == "mips-418@2026" {
+			cases418 = run.Counts.Denominator + run.Counts.DenominatorExclusion + run.Counts.DenominatorException
+		}
+	}
+	if cases418 < 1000 {
+		b.Fatalf("the physician has %d cases of mips-418@2026: raise benchPatients or benchFractureRate to 1,000 or more", cases418)
+	}
+	tin := g.Practices()[0].TIN
+	var npi string
+	for _, r := range g.Reference() {
+		if c := r.GetClinician(); c != nil {
+			npi = c.Npi
+		}
+	}
+	key, err := pb.NewAccessServiceClient(srv.Conn).CreateKey(ctx, &pb.CreateKeyRequest{Role: pb.Role_ROLE_PHYSICIAN, Tin: tin, Npi: npi})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hc := signInHTTP(b, base, key.Secret)
+	setup := time.Since(start)
+
+	get := func() []byte {
+		resp, err := hc.Get(base + "/physician")
+		if err != nil {
+			b.Fatal(err)
+		}
+		page, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatalf("GET /physician: %s %v\n%s", resp.Status, err, page)
+		}
+		return page
+	}
+	page := get() // warm: the first view reads the runs' cases once into the caches there are
+	worklist := regexp.MustCompile(`Worklist: (\d+) open case`).FindSubmatch(page)
+	if worklist == nil {
+		b.Fatalf("no worklist on the page:\n%.2000s", page)
+	}
+	var took []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		get()
+		took = append(took, time.Since(t0))
+	}
+	ms := float64(b.Elapsed().Microseconds()) / 1000 / float64(b.N)
+	b.ReportMetric(ms, "ms/page")
+	b.ReportMetric(float64(cases418), "cases418")
+	slices.Sort(took)
+	p := func(q float64) float64 { return float64(took[int(q*float64(len(took)-1))].Microseconds()) / 1000 }
+	open, _ := strconv.Atoi(string(worklist[1]))
+	fmt.Printf("BENCH console-physician-page cases418=%d worklist=%d html_kib=%d pages=%d ms_per_page=%.1f p50_ms=%.1f p95_ms=%.1f setup_s=%.1f\n",
+		cases418, open, len(page)/1024, b.N, ms, p(0.5), p(0.95), setup.Seconds())
+}
+
+// signInHTTP signs in to the console at base with key as a browser does
+// (the sign-in form's CSRF cookie and field) and returns a client that
+// carries the session.
+func signInHTTP(tb testing.TB, base, key string) *http.Client {
+	tb.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(base + "/signin")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	form, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(form)
+	if csrf == nil {
+		tb.Fatalf("GET /signin: %s, no csrf field", resp.Status)
+	}
+	resp, err = hc.PostForm(base+"/signin", url.Values{"csrf": {string(csrf[1])}, "key": {key}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		tb.Fatalf("POST /signin: %s", resp.Status)
+	}
+	return hc
+}
