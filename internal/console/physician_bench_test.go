@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -124,32 +122,4 @@ func BenchmarkPhysicianPage(b *testing.B) {
 	open, _ := strconv.Atoi(string(worklist[1]))
 	fmt.Printf("BENCH console-physician-page cases418=%d worklist=%d html_kib=%d pages=%d ms_per_page=%.1f p50_ms=%.1f p95_ms=%.1f setup_s=%.1f\n",
 		cases418, open, len(page)/1024, b.N, ms, p(0.5), p(0.95), setup.Seconds())
-}
-
-// signInHTTP signs in to the console at base with key as a browser does
-// (the sign-in form's CSRF cookie and field) and returns a client that
-// carries the session.
-func signInHTTP(tb testing.TB, base, key string) *http.Client {
-	tb.Helper()
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := hc.Get(base + "/signin")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	form, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(form)
-	if csrf == nil {
-		tb.Fatalf("GET /signin: %s, no csrf field", resp.Status)
-	}
-	resp, err = hc.PostForm(base+"/signin", url.Values{"csrf": {string(csrf[1])}, "key": {key}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		tb.Fatalf("POST /signin: %s", resp.Status)
-	}
-	return hc
 }

@@ -3,10 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -217,44 +214,4 @@ func (th theirPractice) absentFrom(t *testing.T, page, body string) {
 func (b *browserTab) html() string {
 	b.t.Helper()
 	return get(b, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
-}
-
-// signInHTTP signs in to the console at base with key through the form,
-// as a browser would (the sign-in CSRF cookie and field), and returns a
-// client holding the session cookie.
-func signInHTTP(t testing.TB, base, key string) *http.Client {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: time.Minute}
-	code, form := fetch(t, c, base+"/signin")
-	m := csrfField.FindStringSubmatch(form)
-	must(t, code == http.StatusOK && m != nil, "the sign-in form: %d %.500s", code, form)
-	resp, err := c.PostForm(base+"/signin", url.Values{"csrf": {m[1]}, "key": {key}, "next": {"/"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body) //nolint:errcheck
-	resp.Body.Close()
-	u, _ := url.Parse(base)
-	signedIn := false
-	for _, ck := range jar.Cookies(u) {
-		signedIn = signedIn || ck.Name == "liaison_session"
-	}
-	must(t, signedIn, "signing in with the form gave no session (%s)", resp.Status)
-	return c
-}
-
-// fetch GETs url and returns the status and body.
-func fetch(t testing.TB, c *http.Client, url string) (int, string) {
-	t.Helper()
-	resp, err := c.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
 }

@@ -2,11 +2,8 @@ package console_test
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -15,82 +12,6 @@ import (
 	"github.com/liaison-registry/liaison/internal/apptest"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
-
-// web is a person's browser as net/http sees it: a cookie jar that does
-// not follow redirects, so each answer can be checked.
-type web struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-}
-
-func newWeb(t *testing.T, base string) *web {
-	jar, _ := cookiejar.New(nil)
-	return &web{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-func (w *web) do(method, path string, form url.Values, header map[string]string) (*http.Response, string) {
-	w.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, w.base+path, body)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := w.c.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
-}
-
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// csrf reads the CSRF token of the form on a page.
-func (w *web) csrf(page string) string {
-	w.t.Helper()
-	m := csrfField.FindStringSubmatch(page)
-	if m == nil {
-		w.t.Fatalf("no csrf field on the page:\n%s", abbreviate(page))
-	}
-	return m[1]
-}
-
-// signIn signs in through the form and returns the answer to the POST.
-func (w *web) signIn(key string) *http.Response {
-	w.t.Helper()
-	_, page := w.do("GET", "/signin", nil, nil)
-	resp, _ := w.do("POST", "/signin", url.Values{"csrf": {w.csrf(page)}, "key": {key}, "next": {"/"}}, nil)
-	return resp
-}
-
-func createKey(t *testing.T, srv *apptest.Server, req *pb.CreateKeyRequest) *pb.CreateKeyResponse {
-	t.Helper()
-	k, err := pb.NewAccessServiceClient(srv.Conn).CreateKey(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func cookieNamed(resp *http.Response, name string) *http.Cookie {
-	for _, c := range resp.Cookies() {
-		if c.Name == name {
-			return c
-		}
-	}
-	return nil
-}
 
 // The sign-in exchanges a key for a session cookie the page's scripts
 // cannot read and other sites' requests do not carry; a page without a
