@@ -44,6 +44,7 @@ func TestFLSInTheBrowser(t *testing.T) {
 	// cases are those the API's ListCases gives as open at the cut-off.)
 	contains(t, text, "No patient is due for monitoring")
 	b.screenshot("fls")
+	b.accessible(axeSource(t), "/fls of a practice")
 
 	b.run(chromedp.Click(`a[href^="/download/report?kind=fls"]`))
 	f, err := excelize.OpenFile(b.downloaded("liaison-fls-" + reg.tin))
@@ -87,4 +88,5 @@ func TestFLSInTheBrowser(t *testing.T) {
 	})()`))
 	must(t, banded > 0, "KPI bands of every practice: %d (-1: a coloured band cell does not name its band)", banded)
 	op.screenshot("fls-registry")
+	op.accessible(axeSource(t), "/fls over every practice, with its RAG bands and run charts")
 }

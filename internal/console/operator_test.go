@@ -35,6 +35,7 @@ func TestOperatorInTheBrowser(t *testing.T) {
 		"qrda3.reporting.start", "/ClinicalDocument/component/structuredBody/component[1]/section/entry[1]/act (line 151)")
 	rows := get(b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('table.findings tbody tr td:nth-child(2)')].map(td => td.textContent)`))
 	must(t, len(rows) >= 3, "findings listed: %v", rows)
+	b.accessible(axeSource(t), "the findings of an uploaded file")
 	for _, loc := range rows {
 		must(t, strings.HasPrefix(loc, "/"), "a finding without its location: %q", loc)
 	}
