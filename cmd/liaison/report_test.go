@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liaison-registry/liaison/internal/apptest"
 	"github.com/liaison-registry/liaison/internal/client"
 
 	"github.com/xuri/excelize/v2"
@@ -53,7 +54,7 @@ func finishedRunOf(t *testing.T, key string, year int) (string, string, *pb.Aggr
 	defer conn.Close()
 	o := synth.Defaults(3, year)
 	o.Practices, o.BadRate = 2, 0
-	ingestSynth(t, conn, o, 600)
+	apptest.IngestSynth(t, conn, o, 600)
 	ev := pb.NewEvaluationServiceClient(conn)
 	started, err := ev.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: key})
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-registry/liaison/internal/apptest"
-	"github.com/liaison-registry/liaison/internal/bench"
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/demo"
 	"github.com/liaison-registry/liaison/internal/synth"
@@ -36,26 +35,8 @@ func loaded(t *testing.T, patients, year int) (*apptest.Server, []string) {
 	if today := clinical.DateOf(time.Now(), time.UTC); year >= today.Year()-1 {
 		o.AsOf = today
 	}
-	ingestSynth(t, s.Conn, o, patients)
+	apptest.IngestSynth(t, s.Conn, o, patients)
 	return s, []string{"--server", s.Running.GRPCAddr, "--key", s.Running.OperatorKey}
-}
-
-// ingestSynth sends a synthetic population over one IngestStream.
-func ingestSynth(t *testing.T, conn *grpc.ClientConn, o synth.Options, patients int) {
-	t.Helper()
-	msgs, _ := bench.Messages(synth.New(o), patients, 5000)
-	stream, err := pb.NewIngestServiceClient(conn).IngestStream(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range msgs {
-		if err := stream.Send(&pb.IngestStreamRequest{Records: m}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := stream.CloseAndRecv(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 var reUUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)

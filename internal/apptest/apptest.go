@@ -10,13 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liaison-registry/liaison/internal/bench"
 	"github.com/liaison-registry/liaison/internal/client"
+	"github.com/liaison-registry/liaison/internal/synth"
 
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
 
 	"github.com/liaison-registry/liaison/internal/app"
 	"github.com/liaison-registry/liaison/internal/pgtest"
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
 // Server is a running liaisond with a gRPC client connection.
@@ -86,4 +89,49 @@ func Query(t testing.TB, url string, dst any, sql string, args ...any) {
 	if err := conn.QueryRow(context.Background(), sql, args...).Scan(dst); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
+}
+
+// IngestSynth sends a synthetic population made with o over one
+// IngestStream on conn (a key that may write it).
+func IngestSynth(tb testing.TB, conn grpc.ClientConnInterface, o synth.Options, patients int) {
+	tb.Helper()
+	msgs, _ := bench.Messages(synth.New(o), patients, 5000)
+	stream, err := pb.NewIngestServiceClient(conn).IngestStream(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, m := range msgs {
+		if err := stream.Send(&pb.IngestStreamRequest{Records: m}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if _, err := stream.CloseAndRecv(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Evaluate runs measure key over every practice on conn and waits for the
+// run to succeed; a run that fails, or is not done in two minutes, fails tb.
+func Evaluate(tb testing.TB, conn grpc.ClientConnInterface, key string) *pb.Run {
+	tb.Helper()
+	ctx := context.Background()
+	evals := pb.NewEvaluationServiceClient(conn)
+	resp, err := evals.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: key})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	run := resp.Run
+	deadline := time.Now().Add(2 * time.Minute)
+	for run.Status != pb.RunStatus_RUN_STATUS_SUCCEEDED {
+		if run.Status == pb.RunStatus_RUN_STATUS_FAILED || time.Now().After(deadline) {
+			tb.Fatalf("run %s of %s: %v %s", run.Id, key, run.Status, run.Error)
+		}
+		time.Sleep(50 * time.Millisecond)
+		got, err := evals.GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: run.Id})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		run = got.Run
+	}
+	return run
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/liaison-registry/liaison/internal/apptest"
-	"github.com/liaison-registry/liaison/internal/bench"
 	"github.com/liaison-registry/liaison/internal/pgtest"
 	"github.com/liaison-registry/liaison/internal/store"
 	"github.com/liaison-registry/liaison/internal/synth"
@@ -70,40 +69,11 @@ func newRegistryYear(t *testing.T, year int, measures ...string) *registry {
 	ctx := context.Background()
 	o := synth.Defaults(42, year)
 	o.Practices = 12
-	msgs, _ := bench.Messages(synth.New(o), 6000, 5000)
-	stream, err := pb.NewIngestServiceClient(srv.Conn).IngestStream(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range msgs {
-		if err := stream.Send(&pb.IngestStreamRequest{Records: m}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := stream.CloseAndRecv(); err != nil {
-		t.Fatal(err)
+	apptest.IngestSynth(t, srv.Conn, o, 6000)
+	for _, key := range measures {
+		reg.runs[key] = apptest.Evaluate(t, srv.Conn, key)
 	}
 	evals := pb.NewEvaluationServiceClient(srv.Conn)
-	for _, key := range measures {
-		resp, err := evals.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		run := resp.Run
-		deadline := time.Now().Add(2 * time.Minute)
-		for run.Status != pb.RunStatus_RUN_STATUS_SUCCEEDED {
-			if run.Status == pb.RunStatus_RUN_STATUS_FAILED || time.Now().After(deadline) {
-				t.Fatalf("run %s of %s: %v %s", run.Id, key, run.Status, run.Error)
-			}
-			time.Sleep(100 * time.Millisecond)
-			got, err := evals.GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: run.Id})
-			if err != nil {
-				t.Fatal(err)
-			}
-			run = got.Run
-		}
-		reg.runs[key] = run
-	}
 	// The practice with the most physicians scored on the first measure
 	// (so that a physician has colleagues), and its physician with the
 	// most open cases.

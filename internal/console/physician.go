@@ -23,13 +23,19 @@ func clinicalMeasure(m *measure.Measure) bool {
 	return proportion(m) && report.FLSRoleOf(m.ID, m.Scoring) == report.NotFLS
 }
 
+// worklistShown is how many open cases the page lists unless asked for
+// all: a day's work and then some; every one is in the worklist CSV.
+const worklistShown = 200
+
 // physicianPage is one physician's scores and worklist.
 type physicianPage struct {
 	TIN, NPI   string
 	Year       int
 	Years      []int
 	Scores     []score
-	Open       []openCase
+	Open       []openCase // the open cases shown: the soonest due, or all
+	OpenTotal  int        // every open case
+	All        template.URL
 	OtherCases int // cases not open (met, missed, excluded...), in the workbook
 	RunIDs     string
 	Query      template.URL // tin=…&npi=…&run_ids=… for downloads
@@ -90,7 +96,9 @@ func (c *Console) physician(w http.ResponseWriter, r *http.Request, s *session) 
 	pg.RunIDs = strings.Join(ch.IDs(), ",")
 	// Built and escaped here, then trusted by the template as a URL.
 	q := url.Values{"tin": {req.Tin}, "npi": {req.Npi}, "run_ids": ch.IDs()}
-	pg.Query = template.URL(q.Encode()) //nolint:gosec // url.Values.Encode escapes every value
+	// url.Values.Encode escapes every value.
+	pg.Query = template.URL(q.Encode())                                                                                           //nolint:gosec
+	pg.All = template.URL(url.Values{"tin": {req.Tin}, "npi": {req.Npi}, "year": {strconv.Itoa(ch.Year)}, "all": {"1"}}.Encode()) //nolint:gosec
 	var items int64
 	for _, rd := range runs {
 		g := report.Group{TIN: req.Tin, NPI: req.Npi}
@@ -106,9 +114,12 @@ func (c *Console) physician(w http.ResponseWriter, r *http.Request, s *session) 
 	for _, rd := range runs {
 		runOf[rd.Run.Measure.Key] = rd.Run.ID
 	}
+	showAll := r.URL.Query().Get("all") == "1"
 	for _, it := range report.Worklist(runs) {
 		if it.Status == report.Open {
-			pg.Open = append(pg.Open, openCase{it, runOf[it.Measure.Key]})
+			if pg.OpenTotal++; showAll || len(pg.Open) < worklistShown {
+				pg.Open = append(pg.Open, openCase{it, runOf[it.Measure.Key]})
+			}
 		} else {
 			pg.OtherCases++
 		}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/liaison-registry/liaison/internal/apptest"
-	"github.com/liaison-registry/liaison/internal/bench"
 	"github.com/liaison-registry/liaison/internal/synth"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -38,38 +37,10 @@ func BenchmarkPhysicianPage(b *testing.B) {
 	o := synth.Defaults(7, 2026)
 	o.Practices, o.Clinicians, o.FractureRate = 1, 1, benchFractureRate
 	g := synth.New(o)
-	msgs, _ := bench.Messages(g, benchPatients, 5000)
-	stream, err := pb.NewIngestServiceClient(srv.Conn).IngestStream(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, m := range msgs {
-		if err := stream.Send(&pb.IngestStreamRequest{Records: m}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if _, err := stream.CloseAndRecv(); err != nil {
-		b.Fatal(err)
-	}
-	evals := pb.NewEvaluationServiceClient(srv.Conn)
+	apptest.IngestSynth(b, srv.Conn, o, benchPatients)
 	var cases418 int64
 	for _, key := range []string{"mips-418@2026", "mips-024@2026", "mips-039@2026"} {
-		resp, err := evals.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: key})
-		if err != nil {
-			b.Fatal(err)
-		}
-		run := resp.Run
-		for run.Status == pb.RunStatus_RUN_STATUS_QUEUED || run.Status == pb.RunStatus_RUN_STATUS_RUNNING {
-			time.Sleep(50 * time.Millisecond)
-			got, err := evals.GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: run.Id})
-			if err != nil {
-				b.Fatal(err)
-			}
-			run = got.Run
-		}
-		if run.Status != pb.RunStatus_RUN_STATUS_SUCCEEDED {
-			b.Fatalf("run of %s: %v %s", key, run.Status, run.Error)
-		}
+		run := apptest.Evaluate(b, srv.Conn, key)
 		if key == "mips-418@2026" {
 			cases418 = run.Counts.Denominator + run.Counts.DenominatorExclusion + run.Counts.DenominatorException
 		}

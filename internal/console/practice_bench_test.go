@@ -8,11 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/liaison-registry/liaison/internal/app"
 	"github.com/liaison-registry/liaison/internal/apptest"
-	"github.com/liaison-registry/liaison/internal/bench"
-	"github.com/liaison-registry/liaison/internal/client"
-	"github.com/liaison-registry/liaison/internal/pgtest"
 	"github.com/liaison-registry/liaison/internal/synth"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -27,51 +23,13 @@ import (
 func BenchmarkPracticePage(b *testing.B) {
 	ctx := context.Background()
 	setup := time.Now()
-	url := pgtest.NewDB(b)
-	srv, err := app.Start(ctx, app.Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: url, ClientKey: true,
-		Logger: apptest.Logger(), RescueAfter: time.Second, MaxAuthFailures: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Stop() //nolint:errcheck
-	conn, err := client.Dial(srv.GRPCAddr, client.Options{Key: srv.OperatorKey})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-
+	srv := apptest.Start(b)
+	conn := srv.Conn
 	o := synth.Defaults(7, 2026)
 	o.Practices, o.Clinicians = 1, 200
-	msgs, _ := bench.Messages(synth.New(o), 8000, 4000)
-	stream, err := pb.NewIngestServiceClient(conn).IngestStream(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, m := range msgs {
-		if err := stream.Send(&pb.IngestStreamRequest{Records: m}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if _, err := stream.CloseAndRecv(); err != nil {
-		b.Fatal(err)
-	}
-	evals := pb.NewEvaluationServiceClient(conn)
+	apptest.IngestSynth(b, conn, o, 8000)
 	for _, key := range []string{"mips-418@2026", "mips-024@2026", "mips-039@2026"} {
-		resp, err := evals.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: key})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for run := resp.Run; run.Status != pb.RunStatus_RUN_STATUS_SUCCEEDED; {
-			if run.Status == pb.RunStatus_RUN_STATUS_FAILED {
-				b.Fatalf("run of %s: %s", key, run.Error)
-			}
-			time.Sleep(100 * time.Millisecond)
-			got, err := evals.GetEvaluation(ctx, &pb.GetEvaluationRequest{RunId: run.Id})
-			if err != nil {
-				b.Fatal(err)
-			}
-			run = got.Run
-		}
+		apptest.Evaluate(b, conn, key)
 	}
 	ps, err := pb.NewIngestServiceClient(conn).ListPractices(ctx, &pb.ListPracticesRequest{})
 	if err != nil || len(ps.Practices) != 1 {
@@ -82,7 +40,7 @@ func BenchmarkPracticePage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	base := "http://" + srv.HTTPAddr
+	base := "http://" + srv.Running.HTTPAddr
 	c := signInHTTP(b, base, key.Secret)
 	code, page := fetch(b, c, base+"/practice")
 	physicians := strings.Count(page, `<a href="/physician?`)
