@@ -1,7 +1,11 @@
 package console_test
 
 import (
+	"html"
+	"net/http"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -47,4 +51,37 @@ func TestPhysicianInTheBrowser(t *testing.T) {
 	b.run(chromedp.Click("form.signout button"), chromedp.WaitVisible("#key"))
 	b.open("/physician")
 	must(t, strings.HasPrefix(b.location(), "/signin"), "after sign-out /physician shows %s", b.location())
+}
+
+// A physician with more than 1,000 open cases sees the count of all and
+// the 200 soonest due, in due-date order, and can list them all.
+func TestWorklistListsTheSoonestDueAndOffersAll(t *testing.T) {
+	base, hc, _ := busyPhysician(t)
+	dueDates := regexp.MustCompile(`<tr>\s*<td>(\d{4}-\d\d-\d\d)</td>`)
+	code, page := fetch(t, hc, base+"/physician")
+	total := regexp.MustCompile(`Worklist: (\d+) open cases`).FindStringSubmatch(page)
+	must(t, code == http.StatusOK && total != nil, "/physician: %d\n%.2000s", code, page)
+	n, _ := strconv.Atoi(total[1])
+	must(t, n > 200, "only %d open cases: the test needs more than a page", n)
+	shown := dueDates.FindAllStringSubmatch(page, -1)
+	if len(shown) != 200 {
+		t.Errorf("%d rows shown by default, want the 200 soonest due", len(shown))
+	}
+	all := regexp.MustCompile(`<a href="(/physician\?[^"]*all=1[^"]*)">List all (\d+)</a>`).FindStringSubmatch(page)
+	must(t, all != nil && all[2] == total[1], "no link to list all %s: %.3000s", total[1], page)
+	_, page = fetch(t, hc, base+html.UnescapeString(all[1]))
+	every := dueDates.FindAllStringSubmatch(page, -1)
+	if len(every) != n {
+		t.Errorf("listing all shows %d rows of %d", len(every), n)
+	}
+	for i := 1; i < len(every); i++ {
+		if every[i][1] < every[i-1][1] {
+			t.Fatalf("row %d is due %s after a row due %s: not soonest first", i, every[i][1], every[i-1][1])
+		}
+	}
+	for i, row := range shown {
+		if i < len(every) && row[1] != every[i][1] {
+			t.Fatalf("row %d of the first page is due %s, of the full list %s: the first page is not the soonest due", i, row[1], every[i][1])
+		}
+	}
 }
