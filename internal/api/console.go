@@ -69,7 +69,13 @@ func (g consoleGate) Admit(r *http.Request, token, method string, req any) (cont
 }
 
 func (g consoleGate) Viewed(r *http.Request, p access.Principal, v console.View) error {
+	g.seen(r)
 	ev := store.AuditEvent{Method: r.Method + " " + r.URL.Path, TIN: v.TIN, NPI: v.NPI, Subject: v.Subject, Items: v.Items}
+	if v.Status >= 400 {
+		// An error page showed no data: recorded as a refused call is.
+		g.s.audit.record(r.Context(), p, ev, time.Now(), status.Error(httpCode(v.Status), http.StatusText(v.Status)))
+		return nil
+	}
 	return g.s.audit.durable(r.Context(), p, ev, time.Now())
 }
 

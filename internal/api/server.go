@@ -455,6 +455,12 @@ func httpCode(status int) codes.Code {
 		return codes.NotFound
 	case http.StatusTooManyRequests:
 		return codes.ResourceExhausted
+	case http.StatusConflict:
+		return codes.FailedPrecondition
+	case http.StatusServiceUnavailable:
+		return codes.Unavailable
+	case http.StatusInternalServerError:
+		return codes.Internal
 	}
 	return codes.Unknown
 }

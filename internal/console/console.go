@@ -64,6 +64,41 @@ type View struct {
 	TIN, NPI string
 	Subject  string // "run:<ids>", as the API's events name what was read
 	Items    int64
+	// Status is the page's HTTP status when it is an error page: recorded
+	// as refused or failed, like a call that returned no data.
+	Status int
+}
+
+// pageState is what one request has recorded in the audit log so far.
+type pageState struct{ recorded bool }
+
+type pageKey struct{}
+
+func stateOf(r *http.Request) *pageState {
+	if st, ok := r.Context().Value(pageKey{}).(*pageState); ok {
+		return st
+	}
+	return &pageState{}
+}
+
+// admit passes the guard for a page (Gate.Admit); a refusal is in the
+// audit log once Admit returns.
+func (c *Console) admit(r *http.Request, s *session, method string, req any) (context.Context, access.Principal, error) {
+	ctx, p, err := c.d.Gate.Admit(r, s.token, method, req)
+	if err != nil {
+		stateOf(r).recorded = true
+	}
+	return ctx, p, err
+}
+
+// viewed records the page view (Gate.Viewed) with what it showed; a page
+// that records nothing itself is recorded by render as it is written.
+func (c *Console) viewed(r *http.Request, p access.Principal, v View) error {
+	if err := c.d.Gate.Viewed(r, p, v); err != nil {
+		return err
+	}
+	stateOf(r).recorded = true
+	return nil
 }
 
 // Deps are what the console runs on.

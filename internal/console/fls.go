@@ -105,7 +105,7 @@ func flsMeasure(m *measure.Measure) bool { return report.FLSRoleOf(m.ID, m.Scori
 func (c *Console) fls(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	req := &pb.BuildReportRequest{Kind: pb.ReportKind_REPORT_KIND_FLS, Tin: q.Get("tin")}
-	ctx, p, err := c.d.Gate.Admit(r, s.token, pb.ReportService_BuildReport_FullMethodName, req)
+	ctx, p, err := c.admit(r, s, pb.ReportService_BuildReport_FullMethodName, req)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
@@ -119,7 +119,7 @@ func (c *Console) fls(w http.ResponseWriter, r *http.Request, s *session) {
 	pg := flsPage{TIN: req.Tin, AllTINs: req.Tin == "", Year: ch.Year, Years: ch.Years}
 	if len(ch.Runs) == 0 {
 		pg.NoData = true
-		if err := c.d.Gate.Viewed(r, p, View{TIN: req.Tin, Subject: "run:"}); err != nil {
+		if err := c.viewed(r, p, View{TIN: req.Tin, Subject: "run:"}); err != nil {
 			c.failErr(w, r, s, err)
 			return
 		}
@@ -186,7 +186,7 @@ func (c *Console) fls(w http.ResponseWriter, r *http.Request, s *session) {
 		qv.Set("tin", req.Tin)
 	}
 	pg.Query = template.URL(qv.Encode()) //nolint:gosec // url.Values.Encode escapes every value
-	if err := c.d.Gate.Viewed(r, p, View{TIN: req.Tin, Subject: "run:" + strings.Join(ids, ","), Items: items}); err != nil {
+	if err := c.viewed(r, p, View{TIN: req.Tin, Subject: "run:" + strings.Join(ids, ","), Items: items}); err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}

@@ -50,7 +50,7 @@ func (c *Console) operatorOnly(w http.ResponseWriter, r *http.Request, s *sessio
 // operator shows /operator: every practice with its records, each linking
 // to its practice and fracture liaison pages, and the newest runs.
 func (c *Console) operator(w http.ResponseWriter, r *http.Request, s *session) {
-	ctx, p, err := c.d.Gate.Admit(r, s.token, pb.IngestService_ListPractices_FullMethodName, &pb.ListPracticesRequest{})
+	ctx, p, err := c.admit(r, s, pb.IngestService_ListPractices_FullMethodName, &pb.ListPracticesRequest{})
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
@@ -84,7 +84,7 @@ func (c *Console) operator(w http.ResponseWriter, r *http.Request, s *session) {
 		c.failErr(w, r, s, err)
 		return
 	}
-	if err := c.d.Gate.Viewed(r, p, View{Subject: "practices", Items: int64(len(pg.Practices))}); err != nil {
+	if err := c.viewed(r, p, View{Subject: "practices", Items: int64(len(pg.Practices))}); err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}
@@ -106,7 +106,7 @@ type codeCount struct {
 
 // validateForm shows /validate: a submission file to check.
 func (c *Console) validateForm(w http.ResponseWriter, r *http.Request, s *session) {
-	if _, _, err := c.d.Gate.Admit(r, s.token, pb.SubmissionService_ValidateSubmission_FullMethodName, &pb.ValidateSubmissionRequest{}); err != nil {
+	if _, _, err := c.admit(r, s, pb.SubmissionService_ValidateSubmission_FullMethodName, &pb.ValidateSubmissionRequest{}); err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}
@@ -117,7 +117,7 @@ func (c *Console) validateForm(w http.ResponseWriter, r *http.Request, s *sessio
 // PQRS XML) as `liaison validate` and the API do, and shows every finding
 // with where it is.
 func (c *Console) validate(w http.ResponseWriter, r *http.Request, s *session) {
-	ctx, _, err := c.d.Gate.Admit(r, s.token, pb.SubmissionService_ValidateSubmission_FullMethodName, &pb.ValidateSubmissionRequest{})
+	ctx, _, err := c.admit(r, s, pb.SubmissionService_ValidateSubmission_FullMethodName, &pb.ValidateSubmissionRequest{})
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
@@ -191,7 +191,7 @@ func (g measureGroup) Prev() string {
 // measures shows /measures: every version of every measure, with a form to
 // compare two versions of one.
 func (c *Console) measures(w http.ResponseWriter, r *http.Request, s *session) {
-	ctx, _, err := c.d.Gate.Admit(r, s.token, pb.MeasureService_ListMeasures_FullMethodName, &pb.ListMeasuresRequest{})
+	ctx, _, err := c.admit(r, s, pb.MeasureService_ListMeasures_FullMethodName, &pb.ListMeasuresRequest{})
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
@@ -223,7 +223,7 @@ type comparePage struct {
 func (c *Console) compare(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	a, b := strings.TrimSpace(q.Get("a")), strings.TrimSpace(q.Get("b"))
-	if _, _, err := c.d.Gate.Admit(r, s.token, pb.MeasureService_GetMeasure_FullMethodName, &pb.GetMeasureRequest{Id: a}); err != nil {
+	if _, _, err := c.admit(r, s, pb.MeasureService_GetMeasure_FullMethodName, &pb.GetMeasureRequest{Id: a}); err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}
@@ -275,7 +275,7 @@ func (c *Console) keys(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (c *Console) showKeys(w http.ResponseWriter, r *http.Request, s *session, code int, pg keysPage) {
-	ctx, p, err := c.d.Gate.Admit(r, s.token, pb.AccessService_ListKeys_FullMethodName, &pb.ListKeysRequest{All: true})
+	ctx, p, err := c.admit(r, s, pb.AccessService_ListKeys_FullMethodName, &pb.ListKeysRequest{All: true})
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
@@ -288,7 +288,7 @@ func (c *Console) showKeys(w http.ResponseWriter, r *http.Request, s *session, c
 	for _, k := range resp.Keys {
 		pg.Keys = append(pg.Keys, keyRow{ApiKey: k, RoleName: roleName(k.Role)})
 	}
-	if err := c.d.Gate.Viewed(r, p, View{Subject: "keys", Items: int64(len(pg.Keys))}); err != nil {
+	if err := c.viewed(r, p, View{Subject: "keys", Items: int64(len(pg.Keys))}); err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}
@@ -318,7 +318,7 @@ func (c *Console) createKey(w http.ResponseWriter, r *http.Request, s *session) 
 	f := keyForm{Role: r.FormValue("role"), TIN: strings.TrimSpace(r.FormValue("tin")), NPI: strings.TrimSpace(r.FormValue("npi")),
 		Label: strings.TrimSpace(r.FormValue("label")), Expires: strings.TrimSpace(r.FormValue("expires"))}
 	req := &pb.CreateKeyRequest{Role: roleValues[f.Role], Tin: f.TIN, Npi: f.NPI, Label: f.Label}
-	ctx, _, err := c.d.Gate.Admit(r, s.token, pb.AccessService_CreateKey_FullMethodName, req)
+	ctx, _, err := c.admit(r, s, pb.AccessService_CreateKey_FullMethodName, req)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
@@ -353,7 +353,7 @@ func (c *Console) createKey(w http.ResponseWriter, r *http.Request, s *session) 
 // to the list.
 func (c *Console) revokeKey(w http.ResponseWriter, r *http.Request, s *session) {
 	req := &pb.RevokeKeyRequest{Id: r.PathValue("id")}
-	ctx, _, err := c.d.Gate.Admit(r, s.token, pb.AccessService_RevokeKey_FullMethodName, req)
+	ctx, _, err := c.admit(r, s, pb.AccessService_RevokeKey_FullMethodName, req)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return

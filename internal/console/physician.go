@@ -69,7 +69,7 @@ func physicianRequest(r *http.Request) *pb.BuildReportRequest {
 // own; practice and operator keys name the physician.
 func (c *Console) physician(w http.ResponseWriter, r *http.Request, s *session) {
 	req := physicianRequest(r)
-	ctx, p, err := c.d.Gate.Admit(r, s.token, pb.ReportService_BuildReport_FullMethodName, req)
+	ctx, p, err := c.admit(r, s, pb.ReportService_BuildReport_FullMethodName, req)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
@@ -124,7 +124,7 @@ func (c *Console) physician(w http.ResponseWriter, r *http.Request, s *session) 
 			pg.OtherCases++
 		}
 	}
-	if err := c.d.Gate.Viewed(r, p, View{TIN: req.Tin, NPI: req.Npi, Subject: "run:" + pg.RunIDs, Items: items}); err != nil {
+	if err := c.viewed(r, p, View{TIN: req.Tin, NPI: req.Npi, Subject: "run:" + pg.RunIDs, Items: items}); err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}
@@ -150,7 +150,7 @@ func (c *Console) caseView(w http.ResponseWriter, r *http.Request, s *session) {
 	req := physicianRequest(r)
 	runID, caseID := r.PathValue("run"), r.PathValue("case")
 	req.RunIds = []string{runID}
-	ctx, p, err := c.d.Gate.Admit(r, s.token, pb.ReportService_BuildReport_FullMethodName, req)
+	ctx, p, err := c.admit(r, s, pb.ReportService_BuildReport_FullMethodName, req)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
@@ -175,7 +175,7 @@ func (c *Console) caseView(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, fmt.Sprintf("Run %s has no case %s for this physician.", runID, caseID))
 		return
 	}
-	if err := c.d.Gate.Viewed(r, p, View{TIN: req.Tin, NPI: req.Npi, Subject: "run:" + runID, Items: 1}); err != nil {
+	if err := c.viewed(r, p, View{TIN: req.Tin, NPI: req.Npi, Subject: "run:" + runID, Items: 1}); err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}

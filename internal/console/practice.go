@@ -39,7 +39,7 @@ const runsShown = 50
 // page asks for it, and ok is false.
 func (c *Console) practiceTIN(w http.ResponseWriter, r *http.Request, s *session, action string) (a practiceScope, ok bool) {
 	req := &pb.ListPatientsRequest{Tin: strings.TrimSpace(r.URL.Query().Get("tin"))}
-	cx, p, err := c.d.Gate.Admit(r, s.token, pb.IngestService_ListPatients_FullMethodName, req)
+	cx, p, err := c.admit(r, s, pb.IngestService_ListPatients_FullMethodName, req)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return a, false
@@ -201,7 +201,7 @@ func (c *Console) practice(w http.ResponseWriter, r *http.Request, s *session) {
 	ids := append(seen, ch.IDs()...)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	if err := c.d.Gate.Viewed(r, a.p, View{TIN: tin, Subject: "run:" + strings.Join(ids, ","), Items: items}); err != nil {
+	if err := c.viewed(r, a.p, View{TIN: tin, Subject: "run:" + strings.Join(ids, ","), Items: items}); err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}
@@ -280,7 +280,7 @@ type runProgress struct {
 // for a run the caller may see.
 func (c *Console) progress(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
-	ctx, p, err := c.d.Gate.Admit(r, s.token, pb.EvaluationService_GetEvaluation_FullMethodName, &pb.GetEvaluationRequest{RunId: id})
+	ctx, p, err := c.admit(r, s, pb.EvaluationService_GetEvaluation_FullMethodName, &pb.GetEvaluationRequest{RunId: id})
 	if err != nil {
 		c.jsonError(w, r, s, err)
 		return
@@ -303,7 +303,7 @@ func (c *Console) progress(w http.ResponseWriter, r *http.Request, s *session) {
 	if tin == "" && len(run.TINs) == 1 {
 		tin = run.TINs[0]
 	}
-	if err := c.d.Gate.Viewed(r, p, View{TIN: tin, NPI: p.NPI, Subject: "run:" + id, Items: 1}); err != nil {
+	if err := c.viewed(r, p, View{TIN: tin, NPI: p.NPI, Subject: "run:" + id, Items: 1}); err != nil {
 		c.jsonError(w, r, s, err)
 		return
 	}
@@ -378,7 +378,7 @@ func (c *Console) submission(w http.ResponseWriter, r *http.Request, s *session)
 	}
 	req := &pb.BuildSubmissionRequest{Tin: strings.TrimSpace(q.Get("tin")), Npi: strings.TrimSpace(q.Get("npi")), RunIds: asked,
 		Format: pb.SubmissionFormat_SUBMISSION_FORMAT_QPP_JSON}
-	ctx, p, err := c.d.Gate.Admit(r, s.token, pb.SubmissionService_BuildSubmission_FullMethodName, req)
+	ctx, p, err := c.admit(r, s, pb.SubmissionService_BuildSubmission_FullMethodName, req)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
@@ -461,7 +461,7 @@ func (c *Console) submission(w http.ResponseWriter, r *http.Request, s *session)
 			return
 		}
 	}
-	if err := c.d.Gate.Viewed(r, p, View{TIN: tin, NPI: req.Npi, Subject: "run:" + strings.Join(ids, ","), Items: int64(len(ids))}); err != nil {
+	if err := c.viewed(r, p, View{TIN: tin, NPI: req.Npi, Subject: "run:" + strings.Join(ids, ","), Items: int64(len(ids))}); err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}

@@ -142,6 +142,20 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, cod
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	// Every signed-in page is in the audit log: one its handler did not
+	// record (a form, an error after the guard let it through) is recorded
+	// here, before it leaves.
+	if st := stateOf(r); s != nil && !st.recorded {
+		v := View{TIN: s.p.TIN, NPI: s.p.NPI}
+		if code >= 400 {
+			v.Status = code
+		}
+		if err := c.viewed(r, s.p, v); err != nil {
+			c.d.Log.ErrorContext(r.Context(), "recording a page view; the page is withheld", "err", err)
+			http.Error(w, "The page could not be recorded in the audit log, so it is withheld. Try again.", http.StatusServiceUnavailable)
+			return
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Only this site's own stylesheet, script and images; never framed.

@@ -112,6 +112,14 @@ func TestRevokedKeyEndsTheSessionAndPagesAreAudited(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "No evaluated cases for NPI 1234567893 in TIN 123456789") {
 		t.Errorf("/physician: %s\n%s", resp.Status, abbreviate(page))
 	}
+	// A page that reads nothing of the registry is recorded too, and so is
+	// a form refused for its missing token.
+	if resp, _ := w.do("GET", "/measures", nil, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("/measures: %s", resp.Status)
+	}
+	if resp, _ := w.do("POST", "/signout", url.Values{}, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-out without its token: %s", resp.Status)
+	}
 	if _, err := pb.NewAccessServiceClient(srv.Conn).RevokeKey(context.Background(), &pb.RevokeKeyRequest{Id: k.Key.Id}); err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +137,8 @@ func TestRevokedKeyEndsTheSessionAndPagesAreAudited(t *testing.T) {
 		"POST /signin|0123456789abcdef|||Unauthenticated",
 		"POST /signin|" + k.Key.Id + "|123456789|1234567893|OK",
 		"GET /physician|" + k.Key.Id + "|123456789|1234567893|OK",
+		"GET /measures|" + k.Key.Id + "|123456789|1234567893|OK",
+		"POST /signout|" + k.Key.Id + "|123456789|1234567893|PermissionDenied",
 		"GET /physician|" + k.Key.Id + "|||Unauthenticated",
 	}
 	var log string

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"net/http"
@@ -148,7 +149,7 @@ func (c *Console) signed(h func(w http.ResponseWriter, r *http.Request, s *sessi
 			}
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		h(w, r, s)
+		h(w, r.WithContext(context.WithValue(r.Context(), pageKey{}, &pageState{})), s)
 	}
 }
 
