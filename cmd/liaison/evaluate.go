@@ -34,7 +34,7 @@ type report struct {
 	Rate      *float64       `json:"performanceRate"`
 	Band      measure.Band   `json:"band,omitempty"` // the rate's RAG band, for measures with bands
 	Aggregate aggregate      `json:"aggregate"`
-	Cases     []measure.Case `json:"cases"`
+	Cases     any            `json:"cases"` // []measure.Case, or []measure.RatioCase for a ratio measure
 	Compare   *comparison    `json:"compare,omitempty"`
 	// DataCutoff is the day follow-up was censored at, for measures that
 	// follow cases over time.
@@ -87,6 +87,19 @@ type version struct {
 func versionOf(m *measure.Measure) version {
 	return version{Measure: m.ID, Version: m.Version, PeriodStart: m.Period().Start.String(), PeriodEnd: m.Period().End.String(),
 		Scoring: string(m.Scoring), Provisional: len(m.Provisional) > 0, ProvisionalReasons: m.Provisional, Sources: append([]string{}, m.Sources...), Bands: m.Bands}
+}
+
+// casesJSON is the cases as the document lists them: a ratio measure's
+// each with its events and person-years, even when zero.
+func casesJSON(m *measure.Measure, cases []measure.Case) any {
+	if m.Scoring != measure.Ratio {
+		return cases
+	}
+	out := make([]measure.RatioCase, len(cases))
+	for i, c := range cases {
+		out[i] = measure.RatioCase{Case: c}
+	}
+	return out
 }
 
 // aggregate is what all the cases add up to, for any scoring: counts by
@@ -208,7 +221,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%s follows cases to the data cut-off, %s (--cutoff)\n", m.Key(), cutoff)
 	}
 	rate := res.Counts.Rate()
-	out := report{version: versionOf(m), Counts: res.Counts, Rate: rate, Band: m.BandOf(rate), Aggregate: aggregateOf(m, res.Cases), Cases: res.Cases, Input: in}
+	out := report{version: versionOf(m), Counts: res.Counts, Rate: rate, Band: m.BandOf(rate), Aggregate: aggregateOf(m, res.Cases), Cases: casesJSON(m, res.Cases), Input: in}
 	if m.Horizons() != nil {
 		out.DataCutoff = cutoff.String()
 	}

@@ -192,7 +192,18 @@ func ParseOutcome(s string) (Outcome, bool) {
 	return 0, false
 }
 
-func (c Case) MarshalJSON() ([]byte, error) {
+func (c Case) MarshalJSON() ([]byte, error) { return c.marshalJSON(false) }
+
+// RatioCase is a ratio measure's case as JSON: it carries its events and
+// person-years even when both are zero (a case followed for no days, or
+// not followed at all), since every case of a ratio measure has them
+// (issue 16's output contract); a Case leaves them out when both are zero.
+type RatioCase struct{ Case }
+
+func (c RatioCase) MarshalJSON() ([]byte, error) { return c.Case.marshalJSON(true) }
+
+// marshalJSON writes the case; ratio keeps events and person-years when zero.
+func (c Case) marshalJSON(ratio bool) ([]byte, error) {
 	type out struct {
 		PatientID   string      `json:"patientId"`
 		CaseID      string      `json:"caseId"`
@@ -217,7 +228,7 @@ func (c Case) MarshalJSON() ([]byte, error) {
 	if c.Observed {
 		o.Observation = &c.Observation
 	}
-	if c.PersonYears > 0 || c.Events > 0 {
+	if ratio || c.PersonYears > 0 || c.Events > 0 {
 		o.PersonYears, o.Events = &c.PersonYears, &c.Events
 	}
 	return json.Marshal(o)

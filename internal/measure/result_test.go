@@ -42,6 +42,26 @@ func TestCaseJSON(t *testing.T) {
 	}
 }
 
+// A ratio measure's case carries its events and person-years even when
+// both are zero: a patient who died on the day of the fracture was followed
+// for no time and is still a case of the rate. A Case of another scoring
+// leaves zeros out.
+func TestRatioCaseJSONKeepsZeros(t *testing.T) {
+	died := Case{PatientID: "p", Populations: PopulationsOf(InitialPopulation, MeasurePopulation), Observed: true, Outcome: OutcomeCompeting}
+	b, err := json.Marshal(RatioCase{died})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{`"events":0`, `"personYears":0`, `"observation":0`, `"followUpDays":0`, `"outcome":"competing"`} {
+		if !strings.Contains(string(b), s) {
+			t.Errorf("%s lacks %s", b, s)
+		}
+	}
+	if b, _ := json.Marshal(died); strings.Contains(string(b), `"events"`) || strings.Contains(string(b), `"personYears"`) {
+		t.Errorf("as a plain Case: %s", b)
+	}
+}
+
 // Counts are written and read by population name, in a stable order, the
 // six of a proportion measure always and the others only when not zero.
 func TestCountsByName(t *testing.T) {
