@@ -29,6 +29,18 @@ var Required = []string{"patient_id", "event_id", "kind", "date"}
 // misspelt one is not silently dropped.
 var optional = []string{"tin", "end", "npi", "service", "tool", "score", "on_treatment", "residence", "reason", "code_system", "code", "display"}
 
+// Header is every column, in the order this shape's writers put them: tin,
+// the required columns, then the other optional ones.
+func Header() []string {
+	h := append([]string{"tin"}, Required...)
+	for _, c := range optional {
+		if c != "tin" {
+			h = append(h, c)
+		}
+	}
+	return h
+}
+
 // Options tune a read.
 type Options struct {
 	// DefaultTIN fills rows whose tin column is empty (or absent).

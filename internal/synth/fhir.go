@@ -395,9 +395,7 @@ func encodeFHIR(recs []*pb.Record) (map[string][]byte, error) {
 // ids, as the FHIR reader keys them.
 const careCSV = "care-events.csv"
 
-var careCSVHeader = []string{"tin", "patient_id", "event_id", "kind", "date", "end", "npi", "service", "tool", "score",
-	"on_treatment", "residence", "reason", "code_system", "code", "display"}
-
+// careRows writes events as rows of carecsv.Header's columns.
 func careRows(events []*pb.CareEvent) ([]byte, error) {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)

@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/liaison-registry/liaison/internal/carecsv"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -173,7 +174,7 @@ func (w *files) write(name string, b []byte) error {
 		bw = bufio.NewWriterSize(f, 256<<10)
 		if name == careCSV { // a CSV starts with its header row
 			hw := csv.NewWriter(bw)
-			if err := hw.Write(careCSVHeader); err != nil {
+			if err := hw.Write(carecsv.Header()); err != nil {
 				return err
 			}
 			if hw.Flush(); hw.Error() != nil {
