@@ -18,8 +18,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -206,21 +206,11 @@ func callContext(ctx context.Context, r *http.Request, s *session) context.Conte
 	return metadata.NewOutgoingContext(ctx, metadata.Pairs("authorization", "Bearer "+s.token, "x-request-id", r.Header.Get("X-Request-Id")))
 }
 
-// errorStatus is the HTTP status of a service error.
+// errorStatus is the HTTP status of a service error: an API status as the
+// REST gateway answers it, a domain error by what it means.
 func errorStatus(err error) int {
-	switch status.Code(err) {
-	case codes.InvalidArgument, codes.FailedPrecondition, codes.OutOfRange:
-		return http.StatusBadRequest
-	case codes.Unauthenticated:
-		return http.StatusUnauthorized
-	case codes.PermissionDenied:
-		return http.StatusForbidden
-	case codes.NotFound:
-		return http.StatusNotFound
-	case codes.ResourceExhausted:
-		return http.StatusTooManyRequests
-	case codes.Unavailable:
-		return http.StatusServiceUnavailable
+	if st, ok := status.FromError(err); ok && err != nil {
+		return runtime.HTTPStatusFromCode(st.Code())
 	}
 	var d *access.Denied
 	switch {
