@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -85,7 +86,9 @@ func (c *Console) physician(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	pg := physicianPage{TIN: req.Tin, NPI: req.Npi, Year: ch.Year, Years: ch.Years}
-	runs, err := gather.Runs(ctx, c.d.Runs, c.d.Measures, ch.IDs(), req.Tin, req.Npi)
+	// Every case counts in the figures, but only the open cases listed are
+	// explained: their evidence is read below, not every case's.
+	runs, err := gather.RunsWithoutEvidence(ctx, c.d.Runs, c.d.Measures, ch.IDs(), req.Tin, req.Npi)
 	switch {
 	case errors.Is(err, gather.ErrNoData) || len(ch.Runs) == 0:
 		pg.NoData = true
@@ -124,6 +127,10 @@ func (c *Console) physician(w http.ResponseWriter, r *http.Request, s *session) 
 			pg.OtherCases++
 		}
 	}
+	if err := c.explain(ctx, pg.Open, req.Tin, req.Npi, showAll); err != nil {
+		c.failErr(w, r, s, err)
+		return
+	}
 	if err := c.viewed(r, p, View{TIN: req.Tin, NPI: req.Npi, Subject: "run:" + pg.RunIDs, Items: items}); err != nil {
 		c.failErr(w, r, s, err)
 		return
@@ -133,6 +140,36 @@ func (c *Console) physician(w http.ResponseWriter, r *http.Request, s *session) 
 		title = fmt.Sprintf("Physician NPI %s (TIN %s)", req.Npi, req.Tin)
 	}
 	c.render(w, r, s, http.StatusOK, "physician", title, pg)
+}
+
+// explain reads the evidence of the open cases listed: per run, its first
+// worklistShown open cases by due date (all, when all are listed), which
+// hold every listed case of the run since the list is soonest due first.
+func (c *Console) explain(ctx context.Context, listed []openCase, tin, npi string, all bool) error {
+	limit := worklistShown
+	if all {
+		limit = 0
+	}
+	byRun := map[string]map[string]measure.Case{}
+	for i := range listed {
+		it := &listed[i]
+		cases, ok := byRun[it.RunID]
+		if !ok {
+			open, err := gather.OpenCases(ctx, c.d.Runs, it.RunID, tin, npi, limit)
+			if err != nil {
+				return err
+			}
+			cases = make(map[string]measure.Case, len(open))
+			for _, k := range open {
+				cases[k.CaseID] = k
+			}
+			byRun[it.RunID] = cases
+		}
+		if k, ok := cases[it.Case.CaseID]; ok {
+			it.Case.Evidence, it.Evidence = k.Evidence, report.EvidenceText(k)
+		}
+	}
+	return nil
 }
 
 // casePage is one case's full explanation.

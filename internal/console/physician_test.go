@@ -67,12 +67,19 @@ func TestWorklistListsTheSoonestDueAndOffersAll(t *testing.T) {
 	if len(shown) != 200 {
 		t.Errorf("%d rows shown by default, want the 200 soonest due", len(shown))
 	}
+	// Every case listed is explained (its evidence is read for the page).
+	if ev := regexp.MustCompile(`<td class="evidence">[^<]*\S[^<]*</td>`).FindAllString(page, -1); len(ev) != len(shown) {
+		t.Errorf("%d of the %d cases listed have their evidence", len(ev), len(shown))
+	}
 	all := regexp.MustCompile(`<a href="(/physician\?[^"]*all=1[^"]*)">List all (\d+)</a>`).FindStringSubmatch(page)
 	must(t, all != nil && all[2] == total[1], "no link to list all %s: %.3000s", total[1], page)
 	_, page = fetch(t, hc, base+html.UnescapeString(all[1]))
 	every := dueDates.FindAllStringSubmatch(page, -1)
 	if len(every) != n {
 		t.Errorf("listing all shows %d rows of %d", len(every), n)
+	}
+	if ev := regexp.MustCompile(`<td class="evidence">[^<]*\S[^<]*</td>`).FindAllString(page, -1); len(ev) != n {
+		t.Errorf("%d of the %d cases listed in all have their evidence", len(ev), n)
 	}
 	for i := 1; i < len(every); i++ {
 		if every[i][1] < every[i-1][1] {

@@ -89,8 +89,11 @@ type CaseFilter struct {
 	// OpenAtCutoff asks Service.ListCases for the gaps open on the day the
 	// run's data ends (it sets OpenOn from the run it reads anyway).
 	OpenAtCutoff bool
-	After        *CaseCursor
-	Limit        int
+	// NoEvidence leaves each case's evidence out, unread: for readers that
+	// count cases and explain only some of them.
+	NoEvidence bool
+	After      *CaseCursor
+	Limit      int
 }
 
 // RunCursor is the position after which a page of runs starts (runs are

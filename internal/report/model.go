@@ -238,6 +238,15 @@ type Item struct {
 	Evidence string // every evidence sentence, in order
 }
 
+// EvidenceText is every evidence sentence of a case, in order.
+func EvidenceText(c measure.Case) string {
+	texts := make([]string, len(c.Evidence))
+	for i, e := range c.Evidence {
+		texts[i] = e.Text
+	}
+	return strings.Join(texts, " ")
+}
+
 // Worklist lists the cases of runs: open cases first, soonest due first,
 // then every other case by due date. Ties go by patient and case id so the
 // order is stable.
@@ -252,11 +261,7 @@ func Worklist(runs []RunData) []Item {
 				it.DaysLeft = c.DueDate.DaysSince(cutoff)
 				it.CloseBy = fmt.Sprintf("%s by %s", strings.Join(m.Desc.Ways, " or "), c.DueDate)
 			}
-			texts := make([]string, len(c.Evidence))
-			for i, e := range c.Evidence {
-				texts[i] = e.Text
-			}
-			it.Evidence = strings.Join(texts, " ")
+			it.Evidence = EvidenceText(c)
 			items = append(items, it)
 		}
 	}

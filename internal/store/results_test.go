@@ -116,7 +116,8 @@ func TestResultsKeepObservationsAndPersonTime(t *testing.T) {
 	day := clinical.NewDate(2025, 2, 28)
 	cases := []measure.Case{
 		{CaseID: "a", PatientID: "a", TIN: "123456789", NPI: "1", IndexDate: day, DueDate: day.AddDays(365),
-			Populations: measure.PopulationsOf(measure.InitialPopulation, measure.MeasurePopulation), Observed: true, Observation: 365, PersonYears: 365.0 / 365.25},
+			Populations: measure.PopulationsOf(measure.InitialPopulation, measure.MeasurePopulation), Observed: true, Observation: 365, PersonYears: 365.0 / 365.25,
+			Evidence: []measure.Evidence{{Population: measure.MeasurePopulation, Rule: "follow-up", RecordIDs: []string{"a-E1"}, Text: "Followed for 365 days."}}},
 		{CaseID: "b", PatientID: "b", TIN: "123456789", NPI: "1", IndexDate: day, DueDate: day.AddDays(365),
 			Populations: measure.PopulationsOf(measure.InitialPopulation, measure.MeasurePopulation, measure.Numerator), Observed: true, Observation: 120, Events: 1, PersonYears: 120 / 365.25},
 		{CaseID: "c", PatientID: "c", TIN: "123456789", NPI: "1", IndexDate: day, DueDate: day.AddDays(365),
@@ -156,8 +157,23 @@ func TestResultsKeepObservationsAndPersonTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Read without evidence, a case is the same but for its evidence.
+	brief, err := s.ListCases(ctx, CaseFilter{RunID: run.ID, Limit: 10, NoEvidence: true})
+	if err != nil || len(brief) != len(back) {
+		t.Fatalf("without evidence: %d cases, %v; with: %d", len(brief), err, len(back))
+	}
 	for i := range back {
-		back[i].Evidence = nil
+		if len(back[i].Evidence) == 0 {
+			back[i].Evidence = nil // written as none, read back as an empty list
+		}
+		if brief[i].Evidence != nil {
+			t.Errorf("case %s read without evidence has %v", brief[i].CaseID, brief[i].Evidence)
+		}
+		full := back[i]
+		full.Evidence = nil
+		if !reflect.DeepEqual(brief[i], full) {
+			t.Errorf("case %s without evidence %+v, with %+v", brief[i].CaseID, brief[i], back[i])
+		}
 	}
 	byID := map[string]measure.Case{}
 	for _, c := range back {

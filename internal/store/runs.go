@@ -198,7 +198,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]measure.Case, er
 		t := f.After.DueDate.Time()
 		afterDue, afterTIN, afterCase = &t, f.After.TIN, f.After.CaseID
 	}
-	rows, err := s.pool.Query(ctx, `SELECT case_id, patient_id, tin, npi, index_date, due_date, populations, evidence,
+	rows, err := s.pool.Query(ctx, `SELECT case_id, patient_id, tin, npi, index_date, due_date, populations, CASE WHEN $11 THEN NULL ELSE evidence END,
 			observation, events, person_years, outcome, follow_up, strata
 		FROM evaluation_cases
 		WHERE run_id = $1 AND ($2 = '' OR tin = $2) AND ($3 = '' OR npi = $3)
@@ -206,7 +206,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]measure.Case, er
 		  AND ($5::date IS NULL OR (populations @> $6::text[] AND due_date >= $5))
 		  AND ($7::date IS NULL OR (due_date, tin, case_id) > ($7, $8, $9))
 		ORDER BY due_date, tin, case_id LIMIT $10`,
-		f.RunID, f.TIN, f.NPI, pop, openOn, open, afterDue, afterTIN, afterCase, f.Limit)
+		f.RunID, f.TIN, f.NPI, pop, openOn, open, afterDue, afterTIN, afterCase, f.Limit, f.NoEvidence)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -235,6 +235,9 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]measure.Case, er
 		var err error
 		if c.Populations, err = measure.PopulationsNamed(pops); err != nil {
 			return c, fmt.Errorf("case %s: %w", c.CaseID, err)
+		}
+		if ev == nil { // NoEvidence
+			return c, nil
 		}
 		return c, json.Unmarshal(ev, &c.Evidence)
 	})

@@ -48,6 +48,18 @@ const page = 5000
 // than their sum; the result keeps runIDs' order, and an error is the
 // first run's in that order.
 func Runs(ctx context.Context, src Source, ms Measures, runIDs []string, tin, npi string) ([]report.RunData, error) {
+	return runs(ctx, src, ms, runIDs, evaluation.CaseFilter{TIN: tin, NPI: npi})
+}
+
+// RunsWithoutEvidence is Runs with each case's evidence left out, unread:
+// for a page that counts every case and explains only those it shows
+// (OpenCases reads theirs).
+func RunsWithoutEvidence(ctx context.Context, src Source, ms Measures, runIDs []string, tin, npi string) ([]report.RunData, error) {
+	return runs(ctx, src, ms, runIDs, evaluation.CaseFilter{TIN: tin, NPI: npi, NoEvidence: true})
+}
+
+// runs gathers each run with the cases f selects in it.
+func runs(ctx context.Context, src Source, ms Measures, runIDs []string, f evaluation.CaseFilter) ([]report.RunData, error) {
 	out := make([]report.RunData, len(runIDs))
 	errs := make([]error, len(runIDs))
 	sem := make(chan struct{}, parallelRuns)
@@ -57,7 +69,9 @@ func Runs(ctx context.Context, src Source, ms Measures, runIDs []string, tin, np
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i], errs[i] = Run(ctx, src, ms, id, tin, npi)
+			f := f
+			f.RunID = id
+			out[i], errs[i] = run(ctx, src, ms, f)
 		}()
 	}
 	wg.Wait()
@@ -109,6 +123,12 @@ func header(run evaluation.Run, m *measure.Measure) report.Run {
 
 // Run gathers one run for practice tin.
 func Run(ctx context.Context, src Source, ms Measures, runID, tin, npi string) (report.RunData, error) {
+	return run(ctx, src, ms, evaluation.CaseFilter{RunID: runID, TIN: tin, NPI: npi})
+}
+
+// run gathers run f.RunID with the cases f selects, for practice f.TIN.
+func run(ctx context.Context, src Source, ms Measures, f evaluation.CaseFilter) (report.RunData, error) {
+	runID, tin := f.RunID, f.TIN
 	hdr, err := Header(ctx, src, ms, runID)
 	if err != nil {
 		return report.RunData{}, err
@@ -126,8 +146,20 @@ func Run(ctx context.Context, src Source, ms Measures, runID, tin, npi string) (
 		return rd, err
 	}
 	rd.Physicians = Groups(npis)
-	rd.Cases, err = allCases(ctx, src, evaluation.CaseFilter{RunID: runID, TIN: tin, NPI: npi})
+	rd.Cases, err = allCases(ctx, src, f)
 	return rd, err
+}
+
+// OpenCases reads, with their evidence, the cases of a run open at its
+// data cut-off for practice tin (and physician npi), soonest due first:
+// the first limit of them, or all (limit 0).
+func OpenCases(ctx context.Context, src Source, runID, tin, npi string, limit int) ([]measure.Case, error) {
+	f := evaluation.CaseFilter{RunID: runID, TIN: tin, NPI: npi, OpenAtCutoff: true}
+	if limit > 0 {
+		f.Limit = limit
+		return src.ListCases(ctx, f)
+	}
+	return allCases(ctx, src, f)
 }
 
 // allCases reads every case f selects, a page at a time.
