@@ -10,7 +10,7 @@ REF   ?= ../shared/reference/qpp-measures
 FLS_KPIS = fls-assessment-90d fls-dxa-90d fls-falls-90d fls-aom-recommended-90d fls-strength-balance-112d \
 	fls-monitoring-84-112d fls-aom-started-112d fls-on-aom-364d fls-fracture-risk-84d fls-dxa-84d \
 	fls-falls-assessment-84d fls-aom-recommended-84d fls-strength-balance-start-112d fls-monitoring-112d \
-	fls-aom-started-all-112d fls-on-aom-all-364d
+	fls-aom-started-all-112d fls-on-aom-all-364d fls-spine-identification
 comma := ,
 empty :=
 space := $(empty) $(empty)

@@ -2,7 +2,12 @@ package measure
 
 import (
 	"fmt"
+	"os"
+	"slices"
+	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 )
@@ -200,4 +205,73 @@ func flsKPIOf(id string) flsKPI {
 		}
 	}
 	panic("no KPI test table entry for " + id)
+}
+
+// TestFLSSpineIdentification: FLS-DB KPI 3 counts an episode whose index
+// fracture is vertebral (on the fracture date itself: day 0 counts, day 1
+// does not), whatever else broke that day; its bands are KPI 3's own.
+func TestFLSSpineIdentification(t *testing.T) {
+	const key = "fls-spine-identification@2025"
+	lumbar := func() *pb { return woman("1950-05-10").visit("e1", flsFracture, "21", "99223", "S32.010A") }
+	runGolden(t, []golden{
+		{"wrist-index-not-met", key, flsPatient(), []wantCase{{pops: notMet, rule: "numerator-not-found"}}},
+		{"lumbar-index-met", key, lumbar(), []wantCase{{pops: met, rule: "vertebral-fracture", index: flsFracture}}},
+		{"osteoporotic-vertebral-index-met", key, woman("1950-05-10").visit("e1", flsFracture, "11", "99213", "M80.08XA"), []wantCase{{pops: met, rule: "vertebral-fracture"}}},
+		{"vertebral-beside-wrist-on-day-0-met", key, flsPatient().visit("e2", day(0), "11", "99213", "S22.000A"), []wantCase{{pops: met, rule: "vertebral-fracture"}}},
+		{"vertebral-on-day-1-is-no-index", key, flsPatient().visit("e2", day(1), "11", "99213", "S22.000A"), []wantCase{{pops: notMet}}},
+		{"man-counted", key, person("1950-05-10", clinical.Male).visit("e1", flsFracture, "21", "99223", "S32.010A"), []wantCase{{pops: met}}},
+	})
+	m := mustMeasure(t, key)
+	for rate, want := range map[float64]Band{0.25: BandGreen, 0.20: BandGreen, 0.199: BandAmber, 0.10: BandAmber, 0.099: BandRed} {
+		if got := m.BandOf(&rate); got != want {
+			t.Errorf("a rate of %v is %s, want %s (FLS-DB KPI 3: green from 20%%, amber from 10%%)", rate, got, want)
+		}
+	}
+}
+
+// The vertebral fractures KPI 3 counts are exactly #418's fracture codes at
+// the "vertebral" site of the sites file the refracture measure reads: one
+// definition of the spine, kept in agreement.
+func TestVertebralFractureListIsTheSitesFiles(t *testing.T) {
+	codes := func(file string) []string {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && !strings.HasPrefix(l, "#") {
+				out = append(out, f[1])
+			}
+		}
+		return out
+	}
+	var sites struct {
+		Sites []struct {
+			Site     string   `yaml:"site"`
+			Prefixes []string `yaml:"prefixes"`
+		} `yaml:"sites"`
+	}
+	b, err := os.ReadFile("../../measures/valuesets/fracture-sites.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &sites); err != nil {
+		t.Fatal(err)
+	}
+	var prefixes []string
+	for _, s := range sites.Sites {
+		if s.Site == "vertebral" {
+			prefixes = s.Prefixes
+		}
+	}
+	var want []string
+	for _, c := range codes("../../measures/mips-418/2025/diagnoses.txt") {
+		if slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(c, p) }) {
+			want = append(want, c)
+		}
+	}
+	if got := codes("../../measures/valuesets/vertebral-fracture.txt"); len(prefixes) == 0 || !slices.Equal(got, want) {
+		t.Errorf("valuesets/vertebral-fracture.txt has %d codes, #418's at the vertebral prefixes %v are %d", len(got), prefixes, len(want))
+	}
 }

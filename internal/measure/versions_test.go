@@ -58,6 +58,10 @@ func TestEveryVersionHasGoldenPatients(t *testing.T) {
 			k := flsKPIOf(m.ID)
 			visit = func() *pb { return k.patient() }
 			metBy = k.step(k.patient(), day(k.last))
+		case "fls-spine-identification":
+			// A wrist fracture is not the spine; a lumbar one is.
+			visit = flsPatient
+			metBy = woman("1950-05-10").visit("e1", flsFracture, "21", "99223", "S32.010A")
 		case "pqrs-040":
 			visit = func() *pb {
 				b := woman("1950-05-10").visit("e1", y+"-02-19", "11", "99213")
