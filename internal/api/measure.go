@@ -13,7 +13,6 @@ import (
 type measureServer struct {
 	pb.UnimplementedMeasureServiceServer
 	specs *measure.Registry
-	hash  func(key string) (string, error)
 	log   *slog.Logger
 }
 
@@ -48,7 +47,7 @@ func (s *measureServer) version(key string) (*pb.MeasureVersion, error) {
 	if err != nil {
 		return nil, notFound(err.Error())
 	}
-	hash, err := s.hash(key)
+	hash, err := m.SpecHash()
 	if err != nil {
 		return nil, err
 	}

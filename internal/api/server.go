@@ -36,7 +36,6 @@ import (
 	"github.com/liaison-registry/liaison/internal/console"
 	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/intake"
-	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/metrics"
 	"github.com/liaison-registry/liaison/internal/store"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -130,8 +129,7 @@ func New(d Deps) *Server {
 	pb.RegisterAccessServiceServer(s.grpc, &accessServer{store: st, auth: auth, audit: s.audit, log: log})
 	pb.RegisterIngestServiceServer(s.grpc, &ingestServer{svc: &intake.Service{Store: st}, store: st, log: log, metrics: d.Metrics})
 	specs := d.Evaluations.Measures
-	pb.RegisterMeasureServiceServer(s.grpc, &measureServer{specs: specs, log: log,
-		hash: func(key string) (string, error) { return measure.SpecHash(d.Evaluations.Specs, key) }})
+	pb.RegisterMeasureServiceServer(s.grpc, &measureServer{specs: specs, log: log})
 	pb.RegisterEvaluationServiceServer(s.grpc, &evaluationServer{svc: d.Evaluations, log: log})
 	pb.RegisterSubmissionServiceServer(s.grpc, &submissionServer{runs: d.Evaluations, measures: specs, log: log})
 	pb.RegisterReportServiceServer(s.grpc, &reportServer{runs: d.Evaluations, measures: specs, log: log})

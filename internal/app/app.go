@@ -173,7 +173,7 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	r.GRPCAddr, r.HTTPAddr = gl.Addr().String(), hl.Addr().String()
 	set := metrics.New(metricsSource{st})
 	specs := measures.FS()
-	evals := &evaluation.Service{Store: st, Measures: measure.NewRegistry(specs), Specs: specs, Version: Version(), MaxPending: o.MaxPendingRuns,
+	evals := &evaluation.Service{Store: st, Measures: measure.NewRegistry(specs), Version: Version(), MaxPending: o.MaxPendingRuns,
 		MaxPendingPerPractice: o.MaxPendingRunsPerPractice}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel

@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"runtime"
 	"slices"
 	"sync"
@@ -40,7 +39,6 @@ const (
 type Service struct {
 	Store    Store
 	Measures *measure.Registry
-	Specs    fs.FS  // the spec tree Measures compiles, hashed for provenance
 	Version  string // software version recorded with every run
 	// MaxPending bounds runs queued or running (DefaultMaxPending if 0);
 	// MaxPendingPerPractice, those of one practice's keys
@@ -86,7 +84,7 @@ func (s *Service) Start(ctx context.Context, key string, tins []string, practice
 	} else if n >= cmp.Or(s.MaxPending, DefaultMaxPending) {
 		return Run{}, fmt.Errorf("%w: the server has as many runs waiting as it takes; start this one in a few minutes", ErrBusy)
 	}
-	hash, err := measure.SpecHash(s.Specs, m.Key())
+	hash, err := m.SpecHash()
 	if err != nil {
 		return Run{}, err
 	}

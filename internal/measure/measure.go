@@ -108,6 +108,12 @@ type Measure struct {
 	lists []codeList               // the code lists as named in the spec, for Compare
 	names drugNames                // medications recognised by name (NAME, EXCLUDE lines)
 	desc  map[clinical.Code]string // descriptions from the code lists
+
+	// Where the version was compiled from, for SpecHash: the tree, its
+	// folder, and every file read outside that folder.
+	src      fs.FS
+	dir      string
+	borrowed []string
 }
 
 type episodeSpec struct {

@@ -10,31 +10,23 @@ import (
 	"slices"
 )
 
-// SpecHash is the SHA-256 of a version's spec files and the shared value
-// sets, so a run can say exactly which specification produced it.
-func SpecHash(fsys fs.FS, key string) (string, error) {
-	id, version, err := ParseKey(key)
+// SpecHash is the SHA-256 of the files this version was compiled from:
+// every file of its own folder and every file its spec borrowed from
+// elsewhere (shared value sets, a sites file, another measure's code list),
+// so that a run can say exactly which specification produced it, and a
+// change to a list it borrows changes it while a change to a list it does
+// not read leaves it alone.
+func (m *Measure) SpecHash() (string, error) {
+	files, err := fs.Glob(m.src, path.Join(m.dir, "*"))
 	if err != nil {
 		return "", err
 	}
-	files, err := fs.Glob(fsys, path.Join(id, version, "*"))
-	if err != nil {
-		return "", err
-	}
-	// Shared lists may sit in sub-folders (valuesets/frailty/<expansion>/).
-	err = fs.WalkDir(fsys, "valuesets", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			files = append(files, p)
-		}
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
+	files = append(files, m.borrowed...)
 	slices.Sort(files)
+	files = slices.Compact(files)
 	h := sha256.New()
 	for _, f := range files {
-		b, err := fs.ReadFile(fsys, f)
+		b, err := fs.ReadFile(m.src, f)
 		if err != nil {
 			return "", err
 		}

@@ -212,6 +212,34 @@ func Load(fsys fs.FS, dir string) (*Measure, error) {
 	if err := decodeStrict(fsys, file, &s); err != nil {
 		return nil, err
 	}
-	c := compiler{fsys: fsys, dir: dir, file: file}
-	return c.compile(&s)
+	rec := &recordingFS{FS: fsys, read: map[string]bool{}}
+	c := compiler{fsys: rec, dir: dir, file: file}
+	m, err := c.compile(&s)
+	if err != nil {
+		return nil, err
+	}
+	m.src, m.dir = fsys, dir
+	for f := range rec.read {
+		if path.Dir(f) != dir {
+			m.borrowed = append(m.borrowed, f)
+		}
+	}
+	return m, nil
+}
+
+// recordingFS notes every file compiling a spec opens, so that SpecHash
+// covers exactly what the version was built from.
+type recordingFS struct {
+	fs.FS
+	read map[string]bool
+}
+
+func (r *recordingFS) Open(name string) (fs.File, error) {
+	f, err := r.FS.Open(name)
+	if err == nil {
+		if st, serr := f.Stat(); serr == nil && !st.IsDir() {
+			r.read[name] = true
+		}
+	}
+	return f, err
 }
