@@ -20,6 +20,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/access"
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/evaluation"
+	"github.com/liaison-registry/liaison/internal/measure"
 	"github.com/liaison-registry/liaison/internal/report"
 	"github.com/liaison-registry/liaison/internal/report/gather"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
@@ -125,7 +126,7 @@ func (c *Console) practice(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	pg := practicePage{TIN: tin, Operator: a.p.Role == access.Operator, Started: q.Get("started"), Measures: versionGroups(c.d.Measures.Keys())}
 
-	runs, err := c.d.Runs.ListRunHeaders(ctx, "", nil, maxRunsListed)
+	runs, err := c.listRuns(ctx)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
@@ -146,12 +147,9 @@ func (c *Console) practice(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 
+	// The physicians' table: from the same list of runs.
 	year, _ := strconv.Atoi(q.Get("year"))
-	ch, err := c.pickRuns(ctx, tin, year, clinicalMeasure)
-	if err != nil {
-		c.failErr(w, r, s, err)
-		return
-	}
+	ch := choose(c.finished(runs, tin, clinicalMeasure), year)
 	pg.Year, pg.Years = ch.Year, ch.Years
 	var items int64
 	byNPI := map[string]*physicianLine{}
@@ -395,61 +393,33 @@ func (c *Console) submission(w http.ResponseWriter, r *http.Request, s *session)
 	pg := submissionPage{TIN: tin, NPI: req.Npi, Built: q.Get("build") != ""}
 
 	// The practice's succeeded MIPS runs, by performance year.
-	runs, err := c.d.Runs.ListRunHeaders(ctx, "", nil, maxRunsListed)
+	runs, err := c.listRuns(ctx)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}
-	type cand struct {
-		run   submissionRun
-		year  int
-		id    string // the measure's id, e.g. mips-418
-		asked bool
-	}
-	var cands []cand
-	years := map[int]bool{}
-	askedYear := 0
-	for _, run := range runs {
-		if run.Status != evaluation.Succeeded || !covers(run.TINs, tin) || !strings.HasPrefix(run.MeasureKey, "mips-") {
-			continue
-		}
-		m, err := c.d.Measures.Get(run.MeasureKey)
-		if err != nil {
-			continue // a version this build no longer ships
-		}
-		y := m.Period().Start.Year()
-		years[y] = true
-		cd := cand{run: submissionRun{Run: run, Title: m.Title}, year: y, id: m.ID, asked: slices.Contains(asked, run.ID)}
-		if cd.asked && askedYear == 0 {
-			askedYear = y
-		}
-		cands = append(cands, cd)
-	}
-	for y := range years {
-		pg.Years = append(pg.Years, y)
-	}
-	slices.SortFunc(pg.Years, func(a, b int) int { return cmp.Compare(b, a) })
+	fin := c.finished(runs, tin, func(m *measure.Measure) bool { return m.Program == "mips" })
+	pg.Years = fin.Years
 	pg.Year, _ = strconv.Atoi(q.Get("year"))
-	if pg.Year == 0 {
-		pg.Year = askedYear
+	if i := slices.IndexFunc(fin.Runs, func(fr finishedRun) bool { return slices.Contains(asked, fr.ID) }); pg.Year == 0 && i >= 0 {
+		pg.Year = fin.Runs[i].Year // the year of the runs asked for
 	}
 	if pg.Year == 0 && len(pg.Years) > 0 {
 		pg.Year = pg.Years[0]
 	}
 	newest := map[string]bool{}
 	var ids []string
-	for _, cd := range cands { // newest first
-		if cd.year != pg.Year {
+	for _, fr := range fin.Runs { // newest first
+		if fr.Year != pg.Year {
 			continue
 		}
+		sr := submissionRun{Run: fr.Run, Title: fr.M.Title, Checked: !newest[fr.M.ID]}
 		if pg.Built {
-			cd.run.Checked = cd.asked
-		} else {
-			cd.run.Checked = !newest[cd.id]
+			sr.Checked = slices.Contains(asked, fr.ID)
 		}
-		newest[cd.id] = true
-		pg.Runs = append(pg.Runs, cd.run)
-		ids = append(ids, cd.run.ID)
+		newest[fr.M.ID] = true
+		pg.Runs = append(pg.Runs, sr)
+		ids = append(ids, fr.ID)
 	}
 	slices.SortStableFunc(pg.Runs, func(a, b submissionRun) int { return cmp.Compare(a.MeasureKey, b.MeasureKey) })
 

@@ -35,15 +35,37 @@ func (c chosen) IDs() []string {
 // cover tin, the newest of each measure whose version keep accepts, in
 // year (0: the newest year there is).
 func (c *Console) pickRuns(ctx context.Context, tin string, year int, keep func(*measure.Measure) bool) (chosen, error) {
-	runs, err := c.d.Runs.ListRunHeaders(ctx, "", nil, maxRunsListed)
+	runs, err := c.listRuns(ctx)
 	if err != nil {
 		return chosen{}, err
 	}
-	type cand struct {
-		run evaluation.Run
-		m   *measure.Measure
-	}
-	var cands []cand
+	return choose(c.finished(runs, tin, keep), year), nil
+}
+
+// listRuns lists the runs the caller may see, newest first: the one read
+// a page makes of them.
+func (c *Console) listRuns(ctx context.Context) ([]evaluation.Run, error) {
+	return c.d.Runs.ListRunHeaders(ctx, "", nil, maxRunsListed)
+}
+
+// finishedRun is a run that succeeded with its measure version.
+type finishedRun struct {
+	evaluation.Run
+	M    *measure.Measure
+	Year int // its performance year
+}
+
+// finishedRuns are the runs that succeeded covering a practice, newest
+// first, and the performance years they span, newest first.
+type finishedRuns struct {
+	Runs  []finishedRun
+	Years []int
+}
+
+// finished keeps, of runs (newest first), those that succeeded, cover tin
+// and evaluate a measure version keep accepts.
+func (c *Console) finished(runs []evaluation.Run, tin string, keep func(*measure.Measure) bool) finishedRuns {
+	var out finishedRuns
 	years := map[int]bool{}
 	for _, r := range runs {
 		if r.Status != evaluation.Succeeded || !covers(r.TINs, tin) {
@@ -55,27 +77,33 @@ func (c *Console) pickRuns(ctx context.Context, tin string, year int, keep func(
 		}
 		y := m.Period().Start.Year()
 		years[y] = true
-		cands = append(cands, cand{r, m})
+		out.Runs = append(out.Runs, finishedRun{r, m, y})
 	}
-	out := chosen{Year: year, Measures: map[string]*measure.Measure{}}
 	for y := range years {
 		out.Years = append(out.Years, y)
 	}
 	slices.SortFunc(out.Years, func(a, b int) int { return cmp.Compare(b, a) })
+	return out
+}
+
+// choose takes the newest run of each measure in year (0: the newest year
+// there is), ordered by measure version.
+func choose(f finishedRuns, year int) chosen {
+	out := chosen{Year: year, Years: f.Years, Measures: map[string]*measure.Measure{}}
 	if out.Year == 0 && len(out.Years) > 0 {
 		out.Year = out.Years[0]
 	}
 	seen := map[string]bool{}
-	for _, cd := range cands { // newest first
-		if cd.m.Period().Start.Year() != out.Year || seen[cd.m.ID] {
+	for _, fr := range f.Runs { // newest first
+		if fr.Year != out.Year || seen[fr.M.ID] {
 			continue
 		}
-		seen[cd.m.ID] = true
-		out.Runs = append(out.Runs, cd.run)
-		out.Measures[cd.run.ID] = cd.m
+		seen[fr.M.ID] = true
+		out.Runs = append(out.Runs, fr.Run)
+		out.Measures[fr.ID] = fr.M
 	}
 	slices.SortStableFunc(out.Runs, func(a, b evaluation.Run) int { return cmp.Compare(a.MeasureKey, b.MeasureKey) })
-	return out, nil
+	return out
 }
 
 // covers says whether a run's practices include tin (a run of no listed
