@@ -5,8 +5,14 @@ package apptest
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,4 +140,59 @@ func Evaluate(tb testing.TB, conn grpc.ClientConnInterface, key string) *pb.Run 
 		run = got.Run
 	}
 	return run
+}
+
+// csrfField is the hidden CSRF field of a console form.
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// CSRF reads the CSRF token of the form on a console page.
+func CSRF(page string) (string, bool) {
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// SignInForm signs in to the console at base (http://host:port) with key
+// through its form, as a browser does (the form's CSRF cookie and hidden
+// field), on c, and returns the answer to the POST, its body closed.
+func SignInForm(tb testing.TB, c *http.Client, base, key string) *http.Response {
+	tb.Helper()
+	base = strings.TrimSuffix(base, "/")
+	resp, err := c.Get(base + "/signin")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	form, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	token, ok := CSRF(string(form))
+	if resp.StatusCode != http.StatusOK || !ok {
+		tb.Fatalf("GET /signin: %s, no csrf field:\n%.2000s", resp.Status, form)
+	}
+	resp, err = c.PostForm(base+"/signin", url.Values{"csrf": {token}, "key": {key}, "next": {"/"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body) //nolint:errcheck
+	resp.Body.Close()
+	return resp
+}
+
+// ConsoleSession signs in to the console at base with key and returns a
+// client that holds the session and follows no redirect, so each answer
+// can be checked.
+func ConsoleSession(tb testing.TB, base, key string) *http.Client {
+	tb.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp := SignInForm(tb, c, base, key)
+	session := false
+	for _, ck := range resp.Cookies() {
+		session = session || ck.Name == "liaison_session"
+	}
+	if resp.StatusCode != http.StatusSeeOther || !session {
+		tb.Fatalf("signing in to the console with the form: %s, no session", resp.Status)
+	}
+	return c
 }

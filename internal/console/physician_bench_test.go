@@ -56,7 +56,7 @@ func busyPhysician(tb testing.TB) (base string, hc *http.Client, cases418 int64)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return base, signInHTTP(tb, base, key.Secret), cases418
+	return base, apptest.ConsoleSession(tb, base, key.Secret), cases418
 }
 
 // BenchmarkPhysicianPage times the physician's page, server-side and over

@@ -41,7 +41,7 @@ func BenchmarkPracticePage(b *testing.B) {
 		b.Fatal(err)
 	}
 	base := "http://" + srv.Running.HTTPAddr
-	c := signInHTTP(b, base, key.Secret)
+	c := apptest.ConsoleSession(b, base, key.Secret)
 	code, page := fetch(b, c, base+"/practice")
 	physicians := strings.Count(page, `<a href="/physician?`)
 	must(b, code == http.StatusOK && physicians > 0, "/practice: %d, %d physicians\n%.2000s", code, physicians, page)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/liaison-registry/liaison/internal/apptest"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -55,7 +56,7 @@ func TestPracticeInTheBrowser(t *testing.T) {
 		}
 		if st == "failed" || time.Now().After(deadline) {
 			id := get(b, chromedp.Evaluate[string](`document.querySelector("tr.just-started").getAttribute("data-progress") || ""`))
-			code, body := fetch(t, signInHTTP(t, reg.base, reg.keys["practice"]), reg.base+id)
+			code, body := fetch(t, apptest.ConsoleSession(t, reg.base, reg.keys["practice"]), reg.base+id)
 			t.Fatalf("the run started from the page is %q; %s answers %d %s", st, id, code, body)
 		}
 		time.Sleep(300 * time.Millisecond)
@@ -96,7 +97,7 @@ func TestPracticeInTheBrowser(t *testing.T) {
 
 	// Crafted URLs, with the practice's session: every one refused with
 	// nothing of the other practice in the answer.
-	practice := signInHTTP(t, reg.base, reg.keys["practice"])
+	practice := apptest.ConsoleSession(t, reg.base, reg.keys["practice"])
 	evals := pb.NewEvaluationServiceClient(reg.srv.Conn)
 	onlyTheirs, err := evals.StartEvaluation(ctx, &pb.StartEvaluationRequest{MeasureId: "mips-039@2026", Tins: []string{reg.other}})
 	if err != nil {
@@ -124,7 +125,7 @@ func TestPracticeInTheBrowser(t *testing.T) {
 		Done, Total int64
 	}
 	must(t, code == http.StatusOK && json.Unmarshal([]byte(body), &p) == nil && p.Status == "succeeded", "progress of %s: %d %s", run418, code, body)
-	operator := signInHTTP(t, reg.base, reg.keys["operator"])
+	operator := apptest.ConsoleSession(t, reg.base, reg.keys["operator"])
 	code, body = fetch(t, operator, reg.base+"/runs/"+onlyTheirs.Run.Id+"/progress")
 	must(t, code == http.StatusOK && strings.Contains(body, `"status"`), "the operator's progress of %s: %d %s", onlyTheirs.Run.Id, code, body)
 
@@ -146,7 +147,7 @@ func TestPracticeInTheBrowser(t *testing.T) {
 	must(t, code == http.StatusOK && strings.Contains(body, "No physician of TIN 999999999"), "a practice with no data: %d\n%s", code, abbreviate(body))
 
 	// A physician has no practice pages.
-	physician := signInHTTP(t, reg.base, reg.keys["physician"])
+	physician := apptest.ConsoleSession(t, reg.base, reg.keys["physician"])
 	for _, path := range []string{"/practice", "/submission", "/submission?build=1&run_ids=" + run418} {
 		code, body := fetch(t, physician, reg.base+path)
 		must(t, code == http.StatusForbidden, "%s answers %d to a physician:\n%s", path, code, abbreviate(body))

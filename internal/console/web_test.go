@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -53,24 +52,20 @@ func (w *web) do(method, path string, form url.Values, header map[string]string)
 	return resp, string(b)
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
 // csrf reads the CSRF token of the form on a page.
 func (w *web) csrf(page string) string {
 	w.t.Helper()
-	m := csrfField.FindStringSubmatch(page)
-	if m == nil {
+	token, ok := apptest.CSRF(page)
+	if !ok {
 		w.t.Fatalf("no csrf field on the page:\n%s", abbreviate(page))
 	}
-	return m[1]
+	return token
 }
 
 // signIn signs in through the form and returns the answer to the POST.
 func (w *web) signIn(key string) *http.Response {
 	w.t.Helper()
-	_, page := w.do("GET", "/signin", nil, nil)
-	resp, _ := w.do("POST", "/signin", url.Values{"csrf": {w.csrf(page)}, "key": {key}, "next": {"/"}}, nil)
-	return resp
+	return apptest.SignInForm(w.t, w.c, w.base, key)
 }
 
 func createKey(t testing.TB, srv *apptest.Server, req *pb.CreateKeyRequest) *pb.CreateKeyResponse {
@@ -89,18 +84,6 @@ func cookieNamed(resp *http.Response, name string) *http.Cookie {
 		}
 	}
 	return nil
-}
-
-// signInHTTP signs in to the console at base with key through the form, as
-// a browser does, and returns a client carrying the session that does not
-// follow redirects.
-func signInHTTP(t testing.TB, base, key string) *http.Client {
-	t.Helper()
-	w := newWeb(t, base)
-	if resp := w.signIn(key); resp.StatusCode != http.StatusSeeOther || cookieNamed(resp, "liaison_session") == nil {
-		t.Fatalf("signing in with the form: %s, no session", resp.Status)
-	}
-	return w.c
 }
 
 // fetch GETs url and returns the status and body.

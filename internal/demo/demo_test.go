@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liaison-registry/liaison/internal/apptest"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -156,27 +155,8 @@ func checkConsole(t *testing.T, out string) {
 		t.Fatalf("demo output has no console line with a physician key:\n%s", out)
 	}
 	base, key := m[1], m[2]
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := hc.Get(base + "signin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	form, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(form)
-	if resp.StatusCode != http.StatusOK || csrf == nil {
-		t.Fatalf("GET /signin: %s, no csrf field:\n%s", resp.Status, form)
-	}
-	resp, err = hc.PostForm(base+"signin", url.Values{"csrf": {string(csrf[1])}, "key": {key}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
-		t.Fatalf("POST /signin with the physician key: %s to %q", resp.Status, resp.Header.Get("Location"))
-	}
-	resp, err = hc.Get(base)
+	hc := apptest.ConsoleSession(t, base, key)
+	resp, err := hc.Get(base)
 	if err != nil {
 		t.Fatal(err)
 	}
