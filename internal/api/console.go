@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/access"
@@ -50,14 +49,9 @@ func (g consoleGate) Admit(r *http.Request, token, method string, req any) (cont
 		g.s.audit.record(r.Context(), p, ev, start, err)
 		return nil, p, err
 	}
-	rl, ok := policy[method]
-	switch {
-	case !ok:
-		err = status.Errorf(codes.PermissionDenied, "%s has no access rule; it is not served", method)
-	default:
-		if err = p.Require("open this page", rl.roles...); err == nil {
-			ev.TIN, ev.NPI, err = rl.scope(p, req)
-		}
+	rl, err := allowed(p, method, "open this page")
+	if err == nil {
+		ev.TIN, ev.NPI, err = rl.scope(p, req)
 		err = deniedStatus(err)
 	}
 	if err != nil {

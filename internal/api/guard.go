@@ -143,14 +143,21 @@ func (g *guard) admit(ctx context.Context, method string) (access.Principal, rul
 			return p, rule{}, toStatus(ctx, g.log, err, nil)
 		}
 	}
+	r, err := allowed(p, method, "call "+method)
+	return p, r, err
+}
+
+// allowed is method's rule when p's role may use it (what names the act
+// in a refusal): the one role check of calls and console pages.
+func allowed(p access.Principal, method, what string) (rule, error) {
 	r, ok := policy[method]
 	if !ok {
-		return p, r, status.Errorf(codes.PermissionDenied, "%s has no access rule; it is not served", method)
+		return r, status.Errorf(codes.PermissionDenied, "%s has no access rule; it is not served", method)
 	}
-	if err := p.Require("call "+method, r.roles...); err != nil {
-		return p, r, status.Error(codes.PermissionDenied, err.Error())
+	if err := p.Require(what, r.roles...); err != nil {
+		return r, status.Error(codes.PermissionDenied, err.Error())
 	}
-	return p, r, nil
+	return r, nil
 }
 
 func deniedStatus(err error) error {
