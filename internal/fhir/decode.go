@@ -171,6 +171,14 @@ func decodeFields(b []byte, r *resource, keep map[string]bool) error {
 			r.MedicationReference = d.reference(v, k)
 		case "authoredOn":
 			d.str(v, k, &r.AuthoredOn)
+		case "intent":
+			d.str(v, k, &r.Intent)
+		case "doNotPerform":
+			d.boolean(v, k, &r.DoNotPerform)
+		case "statusReason":
+			r.StatusReason = v
+		case "statusReasonCodeableConcept":
+			r.StatusReasonCodeableConcept = d.concept(v, k)
 		case "requester":
 			r.Requester = d.reference(v, k)
 		case "dispenseRequest":

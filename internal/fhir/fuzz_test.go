@@ -31,6 +31,11 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Bundle","type":"collection","entry":[{"resource":` + fraxObservation + `},{"resource":` + housingObservation +
 		`},{"resource":` + residentialFinding + `},{"resource":` + fallsProcedure + `}]}`))
 	f.Add([]byte(`{"contained":[{"resourceType":"Medication","id":"m"}],"resourceType":"MedicationRequest","id":"x","medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/1"}}`))
+	// Care steps on medication resources (medcare.go): a "do not give" with its reason, a dispense declined.
+	f.Add([]byte(notRequested("mr1", alendronate70, `,"reasonCode":[{"coding":[{"system":"http://snomed.info/sct","code":"182895007"}]}],"statusReason":{"text":"x"}`) + "\n" +
+		`{"resourceType":"MedicationDispense","id":"md1","status":"declined",` + alendronate70 + `,"subject":{"reference":"Patient/p1"},"statusReasonCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"183966005"}]}}`))
+	opts := aomOptions(f)
+	opts.TimeZone = "UTC"
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, name := range []string{"doc.json", "bulk.ndjson"} {
@@ -40,7 +45,7 @@ func FuzzRead(f *testing.F) {
 			}
 			rejected := map[int]bool{}
 			records := 0
-			sum, err := Read(context.Background(), []string{path}, Options{DefaultTIN: "123456789", TimeZone: "UTC"}, source.Sink{
+			sum, err := Read(context.Background(), []string{path}, opts, source.Sink{
 				Record: func(rec *pb.Record, o source.Origin) error {
 					if rec.GetKind() == nil || o.File != path {
 						t.Fatalf("record %v from %v", rec, o)

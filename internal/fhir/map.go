@@ -768,8 +768,13 @@ var medicationSystems = []clinical.System{clinical.RxNorm, clinical.NDC, clinica
 
 func (m *mapper) medication() {
 	r := m.r
+	if m.skipFor("entered-in-error", "cancelled") {
+		return
+	}
+	// A proposal or a drug not given records a care step, not treatment (medcare.go).
+	step, reason, reasonText, isStep := m.careStep()
 	// "not-taken" and "intended" are MedicationStatement's: the patient is not taking it.
-	if m.skipFor("entered-in-error", "cancelled", "not-done", "declined", "not-taken", "intended") {
+	if !isStep && m.skipFor("not-done", "declined", "not-taken", "intended") {
 		return
 	}
 	typ := r.ResourceType
@@ -817,6 +822,10 @@ func (m *mapper) medication() {
 	}
 	ev.Code, ev.Display = m.medicationCode(typ)
 	ev.Tin = m.tin(typ, orgs, enc, r.Subject)
+	if isStep {
+		m.careMedication(step, reason, reasonText, ev)
+		return
+	}
 	m.add(&pb.Record{Kind: &pb.Record_Medication{Medication: ev}})
 }
 

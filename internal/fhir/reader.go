@@ -37,6 +37,10 @@ type Options struct {
 	// with such a code becomes a procedure record, others are skipped. Nil:
 	// none are read.
 	ProcedureCode func(clinical.Code) bool
+	// AOM reports whether a drug (its code, normalised, and its name as
+	// sent) is an anti-osteoporosis medication: a proposal of one, or one
+	// not given for a reason, is a care step (medcare.go). Nil: none is.
+	AOM func(c clinical.Code, display string) bool
 }
 
 // phaseOf orders resource types so that what a record points at is sent first.

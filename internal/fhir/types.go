@@ -196,6 +196,12 @@ type resource struct {
 	EffectivePeriod           *period          `json:"effectivePeriod"`
 	DateAsserted              string           `json:"dateAsserted"`      // MedicationStatement
 	InformationSource         *reference       `json:"informationSource"` // MedicationStatement
+	Intent                    string           `json:"intent"`            // MedicationRequest
+	DoNotPerform              *bool            `json:"doNotPerform"`      // MedicationRequest
+	// statusReason: a CodeableConcept (MedicationRequest) or a list of them
+	// (MedicationStatement, MedicationAdministration), decoded per type.
+	StatusReason                json.RawMessage `json:"statusReason"`
+	StatusReasonCodeableConcept *concept        `json:"statusReasonCodeableConcept"` // MedicationDispense
 
 	// DiagnosticReport, Observation (also effective[x] above)
 	EffectiveInstant string `json:"effectiveInstant"`

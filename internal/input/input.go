@@ -56,6 +56,9 @@ type Options struct {
 	// Observation a procedure (a DXA); see fhir.Options. Nil: the codes the
 	// shipped measures' procedure rules count.
 	ProcedureCode func(clinical.Code) bool
+	// AOM says which drugs are anti-osteoporosis medications (see
+	// fhir.Options). Nil: the registry's list (measure.AOMList).
+	AOM func(clinical.Code, string) bool
 }
 
 // shipped is the vocabulary of the measures Liaison ships, compiled on first
@@ -73,6 +76,13 @@ func (o Options) procedureCode() func(clinical.Code) bool {
 		return o.ProcedureCode
 	}
 	return func(c clinical.Code) bool { return shipped().Procedure(c) }
+}
+
+func (o Options) aom() func(clinical.Code, string) bool {
+	if o.AOM != nil {
+		return o.AOM
+	}
+	return func(c clinical.Code, display string) bool { return shipped().AOM(c, display) }
 }
 
 // Detect names a file's format from its extension and, for JSON, its first
@@ -254,7 +264,7 @@ func Stream(ctx context.Context, paths []string, opts Options, sink source.Sink)
 		}
 	}
 	if len(files[FHIR]) > 0 {
-		s, err := fhir.Read(ctx, files[FHIR], fhir.Options{DefaultTIN: opts.DefaultTIN, TimeZone: opts.TimeZone, ProcedureCode: opts.procedureCode()}, sink)
+		s, err := fhir.Read(ctx, files[FHIR], fhir.Options{DefaultTIN: opts.DefaultTIN, TimeZone: opts.TimeZone, ProcedureCode: opts.procedureCode(), AOM: opts.aom()}, sink)
 		sum.Add(s)
 		if err != nil {
 			return sum, err

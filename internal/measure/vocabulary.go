@@ -17,7 +17,16 @@ type Vocabulary struct {
 	procedures  map[clinical.Code]bool
 	medications map[clinical.Code]bool
 	names       drugNames // every list's names (bits unused)
+	aom         map[clinical.Code]bool // AOMList's codes
+	aomNames    drugNames              // and its names
 }
+
+// AOMList is the registry's list of anti-osteoporosis medications (AOM): the
+// one the fls-* KPIs, aom-pdc and time-to-treatment count as treatment
+// (measures/README.md, "fls-* KPIs"), and so the one a recommendation, a
+// refusal or a contraindication recorded against a drug is read with
+// (docs/fhir-mapping.md, care events).
+const AOMList = "valuesets/osteoporosis-meds.txt"
 
 // Vocabulary reads the code lists every version's procedure and medication
 // rules name. It does not compile the versions (their eligibility lists are
@@ -25,6 +34,15 @@ type Vocabulary struct {
 // medication pays milliseconds, not a full compile of every version.
 func (r *Registry) Vocabulary() (*Vocabulary, error) {
 	v := &Vocabulary{procedures: map[clinical.Code]bool{}, medications: map[clinical.Code]bool{}}
+	aom, err := readValueSet(r.fsys, AOMList)
+	if err != nil {
+		return nil, err
+	}
+	v.aom = map[clinical.Code]bool{}
+	for _, c := range aom.codes {
+		v.aom[c] = true
+	}
+	v.aomNames.add(aom, 0)
 	read := map[string]bool{}
 	for _, key := range r.Keys() {
 		id, version, _ := ParseKey(key)
@@ -93,4 +111,15 @@ func (v *Vocabulary) Medication(c clinical.Code, display string) bool {
 	}
 	roles, excluded := v.names.match(c, display)
 	return roles != 0 || excluded
+}
+
+// AOM reports whether a drug is an anti-osteoporosis medication of AOMList:
+// by its code, else by the drug name in its display text; a product the list
+// deliberately leaves out (oncology-dose denosumab) is not one.
+func (v *Vocabulary) AOM(c clinical.Code, display string) bool {
+	if v.aom[c] {
+		return true
+	}
+	roles, excluded := v.aomNames.match(c, display)
+	return roles != 0 && !excluded
 }

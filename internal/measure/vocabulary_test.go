@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"path"
 	"testing"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
@@ -73,6 +74,44 @@ func (m *Measure) ruleCodes(kind ruleKind, out map[clinical.Code]bool) {
 			if roles&mask != 0 {
 				out[clinical.Code{System: systems[i], Code: code}] = true
 			}
+		}
+	}
+}
+
+// TestAOMIsTheListTreatmentIsCountedWith: a drug recommended, declined or
+// contraindicated is read with AOMList, which must be the list the FLS
+// measures count as treatment; AOM tells the list's drugs, by code or name,
+// from another drug and from a product the list leaves out.
+func TestAOMIsTheListTreatmentIsCountedWith(t *testing.T) {
+	reg := NewRegistry(measures.FS())
+	for _, key := range []string{"aom-pdc@2025", "time-to-treatment@2025", "fls-aom-started-112d@2025", "fls-on-aom-364d@2025"} {
+		id, version, _ := ParseKey(key)
+		var s specYAML
+		if err := decodeStrict(measures.FS(), path.Join(id, version, "spec.yaml"), &s); err != nil {
+			t.Fatal(err)
+		}
+		if got := path.Join(id, version, s.ValueSets["osteoporosis-meds"]); got != AOMList {
+			t.Errorf("%s counts treatment with %s, not AOMList %s", key, got, AOMList)
+		}
+	}
+	v, err := reg.Vocabulary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		code    clinical.Code
+		display string
+		want    bool
+	}{
+		{clinical.Code{System: clinical.RxNorm, Code: "904419"}, "", true},                                           // alendronic acid 10 MG Oral Tablet
+		{clinical.Code{System: clinical.NDC, Code: "99999000101"}, "Alendronate Sodium 70 MG Oral Tablet", true},     // by name
+		{clinical.Code{System: clinical.NDC, Code: "55513073001"}, "", false},                                        // Xgeva: left out
+		{clinical.Code{System: clinical.RxNorm, Code: "99999"}, "Zometa 4 MG/5ML Injection", false},                  // oncology-dose zoledronic acid, by brand
+		{clinical.Code{System: clinical.NDC, Code: "99999000101"}, "Lisinopril 10 MG Oral Tablet", false},            // another drug
+		{clinical.Code{System: clinical.RxNorm, Code: "997221"}, "donepezil hydrochloride 10 MG Oral Tablet", false}, // a dementia drug other lists know
+	} {
+		if got := v.AOM(tc.code, tc.display); got != tc.want {
+			t.Errorf("AOM(%s, %q) = %v, want %v", tc.code, tc.display, got, tc.want)
 		}
 	}
 }
