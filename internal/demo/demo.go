@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -291,7 +292,7 @@ func mainJob(ctx context.Context, w io.Writer, api clients, o Options, shown map
 		runs = append(runs, run)
 	}
 	var fls []*pb.Run
-	for _, key := range flsMeasures() {
+	for _, key := range flsMeasures(o.Year) {
 		run, err := evaluate(ctx, w, api.evaluations, key, tins, false, shown)
 		if err != nil {
 			return nil, err
@@ -302,9 +303,14 @@ func mainJob(ctx context.Context, w io.Writer, api clients, o Options, shown map
 	if err != nil {
 		return nil, err
 	}
-	open := make([]int, len(runs))
-	for i, r := range runs {
-		if open[i], err = countOpen(ctx, api.evaluations, r.Id); err != nil {
+	// Open gaps, for the CMS measures and the FLS KPIs alike: in a year
+	// under way a KPI's rate is its rate so far.
+	open := make(map[string]int, len(runs)+len(fls))
+	for _, r := range append(slices.Clone(runs), fls...) {
+		if r.Scoring != string(measure.Proportion) && r.Scoring != "" {
+			continue
+		}
+		if open[r.Id], err = countOpen(ctx, api.evaluations, r.Id); err != nil {
 			return nil, err
 		}
 	}
@@ -345,7 +351,7 @@ func evaluate(ctx context.Context, w io.Writer, evals pb.EvaluationServiceClient
 		fmt.Fprintf(w, "  PROVISIONAL: %s\n", provisionalNote(run.ProvisionalReasons, shown))
 	}
 	if run.Scoring != string(measure.Proportion) {
-		fmt.Fprintf(w, "  %s measure: %s\n", run.Scoring, flsLine(run))
+		fmt.Fprintf(w, "  %s measure: %s\n", run.Scoring, flsLine(run, 0))
 		return run, nil
 	}
 	fmt.Fprintf(w, "  %d cases: %d met, %d not met, %d excluded, %d exceptions; performance rate %s\n",

@@ -64,9 +64,9 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		"mips-418@2026 (provisional)",
 		// The fracture-liaison measures: evaluated on the server, summarised
 		// by their observations rather than a rate.
-		"Evaluated aom-pdc@2025 on the server",
+		"Evaluated aom-pdc@2026 on the server",
 		"Fracture liaison (in the FLS workbook",
-		"aom-pdc@2025 (provisional) [continuous]: ",
+		"aom-pdc@2026 (provisional) [continuous]: ",
 		" observed: median ",
 		"fls.xlsx      the FLS workbook over every practice",
 		"\nConsole: http://127.0.0.1:",
@@ -79,9 +79,9 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	}
 	// Each FLS KPI line ends with its rate's RAG band, as the measure's
 	// bands give it.
-	kpi := regexp.MustCompile(`(?m)^  fls-assessment-90d@2025 \(provisional\) \[proportion\]: \d+ cases, \d+ met; rate [0-9.]+% \((green|amber|red)\)$`)
+	kpi := regexp.MustCompile(`(?m)^  fls-assessment-90d@2026 \(provisional\) \[proportion\]: \d+ cases, \d+ met; rate [0-9.]+% \((green|amber|red)\)$`)
 	if !kpi.MatchString(got) {
-		t.Errorf("demo output has no banded line for fls-assessment-90d@2025:\n%s", got)
+		t.Errorf("demo output has no banded line for fls-assessment-90d@2026:\n%s", got)
 	}
 	// The files it says it wrote are there and non-empty.
 	for _, glob := range []string{"submissions/qpp-2026-*.json", "reports/*/physician-*.xlsx", "reports/*/practice-*.xlsx", "fls.xlsx"} {
@@ -176,6 +176,23 @@ func checkConsole(t *testing.T, out string) {
 	for _, want := range []string{"Scores, performance year 2026", "mips-418@2026", "95% interval", "NPI " + m[3], "Worklist: "} {
 		if !bytes.Contains(page, []byte(want)) {
 			t.Errorf("the demo physician's page lacks %q", want)
+		}
+	}
+}
+
+// TestFLSMeasuresFollowTheYear: the FLS workbook's measures are of the
+// year evaluated; a year before the first is read with the first, a year
+// after the newest with the newest.
+func TestFLSMeasuresFollowTheYear(t *testing.T) {
+	for year, want := range map[int]string{2024: "@2025", 2025: "@2025", 2026: "@2026", 2030: "@2026"} {
+		keys := flsMeasures(year)
+		if len(keys) < 20 {
+			t.Fatalf("%d: %d FLS measures, want 20: %v", year, len(keys), keys)
+		}
+		for _, k := range keys {
+			if !strings.HasSuffix(k, want) {
+				t.Errorf("%d: %s, want %s", year, k, want)
+			}
 		}
 	}
 }

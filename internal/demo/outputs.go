@@ -29,36 +29,38 @@ func mainMeasures(year int) []string {
 var shipped = measure.NewRegistry(measures.FS())
 
 // flsMeasures are the fracture-liaison measures the demo evaluates beside
-// the CMS ones, for the FLS workbook: the newest version of every measure
-// that workbook carries (FLS KPIs, time to treatment, adherence,
-// refracture; they have no CMS year to follow).
-func flsMeasures() []string {
+// the CMS ones, for the FLS workbook: of every measure that workbook carries
+// (FLS KPIs, time to treatment, adherence, refracture), the version of the
+// year evaluated, else the newest before it, else its first.
+func flsMeasures(year int) []string {
 	reg := shipped
-	newest := map[string]string{}
+	chosen := map[string]string{}
 	var ids []string
-	for _, k := range reg.Keys() {
+	for _, k := range reg.Keys() { // sorted: each measure's versions oldest first
 		m, err := reg.Get(k)
 		if err != nil || report.FLSRoleOf(m.ID, m.Scoring) == report.NotFLS {
 			continue
 		}
-		if _, seen := newest[m.ID]; !seen {
+		_, seen := chosen[m.ID]
+		if !seen {
 			ids = append(ids, m.ID)
 		}
-		if m.Version > newest[m.ID] {
-			newest[m.ID] = m.Version
+		if v, err := strconv.Atoi(m.Version); !seen || err == nil && v <= year {
+			chosen[m.ID] = m.Version
 		}
 	}
 	sort.Strings(ids)
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = id + "@" + newest[id]
+		out[i] = id + "@" + chosen[id]
 	}
 	return out
 }
 
 // flsLine describes a fracture-liaison run: an FLS KPI's rate, or the
-// cases of another measure and the distribution of their observations.
-func flsLine(r *pb.Run) string {
+// cases of another measure and the distribution of their observations; open
+// is how many of a KPI's cases are gaps still due.
+func flsLine(r *pb.Run, open int) string {
 	t := r.GetTally()
 	pop := t.GetPopulations()
 	if r.Scoring == string(measure.Proportion) {
@@ -66,7 +68,12 @@ func flsLine(r *pb.Run) string {
 		if r.PerformanceRate != nil {
 			rate = fmt.Sprintf("%.1f%%", *r.PerformanceRate*100)
 		}
-		line := fmt.Sprintf("%d cases, %d met; rate %s", pop["denominator"], pop["numerator"], rate)
+		line := fmt.Sprintf("%d cases, %d met", pop["denominator"], pop["numerator"])
+		if open > 0 {
+			// A year under way: these cases' windows close after the data's last day.
+			line += fmt.Sprintf(", %d still open", open)
+		}
+		line += "; rate " + rate
 		// The KPI's RAG band, by the measure's own bands (spec.yaml `bands:`).
 		if m, err := shipped.Get(r.MeasureId); err == nil {
 			if b := m.BandOf(r.PerformanceRate); b != "" {
@@ -237,11 +244,11 @@ func writeBytes(path string, b []byte) error {
 }
 
 // summary prints the table the main job ends with.
-func summary(w io.Writer, runs []*pb.Run, open []int, fls []*pb.Run, files written, out string) {
+func summary(w io.Writer, runs []*pb.Run, open map[string]int, fls []*pb.Run, files written, out string) {
 	fmt.Fprintln(w, "\nSummary (open: not met and still due, the worklist)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "measure\tcases\tmet\tnot met\topen\texcluded\trate\t")
-	for i, r := range runs {
+	for _, r := range runs {
 		c := r.Counts
 		rate := "n/a"
 		if r.PerformanceRate != nil {
@@ -251,7 +258,7 @@ func summary(w io.Writer, runs []*pb.Run, open []int, fls []*pb.Run, files writt
 		if r.Provisional {
 			id += " (provisional)"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t\n", id, c.Denominator, c.Numerator, c.PerformanceNotMet, open[i], c.DenominatorExclusion, rate)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t\n", id, c.Denominator, c.Numerator, c.PerformanceNotMet, open[r.Id], c.DenominatorExclusion, rate)
 	}
 	tw.Flush()
 	if len(fls) > 0 {
@@ -261,7 +268,7 @@ func summary(w io.Writer, runs []*pb.Run, open []int, fls []*pb.Run, files writt
 			if r.Provisional {
 				id += " (provisional)"
 			}
-			fmt.Fprintf(w, "  %s [%s]: %s\n", id, r.Scoring, flsLine(r))
+			fmt.Fprintf(w, "  %s [%s]: %s\n", id, r.Scoring, flsLine(r, open[r.Id]))
 		}
 	}
 	fmt.Fprintf(w, "\nWritten to %s/:\n", out)
