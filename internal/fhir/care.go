@@ -27,10 +27,11 @@ const (
 	// https://www.healthassure.in/codes/loinc-90266-8-hip-fracture-10-year-probability-likelihood-fracture-risk-assessment
 	// (LOINC's own page: https://loinc.org/90266-8); the FRAX panel 90264-3
 	// lists it beside 90265-0. It is read as a FRAX assessment without a
-	// score: a care event's score is the major osteoporotic probability
-	// (what KPIs and guidelines band on), and a hip probability put there
-	// would read as a much lower MOF risk. An export that sends both makes
-	// two assessments on the day, which no measure counts twice.
+	// score: a care event has one score, and Liaison's is the major
+	// osteoporotic probability (90265-0, as synth writes it), so a hip
+	// probability put there would read as a much lower risk. An export that
+	// sends both makes two assessments on the day; a care rule is met by
+	// either.
 	loincFRAXHip = "90266-8"
 	// LOINC 71802-3 "Housing status": the observation whose value says where
 	// the patient lives; CMS's eCQM CQL reads nursing-home residence as
