@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
@@ -8,19 +9,30 @@ import (
 )
 
 // Fracture-liaison care events read from FHIR (docs/fhir-mapping.md, care
-// events). Only codes checked against public sources are read; each is
-// cited where it is defined, and docs/fhir-mapping.md lists what was left
-// out for want of one. Everything else stays what it was before: a
-// procedure record, or a resource counted as skipped.
+// events). Standard codes are read only when checked against public
+// sources, each cited where it is defined; the steps no such code was found
+// for are read from Liaison's own code system (CareSystem), and
+// docs/fhir-mapping.md lists what is still open. Everything else stays what
+// it was before: a procedure record, or a resource counted as skipped.
 const (
 	// LOINC 90265-0 "Major osteoporotic fracture 10-year probability
 	// [Likelihood] Fracture Risk Assessment", method FRAX, status active:
 	// https://www.healthassure.in/codes/loinc-90265-0-major-osteoporotic-fracture-10-year-probability-likelihood-fracture-risk-assessment
 	// (LOINC's own page: https://loinc.org/90265-0). CMS's FHIR eCQM CMS249
 	// (AppropriateDXAScansForWomenUnder65FHIR, https://ecqi.healthit.gov/)
-	// names the same code. Its hip-fracture sibling 90266-8 is not read: a
-	// care event carries one score, the major osteoporotic one.
+	// names the same code.
 	loincFRAXMajor = "90265-0"
+	// LOINC 90266-8 "Hip fracture 10-year probability [Likelihood] Fracture
+	// Risk Assessment", method FRAX, status active:
+	// https://www.healthassure.in/codes/loinc-90266-8-hip-fracture-10-year-probability-likelihood-fracture-risk-assessment
+	// (LOINC's own page: https://loinc.org/90266-8); the FRAX panel 90264-3
+	// lists it beside 90265-0. It is read as a FRAX assessment without a
+	// score: a care event has one score, and Liaison's is the major
+	// osteoporotic probability (90265-0, as synth writes it), so a hip
+	// probability put there would read as a much lower risk. An export that
+	// sends both makes two assessments on the day; a care rule is met by
+	// either.
+	loincFRAXHip = "90266-8"
 	// LOINC 71802-3 "Housing status": the observation whose value says where
 	// the patient lives; CMS's eCQM CQL reads nursing-home residence as
 	// "Housing status" 71802-3 valued "Lives in nursing home (finding)"
@@ -58,6 +70,8 @@ func (m *mapper) careObservation() *pb.CareEvent {
 		case s == clinical.LOINC && cd.Code == loincFRAXMajor:
 			e = &pb.CareEvent{Kind: pb.CareEventKind_CARE_EVENT_KIND_FRACTURE_RISK_ASSESSMENT, Tool: pb.RiskTool_RISK_TOOL_FRAX}
 			e.Score = m.percent("Observation.valueQuantity", r.ValueQuantity)
+		case s == clinical.LOINC && cd.Code == loincFRAXHip:
+			e = &pb.CareEvent{Kind: pb.CareEventKind_CARE_EVENT_KIND_FRACTURE_RISK_ASSESSMENT, Tool: pb.RiskTool_RISK_TOOL_FRAX}
 		case s == clinical.LOINC && cd.Code == loincHousingStatus && careHome(r.ValueCodeableConcept) != nil:
 			e = &pb.CareEvent{Kind: pb.CareEventKind_CARE_EVENT_KIND_RESIDENCE, Residence: pb.Residence_RESIDENCE_CARE_HOME}
 		case s == clinical.SNOMEDCT && careHomeFindings[cd.Code]:
@@ -123,31 +137,139 @@ func (m *mapper) percent(path string, q *quantity) *float64 {
 	return &v
 }
 
+// CareSystem is Liaison's own code system for the steps of fracture-liaison
+// care that no standard code was found for: no SNOMED CT or LOINC code for
+// an FLS assessment, a falls or strength-and-balance referral, an AOM
+// decision or a monitoring contact could be verified from a public source
+// (docs/fhir-mapping.md, care events). A registry defining its own dataset
+// codes is usual (the UK FLS-DB has its own dataset), and Liaison already
+// publishes one for institutional flags (institutionalSystem). It is read
+// on Procedure.code; `liaison synth --format fhir` writes it.
+const CareSystem = "https://liaison-registry.github.io/fhir/CodeSystem/fls-care"
+
+// CareCode is a code of CareSystem and its display.
+type CareCode struct{ Code, Display string }
+
+// CareCodes are CareSystem's codes for Procedure.code, by the kind of care
+// event each one is.
+var CareCodes = map[pb.CareEventKind]CareCode{
+	pb.CareEventKind_CARE_EVENT_KIND_FLS_ASSESSMENT:            {"fls-assessment", "Fracture liaison service assessment"},
+	pb.CareEventKind_CARE_EVENT_KIND_FALLS_ASSESSMENT:          {"falls-assessment", "Falls risk assessment"},
+	pb.CareEventKind_CARE_EVENT_KIND_FALLS_REFERRAL:            {"falls-referral", "Referral for falls assessment"},
+	pb.CareEventKind_CARE_EVENT_KIND_STRENGTH_BALANCE_REFERRAL: {"strength-balance-referral", "Referral for strength and balance training"},
+	pb.CareEventKind_CARE_EVENT_KIND_STRENGTH_BALANCE_START:    {"strength-balance-start", "Strength and balance training started"},
+	pb.CareEventKind_CARE_EVENT_KIND_AOM_RECOMMENDED:           {"aom-recommended", "Anti-osteoporosis medication recommended"},
+	pb.CareEventKind_CARE_EVENT_KIND_AOM_DECLINED:              {"aom-declined", "Anti-osteoporosis medication declined"},
+	pb.CareEventKind_CARE_EVENT_KIND_AOM_CONTRAINDICATED:       {"aom-contraindicated", "Anti-osteoporosis medication contraindicated"},
+	pb.CareEventKind_CARE_EVENT_KIND_MONITORING_CONTACT:        {"monitoring-contact", "Fracture liaison monitoring contact"},
+}
+
+// CareOutcomes are CareSystem's codes for a monitoring contact's
+// Procedure.outcome: whether the patient was taking AOM.
+var CareOutcomes = map[bool]CareCode{
+	true:  {"on-treatment", "Taking anti-osteoporosis medication"},
+	false: {"not-on-treatment", "Not taking anti-osteoporosis medication"},
+}
+
+// careKinds and careOutcomes read CareCodes and CareOutcomes back.
+var careKinds, careOutcomes = func() (map[string]pb.CareEventKind, map[string]bool) {
+	kinds, outcomes := map[string]pb.CareEventKind{}, map[string]bool{}
+	for k, c := range CareCodes {
+		kinds[c.Code] = k
+	}
+	for v, c := range CareOutcomes {
+		outcomes[c.Code] = v
+	}
+	return kinds, outcomes
+}()
+
 // careProcedure maps a Procedure that is a fracture-liaison care step (a
-// falls-risk assessment) to a care event and reports true; false leaves
-// the Procedure to the procedure mapping.
+// falls-risk assessment by SNOMED CT, or any step by CareSystem) to a care
+// event and reports true; false leaves the Procedure to the procedure
+// mapping. A code of CareSystem that it does not define is flagged; with no
+// other care code the Procedure is skipped.
 func (m *mapper) careProcedure() bool {
 	r := m.r
-	var code *coding
-	for _, cd := range r.Code.codings() {
+	var (
+		kind    pb.CareEventKind
+		code    *pb.Coding
+		words   string // what the step is, for the skip key of one not done
+		disp    string
+		unknown bool
+	)
+	for i, cd := range r.Code.codings() {
+		if cd.System == CareSystem {
+			k, ok := careKinds[cd.Code]
+			if !ok {
+				m.flag(fmt.Sprintf("Procedure.code.coding[%d].code", i), "code.unknown",
+					fmt.Sprintf("code %q is not in Liaison's code system %s; left out", cd.Code, CareSystem))
+				unknown = true
+				continue
+			}
+			kind, words, disp = k, "fls-care "+cd.Code, cd.Display
+			break
+		}
 		if s, ok := system(cd); ok && s == clinical.SNOMEDCT && cd.Code == snomedFallRiskAssessment {
-			code = &cd
+			kind, words, disp = pb.CareEventKind_CARE_EVENT_KIND_FALLS_ASSESSMENT, "falls-risk assessment", cd.Display
+			code = &pb.Coding{System: string(clinical.SNOMEDCT), Code: cd.Code}
 			break
 		}
 	}
-	if code == nil {
-		return false
+	if kind == pb.CareEventKind_CARE_EVENT_KIND_UNSPECIFIED {
+		if unknown {
+			m.out.skip = "Procedure (unknown fls-care code)"
+		}
+		return unknown
 	}
 	if r.Status == "not-done" {
-		m.out.skip = "Procedure (falls-risk assessment not done)"
+		m.out.skip = "Procedure (" + words + " not done)"
 		return true
 	}
-	e := &pb.CareEvent{SourceId: "Procedure/" + m.out.id, Kind: pb.CareEventKind_CARE_EVENT_KIND_FALLS_ASSESSMENT,
-		Code: &pb.Coding{System: string(clinical.SNOMEDCT), Code: code.Code}, Display: display(code.Display),
+	e := &pb.CareEvent{SourceId: "Procedure/" + m.out.id, Kind: kind, Code: code, Display: display(disp),
 		Date: first(r.PerformedDateTime, r.PerformedPeriod.start())}
 	e.PatientId = m.ref("Procedure.subject", r.Subject, "Patient", true)
 	e.Date = m.orEncounterStart(e.Date, m.ref("Procedure.encounter", r.Encounter, "Encounter", false))
 	e.Npi, e.Tin = m.procedurePerformers()
+	switch kind {
+	case pb.CareEventKind_CARE_EVENT_KIND_MONITORING_CONTACT:
+		e.OnTreatment = m.onTreatment()
+	case pb.CareEventKind_CARE_EVENT_KIND_AOM_DECLINED, pb.CareEventKind_CARE_EVENT_KIND_AOM_CONTRAINDICATED:
+		e.Reason = display(reasonText(r.ReasonCode))
+	}
 	m.add(&pb.Record{Kind: &pb.Record_CareEvent{CareEvent: e}})
 	return true
+}
+
+// onTreatment reads a monitoring contact's Procedure.outcome: CareSystem's
+// on-treatment or not-on-treatment. No outcome leaves it unstated; any other
+// is flagged and left unstated too.
+func (m *mapper) onTreatment() *bool {
+	var oc *concept
+	if !m.decode("Procedure.outcome", m.r.Outcome, func(d *jd, v []byte) { oc = d.concept(v, "outcome") }) || oc == nil {
+		return nil
+	}
+	for _, cd := range oc.Coding {
+		if v, ok := careOutcomes[cd.Code]; ok && cd.System == CareSystem {
+			return &v
+		}
+	}
+	m.flag("Procedure.outcome", "outcome.unknown", fmt.Sprintf("a monitoring contact's outcome is read from %s (%s or %s) only; imported without whether the patient was on treatment",
+		CareSystem, CareOutcomes[true].Code, CareOutcomes[false].Code))
+	return nil
+}
+
+// reasonText is the first words among reasons: a reason's text, else the
+// display of one of its codings.
+func reasonText(reasons []concept) string {
+	for _, c := range reasons {
+		if s := strings.TrimSpace(c.Text); s != "" {
+			return s
+		}
+		for _, cd := range c.Coding {
+			if s := strings.TrimSpace(cd.Display); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
 }

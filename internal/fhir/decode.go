@@ -165,6 +165,8 @@ func decodeFields(b []byte, r *resource, keep map[string]bool) error {
 			r.PerformedPeriod = d.period(v, k)
 		case "performer":
 			r.Performer = v
+		case "outcome":
+			r.Outcome = v
 		case "medicationCodeableConcept":
 			r.MedicationCodeableConcept = d.concept(v, k)
 		case "medicationReference":

@@ -30,6 +30,13 @@ func FuzzRead(f *testing.F) {
 	// Fracture-liaison care events (care.go): a FRAX score, a care-home residence, a falls-risk assessment.
 	f.Add([]byte(`{"resourceType":"Bundle","type":"collection","entry":[{"resource":` + fraxObservation + `},{"resource":` + housingObservation +
 		`},{"resource":` + residentialFinding + `},{"resource":` + fallsProcedure + `}]}`))
+	// Liaison's fls-care codes (care.go): a monitoring contact with its outcome, a declined AOM with its
+	// reason, a step not done, an unknown code; and a FRAX hip probability (no score).
+	f.Add([]byte(`{"resourceType":"Bundle","type":"collection","entry":[{"resource":` + careEncounter + `},{"resource":` +
+		flsProcedure("mc", "completed", "monitoring-contact", `,"outcome":{"coding":[{"system":"`+CareSystem+`","code":"on-treatment"}]}`) + `},{"resource":` +
+		flsProcedure("dc", "completed", "aom-declined", `,"reasonCode":[{"text":"patient choice"}]`) + `},{"resource":` +
+		flsProcedure("nd", "not-done", "falls-referral", "") + `},{"resource":` + flsProcedure("uk", "completed", "bone-health-review", "") + `},{"resource":` +
+		strings.ReplaceAll(fraxObservation, "90265-0", "90266-8") + `}]}`))
 	f.Add([]byte(`{"contained":[{"resourceType":"Medication","id":"m"}],"resourceType":"MedicationRequest","id":"x","medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/1"}}`))
 	// Care steps on medication resources (medcare.go): a "do not give" with its reason, a dispense declined.
 	f.Add([]byte(notRequested("mr1", alendronate70, `,"reasonCode":[{"coding":[{"system":"http://snomed.info/sct","code":"182895007"}]}],"statusReason":{"text":"x"}`) + "\n" +

@@ -181,6 +181,7 @@ type resource struct {
 	PerformedDateTime  string          `json:"performedDateTime"`
 	PerformedPeriod    *period         `json:"performedPeriod"`
 	Performer          json.RawMessage `json:"performer"` // a list, but a Reference on MedicationRequest
+	Outcome            json.RawMessage `json:"outcome"`   // a CodeableConcept on Procedure, a code on ExplanationOfBenefit
 
 	// MedicationRequest, MedicationDispense, MedicationAdministration
 	MedicationCodeableConcept *concept         `json:"medicationCodeableConcept"`

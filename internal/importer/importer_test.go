@@ -205,7 +205,7 @@ func TestImportSynthFHIRRejectsNothing(t *testing.T) {
 		rep.Write(&out)
 		t.Fatalf("rejections importing synthetic FHIR:\n%.3000s", out.String())
 	}
-	// Care events written as FHIR (FRAX, falls-risk assessment, care home) are read back as care events.
+	// Care events written as FHIR (every kind synth draws) are read back as care events.
 	if rep.Result.StoredByType["qualityCode"] == 0 || rep.Result.StoredByType["encounter"] == 0 || rep.Result.StoredByType["careEvent"] == 0 {
 		t.Errorf("stored %v", rep.Result.StoredByType)
 	}

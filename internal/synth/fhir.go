@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/liaison-registry/liaison/internal/fhir"
 	"github.com/liaison-registry/liaison/internal/wire"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -190,10 +191,13 @@ func fhirResources(recs []*pb.Record) (map[string][]obj, []*pb.CareEvent) {
 	return out, unmapped
 }
 
-// fhirCareEvent writes the care events the FHIR reader maps back
+// fhirCareEvent writes a care event as the FHIR reader maps it back
 // (docs/fhir-mapping.md, care events): a FRAX score and a care-home
-// residence as Observations, a falls-risk assessment as a Procedure. The
-// other kinds have no FHIR mapping yet (nil): they go to the service's own
+// residence as Observations, every other kind as a Procedure coded in
+// Liaison's fls-care code system (after the event's own code, such as a
+// falls-risk assessment's SNOMED CT), a monitoring contact's answer as its
+// outcome and an AOM decision's reason as its reasonCode. A residence other
+// than a care home has no FHIR mapping (nil): it goes to the service's own
 // spreadsheet, careCSV.
 func fhirCareEvent(e *pb.CareEvent) obj {
 	subject := ref("Patient", fhirID(e.Tin, e.PatientId))
@@ -205,8 +209,6 @@ func fhirCareEvent(e *pb.CareEvent) obj {
 			o["valueQuantity"] = obj{"value": *e.Score, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"}
 		}
 		return o
-	case pb.CareEventKind_CARE_EVENT_KIND_FALLS_ASSESSMENT:
-		return obj{"resourceType": "Procedure", "id": id, "status": "completed", "code": concept(e.Code), "subject": subject, "performedDateTime": e.Date}
 	case pb.CareEventKind_CARE_EVENT_KIND_RESIDENCE:
 		if e.Residence != pb.Residence_RESIDENCE_CARE_HOME || e.Code == nil {
 			return nil
@@ -215,7 +217,26 @@ func fhirCareEvent(e *pb.CareEvent) obj {
 			"code":                 obj{"coding": []obj{{"system": "http://loinc.org", "code": "71802-3", "display": "Housing status"}}},
 			"valueCodeableConcept": concept(e.Code), "effectivePeriod": period(e.Date, e.End)}
 	}
-	return nil
+	c, ok := fhir.CareCodes[e.Kind]
+	if !ok {
+		return nil
+	}
+	codings := []obj{{"system": fhir.CareSystem, "code": c.Code, "display": c.Display}}
+	if e.Code != nil {
+		codings = append([]obj{coding(e.Code)}, codings...)
+	}
+	o := obj{"resourceType": "Procedure", "id": id, "status": "completed", "code": obj{"coding": codings}, "subject": subject, "performedDateTime": e.Date}
+	if e.Npi != "" {
+		o["performer"] = []obj{{"actor": practitioner(e.Npi)}}
+	}
+	if e.OnTreatment != nil {
+		v := fhir.CareOutcomes[*e.OnTreatment]
+		o["outcome"] = obj{"coding": []obj{{"system": fhir.CareSystem, "code": v.Code, "display": v.Display}}}
+	}
+	if e.Reason != "" {
+		o["reasonCode"] = []obj{{"text": e.Reason}}
+	}
+	return o
 }
 
 var institutionalCodes = map[pb.InstitutionalFlagKind]string{
@@ -387,12 +408,12 @@ func encodeFHIR(recs []*pb.Record) (map[string][]byte, error) {
 	return out, nil
 }
 
-// careCSV is where a FHIR export's companion goes: the fracture liaison
-// service's own spreadsheet of the care events no FHIR mapping carries yet
-// (FLS assessments, AOM recommendations, strength and balance, monitoring;
-// docs/fhir-mapping.md lists them as open), in internal/carecsv's shape, as
-// a service keeps them beside the EHR. Patients are named by their FHIR
-// ids, as the FHIR reader keys them.
+// careCSV is where a FHIR export's companion goes, when there is one: the
+// fracture liaison service's own spreadsheet of the care events no FHIR
+// mapping carries (a residence other than a care home; docs/fhir-mapping.md
+// lists what is open), in internal/carecsv's shape, as a service keeps them
+// beside the EHR. Patients are named by their FHIR ids, as the FHIR reader
+// keys them. The synthetic population has none such, so it is not written.
 const careCSV = "care-events.csv"
 
 // careRows writes events as rows of carecsv.Header's columns.

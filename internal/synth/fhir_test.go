@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/input"
 	"github.com/liaison-registry/liaison/internal/synth"
+	"github.com/liaison-registry/liaison/internal/wire"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
@@ -102,25 +104,34 @@ func references(v any) []string {
 
 // Every care event of the native output reaches the records read back from
 // the FHIR output (input.Read, as liaison import and the demo read a
-// folder): the kinds FHIR maps as resources, the others from the care
-// events CSV written beside them, with the same kind, date and values.
+// folder), all of them as FHIR resources: FRAX and care-home residence as
+// Observations, the other kinds as Procedures in Liaison's fls-care code
+// system. Each arrives with the same kind, patient, date, clinician, score,
+// on_treatment, residence and reason, and no care-events.csv is written
+// beside them, for nothing is left that FHIR cannot carry.
 func TestFHIROutputCarriesEveryCareEvent(t *testing.T) {
 	const n = 1500
 	g := synth.New(synth.Defaults(4, 2024))
-	want := map[string]*pb.CareEvent{} // by kind, patient and date
+	want := map[string]int{} // care events by what they say
+	wantKinds := map[pb.CareEventKind]int{}
 	key := func(e *pb.CareEvent, patient string) string {
-		return fmt.Sprintf("%s|%s|%s|%s|%v|%v", e.Kind, patient, e.Date, e.End, e.GetOnTreatment(), e.Residence)
+		return fmt.Sprintf("%s|%s|%s|%s|%s|%v %v|%v %v|%v|%q", e.Kind, patient, e.Date, e.End, e.Npi,
+			e.Score != nil, e.GetScore(), e.OnTreatment != nil, e.GetOnTreatment(), e.Residence, e.Reason)
 	}
 	for i := range n {
 		for _, r := range g.Records(i) {
 			if e := r.GetCareEvent(); e != nil {
-				want[key(e, e.Tin+"-"+e.PatientId)] = e
+				want[key(e, e.Tin+"-"+e.PatientId)]++
+				wantKinds[e.Kind]++
 			}
 		}
 	}
 	dir := t.TempDir()
 	if _, _, err := g.WriteFHIR(dir, n, nil); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "care-events.csv")); !os.IsNotExist(err) {
+		t.Errorf("care-events.csv is written (%v): some care event found no FHIR mapping", err)
 	}
 	res, err := input.Read(context.Background(), []string{dir}, input.Options{})
 	if err != nil {
@@ -130,17 +141,22 @@ func TestFHIROutputCarriesEveryCareEvent(t *testing.T) {
 		t.Errorf("problems reading the FHIR output back: %+v", res.Problems[:min(3, len(res.Problems))])
 	}
 	kinds := map[pb.CareEventKind]int{}
-	got := 0
 	for _, r := range res.Records {
 		if e := r.GetCareEvent(); e != nil {
-			got++
 			kinds[e.Kind]++
-			if want[key(e, e.PatientId)] == nil {
+			k := key(e, e.PatientId)
+			if want[k] == 0 {
 				t.Fatalf("care event %s read back is not one written: %v", e.SourceId, e)
 			}
+			want[k]--
 		}
 	}
-	if got != len(want) || len(kinds) < 8 {
-		t.Errorf("%d care events read back of %d written; kinds %v", got, len(want), kinds)
+	for k, left := range want {
+		if left != 0 {
+			t.Errorf("care event %s: %d written but not read back", k, left)
+		}
+	}
+	if !maps.Equal(kinds, wantKinds) || len(kinds) != len(wire.CareKinds) {
+		t.Errorf("care events by kind read back %v, written %v; every kind should be exercised", kinds, wantKinds)
 	}
 }
