@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -81,23 +83,21 @@ func TestSynthWritesFHIR(t *testing.T) {
 // The same population written as FHIR R4 bulk NDJSON evaluates, case for
 // case, as it does from native records: evaluate --input reads FHIR, and the
 // FHIR mapping loses nothing a measure needs (hospice and other institutional
-// flags travel as EpisodeOfCare).
+// flags travel as EpisodeOfCare; fracture-liaison care as Procedures and
+// Observations; a parenteral dose, whose FHIR administration carries no
+// days' supply, lasts what the drugs file gives it). The CMS measures are
+// read over a population of 2024, the registry's own over one of 2025.
 func TestEvaluateReadsFHIRAsNative(t *testing.T) {
-	native, fhir := t.TempDir(), t.TempDir()
-	for dir, format := range map[string]string{native: "ndjson", fhir: "fhir"} {
-		if code, _, errs := runCLI("synth", "--year", "2024", "--patients", "2000", "--seed", "11", "--bad-rate", "0", "--format", format, "--out", dir); code != 0 {
-			t.Fatalf("synth --format %s: exit %d: %s", format, code, errs)
-		}
-	}
 	type result struct {
 		Counts measure.Counts `json:"counts"`
 		Cases  []struct {
 			PatientID   string   `json:"patientId"`
 			Populations []string `json:"populations"`
+			Observation *float64 `json:"observation"`
 		} `json:"cases"`
 	}
 	eval := func(measureID, dir string) (r result) {
-		code, out, errs := runCLI("evaluate", "--measure", measureID, "--input", dir)
+		code, out, errs := runCLI("evaluate", "--measure", measureID, "--input", dir, "--cutoff", "2026-12-06")
 		if code != 0 {
 			t.Fatalf("evaluate %s %s: exit %d: %s", measureID, dir, code, errs)
 		}
@@ -106,31 +106,59 @@ func TestEvaluateReadsFHIRAsNative(t *testing.T) {
 		}
 		return r
 	}
-	for _, id := range []string{"mips-418@2024", "mips-024@2024", "mips-039@2024"} {
-		n, f := eval(id, native), eval(id, fhir)
-		if n.Counts != f.Counts || n.Counts[measure.Denominator] == 0 {
-			t.Errorf("%s: native %+v, FHIR %+v", id, n.Counts, f.Counts)
+	registry := measure.NewRegistry(measures.FS())
+	var own []string
+	for _, k := range registry.Keys() {
+		if m, err := registry.Get(k); err == nil && m.Program == "registry" && m.Version == "2025" {
+			own = append(own, k)
 		}
-		if id != "mips-024@2024" && n.Counts[measure.DenominatorExclusion] == 0 {
-			t.Errorf("%s: no exclusions, so the institutional flags were not exercised", id)
+	}
+	for year, ids := range map[string][]string{"2024": {"mips-418@2024", "mips-024@2024", "mips-039@2024"}, "2025": own} {
+		native, fhir := t.TempDir(), t.TempDir()
+		for dir, format := range map[string]string{native: "ndjson", fhir: "fhir"} {
+			if code, _, errs := runCLI("synth", "--year", year, "--patients", "2000", "--seed", "11", "--bad-rate", "0", "--format", format, "--out", dir); code != 0 {
+				t.Fatalf("synth --format %s: exit %d: %s", format, code, errs)
+			}
 		}
-		// FHIR resource ids carry the TIN (synth's fhirID); the populations
-		// per patient must agree.
-		want := map[string]string{}
-		for _, c := range n.Cases {
-			want[c.PatientID] += strings.Join(c.Populations, ",") + ";"
-		}
-		got := map[string]string{}
-		for _, c := range f.Cases {
-			_, mrn, _ := strings.Cut(c.PatientID, "-")
-			got[mrn] += strings.Join(c.Populations, ",") + ";"
-		}
-		for p, w := range want {
-			if got[p] != w {
-				t.Errorf("%s patient %s: native %s FHIR %s", id, p, w, got[p])
+		for _, id := range ids {
+			n, f := eval(id, native), eval(id, fhir)
+			if len(n.Cases) == 0 || len(n.Cases) != len(f.Cases) {
+				t.Errorf("%s: %d cases native, %d FHIR", id, len(n.Cases), len(f.Cases))
+			}
+			if n.Counts != f.Counts {
+				t.Errorf("%s: native %+v, FHIR %+v", id, n.Counts, f.Counts)
+			}
+			if strings.HasPrefix(id, "mips-4") || strings.HasPrefix(id, "mips-039") {
+				if n.Counts[measure.DenominatorExclusion] == 0 {
+					t.Errorf("%s: no exclusions, so the institutional flags were not exercised", id)
+				}
+			}
+			// FHIR resource ids carry the TIN (synth's fhirID); the populations
+			// and observations per patient must agree.
+			want := map[string]string{}
+			for _, c := range n.Cases {
+				want[c.PatientID] += fmt.Sprint(c.Populations, obs(c.Observation), ";")
+			}
+			got := map[string]string{}
+			for _, c := range f.Cases {
+				_, mrn, _ := strings.Cut(c.PatientID, "-")
+				got[mrn] += fmt.Sprint(c.Populations, obs(c.Observation), ";")
+			}
+			for p, w := range want {
+				if got[p] != w {
+					t.Errorf("%s patient %s: native %s FHIR %s", id, p, w, got[p])
+				}
 			}
 		}
 	}
+}
+
+// obs prints an observation to the precision a case's comparison needs.
+func obs(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', 9, 64)
 }
 
 func TestSynthRefusesWhatItCannotDo(t *testing.T) {

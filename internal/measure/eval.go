@@ -840,7 +840,7 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 				continue
 			}
 			if r.activeSupply {
-				if h.end < w.Start || h.date > w.End {
+				if r.supplyEnd(p, h) < w.Start || h.date > w.End {
 					continue
 				}
 			} else if !w.Contains(h.date) {
@@ -853,6 +853,21 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 		return match{}, false
 	}
 	return mt, mt.n > 0
+}
+
+// supplyEnd is the last day a medication hit's supply covers: what its
+// record gives or, for a rule with a drugs file, the days the file gives a
+// dose recorded with 0 or 1 day (a yearly zoledronic acid infusion billed as
+// one day's supply; reference/fls.md §5.3), as aom-pdc reads fills.
+func (r *rule) supplyEnd(p *clinical.PatientData, h *hit) clinical.Date {
+	if r.drugs == nil || h.src != srcMed || h.end > h.date {
+		return h.end
+	}
+	md := &p.Medications[h.rec]
+	if d := r.drugs.fill(md.Code, md.Display).days; d > 1 {
+		return h.date.AddDays(d - 1)
+	}
+	return h.end
 }
 
 // daysCovered counts the days of spans, a day covered twice once.

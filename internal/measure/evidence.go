@@ -247,7 +247,11 @@ func (m *Measure) matchText(p *clinical.PatientData, sc *scratch, r *rule, c *ca
 	}
 	text := fmt.Sprintf("%s %s %s %s, %s", r.label, what, verb, h.date, m.relative(h.date, c.index))
 	if r.activeSupply && h.date < mt.window.Start {
-		text += fmt.Sprintf(", supply lasting to %s", h.end)
+		end := r.supplyEnd(p, h)
+		text += fmt.Sprintf(", supply lasting to %s", end)
+		if end != h.end {
+			text += fmt.Sprintf(" (%d days by the drugs file; the record gives %d)", int(end-h.date)+1, p.Medications[h.rec].DaysSupply)
+		}
 	}
 	if r.minDates > 0 {
 		// The other dates that make up the count, each with its code.

@@ -152,6 +152,36 @@ func TestFLSKPIDenominators(t *testing.T) {
 	})
 }
 
+// TestFLSOnAOMReadsParenteralDosesByTheDrugsFile: a parenteral dose recorded
+// with 0 or 1 day's supply (a claim or an administration carries no more)
+// lasts what aom-pdc's drugs file gives its product, the FDA labels'
+// intervals: a yearly zoledronic acid infusion on the fracture's day still
+// covers day 364, one the day before does not; a 6-monthly denosumab
+// injection on day 182 covers day 364, on day 181 it does not. A dose whose
+// record gives its supply keeps it, and an oral drug the file gives nothing
+// for covers its own date only.
+func TestFLSOnAOMReadsParenteralDosesByTheDrugsFile(t *testing.T) {
+	const key = "fls-on-aom-all-364d@2025"
+	zol := func(n int, days int32) *pb {
+		return flsPatient().med("z1", clinical.MedAdministration, day(n), clinical.HCPCS, "J3489", days)
+	}
+	prolia := func(n int) *pb {
+		return flsPatient().med("d1", clinical.MedAdministration, day(n), clinical.RxNorm, "993456", 1)
+	}
+	runGolden(t, []golden{
+		{"zoledronic-day-0-lasts-to-day-364", key, zol(0, 1), []wantCase{{pops: met, rule: "aom-supply",
+			text: "supply lasting to " + day(364) + " (365 days by the drugs file; the record gives 1)"}}},
+		{"zoledronic-no-supply-day-0-lasts-to-day-364", key, zol(0, 0), []wantCase{{pops: met, rule: "aom-supply"}}},
+		{"zoledronic-day-before-fracture-to-day-363", key, zol(-1, 1), []wantCase{{pops: notMet}}},
+		{"zoledronic-record-supply-kept", key, zol(0, 30), []wantCase{{pops: notMet}}},
+		{"denosumab-day-182-lasts-to-day-364", key, prolia(182), []wantCase{{pops: met, rule: "aom-supply", text: "(183 days by the drugs file; the record gives 1)"}}},
+		{"denosumab-day-181-lasts-to-day-363", key, prolia(181), []wantCase{{pops: notMet}}},
+		{"oral-one-day-covers-its-date-only", key, flsPatient().alendronate("m1", day(300), 1), []wantCase{{pops: notMet}}},
+	})
+	// FLS-DB's KPI 11 reads the same file.
+	runGolden(t, []golden{{"kpi-11-zoledronic-day-0", "fls-on-aom-364d@2025", zol(0, 1), []wantCase{{pops: met, rule: "aom-supply"}}}})
+}
+
 // The bands every KPI reads its rate by: FLS-DB's three (green >= 80%,
 // amber 50-79%, red < 50%) and IOF's two for treatment recommendation.
 func TestFLSBands(t *testing.T) {

@@ -148,6 +148,7 @@ type rule struct {
 	win            window
 	hasWin         bool
 	activeSupply   bool
+	drugs          *drugTable // activeSupply rules: how long a dose recorded without its supply lasts
 	minDays        int
 	daysTotal      bool
 	minAge, maxAge int
@@ -631,11 +632,19 @@ func (c *compiler) rule(field string, ry ruleYAML, intake *clinical.Period, inhe
 	}
 	switch kind {
 	case kindProcedure, kindMedication, kindDiagnosis:
-		mask, err := c.valueSet(field+".valueSet", ry.ValueSet, ry.Kind)
+		vs, mask, err := c.valueSetList(field+".valueSet", ry.ValueSet, ry.Kind)
 		if err != nil {
 			return r, err
 		}
 		r.mask = mask
+		if ry.Drugs != "" {
+			if kind != kindMedication || !ry.ActiveSupply {
+				return r, c.errf(field+".drugs", "applies to medication rules with activeSupply only: it says how long a dose recorded without its supply lasts")
+			}
+			if r.drugs, err = c.compileDrugs(field+".drugs", ry.Drugs, vs); err != nil {
+				return r, err
+			}
+		}
 		if r.label == "" {
 			return r, c.errf(field+".label", "required for kind %s (names the evidence, e.g. \"BMD test\")", ry.Kind)
 		}

@@ -135,6 +135,7 @@ type ruleYAML struct {
 	Flag         string     `yaml:"flag"`
 	Window       []string   `yaml:"window"`
 	ActiveSupply bool       `yaml:"activeSupply"`
+	Drugs        string     `yaml:"drugs"` // activeSupply: a drugs file (as an observation's) for doses recorded with 0 or 1 day
 	MinDays      int        `yaml:"minDays"`
 	ExcludePOS   []string   `yaml:"excludePOS"` // codes billed at these places of service do not count
 	DaysTotal    bool       `yaml:"daysTotal"`  // minDays counts all spans' days together, not one span's

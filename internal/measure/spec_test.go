@@ -97,6 +97,7 @@ func TestInvalidSpecs(t *testing.T) {
 		{"undeclared-value-set", "valueSet: bmd,", "valueSet: dxa,", nil, "spec.yaml", "numerator.rules[0].valueSet", "not declared"},
 		{"unused-value-set", "  bmd: bmd.txt", "  bmd: bmd.txt\n  spare: bmd.txt", nil, "spec.yaml", "valueSets.spare", "not used"},
 		{"bad-flag", "flag: hospice", "flag: hospital", nil, "spec.yaml", "exclusions[0].flag", "want hospice"},
+		{"drugs-on-a-procedure-rule", "label: BMD test}", "label: BMD test, drugs: drugs.yaml}", nil, "spec.yaml", "numerator.rules[0].drugs", "medication rules with activeSupply only"},
 		{"rule-without-window", ", window: [periodStart, periodEnd]}", "}", nil, "spec.yaml", "exclusions[0].window", "required"},
 		{"duplicate-rule-name", "name: hospice", "name: bmd-test", nil, "spec.yaml", "exclusions[0].name", "already names"},
 		{"bad-class", "procedures: enc.txt}", "classes: [clinic]}", nil, "spec.yaml", "eligibility.options[0].classes", "not an encounter class"},

@@ -116,13 +116,16 @@ type agent struct {
 // Agents after a fragility fracture: oral alendronate or risedronate first,
 // IV zoledronic acid or SC denosumab as alternatives, anabolic agents for a
 // few (ASBMR coalition, fls.md §4.2). Parenteral days' supply per fls.md
-// §5.3. Codes from measures/valuesets/osteoporosis-meds.txt.
+// §5.3, as aom-pdc's drugs file gives it from the FDA labels (a teriparatide
+// pen lasts 28 days), so a record read without its supply (a FHIR
+// administration carries none) lasts as long as the native one. Codes from
+// measures/valuesets/osteoporosis-meds.txt.
 var agents = []agent{
 	{rx("904431"), clinical.MedDispense, 90, 0.55},          // alendronic acid 70 MG oral tablet
 	{rx("905024"), clinical.MedDispense, 90, 0.08},          // risedronate 35 MG oral tablet
 	{hcpcs("J3489"), clinical.MedAdministration, 365, 0.14}, // zoledronic acid
 	{hcpcs("J0897"), clinical.MedAdministration, 183, 0.15}, // denosumab
-	{hcpcs("J3110"), clinical.MedAdministration, 30, 0.03},  // teriparatide
+	{hcpcs("J3110"), clinical.MedAdministration, 28, 0.03},  // teriparatide, one pen
 	{rx("1490065"), clinical.MedDispense, 90, 0.05},         // raloxifene 60 MG oral tablet
 }
 
