@@ -79,7 +79,7 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	}
 	// Each FLS KPI line ends with its rate's RAG band, as the measure's
 	// bands give it.
-	kpi := regexp.MustCompile(`(?m)^  fls-assessment-90d@2026 \(provisional\) \[proportion\]: \d+ cases, \d+ met; rate [0-9.]+% \((green|amber|red)\)$`)
+	kpi := regexp.MustCompile(`(?m)^  fls-assessment-90d@2026 \(provisional\) \[proportion\]: \d+ cases, \d+ met(, \d+ still open)?; rate [0-9.]+% \((green|amber|red)\)$`)
 	if !kpi.MatchString(got) {
 		t.Errorf("demo output has no banded line for fls-assessment-90d@2026:\n%s", got)
 	}

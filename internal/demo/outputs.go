@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,26 +35,16 @@ var shipped = measure.NewRegistry(measures.FS())
 // (FLS KPIs, time to treatment, adherence, refracture), the version of the
 // year evaluated, else the newest before it, else its first.
 func flsMeasures(year int) []string {
-	reg := shipped
-	chosen := map[string]string{}
-	var ids []string
-	for _, k := range reg.Keys() { // sorted: each measure's versions oldest first
-		m, err := reg.Get(k)
-		if err != nil || report.FLSRoleOf(m.ID, m.Scoring) == report.NotFLS {
-			continue
-		}
-		_, seen := chosen[m.ID]
-		if !seen {
-			ids = append(ids, m.ID)
-		}
-		if v, err := strconv.Atoi(m.Version); !seen || err == nil && v <= year {
-			chosen[m.ID] = m.Version
+	versions := map[string][]string{}
+	for _, k := range shipped.Keys() {
+		m, err := shipped.Get(k)
+		if err == nil && report.FLSRoleOf(m.ID, m.Scoring) != report.NotFLS {
+			versions[m.ID] = append(versions[m.ID], m.Version)
 		}
 	}
-	sort.Strings(ids)
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = id + "@" + chosen[id]
+	var out []string
+	for _, id := range slices.Sorted(maps.Keys(versions)) {
+		out = append(out, id+"@"+measure.ForYear(versions[id], strconv.Itoa(year)))
 	}
 	return out
 }

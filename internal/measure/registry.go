@@ -140,3 +140,26 @@ func consecutive(a, b string) bool {
 	y, err2 := strconv.Atoi(b)
 	return err1 == nil && err2 == nil && y == x+1
 }
+
+// ForYear picks among a measure's versions the one of year, else the newest
+// before it, else its first; with no year, its newest. It is how the
+// registry's own measures (one version a year, no CMS year to follow) are
+// matched to the year a report or a run is about. Versions are years,
+// compared as the four-digit strings they are.
+func ForYear(versions []string, year string) string {
+	v := slices.Clone(versions)
+	slices.Sort(v)
+	if len(v) == 0 {
+		return ""
+	}
+	if year == "" {
+		return v[len(v)-1]
+	}
+	pick := v[0]
+	for _, x := range v {
+		if x <= year {
+			pick = x
+		}
+	}
+	return pick
+}

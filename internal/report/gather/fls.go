@@ -83,27 +83,29 @@ func FLSMemory(mems []*Memory, tin string, cat Catalog) report.FLSReport {
 	return buildFLS(tin, runs, compiled, cat)
 }
 
-// buildFLS lays the workbook out, expecting the newest version of every
-// FLS measure the catalog has unless a version of it was given, and fills
+// buildFLS lays the workbook out, expecting of every FLS measure the
+// catalog has, unless a version of it was given, the version of the year the
+// given runs are about (measure.ForYear: their newest version), and fills
 // the KPIs' bands.
 func buildFLS(tin string, runs []report.FLSRun, compiled map[string]*measure.Measure, cat Catalog) report.FLSReport {
-	given := map[string]bool{}
+	given, year := map[string]bool{}, ""
 	for _, m := range compiled {
-		given[m.ID] = true
+		given[m.ID], year = true, max(year, m.Version)
 	}
 	in := report.FLSInput{TIN: tin, Runs: runs}
-	newest := map[string]*measure.Measure{}
+	versions := map[string]map[string]*measure.Measure{} // id -> version -> measure
 	for _, k := range cat.Keys() {
 		m, err := cat.Get(k)
 		if err != nil || given[m.ID] || report.FLSRoleOf(m.ID, m.Scoring) == report.NotFLS {
 			continue
 		}
-		if n := newest[m.ID]; n == nil || m.Version > n.Version {
-			newest[m.ID] = m
+		if versions[m.ID] == nil {
+			versions[m.ID] = map[string]*measure.Measure{}
 		}
+		versions[m.ID][m.Version] = m
 	}
-	for _, id := range slices.Sorted(maps.Keys(newest)) {
-		m := newest[id]
+	for _, id := range slices.Sorted(maps.Keys(versions)) {
+		m := versions[id][measure.ForYear(slices.Collect(maps.Keys(versions[id])), year)]
 		in.Expected = append(in.Expected, report.ExpectedMeasure{Key: m.Key(), Title: m.Title, Role: report.FLSRoleOf(m.ID, m.Scoring)})
 	}
 	r := report.BuildFLS(in)
