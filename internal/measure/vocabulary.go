@@ -16,7 +16,7 @@ import (
 type Vocabulary struct {
 	procedures  map[clinical.Code]bool
 	medications map[clinical.Code]bool
-	names       drugNames // every list's names (bits unused)
+	names       drugNames              // every list's names (bits unused)
 	aom         map[clinical.Code]bool // AOMList's codes
 	aomNames    drugNames              // and its names
 }
