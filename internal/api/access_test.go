@@ -2,11 +2,13 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -547,5 +549,80 @@ func TestKeysExpireAndRevokeAtOnce(t *testing.T) {
 		if _, err := keys.CreateKey(ctx, req); status.Code(err) != codes.InvalidArgument {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestTheLastOperatorKeyIsNotRevoked: revoking the only working operator key
+// is refused (nobody could manage keys or practices again), through the API
+// with a message saying what to do; with another operator key it goes
+// through. Two revocations at once of the last two operator keys leave one.
+func TestTheLastOperatorKeyIsNotRevoked(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	keys := pb.NewAccessServiceClient(e.conn)
+	operators := func() []string {
+		list, err := keys.ListKeys(ctx, &pb.ListKeysRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, k := range list.Keys {
+			if k.Role == pb.Role_ROLE_OPERATOR {
+				ids = append(ids, k.Id)
+			}
+		}
+		return ids
+	}
+	first := operators()
+	if len(first) != 1 {
+		t.Fatalf("a new registry has %d operator keys, want its first", len(first))
+	}
+	_, err := keys.RevokeKey(ctx, &pb.RevokeKeyRequest{Id: first[0]})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), "create another operator key first") {
+		t.Fatalf("revoking the last operator key: %v", err)
+	}
+	if got := operators(); len(got) != 1 {
+		t.Fatalf("after the refusal: %v", got)
+	}
+	// With a second one, either can go.
+	second, err := keys.CreateKey(ctx, &pb.CreateKeyRequest{Role: pb.Role_ROLE_OPERATOR, Label: "second"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keys.RevokeKey(ctx, &pb.RevokeKeyRequest{Id: second.Key.Id}); err != nil {
+		t.Fatalf("revoking one of two operator keys: %v", err)
+	}
+	// The race, in the store: the first key is revoked once two others
+	// exist, then the last two are revoked at once, again and again.
+	st := e.srv.Store
+	newOperator := func() string {
+		k, _, err := api.CreateKey(ctx, st, store.APIKey{Principal: access.Principal{Role: access.Operator}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k.KeyID
+	}
+	a, b := newOperator(), newOperator()
+	if _, err := st.RevokeKey(ctx, first[0]); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, id := range []string{a, b} {
+			wg.Go(func() { _, errs[i] = st.RevokeKey(ctx, id) })
+		}
+		wg.Wait()
+		switch {
+		case errs[0] == nil && errors.Is(errs[1], store.ErrLastOperator):
+			a = newOperator()
+		case errs[1] == nil && errors.Is(errs[0], store.ErrLastOperator):
+			b = newOperator()
+		default:
+			t.Fatalf("revoking the last two operator keys at once: %v", errs)
+		}
+	}
+	if n := e.queryInt(`SELECT count(*) FROM api_keys WHERE role = 'operator' AND revoked_at IS NULL`); n != 2 {
+		t.Errorf("%d active operator keys, want 2", n)
 	}
 }

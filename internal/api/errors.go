@@ -104,6 +104,8 @@ func toStatus(ctx context.Context, log *slog.Logger, err error, res *pb.IngestRe
 		return status.Error(codes.NotFound, "no such evaluation run")
 	case errors.Is(err, store.ErrNotFound):
 		return status.Error(codes.NotFound, "not found")
+	case errors.Is(err, store.ErrLastOperator):
+		return status.Error(codes.FailedPrecondition, "this is the last active operator key: create another operator key first, or nobody could manage keys and practices again")
 	case errors.Is(err, store.ErrConflict):
 		return status.Error(codes.Aborted, "the request raced with a concurrent one and was rolled back; nothing was stored, send it again")
 	case errors.Is(err, store.ErrUnavailable):

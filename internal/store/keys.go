@@ -71,10 +71,42 @@ func (s *Store) ListKeys(ctx context.Context, all bool) ([]APIKey, error) {
 	return keys, classify(err)
 }
 
-// RevokeKey marks a key revoked (keeping the first revocation time).
+// ErrLastOperator refuses to revoke the last working operator key: with
+// none left, nobody could create keys or practices again short of editing
+// the database.
+var ErrLastOperator = errors.New("the last active operator key")
+
+// RevokeKey marks a key revoked (keeping the first revocation time), unless
+// it is the last active operator key (ErrLastOperator). The active operator
+// keys are locked first, so two revocations at once cannot each leave the
+// other's key the last and both go through.
 func (s *Store) RevokeKey(ctx context.Context, id string) (APIKey, error) {
-	return s.oneKey(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
-		WHERE id = $1 RETURNING `+keyColumns, id)
+	var k APIKey
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM api_keys WHERE role = $1 AND revoked_at IS NULL
+			AND (expires_at IS NULL OR expires_at > now()) ORDER BY id FOR UPDATE`, string(access.Operator))
+		if err != nil {
+			return err
+		}
+		operators, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		if len(operators) == 1 && operators[0] == id {
+			return ErrLastOperator
+		}
+		rows, err = tx.Query(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+			WHERE id = $1 RETURNING `+keyColumns, id)
+		if err != nil {
+			return err
+		}
+		k, err = pgx.CollectExactlyOneRow(rows, scanAPIKey)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		return err
+	})
+	return k, classify(err)
 }
 
 // TouchKey records that a key was used.
