@@ -90,11 +90,14 @@ type refractView struct {
 	Horizons    []shareView
 }
 
-// dueCase is an open monitoring case.
+// dueCase is a fracture episode with open monitoring cases: one row however
+// many monitoring KPIs it is open in (they share the patient, the fracture
+// and, mostly, the due date; the soonest is shown).
 type dueCase struct {
-	Measure, TIN, NPI, Patient, CaseID, RunID string
-	Index, Due                                clinical.Date
-	DaysLeft                                  int
+	Measures          []string
+	TIN, NPI, Patient string
+	Index, Due        clinical.Date
+	DaysLeft          int
 }
 
 // flsMeasure keeps the measures the FLS workbook carries.
@@ -152,6 +155,7 @@ func (c *Console) fls(w http.ResponseWriter, r *http.Request, s *session) {
 	// Patients due for monitoring: the open cases of the monitoring KPIs,
 	// soonest due first.
 	var items int64
+	episodes := map[[3]string]int{} // TIN, patient, index date -> its row in pg.Due
 	for _, run := range rep.Runs {
 		if !strings.HasPrefix(run.Measure.ID(), "fls-monitoring-") {
 			continue
@@ -169,12 +173,20 @@ func (c *Console) fls(w http.ResponseWriter, r *http.Request, s *session) {
 			if report.StatusOf(cs, run.Cutoff) != report.Open {
 				continue
 			}
-			pg.Due = append(pg.Due, dueCase{Measure: run.Measure.Key, TIN: cs.TIN, NPI: cs.NPI, Patient: cs.PatientID, CaseID: cs.CaseID, RunID: run.ID,
-				Index: cs.IndexDate, Due: cs.DueDate, DaysLeft: cs.DueDate.DaysSince(run.Cutoff)})
+			k := [3]string{cs.TIN, cs.PatientID, cs.IndexDate.String()}
+			i, seen := episodes[k]
+			if !seen {
+				i, episodes[k] = len(pg.Due), len(pg.Due)
+				pg.Due = append(pg.Due, dueCase{TIN: cs.TIN, NPI: cs.NPI, Patient: cs.PatientID, Index: cs.IndexDate, Due: cs.DueDate})
+			}
+			d := &pg.Due[i]
+			d.Measures = append(d.Measures, run.Measure.Key)
+			d.Due = min(d.Due, cs.DueDate)
+			d.DaysLeft = d.Due.DaysSince(run.Cutoff)
 		}
 	}
 	slices.SortStableFunc(pg.Due, func(a, b dueCase) int {
-		return cmp.Or(cmp.Compare(a.Due, b.Due), cmp.Compare(a.TIN, b.TIN), cmp.Compare(a.Patient, b.Patient), cmp.Compare(a.Measure, b.Measure))
+		return cmp.Or(cmp.Compare(a.Due, b.Due), cmp.Compare(a.TIN, b.TIN), cmp.Compare(a.Patient, b.Patient), cmp.Compare(a.Index, b.Index))
 	})
 	if len(pg.Due) > maxDue {
 		pg.DueMore, pg.Due = true, pg.Due[:maxDue]

@@ -30,13 +30,22 @@ func (g admitAll) Admit(r *http.Request, _, _ string, req any) (context.Context,
 func (admitAll) Viewed(*http.Request, access.Principal, View) error { return nil }
 func (admitAll) Record(*http.Request, access.Principal, error)      {}
 
-// oneRun is an evaluation service holding one finished run and its cases.
+// oneRun is an evaluation service holding one finished run and its cases,
+// and other runs (also) of the same cases.
 type oneRun struct {
 	run   evaluation.Run
+	also  []evaluation.Run
 	cases []measure.Case
 }
 
-func (o oneRun) GetRun(context.Context, string) (evaluation.Run, error) { return o.run, nil }
+func (o oneRun) GetRun(_ context.Context, id string) (evaluation.Run, error) {
+	for _, r := range o.also {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return o.run, nil
+}
 func (o oneRun) ListAggregates(_ context.Context, _, _, tin string) ([]evaluation.Aggregate, error) {
 	return []evaluation.Aggregate{{Level: "tin", TIN: tin, Tally: o.run.Tally}}, nil
 }
@@ -50,11 +59,12 @@ func (o oneRun) ListCases(_ context.Context, f evaluation.CaseFilter) ([]measure
 	return o.cases, nil
 }
 func (o oneRun) ListRunHeaders(context.Context, string, *evaluation.RunCursor, int) ([]evaluation.Run, error) {
-	return []evaluation.Run{o.run}, nil
+	return append([]evaluation.Run{o.run}, o.also...), nil
 }
 
 // The monitoring list holds the open cases only (not met, not excluded,
-// due on or after the data cut-off), soonest due first, with the days left.
+// due on or after the data cut-off), soonest due first, with the days left;
+// a fracture open in both monitoring KPIs is one row naming both.
 func TestPatientsDueForMonitoring(t *testing.T) {
 	const tin = "123456789"
 	cutoff := clinical.NewDate(2025, time.November, 1)
@@ -77,6 +87,9 @@ func TestPatientsDueForMonitoring(t *testing.T) {
 	for _, cs := range src.cases {
 		src.run.Tally.Counts.Add(cs)
 	}
+	other := src.run
+	other.ID, other.MeasureKey = "run-2", "fls-monitoring-84-112d@2025"
+	src.also = []evaluation.Run{other}
 	p := access.Principal{KeyID: "k1", Role: access.Practice, TIN: tin}
 	c := New(Deps{Gate: admitAll{p}, Runs: src, Measures: measure.NewRegistry(measures.FS())})
 	w := httptest.NewRecorder()
@@ -91,7 +104,7 @@ func TestPatientsDueForMonitoring(t *testing.T) {
 	}
 	last := 0
 	for _, want := range []string{"<td>2025-11-01</td><td class=\"num\">0</td><td>due-today</td>", "<td>2025-11-05</td><td class=\"num\">4</td><td>soonest</td>",
-		"<td>2025-11-20</td><td class=\"num\">19</td><td>later</td>"} {
+		"<td>2025-11-20</td><td class=\"num\">19</td><td>later</td><td>1234567893</td><td>2025-07-31</td><td>fls-monitoring-112d@2025, fls-monitoring-84-112d@2025</td>"} {
 		i := strings.Index(due, want)
 		if i < last {
 			t.Errorf("%q missing or out of order:\n%s", want, due)
