@@ -10,10 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/liaison-registry/liaison/internal/client"
 	"github.com/liaison-registry/liaison/internal/validate"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -54,17 +53,16 @@ func runSubmit(args []string, stdout, stderr io.Writer) error {
 	defer conn.Close()
 	resp, err := pb.NewSubmissionServiceClient(conn).BuildSubmission(context.Background(), &pb.BuildSubmissionRequest{
 		RunIds: runs, Format: f, Tin: *tin, Npi: *npi, MeasurementSet: *set})
-	if st := status.Convert(err); err != nil && st.Code() == codes.FailedPrecondition {
+	if v := client.Refused(err); v != nil {
 		// The server's validator refused the file: list its findings.
 		var lines []string
-		for _, d := range st.Details() {
-			if br, ok := d.(*errdetails.BadRequest); ok {
-				for _, v := range br.FieldViolations {
-					lines = append(lines, fmt.Sprintf("  %s %s: %s", v.Reason, v.Field, v.Description))
-				}
-			}
+		for _, f := range v.GetFindings() {
+			lines = append(lines, fmt.Sprintf("  %s %s %s: %s", f.GetSeverity(), f.GetCode(), f.GetLocation(), f.GetMessage()))
 		}
-		return &exitError{1, fmt.Errorf("submit: %s\n%s", st.Message(), strings.Join(lines, "\n"))}
+		if n := int(v.GetTotalFindings()) - len(lines); n > 0 {
+			lines = append(lines, fmt.Sprintf("  (and %d more)", n))
+		}
+		return &exitError{1, fmt.Errorf("submit: %s\n%s", status.Convert(err).Message(), strings.Join(lines, "\n"))}
 	}
 	if err != nil {
 		return clientError("submit", err)

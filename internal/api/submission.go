@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/evaluation"
@@ -41,17 +42,30 @@ func (s *submissionServer) BuildSubmission(ctx context.Context, req *pb.BuildSub
 	}
 	out, err := submission.Write(format, f)
 	if inv, ok := err.(*submission.InvalidError); ok {
-		var v []*errdetails.BadRequest_FieldViolation
-		for _, x := range inv.Report.Findings {
-			v = append(v, &errdetails.BadRequest_FieldViolation{Field: x.Location, Reason: x.Code, Description: x.Message})
-		}
-		return nil, withViolations(codes.FailedPrecondition, inv.Error(), v)
+		return nil, invalidFile(inv)
 	}
 	if err != nil {
 		return nil, toStatus(ctx, s.log, err, nil)
 	}
 	return &pb.BuildSubmissionResponse{FileName: out.Name, ContentType: out.ContentType, Content: out.Content,
 		Validation: reportMsg(out.Report)}, nil
+}
+
+// invalidFile is FAILED_PRECONDITION for a file that would fail validation,
+// with its findings twice: as field violations, which any gRPC client reads
+// (the severity leading the description), and as the validation report
+// itself (client.Refused), with each finding's severity and the count of
+// those the report leaves out.
+func invalidFile(inv *submission.InvalidError) error {
+	var v []*errdetails.BadRequest_FieldViolation
+	for _, x := range inv.Report.Findings {
+		v = append(v, &errdetails.BadRequest_FieldViolation{Field: x.Location, Reason: x.Code, Description: string(x.Severity) + ": " + x.Message})
+	}
+	st, err := status.New(codes.FailedPrecondition, inv.Error()).WithDetails(&errdetails.BadRequest{FieldViolations: v}, reportMsg(inv.Report))
+	if err != nil {
+		return withViolations(codes.FailedPrecondition, inv.Error(), v)
+	}
+	return st.Err()
 }
 
 // checkSubmissionRequest returns the writer's format and the measure

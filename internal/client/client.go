@@ -11,8 +11,12 @@ import (
 	"os"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
 
 // MaxMessageBytes bounds one gRPC message either way (an ingest batch of up
@@ -67,3 +71,19 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 }
 
 func (b bearer) RequireTransportSecurity() bool { return b.secure }
+
+// Refused returns the validation report a call was refused with
+// (FAILED_PRECONDITION from BuildSubmission: the file would fail
+// validation), with every finding's severity; nil for any other error.
+func Refused(err error) *pb.ValidationReport {
+	st := status.Convert(err)
+	if err == nil || st.Code() != codes.FailedPrecondition {
+		return nil
+	}
+	for _, d := range st.Details() {
+		if r, ok := d.(*pb.ValidationReport); ok {
+			return r
+		}
+	}
+	return nil
+}

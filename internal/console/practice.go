@@ -13,11 +13,11 @@ import (
 	"strconv"
 	"strings"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-registry/liaison/internal/access"
+	"github.com/liaison-registry/liaison/internal/client"
 	"github.com/liaison-registry/liaison/internal/clinical"
 	"github.com/liaison-registry/liaison/internal/evaluation"
 	"github.com/liaison-registry/liaison/internal/measure"
@@ -451,14 +451,7 @@ func (c *Console) buildSubmission(r *http.Request, s *session, req *pb.BuildSubm
 		case codes.FailedPrecondition:
 			pg.Refused = true
 			pg.Problem = st.Message()
-			for _, d := range st.Details() {
-				if br, ok := d.(*errdetails.BadRequest); ok {
-					for _, v := range br.GetFieldViolations() {
-						pg.Findings = append(pg.Findings, finding{Code: v.GetReason(), Location: v.GetField(), Message: v.GetDescription()})
-					}
-				}
-			}
-			pg.Total, pg.Shown = len(pg.Findings), len(pg.Findings)
+			pg.findings(client.Refused(err))
 		case codes.InvalidArgument, codes.NotFound, codes.OutOfRange:
 			pg.Problem = st.Message()
 		default:
@@ -466,13 +459,8 @@ func (c *Console) buildSubmission(r *http.Request, s *session, req *pb.BuildSubm
 		}
 		return errorStatus(err), nil
 	}
-	v := resp.GetValidation()
-	pg.Valid = v.GetValid()
-	pg.Total = int(v.GetTotalFindings())
-	for _, f := range v.GetFindings() {
-		pg.Findings = append(pg.Findings, finding{Severity: f.GetSeverity(), Code: f.GetCode(), Location: f.GetLocation(), Message: f.GetMessage()})
-	}
-	pg.Shown = len(pg.Findings)
+	pg.Valid = resp.GetValidation().GetValid()
+	pg.findings(resp.GetValidation())
 	if pg.Total < pg.Shown {
 		pg.Total = pg.Shown
 	}
@@ -492,4 +480,14 @@ func (c *Console) buildSubmission(r *http.Request, s *session, req *pb.BuildSubm
 	}
 	pg.Preview = string(bytes.Join(lines, nil))
 	return http.StatusOK, nil
+}
+
+// findings lists a validation report's findings on the page: those of the
+// file built, or those it was refused for.
+func (pg *submissionPage) findings(v *pb.ValidationReport) {
+	pg.Total = int(v.GetTotalFindings())
+	for _, f := range v.GetFindings() {
+		pg.Findings = append(pg.Findings, finding{Severity: f.GetSeverity(), Code: f.GetCode(), Location: f.GetLocation(), Message: f.GetMessage()})
+	}
+	pg.Shown = len(pg.Findings)
 }

@@ -89,9 +89,14 @@ func serve(t *testing.T, err error, path string) *httptest.ResponseRecorder {
 }
 
 func TestSubmissionRefused(t *testing.T) {
+	// As the API refuses a file: its findings as field violations and as
+	// the validation report, which carries their severity.
 	st, err := status.New(codes.FailedPrecondition, "the QPP JSON file would fail validation: 1 error").WithDetails(&errdetails.BadRequest{
 		FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "/measurementSets/0/measurements/0/value", Reason: "qpp.performance.sum",
-			Description: "performanceMet + performanceNotMet exceeds the eligible population"}}})
+			Description: "error: performanceMet + performanceNotMet exceeds the eligible population"}}},
+		&pb.ValidationReport{Format: "qpp-json", Year: 2025, TotalFindings: 2, Findings: []*pb.Finding{
+			{Code: "qpp.performance.sum", Severity: "error", Location: "/measurementSets/0/measurements/0/value", Message: "performanceMet + performanceNotMet exceeds the eligible population"},
+			{Code: "qpp.tin.test", Severity: "warning", Location: "/taxpayerIdentificationNumber", Message: "a test TIN"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +107,7 @@ func TestSubmissionRefused(t *testing.T) {
 		want []string
 	}{
 		{"would fail validation", st.Err(), http.StatusBadRequest, []string{"Not valid", "would fail validation", "qpp.performance.sum",
-			"/measurementSets/0/measurements/0/value", "exceeds the eligible population", `name="run_ids"`}},
+			"/measurementSets/0/measurements/0/value", "exceeds the eligible population", ">error<", ">warning<", "qpp.tin.test", `name="run_ids"`}},
 		{"no run chosen", status.Error(codes.InvalidArgument, "name at least one finished evaluation run"), http.StatusBadRequest,
 			[]string{"name at least one finished evaluation run", `name="run_ids"`}},
 		{"no case in scope", status.Error(codes.NotFound, "TIN 123456789 NPI 1234567893: no cases"), http.StatusNotFound,
