@@ -340,6 +340,10 @@ func TestStartEvaluationRejectsUnknownMeasuresAndTINs(t *testing.T) {
 		if m.Measure != "mips-418" || m.ContentHash == "" || m.Basis != "episode" {
 			t.Errorf("measure %v", m)
 		}
+		// Its description says who is counted, from when and what meets it.
+		if !strings.HasPrefix(m.Description, "Women, counted from the fracture: met by BMD test, osteoporosis medication or quality-data code") {
+			t.Errorf("%s: description %q", m.Id, m.Description)
+		}
 		// CMS publishes no 2026 or 2027 lists: those versions say so, and every
 		// version says where its lists came from.
 		if want := m.Version >= "2026"; m.Provisional != want || (len(m.ProvisionalReasons) > 0) != want || len(m.Sources) != 1 {

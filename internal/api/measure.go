@@ -52,7 +52,7 @@ func (s *measureServer) version(key string) (*pb.MeasureVersion, error) {
 		return nil, err
 	}
 	p := m.Period()
-	return &pb.MeasureVersion{Id: m.Key(), Measure: m.ID, Version: m.Version, Title: m.Title, Basis: m.Basis(),
+	return &pb.MeasureVersion{Id: m.Key(), Measure: m.ID, Version: m.Version, Title: m.Title, Description: m.Describe().Sentence(), Basis: m.Basis(),
 		PeriodStart: p.Start.String(), PeriodEnd: p.End.String(), ContentHash: hash, CodeListSizes: m.CodeListSizes(),
 		Provisional: len(m.Provisional) > 0, ProvisionalReasons: m.Provisional, Sources: m.Sources, Scoring: string(m.Scoring), Bands: bandsOf(m.Bands)}, nil
 }

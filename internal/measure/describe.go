@@ -26,6 +26,21 @@ func (m *Measure) Describe() Description {
 	return d
 }
 
+// Sentence is the description in one sentence, as the measures API gives it:
+// "Women, counted from the fracture: met by BMD test or osteoporosis
+// medication within 180 days."
+func (d Description) Sentence() string {
+	s := strings.ToUpper(d.Subjects[:1]) + d.Subjects[1:] + ", counted from the " + d.IndexLabel
+	if n := len(d.Ways); n > 0 {
+		ways := d.Ways[n-1]
+		if n > 1 {
+			ways = strings.Join(d.Ways[:n-1], ", ") + " or " + ways
+		}
+		s += ": met by " + ways + " " + d.Window
+	}
+	return s + "."
+}
+
 // numeratorWays lists what meets the numerator: each rule's label (once:
 // PQRS #040's look-back rules share their labels), then the
 // performance-met quality-data codes.

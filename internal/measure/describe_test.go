@@ -28,6 +28,22 @@ func TestDescribe(t *testing.T) {
 	}
 }
 
+func TestDescriptionSentence(t *testing.T) {
+	for key, want := range map[string]string{
+		"mips-418@2024":           "Women, counted from the fracture: met by BMD test, osteoporosis medication or quality-data code 3095F/G8633 within 6 months.",
+		"mips-024@2024":           "Patients, counted from the fracture visit: met by quality-data code 5015F within 3 months.",
+		"fls-assessment-90d@2026": "Patients, counted from the fracture: met by FLS assessment within 90 days.",
+	} {
+		if got := mustMeasure(t, key).Describe().Sentence(); got != want {
+			t.Errorf("%s: %q, want %q", key, got, want)
+		}
+	}
+	// A measure with no numerator rules (a PDC) says who and from when.
+	if got := (Description{Subjects: "patients", IndexLabel: "fracture"}).Sentence(); got != "Patients, counted from the fracture." {
+		t.Errorf("no ways: %q", got)
+	}
+}
+
 func TestIndexDiagnosisReadsTheEvidenceBack(t *testing.T) {
 	cases := mustMeasure(t, "mips-418@2024").Evaluate(fx().p)
 	if len(cases) != 1 {
