@@ -17,8 +17,9 @@ import (
 //     someone/something that does not have an intention to ensure it occurs
 //     and without providing an authorization to act"
 //     (http://hl7.org/fhir/R4/valueset-medicationrequest-intent.html).
-//     "plan" is left as it was read before (an order): EHRs also write
-//     patient-reported medications with it.
+//     "plan" authorizes nothing either, but what EHRs write with it (a plan
+//     of care, a drug the patient reports taking) was not checked against a
+//     public source, so it is read as before (an order).
 //   - MedicationRequest.doNotPerform true with reasonCode, QI-Core's
 //     MedicationNotRequested, which CMS's FHIR eCQMs read with reasonCode in
 //     "Medical Reason" or "Patient Refusal"
