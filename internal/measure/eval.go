@@ -860,11 +860,11 @@ func (m *Measure) firstMatch(p *clinical.PatientData, sc *scratch, r *rule, c *c
 // dose recorded with 0 or 1 day (a yearly zoledronic acid infusion billed as
 // one day's supply; reference/fls.md §5.3), as aom-pdc reads fills.
 func (r *rule) supplyEnd(p *clinical.PatientData, h *hit) clinical.Date {
-	if r.drugs == nil || h.src != srcMed || h.end > h.date {
+	if r.drugs == nil || h.end > h.date {
 		return h.end
 	}
-	md := &p.Medications[h.rec]
-	if d := r.drugs.fill(md.Code, md.Display).days; d > 1 {
+	code, display, _ := hitDrug(p, h)
+	if d := r.drugs.fill(code, display).days; d > 1 {
 		return h.date.AddDays(d - 1)
 	}
 	return h.end

@@ -250,7 +250,8 @@ func (m *Measure) matchText(p *clinical.PatientData, sc *scratch, r *rule, c *ca
 		end := r.supplyEnd(p, h)
 		text += fmt.Sprintf(", supply lasting to %s", end)
 		if end != h.end {
-			text += fmt.Sprintf(" (%d days by the drugs file; the record gives %d)", int(end-h.date)+1, p.Medications[h.rec].DaysSupply)
+			_, _, recorded := hitDrug(p, h)
+			text += fmt.Sprintf(" (%d days by the drugs file; the record gives %d)", int(end-h.date)+1, recorded)
 		}
 	}
 	if r.minDates > 0 {

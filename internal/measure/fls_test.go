@@ -177,6 +177,10 @@ func TestFLSOnAOMReadsParenteralDosesByTheDrugsFile(t *testing.T) {
 		{"denosumab-day-182-lasts-to-day-364", key, prolia(182), []wantCase{{pops: met, rule: "aom-supply", text: "(183 days by the drugs file; the record gives 1)"}}},
 		{"denosumab-day-181-lasts-to-day-363", key, prolia(181), []wantCase{{pops: notMet}}},
 		{"oral-one-day-covers-its-date-only", key, flsPatient().alendronate("m1", day(300), 1), []wantCase{{pops: notMet}}},
+		// A claims-only extract bills the infusion as a drug code on a claim line.
+		{"zoledronic-billed-day-0-lasts-to-day-364", key, flsPatient().visit("e2", day(0), "11", "J3489"), []wantCase{{pops: met, rule: "aom-supply",
+			text: "supply lasting to " + day(364) + " (365 days by the drugs file; the record gives 0)"}}},
+		{"zoledronic-billed-day-before-fracture-to-day-363", key, flsPatient().visit("e2", day(-1), "11", "J3489"), []wantCase{{pops: notMet}}},
 	})
 	// FLS-DB's KPI 11 reads the same file.
 	runGolden(t, []golden{{"kpi-11-zoledronic-day-0", "fls-on-aom-364d@2025", zol(0, 1), []wantCase{{pops: met, rule: "aom-supply"}}}})

@@ -116,13 +116,8 @@ type obsFill struct {
 }
 
 func (m *Measure) obsFill(p *clinical.PatientData, h *hit, hi int32) obsFill {
-	code := hitCode(p, h)
-	var display string
-	f := obsFill{hit: hi, date: h.date}
-	if h.src == srcMed {
-		md := &p.Medications[h.rec]
-		display, f.recorded = md.Display, int(md.DaysSupply)
-	}
+	code, display, recorded := hitDrug(p, h)
+	f := obsFill{hit: hi, date: h.date, recorded: recorded}
 	fd := m.obs.drugs.fill(code, display)
 	f.drug = m.obs.drugs.name(fd, code)
 	switch {
@@ -134,6 +129,17 @@ func (m *Measure) obsFill(p *clinical.PatientData, h *hit, hi int32) obsFill {
 		f.days, f.fromTable = fd.days, true
 	}
 	return f
+}
+
+// hitDrug is what a medication hit's record says of the drug: its code, the
+// name it was sent with and its own days' supply (none for a drug code billed
+// on a claim line or recorded as a procedure).
+func hitDrug(p *clinical.PatientData, h *hit) (code clinical.Code, display string, recorded int) {
+	if h.src == srcMed {
+		md := &p.Medications[h.rec]
+		return md.Code, md.Display, int(md.DaysSupply)
+	}
+	return hitCode(p, h), "", 0
 }
 
 // observe decides a continuous measure's case, or reports that there is none
