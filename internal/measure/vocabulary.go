@@ -38,12 +38,15 @@ func (r *Registry) Vocabulary() (*Vocabulary, error) {
 	if err != nil {
 		return nil, err
 	}
+	// It is also a medication list the measures read (the FLS measures
+	// count treatment with it): read once, it serves both.
 	v.aom = map[clinical.Code]bool{}
 	for _, c := range aom.codes {
-		v.aom[c] = true
+		v.aom[c], v.medications[c] = true, true
 	}
 	v.aomNames.add(aom, 0)
-	read := map[string]bool{}
+	v.names.add(aom, 0)
+	read := map[string]bool{AOMList: true}
 	for _, key := range r.Keys() {
 		id, version, _ := ParseKey(key)
 		dir := path.Join(id, version)
@@ -120,6 +123,6 @@ func (v *Vocabulary) AOM(c clinical.Code, display string) bool {
 	if v.aom[c] {
 		return true
 	}
-	roles, excluded := v.aomNames.match(c, display)
-	return roles != 0 && !excluded
+	roles, _ := v.aomNames.match(c, display) // an excluded product has no roles
+	return roles != 0
 }
