@@ -307,7 +307,7 @@ func mainJob(ctx context.Context, w io.Writer, api clients, o Options, shown map
 	// under way a KPI's rate is its rate so far.
 	open := make(map[string]int, len(runs)+len(fls))
 	for _, r := range append(slices.Clone(runs), fls...) {
-		if r.Scoring != string(measure.Proportion) && r.Scoring != "" {
+		if r.Scoring != string(measure.Proportion) {
 			continue
 		}
 		if open[r.Id], err = countOpen(ctx, api.evaluations, r.Id); err != nil {

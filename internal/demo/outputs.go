@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,7 +13,7 @@ import (
 	"time"
 
 	"github.com/liaison-registry/liaison/internal/measure"
-	"github.com/liaison-registry/liaison/internal/report"
+	"github.com/liaison-registry/liaison/internal/report/gather"
 	"github.com/liaison-registry/liaison/measures"
 	pb "github.com/liaison-registry/liaison/proto/liaison/v1"
 )
@@ -31,20 +29,12 @@ func mainMeasures(year int) []string {
 var shipped = measure.NewRegistry(measures.FS())
 
 // flsMeasures are the fracture-liaison measures the demo evaluates beside
-// the CMS ones, for the FLS workbook: of every measure that workbook carries
-// (FLS KPIs, time to treatment, adherence, refracture), the version of the
-// year evaluated, else the newest before it, else its first.
+// the CMS ones, for the FLS workbook: the versions of the year evaluated
+// (gather.FLSVersions), as the workbook expects them.
 func flsMeasures(year int) []string {
-	versions := map[string][]string{}
-	for _, k := range shipped.Keys() {
-		m, err := shipped.Get(k)
-		if err == nil && report.FLSRoleOf(m.ID, m.Scoring) != report.NotFLS {
-			versions[m.ID] = append(versions[m.ID], m.Version)
-		}
-	}
 	var out []string
-	for _, id := range slices.Sorted(maps.Keys(versions)) {
-		out = append(out, id+"@"+measure.ForYear(versions[id], strconv.Itoa(year)))
+	for _, m := range gather.FLSVersions(shipped, strconv.Itoa(year)) {
+		out = append(out, m.Key())
 	}
 	return out
 }

@@ -83,20 +83,14 @@ func FLSMemory(mems []*Memory, tin string, cat Catalog) report.FLSReport {
 	return buildFLS(tin, runs, compiled, cat)
 }
 
-// buildFLS lays the workbook out, expecting of every FLS measure the
-// catalog has, unless a version of it was given, the version of the year the
-// given runs are about (measure.ForYear: their newest version), and fills
-// the KPIs' bands.
-func buildFLS(tin string, runs []report.FLSRun, compiled map[string]*measure.Measure, cat Catalog) report.FLSReport {
-	given, year := map[string]bool{}, ""
-	for _, m := range compiled {
-		given[m.ID], year = true, max(year, m.Version)
-	}
-	in := report.FLSInput{TIN: tin, Runs: runs}
+// FLSVersions is, of every measure the FLS workbook carries, the version
+// for year (measure.ForYear), in measure id order: the ones a workbook of
+// that year expects and the demo evaluates.
+func FLSVersions(cat Catalog, year string) []*measure.Measure {
 	versions := map[string]map[string]*measure.Measure{} // id -> version -> measure
 	for _, k := range cat.Keys() {
 		m, err := cat.Get(k)
-		if err != nil || given[m.ID] || report.FLSRoleOf(m.ID, m.Scoring) == report.NotFLS {
+		if err != nil || report.FLSRoleOf(m.ID, m.Scoring) == report.NotFLS {
 			continue
 		}
 		if versions[m.ID] == nil {
@@ -104,9 +98,27 @@ func buildFLS(tin string, runs []report.FLSRun, compiled map[string]*measure.Mea
 		}
 		versions[m.ID][m.Version] = m
 	}
+	var out []*measure.Measure
 	for _, id := range slices.Sorted(maps.Keys(versions)) {
-		m := versions[id][measure.ForYear(slices.Collect(maps.Keys(versions[id])), year)]
-		in.Expected = append(in.Expected, report.ExpectedMeasure{Key: m.Key(), Title: m.Title, Role: report.FLSRoleOf(m.ID, m.Scoring)})
+		out = append(out, versions[id][measure.ForYear(slices.Collect(maps.Keys(versions[id])), year)])
+	}
+	return out
+}
+
+// buildFLS lays the workbook out, expecting of every FLS measure the
+// catalog has, unless a version of it was given, the version of the year the
+// given runs are about (their newest version; FLSVersions), and fills the
+// KPIs' bands.
+func buildFLS(tin string, runs []report.FLSRun, compiled map[string]*measure.Measure, cat Catalog) report.FLSReport {
+	given, year := map[string]bool{}, ""
+	for _, m := range compiled {
+		given[m.ID], year = true, max(year, m.Version)
+	}
+	in := report.FLSInput{TIN: tin, Runs: runs}
+	for _, m := range FLSVersions(cat, year) {
+		if !given[m.ID] {
+			in.Expected = append(in.Expected, report.ExpectedMeasure{Key: m.Key(), Title: m.Title, Role: report.FLSRoleOf(m.ID, m.Scoring)})
+		}
 	}
 	r := report.BuildFLS(in)
 	for i, k := range r.KPIs {
