@@ -172,22 +172,19 @@ func (m *mapper) careMedication(kind pb.CareEventKind, reason *coding, text stri
 	r := m.r
 	typ := r.ResourceType
 	isAOM := m.aom(ev.Code, ev.Display)
-	switch {
-	case !isAOM && typ == "MedicationRequest" && kind == pb.CareEventKind_CARE_EVENT_KIND_AOM_RECOMMENDED:
-		m.out.skip = "MedicationRequest (proposal, not an anti-osteoporosis medication)"
-		return
-	case typ == "MedicationRequest" && kind == pb.CareEventKind_CARE_EVENT_KIND_UNSPECIFIED:
-		if isAOM {
-			m.flag("MedicationRequest.reasonCode", "care.reason_unknown",
-				"an anti-osteoporosis medication not to be given, for no reason Liaison reads as the patient's (declined) or a medical one (contraindicated): skipped (docs/fhir-mapping.md, care events)")
+	if !isAOM || kind == pb.CareEventKind_CARE_EVENT_KIND_UNSPECIFIED {
+		switch {
+		case typ != "MedicationRequest":
+			m.out.skip = typ + " (" + r.Status + ")" // as before: the patient did not get the drug
+		case kind == pb.CareEventKind_CARE_EVENT_KIND_AOM_RECOMMENDED:
+			m.out.skip = "MedicationRequest (proposal, not an anti-osteoporosis medication)"
+		default:
+			if isAOM {
+				m.flag("MedicationRequest.reasonCode", "care.reason_unknown",
+					"an anti-osteoporosis medication not to be given, for no reason Liaison reads as the patient's (declined) or a medical one (contraindicated): skipped (docs/fhir-mapping.md, care events)")
+			}
+			m.out.skip = "MedicationRequest (do not perform)"
 		}
-		m.out.skip = "MedicationRequest (do not perform)"
-		return
-	case typ == "MedicationRequest" && !isAOM:
-		m.out.skip = "MedicationRequest (do not perform)"
-		return
-	case !isAOM || kind == pb.CareEventKind_CARE_EVENT_KIND_UNSPECIFIED:
-		m.out.skip = typ + " (" + r.Status + ")" // as before: the patient did not get the drug
 		return
 	}
 	e := &pb.CareEvent{SourceId: ev.SourceId, PatientId: ev.PatientId, Kind: kind, Date: ev.Date, Npi: ev.Npi, Tin: ev.Tin}
