@@ -36,19 +36,22 @@ func scanAPIKey(r pgx.CollectableRow) (APIKey, error) {
 
 // CreateKey stores a key.
 func (s *Store) CreateKey(ctx context.Context, k APIKey) (APIKey, error) {
-	return s.oneKey(ctx, `INSERT INTO api_keys (id, role, tin, npi, label, salt, hash, expires_at)
+	return oneKey(ctx, s.pool, `INSERT INTO api_keys (id, role, tin, npi, label, salt, hash, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+keyColumns,
 		k.KeyID, string(k.Role), k.TIN, k.NPI, k.Label, k.Salt, k.Hash, nullTime(k.ExpiresAt))
 }
 
 // GetKey returns one key by id.
 func (s *Store) GetKey(ctx context.Context, id string) (APIKey, error) {
-	return s.oneKey(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id)
+	return oneKey(ctx, s.pool, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id)
 }
 
-// oneKey runs a query returning one key row, ErrNotFound when none.
-func (s *Store) oneKey(ctx context.Context, sql string, args ...any) (APIKey, error) {
-	rows, err := s.pool.Query(ctx, sql, args...)
+// oneKey runs a query returning one key row on q (the pool, or a
+// transaction), ErrNotFound when none.
+func oneKey(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, sql string, args ...any) (APIKey, error) {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return APIKey{}, classify(err)
 	}
@@ -95,15 +98,8 @@ func (s *Store) RevokeKey(ctx context.Context, id string) (APIKey, error) {
 		if len(operators) == 1 && operators[0] == id {
 			return ErrLastOperator
 		}
-		rows, err = tx.Query(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+		k, err = oneKey(ctx, tx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
 			WHERE id = $1 RETURNING `+keyColumns, id)
-		if err != nil {
-			return err
-		}
-		k, err = pgx.CollectExactlyOneRow(rows, scanAPIKey)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNotFound
-		}
 		return err
 	})
 	return k, classify(err)
